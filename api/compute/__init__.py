@@ -1,0 +1,54 @@
+"""Nova v2.1 compatible compute API, mounted at /compute."""
+
+import flask
+
+from api import http
+from api.compute import microversion as mv
+from api.compute import services
+
+bp = flask.Blueprint('compute', __name__)
+
+
+def _v21():
+    return {'id': 'v2.1', 'status': 'CURRENT', 'version': mv.MAX, 'min_version': mv.MIN,
+            'updated': '2013-07-23T11:33:21Z',
+            'links': [{'rel': 'self', 'href': http.url('compute/v2.1/')},
+                      {'rel': 'describedby', 'type': 'text/html',
+                       'href': 'https://docs.openstack.org/'}],
+            'media-types': [{'base': 'application/json',
+                             'type': 'application/vnd.openstack.compute+json;version=2.1'}]}
+
+
+@bp.before_request
+def _negotiate():
+    flask.g.microversion = mv.negotiator.negotiate(flask.request.headers)
+
+
+@bp.after_request
+def _version_headers(resp):
+    ver = getattr(flask.g, 'microversion', None)
+    if ver is not None:
+        mv.negotiator.set_headers(resp, ver)
+    return resp
+
+
+@http.public
+def versions():
+    v20 = {'id': 'v2.0', 'status': 'SUPPORTED', 'version': '', 'min_version': '',
+           'updated': '2011-01-21T11:33:21Z',
+           'links': [{'rel': 'self', 'href': http.url('compute/v2/')}]}
+    return http.reply({'versions': [v20, _v21()]})
+
+
+@http.public
+def version_v21():
+    return http.reply({'version': _v21()})
+
+
+ROUTES = [
+    ('/', {'GET': versions}),
+    ('/v2.1', {'GET': version_v21}),
+    ('/v2.1/', {'GET': version_v21}),
+] + services.ROUTES
+
+http.route_table(bp, ROUTES)

@@ -1,0 +1,95 @@
+"""Request helpers for the HTTP edge: public views, JSON bodies, schemas.
+
+Only code under api/ touches flask.request; below it, functions take an
+explicit context.
+"""
+
+import flask
+import jsonschema
+
+from common import exception
+
+
+def public(fn):
+    """Mark a view that needs no token (version documents, token issue)."""
+    fn.public = True
+    return fn
+
+
+def context():
+    return flask.g.context
+
+
+def json_body(schema=None):
+    """The request's JSON object, validated against ``schema`` if given."""
+    raw = flask.request.get_data(cache=True)
+    if not raw:
+        raise exception.BadRequest('The request body is empty; a JSON object is needed.')
+    try:
+        body = flask.json.loads(raw)
+    except ValueError as e:
+        raise exception.BadRequest('The request body is not valid JSON: %s' % e) from None
+    if not isinstance(body, dict):
+        raise exception.BadRequest('The request body must be a JSON object.')
+    if schema is not None:
+        validate(body, schema)
+    return body
+
+
+def _path(err):
+    parts = [str(p) for p in err.absolute_path]
+    return '.'.join(parts)
+
+
+def validate(body, schema):
+    validator = jsonschema.Draft4Validator(schema)
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    err = errors[0]
+    where = _path(err)
+    if err.validator == 'additionalProperties':
+        msg = 'Invalid input%s: %s' % (" for field '%s'" % where if where else '', err.message)
+    elif where:
+        msg = "Invalid input for field '%s': %s" % (where, err.message)
+    else:
+        msg = 'Invalid input: %s' % err.message
+    raise exception.BadRequest(msg)
+
+
+def reply(body=None, status=200, headers=None):
+    if body is None:
+        resp = flask.Response(status=status)
+    else:
+        resp = flask.jsonify(body)
+        resp.status_code = status
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def url(*parts):
+    """An absolute URL under this API service, as the client reached it."""
+    return flask.request.host_url.rstrip('/') + '/' + '/'.join(p.strip('/') for p in parts)
+
+
+def bool_arg(name, default=None):
+    raw = flask.request.args.get(name)
+    if raw is None:
+        return default
+    low = raw.strip().lower()
+    if low in ('', 'true', '1', 'yes', 'on'):
+        return True
+    if low in ('false', '0', 'no', 'off'):
+        return False
+    raise exception.BadRequest("Invalid value '%s' for query parameter %s: expected "
+                               "true or false." % (raw, name))
+
+
+def route_table(bp, routes):
+    """Register (path, {METHOD: view}) rows; the table reads top to bottom."""
+    for path, methods in routes:
+        for method, view in methods.items():
+            endpoint = '%s_%s' % (view.__name__, method.lower())
+            bp.add_url_rule(path, endpoint=endpoint + path.replace('/', '_').replace('.', '_'),
+                            view_func=view, methods=[method])

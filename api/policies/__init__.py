@@ -1,0 +1,8 @@
+"""Policy defaults of the API service, one module per API."""
+
+from api.policies import compute
+from api.policies import identity
+
+
+def list_rules():
+    return identity.RULES + compute.RULES

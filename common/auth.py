@@ -1,0 +1,152 @@
+"""Token validation: the path every authenticated API call takes.
+
+A token is valid when it decrypts, has not expired, was not revoked, its
+user and project (and their domains) exist and are enabled, the user's
+password did not change after it was issued, and the user still has a
+role on its scope. Roles are read at validation time, so a removed role
+takes effect at once; admin implies member implies reader.
+
+Validated tokens are cached for [identity] token_cache_time seconds. Any
+identity write in this process calls ``changed()``, which drops the cache.
+"""
+
+import threading
+import time
+
+import sqlalchemy as sa
+
+from common import context as ctx_mod
+from common import exception
+from common import tokens
+from common.conf import CONF
+from common.db import api as db_api
+from common.db import models
+
+IMPLIED_ROLES = {'admin': ('member',), 'member': ('reader',)}
+
+_lock = threading.Lock()
+_generation = 0
+_cache = {}
+_CACHE_MAX = 10000
+
+
+def changed():
+    """Identity data changed: forget every cached validation."""
+    global _generation
+    with _lock:
+        _generation += 1
+        _cache.clear()
+
+
+def expand_roles(direct, all_roles):
+    """Direct role rows plus the ones they imply, as sorted (id, name) pairs."""
+    by_name = {r.name: r for r in all_roles}
+    names = {r.name for r in direct}
+    todo = list(names)
+    while todo:
+        for implied in IMPLIED_ROLES.get(todo.pop(), ()):
+            if implied not in names and implied in by_name:
+                names.add(implied)
+                todo.append(implied)
+    found = {r.id: r.name for r in direct}
+    for name in names:
+        if name in by_name:
+            found.setdefault(by_name[name].id, name)
+    return sorted(found.items(), key=lambda kv: kv[1])
+
+
+class TokenInfo:
+    """A validated token: the payload plus names and effective roles."""
+
+    def __init__(self, payload, user, user_domain, project=None, project_domain=None,
+                 domain=None, roles=()):
+        self.payload = payload
+        self.user = user
+        self.user_domain = user_domain
+        self.project = project
+        self.project_domain = project_domain
+        self.domain = domain
+        self.roles = list(roles)  # [(id, name)]
+
+    @property
+    def role_names(self):
+        return [name for _id, name in self.roles]
+
+    def to_context(self, request_id=None, global_request_id=None):
+        p = self.payload
+        return ctx_mod.RequestContext(
+            auth_token=None, user_id=self.user.id, user_name=self.user.name,
+            project_id=self.project.id if self.project else None,
+            project_name=self.project.name if self.project else None,
+            domain_id=self.domain.id if self.domain else None,
+            user_domain_id=self.user.domain_id,
+            project_domain_id=self.project.domain_id if self.project else None,
+            roles=self.role_names, is_admin='admin' in self.role_names,
+            audit_id=p.audit_ids[0], request_id=request_id,
+            global_request_id=global_request_id, overwrite=True)
+
+
+def _load(payload):
+    R = models.RoleAssignment
+    with db_api.reader() as s:
+        row = s.execute(sa.select(models.User, models.Domain)
+                        .join(models.Domain, models.Domain.id == models.User.domain_id)
+                        .where(models.User.id == payload.user_id)).first()
+        if row is None or not row[0].enabled or not row[1].enabled:
+            raise exception.Unauthorized('The token is not valid: its user is unknown '
+                                         'or disabled.')
+        user, user_domain = row
+        issued = payload.issued_at.replace(tzinfo=None)
+        if user.tokens_valid_after and issued < user.tokens_valid_after:
+            raise exception.Unauthorized('The token is not valid: it was revoked.')
+        if s.scalar(sa.select(sa.func.count()).select_from(models.RevokedToken)
+                    .where(models.RevokedToken.audit_id.in_(payload.audit_ids))):
+            raise exception.Unauthorized('The token is not valid: it was revoked.')
+        project = project_domain = domain = None
+        if payload.project_id:
+            row = s.execute(sa.select(models.Project, models.Domain)
+                            .join(models.Domain, models.Domain.id == models.Project.domain_id)
+                            .where(models.Project.id == payload.project_id)).first()
+            if row is None or not row[0].enabled or not row[1].enabled:
+                raise exception.Unauthorized('The token is not valid: its project is '
+                                             'unknown or disabled.')
+            project, project_domain = row
+            target = ('project', project.id)
+        elif payload.domain_id:
+            domain = s.get(models.Domain, payload.domain_id)
+            if domain is None or not domain.enabled:
+                raise exception.Unauthorized('The token is not valid: its domain is '
+                                             'unknown or disabled.')
+            target = ('domain', domain.id)
+        else:
+            return TokenInfo(payload, user, user_domain)
+        direct = list(s.scalars(
+            sa.select(models.Role).join(R, R.role_id == models.Role.id)
+            .where(R.actor_id == user.id, R.target_type == target[0],
+                   R.target_id == target[1])))
+        if not direct:
+            raise exception.Unauthorized('The token is not valid: its user has no role '
+                                         'on its scope any more.')
+        all_roles = list(s.scalars(sa.select(models.Role)))
+    return TokenInfo(payload, user, user_domain, project, project_domain, domain,
+                     expand_roles(direct, all_roles))
+
+
+def validate(token):
+    """TokenInfo for a valid token; raises Unauthorized otherwise."""
+    payload = tokens.decode(token)
+    ttl = CONF.identity.token_cache_time
+    now = time.monotonic()
+    if ttl:
+        hit = _cache.get(token)
+        if hit is not None and hit[0] > now and hit[1] == _generation:
+            return hit[2]
+    gen = _generation
+    info = _load(payload)
+    if ttl:
+        with _lock:
+            if gen == _generation:
+                if len(_cache) >= _CACHE_MAX:
+                    _cache.clear()
+                _cache[token] = (now + ttl, gen, info)
+    return info

@@ -1,0 +1,22 @@
+"""[api] options: the public REST front door."""
+
+from oslo_config import cfg
+
+group = cfg.OptGroup('api', title='API service options')
+
+opts = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0', help='Address the API listens on.'),
+    cfg.PortOpt('bind_port', default=8080, help='Port the API listens on.'),
+    cfg.StrOpt('public_host', default='$my_ip',
+               help='Host name or address put in the catalog and version documents.'),
+    cfg.IntOpt('threads', default=8, min=1, help='Request threads of the API server.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)
+
+
+def list_opts():
+    return {group: opts}

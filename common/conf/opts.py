@@ -1,0 +1,13 @@
+"""Entry point for oslo-config-generator: every option group Altostack owns."""
+
+from common.conf import api, database, identity, image, service
+
+_MODULES = (service, api, database, identity, image)
+
+
+def list_opts():
+    merged = {}
+    for mod in _MODULES:
+        for group, opts in mod.list_opts().items():
+            merged.setdefault(group, []).extend(opts)
+    return list(merged.items())

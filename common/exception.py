@@ -1,0 +1,69 @@
+"""One error hierarchy for every service.
+
+Each error has an HTTP code and a message format. The API edges turn them
+into the error shape of the API they serve (Keystone, Nova, Glance, ...).
+Anything that is not an AltostackError is a bug: it is logged and answered
+as a 500 without details.
+"""
+
+
+class AltostackError(Exception):
+    code = 500
+    msg_fmt = 'An unexpected error happened.'
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError):
+                message = self.msg_fmt
+        self.message = message
+        super().__init__(message)
+
+
+class BadRequest(AltostackError):
+    code = 400
+    msg_fmt = 'The request is not valid: %(reason)s'
+
+
+class Unauthorized(AltostackError):
+    code = 401
+    msg_fmt = 'The request you have made requires authentication.'
+
+
+class Forbidden(AltostackError):
+    code = 403
+    msg_fmt = 'You are not authorized to perform the requested action.'
+
+
+class PolicyNotAuthorized(Forbidden):
+    msg_fmt = 'You are not authorized to perform the requested action: %(action)s.'
+
+
+class NotFound(AltostackError):
+    code = 404
+    msg_fmt = 'Could not find the resource.'
+
+
+class ResourceNotFound(NotFound):
+    msg_fmt = 'Could not find %(kind)s: %(id)s.'
+
+
+class NotAcceptable(AltostackError):
+    code = 406
+    msg_fmt = '%(reason)s'
+
+
+class Conflict(AltostackError):
+    code = 409
+    msg_fmt = 'Conflict: %(reason)s'
+
+
+class Duplicate(Conflict):
+    msg_fmt = 'Conflict occurred attempting to store %(kind)s - %(reason)s.'
+
+
+class ServiceUnavailable(AltostackError):
+    code = 503
+    msg_fmt = 'The service is not available: %(reason)s'

@@ -1,0 +1,80 @@
+"""altostack-manage: database schema, bootstrap, token keys, service list."""
+
+import sys
+
+from oslo_config import cfg
+
+from common import config
+from common import servicegroup
+from common import tokens
+from common.conf import CONF
+from common.db import migration
+
+
+def _db_sync():
+    migration.db_sync()
+    print('Database schema is at revision %s.' % migration.db_version())
+
+
+def _db_version():
+    print(migration.db_version())
+
+
+def _bootstrap():
+    # The identity data model belongs to the API service; bootstrap is its
+    # one-time set-up, run from here.
+    from api.identity import bootstrap
+    tokens.setup_keys()
+    bootstrap.bootstrap(CONF.command.admin_password, CONF.command.demo_password)
+    print('Bootstrap done: users admin%s, roles admin/member/reader, catalog in %s.'
+          % (', demo' if CONF.command.demo_password else '', bootstrap.REGION))
+
+
+def _fernet_setup():
+    made = tokens.setup_keys()
+    print('Token keys %s in %s.' % ('created' if made else 'already present',
+                                     CONF.identity.key_repository))
+
+
+def _fernet_rotate():
+    tokens.rotate_keys()
+    print('Token keys rotated in %s.' % CONF.identity.key_repository)
+
+
+def _service_list():
+    for rec in servicegroup.list_services():
+        print('%s %s %s %s' % (rec.binary, rec.host,
+                               'up' if servicegroup.is_up(rec) else 'down',
+                               'disabled' if rec.disabled else 'enabled'))
+
+
+def _add_parsers(subparsers):
+    db = subparsers.add_parser('db', help='database schema')
+    dbsub = db.add_subparsers(dest='action')
+    dbsub.required = True
+    dbsub.add_parser('sync', help='migrate the schema to the newest revision'
+                     ).set_defaults(func=_db_sync)
+    dbsub.add_parser('version', help='print the schema revision').set_defaults(func=_db_version)
+
+    boot = subparsers.add_parser('bootstrap', help='admin, roles, catalog (idempotent)')
+    boot.add_argument('--admin-password', required=True)
+    boot.add_argument('--demo-password', default=None)
+    boot.set_defaults(func=_bootstrap)
+
+    subparsers.add_parser('fernet-setup', help='create the token key repository'
+                          ).set_defaults(func=_fernet_setup)
+    subparsers.add_parser('fernet-rotate', help='rotate the token keys'
+                          ).set_defaults(func=_fernet_rotate)
+
+    svc = subparsers.add_parser('service', help='service records')
+    svcsub = svc.add_subparsers(dest='action')
+    svcsub.required = True
+    svcsub.add_parser('list', help='binary host up|down enabled|disabled'
+                      ).set_defaults(func=_service_list)
+
+
+def main(argv=None):
+    CONF.register_cli_opt(cfg.SubCommandOpt('command', handler=_add_parsers))
+    config.parse_args(sys.argv[1:] if argv is None else argv)
+    CONF.command.func()
+    return 0

@@ -1,0 +1,75 @@
+"""The bus: oslo.messaging RPC over RabbitMQ with the threading executor.
+
+Every service's rpcapi.py builds its client with ``get_client``; a service
+runner builds its server with ``get_server``. Contexts travel through the
+serializer. Every call has a timeout.
+"""
+
+import threading
+
+import oslo_messaging as messaging
+from oslo_messaging.rpc import dispatcher
+
+from common import context as ctx_mod
+from common.conf import CONF
+
+_lock = threading.Lock()
+_transport = None
+_notification_transport = None
+
+
+class ContextSerializer(messaging.NoOpSerializer):
+    """Sends a RequestContext as a dict and rebuilds it on the far side."""
+
+    def serialize_context(self, context):
+        return context.to_dict()
+
+    def deserialize_context(self, context):
+        return ctx_mod.RequestContext.from_dict(context)
+
+
+def get_transport():
+    global _transport
+    with _lock:
+        if _transport is None:
+            _transport = messaging.get_rpc_transport(CONF)
+    return _transport
+
+
+def get_notification_transport():
+    global _notification_transport
+    with _lock:
+        if _notification_transport is None:
+            _notification_transport = messaging.get_notification_transport(CONF)
+    return _notification_transport
+
+
+def cleanup():
+    global _transport, _notification_transport
+    with _lock:
+        for t in (_transport, _notification_transport):
+            if t is not None:
+                t.cleanup()
+        _transport = _notification_transport = None
+
+
+def get_client(topic, version, version_cap=None, server=None):
+    target = messaging.Target(topic=topic, version=version, server=server)
+    return messaging.get_rpc_client(
+        get_transport(), target, version_cap=version_cap,
+        serializer=ContextSerializer(), timeout=CONF.rpc_call_timeout)
+
+
+def get_server(topic, host, endpoints):
+    target = messaging.Target(topic=topic, server=host)
+    return messaging.get_rpc_server(
+        get_transport(), target, endpoints, executor='threading',
+        serializer=ContextSerializer(),
+        access_policy=dispatcher.DefaultRPCAccessPolicy)
+
+
+def get_notifier(publisher_id):
+    # The driver and topics come from [oslo_messaging_notifications]; the
+    # default sends nothing, so no queue fills up without a consumer.
+    return messaging.Notifier(get_notification_transport(), publisher_id=publisher_id,
+                              serializer=ContextSerializer())

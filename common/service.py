@@ -1,0 +1,123 @@
+"""The service runner: an RPC server on a topic and host, heartbeats,
+periodic tasks and a clean stop on SIGTERM or SIGINT.
+
+    Service(binary='altostack-volume', topic='volume', manager=mgr).run()
+
+``http_servers`` are common.wsgi servers started and stopped with it
+(the API and image services). A manager is a plain object with an oslo.messaging ``target`` and RPC
+methods; optional hooks ``init_host()`` (before serving) and
+``cleanup_host()`` (after). Periodic tasks are methods marked with
+``common.periodic.periodic``.
+"""
+
+import signal
+import threading
+
+from oslo_log import log as logging
+
+from common import context as ctx_mod
+from common import periodic
+from common import rpc
+from common import servicegroup
+from common.conf import CONF
+
+LOG = logging.getLogger(__name__)
+
+
+def db_reporter(host, binary, topic):
+    servicegroup.report(host, binary, topic)
+
+
+class Service:
+    def __init__(self, binary, topic, manager, host=None, reporter=db_reporter,
+                 rpc_topics=None, http_servers=()):
+        self.binary = binary
+        self.topic = topic
+        self.host = host or CONF.host
+        self.manager = manager
+        self.reporter = reporter
+        self.rpc_topics = rpc_topics if rpc_topics is not None else [topic]
+        self._servers = []
+        self.http_servers = list(http_servers)
+        self._stop = threading.Event()
+        self._threads = []
+
+    # -- heartbeats and periodic tasks ------------------------------------
+    def report_state(self):
+        try:
+            self.reporter(self.host, self.binary, self.topic)
+        except Exception:  # noqa: BLE001 - a missed heartbeat is not fatal
+            LOG.warning('Heartbeat of %s on %s failed; will retry', self.binary,
+                        self.host, exc_info=True)
+
+    def _loop(self, name, fn, spacing, run_immediately):
+        if not run_immediately and self._stop.wait(spacing):
+            return
+        while not self._stop.is_set():
+            ctx_mod.get_admin_context(overwrite=True)
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - keep the loop alive, log the bug
+                LOG.exception('Periodic task %s failed', name)
+            if self._stop.wait(spacing):
+                return
+
+    def _start_thread(self, name, target, *args):
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    # -- life cycle -------------------------------------------------------
+    def start(self):
+        LOG.info('Starting %s on host %s (topics %s)', self.binary, self.host,
+                 ', '.join(self.rpc_topics) or 'none')
+        init_host = getattr(self.manager, 'init_host', None)
+        if init_host:
+            init_host()
+        for topic in self.rpc_topics:
+            server = rpc.get_server(topic, self.host, [self.manager])
+            server.start()
+            self._servers.append(server)
+        for http in self.http_servers:
+            http.start()
+        self._start_thread('heartbeat', self._loop, 'heartbeat', self.report_state,
+                           float(CONF.report_interval), True)
+        for name, fn, spacing, immediate in periodic.collect(self.manager):
+            self._start_thread(name, self._loop, name, fn, spacing, immediate)
+
+    def stop(self):
+        self._stop.set()
+        for http in self.http_servers:
+            http.stop()
+        for server in self._servers:
+            try:
+                server.stop()
+                server.wait()
+            except Exception:  # noqa: BLE001
+                LOG.warning('RPC server did not stop cleanly', exc_info=True)
+        cleanup = getattr(self.manager, 'cleanup_host', None)
+        if cleanup:
+            cleanup()
+        for t in self._threads:
+            t.join(timeout=5)
+        rpc.cleanup()
+        LOG.info('%s on %s stopped', self.binary, self.host)
+
+    def wait_for_signal(self):
+        got = threading.Event()
+
+        def _handler(signum, _frame):
+            LOG.info('Signal %d received, stopping', signum)
+            got.set()
+
+        signal.signal(signal.SIGTERM, _handler)
+        signal.signal(signal.SIGINT, _handler)
+        while not got.wait(1.0):
+            pass
+
+    def run(self):
+        self.start()
+        try:
+            self.wait_for_signal()
+        finally:
+            self.stop()

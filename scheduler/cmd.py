@@ -1,0 +1,15 @@
+"""altostack-scheduler: placement decisions and multi-step flows."""
+
+import sys
+
+from common import config
+from common import service
+from scheduler import manager
+from scheduler import rpcapi
+
+BINARY = 'nova-scheduler'  # Nova's name, so tools that filter by binary work
+
+
+def main(argv=None):
+    config.parse_args(sys.argv[1:] if argv is None else argv)
+    service.Service(BINARY, rpcapi.TOPIC, manager.SchedulerManager()).run()
