@@ -17,10 +17,15 @@ from common.db import api as db_api
 from common.db import models
 
 
-def report(host, binary, topic=None, zone=None):
-    """Record a heartbeat; creates the record on first report."""
+def report(host, binary, topic=None, zone=None, seen_at=None):
+    """Record a heartbeat; creates the record on first report.
+
+    ``seen_at`` is when the service sent it (a heartbeat relayed over the
+    bus may arrive late; a late one must not make a dead service look up).
+    """
     now = models.utcnow()
-    values = {'last_seen_up': now, 'updated_at': now,
+    seen_at = min(seen_at, now) if seen_at else now
+    values = {'last_seen_up': seen_at, 'updated_at': seen_at,
               'report_count': models.ServiceRecord.report_count + 1}
     if topic is not None:
         values['topic'] = topic
@@ -28,18 +33,23 @@ def report(host, binary, topic=None, zone=None):
         values['zone'] = zone
     for _attempt in range(3):
         with db_api.session() as s:
-            res = s.execute(sa.update(models.ServiceRecord)
-                            .where(models.ServiceRecord.host == host,
-                                   models.ServiceRecord.binary == binary)
+            rec = models.ServiceRecord
+            res = s.execute(sa.update(rec)
+                            .where(rec.host == host, rec.binary == binary,
+                                   sa.or_(rec.last_seen_up.is_(None),
+                                          rec.last_seen_up <= seen_at))
                             .values(**values))
             if res.rowcount:
                 return
+            if s.scalar(sa.select(rec.id).where(rec.host == host, rec.binary == binary)):
+                return  # a newer heartbeat is already recorded
         try:
             with db_api.session() as s:
                 s.add(models.ServiceRecord(
                     uuid=str(uuid.uuid4()), host=host, binary=binary, topic=topic,
                     zone=zone or 'internal', disabled=False, forced_down=False,
-                    report_count=1, last_seen_up=now, updated_at=now, created_at=now))
+                    report_count=1, last_seen_up=seen_at, updated_at=seen_at,
+                    created_at=now))
             return
         except sa_exc.IntegrityError:
             continue  # another copy created it first: update next round

@@ -5,6 +5,8 @@ Version history:
     1.0 - report_state (cast), ping (call)
 """
 
+from oslo_utils import timeutils
+
 from common import rpc
 
 TOPIC = 'scheduler'
@@ -19,7 +21,8 @@ class SchedulerAPI:
     def report_state(self, context, host, binary, topic):
         """Heartbeat for a service that holds no database credentials."""
         cctxt = self.client.prepare(version='1.0')
-        cctxt.cast(context, 'report_state', host=host, binary=binary, topic=topic)
+        cctxt.cast(context, 'report_state', host=host, binary=binary, topic=topic,
+                   sent_at=timeutils.utcnow().isoformat())
 
     def ping(self, context):
         cctxt = self.client.prepare(version='1.0')

@@ -2,6 +2,7 @@
 
 import flask
 import sqlalchemy as sa
+from oslo_log import log as logging
 
 from api import http
 from api.identity import assignments
@@ -15,7 +16,6 @@ from common import policy
 from common import tokens
 from common.db import api as db_api
 from common.db import models
-from oslo_log import log as logging
 
 LOG = logging.getLogger(__name__)
 _AUTH_FAILED = 'The request you have made requires authentication.'

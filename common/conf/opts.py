@@ -1,6 +1,10 @@
 """Entry point for oslo-config-generator: every option group Altostack owns."""
 
-from common.conf import api, database, identity, image, service
+from common.conf import api
+from common.conf import database
+from common.conf import identity
+from common.conf import image
+from common.conf import service
 
 _MODULES = (service, api, database, identity, image)
 

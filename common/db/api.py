@@ -16,7 +16,8 @@ import os
 import threading
 
 import sqlalchemy as sa
-from sqlalchemy import event, orm
+from sqlalchemy import event
+from sqlalchemy import orm
 
 from common.conf import CONF
 

@@ -71,6 +71,7 @@ class Role(Base):
 
 class RoleAssignment(Base):
     __tablename__ = 'role_assignments'
+    __table_args__ = (sa.Index('ix_role_assignments_target', 'target_type', 'target_id'),)
     # target_type: 'project' or 'domain'
     actor_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     target_type: orm.Mapped[str] = orm.mapped_column(sa.String(16), primary_key=True)

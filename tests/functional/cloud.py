@@ -1,0 +1,246 @@
+"""A real all-in-one Altostack for tests and benchmarks: five service
+processes on a real RabbitMQ (a vhost of their own), a real database, the
+real openstack CLI and openstacksdk as clients.
+
+    with LocalCloud() as cloud:
+        cloud.openstack('token', 'issue')
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import yaml
+
+SERVICES = ('api', 'scheduler', 'compute', 'volume', 'image')
+BINARIES = {'api': 'altostack-api', 'scheduler': 'nova-scheduler',
+            'compute': 'nova-compute', 'volume': 'cinder-volume', 'image': 'altostack-image'}
+BIN = os.path.dirname(sys.executable)
+ADMIN_PASSWORD = 'admin-secret'
+DEMO_PASSWORD = 'demo-secret'
+RABBIT = os.environ.get('ALTOSTACK_TEST_RABBIT', 'guest:guest@127.0.0.1:5672')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _rabbitmqctl(*args):
+    return subprocess.run(['rabbitmqctl', '-q', *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+class Database:
+    """A fresh database per cloud: sqlite (default), mysql or postgresql."""
+
+    def __init__(self, kind, workdir):
+        self.kind = kind
+        self.name = 'altostack_test_%s' % uuid.uuid4().hex[:10]
+        if kind == 'sqlite':
+            self.url = 'sqlite:///%s/altostack.sqlite' % workdir
+        elif kind == 'mysql':
+            self.url = 'mysql+pymysql://root@127.0.0.1/%s' % self.name
+        elif kind == 'postgresql':
+            self.url = 'postgresql+psycopg2://postgres@127.0.0.1/%s' % self.name
+        else:
+            raise ValueError(kind)
+
+    def _admin(self, sql):
+        import sqlalchemy as sa
+        base = {'mysql': 'mysql+pymysql://root@127.0.0.1/',
+                'postgresql': 'postgresql+psycopg2://postgres@127.0.0.1/postgres'}[self.kind]
+        eng = sa.create_engine(base, isolation_level='AUTOCOMMIT')
+        with eng.connect() as conn:
+            conn.exec_driver_sql(sql)
+        eng.dispose()
+
+    def create(self):
+        if self.kind != 'sqlite':
+            self._admin('CREATE DATABASE %s' % self.name)
+
+    def drop(self):
+        if self.kind != 'sqlite':
+            self._admin('DROP DATABASE IF EXISTS %s' % self.name)
+
+
+class LocalCloud:
+    def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf=''):
+        self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
+        self.db = Database(db, self.workdir)
+        self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
+        self.api_port = free_port()
+        self.image_port = free_port()
+        self.host = 'testhost-%s' % uuid.uuid4().hex[:6]
+        self.procs = {}
+        self.conf_path = os.path.join(self.workdir, 'altostack.conf')
+        self.clouds_path = os.path.join(self.workdir, 'clouds.yaml')
+        self.report_interval = report_interval
+        self.service_down_time = service_down_time
+        self.extra_conf = extra_conf
+        self.auth_url = 'http://127.0.0.1:%d/identity/v3' % self.api_port
+
+    # -- set-up -----------------------------------------------------------
+    def _write_conf(self):
+        with open(self.conf_path, 'w') as f:
+            f.write(f"""[DEFAULT]
+host = {self.host}
+state_path = {self.workdir}/state
+transport_url = rabbit://{RABBIT}/{self.vhost}
+report_interval = {self.report_interval}
+service_down_time = {self.service_down_time}
+rpc_call_timeout = 20
+debug = false
+[database]
+connection = {self.db.url}
+[api]
+bind_host = 127.0.0.1
+bind_port = {self.api_port}
+public_host = 127.0.0.1
+[image]
+bind_host = 127.0.0.1
+bind_port = {self.image_port}
+[identity]
+password_hash_rounds = 20000
+{self.extra_conf}
+""")
+        clouds = {'clouds': {
+            'altostack-%s' % who: {
+                'auth': {'auth_url': self.auth_url, 'username': who, 'password': pw,
+                         'project_name': who, 'user_domain_name': 'Default',
+                         'project_domain_name': 'Default'},
+                'region_name': 'RegionOne', 'identity_api_version': 3}
+            for who, pw in (('admin', ADMIN_PASSWORD), ('demo', DEMO_PASSWORD))}}
+        with open(self.clouds_path, 'w') as f:
+            yaml.safe_dump(clouds, f)
+
+    def manage(self, *args):
+        return subprocess.run([os.path.join(BIN, 'altostack-manage'), '--config-file',
+                               self.conf_path, *args], capture_output=True, text=True,
+                              check=True, timeout=120).stdout
+
+    def start_service(self, name):
+        log = open(os.path.join(self.workdir, '%s.out' % name), 'ab')
+        self.procs[name] = subprocess.Popen(
+            [os.path.join(BIN, 'altostack-%s' % name), '--config-file', self.conf_path,
+             '--log-file', os.path.join(self.workdir, '%s.log' % name)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def kill_service(self, name, sig=signal.SIGKILL):
+        proc = self.procs.pop(name)
+        proc.send_signal(sig)
+        return proc.wait(timeout=30)
+
+    def start(self):
+        r = _rabbitmqctl('add_vhost', self.vhost)
+        if r.returncode != 0:
+            raise RuntimeError('cannot make a RabbitMQ vhost: %s' % r.stderr)
+        _rabbitmqctl('set_permissions', '-p', self.vhost, RABBIT.split(':')[0],
+                     '.*', '.*', '.*')
+        self.db.create()
+        self._write_conf()
+        self.manage('db', 'sync')
+        self.manage('bootstrap', '--admin-password', ADMIN_PASSWORD,
+                    '--demo-password', DEMO_PASSWORD)
+        for name in SERVICES:
+            self.start_service(name)
+        self.wait_all_up()
+        return self
+
+    def services(self):
+        out = self.manage('service', 'list')
+        return {line.split()[0]: line.split()[2] for line in out.splitlines() if line}
+
+    def wait_for(self, predicate, timeout=60, what='condition'):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.3)
+        raise TimeoutError('timed out waiting for %s; logs in %s' % (what, self.workdir))
+
+    def wait_all_up(self, timeout=60):
+        def ready():
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError('%s exited with %s:\n%s' % (name, proc.returncode,
+                                                                   self.log_tail(name)))
+            states = self.services()
+            if not all(states.get(BINARIES[s]) == 'up' for s in SERVICES):
+                return False
+            try:
+                urllib.request.urlopen(self.auth_url, timeout=2).read()
+            except OSError:
+                return False
+            return True
+        self.wait_for(ready, timeout, 'every service up')
+
+    def log_tail(self, name, lines=40):
+        out = []
+        for suffix in ('.log', '.out'):
+            path = os.path.join(self.workdir, name + suffix)
+            if os.path.exists(path):
+                with open(path, errors='replace') as f:
+                    out += f.readlines()[-lines:]
+        return ''.join(out)
+
+    def stop(self, keep=False):
+        for name in list(self.procs):
+            proc = self.procs.pop(name)
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        _rabbitmqctl('delete_vhost', self.vhost)
+        self.db.drop()
+        if not keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop(keep=True)
+            raise
+
+    def __exit__(self, *exc):
+        self.stop(keep=exc[0] is not None)
+
+    # -- clients ----------------------------------------------------------
+    def openstack(self, *args, cloud='admin', check=True, json_out=False):
+        """Run the real openstack CLI; returns stdout (parsed with json_out)."""
+        cmd = [os.path.join(BIN, 'openstack'), '--os-cloud', 'altostack-%s' % cloud, *args]
+        if json_out:
+            cmd += ['-f', 'json']
+        env = dict(os.environ, OS_CLIENT_CONFIG_FILE=self.clouds_path)
+        for key in [k for k in env if k.startswith('OS_') and k != 'OS_CLIENT_CONFIG_FILE']:
+            del env[key]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        if check and r.returncode != 0:
+            raise AssertionError('openstack %s failed (rc=%d):\n%s%s'
+                                 % (' '.join(args), r.returncode, r.stdout, r.stderr))
+        if json_out and r.returncode == 0:
+            return json.loads(r.stdout)
+        return r if not check else r.stdout
+
+    def sdk(self, cloud='admin'):
+        import openstack
+        return openstack.connect(
+            auth_url=self.auth_url, username=cloud,
+            password=ADMIN_PASSWORD if cloud == 'admin' else DEMO_PASSWORD,
+            project_name=cloud, user_domain_name='Default', project_domain_name='Default',
+            region_name='RegionOne', identity_api_version='3')

@@ -1,0 +1,80 @@
+"""Unit test fixtures: config overrides, a fresh SQLite database, the
+API's Flask test client and tokens for admin and demo."""
+
+import pytest
+
+from common import auth
+from common import policy
+from common import tokens
+from common.conf import CONF
+from common.db import api as db_api
+from common.db import migration
+
+ADMIN_PW = 'admin-pw'
+DEMO_PW = 'demo-pw'
+
+CONF([], project='altostack', default_config_files=[])
+
+
+@pytest.fixture
+def conf(tmp_path):
+    overrides = [
+        ('state_path', str(tmp_path), None),
+        ('connection', 'sqlite:///%s/test.sqlite' % tmp_path, 'database'),
+        ('password_hash_rounds', 1000, 'identity'),
+        ('key_repository', str(tmp_path / 'keys'), 'identity'),
+        ('public_host', '127.0.0.1', 'api'),
+    ]
+    for name, value, group in overrides:
+        CONF.set_override(name, value, group)
+    db_api.dispose()
+    auth.changed()
+    yield CONF
+    db_api.dispose()
+    tokens._forget()
+    policy.reset()
+    for name, _value, group in overrides:
+        CONF.clear_override(name, group)
+
+
+@pytest.fixture
+def db(conf):
+    migration.db_sync()
+    return db_api
+
+
+@pytest.fixture
+def cloud_db(db):
+    """The database after bootstrap: admin and demo, roles, catalog, keys."""
+    from api.identity import bootstrap
+    tokens.setup_keys()
+    bootstrap.bootstrap(ADMIN_PW, DEMO_PW)
+    return db
+
+
+@pytest.fixture
+def client(cloud_db):
+    from api import app as api_app
+    app = api_app.create_app()
+    app.testing = True
+    return app.test_client()
+
+
+def issue(client, user, password, project=None, expect=201):
+    body = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
+        'name': user, 'domain': {'id': 'default'}, 'password': password}}}}}
+    if project:
+        body['auth']['scope'] = {'project': {'name': project, 'domain': {'id': 'default'}}}
+    r = client.post('/identity/v3/auth/tokens', json=body)
+    assert r.status_code == expect, r.get_data(as_text=True)
+    return r.headers.get('X-Subject-Token'), r.get_json()
+
+
+@pytest.fixture
+def admin_token(client):
+    return issue(client, 'admin', ADMIN_PW, 'admin')[0]
+
+
+@pytest.fixture
+def demo_token(client):
+    return issue(client, 'demo', DEMO_PW, 'demo')[0]
