@@ -1,5 +1,6 @@
 """altostack-api: the REST front door (identity, compute, volume, network)."""
 
+import os
 import sys
 
 from api import app as api_app
@@ -17,6 +18,7 @@ class APIManager:
 
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
-    http = wsgi.WSGIServer(BINARY, api_app.create_app(), CONF.api.bind_host,
-                           CONF.api.bind_port, threads=CONF.api.threads)
+    http = wsgi.WSGIServer(BINARY, api_app.create_app, CONF.api.bind_host,
+                           CONF.api.bind_port, threads=CONF.api.threads,
+                           workers=CONF.api.workers or os.cpu_count() or 1)
     service.Service(BINARY, 'api', APIManager(), rpc_topics=[], http_servers=[http]).run()

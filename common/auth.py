@@ -7,9 +7,14 @@ role on its scope. Roles are read at validation time, so a removed role
 takes effect at once; admin implies member implies reader.
 
 Validated tokens are cached for [identity] token_cache_time seconds. Any
-identity write in this process calls ``changed()``, which drops the cache.
+identity write calls ``changed()``, which bumps a generation counter in
+memory shared by every process forked from the same parent (the API's
+workers), so all of them drop their cached validations at once. API copies
+on other hosts notice within token_cache_time.
 """
 
+import mmap
+import struct
 import threading
 import time
 
@@ -25,16 +30,19 @@ from common.db import models
 IMPLIED_ROLES = {'admin': ('member',), 'member': ('reader',)}
 
 _lock = threading.Lock()
-_generation = 0
+_shared = mmap.mmap(-1, 8)  # anonymous and shared: survives fork as one counter
 _cache = {}
 _CACHE_MAX = 10000
 
 
+def _generation():
+    return struct.unpack_from('Q', _shared)[0]
+
+
 def changed():
-    """Identity data changed: forget every cached validation."""
-    global _generation
+    """Identity data changed: every process forgets its cached validations."""
     with _lock:
-        _generation += 1
+        struct.pack_into('Q', _shared, 0, _generation() + 1)
         _cache.clear()
 
 
@@ -139,13 +147,13 @@ def validate(token):
     now = time.monotonic()
     if ttl:
         hit = _cache.get(token)
-        if hit is not None and hit[0] > now and hit[1] == _generation:
+        if hit is not None and hit[0] > now and hit[1] == _generation():
             return hit[2]
-    gen = _generation
+    gen = _generation()
     info = _load(payload)
     if ttl:
         with _lock:
-            if gen == _generation:
+            if gen == _generation():
                 if len(_cache) >= _CACHE_MAX:
                     _cache.clear()
                 _cache[token] = (now + ttl, gen, info)

@@ -1,6 +1,7 @@
 """Policy enforcement with oslo.policy; rules are defaults in code.
 
-Defaults live in code; a policy.yaml in the config folder may override them.
+Defaults live in code; a policy.yaml in the config folder may override them
+(read at start-up).
 Base rules here; each API registers its own rule list (api/policies/...).
 Roles come expanded in the context: admin implies member implies reader.
 """
@@ -42,6 +43,10 @@ def get_enforcer():
             enf = policy.Enforcer(CONF)
             enf.register_defaults(BASE_RULES)
             enf.register_defaults(_extra_rules)
+            # Read policy.yaml once; oslo.policy would otherwise look for
+            # changed policy files on every check (a restart applies edits).
+            enf.load_rules()
+            enf.use_conf = False
             _enforcer = enf
     return _enforcer
 

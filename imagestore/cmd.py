@@ -15,6 +15,6 @@ BINARY = 'altostack-image'
 
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
-    http = wsgi.WSGIServer(BINARY, image_app.create_app(), CONF.image.bind_host,
+    http = wsgi.WSGIServer(BINARY, image_app.create_app, CONF.image.bind_host,
                            CONF.image.bind_port)
     service.Service(BINARY, rpcapi.TOPIC, manager.ImageManager(), http_servers=[http]).run()

@@ -9,7 +9,10 @@ opts = [
     cfg.PortOpt('bind_port', default=8080, help='Port the API listens on.'),
     cfg.StrOpt('public_host', default='$my_ip',
                help='Host name or address put in the catalog and version documents.'),
-    cfg.IntOpt('threads', default=8, min=1, help='Request threads of the API server.'),
+    cfg.IntOpt('workers', default=0, min=0,
+               help='API worker processes sharing the port; 0 means one per CPU.'),
+    cfg.IntOpt('threads', default=4, min=1,
+               help='Request threads in each API worker process.'),
 ]
 
 

@@ -75,7 +75,8 @@ class Database:
 
 
 class LocalCloud:
-    def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf=''):
+    def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
+                 password_hash_rounds=20000):
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
@@ -88,6 +89,7 @@ class LocalCloud:
         self.report_interval = report_interval
         self.service_down_time = service_down_time
         self.extra_conf = extra_conf
+        self.password_hash_rounds = password_hash_rounds
         self.auth_url = 'http://127.0.0.1:%d/identity/v3' % self.api_port
 
     # -- set-up -----------------------------------------------------------
@@ -111,7 +113,7 @@ public_host = 127.0.0.1
 bind_host = 127.0.0.1
 bind_port = {self.image_port}
 [identity]
-password_hash_rounds = 20000
+password_hash_rounds = {self.password_hash_rounds}
 {self.extra_conf}
 """)
         clouds = {'clouds': {
@@ -222,7 +224,12 @@ password_hash_rounds = 20000
 
     # -- clients ----------------------------------------------------------
     def openstack(self, *args, cloud='admin', check=True, json_out=False):
-        """Run the real openstack CLI; returns stdout (parsed with json_out)."""
+        """Run the real openstack CLI.
+
+        With check (the default) a failure raises and the result is stdout,
+        parsed as JSON with json_out; without check the CompletedProcess
+        comes back for the test to inspect.
+        """
         cmd = [os.path.join(BIN, 'openstack'), '--os-cloud', 'altostack-%s' % cloud, *args]
         if json_out:
             cmd += ['-f', 'json']

@@ -69,7 +69,7 @@ def test_duplicate_project_is_conflict(cloud):
 
 def test_unknown_names_are_not_found(cloud):
     r = cloud.openstack('project', 'show', 'no-such-project', check=False)
-    assert r.returncode == 1 and 'No project with a name or ID' in r.stderr
+    assert r.returncode == 1 and 'No Project found for no-such-project' in r.stderr
 
 
 def test_demo_user_is_not_admin(cloud):
