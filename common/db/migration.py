@@ -24,6 +24,11 @@ def db_sync(revision='head'):
         command.upgrade(_config(conn), revision)
 
 
+def head():
+    from alembic import script
+    return script.ScriptDirectory.from_config(_config(None)).get_current_head()
+
+
 def db_version():
     engine = db_api.get_engine('reader')
     with engine.connect() as conn:

@@ -2,11 +2,11 @@
 
 from alembic import context
 
-from common.db import models
+from common.db import registry
 
 config = context.config
 connection = config.attributes.get('connection')
-context.configure(connection=connection, target_metadata=models.Base.metadata,
+context.configure(connection=connection, target_metadata=registry.metadata,
                   render_as_batch=connection.dialect.name == 'sqlite')
 with context.begin_transaction():
     context.run_migrations()

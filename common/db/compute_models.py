@@ -1,0 +1,1 @@
+"""Compute tables (owned by the compute API and the scheduler)."""

@@ -1,0 +1,1 @@
+"""Image service tables (owned by altostack-image)."""

@@ -1,0 +1,12 @@
+"""Every model module, imported once, so Base.metadata knows every table.
+
+Models live by owner: models.py (Base, identity, service records),
+compute_models.py (flavors, instances, ...: the compute API and scheduler),
+image_models.py (the image service).
+"""
+
+from common.db import compute_models  # noqa: F401
+from common.db import image_models  # noqa: F401
+from common.db import models
+
+metadata = models.Base.metadata
