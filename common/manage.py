@@ -21,13 +21,16 @@ def _db_version():
 
 
 def _bootstrap():
-    # The identity data model belongs to the API service; bootstrap is its
+    # Identity and flavors belong to the API service; bootstrap is their
     # one-time set-up, run from here.
+    from api.compute import bootstrap as compute_bootstrap
     from api.identity import bootstrap
     tokens.setup_keys()
     bootstrap.bootstrap(CONF.command.admin_password, CONF.command.demo_password)
-    print('Bootstrap done: users admin%s, roles admin/member/reader, catalog in %s.'
-          % (', demo' if CONF.command.demo_password else '', bootstrap.REGION))
+    compute_bootstrap.bootstrap()
+    print('Bootstrap done: users admin%s, roles admin/member/reader, catalog in %s, '
+          'flavors %s.' % (', demo' if CONF.command.demo_password else '', bootstrap.REGION,
+                           ', '.join(f[1] for f in compute_bootstrap.FLAVORS)))
 
 
 def _fernet_setup():

@@ -32,7 +32,10 @@ def get_transport():
     global _transport
     with _lock:
         if _transport is None:
-            _transport = messaging.get_rpc_transport(CONF)
+            # Our own errors cross the bus as themselves, not RemoteError.
+            _transport = messaging.get_rpc_transport(
+                CONF, allowed_remote_exmods=['common.exception', 'common.db.instances',
+                                             'common.quota'])
     return _transport
 
 

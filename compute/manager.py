@@ -1,12 +1,261 @@
-"""Compute agent RPC endpoints. Holds no database credentials."""
+"""Compute agent RPC endpoints. Holds no database credentials: what it
+knows of instances comes in RPC arguments, and what it learns it reports
+to the scheduler, which keeps the books.
+
+Thin: each endpoint takes the instance's lock and hands off to the driver.
+"""
+
+import threading
+import time
 
 import oslo_messaging as messaging
+from oslo_log import log as logging
 
+from common import context as ctx_mod
+from common import instance_states as st
+from common import periodic
 from common.conf import CONF
+from compute import imagecache
+from compute.virt import driver as virt_driver
+from compute.virt import power_state
+from imagestore import rpcapi as image_rpcapi
+from scheduler import rpcapi as scheduler_rpcapi
+
+LOG = logging.getLogger(__name__)
+# Task states an agent that restarted finds its instances in, and what
+# they rest in once the agent has looked at the guest.
+_INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD}
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
+    def __init__(self, driver=None):
+        self.host = CONF.host
+        self.driver = driver
+        self.scheduler = scheduler_rpcapi.SchedulerAPI()
+        self.images = image_rpcapi.ImageAPI()
+        self.cache = imagecache.ImageCache()
+        self._locks = {}
+        self._locks_guard = threading.Lock()
+
+    # -- helpers ------------------------------------------------------------
+    def _lock(self, uuid):
+        with self._locks_guard:
+            return self._locks.setdefault(uuid, threading.Lock())
+
+    def _update(self, ctx, instance, values, expected=None, retries=5):
+        """Report a state change; retried while the scheduler is away."""
+        for attempt in range(retries):
+            try:
+                return self.scheduler.instance_update(ctx, instance['uuid'], values,
+                                                      expected_task_states=expected)
+            except messaging.MessagingTimeout:
+                LOG.warning('Scheduler did not answer an update of %s (try %d)',
+                            instance['uuid'], attempt + 1)
+                time.sleep(min(2 ** attempt, 10))
+        LOG.error('Gave up reporting %s for %s; the power sync will', values,
+                  instance['uuid'])
+        return None
+
+    def _event(self, ctx, instance, event, phase, result=None, details=None):
+        try:
+            self.scheduler.instance_event(ctx, instance['uuid'], event, phase, result=result,
+                                          details=details, host=self.host)
+        except Exception:  # noqa: BLE001 - the log of events is not worth a failed action
+            LOG.warning('Could not record event %s of %s', event, instance['uuid'],
+                        exc_info=True)
+
+    # -- life cycle ---------------------------------------------------------
+    def init_host(self):
+        if self.driver is None:
+            self.driver = virt_driver.load_driver(CONF.compute.compute_driver)
+        self.driver.init_host(self.host)
+        self.update_available_resource()
+        try:
+            self.reconcile()
+        except messaging.MessagingTimeout:
+            LOG.warning('Scheduler did not answer; reconciling later')
+
+    def cleanup_host(self):
+        if self.driver is not None:
+            self.driver.cleanup_host(self.host)
+
+    def reconcile(self):
+        """Make libvirt and the books agree after a (re)start."""
+        ctx = ctx_mod.get_admin_context()
+        known = {i['uuid']: i for i in self.scheduler.get_host_instances(ctx, self.host)}
+        running = set(self.driver.list_instance_uuids())
+        for uuid in running - set(known):
+            LOG.warning('Orphan guest %s is not in the books: removing it', uuid)
+            try:
+                self.driver.destroy(ctx, {'uuid': uuid}, cleanup=True)
+            except Exception:  # noqa: BLE001
+                LOG.exception('Could not remove orphan guest %s', uuid)
+        for uuid, inst in known.items():
+            self._init_instance(ctx, inst, uuid in running)
+
+    def _init_instance(self, ctx, inst, exists):
+        task = inst['task_state']
+        if task == st.DELETING:
+            self._terminate(ctx, inst)
+            return
+        if inst['vm_state'] == st.BUILDING:
+            if exists:
+                self.driver.destroy(ctx, inst, cleanup=True)
+            self._update(ctx, inst, {'vm_state': st.ERROR, 'task_state': None,
+                                     'fault': {'code': 500, 'message':
+                                               'The compute agent restarted during the build.'}})
+            return
+        if not exists:
+            if inst['vm_state'] in (st.ACTIVE, st.STOPPED):
+                LOG.error('Guest of %s is gone from the hypervisor', inst['uuid'])
+                self._update(ctx, inst, {'vm_state': st.ERROR, 'task_state': None,
+                                         'power_state': power_state.NOSTATE,
+                                         'fault': {'code': 500, 'message':
+                                                   'The guest was lost on host %s.'
+                                                   % self.host}})
+            return
+        if task in _INTERRUPTED:
+            state = self.driver.get_info(inst)['state']
+            vm_state = st.ACTIVE if state == power_state.RUNNING else st.STOPPED
+            self._update(ctx, inst, {'vm_state': vm_state, 'task_state': None,
+                                     'power_state': state})
+
+    # -- periodic tasks -----------------------------------------------------
+    @periodic.periodic(lambda: CONF.report_interval * 6)
+    def update_available_resource(self):
+        res = dict(self.driver.get_available_resource())
+        res.update(reserved_vcpus=CONF.compute.reserved_host_cpus,
+                   reserved_memory_mb=CONF.compute.reserved_host_memory_mb,
+                   reserved_disk_gb=-(-CONF.compute.reserved_host_disk_mb // 1024),
+                   host_ip=CONF.my_ip)
+        self.scheduler.update_compute_node(ctx_mod.get_admin_context(), self.host, res)
+
+    @periodic.periodic(10)
+    def sync_power_states(self):
+        """Tell the books what the hypervisor says of each resting guest."""
+        ctx = ctx_mod.get_admin_context()
+        for inst in self.scheduler.get_host_instances(ctx, self.host):
+            if inst['task_state'] is not None or inst['vm_state'] not in (st.ACTIVE,
+                                                                          st.STOPPED):
+                continue
+            with self._lock(inst['uuid']):
+                try:
+                    state = self.driver.get_info(inst)['state']
+                except Exception:  # noqa: BLE001 - the guest vanished: next check reports
+                    state = power_state.NOSTATE
+                values = {}
+                if state != inst['power_state']:
+                    values['power_state'] = state
+                if inst['vm_state'] == st.ACTIVE and state in (power_state.SHUTDOWN,
+                                                               power_state.CRASHED):
+                    values['vm_state'] = st.STOPPED
+                elif inst['vm_state'] == st.STOPPED and state == power_state.RUNNING:
+                    values['vm_state'] = st.ACTIVE
+                if values:
+                    LOG.info('Power sync of %s: %s', inst['uuid'], values)
+                    self._update(ctx, inst, values, expected=[None])
+
+    @periodic.periodic(600)
+    def clean_image_cache(self):
+        active = {i['image_ref'] for i in self.scheduler.get_host_instances(
+            ctx_mod.get_admin_context(), self.host) if i.get('image_ref')}
+        self.cache.cleanup_unused(active)
+
+    # -- RPC endpoints ------------------------------------------------------
     def ping(self, context):
-        return {'service': 'compute', 'host': CONF.host}
+        return {'service': 'compute', 'host': self.host}
+
+    def build_and_run_instance(self, context, instance):
+        with self._lock(instance['uuid']):
+            self._build(context, instance)
+
+    def _build(self, ctx, inst):
+        uuid = inst['uuid']
+        if self._update(ctx, inst, {'task_state': st.SPAWNING},
+                        expected=[st.SCHEDULING]) is None:
+            LOG.info('Build of %s cancelled: it changed before we started', uuid)
+            return
+        self._event(ctx, inst, 'compute_build_and_run_instance', 'start')
+        try:
+            image = self.images.get_image_for_download(ctx, inst['image_ref'])
+            with self.cache.using(image) as base:
+                self.driver.spawn(ctx, inst, image, base, network_info=[])
+        except Exception as e:  # noqa: BLE001 - any failure: reschedule elsewhere
+            LOG.exception('Build of %s failed on %s', uuid, self.host)
+            self._event(ctx, inst, 'compute_build_and_run_instance', 'finish',
+                        result='Error', details=str(e)[:500])
+            self.scheduler.build_failed(ctx, uuid, self.host, str(e) or type(e).__name__)
+            return
+        done = self._update(ctx, inst, {'vm_state': st.ACTIVE, 'task_state': None,
+                                        'power_state': power_state.RUNNING,
+                                        'launched_at': 'now'}, expected=[st.SPAWNING])
+        if done is None:
+            # Deleted while we spawned: the delete is on its way to us (or the
+            # books were already closed); take the guest down now.
+            LOG.info('Instance %s went away during its build; removing the guest', uuid)
+            self.driver.destroy(ctx, inst, cleanup=True)
+            return
+        self._event(ctx, inst, 'compute_build_and_run_instance', 'finish')
+
+    def _power(self, ctx, inst, event, fn, final_vm_state, from_task):
+        with self._lock(inst['uuid']):
+            self._event(ctx, inst, event, 'start')
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001
+                LOG.exception('%s of %s failed', event, inst['uuid'])
+                state = self._safe_state(inst)
+                self._update(ctx, inst, {'task_state': None, 'power_state': state,
+                                         'vm_state': st.ACTIVE if state == power_state.RUNNING
+                                         else st.STOPPED}, expected=[from_task])
+                self._event(ctx, inst, event, 'finish', result='Error', details=str(e)[:500])
+                return
+            self._update(ctx, inst, {'vm_state': final_vm_state, 'task_state': None,
+                                     'power_state': self._safe_state(inst)},
+                         expected=[from_task])
+            self._event(ctx, inst, event, 'finish')
+
+    def _safe_state(self, inst):
+        try:
+            return self.driver.get_info(inst)['state']
+        except Exception:  # noqa: BLE001
+            return power_state.NOSTATE
+
+    def stop_instance(self, context, instance):
+        self._power(context, instance, 'compute_stop_instance',
+                    lambda: self.driver.power_off(instance), st.STOPPED, st.POWERING_OFF)
+
+    def start_instance(self, context, instance):
+        self._power(context, instance, 'compute_start_instance',
+                    lambda: self.driver.power_on(context, instance, []), st.ACTIVE,
+                    st.POWERING_ON)
+
+    def reboot_instance(self, context, instance, reboot_type):
+        task = st.REBOOTING_HARD if reboot_type == 'HARD' else st.REBOOTING
+        self._power(context, instance, 'compute_reboot_instance',
+                    lambda: self.driver.reboot(context, instance, [], reboot_type),
+                    st.ACTIVE, task)
+
+    def terminate_instance(self, context, instance):
+        with self._lock(instance['uuid']):
+            self._terminate(context, instance)
+
+    def _terminate(self, ctx, inst):
+        self.driver.destroy(ctx, inst, network_info=[], cleanup=True)
+        for attempt in range(5):
+            try:
+                self.scheduler.instance_deleted(ctx, inst['uuid'], self.host)
+                break
+            except messaging.MessagingTimeout:
+                time.sleep(min(2 ** attempt, 10))
+        with self._locks_guard:
+            self._locks.pop(inst['uuid'], None)
+
+    def get_console_output(self, context, instance, length=None):
+        text = self.driver.get_console_output(instance)
+        if length is not None:
+            lines = text.splitlines(True)
+            text = ''.join(lines[-length:]) if length else ''
+        return text

@@ -1,8 +1,13 @@
 """Client of the compute agents (topic compute.<host>).
 
+Instances travel as the plain dicts of common.db.instances.to_dict: the
+agents hold no database credentials.
+
 Version history:
 
     1.0 - ping (call)
+    1.1 - build_and_run_instance, stop_instance, start_instance,
+          reboot_instance, terminate_instance (casts); get_console_output (call)
 """
 
 from common import rpc
@@ -11,11 +16,33 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
 
+    def _prepare(self, host, version):
+        return self.client.prepare(server=host, version=version)
+
     def ping(self, context, host):
-        cctxt = self.client.prepare(server=host, version='1.0')
-        return cctxt.call(context, 'ping')
+        return self._prepare(host, '1.0').call(context, 'ping')
+
+    def build_and_run_instance(self, context, host, instance):
+        self._prepare(host, '1.1').cast(context, 'build_and_run_instance', instance=instance)
+
+    def stop_instance(self, context, host, instance):
+        self._prepare(host, '1.1').cast(context, 'stop_instance', instance=instance)
+
+    def start_instance(self, context, host, instance):
+        self._prepare(host, '1.1').cast(context, 'start_instance', instance=instance)
+
+    def reboot_instance(self, context, host, instance, reboot_type):
+        self._prepare(host, '1.1').cast(context, 'reboot_instance', instance=instance,
+                                        reboot_type=reboot_type)
+
+    def terminate_instance(self, context, host, instance):
+        self._prepare(host, '1.1').cast(context, 'terminate_instance', instance=instance)
+
+    def get_console_output(self, context, host, instance, length=None):
+        return self._prepare(host, '1.1').call(context, 'get_console_output',
+                                               instance=instance, length=length)

@@ -1,14 +1,27 @@
 """Scheduler RPC endpoints. Thin: each hands off to a flow module."""
 
+
 import oslo_messaging as messaging
+import sqlalchemy as sa
+from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from common import servicegroup
 from common.conf import CONF
+from common.db import api as db_api
+from common.db import claims
+from common.db import compute_models as cm
+from common.db import instances
+from scheduler import build
+
+LOG = logging.getLogger(__name__)
+
+# Fields a compute agent may set on an instance it runs.
+AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault', 'progress'}
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def report_state(self, context, host, binary, topic, sent_at=None):
         seen_at = timeutils.parse_isotime(sent_at).replace(tzinfo=None) if sent_at else None
@@ -16,3 +29,50 @@ class SchedulerManager:
 
     def ping(self, context):
         return {'service': 'scheduler', 'host': CONF.host}
+
+    def build_instances(self, context, instance_uuids):
+        for uuid in instance_uuids:
+            try:
+                build.build(context, uuid)
+            except Exception as e:  # noqa: BLE001 - one bad build must not stop the rest
+                LOG.exception('Scheduling %s failed', uuid)
+                build._fail(context, uuid, 'Scheduling failed: %s' % e)
+
+    def update_compute_node(self, context, host, resources):
+        claims.update_node(host, resources)
+
+    def instance_event(self, context, uuid, event, phase, result=None, details=None,
+                       host=None):
+        if phase == 'start':
+            instances.event_start(context.request_id, uuid, event, host=host)
+        else:
+            instances.event_finish(context.request_id, uuid, event, result=result or 'Success',
+                                   details=details)
+
+    def build_failed(self, context, uuid, host, message, reschedule=True):
+        build.build_failed(context, uuid, host, message, reschedule)
+
+    def instance_update(self, context, uuid, values, expected_task_states=None):
+        values = {k: v for k, v in values.items() if k in AGENT_FIELDS}
+        if values.get('launched_at') == 'now':
+            values['launched_at'] = instances.utcnow()
+        kwargs = {}
+        if expected_task_states is not None:
+            kwargs['task_states'] = expected_task_states
+        try:
+            inst = instances.update(uuid, values, action='agent update', **kwargs)
+        except (instances.InstanceNotFound, instances.InstanceInvalidState) as e:
+            LOG.info('Agent update of %s not applied: %s', uuid, e)
+            return None
+        return instances.to_dict(inst)
+
+    def instance_deleted(self, context, uuid, host):
+        instances.finish_delete(context.request_id, uuid)
+        return True
+
+    def get_host_instances(self, context, host):
+        with db_api.reader() as s:
+            rows = list(s.scalars(sa.select(cm.Instance).where(
+                cm.Instance.host == host, cm.Instance.deleted.is_(False))))
+        return [instances.to_dict(i) for i in rows]
+

@@ -1,8 +1,13 @@
 """Client of the scheduler service; every other service imports this.
 
+The scheduler places servers and keeps the books for compute agents,
+which hold no database credentials: they report through these calls.
+
 Version history:
 
     1.0 - report_state (cast), ping (call)
+    1.1 - build_instances, update_compute_node, instance_event, build_failed
+          (casts); instance_update, instance_deleted, get_host_instances (calls)
 """
 
 from oslo_utils import timeutils
@@ -13,7 +18,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -27,3 +32,37 @@ class SchedulerAPI:
     def ping(self, context):
         cctxt = self.client.prepare(version='1.0')
         return cctxt.call(context, 'ping')
+
+    def build_instances(self, context, instance_uuids):
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'build_instances', instance_uuids=instance_uuids)
+
+    def update_compute_node(self, context, host, resources):
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'update_compute_node', host=host, resources=resources)
+
+    def instance_event(self, context, uuid, event, phase, result=None, details=None,
+                       host=None):
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'instance_event', uuid=uuid, event=event, phase=phase,
+                   result=result, details=details, host=host)
+
+    def build_failed(self, context, uuid, host, message, reschedule=True):
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'build_failed', uuid=uuid, host=host, message=message,
+                   reschedule=reschedule)
+
+    def instance_update(self, context, uuid, values, expected_task_states=None,
+                        timeout=None):
+        """Set fields of an instance; None if it is gone or in another task."""
+        cctxt = self.client.prepare(version='1.1', timeout=timeout)
+        return cctxt.call(context, 'instance_update', uuid=uuid, values=values,
+                          expected_task_states=expected_task_states)
+
+    def instance_deleted(self, context, uuid, host):
+        cctxt = self.client.prepare(version='1.1')
+        return cctxt.call(context, 'instance_deleted', uuid=uuid, host=host)
+
+    def get_host_instances(self, context, host):
+        cctxt = self.client.prepare(version='1.1')
+        return cctxt.call(context, 'get_host_instances', host=host)

@@ -3,7 +3,13 @@
 import flask
 
 from api import http
+from api.compute import flavors
+from api.compute import hosts
+from api.compute import keypairs
 from api.compute import microversion as mv
+from api.compute import quotas
+from api.compute import server_actions
+from api.compute import servers
 from api.compute import services
 
 bp = flask.Blueprint('compute', __name__)
@@ -49,6 +55,7 @@ ROUTES = [
     ('/', {'GET': versions}),
     ('/v2.1', {'GET': version_v21}),
     ('/v2.1/', {'GET': version_v21}),
-] + services.ROUTES
+] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
+      server_actions.ROUTES + hosts.ROUTES + quotas.ROUTES)
 
 http.route_table(bp, ROUTES)

@@ -7,8 +7,7 @@ from api import microversion
 from common import exception
 from common import policy
 from common import servicegroup
-
-DEFAULT_ZONE = 'nova'
+from common.conf import CONF
 
 _update_schema = {
     'type': 'object',
@@ -38,7 +37,7 @@ def _fmt(dt):
 
 
 def _zone(rec):
-    return DEFAULT_ZONE if rec.binary == 'nova-compute' else rec.zone
+    return CONF.default_availability_zone if rec.binary == 'nova-compute' else rec.zone
 
 
 def render(rec):

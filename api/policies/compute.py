@@ -3,9 +3,26 @@
 from oslo_policy import policy
 
 ADMIN = 'rule:admin_required'
+OWNER = 'rule:admin_or_owner'
+MEMBER = '(role:member and project_id:%(project_id)s) or rule:admin_required'
 
-RULES = [
-    policy.RuleDefault('os_compute_api:os-services:list', ADMIN),
-    policy.RuleDefault('os_compute_api:os-services:update', ADMIN),
-    policy.RuleDefault('os_compute_api:os-services:delete', ADMIN),
-]
+_ADMIN_ONLY = (
+    'os-services:list', 'os-services:update', 'os-services:delete',
+    'os-flavor-manage:create', 'os-flavor-manage:update', 'os-flavor-manage:delete',
+    'os-flavor-extra-specs:create', 'os-flavor-extra-specs:update',
+    'os-flavor-extra-specs:delete', 'os-flavor-access',
+    'os-flavor-access:add_tenant_access', 'os-keypairs:index', 'os-keypairs:create',
+    'os-hypervisors:list', 'os-hypervisors:list-detail', 'os-hypervisors:show',
+    'os-aggregates:index', 'os-aggregates:create', 'os-aggregates:show',
+    'os-aggregates:update', 'os-aggregates:delete', 'os-aggregates:add_host',
+    'os-availability-zone:detail', 'os-quota-sets:show', 'os-quota-sets:update',
+    'os-simple-tenant-usage:list', 'os-simple-tenant-usage:show', 'limits:other_project',
+    'servers:index:get_all_tenants', 'servers:detail',
+)
+_MEMBER = (
+    'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',
+    'servers:action:reboot', 'servers:action:os-getConsoleOutput',
+)
+
+RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +
+         [policy.RuleDefault('os_compute_api:' + name, MEMBER) for name in _MEMBER])

@@ -3,12 +3,17 @@
 from oslo_config import cfg
 
 from common.conf import api
+from common.conf import compute
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import quota
+from common.conf import scheduler
 from common.conf import service
+from common.conf import zones
 
 CONF = cfg.CONF
 
-for _mod in (api, database, identity, image, service):
+for _mod in (api, compute, database, identity, image, quota, scheduler, service,
+             zones):
     _mod.register_opts(CONF)

@@ -1,12 +1,16 @@
 """Entry point for oslo-config-generator: every option group Altostack owns."""
 
 from common.conf import api
+from common.conf import compute
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import quota
+from common.conf import scheduler
 from common.conf import service
+from common.conf import zones
 
-_MODULES = (service, api, database, identity, image)
+_MODULES = (service, api, compute, database, identity, image, quota, scheduler, zones)
 
 
 def list_opts():

@@ -1,0 +1,260 @@
+"""Limits, quota sets, server groups and usage: what a project may use and uses."""
+
+import datetime
+import uuid as uuid_mod
+
+import flask
+import sqlalchemy as sa
+from oslo_utils import timeutils
+
+from api import http
+from api import microversion
+from common import exception
+from common import policy
+from common import quota
+from common.db import api as db_api
+from common.db import compute_models as cm
+
+SHOWN = ('instances', 'cores', 'ram', 'key_pairs', 'server_groups', 'server_group_members',
+         'metadata_items')
+
+
+def _counted(project_id):
+    used = quota.usage(project_id)
+    with db_api.reader() as s:
+        used['server_groups'] = s.scalar(sa.select(sa.func.count()).select_from(
+            cm.ServerGroup).where(cm.ServerGroup.project_id == project_id)) or 0
+    return used
+
+
+def limits():
+    ctx = http.context()
+    project = flask.request.args.get('tenant_id') or ctx.project_id
+    if project != ctx.project_id:
+        policy.authorize(ctx, 'os_compute_api:limits:other_project', {})
+    lim = quota.limits(project)
+    used = _counted(project)
+    return http.reply({'limits': {'rate': [], 'absolute': {
+        'maxTotalInstances': lim['instances'], 'maxTotalCores': lim['cores'],
+        'maxTotalRAMSize': lim['ram'], 'maxTotalKeypairs': lim['key_pairs'],
+        'maxServerMeta': lim['metadata_items'], 'maxServerGroups': lim['server_groups'],
+        'maxServerGroupMembers': lim['server_group_members'],
+        'totalInstancesUsed': used['instances'], 'totalCoresUsed': used['cores'],
+        'totalRAMUsed': used['ram'], 'totalServerGroupsUsed': used['server_groups']}}})
+
+
+def _quota_set(project_id, detail=False):
+    lim = quota.limits(project_id)
+    out = {'id': project_id}
+    used = _counted(project_id) if detail else {}
+    for r in SHOWN:
+        out[r] = {'limit': lim[r], 'in_use': used.get(r, 0), 'reserved': 0} if detail \
+            else lim[r]
+    return out
+
+
+def _check_project(ctx, project_id):
+    if project_id != ctx.project_id:
+        policy.authorize(ctx, 'os_compute_api:os-quota-sets:show', {})
+
+
+def show_quota(project_id):
+    ctx = http.context()
+    _check_project(ctx, project_id)
+    return http.reply({'quota_set': _quota_set(project_id)})
+
+
+def show_quota_detail(project_id):
+    ctx = http.context()
+    _check_project(ctx, project_id)
+    return http.reply({'quota_set': _quota_set(project_id, detail=True)})
+
+
+def show_quota_defaults(project_id):
+    lim = {r: quota.limits('')[r] for r in SHOWN}
+    return http.reply({'quota_set': dict(lim, id=project_id)})
+
+
+_update_schema = {'type': 'object', 'required': ['quota_set'], 'additionalProperties': False,
+                  'properties': {'quota_set': {
+                      'type': 'object', 'additionalProperties': False,
+                      'properties': dict({r: {'type': ['integer', 'string'],
+                                              'pattern': '^-?[0-9]+$', 'minimum': -1}
+                                          for r in SHOWN},
+                                         force={'type': ['boolean', 'string']})}}}
+
+
+def update_quota(project_id):
+    ctx = http.context()
+    policy.authorize(ctx, 'os_compute_api:os-quota-sets:update', {})
+    body = dict(http.json_body(_update_schema)['quota_set'])
+    body.pop('force', None)
+    values = {}
+    for r, v in body.items():
+        v = int(v)
+        if v < -1:
+            raise exception.BadRequest('Quota limit %s for %s must be -1 or more.' % (v, r))
+        values[r] = v
+    quota.set_limits(project_id, values)
+    out = _quota_set(project_id)
+    out.pop('id')
+    return http.reply({'quota_set': out})
+
+
+# -- os-server-groups ---------------------------------------------------------
+
+POLICIES = ('affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity')
+
+
+def _group_view(s, g):
+    members = list(s.scalars(sa.select(cm.ServerGroupMember.instance_uuid).where(
+        cm.ServerGroupMember.group_id == g.id)))
+    d = {'id': g.uuid, 'name': g.name, 'members': members, 'project_id': g.project_id,
+         'user_id': g.user_id}
+    if microversion.at_least('2.64'):
+        d.update(policy=g.policy, rules=g.rules or {})
+    else:
+        d.update(policies=[g.policy], metadata={})
+    return d
+
+
+def _group(s, ctx, group_id):
+    q = sa.select(cm.ServerGroup).where(cm.ServerGroup.uuid == group_id)
+    if not ctx.is_admin_role:
+        q = q.where(cm.ServerGroup.project_id == ctx.project_id)
+    g = s.scalars(q).first()
+    if g is None:
+        raise exception.NotFound('Server group %s could not be found.' % group_id)
+    return g
+
+
+def list_groups():
+    ctx = http.context()
+    q = sa.select(cm.ServerGroup).order_by(cm.ServerGroup.id)
+    if not (ctx.is_admin_role and flask.request.args.get('all_projects')):
+        q = q.where(cm.ServerGroup.project_id == ctx.project_id)
+    with db_api.reader() as s:
+        return http.reply({'server_groups': [_group_view(s, g) for g in s.scalars(q)]})
+
+
+def create_group():
+    ctx = http.context()
+    body = http.json_body().get('server_group')
+    if not isinstance(body, dict) or not body.get('name'):
+        raise exception.BadRequest("Invalid input: 'server_group' needs a 'name'.")
+    if microversion.at_least('2.64'):
+        pol = body.get('policy')
+    else:
+        pols = body.get('policies')
+        if not isinstance(pols, list) or len(pols) != 1:
+            raise exception.BadRequest("Invalid input: 'policies' must hold one policy.")
+        pol = pols[0]
+    if pol not in POLICIES:
+        raise exception.BadRequest('Invalid server group policy %r: use one of %s.'
+                                   % (pol, ', '.join(POLICIES)))
+    lim = quota.limits(ctx.project_id)['server_groups']
+    with db_api.session() as s:
+        count = s.scalar(sa.select(sa.func.count()).select_from(cm.ServerGroup).where(
+            cm.ServerGroup.project_id == ctx.project_id)) or 0
+        if 0 <= lim <= count:
+            raise quota.OverQuota(resource='server_groups', requested=1, used=count,
+                                  limit=lim)
+        g = cm.ServerGroup(uuid=str(uuid_mod.uuid4()), name=body['name'],
+                           project_id=ctx.project_id, user_id=ctx.user_id, policy=pol,
+                           rules=body.get('rules') or {})
+        s.add(g)
+        s.flush()
+        return http.reply({'server_group': _group_view(s, g)})
+
+
+def show_group(group_id):
+    ctx = http.context()
+    with db_api.reader() as s:
+        return http.reply({'server_group': _group_view(s, _group(s, ctx, group_id))})
+
+
+def delete_group(group_id):
+    ctx = http.context()
+    with db_api.session() as s:
+        s.delete(_group(s, ctx, group_id))
+    return http.reply(status=204)
+
+
+# -- os-simple-tenant-usage ---------------------------------------------------
+
+def _window():
+    args = flask.request.args
+    try:
+        end = timeutils.parse_isotime(args['end']).replace(tzinfo=None) \
+            if args.get('end') else timeutils.utcnow()
+        start = timeutils.parse_isotime(args['start']).replace(tzinfo=None) \
+            if args.get('start') else end - datetime.timedelta(days=1)
+    except ValueError:
+        raise exception.BadRequest('Invalid start or end time.') from None
+    if start > end:
+        raise exception.BadRequest('start must be before end.')
+    return start, end
+
+
+def _usage(project_id, start, end, detailed):
+    q = sa.select(cm.Instance).where(
+        cm.Instance.created_at <= end,
+        sa.or_(cm.Instance.terminated_at.is_(None), cm.Instance.terminated_at >= start))
+    if project_id:
+        q = q.where(cm.Instance.project_id == project_id)
+    with db_api.reader() as s:
+        rows = list(s.scalars(q))
+    by_project = {}
+    for inst in rows:
+        begin = max(inst.created_at, start)
+        finish = min(inst.terminated_at or end, end)
+        hours = max((finish - begin).total_seconds(), 0) / 3600.0
+        u = by_project.setdefault(inst.project_id, {
+            'tenant_id': inst.project_id, 'total_hours': 0.0, 'total_vcpus_usage': 0.0,
+            'total_memory_mb_usage': 0.0, 'total_local_gb_usage': 0.0,
+            'start': start.isoformat(), 'stop': end.isoformat(), 'server_usages': []})
+        u['total_hours'] += hours
+        u['total_vcpus_usage'] += hours * inst.vcpus
+        u['total_memory_mb_usage'] += hours * inst.memory_mb
+        u['total_local_gb_usage'] += hours * inst.root_gb
+        if detailed:
+            u['server_usages'].append({
+                'instance_id': inst.uuid, 'name': inst.display_name, 'hours': hours,
+                'vcpus': inst.vcpus, 'memory_mb': inst.memory_mb, 'local_gb': inst.root_gb,
+                'flavor': inst.flavor.get('name'), 'state': inst.vm_state,
+                'tenant_id': inst.project_id, 'uptime': int(hours * 3600),
+                'started_at': inst.created_at.isoformat(),
+                'ended_at': inst.terminated_at.isoformat() if inst.terminated_at else None})
+    for u in by_project.values():
+        if not detailed:
+            u.pop('server_usages')
+    return list(by_project.values())
+
+
+def list_usage():
+    ctx = http.context()
+    policy.authorize(ctx, 'os_compute_api:os-simple-tenant-usage:list', {})
+    start, end = _window()
+    detailed = flask.request.args.get('detailed', '0') in ('1', 'true', 'True')
+    return http.reply({'tenant_usages': _usage(None, start, end, detailed)})
+
+
+def show_usage(project_id):
+    ctx = http.context()
+    if project_id != ctx.project_id:
+        policy.authorize(ctx, 'os_compute_api:os-simple-tenant-usage:show', {})
+    start, end = _window()
+    usages = _usage(project_id, start, end, True)
+    return http.reply({'tenant_usage': usages[0] if usages else {}})
+
+
+ROUTES = [
+    ('/v2.1/limits', {'GET': limits}),
+    ('/v2.1/os-quota-sets/<project_id>', {'GET': show_quota, 'PUT': update_quota}),
+    ('/v2.1/os-quota-sets/<project_id>/detail', {'GET': show_quota_detail}),
+    ('/v2.1/os-quota-sets/<project_id>/defaults', {'GET': show_quota_defaults}),
+    ('/v2.1/os-server-groups', {'GET': list_groups, 'POST': create_group}),
+    ('/v2.1/os-server-groups/<group_id>', {'GET': show_group, 'DELETE': delete_group}),
+    ('/v2.1/os-simple-tenant-usage', {'GET': list_usage}),
+    ('/v2.1/os-simple-tenant-usage/<project_id>', {'GET': show_usage}),
+]

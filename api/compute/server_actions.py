@@ -1,0 +1,158 @@
+"""POST /servers/{id}/action and the instance action log."""
+
+import oslo_messaging as messaging
+import sqlalchemy as sa
+
+from api import http
+from api import microversion
+from api.compute import servers
+from common import exception
+from common import instance_states as st
+from common import policy
+from common.db import api as db_api
+from common.db import compute_models as cm
+from common.db import instances
+from compute import rpcapi as compute_rpcapi
+
+_T = '%Y-%m-%dT%H:%M:%S.%f'
+
+_ACTION_SCHEMAS = {
+    'os-stop': {'type': 'null'},
+    'os-start': {'type': 'null'},
+    'reboot': {'type': 'object', 'required': ['type'], 'additionalProperties': False,
+               'properties': {'type': {'type': 'string',
+                                       'pattern': '^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$'}}},
+    'os-getConsoleOutput': {'type': ['object', 'null'], 'additionalProperties': False,
+                            'properties': {'length': {'type': ['integer', 'string', 'null'],
+                                                      'pattern': '^-?[0-9]+$'}}},
+}
+_NOT_YET = ('resize', 'confirmResize', 'revertResize', 'createImage', 'migrate',
+            'os-migrateLive', 'evacuate', 'rebuild', 'pause', 'unpause', 'suspend', 'resume',
+            'shelve', 'unshelve', 'rescue', 'unrescue', 'lock', 'unlock', 'addSecurityGroup',
+            'removeSecurityGroup', 'os-getVNCConsole', 'os-getSerialConsole')
+
+
+def _cast(ctx, inst, method, **kwargs):
+    getattr(compute_rpcapi.ComputeAPI(), method)(ctx, inst.host, instances.to_dict(inst),
+                                                 **kwargs)
+
+
+def _stop(ctx, inst, _body):
+    inst = instances.begin_action(ctx, inst.uuid, 'stop')
+    _cast(ctx, inst, 'stop_instance')
+
+
+def _start(ctx, inst, _body):
+    inst = instances.begin_action(ctx, inst.uuid, 'start')
+    _cast(ctx, inst, 'start_instance')
+
+
+def _reboot(ctx, inst, body):
+    kind = body['type'].upper()
+    inst = instances.begin_action(ctx, inst.uuid, 'reboot_hard' if kind == 'HARD' else 'reboot')
+    _cast(ctx, inst, 'reboot_instance', reboot_type=kind)
+
+
+def _console_output(ctx, inst, body):
+    length = (body or {}).get('length')
+    try:
+        length = int(length) if length is not None else None
+    except ValueError:
+        raise exception.BadRequest('length must be an integer.') from None
+    if length is not None and length < -1:
+        raise exception.BadRequest('length must be -1 or more.')
+    if not inst.host or inst.vm_state == st.BUILDING and inst.task_state == st.SCHEDULING:
+        raise exception.Conflict('The console is not available yet: the server is still '
+                                 'being built.')
+    try:
+        out = compute_rpcapi.ComputeAPI().get_console_output(
+            ctx, inst.host, instances.to_dict(inst), None if length == -1 else length)
+    except messaging.MessagingTimeout:
+        raise exception.ServiceUnavailable(reason='the compute host %s did not answer'
+                                           % inst.host) from None
+    return http.reply({'output': out})
+
+
+_HANDLERS = {'os-stop': _stop, 'os-start': _start, 'reboot': _reboot,
+             'os-getConsoleOutput': _console_output}
+
+
+def server_action(server_id):
+    ctx = http.context()
+    body = http.json_body()
+    if len(body) != 1:
+        raise exception.BadRequest('An action body names exactly one action.')
+    (name, args), = body.items()
+    if name in _NOT_YET:
+        raise exception.BadRequest('The %s action is not supported yet.' % name)
+    if name not in _HANDLERS:
+        raise exception.BadRequest('There is no such action: %s' % name)
+    http.validate(args, _ACTION_SCHEMAS[name])
+    inst = servers.get_instance(ctx, server_id)
+    policy.authorize(ctx, 'os_compute_api:servers:action:%s' % name,
+                     {'project_id': inst.project_id})
+    result = _HANDLERS[name](ctx, inst, args)
+    return result if result is not None else http.reply(status=202)
+
+
+def _action_view(a):
+    return {'action': a.action, 'instance_uuid': a.instance_uuid, 'request_id': a.request_id,
+            'user_id': a.user_id, 'project_id': a.project_id,
+            'start_time': a.start_time.strftime(_T), 'message': a.message,
+            'updated_at': (a.updated_at or a.start_time).strftime(_T)}
+
+
+def list_actions(server_id):
+    ctx = http.context()
+    inst = _instance_incl_deleted(ctx, server_id)
+    with db_api.reader() as s:
+        rows = list(s.scalars(sa.select(cm.InstanceAction).where(
+            cm.InstanceAction.instance_uuid == inst.uuid).order_by(
+            cm.InstanceAction.start_time.desc(), cm.InstanceAction.id.desc())))
+    return http.reply({'instanceActions': [_action_view(a) for a in rows]})
+
+
+def show_action(server_id, request_id):
+    ctx = http.context()
+    inst = _instance_incl_deleted(ctx, server_id)
+    with db_api.reader() as s:
+        action = s.scalars(sa.select(cm.InstanceAction).where(
+            cm.InstanceAction.instance_uuid == inst.uuid,
+            cm.InstanceAction.request_id == request_id)).first()
+        if action is None:
+            raise exception.NotFound('Action %s not found' % request_id)
+        events = list(s.scalars(sa.select(cm.InstanceActionEvent).where(
+            cm.InstanceActionEvent.action_id == action.id).order_by(
+            cm.InstanceActionEvent.start_time)))
+    out = _action_view(action)
+    admin = ctx.is_admin_role
+    out['events'] = []
+    for e in events:
+        ev = {'event': e.event, 'start_time': e.start_time.strftime(_T),
+              'finish_time': e.finish_time.strftime(_T) if e.finish_time else None,
+              'result': e.result}
+        if admin:
+            ev['traceback'] = e.traceback
+            if microversion.at_least('2.62'):
+                ev['host'] = e.host
+        if microversion.at_least('2.62'):
+            ev['hostId'] = ''
+        if microversion.at_least('2.84'):
+            ev['details'] = e.details
+        out['events'].append(ev)
+    return http.reply({'instanceAction': out})
+
+
+def _instance_incl_deleted(ctx, server_id):
+    try:
+        return instances.get(server_id, None if ctx.is_admin_role else ctx.project_id,
+                             deleted=True)
+    except instances.InstanceNotFound:
+        raise exception.NotFound('Instance %s could not be found.' % server_id) from None
+
+
+ROUTES = [
+    ('/v2.1/servers/<server_id>/action', {'POST': server_action}),
+    ('/v2.1/servers/<server_id>/os-instance-actions', {'GET': list_actions}),
+    ('/v2.1/servers/<server_id>/os-instance-actions/<request_id>', {'GET': show_action}),
+]

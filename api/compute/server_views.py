@@ -1,0 +1,96 @@
+"""How a server looks in the Nova API, by microversion."""
+
+import hashlib
+
+from api import http
+from api import microversion
+from common import instance_states as st
+
+_TIME = '%Y-%m-%dT%H:%M:%SZ'
+
+
+def _t(dt, fmt=_TIME):
+    return dt.strftime(fmt) if dt else None
+
+
+def links(uuid):
+    href = http.url('compute/v2.1/servers', uuid)
+    return [{'rel': 'self', 'href': href},
+            {'rel': 'bookmark', 'href': href.replace('/v2.1/', '/')}]
+
+
+def host_id(inst):
+    if not inst.host:
+        return ''
+    return hashlib.sha224((inst.project_id + inst.host).encode()).hexdigest()
+
+
+def flavor_view(inst):
+    fl = inst.flavor or {}
+    if microversion.at_least('2.47'):
+        d = {'original_name': fl.get('name'), 'vcpus': fl.get('vcpus'),
+             'ram': fl.get('memory_mb'), 'disk': fl.get('root_gb'),
+             'ephemeral': fl.get('ephemeral_gb', 0), 'swap': fl.get('swap', 0)}
+        d['extra_specs'] = fl.get('extra_specs', {})
+        return d
+    href = http.url('compute/flavors', fl.get('flavorid', ''))
+    return {'id': fl.get('flavorid'), 'links': [{'rel': 'bookmark', 'href': href}]}
+
+
+def image_view(inst):
+    if not inst.image_ref:
+        return ''
+    href = http.url('compute/images', inst.image_ref)
+    return {'id': inst.image_ref, 'links': [{'rel': 'bookmark', 'href': href}]}
+
+
+def basic(inst):
+    return {'id': inst.uuid, 'name': inst.display_name, 'links': links(inst.uuid)}
+
+
+def detail(inst, ctx, addresses=None):
+    admin = ctx.is_admin_role
+    d = {
+        'id': inst.uuid, 'name': inst.display_name,
+        'status': st.status(inst.vm_state, inst.task_state),
+        'tenant_id': inst.project_id, 'user_id': inst.user_id,
+        'metadata': dict(inst.meta or {}), 'hostId': host_id(inst),
+        'image': image_view(inst), 'flavor': flavor_view(inst),
+        'created': _t(inst.created_at), 'updated': _t(inst.updated_at or inst.created_at),
+        'addresses': addresses or {}, 'accessIPv4': '', 'accessIPv6': '',
+        'links': links(inst.uuid), 'OS-DCF:diskConfig': 'MANUAL',
+        'progress': inst.progress if inst.vm_state == st.BUILDING else 0,
+        'OS-EXT-AZ:availability_zone': inst.availability_zone or '',
+        'config_drive': 'True' if inst.config_drive else '',
+        'key_name': inst.key_name,
+        'OS-SRV-USG:launched_at': _t(inst.launched_at, '%Y-%m-%dT%H:%M:%S.%f'),
+        'OS-SRV-USG:terminated_at': _t(inst.terminated_at, '%Y-%m-%dT%H:%M:%S.%f'),
+        'OS-EXT-STS:task_state': inst.task_state, 'OS-EXT-STS:vm_state': inst.vm_state,
+        'OS-EXT-STS:power_state': inst.power_state,
+        'os-extended-volumes:volumes_attached': [],
+        'security_groups': [{'name': 'default'}],
+    }
+    if admin:
+        d.update({'OS-EXT-SRV-ATTR:host': inst.host,
+                  'OS-EXT-SRV-ATTR:hypervisor_hostname': inst.node,
+                  'OS-EXT-SRV-ATTR:instance_name': 'altostack-%s' % inst.uuid})
+        if microversion.at_least('2.3'):
+            d.update({'OS-EXT-SRV-ATTR:reservation_id': inst.reservation_id,
+                      'OS-EXT-SRV-ATTR:launch_index': inst.launch_index,
+                      'OS-EXT-SRV-ATTR:hostname': inst.hostname,
+                      'OS-EXT-SRV-ATTR:kernel_id': '', 'OS-EXT-SRV-ATTR:ramdisk_id': '',
+                      'OS-EXT-SRV-ATTR:root_device_name': '/dev/vda',
+                      'OS-EXT-SRV-ATTR:user_data': inst.user_data})
+    if microversion.at_least('2.9'):
+        d['locked'] = inst.locked
+    if microversion.at_least('2.19'):
+        d['description'] = inst.description
+    if microversion.at_least('2.26'):
+        d['tags'] = []
+    if inst.vm_state == st.ERROR and inst.fault:
+        fault = {'code': inst.fault.get('code', 500), 'message': inst.fault.get('message'),
+                 'created': inst.fault.get('created')}
+        if admin and inst.fault.get('details'):
+            fault['details'] = inst.fault['details']
+        d['fault'] = fault
+    return d

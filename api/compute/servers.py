@@ -1,0 +1,418 @@
+"""Servers: create, list, show, update, delete."""
+
+import base64
+import binascii
+import re
+import uuid as uuid_mod
+
+import flask
+import sqlalchemy as sa
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from api import http
+from api import microversion
+from api.compute import flavors as flavors_api
+from api.compute import images
+from api.compute import paging
+from api.compute import server_views as views
+from common import exception
+from common import instance_states as st
+from common import policy
+from common import quota
+from common import servicegroup
+from common.conf import CONF
+from common.db import api as db_api
+from common.db import compute_models as cm
+from common.db import instances
+from compute import rpcapi as compute_rpcapi
+from scheduler import rpcapi as scheduler_rpcapi
+
+LOG = logging.getLogger(__name__)
+GiB = 1024 ** 3
+
+_bdm = {'type': 'object', 'properties': {
+    'uuid': {'type': 'string'}, 'boot_index': {'type': ['integer', 'string', 'null']},
+    'source_type': {'enum': ['image', 'volume', 'snapshot', 'blank']},
+    'destination_type': {'enum': ['local', 'volume']},
+    'delete_on_termination': {'type': ['boolean', 'string']},
+    'volume_size': {'type': ['integer', 'string', 'null']},
+    'device_name': {'type': ['string', 'null']}, 'device_type': {'type': ['string', 'null']},
+    'disk_bus': {'type': ['string', 'null']}, 'guest_format': {'type': ['string', 'null']},
+    'tag': {'type': 'string'}, 'volume_type': {'type': ['string', 'null']},
+}, 'additionalProperties': False}
+
+_create_schema = {
+    'type': 'object', 'required': ['server'],
+    'properties': {
+        'server': {
+            'type': 'object', 'required': ['name', 'flavorRef'],
+            'additionalProperties': False,
+            'properties': {
+                'name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+                'imageRef': {'type': 'string'},
+                'flavorRef': {'type': ['string', 'integer'], 'minLength': 1},
+                'networks': {'oneOf': [
+                    {'enum': ['auto', 'none']},
+                    {'type': 'array', 'items': {'type': 'object', 'properties': {
+                        'uuid': {'type': 'string'}, 'port': {'type': ['string', 'null']},
+                        'fixed_ip': {'type': 'string'}, 'tag': {'type': 'string'}},
+                        'additionalProperties': False}}]},
+                'key_name': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255},
+                'user_data': {'type': ['string', 'null'], 'maxLength': 65535},
+                'metadata': {'type': 'object', 'maxProperties': 128,
+                             'patternProperties': {'^.{1,255}$': {'type': 'string',
+                                                                  'maxLength': 255}},
+                             'additionalProperties': False},
+                'availability_zone': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+                'min_count': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$',
+                              'minimum': 1},
+                'max_count': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$',
+                              'minimum': 1},
+                'return_reservation_id': {'type': ['boolean', 'string']},
+                'block_device_mapping_v2': {'type': 'array', 'items': _bdm},
+                'security_groups': {'type': 'array', 'items': {
+                    'type': 'object', 'properties': {'name': {'type': 'string'}}}},
+                'config_drive': {'type': ['boolean', 'string']},
+                'adminPass': {'type': 'string'},
+                'description': {'type': ['string', 'null'], 'maxLength': 255},
+                'accessIPv4': {'type': 'string'}, 'accessIPv6': {'type': 'string'},
+                'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']},
+                'tags': {'type': 'array', 'items': {'type': 'string', 'maxLength': 60},
+                         'maxItems': 0},
+                'hostname': {'type': 'string', 'minLength': 1, 'maxLength': 63},
+            }},
+        'os:scheduler_hints': {'type': 'object'},
+        'OS-SCH-HNT:scheduler_hints': {'type': 'object'},
+    },
+    'additionalProperties': False,
+}
+
+_update_schema = {
+    'type': 'object', 'required': ['server'], 'additionalProperties': False,
+    'properties': {'server': {'type': 'object', 'additionalProperties': False,
+                              'minProperties': 1, 'properties': {
+                                  'name': {'type': 'string', 'minLength': 1,
+                                           'maxLength': 255},
+                                  'description': {'type': ['string', 'null'],
+                                                  'maxLength': 255},
+                                  'accessIPv4': {'type': 'string'},
+                                  'accessIPv6': {'type': 'string'},
+                                  'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']}}}},
+}
+
+
+def hostname_of(name):
+    host = re.sub(r'[^\w.-]+', '-', name.lower()).replace('_', '-')
+    host = host.strip('.-')[:63].rstrip('.-')
+    return host or 'server'
+
+
+def _flavor(s, ctx, ref):
+    try:
+        return flavors_api.find(s, ctx, str(ref).rsplit('/', 1)[-1])
+    except exception.NotFound:
+        raise exception.BadRequest('Flavor %s could not be found.' % ref) from None
+
+
+def _key(s, ctx, name):
+    if not name:
+        return None
+    kp = s.scalars(sa.select(cm.KeyPair).where(cm.KeyPair.user_id == ctx.user_id,
+                                               cm.KeyPair.name == name)).first()
+    if kp is None:
+        raise exception.BadRequest('Invalid key_name provided.')
+    return kp
+
+
+def _zones(s):
+    zones = {CONF.default_availability_zone}
+    zones.update(z for z in s.scalars(sa.select(cm.Aggregate.availability_zone)) if z)
+    return zones
+
+
+def _count(body, key):
+    try:
+        return int(body.get(key, 1))
+    except (TypeError, ValueError):
+        raise exception.BadRequest('%s must be an integer.' % key) from None
+
+
+def _check_image_fits(image, flavor):
+    if image.get('status') != 'active':
+        raise exception.BadRequest('Image %s is not active.' % image['id'])
+    if flavor.root_gb:
+        if image.get('min_disk') and flavor.root_gb < image['min_disk']:
+            raise exception.BadRequest(
+                "Flavor's disk is too small for requested image. Flavor disk is %d GiB; "
+                'the image needs %d GiB (min_disk).' % (flavor.root_gb, image['min_disk']))
+        size = max(image.get('size') or 0, image.get('virtual_size') or 0)
+        if size > flavor.root_gb * GiB:
+            raise exception.BadRequest(
+                "Flavor's disk is too small for requested image. Flavor disk is %d GiB; "
+                'the image is %d bytes.' % (flavor.root_gb, size))
+    if image.get('min_ram') and flavor.memory_mb < image['min_ram']:
+        raise exception.BadRequest("Flavor's memory is too small for requested image "
+                                   '(%d MB < %d MB).' % (flavor.memory_mb, image['min_ram']))
+
+
+def create_server():
+    ctx = http.context()
+    policy.authorize(ctx, 'os_compute_api:servers:create', {'project_id': ctx.project_id})
+    body = http.json_body(_create_schema)
+    server = body['server']
+    hints = body.get('os:scheduler_hints') or body.get('OS-SCH-HNT:scheduler_hints') or {}
+    if microversion.at_least('2.37') and 'networks' not in server:
+        raise exception.BadRequest("Invalid input for field/attribute server: 'networks' "
+                                   'is a required property')
+    networks = server.get('networks', 'auto')
+    if isinstance(networks, list) and networks:
+        raise exception.BadRequest('Network %s could not be found.'
+                                   % (networks[0].get('uuid') or networks[0].get('port')))
+    image_ref = server.get('imageRef') or None
+    for bdm in server.get('block_device_mapping_v2') or []:
+        if bdm.get('destination_type') == 'volume':
+            raise exception.BadRequest('Booting from a volume is not supported yet: use an '
+                                       'image (destination_type local).')
+        if bdm.get('source_type') == 'image' and not image_ref:
+            image_ref = bdm.get('uuid')
+    if not image_ref:
+        raise exception.BadRequest('An image is required (imageRef).')
+    image_ref = image_ref.rsplit('/', 1)[-1]
+    user_data = server.get('user_data')
+    if user_data:
+        try:
+            base64.b64decode(user_data, validate=True)
+        except (binascii.Error, ValueError):
+            raise exception.BadRequest('User data needs to be valid base 64.') from None
+    min_count, max_count = _count(server, 'min_count'), _count(server, 'max_count')
+    if min_count > max_count:
+        raise exception.BadRequest('min_count must be <= max_count')
+    image = images.get(ctx, image_ref)
+    with db_api.reader() as s:
+        flavor = _flavor(s, ctx, server['flavorRef'])
+        specs = {r.key: r.value for r in s.scalars(sa.select(cm.FlavorExtraSpec).where(
+            cm.FlavorExtraSpec.flavor_id == flavor.id))}
+        kp = _key(s, ctx, server.get('key_name'))
+        zone = server.get('availability_zone') or CONF.default_schedule_zone
+        if zone and zone.split(':')[0] not in _zones(s):
+            raise exception.BadRequest('The requested availability zone is not available')
+        group = None
+        if hints.get('group'):
+            group = s.scalars(sa.select(cm.ServerGroup).where(
+                cm.ServerGroup.uuid == hints['group'],
+                cm.ServerGroup.project_id == ctx.project_id)).first()
+            if group is None:
+                raise exception.BadRequest('Server group %s not found.' % hints['group'])
+    _check_image_fits(image, flavor)
+    if flavor.disabled:
+        raise exception.BadRequest('Flavor %s is disabled.' % flavor.flavorid)
+    fl = flavors_api.to_dict(flavor, specs)
+    disk_gb = flavor.root_gb or -(-(image.get('virtual_size') or image.get('size') or 0)
+                                  // GiB)
+    limits = quota.prepare(ctx.project_id)
+    count = max_count
+    reservation_id = 'r-%s' % uuid_mod.uuid4().hex[:8]
+    created = []
+    while True:
+        try:
+            with db_api.session() as s:
+                quota.consume(s, ctx.project_id, quota.instance_deltas(fl, count), limits)
+                if group is not None:
+                    _check_group_room(s, group, count)
+                for i in range(count):
+                    name = server['name'] if count == 1 else '%s-%d' % (server['name'], i + 1)
+                    inst = cm.Instance(
+                        uuid=str(uuid_mod.uuid4()), display_name=name,
+                        hostname=hostname_of(server.get('hostname') or name),
+                        description=server.get('description'), project_id=ctx.project_id,
+                        user_id=ctx.user_id, image_ref=image_ref, flavor=fl,
+                        vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=disk_gb,
+                        vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=0,
+                        availability_zone=zone.split(':')[0] if zone else None,
+                        key_name=kp.name if kp else None,
+                        key_data=kp.public_key if kp else None, user_data=user_data,
+                        meta=server.get('metadata') or {}, launch_index=i,
+                        reservation_id=reservation_id, config_drive=True,
+                        request_spec={'vcpus': flavor.vcpus, 'memory_mb': flavor.memory_mb,
+                                      'disk_gb': disk_gb,
+                                      'availability_zone': zone.split(':')[0] if zone
+                                      else None,
+                                      'image_properties': image.get('properties') or {},
+                                      'group_uuid': group.uuid if group else None,
+                                      'tried_hosts': []},
+                        created_at=instances.utcnow())
+                    s.add(inst)
+                    s.add(cm.InstanceAction(instance_uuid=inst.uuid, request_id=ctx.request_id,
+                                            action='create', project_id=ctx.project_id,
+                                            user_id=ctx.user_id))
+                    if group is not None:
+                        s.add(cm.ServerGroupMember(group_id=group.id, instance_uuid=inst.uuid))
+                    created.append(inst)
+            break
+        except quota.OverQuota:
+            if count == min_count:
+                raise
+            count, created = min_count, []
+    try:
+        scheduler_rpcapi.SchedulerAPI().build_instances(ctx, [i.uuid for i in created])
+    except Exception as e:  # noqa: BLE001 - the bus is down: do not leave BUILD forever
+        LOG.error('Could not ask the scheduler to build %s: %s', [i.uuid for i in created], e)
+        for inst in created:
+            instances.update(inst.uuid, {'vm_state': st.ERROR, 'task_state': None,
+                                         'fault': instances.format_fault(
+                                             'The scheduler could not be reached.', 503)})
+    first = created[0]
+    if str(server.get('return_reservation_id', '')).lower() in ('true', '1'):
+        return http.reply({'reservation_id': reservation_id}, status=202)
+    out = {'id': first.uuid, 'links': views.links(first.uuid), 'OS-DCF:diskConfig': 'MANUAL',
+           'security_groups': [{'name': 'default'}],
+           'adminPass': server.get('adminPass') or uuid_mod.uuid4().hex[:12]}
+    return http.reply({'server': out}, status=202,
+                      headers={'Location': views.links(first.uuid)[0]['href']})
+
+
+def _check_group_room(s, group, count):
+    members = s.scalar(sa.select(sa.func.count()).select_from(cm.ServerGroupMember).where(
+        cm.ServerGroupMember.group_id == group.id)) or 0
+    limit = CONF.quota.server_group_members
+    if 0 <= limit < members + count:
+        raise quota.OverQuota(resource='server_group_members', requested=count, used=members,
+                              limit=limit)
+
+
+def _visible_query(ctx, args):
+    q = sa.select(cm.Instance)
+    all_tenants = args.get('all_tenants') is not None and \
+        args.get('all_tenants', '').lower() not in ('0', 'false', 'f', 'no', 'off')
+    if all_tenants:
+        policy.authorize(ctx, 'os_compute_api:servers:index:get_all_tenants', {})
+        project = args.get('project_id') or args.get('tenant_id')
+        if project:
+            q = q.where(cm.Instance.project_id == project)
+    elif ctx.is_admin_role and (args.get('project_id') or args.get('tenant_id')):
+        q = q.where(cm.Instance.project_id == (args.get('project_id') or args.get('tenant_id')))
+    else:
+        q = q.where(cm.Instance.project_id == ctx.project_id)
+    deleted = args.get('deleted', 'false').lower() in ('true', '1', 't', 'yes')
+    if not (deleted and ctx.is_admin_role):
+        q = q.where(cm.Instance.deleted.is_(False))
+    return q
+
+
+def _list(detail):
+    ctx = http.context()
+    args = flask.request.args
+    q = _visible_query(ctx, args)
+    if args.get('changes-since'):
+        try:
+            since = timeutils.parse_isotime(args['changes-since']).replace(tzinfo=None)
+        except ValueError:
+            raise exception.BadRequest('Invalid changes-since value.') from None
+        q = q.where(sa.or_(cm.Instance.updated_at >= since, cm.Instance.created_at >= since))
+    for arg, col in (('host', cm.Instance.host), ('image', cm.Instance.image_ref),
+                     ('availability_zone', cm.Instance.availability_zone),
+                     ('reservation_id', cm.Instance.reservation_id),
+                     ('key_name', cm.Instance.key_name)):
+        if args.get(arg):
+            if arg == 'host':
+                policy.authorize(ctx, 'os_compute_api:servers:detail', {})
+            q = q.where(col == args[arg])
+    statuses = args.getlist('status')
+    if statuses:
+        vm_states = set()
+        for status in statuses:
+            known = st.STATUS_TO_VM_STATES.get(status.upper())
+            if known is None and status.upper() not in ('REBOOT', 'HARD_REBOOT'):
+                return http.reply({'servers': []})
+            vm_states |= known or {st.ACTIVE}
+        q = q.where(cm.Instance.vm_state.in_(vm_states))
+    sort_key = {'created_at': cm.Instance.created_at, 'display_name': cm.Instance.display_name,
+                'uuid': cm.Instance.uuid, 'updated_at': cm.Instance.updated_at,
+                'vm_state': cm.Instance.vm_state}.get(args.get('sort_key', 'created_at'))
+    if sort_key is None:
+        raise exception.BadRequest('Invalid sort_key %s.' % args.get('sort_key'))
+    order = sort_key.asc() if args.get('sort_dir') == 'asc' else sort_key.desc()
+    with db_api.reader() as s:
+        rows = list(s.scalars(q.order_by(order, cm.Instance.uuid)))
+    if args.get('name'):
+        try:
+            pattern = re.compile(args['name'])
+        except re.error:
+            raise exception.BadRequest('Invalid name filter: not a regular expression.'
+                                       ) from None
+        rows = [r for r in rows if pattern.search(r.display_name)]
+    if args.get('flavor'):
+        rows = [r for r in rows if r.flavor.get('flavorid') == args['flavor']]
+    if statuses:
+        want = {s_.upper() for s_ in statuses}
+        rows = [r for r in rows if st.status(r.vm_state, r.task_state) in want]
+    rows = paging.page(rows, lambda r: r.uuid)
+    if detail:
+        return http.reply({'servers': [views.detail(r, ctx) for r in rows]})
+    return http.reply({'servers': [views.basic(r) for r in rows]})
+
+
+def list_servers():
+    return _list(False)
+
+
+def list_servers_detail():
+    return _list(True)
+
+
+def get_instance(ctx, server_id):
+    """The caller's instance (any project for admins), or 404."""
+    try:
+        return instances.get(server_id, None if ctx.is_admin_role else ctx.project_id)
+    except instances.InstanceNotFound:
+        raise exception.NotFound('Instance %s could not be found.' % server_id) from None
+
+
+def show_server(server_id):
+    ctx = http.context()
+    return http.reply({'server': views.detail(get_instance(ctx, server_id), ctx)})
+
+
+def update_server(server_id):
+    ctx = http.context()
+    inst = get_instance(ctx, server_id)
+    body = http.json_body(_update_schema)['server']
+    values = {}
+    if 'name' in body:
+        values['display_name'] = body['name']
+    if 'description' in body:
+        if not microversion.at_least('2.19'):
+            raise exception.BadRequest('description needs microversion 2.19.')
+        values['description'] = body['description']
+    if values:
+        inst = instances.update(inst.uuid, values, action='update')
+    return http.reply({'server': views.detail(inst, ctx)})
+
+
+def delete_server(server_id):
+    ctx = http.context()
+    inst = get_instance(ctx, server_id)
+    policy.authorize(ctx, 'os_compute_api:servers:delete', {'project_id': inst.project_id})
+    inst = instances.begin_action(ctx, inst.uuid, 'delete')
+    instances.event_start(ctx.request_id, inst.uuid, 'terminate')
+    if inst.host and _host_up(inst.host):
+        compute_rpcapi.ComputeAPI().terminate_instance(ctx, inst.host, instances.to_dict(inst))
+    else:
+        # Never placed, or its host is down: delete the books here. A host
+        # that comes back cleans up the orphan domain at start-up.
+        instances.finish_delete(ctx.request_id, inst.uuid)
+    return http.reply(status=204)
+
+
+def _host_up(host):
+    recs = servicegroup.list_services(binary='nova-compute', host=host)
+    return bool(recs) and servicegroup.is_up(recs[0])
+
+
+ROUTES = [
+    ('/v2.1/servers', {'GET': list_servers, 'POST': create_server}),
+    ('/v2.1/servers/detail', {'GET': list_servers_detail}),
+    ('/v2.1/servers/<server_id>', {'GET': show_server, 'PUT': update_server,
+                                   'DELETE': delete_server}),
+]

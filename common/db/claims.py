@@ -1,0 +1,80 @@
+"""Claims: one atomic compare-and-set per host in the database.
+
+A claim adds a request to a node's usage only if it still fits under the
+allocation ratios and reserved amounts, in the same UPDATE that checks it,
+and records an allocation for the consumer. Two schedulers racing for the
+last room on a host: one UPDATE matches, the other matches no row.
+"""
+
+import uuid as uuid_mod
+
+import sqlalchemy as sa
+
+from common.conf import CONF
+from common.db import api as db_api
+from common.db import compute_models as cm
+from common.db.models import utcnow
+
+N = cm.ComputeNode
+A = cm.Allocation
+
+
+def claim(node_id, consumer_uuid, req):
+    """True when ``req`` ({'vcpus','memory_mb','disk_gb'}) was claimed."""
+    sch = CONF.scheduler
+    v, m, d = req['vcpus'], req['memory_mb'], req['disk_gb']
+    with db_api.session() as s:
+        res = s.execute(
+            sa.update(N).where(
+                N.id == node_id,
+                N.vcpus_used + v <= N.vcpus * sch.cpu_allocation_ratio - N.reserved_vcpus,
+                N.memory_mb_used + m <= N.memory_mb * sch.ram_allocation_ratio
+                - N.reserved_memory_mb,
+                N.local_gb_used + d <= N.local_gb * sch.disk_allocation_ratio
+                - N.reserved_disk_gb)
+            .values(vcpus_used=N.vcpus_used + v, memory_mb_used=N.memory_mb_used + m,
+                    local_gb_used=N.local_gb_used + d))
+        if res.rowcount != 1:
+            return False
+        s.add(A(consumer_uuid=consumer_uuid, node_id=node_id, vcpus=v, memory_mb=m,
+                disk_gb=d))
+    return True
+
+
+def release(consumer_uuid, node_id=None):
+    """Give back what a consumer holds (on one node, or everywhere)."""
+    with db_api.session() as s:
+        q = sa.select(A).where(A.consumer_uuid == consumer_uuid)
+        if node_id is not None:
+            q = q.where(A.node_id == node_id)
+        for alloc in list(s.scalars(q)):
+            s.execute(sa.update(N).where(N.id == alloc.node_id).values(
+                vcpus_used=sa.case((N.vcpus_used >= alloc.vcpus,
+                                    N.vcpus_used - alloc.vcpus), else_=0),
+                memory_mb_used=sa.case((N.memory_mb_used >= alloc.memory_mb,
+                                        N.memory_mb_used - alloc.memory_mb), else_=0),
+                local_gb_used=sa.case((N.local_gb_used >= alloc.disk_gb,
+                                       N.local_gb_used - alloc.disk_gb), else_=0)))
+            s.delete(alloc)
+
+
+def node_for_host(host):
+    with db_api.reader() as s:
+        return s.scalars(sa.select(N).where(N.host == host)).first()
+
+
+def update_node(host, resources):
+    """A compute agent's report of its totals (usage stays the claims')."""
+    totals = {k: resources[k] for k in (
+        'hypervisor_hostname', 'hypervisor_type', 'hypervisor_version', 'vcpus', 'memory_mb',
+        'local_gb', 'cpu_info', 'disk_available_least', 'running_vms', 'host_ip',
+        'reserved_vcpus', 'reserved_memory_mb', 'reserved_disk_gb') if k in resources}
+    totals['updated_at'] = utcnow()
+    with db_api.session() as s:
+        node = s.scalars(sa.select(N).where(N.host == host)).first()
+        if node is None:
+            s.add(N(uuid=str(uuid_mod.uuid4()), host=host, vcpus_used=0, memory_mb_used=0,
+                    local_gb_used=0, **totals))
+        else:
+            for k, val in totals.items():
+                setattr(node, k, val)
