@@ -46,9 +46,10 @@ def _fernet_rotate():
 
 def _service_list():
     for rec in servicegroup.list_services():
-        print('%s %s %s %s' % (rec.binary, rec.host,
-                               'up' if servicegroup.is_up(rec) else 'down',
-                               'disabled' if rec.disabled else 'enabled'))
+        print('%s %s %s %s %s' % (rec.binary, rec.host,
+                                  'up' if servicegroup.is_up(rec) else 'down',
+                                  'disabled' if rec.disabled else 'enabled',
+                                  rec.last_seen_up.isoformat() if rec.last_seen_up else '-'))
 
 
 def _add_parsers(subparsers):
@@ -72,7 +73,7 @@ def _add_parsers(subparsers):
     svc = subparsers.add_parser('service', help='service records')
     svcsub = svc.add_subparsers(dest='action')
     svcsub.required = True
-    svcsub.add_parser('list', help='binary host up|down enabled|disabled'
+    svcsub.add_parser('list', help='binary host up|down enabled|disabled last-heartbeat'
                       ).set_defaults(func=_service_list)
 
 

@@ -38,6 +38,7 @@ class ComputeManager:
         self.cache = imagecache.ImageCache()
         self._locks = {}
         self._locks_guard = threading.Lock()
+        self._reconciled = False
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -71,11 +72,10 @@ class ComputeManager:
         if self.driver is None:
             self.driver = virt_driver.load_driver(CONF.compute.compute_driver)
         self.driver.init_host(self.host)
-        self.update_available_resource()
-        try:
-            self.reconcile()
-        except messaging.MessagingTimeout:
-            LOG.warning('Scheduler did not answer; reconciling later')
+        # Reporting resources and reconciling need the scheduler, which may
+        # start after us: both run as periodic tasks (first run at once,
+        # in the background), so heartbeats are never held up.
+        self._reconciled = False
 
     def cleanup_host(self):
         if self.driver is not None:
@@ -84,7 +84,8 @@ class ComputeManager:
     def reconcile(self):
         """Make libvirt and the books agree after a (re)start."""
         ctx = ctx_mod.get_admin_context()
-        known = {i['uuid']: i for i in self.scheduler.get_host_instances(ctx, self.host)}
+        known = {i['uuid']: i for i in self.scheduler.get_host_instances(
+            ctx, self.host, timeout=CONF.report_interval * 2)}
         running = set(self.driver.list_instance_uuids())
         for uuid in running - set(known):
             LOG.warning('Orphan guest %s is not in the books: removing it', uuid)
@@ -123,18 +124,32 @@ class ComputeManager:
                                      'power_state': state})
 
     # -- periodic tasks -----------------------------------------------------
-    @periodic.periodic(lambda: CONF.report_interval * 6)
+    @periodic.periodic(lambda: CONF.report_interval * 2, run_immediately=True)
     def update_available_resource(self):
+        """Report totals (a call: a cast before the scheduler's queue exists
+        would vanish); a failed report is retried at the next run."""
         res = dict(self.driver.get_available_resource())
         res.update(reserved_vcpus=CONF.compute.reserved_host_cpus,
                    reserved_memory_mb=CONF.compute.reserved_host_memory_mb,
                    reserved_disk_gb=-(-CONF.compute.reserved_host_disk_mb // 1024),
                    host_ip=CONF.my_ip)
-        self.scheduler.update_compute_node(ctx_mod.get_admin_context(), self.host, res)
+        try:
+            self.scheduler.update_compute_node(ctx_mod.get_admin_context(), self.host, res,
+                                               timeout=CONF.report_interval * 2)
+        except messaging.MessagingTimeout:
+            LOG.warning('Scheduler did not take our resource report; will retry')
+        if not self._reconciled:
+            try:
+                self.reconcile()
+                self._reconciled = True
+            except messaging.MessagingTimeout:
+                LOG.warning('Scheduler did not answer; reconciling later')
 
     @periodic.periodic(10)
     def sync_power_states(self):
         """Tell the books what the hypervisor says of each resting guest."""
+        if not self._reconciled:
+            return
         ctx = ctx_mod.get_admin_context()
         for inst in self.scheduler.get_host_instances(ctx, self.host):
             if inst['task_state'] is not None or inst['vm_state'] not in (st.ACTIVE,

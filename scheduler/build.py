@@ -39,17 +39,22 @@ def _group_info(group_uuid):
 
 
 def select_and_claim(uuid, spec):
-    """(HostState, None) on success, or (None, explanation)."""
-    hosts = host_state.load_hosts()
-    if not hosts:
-        return None, 'There are no compute hosts.'
+    """(HostState, None) on success, or (None, explanation).
+
+    The database filters and weighs (host_state.candidates); the filters it
+    cannot express run here on the few hosts it returns. Only when nothing
+    fits are all hosts read, to explain which filter removed which host.
+    """
+    enabled = CONF.scheduler.enabled_filters
     spec = dict(spec, group=_group_info(spec.get('group_uuid')))
-    passing, explanations = filters.run(filters.load(CONF.scheduler.enabled_filters),
-                                        hosts, spec)
-    if not passing:
-        return None, '; '.join(explanations) or 'No host passed the filters.'
-    ordered = weights.weigh(passing, spec)
+    py_filters = filters.load([n for n in enabled if n not in host_state.SQL_FILTERS])
     subset = CONF.scheduler.host_subset_size
+    ordered, _ = filters.run(py_filters, host_state.candidates(spec, enabled,
+                                                               limit=max(20, subset)), spec)
+    if spec['group'] and spec['group']['policy'].startswith('soft-'):
+        ordered = weights.weigh(ordered, spec)
+    if not ordered:
+        return None, explain(spec)
     if subset > 1:
         head = ordered[:subset]
         random.shuffle(head)
@@ -60,6 +65,19 @@ def select_and_claim(uuid, spec):
             return host, None
     return None, ('%d host%s passed the filters but concurrent builds took their room first'
                   % (len(ordered), '' if len(ordered) == 1 else 's'))
+
+
+def explain(spec):
+    """Why no host fits: every filter, on every host."""
+    hosts = host_state.load_hosts()
+    if not hosts:
+        return 'There are no compute hosts.'
+    passing, explanations = filters.run(filters.load(CONF.scheduler.enabled_filters),
+                                        hosts, spec)
+    if passing:
+        return ('%d host%s passed the filters but concurrent builds took their room first'
+                % (len(passing), '' if len(passing) == 1 else 's'))
+    return '; '.join(explanations) or 'No host passed the filters.'
 
 
 def _fail(context, uuid, message):

@@ -6,8 +6,9 @@ which hold no database credentials: they report through these calls.
 Version history:
 
     1.0 - report_state (cast), ping (call)
-    1.1 - build_instances, update_compute_node, instance_event, build_failed
-          (casts); instance_update, instance_deleted, get_host_instances (calls)
+    1.1 - build_instances, instance_event, build_failed (casts);
+          update_compute_node, instance_update, instance_deleted,
+          get_host_instances (calls)
 """
 
 from oslo_utils import timeutils
@@ -37,9 +38,9 @@ class SchedulerAPI:
         cctxt = self.client.prepare(version='1.1')
         cctxt.cast(context, 'build_instances', instance_uuids=instance_uuids)
 
-    def update_compute_node(self, context, host, resources):
-        cctxt = self.client.prepare(version='1.1')
-        cctxt.cast(context, 'update_compute_node', host=host, resources=resources)
+    def update_compute_node(self, context, host, resources, timeout=None):
+        cctxt = self.client.prepare(version='1.1', timeout=timeout)
+        return cctxt.call(context, 'update_compute_node', host=host, resources=resources)
 
     def instance_event(self, context, uuid, event, phase, result=None, details=None,
                        host=None):
@@ -63,6 +64,6 @@ class SchedulerAPI:
         cctxt = self.client.prepare(version='1.1')
         return cctxt.call(context, 'instance_deleted', uuid=uuid, host=host)
 
-    def get_host_instances(self, context, host):
-        cctxt = self.client.prepare(version='1.1')
+    def get_host_instances(self, context, host, timeout=None):
+        cctxt = self.client.prepare(version='1.1', timeout=timeout)
         return cctxt.call(context, 'get_host_instances', host=host)

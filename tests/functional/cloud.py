@@ -28,6 +28,8 @@ BIN = os.path.dirname(sys.executable)
 ADMIN_PASSWORD = 'admin-secret'
 DEMO_PASSWORD = 'demo-secret'
 RABBIT = os.environ.get('ALTOSTACK_TEST_RABBIT', 'guest:guest@127.0.0.1:5672')
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GUEST_IMAGE_DIR = os.environ.get('ALTOSTACK_TEST_IMAGE_DIR', '/var/cache/altostack/guest-image')
 
 
 def free_port():
@@ -243,6 +245,16 @@ password_hash_rounds = {self.password_hash_rounds}
         if json_out and r.returncode == 0:
             return json.loads(r.stdout)
         return r if not check else r.stdout
+
+    def upload_tiny_image(self, name='altostack-tiny'):
+        """Build (cached) and upload our tiny guest image, public, as admin."""
+        subprocess.run(['bash', '-c', 'source "$1/devstack/lib/guest-image.sh" && '
+                        'altostack_build_guest_image "$2"', '_', ROOT, GUEST_IMAGE_DIR],
+                       check=True, timeout=600)
+        return self.openstack('image', 'create', '--public', '--disk-format', 'qcow2',
+                              '--container-format', 'bare', '--file',
+                              os.path.join(GUEST_IMAGE_DIR, 'altostack-tiny.qcow2'), name,
+                              json_out=True)
 
     def sdk(self, cloud='admin'):
         import openstack

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Boot benchmark: POST /servers -> ACTIVE (polled every 50 ms) for the tiny
+image on a real all-in-one cloud (real RabbitMQ, libvirt, QEMU TCG), one at
+a time and N at once; then the RSS of every Altostack process idle and with
+the N servers running.
+
+    python benchmarks/boot_bench.py [--sequential 5] [--parallel 10]
+"""
+
+import argparse
+import concurrent.futures
+import os
+import statistics
+import sys
+import time
+
+import requests
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+
+from tests.functional.cloud import LocalCloud  # noqa: E402
+
+
+def rss_by_service(cloud):
+    """{service: MiB}, an API's forked workers counted with it."""
+    out = {}
+    for name, proc in cloud.procs.items():
+        pids = [proc.pid]
+        try:
+            with open('/proc/%d/task/%d/children' % (proc.pid, proc.pid)) as f:
+                pids += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+        total = 0
+        for pid in pids:
+            with open('/proc/%d/status' % pid) as f:
+                for line in f:
+                    if line.startswith('VmRSS:'):
+                        total += int(line.split()[1])
+        out[name] = total / 1024.0
+    return out
+
+
+class Client:
+    def __init__(self, cloud):
+        self.base = 'http://127.0.0.1:%d/compute/v2.1' % cloud.api_port
+        self.token = cloud.sdk('admin').auth_token
+        self.s = requests.Session()
+        self.s.headers.update({'X-Auth-Token': self.token,
+                               'OpenStack-API-Version': 'compute 2.61'})
+
+    def boot(self, image_id, name):
+        t0 = time.perf_counter()
+        r = self.s.post(self.base + '/servers', json={'server': {
+            'name': name, 'imageRef': image_id, 'flavorRef': '1', 'networks': 'none'}})
+        r.raise_for_status()
+        sid = r.json()['server']['id']
+        while True:
+            st = self.s.get(self.base + '/servers/' + sid).json()['server']['status']
+            if st == 'ACTIVE':
+                return sid, time.perf_counter() - t0
+            if st == 'ERROR':
+                raise RuntimeError('server %s went to ERROR' % sid)
+            time.sleep(0.05)
+
+    def delete_all(self, ids):
+        for sid in ids:
+            self.s.delete(self.base + '/servers/' + sid)
+        for sid in ids:
+            while self.s.get(self.base + '/servers/' + sid).status_code != 404:
+                time.sleep(0.1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--sequential', type=int, default=5)
+    ap.add_argument('--parallel', type=int, default=10)
+    args = ap.parse_args()
+    with LocalCloud(report_interval=5, service_down_time=20) as cloud:
+        image = cloud.upload_tiny_image()['id']
+        client = Client(cloud)
+        time.sleep(3)
+        idle = rss_by_service(cloud)
+        seq = []
+        for i in range(args.sequential):
+            sid, dt = client.boot(image, 'seq-%d' % i)
+            seq.append(dt)
+            client.delete_all([sid])
+        print('one at a time (%d): p50 %.2f s, min %.2f s, max %.2f s'
+              % (len(seq), statistics.median(seq), min(seq), max(seq)))
+        with concurrent.futures.ThreadPoolExecutor(args.parallel) as pool:
+            results = list(pool.map(lambda i: client.boot(image, 'par-%d' % i),
+                                    range(args.parallel)))
+        times = [dt for _sid, dt in results]
+        print('%d at once: all ACTIVE; p50 %.2f s, max %.2f s'
+              % (len(times), statistics.median(times), max(times)))
+        loaded = rss_by_service(cloud)
+        print('RSS MiB      %s' % ' '.join('%10s' % n for n in idle))
+        print('idle         %s' % ' '.join('%10.1f' % idle[n] for n in idle))
+        print('%2d servers   %s' % (args.parallel,
+                                    ' '.join('%10.1f' % loaded[n] for n in idle)))
+        client.delete_all([sid for sid, _dt in results])
+
+
+if __name__ == '__main__':
+    main()

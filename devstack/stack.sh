@@ -1,0 +1,378 @@
+#!/usr/bin/env bash
+# Altostack all-in-one: install what is missing and bring the cloud up.
+#
+#   devstack/stack.sh          (as root, from anywhere; idempotent)
+#   devstack/unstack.sh        stops the services again
+#
+# Settings (environment, with defaults):
+#   ALTOSTACK_STATE=/var/lib/altostack   state: database, logs, pid files, keys
+#   ALTOSTACK_ETC=/etc/altostack         altostack.conf
+#   ALTOSTACK_VENV=/opt/altostack/venv   Altostack + python-openstackclient
+#   ADMIN_PASSWORD=altostack-admin  DEMO_PASSWORD=altostack-demo
+#   HOST_IP=127.0.0.1  API_PORT=8080  IMAGE_PORT=9292
+#   TRANSPORT_URL=rabbit://guest:guest@127.0.0.1:5672/altostack
+#   DATABASE_URL=sqlite:///$ALTOSTACK_STATE/altostack.sqlite
+#   ALTOSTACK_BIN_DIR=/usr/local/bin     where openstack and altostack-* are linked
+#   ALTOSTACK_CLOUDS_YAML=/etc/openstack/clouds.yaml
+#   ALTOSTACK_WAIT=60                    seconds to wait for healthy services
+#   ALTOSTACK_RESTART=1                  restart services that already run
+#   ALTOSTACK_SKIP_GUEST_IMAGE=1         do not build the tiny guest image
+set -euo pipefail
+
+DEVSTACK_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+TOP_DIR=$(dirname "$DEVSTACK_DIR")
+# shellcheck source=devstack/lib/prereqs.sh
+source "$DEVSTACK_DIR/lib/prereqs.sh"
+# shellcheck source=devstack/lib/guest-image.sh
+source "$DEVSTACK_DIR/lib/guest-image.sh"
+# shellcheck source=devstack/lib/altostack.sh
+source "$DEVSTACK_DIR/lib/altostack.sh"
+ALTOSTACK_LOG_PREFIX=stack
+altostack_settings
+
+# ------------------------------------------------------------- the bus --
+
+# Split TRANSPORT_URL (rabbit://user:pass@host:port[,...]/vhost) into
+# RABBIT_USER, RABBIT_HOST, RABBIT_PORT and RABBIT_VHOST (first host only).
+parse_transport_url() {
+    local rest=${TRANSPORT_URL#*://} hosts first vhost=""
+    hosts=${rest%%/*}
+    if [[ $rest == */* ]]; then
+        vhost=${rest#*/}
+        vhost=${vhost%%\?*}
+    fi
+    first=${hosts%%,*}
+    RABBIT_USER=guest
+    if [[ $first == *@* ]]; then
+        RABBIT_USER=${first%%@*}
+        RABBIT_USER=${RABBIT_USER%%:*}
+        first=${first#*@}
+    fi
+    RABBIT_HOST=${first%%:*}
+    RABBIT_PORT=5672
+    if [[ $first == *:* ]]; then
+        RABBIT_PORT=${first##*:}
+    fi
+    vhost=${vhost//%2F//}
+    vhost=${vhost//%2f//}
+    RABBIT_VHOST=${vhost:-/}
+}
+
+setup_bus() {
+    case "$TRANSPORT_URL" in
+        rabbit://*) ;;
+        *)
+            altostack_log "transport $TRANSPORT_URL is not rabbit://; not managing a broker"
+            return 0
+            ;;
+    esac
+    parse_transport_url
+    altostack_ensure_rabbitmq "$RABBIT_HOST" "$RABBIT_PORT"
+    if [ "$RABBIT_VHOST" != / ] && _altostack_is_local_host "$RABBIT_HOST"; then
+        altostack_ensure_vhost "$RABBIT_VHOST" "$RABBIT_USER"
+    fi
+}
+
+# ------------------------------------------------------------ commands --
+
+link_commands() {
+    mkdir -p "$ALTOSTACK_BIN_DIR"
+    local b
+    for b in "$ALTOSTACK_VENV/bin/openstack" "$ALTOSTACK_VENV"/bin/altostack-*; do
+        [ -x "$b" ] || continue
+        ln -sfn "$b" "$ALTOSTACK_BIN_DIR/$(basename "$b")"
+    done
+}
+
+# -------------------------------------------------------------- config --
+
+render_config() {
+    cat <<EOF
+# Written by devstack/stack.sh from its settings; edits are overwritten.
+[DEFAULT]
+host = $(hostname)
+state_path = $ALTOSTACK_STATE
+my_ip = $HOST_IP
+transport_url = $TRANSPORT_URL
+report_interval = 5
+service_down_time = 20
+
+[database]
+connection = $DATABASE_URL
+
+[api]
+bind_host = 0.0.0.0
+bind_port = $API_PORT
+public_host = $HOST_IP
+
+[image]
+bind_port = $IMAGE_PORT
+EOF
+}
+
+# Write altostack.conf; CONFIG_CHANGED=yes when its content changed.
+write_config() {
+    mkdir -p "$ALTOSTACK_ETC" "$ALTOSTACK_STATE" "$ALTOSTACK_LOGS" "$ALTOSTACK_RUN"
+    local tmp
+    tmp=$(mktemp "$ALTOSTACK_CONF.XXXXXX")
+    render_config >"$tmp"
+    chmod 640 "$tmp"
+    CONFIG_CHANGED=no
+    if [ -f "$ALTOSTACK_CONF" ] && cmp -s "$tmp" "$ALTOSTACK_CONF"; then
+        rm -f "$tmp"
+        return 0
+    fi
+    [ -f "$ALTOSTACK_CONF" ] && CONFIG_CHANGED=yes
+    mv "$tmp" "$ALTOSTACK_CONF"
+    altostack_log "wrote $ALTOSTACK_CONF"
+}
+
+# -------------------------------------------------------------- database --
+
+# The database needs `db sync` and `bootstrap` again when the settings or
+# passwords changed, or any Python file of the project changed (a new
+# migration, new bootstrap data) since they last succeeded.
+db_fingerprint() {
+    { render_config; echo "$ADMIN_PASSWORD"; echo "$DEMO_PASSWORD"; } | sha256sum | cut -d' ' -f1
+}
+
+db_up_to_date() {
+    local stamp=$ALTOSTACK_STATE/.db-stamp
+    [ "${ALTOSTACK_FORCE_DB:-0}" != 1 ] || return 1
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(db_fingerprint)" ] || return 1
+    case "$DATABASE_URL" in
+        sqlite:///*) [ -s "${DATABASE_URL#sqlite:///}" ] || return 1 ;;
+    esac
+    [ -z "$(find "$TOP_DIR" -mindepth 1 -name '.*' -prune -o -name '*.py' -newer "$stamp" -print -quit)" ]
+}
+
+setup_database() {
+    if db_up_to_date; then
+        return 0
+    fi
+    local out began=$ALTOSTACK_STATE/.db-stamp.new t_start
+    rm -f "$ALTOSTACK_STATE/.db-stamp"
+    t_start=$(date +%s)
+    if ! out=$(altostack_manage db sync 2>&1); then
+        echo "$out" >&2
+        altostack_die "altostack-manage db sync failed"
+        return 1
+    fi
+    if ! out=$(altostack_manage bootstrap --admin-password "$ADMIN_PASSWORD" \
+        --demo-password "$DEMO_PASSWORD" 2>&1); then
+        echo "$out" >&2
+        altostack_die "altostack-manage bootstrap failed"
+        return 1
+    fi
+    # The stamp's time is when the sync began: edits made since count.
+    db_fingerprint >"$began"
+    touch -d "@$((t_start - 1))" "$began"
+    mv "$began" "$ALTOSTACK_STATE/.db-stamp"
+}
+
+# -------------------------------------------------------------- services --
+
+# True when BINARY on this host is "up" in `altostack-manage service list`.
+binary_up() {
+    altostack_manage service list 2>/dev/null |
+        awk -v b="$1" -v h="$(hostname)" '$1 == b && $2 == h && $3 == "up" {f = 1} END {exit !f}'
+}
+
+# True when the broker is local and already has the scheduler's topic queue.
+scheduler_queue_exists() {
+    [[ $TRANSPORT_URL == rabbit://* ]] && [ -n "${RABBIT_VHOST:-}" ] || return 1
+    _altostack_is_local_host "$RABBIT_HOST" && command -v rabbitmqctl >/dev/null || return 1
+    rabbitmqctl -q list_queues -p "$RABBIT_VHOST" name 2>/dev/null | grep -qx scheduler
+}
+
+start_services() {
+    local s
+    if [ "${ALTOSTACK_RESTART:-0}" = 1 ] || [ "$CONFIG_CHANGED" = yes ]; then
+        altostack_log "restarting the services (configuration changed or ALTOSTACK_RESTART=1)"
+        altostack_stop_services "${ALTOSTACK_SERVICES[@]}"
+    fi
+    local started=() compute_needed=no
+    for s in "${ALTOSTACK_SERVICES[@]}"; do
+        if altostack_service_pid "$s" >/dev/null; then
+            continue
+        fi
+        if [ "$s" = compute ]; then
+            compute_needed=yes
+            continue
+        fi
+        altostack_start_service "$s"
+        started+=("altostack-$s")
+    done
+    if [ "$compute_needed" = yes ]; then
+        # The compute agent asks the scheduler for its books as it starts;
+        # on a fresh vhost that call is lost until the scheduler listens.
+        # A queue left by an earlier run keeps the call until it is read.
+        local deadline=$((SECONDS + 30))
+        until scheduler_queue_exists || binary_up nova-scheduler || [ "$SECONDS" -ge "$deadline" ]; do
+            altostack_service_pid scheduler >/dev/null || break
+            sleep 0.5
+        done
+        altostack_start_service compute
+        started+=(altostack-compute)
+    fi
+    if [ "${#started[@]}" -gt 0 ]; then
+        altostack_log "started ${started[*]}"
+    else
+        altostack_log "all services already running"
+    fi
+}
+
+show_failure() {
+    local s=$1 why=$2 f
+    echo "[stack] ERROR: altostack-$s is not healthy: $why" >&2
+    for f in "$ALTOSTACK_LOGS/altostack-$s.log" "$ALTOSTACK_LOGS/altostack-$s.out"; do
+        if [ -s "$f" ]; then
+            echo "----- tail of $f -----" >&2
+            tail -n 30 "$f" >&2
+        fi
+    done
+    echo "[stack] the other services are left running; stop them with $DEVSTACK_DIR/unstack.sh" >&2
+    exit 1
+}
+
+# Print the first service that is not healthy yet (and why), or nothing.
+first_unhealthy() {
+    local s
+    for s in "${ALTOSTACK_SERVICES[@]}"; do
+        if ! altostack_service_pid "$s" >/dev/null; then
+            echo "$s exited"
+            return 0
+        fi
+    done
+    if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$API_PORT/identity/v3"; then
+        echo "api no answer on http://$HOST_IP:$API_PORT/identity/v3"
+        return 0
+    fi
+    local code
+    code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$HOST_IP:$IMAGE_PORT/" || true)
+    if [ "$code" != 300 ]; then
+        echo "image GET http://$HOST_IP:$IMAGE_PORT/ gives ${code:-nothing}, not 300"
+        return 0
+    fi
+    local list host
+    host=$(hostname)
+    if ! list=$(altostack_manage service list 2>&1); then
+        echo "api altostack-manage service list failed: $(tail -n 1 <<<"$list")"
+        return 0
+    fi
+    for s in "${ALTOSTACK_SERVICES[@]}"; do
+        local bin=${ALTOSTACK_SERVICE_BINARY[$s]}
+        if ! awk -v b="$bin" -v h="$host" '$1 == b && $2 == h && $3 == "up" {f = 1} END {exit !f}' <<<"$list"; then
+            echo "$s $bin is not up in 'altostack-manage service list'"
+            return 0
+        fi
+    done
+}
+
+wait_healthy() {
+    altostack_log "waiting (up to ${ALTOSTACK_WAIT}s) for the services to be healthy..."
+    local deadline=$((SECONDS + ALTOSTACK_WAIT)) bad
+    while true; do
+        bad=$(first_unhealthy)
+        if [ -z "$bad" ]; then
+            return 0
+        fi
+        if [[ $bad == *" exited" ]] || [ "$SECONDS" -ge "$deadline" ]; then
+            show_failure "${bad%% *}" "${bad#* }"
+        fi
+        sleep 0.5
+    done
+}
+
+# --------------------------------------------------------- clouds.yaml --
+
+write_clouds_yaml() {
+    mkdir -p "$(dirname "$ALTOSTACK_CLOUDS_YAML")"
+    CLOUDS_YAML=$ALTOSTACK_CLOUDS_YAML AUTH_URL="http://$HOST_IP:$API_PORT/identity/v3" \
+        ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD \
+        "$ALTOSTACK_VENV/bin/python" - <<'PY'
+import os
+import tempfile
+
+import yaml
+
+path = os.environ['CLOUDS_YAML']
+data = {}
+if os.path.exists(path):
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+clouds = data.setdefault('clouds', {})
+
+
+def cloud(user, password):
+    return {
+        'auth': {'auth_url': os.environ['AUTH_URL'], 'username': user,
+                 'password': password, 'project_name': user,
+                 'user_domain_name': 'Default', 'project_domain_name': 'Default'},
+        'region_name': 'RegionOne', 'interface': 'public', 'identity_api_version': 3,
+    }
+
+
+clouds['altostack-admin'] = cloud('admin', os.environ['ADMIN_PASSWORD'])
+clouds['altostack-demo'] = cloud('demo', os.environ['DEMO_PASSWORD'])
+mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o600
+fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.clouds.')
+with os.fdopen(fd, 'w') as f:
+    yaml.safe_dump(data, f, default_flow_style=False, sort_keys=False)
+os.chmod(tmp, mode)
+os.replace(tmp, path)
+PY
+}
+
+# ---------------------------------------------------------------- main --
+
+next_steps() {
+    cat <<EOF
+
+Altostack is up ($(hostname), $HOST_IP). Try:
+    openstack --os-cloud altostack-admin token issue
+    openstack --os-cloud altostack-admin catalog list
+    openstack --os-cloud altostack-admin compute service list
+    openstack --os-cloud altostack-demo token issue
+Config:  $ALTOSTACK_CONF
+Clouds:  $ALTOSTACK_CLOUDS_YAML (altostack-admin, altostack-demo)
+Logs:    $ALTOSTACK_LOGS/altostack-{api,scheduler,compute,volume,image}.log
+Guest:   $ALTOSTACK_GUEST_IMAGE_DIR/$ALTOSTACK_GUEST_IMAGE_NAME (not uploaded)
+Stop:    $DEVSTACK_DIR/unstack.sh$([ "$ALTOSTACK_STATE" = /var/lib/altostack ] || echo "  (with ALTOSTACK_STATE=$ALTOSTACK_STATE)")
+EOF
+}
+
+# Run a step and note how long it took (for the closing timing line).
+TIMINGS=()
+step() {
+    local name=$1 t0
+    shift
+    t0=$(date +%s%N)
+    "$@"
+    TIMINGS+=("$name $((($(date +%s%N) - t0) / 1000000))ms")
+}
+
+main() {
+    local t0=$SECONDS
+    if [ "$(id -u)" -ne 0 ]; then
+        altostack_die "run stack.sh as root (it installs packages and drives qemu:///system)"
+        exit 1
+    fi
+    step debs altostack_install_debs
+    step bus setup_bus
+    step libvirt altostack_start_libvirtd
+    step venv altostack_make_venv "$ALTOSTACK_VENV" "$TOP_DIR"
+    step links link_commands
+    if [ "${ALTOSTACK_SKIP_GUEST_IMAGE:-0}" != 1 ]; then
+        step image altostack_build_guest_image "$ALTOSTACK_GUEST_IMAGE_DIR"
+    fi
+    step config write_config
+    step database setup_database
+    step start start_services
+    step wait wait_healthy
+    step clouds write_clouds_yaml
+    altostack_log "all five services are up (stack.sh took $((SECONDS - t0)) s: ${TIMINGS[*]})"
+    next_steps
+}
+
+main "$@"

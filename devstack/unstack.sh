@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Stop the Altostack services that devstack/stack.sh started (by their pid
+# files under $ALTOSTACK_STATE/run). State, libvirtd, RabbitMQ and any guests
+# are left alone; stack.sh brings the services back in seconds.
+#
+#   devstack/unstack.sh        (use the same ALTOSTACK_STATE as stack.sh)
+set -euo pipefail
+
+DEVSTACK_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+# shellcheck source=devstack/lib/prereqs.sh
+source "$DEVSTACK_DIR/lib/prereqs.sh"
+# shellcheck source=devstack/lib/altostack.sh
+source "$DEVSTACK_DIR/lib/altostack.sh"
+ALTOSTACK_LOG_PREFIX=unstack
+altostack_settings
+
+main() {
+    altostack_stop_services "${ALTOSTACK_SERVICES[@]}"
+    altostack_log "services stopped; state kept in $ALTOSTACK_STATE"
+}
+
+main "$@"
