@@ -172,49 +172,20 @@ setup_database() {
 
 # -------------------------------------------------------------- services --
 
-# True when BINARY on this host is "up" in `altostack-manage service list`.
-binary_up() {
-    altostack_manage service list 2>/dev/null |
-        awk -v b="$1" -v h="$(hostname)" '$1 == b && $2 == h && $3 == "up" {f = 1} END {exit !f}'
-}
-
-# True when the broker is local and already has the scheduler's topic queue.
-scheduler_queue_exists() {
-    [[ $TRANSPORT_URL == rabbit://* ]] && [ -n "${RABBIT_VHOST:-}" ] || return 1
-    _altostack_is_local_host "$RABBIT_HOST" && command -v rabbitmqctl >/dev/null || return 1
-    rabbitmqctl -q list_queues -p "$RABBIT_VHOST" name 2>/dev/null | grep -qx scheduler
-}
-
 start_services() {
     local s
     if [ "${ALTOSTACK_RESTART:-0}" = 1 ] || [ "$CONFIG_CHANGED" = yes ]; then
         altostack_log "restarting the services (configuration changed or ALTOSTACK_RESTART=1)"
         altostack_stop_services "${ALTOSTACK_SERVICES[@]}"
     fi
-    local started=() compute_needed=no
+    local started=()
     for s in "${ALTOSTACK_SERVICES[@]}"; do
         if altostack_service_pid "$s" >/dev/null; then
-            continue
-        fi
-        if [ "$s" = compute ]; then
-            compute_needed=yes
             continue
         fi
         altostack_start_service "$s"
         started+=("altostack-$s")
     done
-    if [ "$compute_needed" = yes ]; then
-        # The compute agent asks the scheduler for its books as it starts;
-        # on a fresh vhost that call is lost until the scheduler listens.
-        # A queue left by an earlier run keeps the call until it is read.
-        local deadline=$((SECONDS + 30))
-        until scheduler_queue_exists || binary_up nova-scheduler || [ "$SECONDS" -ge "$deadline" ]; do
-            altostack_service_pid scheduler >/dev/null || break
-            sleep 0.5
-        done
-        altostack_start_service compute
-        started+=(altostack-compute)
-    fi
     if [ "${#started[@]}" -gt 0 ]; then
         altostack_log "started ${started[*]}"
     else
@@ -324,6 +295,21 @@ os.replace(tmp, path)
 PY
 }
 
+# --------------------------------------------------------- guest image --
+
+# Upload the tiny guest image, public, once (as admin, with the real CLI).
+upload_guest_image() {
+    local os=("$ALTOSTACK_VENV/bin/openstack" --os-cloud altostack-admin)
+    if OS_CLIENT_CONFIG_FILE=$ALTOSTACK_CLOUDS_YAML "${os[@]}" image show altostack-tiny \
+        -f value -c id >/dev/null 2>&1; then
+        return 0
+    fi
+    altostack_log "uploading the guest image as altostack-tiny"
+    OS_CLIENT_CONFIG_FILE=$ALTOSTACK_CLOUDS_YAML "${os[@]}" image create --public \
+        --disk-format qcow2 --container-format bare \
+        --file "$ALTOSTACK_GUEST_IMAGE_DIR/$ALTOSTACK_GUEST_IMAGE_NAME" altostack-tiny >/dev/null
+}
+
 # ---------------------------------------------------------------- main --
 
 next_steps() {
@@ -337,7 +323,8 @@ Altostack is up ($(hostname), $HOST_IP). Try:
 Config:  $ALTOSTACK_CONF
 Clouds:  $ALTOSTACK_CLOUDS_YAML (altostack-admin, altostack-demo)
 Logs:    $ALTOSTACK_LOGS/altostack-{api,scheduler,compute,volume,image}.log
-Guest:   $ALTOSTACK_GUEST_IMAGE_DIR/$ALTOSTACK_GUEST_IMAGE_NAME (not uploaded)
+Boot:    openstack --os-cloud altostack-demo server create --image altostack-tiny --flavor m1.tiny --nic none --wait vm1
+         openstack --os-cloud altostack-demo console log show vm1
 Stop:    $DEVSTACK_DIR/unstack.sh$([ "$ALTOSTACK_STATE" = /var/lib/altostack ] || echo "  (with ALTOSTACK_STATE=$ALTOSTACK_STATE)")
 EOF
 }
@@ -371,6 +358,9 @@ main() {
     step start start_services
     step wait wait_healthy
     step clouds write_clouds_yaml
+    if [ "${ALTOSTACK_SKIP_GUEST_IMAGE:-0}" != 1 ]; then
+        step upload upload_guest_image
+    fi
     altostack_log "all five services are up (stack.sh took $((SECONDS - t0)) s: ${TIMINGS[*]})"
     next_steps
 }

@@ -116,6 +116,9 @@ bind_host = 127.0.0.1
 bind_port = {self.image_port}
 [identity]
 password_hash_rounds = {self.password_hash_rounds}
+[compute]
+instances_path = {self.workdir}/instances
+shutdown_timeout = 15
 {self.extra_conf}
 """)
         clouds = {'clouds': {

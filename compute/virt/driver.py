@@ -1,0 +1,163 @@
+"""The hypervisor driver interface the compute manager calls.
+
+Everything a driver needs arrives as plain dicts (the compute agent has no
+database): ``instance`` is
+
+    {'uuid', 'name' (display name), 'hostname', 'project_id', 'user_id',
+     'flavor': {'name', 'vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb',
+                'swap', 'extra_specs'},
+     'image_ref', 'key_name', 'key_data' (public key text or None),
+     'user_data' (base64 text or None), 'metadata' {}, 'launch_index',
+     'availability_zone', 'created_at'}
+
+``image_meta`` is the image record {'id', 'disk_format', 'size', 'checksum',
+'os_hash_algo', 'os_hash_value', 'min_disk', 'properties', ...};
+``network_info`` is a list of VIF dicts {'id', 'address' (MAC),
+'network': {'id', 'bridge', 'label', 'subnets': [...], 'mtu'}, ...}.
+
+Failure contract, for every driver:
+
+* A method either does what it says or raises a
+  ``compute.virt.exception`` error (or a subclass of
+  ``common.exception.AltostackError``); anything else is a bug.
+* ``spawn`` that fails leaves nothing behind on the host: no domain, no
+  overlay disk, no config drive, no instance folder, no plugged VIF and no
+  console port reservation. The manager may reschedule elsewhere at once.
+* ``destroy`` is idempotent: an instance that is not (or no longer) on the
+  host is not an error.
+* Methods on one instance are serialised by the driver; different
+  instances may be driven concurrently from several threads.
+"""
+
+import abc
+import importlib
+
+
+class ComputeDriver(abc.ABC):
+    """What a hypervisor driver offers the compute manager."""
+
+    #: What this driver can do. The manager checks these before it asks.
+    capabilities = {
+        'has_imagecache': False,          # bases are cached via compute.imagecache
+        'supports_config_drive': False,   # spawn always writes a config drive
+        'supports_serial_console': False,
+        'supports_console_output': False,
+        'supports_ephemeral_disk': False,  # flavor ephemeral_gb honoured
+        'supports_swap': False,            # flavor swap honoured
+        'supports_attach_volume': False,
+        'supports_attach_interface': False,
+        'supports_live_migration': False,
+        'supports_snapshot': False,
+        'supports_soft_reboot': False,
+    }
+
+    # -- host -----------------------------------------------------------
+    @abc.abstractmethod
+    def init_host(self, host):
+        """Connect to the hypervisor and get ready to serve ``host``.
+
+        Called once before the agent takes RPC calls. Raises
+        HypervisorUnavailable if the hypervisor cannot be reached.
+        """
+
+    def cleanup_host(self, host):
+        """Release connections and threads when the agent stops."""
+        return None
+
+    @abc.abstractmethod
+    def get_available_resource(self):
+        """The host's capacity and what our guests use of it.
+
+        Returns {'vcpus', 'memory_mb', 'local_gb', 'vcpus_used',
+        'memory_mb_used', 'local_gb_used', 'hypervisor_type',
+        'hypervisor_version', 'hypervisor_hostname', 'cpu_info' (JSON text),
+        'disk_available_least'} plus the reserved amounts
+        ('vcpus_reserved', 'memory_mb_reserved', 'disk_mb_reserved').
+        ``*_used`` include the reserved amounts, as Nova reports them.
+        """
+
+    # -- inventory --------------------------------------------------------
+    @abc.abstractmethod
+    def list_instance_uuids(self):
+        """UUIDs of this agent's guests, running or not (its files live in
+        this agent's instances_path: other agents may share the hypervisor)."""
+
+    def list_instances(self):
+        """Our guests with what they say about themselves (for reconcile).
+
+        Returns a list of {'uuid', 'power_state', 'metadata': {...}} where
+        metadata is what spawn recorded (display name, project, user, flavor,
+        image, created time); {} if a guest has none.
+        """
+        raise NotImplementedError()
+
+    @abc.abstractmethod
+    def instance_exists(self, instance):
+        """True if the instance's guest is defined on this host."""
+
+    # -- life cycle -------------------------------------------------------
+    @abc.abstractmethod
+    def spawn(self, context, instance, image_meta, base_image_path, network_info,
+              block_device_info=None):
+        """Create and start the guest from a cached base image.
+
+        ``base_image_path`` is the verified base from compute.imagecache. The
+        root disk is an overlay of it, grown to the flavor's root_gb (or the
+        image's size when root_gb is 0). Returns when the guest is started
+        (not when it has booted). On failure nothing is left behind (see the
+        module docstring) and the error is raised.
+        """
+
+    @abc.abstractmethod
+    def destroy(self, context, instance, network_info=None, cleanup=True):
+        """Stop the guest at once and remove it.
+
+        With ``cleanup`` the instance's files (disk, config drive, console
+        log) go too. Idempotent.
+        """
+
+    @abc.abstractmethod
+    def power_off(self, instance, timeout=None):
+        """Stop the guest: ask it (ACPI) and wait up to ``timeout`` seconds
+        (None: [compute] shutdown_timeout; 0: no grace), then force it off.
+        A guest already off is not an error."""
+
+    @abc.abstractmethod
+    def power_on(self, context, instance, network_info):
+        """Start a stopped guest. A running guest is not an error."""
+
+    @abc.abstractmethod
+    def reboot(self, context, instance, network_info, reboot_type):
+        """'SOFT': ask the guest to shut down and start it again; falls back
+        to HARD when it does not stop within [compute] shutdown_timeout.
+        'HARD': force it off and start it again."""
+
+    # -- observation ------------------------------------------------------
+    @abc.abstractmethod
+    def get_info(self, instance):
+        """{'state': power_state.*}. Raises InstanceNotFound."""
+
+    @abc.abstractmethod
+    def get_console_output(self, instance, max_bytes=None):
+        """The last ``max_bytes`` of the guest's serial console log (text)."""
+
+    @abc.abstractmethod
+    def get_serial_console(self, instance):
+        """{'host', 'port'} of the guest's raw TCP serial console.
+
+        Raises ConsoleNotAvailable when the guest is not running.
+        """
+
+
+# Explicit registry of drivers: [compute] compute_driver -> class.
+DRIVERS = {
+    'libvirt': 'compute.virt.libvirt.driver.LibvirtDriver',
+    'fake': 'compute.virt.fake.FakeDriver',
+}
+
+
+def load_driver(name):
+    """Instantiate the driver called ``name`` (imports it only now, so hosts
+    without libvirt-python can still run the fake driver)."""
+    module, _, cls = DRIVERS[name].rpartition('.')
+    return getattr(importlib.import_module(module), cls)()

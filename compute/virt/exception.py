@@ -1,0 +1,62 @@
+"""Errors of the hypervisor layer; the manager records them as instance
+faults. All are AltostackErrors, so they cross RPC with a code."""
+
+from common import exception
+
+
+class VirtError(exception.AltostackError):
+    msg_fmt = 'Hypervisor error: %(reason)s'
+
+
+class HypervisorUnavailable(exception.ServiceUnavailable):
+    msg_fmt = 'Connection to the hypervisor %(uri)s failed: %(reason)s'
+
+
+class InstanceNotFound(exception.NotFound):
+    msg_fmt = 'Instance %(instance_id)s could not be found on this host.'
+
+
+class InstanceExists(exception.Conflict):
+    msg_fmt = 'Instance %(instance_id)s already exists on this host.'
+
+
+class InstancePowerOffFailure(VirtError):
+    msg_fmt = 'Failed to power off instance %(instance_id)s: %(reason)s'
+
+
+class InstanceSpawnFailure(VirtError):
+    msg_fmt = 'Failed to spawn instance %(instance_id)s: %(reason)s'
+
+
+class ConsoleNotAvailable(exception.Conflict):
+    msg_fmt = 'No serial console is available for instance %(instance_id)s.'
+
+
+class NoFreeConsolePort(VirtError):
+    msg_fmt = 'No free serial console port in %(port_min)d-%(port_max)d on %(host)s.'
+
+
+class ImageUnacceptable(exception.BadRequest):
+    msg_fmt = 'Image %(image_id)s is unacceptable: %(reason)s'
+
+
+class ImageDownloadFailed(VirtError):
+    msg_fmt = 'Download of image %(image_id)s failed: %(reason)s'
+
+
+class ImageChecksumMismatch(ImageDownloadFailed):
+    msg_fmt = ('Image %(image_id)s failed verification: %(algo)s is %(actual)s, '
+               'expected %(expected)s.')
+
+
+class FlavorDiskSmallerThanImage(exception.BadRequest):
+    msg_fmt = ('Flavor\'s disk (%(flavor_size)d bytes) is smaller than image '
+               '%(image_id)s (%(image_size)d bytes).')
+
+
+class ConfigDriveFailure(VirtError):
+    msg_fmt = 'Building the config drive failed: %(reason)s'
+
+
+class NotSupported(exception.BadRequest):
+    msg_fmt = 'Not supported by this hypervisor driver: %(what)s'

@@ -1,0 +1,112 @@
+"""FakeDriver: guests kept in memory, for the compute manager's unit tests.
+
+It keeps the same contract as the real driver (errors, idempotent destroy,
+nothing left behind by a failed spawn) and lets a test make the next spawn
+fail: ``driver.fail_next_spawn = exception.InstanceSpawnFailure(...)``.
+"""
+
+import json
+import threading
+
+from compute.virt import driver
+from compute.virt import exception
+from compute.virt import power_state
+
+
+class FakeDriver(driver.ComputeDriver):
+    capabilities = dict(driver.ComputeDriver.capabilities,
+                        supports_config_drive=True,
+                        supports_serial_console=True,
+                        supports_console_output=True,
+                        supports_soft_reboot=True)
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.instances = {}   # uuid -> {'state', 'instance', 'port', 'console'}
+        self.fail_next_spawn = None
+        self.calls = []
+        self._next_port = 10000
+
+    def init_host(self, host):
+        self.calls.append(('init_host', host))
+
+    def get_available_resource(self):
+        with self._lock:
+            flavors = [i['instance']['flavor'] for i in self.instances.values()]
+        return {'vcpus': 8, 'memory_mb': 16384, 'local_gb': 100,
+                'vcpus_used': sum(f['vcpus'] for f in flavors),
+                'memory_mb_used': 512 + sum(f['memory_mb'] for f in flavors),
+                'local_gb_used': sum(f.get('root_gb') or 0 for f in flavors),
+                'vcpus_reserved': 0, 'memory_mb_reserved': 512, 'disk_mb_reserved': 0,
+                'hypervisor_type': 'fake', 'hypervisor_version': 1000,
+                'hypervisor_hostname': 'fake-hypervisor',
+                'cpu_info': json.dumps({'arch': 'x86_64', 'model': 'fake', 'vendor': 'fake',
+                                        'topology': {'sockets': 1, 'cores': 8,
+                                                     'threads': 1}, 'features': []}),
+                'disk_available_least': 100}
+
+    def list_instance_uuids(self):
+        with self._lock:
+            return list(self.instances)
+
+    def list_instances(self):
+        with self._lock:
+            return [{'uuid': u, 'name': 'altostack-' + u, 'power_state': i['state'],
+                     'metadata': {'name': i['instance'].get('name'),
+                                  'project_id': i['instance'].get('project_id'),
+                                  'user_id': i['instance'].get('user_id'),
+                                  'image_id': i['instance'].get('image_ref'),
+                                  'flavor': dict(i['instance'].get('flavor') or {})}}
+                    for u, i in self.instances.items()]
+
+    def instance_exists(self, instance):
+        return instance['uuid'] in self.instances
+
+    def _get(self, instance):
+        try:
+            return self.instances[instance['uuid']]
+        except KeyError:
+            raise exception.InstanceNotFound(instance_id=instance['uuid']) from None
+
+    def spawn(self, context, instance, image_meta, base_image_path, network_info,
+              block_device_info=None):
+        self.calls.append(('spawn', instance['uuid']))
+        with self._lock:
+            if self.fail_next_spawn is not None:
+                err, self.fail_next_spawn = self.fail_next_spawn, None
+                raise err
+            if instance['uuid'] in self.instances:
+                raise exception.InstanceExists(instance_id=instance['uuid'])
+            self.instances[instance['uuid']] = {
+                'state': power_state.RUNNING, 'instance': instance, 'port': self._next_port,
+                'console': 'fake console of %s\n' % instance['uuid']}
+            self._next_port += 1
+
+    def destroy(self, context, instance, network_info=None, cleanup=True):
+        self.calls.append(('destroy', instance['uuid']))
+        with self._lock:
+            self.instances.pop(instance['uuid'], None)
+
+    def power_off(self, instance, timeout=None):
+        self._get(instance)['state'] = power_state.SHUTDOWN
+
+    def power_on(self, context, instance, network_info):
+        self._get(instance)['state'] = power_state.RUNNING
+
+    def reboot(self, context, instance, network_info, reboot_type):
+        if reboot_type not in ('SOFT', 'HARD'):
+            raise exception.NotSupported(what='reboot type %s' % reboot_type)
+        self._get(instance)['state'] = power_state.RUNNING
+
+    def get_info(self, instance):
+        return {'state': self._get(instance)['state']}
+
+    def get_console_output(self, instance, max_bytes=None):
+        text = self._get(instance)['console']
+        return text[-max_bytes:] if max_bytes else text
+
+    def get_serial_console(self, instance):
+        entry = self._get(instance)
+        if entry['state'] != power_state.RUNNING:
+            raise exception.ConsoleNotAvailable(instance_id=instance['uuid'])
+        return {'host': '127.0.0.1', 'port': entry['port']}

@@ -1,0 +1,400 @@
+"""LibvirtDriver: the compute agent's guests as libvirt/QEMU domains.
+
+Orchestration only: the Host holds the connection, a Guest drives one
+domain, the designer decides the domain's shape and config renders it.
+Files of an instance live in [compute] instances_path/<uuid>/:
+disk (qcow2 overlay of the cached base), disk.config (config drive ISO)
+and console.log (everything the serial console printed, appended across
+boots). The domain is named altostack-<uuid> and its UUID is the
+instance's.
+"""
+
+import functools
+import json
+import os
+import re
+import shutil
+import time
+
+import libvirt
+from oslo_log import log as logging
+
+from common import exception as common_exc
+from common.conf import CONF
+from compute import configdrive
+from compute.virt import disk
+from compute.virt import driver
+from compute.virt import exception
+from compute.virt import locks
+from compute.virt import power_state
+from compute.virt import vif as vif_mod
+from compute.virt.libvirt import designer
+from compute.virt.libvirt import host as host_mod
+from compute.virt.libvirt import ports as ports_mod
+
+LOG = logging.getLogger(__name__)
+
+GiB = 1024 ** 3
+MAX_CONSOLE_BYTES = 100 * 1024
+DISK = 'disk'
+CONFIG_DRIVE = 'disk.config'
+CONSOLE_LOG = 'console.log'
+_UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
+
+
+def _libvirt_errors(fn):
+    """A libvirt error escaping a driver method becomes a VirtError, so the
+    manager (and RPC) only ever see AltostackErrors."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except libvirt.libvirtError as e:
+            raise exception.VirtError(reason=str(e)) from e
+    return wrapper
+
+
+class LibvirtDriver(driver.ComputeDriver):
+    capabilities = dict(driver.ComputeDriver.capabilities,
+                        has_imagecache=True,
+                        supports_config_drive=True,
+                        supports_serial_console=True,
+                        supports_console_output=True,
+                        supports_soft_reboot=True)
+
+    def __init__(self, uri=None, vif_driver=None, lifecycle_handler=None):
+        self.uri = uri or CONF.compute.libvirt_uri
+        self.host = host_mod.Host(self.uri, lifecycle_handler=lifecycle_handler)
+        self.vif_driver = vif_driver or vif_mod.get_vif_driver(CONF.compute.vif_driver)
+        self.ports = ports_mod.ConsolePorts(
+            self._domain_console_ports, CONF.compute.console_host,
+            CONF.compute.console_port_min, CONF.compute.console_port_max)
+        self._locks = locks.KeyedLocks()
+        self.timings = {}  # last spawn's phases, seconds (for logs and benchmarks)
+
+    # -- host -------------------------------------------------------------
+    @property
+    def virt_type(self):
+        # libvirt's test driver (unit tests) knows only type='test'.
+        return 'test' if self.host.is_test_driver else CONF.compute.virt_type
+
+    @property
+    def instances_path(self):
+        return CONF.compute.instances_path
+
+    def set_lifecycle_handler(self, handler):
+        """``handler(uuid, power_state)`` for guests that change state on
+        their own; called from the libvirt event thread, must not block."""
+        self.host.set_lifecycle_handler(handler)
+
+    @_libvirt_errors
+    def init_host(self, host):
+        if self.virt_type == 'kvm' and not os.path.exists('/dev/kvm'):
+            raise exception.VirtError(reason='[compute] virt_type is kvm but /dev/kvm '
+                                             'is missing; use virt_type = qemu')
+        self.host.initialize()
+        os.makedirs(self.instances_path, exist_ok=True)
+        LOG.info('Libvirt driver ready on %s: %s %s, libvirt %s, %s domains, '
+                 'instances in %s', host, self.host.get_hypervisor_type(), self.virt_type,
+                 self.host.get_libvirt_version(), len(self.list_instance_uuids()),
+                 self.instances_path)
+
+    def cleanup_host(self, host):
+        self.host.close()
+
+    def _domain_console_ports(self):
+        return [s['port'] for c in self.host.list_domain_configs() for s in c['serial_tcp']]
+
+    # -- paths ------------------------------------------------------------
+    def instance_dir(self, instance_or_uuid):
+        uuid = instance_or_uuid if isinstance(instance_or_uuid, str) \
+            else instance_or_uuid['uuid']
+        if not isinstance(uuid, str) or not _UUID_RE.match(uuid):  # used as a path
+            raise exception.VirtError(reason='bad instance uuid %r' % uuid)
+        return os.path.join(self.instances_path, uuid)
+
+    # -- inventory --------------------------------------------------------
+    def _is_mine(self, conf):
+        """A guest is this agent's if its files live in our instances_path:
+        several agents (test clouds, hosts in namespaces) may share one
+        libvirtd, and none must take another's guests for orphans."""
+        root = os.path.realpath(self.instances_path) + os.sep
+        paths = [d['path'] for d in conf['disks'] if d['path']] + [conf['console_log'] or '']
+        return any(os.path.realpath(p).startswith(root) for p in paths if p)
+
+    def _my_guests(self):
+        """[(Guest, parsed domain XML)] of this agent's guests."""
+        mine = []
+        for guest in self.host.list_guests():
+            try:
+                conf = guest.get_config()
+            except libvirt.libvirtError as e:
+                if host_mod.is_libvirt_error(e, libvirt.VIR_ERR_NO_DOMAIN):
+                    continue
+                raise
+            if self._is_mine(conf):
+                mine.append((guest, conf))
+        return mine
+
+    @_libvirt_errors
+    def list_instance_uuids(self):
+        return [g.uuid for g, _conf in self._my_guests()]
+
+    @_libvirt_errors
+    def list_instances(self):
+        out = []
+        for guest, conf in self._my_guests():
+            try:
+                md = conf['metadata']
+                out.append({'uuid': guest.uuid, 'name': guest.name,
+                            'power_state': guest.get_power_state(),
+                            'metadata': md.to_dict() if md else {}})
+            except libvirt.libvirtError as e:
+                if not host_mod.is_libvirt_error(e, libvirt.VIR_ERR_NO_DOMAIN):
+                    raise
+        return out
+
+    @_libvirt_errors
+    def get_instance_metadata(self, uuid):
+        """What spawn recorded in the domain (dict), {} if nothing."""
+        md = self.host.get_guest(uuid).get_metadata()
+        return md.to_dict() if md else {}
+
+    @_libvirt_errors
+    def instance_exists(self, instance):
+        return self.host.find_guest(instance['uuid']) is not None
+
+    # -- spawn ------------------------------------------------------------
+    def _root_disk_size(self, instance, image_meta, base_path, base_format):
+        virtual = disk.image_info(base_path, base_format)['virtual-size']
+        root_gb = int(instance['flavor'].get('root_gb') or 0)
+        if not root_gb:
+            return None
+        if root_gb * GiB < virtual:
+            raise exception.FlavorDiskSmallerThanImage(
+                flavor_size=root_gb * GiB, image_size=virtual,
+                image_id=image_meta.get('id'))
+        return root_gb * GiB
+
+    def _check_request(self, instance, image_meta, block_device_info):
+        if block_device_info and block_device_info.get('block_device_mapping'):
+            raise exception.NotSupported(what='booting with volumes')
+        if image_meta.get('disk_format') not in disk.SUPPORTED_BASE_FORMATS:
+            raise exception.ImageUnacceptable(
+                image_id=image_meta.get('id'),
+                reason='disk format %s is not supported' % image_meta.get('disk_format'))
+        flavor = instance['flavor']
+        if flavor.get('ephemeral_gb') or flavor.get('swap'):
+            LOG.warning('Instance %s: flavor %s asks for ephemeral/swap disks, which this '
+                        'driver does not create yet', instance['uuid'], flavor.get('name'))
+
+    @_libvirt_errors
+    def spawn(self, context, instance, image_meta, base_image_path, network_info,
+              block_device_info=None):
+        uuid = instance['uuid']
+        self._check_request(instance, image_meta, block_device_info)
+        network_info = network_info or []
+        with self._locks(uuid):
+            if self.host.find_guest(uuid) is not None:
+                raise exception.InstanceExists(instance_id=uuid)
+            inst_dir = self.instance_dir(uuid)
+            made = {'dir': False, 'guest': None, 'vifs': []}
+            t = {}
+            try:
+                t0 = time.monotonic()
+                if os.path.exists(inst_dir):
+                    LOG.warning('Removing stale files of %s from an earlier attempt', uuid)
+                    shutil.rmtree(inst_dir)
+                os.makedirs(inst_dir)
+                made['dir'] = True
+                disk_path = os.path.join(inst_dir, DISK)
+                disk.create_overlay(
+                    base_image_path, image_meta['disk_format'], disk_path,
+                    self._root_disk_size(instance, image_meta, base_image_path,
+                                         image_meta['disk_format']))
+                t['overlay'] = time.monotonic() - t0
+                t1 = time.monotonic()
+                cd_path = os.path.join(inst_dir, CONFIG_DRIVE)
+                configdrive.build(instance, network_info, cd_path)
+                t['config_drive'] = time.monotonic() - t1
+                for vif in network_info:
+                    made['vifs'].append(vif)
+                    self.vif_driver.plug(instance, vif)
+                t2 = time.monotonic()
+                with self.ports.reserve() as port:
+                    cfg = designer.guest_config(
+                        instance, self.virt_type, disk_path, cd_path,
+                        CONF.compute.console_host, port,
+                        os.path.join(inst_dir, CONSOLE_LOG),
+                        [self.vif_driver.guest_interface_xml(v) for v in network_info],
+                        disk_cache='none' if disk.supports_direct_io(inst_dir)
+                        else 'writeback')
+                    made['guest'] = self.host.define(cfg.to_xml())
+                made['guest'].launch()
+                t['define_start'] = time.monotonic() - t2
+                t['total'] = time.monotonic() - t0
+            except Exception as e:
+                LOG.warning('Spawning %s failed (%s); cleaning up', uuid, e)
+                self._undo_spawn(instance, inst_dir, made)
+                if isinstance(e, common_exc.AltostackError):
+                    raise
+                raise exception.InstanceSpawnFailure(instance_id=uuid, reason=str(e)) from e
+        self.timings = t
+        LOG.info('Spawned %s on console port %d (%s)', uuid, port,
+                 ', '.join('%s %.2fs' % kv for kv in t.items()))
+
+    def _undo_spawn(self, instance, inst_dir, made):
+        if made['guest'] is not None:
+            try:
+                made['guest'].poweroff()
+                made['guest'].undefine()
+            except libvirt.libvirtError:
+                LOG.exception('Could not remove the domain of failed spawn %s',
+                              instance['uuid'])
+        for vif in made['vifs']:
+            try:
+                self.vif_driver.unplug(instance, vif)
+            except Exception:  # noqa: BLE001 - keep cleaning
+                LOG.exception('Could not unplug VIF %s', vif.get('id'))
+        if made['dir']:
+            shutil.rmtree(inst_dir, ignore_errors=True)
+
+    # -- destroy ----------------------------------------------------------
+    @_libvirt_errors
+    def destroy(self, context, instance, network_info=None, cleanup=True):
+        uuid = instance['uuid']
+        with self._locks(uuid):
+            guest = self.host.find_guest(uuid)
+            if guest is not None:
+                guest.poweroff()
+                guest.undefine()
+            for vif in network_info or []:
+                self.vif_driver.unplug(instance, vif)
+            if cleanup:
+                shutil.rmtree(self.instance_dir(uuid), ignore_errors=True)
+        LOG.info('Destroyed %s%s', uuid, '' if guest else ' (no domain was defined)')
+
+    # -- power ------------------------------------------------------------
+    @_libvirt_errors
+    def power_off(self, instance, timeout=None):
+        timeout = CONF.compute.shutdown_timeout if timeout is None else timeout
+        uuid = instance['uuid']
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            try:
+                how = guest.shutdown(timeout)
+            except libvirt.libvirtError as e:
+                raise exception.InstancePowerOffFailure(instance_id=uuid, reason=str(e)) from e
+        LOG.info('Powered off %s (%s)', uuid, how)
+        return how
+
+    def _plug_vifs(self, instance, network_info):
+        for vif in network_info or []:
+            self.vif_driver.plug(instance, vif)
+
+    @_libvirt_errors
+    def power_on(self, context, instance, network_info):
+        uuid = instance['uuid']
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            if guest.is_active():
+                return
+            self._plug_vifs(instance, network_info)
+            guest.launch()
+        LOG.info('Powered on %s', uuid)
+
+    @_libvirt_errors
+    def reboot(self, context, instance, network_info, reboot_type):
+        if reboot_type not in ('SOFT', 'HARD'):
+            raise exception.NotSupported(what='reboot type %s' % reboot_type)
+        uuid = instance['uuid']
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            self._plug_vifs(instance, network_info)
+            how = guest.reboot(reboot_type, CONF.compute.shutdown_timeout)
+        LOG.info('Rebooted %s (%s)', uuid, how)
+        return how
+
+    # -- observation ------------------------------------------------------
+    @_libvirt_errors
+    def get_info(self, instance):
+        return {'state': self.host.get_guest(instance['uuid']).get_power_state()}
+
+    @_libvirt_errors
+    def get_console_output(self, instance, max_bytes=None):
+        max_bytes = MAX_CONSOLE_BYTES if max_bytes is None else int(max_bytes)
+        path = os.path.join(self.instance_dir(instance), CONSOLE_LOG)
+        if not self.instance_exists(instance):
+            raise exception.InstanceNotFound(instance_id=instance['uuid'])
+        try:
+            with open(path, 'rb') as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - max_bytes))
+                data = f.read(max_bytes)
+        except FileNotFoundError:
+            return ''
+        return data.decode('utf-8', 'replace')
+
+    @_libvirt_errors
+    def get_serial_console(self, instance):
+        uuid = instance['uuid']
+        guest = self.host.get_guest(uuid)
+        if guest.get_power_state() != power_state.RUNNING:
+            raise exception.ConsoleNotAvailable(instance_id=uuid)
+        serial = guest.get_config()['serial_tcp']
+        if not serial:
+            raise exception.ConsoleNotAvailable(instance_id=uuid)
+        return {'host': serial[0]['host'], 'port': serial[0]['port']}
+
+    # -- resources --------------------------------------------------------
+    def _disk_usage(self, uuids):
+        """(virtual bytes, over-commit bytes) of our instances' disks."""
+        virtual = overcommit = 0
+        for uuid in uuids:
+            inst_dir = os.path.join(self.instances_path, uuid)
+            for name in (DISK,):
+                path = os.path.join(inst_dir, name)
+                header = disk.read_qcow2_header(path)
+                if header is None:
+                    continue
+                virtual += header['virtual_size']
+                overcommit += max(0, header['virtual_size'] - disk.allocated_bytes(path))
+        return virtual, overcommit
+
+    @_libvirt_errors
+    def get_available_resource(self):
+        ccfg = CONF.compute
+        info = self.host.get_host_info()
+        os.makedirs(self.instances_path, exist_ok=True)
+        st = os.statvfs(self.instances_path)
+        disk_total = st.f_frsize * st.f_blocks
+        disk_free = st.f_frsize * st.f_bavail
+        vcpus_used = memory_used = 0
+        uuids = []
+        for guest, _conf in self._my_guests():
+            try:
+                gi = guest.get_info()
+                uuids.append(guest.uuid)
+            except libvirt.libvirtError as e:
+                if host_mod.is_libvirt_error(e, libvirt.VIR_ERR_NO_DOMAIN):
+                    continue
+                raise
+            vcpus_used += gi['vcpus']
+            memory_used += gi['max_mem_kib'] // 1024
+        virtual, overcommit = self._disk_usage(uuids)
+        return {
+            'vcpus': info['cpus'],
+            'memory_mb': info['memory_mb'],
+            'local_gb': disk_total // GiB,
+            'vcpus_used': vcpus_used + ccfg.reserved_host_cpus,
+            'memory_mb_used': memory_used + ccfg.reserved_host_memory_mb,
+            'local_gb_used': (virtual + ccfg.reserved_host_disk_mb * 1024 * 1024) // GiB,
+            'vcpus_reserved': ccfg.reserved_host_cpus,
+            'memory_mb_reserved': ccfg.reserved_host_memory_mb,
+            'disk_mb_reserved': ccfg.reserved_host_disk_mb,
+            'hypervisor_type': self.host.get_hypervisor_type(),
+            'hypervisor_version': self.host.get_hypervisor_version(),
+            'hypervisor_hostname': self.host.get_hostname(),
+            'cpu_info': json.dumps(self.host.get_cpu_info(), sort_keys=True),
+            'disk_available_least': (disk_free - overcommit) // GiB,
+        }

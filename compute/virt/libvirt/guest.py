@@ -1,0 +1,151 @@
+"""One libvirt domain: start, stop (politely, then not), reboot, state,
+its XML and our metadata in it."""
+
+import time
+
+import libvirt
+from oslo_log import log as logging
+
+from compute.virt import power_state
+from compute.virt.libvirt import config
+
+LOG = logging.getLogger(__name__)
+
+# libvirt virDomainState -> Nova power state. A guest that is shutting down
+# is still running until it is off.
+LIBVIRT_POWER_STATE = {
+    libvirt.VIR_DOMAIN_NOSTATE: power_state.NOSTATE,
+    libvirt.VIR_DOMAIN_RUNNING: power_state.RUNNING,
+    libvirt.VIR_DOMAIN_BLOCKED: power_state.RUNNING,
+    libvirt.VIR_DOMAIN_PAUSED: power_state.PAUSED,
+    libvirt.VIR_DOMAIN_SHUTDOWN: power_state.RUNNING,
+    libvirt.VIR_DOMAIN_SHUTOFF: power_state.SHUTDOWN,
+    libvirt.VIR_DOMAIN_CRASHED: power_state.CRASHED,
+    libvirt.VIR_DOMAIN_PMSUSPENDED: power_state.SUSPENDED,
+}
+
+POLL_INTERVAL = 0.25
+# A guest may miss an ACPI button press (early in boot); ask again this often.
+SHUTDOWN_RETRY_INTERVAL = 10
+
+
+class Guest:
+    def __init__(self, domain):
+        self._domain = domain
+
+    @property
+    def uuid(self):
+        return self._domain.UUIDString()
+
+    @property
+    def name(self):
+        return self._domain.name()
+
+    def __repr__(self):
+        return '<Guest %s>' % self.name
+
+    # -- state ------------------------------------------------------------
+    def get_power_state(self):
+        state, _reason = self._domain.state()
+        return LIBVIRT_POWER_STATE.get(state, power_state.NOSTATE)
+
+    def is_active(self):
+        return bool(self._domain.isActive())
+
+    def get_info(self):
+        """{'power_state', 'max_mem_kib', 'mem_kib', 'vcpus', 'cpu_time_ns'}."""
+        state, max_mem, mem, vcpus, cpu_time = self._domain.info()
+        return {'power_state': LIBVIRT_POWER_STATE.get(state, power_state.NOSTATE),
+                'max_mem_kib': max_mem, 'mem_kib': mem, 'vcpus': vcpus,
+                'cpu_time_ns': cpu_time}
+
+    def get_xml_desc(self):
+        return self._domain.XMLDesc(0)
+
+    def get_config(self):
+        return config.parse_domain(self.get_xml_desc())
+
+    def get_metadata(self):
+        """Our InstanceMetadata, or None if the domain carries none."""
+        try:
+            xml = self._domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT,
+                                        config.METADATA_NS)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+                return None
+            raise
+        return config.InstanceMetadata.parse(xml)
+
+    # -- life cycle -------------------------------------------------------
+    def launch(self):
+        """Start the defined domain."""
+        self._domain.create()
+
+    def poweroff(self):
+        """Force the domain off (like pulling the plug); off already is fine."""
+        try:
+            self._domain.destroy()
+        except libvirt.libvirtError as e:
+            if e.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID or self.is_active():
+                raise
+
+    def _wait_off(self, deadline, resend_at=None):
+        while True:
+            if not self.is_active():
+                return True
+            now = time.monotonic()
+            if now >= deadline:
+                return False
+            if resend_at is not None and now >= resend_at:
+                self._request_shutdown()
+                resend_at = now + SHUTDOWN_RETRY_INTERVAL
+            time.sleep(min(POLL_INTERVAL, max(0.0, deadline - now)))
+
+    def _request_shutdown(self):
+        try:
+            self._domain.shutdown()
+        except libvirt.libvirtError as e:
+            if e.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+                raise  # not running is fine: it is off
+
+    def shutdown(self, timeout):
+        """Ask the guest to power off (ACPI) and wait up to ``timeout``
+        seconds; then force it off. Returns 'off' (it was off already),
+        'graceful' or 'forced'."""
+        if not self.is_active():
+            return 'off'
+        if timeout and timeout > 0:
+            self._request_shutdown()
+            start = time.monotonic()
+            if self._wait_off(start + timeout, start + SHUTDOWN_RETRY_INTERVAL):
+                return 'graceful'
+            LOG.info('%s did not power off within %ss; forcing it off', self.name, timeout)
+        self.poweroff()
+        return 'forced'
+
+    def reboot(self, reboot_type, timeout):
+        """'SOFT': shut down gracefully within ``timeout`` then start; falls
+        back to HARD. 'HARD': force off and start. Returns 'soft' or 'hard'."""
+        if reboot_type == 'SOFT' and self.is_active():
+            if self.shutdown(timeout) == 'graceful':
+                self.launch()
+                return 'soft'
+        else:
+            self.poweroff()
+        self.launch()
+        return 'hard'
+
+    def undefine(self):
+        """Remove the domain's definition (it must be off)."""
+        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                 | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        try:
+            self._domain.undefineFlags(flags)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return
+            if e.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT,
+                                          libvirt.VIR_ERR_INVALID_ARG):
+                raise
+            self._domain.undefine()
