@@ -35,7 +35,8 @@ def get_transport():
             # Our own errors cross the bus as themselves, not RemoteError.
             _transport = messaging.get_rpc_transport(
                 CONF, allowed_remote_exmods=['common.exception', 'common.db.instances',
-                                             'common.quota'])
+                                             'common.quota', 'imagestore.exception',
+                                             'imagestore.states', 'compute.virt.exception'])
     return _transport
 
 

@@ -27,12 +27,17 @@ def _bind(host, port):
 
 
 class WSGIServer:
-    def __init__(self, name, app_factory, host, port, threads=8, workers=1):
-        """``app_factory`` makes the app; it is called in each worker."""
+    def __init__(self, name, app_factory, host, port, threads=8, workers=1,
+                 server_options=None):
+        """``app_factory`` makes the app; it is called in each worker.
+        ``server_options`` are extra waitress settings."""
         self.name = name
         self.app_factory = app_factory
         self.threads = threads
         self.workers = max(1, workers)
+        self.server_options = dict({'channel_timeout': 60,
+                                    'clear_untrusted_proxy_headers': True},
+                                   **(server_options or {}))
         self.sock = _bind(host, port)
         self.host, self.port = host, self.sock.getsockname()[1]
         self._server = None
@@ -43,7 +48,7 @@ class WSGIServer:
     def _make_server(self):
         return waitress.create_server(
             self.app_factory(), sockets=[self.sock], threads=self.threads, ident=self.name,
-            channel_timeout=60, clear_untrusted_proxy_headers=True)
+            **self.server_options)
 
     # -- one process --------------------------------------------------------
     def _serve_here(self):

@@ -1,6 +1,8 @@
 """altostack-image: Glance-compatible image records and bits."""
 
+import os
 import sys
+import tempfile
 
 from common import config
 from common import service
@@ -13,8 +15,23 @@ from imagestore.api import app as image_app
 BINARY = 'altostack-image'
 
 
+def _spool_into_store():
+    """waitress receives a whole request body before the app sees it, spooling
+    big ones to temporary files: keep those beside the store (same disk,
+    same space accounting), not in /tmp."""
+    incoming = os.path.join(CONF.image.store_path, '.incoming')
+    os.makedirs(incoming, mode=0o750, exist_ok=True)
+    tempfile.tempdir = incoming
+
+
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
+    _spool_into_store()
+    # waitress refuses bodies over 1 GiB by default; uploads may be up to
+    # [image] max_image_size (the app refuses bigger ones with 413).
     http = wsgi.WSGIServer(BINARY, image_app.create_app, CONF.image.bind_host,
-                           CONF.image.bind_port)
+                           CONF.image.bind_port, threads=CONF.image.threads,
+                           server_options={'channel_timeout': 120,
+                                           'max_request_body_size':
+                                               CONF.image.max_image_size + 1})
     service.Service(BINARY, rpcapi.TOPIC, manager.ImageManager(), http_servers=[http]).run()

@@ -1,12 +1,77 @@
-"""Image service RPC endpoints."""
+"""Image service RPC endpoints (topic ``image``).
+
+Compute agents hold no database credentials and no user token: they ask
+here for what they need and get signed URLs on this service's HTTP port
+for the bytes.
+"""
 
 import oslo_messaging as messaging
 
 from common.conf import CONF
+from imagestore import images
+from imagestore import signing
+from imagestore import states
+
+# Base attributes a snapshot may set through ``properties``.
+_SNAPSHOT_BASE = ('disk_format', 'container_format', 'min_disk', 'min_ram', 'visibility',
+                  'protected', 'os_hidden', 'tags')
+
+
+def _summary(rec):
+    return {
+        'id': rec['id'], 'name': rec['name'], 'status': rec['status'],
+        'visibility': rec['visibility'], 'owner': rec['owner'],
+        'disk_format': rec['disk_format'], 'container_format': rec['container_format'],
+        'size': rec['size'], 'virtual_size': rec['virtual_size'],
+        'checksum': rec['checksum'], 'os_hash_algo': rec['os_hash_algo'],
+        'os_hash_value': rec['os_hash_value'], 'min_disk': rec['min_disk'],
+        'min_ram': rec['min_ram'], 'protected': rec['protected'],
+        'properties': dict(rec['properties']), 'tags': list(rec['tags']),
+        'created_at': images.to_iso(rec['created_at']),
+        'updated_at': images.to_iso(rec['updated_at']),
+    }
 
 
 class ImageManager:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def ping(self, context):
         return {'service': 'image', 'host': CONF.host}
+
+    def get_image_for_download(self, context, image_id):
+        """What a compute host needs to fetch an active image the context can see.
+
+        ``url`` serves the bytes without a token until it expires
+        ([image] signed_url_ttl seconds).
+        """
+        rec = images.get(context, image_id)
+        if rec['status'] != states.ACTIVE:
+            raise states.InvalidImageStatus(image_id=image_id, status=rec['status'],
+                                            why='only an active image can be downloaded')
+        out = {k: v for k, v in _summary(rec).items() if k in (
+            'id', 'disk_format', 'size', 'checksum', 'os_hash_algo', 'os_hash_value',
+            'min_disk', 'min_ram', 'properties', 'status', 'virtual_size', 'name')}
+        out['url'] = signing.sign_url('GET', image_id, CONF.image.signed_url_ttl)
+        return out
+
+    def create_snapshot_image(self, context, name, owner, properties):
+        """A queued image owned by ``owner`` and a signed URL to PUT its data to.
+
+        ``properties`` are additional properties (strings), plus any of
+        disk_format (default qcow2), container_format (default bare),
+        min_disk, min_ram, visibility (default private), protected,
+        os_hidden and tags. The upload follows the same path as a user's
+        (hashes, format check, active); ``upload_url`` stays valid for
+        [image] signed_upload_ttl seconds.
+        """
+        values = {'name': name, 'disk_format': 'qcow2', 'container_format': 'bare',
+                  'visibility': 'private'}
+        for key, value in (properties or {}).items():
+            if key in _SNAPSHOT_BASE:
+                values[key] = value
+            elif value is not None:
+                values[key] = str(value)
+        rec = images.create(context, values, owner=owner)
+        out = _summary(rec)
+        out['upload_url'] = signing.sign_url('PUT', rec['id'], CONF.image.signed_upload_ttl)
+        return out

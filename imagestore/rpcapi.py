@@ -3,19 +3,43 @@
 Version history:
 
     1.0 - ping (call)
+    1.1 - get_image_for_download (call): image facts and a signed download URL
+          create_snapshot_image (call): a queued image and a signed upload URL
 """
 
+from common import exception
 from common import rpc
 
 TOPIC = 'image'
 
 
 class ImageAPI:
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
 
+    def _prepare(self, version, method):
+        if not self.client.can_send_version(version):
+            raise exception.ServiceUnavailable(
+                reason='the image service is too old for %s (needs RPC %s)'
+                       % (method, version))
+        return self.client.prepare(version=version)
+
     def ping(self, context):
         cctxt = self.client.prepare(version='1.0')
         return cctxt.call(context, 'ping')
+
+    def get_image_for_download(self, context, image_id):
+        """{'id', 'disk_format', 'size', 'checksum', 'os_hash_algo', 'os_hash_value',
+        'min_disk', 'min_ram', 'properties', 'status', 'url'}: ``url`` serves the
+        bytes over HTTP without a token for a few minutes."""
+        cctxt = self._prepare('1.1', 'get_image_for_download')
+        return cctxt.call(context, 'get_image_for_download', image_id=image_id)
+
+    def create_snapshot_image(self, context, name, owner, properties):
+        """A new queued image owned by ``owner``; PUT its data to ``upload_url``
+        (Content-Type application/octet-stream, no token)."""
+        cctxt = self._prepare('1.1', 'create_snapshot_image')
+        return cctxt.call(context, 'create_snapshot_image', name=name, owner=owner,
+                          properties=properties)

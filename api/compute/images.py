@@ -12,6 +12,12 @@ def get(ctx, image_id):
         return image_rpcapi.ImageAPI().get_image_for_download(ctx, image_id)
     except exception.NotFound:
         raise exception.BadRequest('Can not find requested image %s.' % image_id) from None
+    except exception.AltostackError as e:
+        # e.g. an image that is not active yet: Nova answers 400.
+        if e.code >= 500:
+            raise
+        raise exception.BadRequest('Image %s cannot be used: %s' % (image_id, e.message)
+                                   ) from None
     except messaging.MessagingTimeout:
         raise exception.ServiceUnavailable(reason='the image service did not answer'
                                            ) from None

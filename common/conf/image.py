@@ -7,7 +7,30 @@ group = cfg.OptGroup('image', title='Image service options')
 opts = [
     cfg.HostAddressOpt('bind_host', default='0.0.0.0', help='Address the image API listens on.'),
     cfg.PortOpt('bind_port', default=9292, help='Port the image API listens on.'),
+    cfg.IntOpt('threads', default=8, min=1,
+               help='Request threads of the image API (uploads and downloads each hold '
+                    'one while they stream).'),
+    cfg.StrOpt('public_host', default='$my_ip',
+               help='Host name or address other hosts (compute agents) use to reach this '
+                    'image service; put in the signed download and upload URLs.'),
     cfg.StrOpt('store_path', default='$state_path/images', help='Folder of image files.'),
+    cfg.IntOpt('max_image_size', default=1099511627776, min=1,
+               help='Largest image upload in bytes; a bigger one is refused with 413.'),
+    cfg.IntOpt('limit_param_default', default=25, min=1,
+               help='Images in one page of a list when the client gives no limit.'),
+    cfg.IntOpt('api_limit_max', default=1000, min=1,
+               help='Most images one page of a list may hold, whatever the limit asked.'),
+    cfg.IntOpt('image_property_quota', default=128, min=0,
+               help='Additional properties one image may have.'),
+    cfg.IntOpt('image_tag_quota', default=128, min=0, help='Tags one image may have.'),
+    cfg.IntOpt('image_member_quota', default=128, min=0,
+               help='Projects one image may be shared with.'),
+    cfg.IntOpt('signed_url_ttl', default=600, min=10,
+               help='Seconds a signed download URL handed to a compute agent stays valid.'),
+    cfg.IntOpt('signed_upload_ttl', default=3600, min=10,
+               help='Seconds a signed upload URL for a server snapshot stays valid.'),
+    cfg.IntOpt('inspect_timeout', default=60, min=1,
+               help='Seconds qemu-img may take to inspect an uploaded image.'),
 ]
 
 

@@ -126,6 +126,9 @@ def test_private_image_is_invisible_to_other_projects(cloud, qcow2):
     r = cloud.openstack('image', 'save', '--file', '/dev/null', img['id'], cloud='demo',
                         check=False)
     assert r.returncode == 1
+    cloud.openstack('image', 'set', '--public', name)  # an admin may publish it
+    assert cloud.openstack('image', 'show', img['id'], cloud='demo',
+                           json_out=True)['visibility'] == 'public'
     cloud.openstack('image', 'delete', img['id'])
 
 

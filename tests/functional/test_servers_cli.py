@@ -96,7 +96,7 @@ def test_server_life_cycle(cloud, image, tmp_path):
     for action in ('create', 'stop', 'start', 'reboot'):
         assert action in actions, actions
     create = next(e for e in events if e['Action'] == 'create')
-    detail = cloud.openstack('server', 'event', 'show', 'vm1', create['Request ID'],
+    detail = cloud.openstack('server', 'event', 'show', sid, create['Request ID'],
                              cloud='admin', json_out=True)
     names = [e['event'] for e in detail['events']]
     assert 'schedule' in names and 'compute_build_and_run_instance' in names
@@ -149,7 +149,7 @@ def test_over_quota_is_403(cloud, image):
 
 
 def test_nothing_fits_goes_to_error_with_explanation(cloud, image):
-    cloud.openstack('flavor', 'create', '--ram', '10000000', '--vcpus', '1', '--disk', '1',
+    cloud.openstack('flavor', 'create', '--ram', '40000', '--vcpus', '1', '--disk', '1',
                     'm1.huge')
     srv = cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
                           'm1.huge', '--nic', 'none', 'huge', json_out=True)

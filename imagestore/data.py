@@ -1,0 +1,119 @@
+"""Image data flows: upload (stream, hash, inspect, activate) and download.
+
+Upload, step by step:
+  1. check: the caller may upload, the image is queued and has its formats;
+  2. queued -> saving (a compare-and-set: a second upload gets 409);
+  3. stream the body into a staged file, hashing md5 and sha512;
+  4. qemu-img inspects the staged file; a format that contradicts the
+     declared disk_format (or an image with a backing file) is refused;
+  5. the file is renamed into place and saving -> active with size,
+     checksums and virtual size, in one compare-and-set.
+A failure the client caused (bad data, too large, broken stream) or a store
+failure puts the image back to queued, so the upload can be retried; a bug
+kills it. An image deleted during its upload loses the new data (410).
+"""
+
+from oslo_log import log as logging
+
+from common import exception
+from common.conf import CONF
+from imagestore import exception as img_exc
+from imagestore import formats
+from imagestore import images
+from imagestore import states
+from imagestore import store as store_mod
+
+LOG = logging.getLogger(__name__)
+
+
+class Gone(exception.AltostackError):
+    code = 410
+    msg_fmt = 'Image %(id)s was deleted while its data was being uploaded.'
+
+
+def upload(context, image_id, stream, content_length=None, record=None,
+           expected_size=None):
+    """Store ``stream`` as the image's data; returns the active record.
+
+    ``record`` is given by internal callers that already checked access.
+    ``expected_size`` (the client's X-OpenStack-Image-Size) must match the
+    bytes received, when given.
+    """
+    rec = record or images.check_upload(context, image_id)
+    if record is not None and not (rec['disk_format'] and rec['container_format']):
+        raise exception.BadRequest('Properties disk_format, container_format must be set '
+                                   'prior to saving data.')
+    max_size = CONF.image.max_image_size
+    if content_length is not None and content_length > max_size:
+        raise img_exc.RequestEntityTooLarge(
+            reason='The image is larger than the %d bytes this image service accepts.'
+                   % max_size)
+    images.transition(image_id, 'upload')
+    store = store_mod.FileStore()
+    staged = None
+    try:
+        staged = store.stage(image_id, stream, max_size)
+        if expected_size is not None and staged.size != expected_size:
+            raise img_exc.InvalidImageData(
+                reason='%d bytes arrived but the client announced %d' % (staged.size,
+                                                                         expected_size))
+        found = formats.inspect(staged.path)
+        formats.check(rec['disk_format'], found, staged.path)
+        virtual_size = found.virtual_size
+        staged.commit()
+        try:
+            done = images.transition(
+                image_id, 'finish', size=staged.size, virtual_size=virtual_size,
+                checksum=staged.checksum, os_hash_algo=staged.os_hash_algo,
+                os_hash_value=staged.os_hash_value)
+        except (states.InvalidImageStatus, img_exc.ImageNotFound):
+            store.delete(image_id)
+            raise Gone(id=image_id) from None
+        LOG.info('Image %s is active: %d bytes, %s, virtual size %s', image_id, staged.size,
+                 found.format, virtual_size)
+        return done
+    except Exception as e:
+        if staged is not None:
+            staged.discard()
+        event = 'fail' if isinstance(e, exception.AltostackError) else 'kill'
+        if isinstance(e, Gone):
+            raise
+        _undo(image_id, event)
+        if event == 'kill':
+            LOG.exception('Upload of image %s failed; the image is killed', image_id)
+        raise
+
+
+def _undo(image_id, event):
+    try:
+        images.transition(image_id, event)
+    except (states.InvalidImageStatus, img_exc.ImageNotFound):
+        pass  # deleted meanwhile: nothing to put back
+    except Exception:  # noqa: BLE001 - the original error matters more
+        LOG.exception('Could not move image %s out of saving', image_id)
+
+
+def open_data(context, image_id, internal=False):
+    """(record, open file or None) for a download; None when there is no data."""
+    if internal:
+        rec = images.get_any(image_id)
+    else:
+        rec = images.get(context, image_id)
+        images.authorize(context, 'download_image', rec['owner'])
+        if rec['status'] == states.DEACTIVATED and not images.is_admin(context):
+            raise exception.Forbidden('The requested image has been deactivated. Image data '
+                                      'download is prohibited.')
+    if rec['status'] not in (states.ACTIVE, states.DEACTIVATED) or (
+            internal and rec['status'] != states.ACTIVE):
+        if internal:
+            raise states.InvalidImageStatus(image_id=image_id, status=rec['status'],
+                                            why='only an active image can be downloaded')
+        return rec, None
+    return rec, store_mod.FileStore().open(image_id)
+
+
+def delete(context, image_id):
+    """Delete the image (not a protected one) and its data."""
+    rec = images.delete(context, image_id)
+    store_mod.FileStore().delete(image_id)
+    return rec
