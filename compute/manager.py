@@ -268,6 +268,15 @@ class ComputeManager:
         with self._locks_guard:
             self._locks.pop(inst['uuid'], None)
 
+    def get_host_uptime(self, context):
+        with open('/proc/uptime') as f:
+            seconds = float(f.read().split()[0])
+        with open('/proc/loadavg') as f:
+            load = ', '.join(f.read().split()[:3])
+        days, rest = divmod(int(seconds), 86400)
+        return ' %s up %d days, %d:%02d,  0 users,  load average: %s' % (
+            time.strftime('%H:%M:%S'), days, rest // 3600, rest % 3600 // 60, load)
+
     def get_console_output(self, context, instance, length=None):
         text = self.driver.get_console_output(instance)
         if length is not None:

@@ -7,7 +7,8 @@ Version history:
 
     1.0 - ping (call)
     1.1 - build_and_run_instance, stop_instance, start_instance,
-          reboot_instance, terminate_instance (casts); get_console_output (call)
+          reboot_instance, terminate_instance (casts); get_console_output,
+          get_host_uptime (calls)
 """
 
 from common import rpc
@@ -46,3 +47,6 @@ class ComputeAPI:
     def get_console_output(self, context, host, instance, length=None):
         return self._prepare(host, '1.1').call(context, 'get_console_output',
                                                instance=instance, length=length)
+
+    def get_host_uptime(self, context, host):
+        return self._prepare(host, '1.1').call(context, 'get_host_uptime')

@@ -1,9 +1,11 @@
 """Hypervisors, aggregates and availability zones: the compute hosts seen
 from the API."""
 
+import json
 import uuid as uuid_mod
 
 import flask
+import oslo_messaging as messaging
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
@@ -15,6 +17,7 @@ from common import servicegroup
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
+from compute import rpcapi as compute_rpcapi
 
 _T = '%Y-%m-%dT%H:%M:%S.%f'
 
@@ -48,7 +51,7 @@ def _hypervisor(node, detail):
                   'free_disk_gb': node.local_gb - node.local_gb_used,
                   'current_workload': 0, 'running_vms': node.running_vms,
                   'disk_available_least': node.disk_available_least,
-                  'cpu_info': node.cpu_info or '{}'})
+                  'cpu_info': _cpu_info(node)})
     return d
 
 
@@ -59,6 +62,16 @@ def _nodes(args):
             args['hypervisor_hostname_pattern']))
     with db_api.reader() as s:
         return list(s.scalars(q))
+
+
+def _cpu_info(node):
+    raw = node.cpu_info or '{}'
+    if not microversion.at_least('2.28'):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {}
 
 
 def list_hypervisors():
@@ -83,6 +96,19 @@ def show_hypervisor(hypervisor_id):
     if node is None:
         raise exception.NotFound('Hypervisor %s could not be found.' % hypervisor_id)
     return http.reply({'hypervisor': _hypervisor(node, True)})
+
+
+def hypervisor_uptime(hypervisor_id):
+    policy.authorize(http.context(), 'os_compute_api:os-hypervisors:show', {})
+    body = show_hypervisor(hypervisor_id).get_json()['hypervisor']
+    host = body['service']['host']
+    try:
+        uptime = compute_rpcapi.ComputeAPI().get_host_uptime(http.context(), host)
+    except messaging.MessagingTimeout:
+        raise exception.ServiceUnavailable(reason='the compute host %s did not answer'
+                                           % host) from None
+    return http.reply({'hypervisor': {k: body[k] for k in (
+        'id', 'hypervisor_hostname', 'state', 'status')} | {'uptime': uptime}})
 
 
 # -- os-aggregates -----------------------------------------------------------
@@ -254,6 +280,7 @@ ROUTES = [
     ('/v2.1/os-hypervisors', {'GET': list_hypervisors}),
     ('/v2.1/os-hypervisors/detail', {'GET': list_hypervisors_detail}),
     ('/v2.1/os-hypervisors/<hypervisor_id>', {'GET': show_hypervisor}),
+    ('/v2.1/os-hypervisors/<hypervisor_id>/uptime', {'GET': hypervisor_uptime}),
     ('/v2.1/os-aggregates', {'GET': list_aggregates, 'POST': create_aggregate}),
     ('/v2.1/os-aggregates/<agg_id>', {'GET': show_aggregate, 'PUT': update_aggregate,
                                       'DELETE': delete_aggregate}),

@@ -9,6 +9,7 @@ behaviour of every version up to it in place.
 2.10 - keypairs: user_id for admins
 2.19 - servers: description
 2.26 - servers: tags (always empty here)
+2.28 - hypervisors: cpu_info is a JSON object
 2.37 - servers: networks is required on create ("auto", "none" or a list)
 2.41 - aggregates: uuid
 2.47 - servers: the flavor is embedded (original_name, vcpus, ram, ...)

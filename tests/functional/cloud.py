@@ -212,10 +212,24 @@ shutdown_timeout = 15
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        self._remove_guests()
         _rabbitmqctl('delete_vhost', self.vhost)
         self.db.drop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _remove_guests(self):
+        """Guests a failed test left behind (only this cloud's: their files
+        live under its workdir)."""
+        virsh = ['virsh', '-q', '-c', 'qemu:///system']
+        r = subprocess.run(virsh + ['list', '--all', '--name'], capture_output=True,
+                           text=True)
+        for name in r.stdout.split():
+            xml = subprocess.run(virsh + ['dumpxml', name], capture_output=True,
+                                 text=True).stdout
+            if self.workdir in xml:
+                subprocess.run(virsh + ['destroy', name], capture_output=True)
+                subprocess.run(virsh + ['undefine', name], capture_output=True)
 
     def __enter__(self):
         try:

@@ -162,7 +162,8 @@ def test_nothing_fits_goes_to_error_with_explanation(cloud, image):
 
 
 def test_parallel_creates_never_overcommit(cloud, image):
-    hv = cloud.openstack('hypervisor', 'show', cloud.host, json_out=True)
+    (hv_row,) = cloud.openstack('hypervisor', 'list', json_out=True)
+    hv = cloud.openstack('hypervisor', 'show', hv_row['ID'], json_out=True)
     free = int(hv['memory_mb']) - 512 - int(hv['memory_mb_used'])
     ram = free // 2 - 1  # exactly two fit
     cloud.openstack('flavor', 'create', '--ram', str(ram), '--vcpus', '1', '--disk', '1',
@@ -182,7 +183,7 @@ def test_parallel_creates_never_overcommit(cloud, image):
         if s.status == 'ERROR':
             assert 'RamFilter' in s.fault['message'] or 'took their room' in \
                 s.fault['message']
-    hv = cloud.openstack('hypervisor', 'show', cloud.host, json_out=True)
+    hv = cloud.openstack('hypervisor', 'show', hv_row['ID'], json_out=True)
     assert int(hv['memory_mb_used']) <= int(hv['memory_mb']) - 512
     for i in ids:
         cloud.openstack('server', 'delete', i)
