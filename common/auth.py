@@ -13,6 +13,7 @@ workers), so all of them drop their cached validations at once. API copies
 on other hosts notice within token_cache_time.
 """
 
+import datetime
 import mmap
 import struct
 import threading
@@ -142,13 +143,16 @@ def _load(payload):
 
 def validate(token):
     """TokenInfo for a valid token; raises Unauthorized otherwise."""
-    payload = tokens.decode(token)
     ttl = CONF.identity.token_cache_time
     now = time.monotonic()
     if ttl:
+        # A cached token was decrypted and checked moments ago; only its
+        # expiry can have changed since.
         hit = _cache.get(token)
         if hit is not None and hit[0] > now and hit[1] == _generation():
-            return hit[2]
+            if hit[2].payload.expires_at > datetime.datetime.now(datetime.timezone.utc):
+                return hit[2]
+    payload = tokens.decode(token)
     gen = _generation()
     info = _load(payload)
     if ttl:

@@ -292,8 +292,12 @@ def views(res):
     def get(id_):
         ctx = http.context()
         policy.authorize(ctx, 'identity:get_%s' % res.member, res.target(id_))
+        # A plain row (no ORM object): this read is on hot paths.
+        table = res.model.__table__
         with db_api.reader() as s:
-            row = get_or_404(s, res.model, res.member, id_)
+            row = s.execute(sa.select(table).where(table.c.id == id_)).first()
+        if row is None:
+            raise exception.ResourceNotFound(kind=res.member, id=id_)
         return http.reply({res.member: res.render(row)})
 
     def create():
