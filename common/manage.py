@@ -52,6 +52,18 @@ def _service_list():
                                   rec.last_seen_up.isoformat() if rec.last_seen_up else '-'))
 
 
+def _node_list():
+    # Compute nodes the scheduler knows: a host can take servers once listed.
+    import sqlalchemy as sa
+
+    from common.db import api as db_api
+    from common.db import compute_models as cm
+    with db_api.reader() as s:
+        for node in s.scalars(sa.select(cm.ComputeNode).order_by(cm.ComputeNode.host)):
+            print('%s %s %d %d %d' % (node.host, node.hypervisor_hostname, node.vcpus,
+                                      node.memory_mb, node.local_gb))
+
+
 def _add_parsers(subparsers):
     db = subparsers.add_parser('db', help='database schema')
     dbsub = db.add_subparsers(dest='action')
@@ -75,6 +87,12 @@ def _add_parsers(subparsers):
     svcsub.required = True
     svcsub.add_parser('list', help='binary host up|down enabled|disabled last-heartbeat'
                       ).set_defaults(func=_service_list)
+
+    node = subparsers.add_parser('node', help='compute nodes')
+    nodesub = node.add_subparsers(dest='action')
+    nodesub.required = True
+    nodesub.add_parser('list', help='host hypervisor_hostname vcpus memory_mb local_gb'
+                       ).set_defaults(func=_node_list)
 
 
 def main(argv=None):

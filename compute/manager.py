@@ -39,6 +39,7 @@ class ComputeManager:
         self._locks = {}
         self._locks_guard = threading.Lock()
         self._reconciled = False
+        self._reported = False
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -133,11 +134,18 @@ class ComputeManager:
                    reserved_memory_mb=CONF.compute.reserved_host_memory_mb,
                    reserved_disk_gb=-(-CONF.compute.reserved_host_disk_mb // 1024),
                    host_ip=CONF.my_ip)
-        try:
-            self.scheduler.update_compute_node(ctx_mod.get_admin_context(), self.host, res,
-                                               timeout=CONF.report_interval * 2)
-        except messaging.MessagingTimeout:
-            LOG.warning('Scheduler did not take our resource report; will retry')
+        # Until the first report lands (the scheduler may still be starting),
+        # retry every few seconds: no server can be placed here before it.
+        tries = 1 if self._reported else 10
+        for attempt in range(tries):
+            try:
+                self.scheduler.update_compute_node(ctx_mod.get_admin_context(), self.host,
+                                                   res, timeout=3)
+                self._reported = True
+                break
+            except messaging.MessagingTimeout:
+                LOG.warning('Scheduler did not take our resource report (try %d)',
+                            attempt + 1)
         if not self._reconciled:
             try:
                 self.reconcile()

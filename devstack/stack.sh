@@ -238,6 +238,10 @@ first_unhealthy() {
             return 0
         fi
     done
+    if ! altostack_manage node list 2>/dev/null | awk -v h="$host" '$1 == h {f = 1} END {exit !f}'; then
+        echo "compute has not reported its hypervisor to the scheduler yet"
+        return 0
+    fi
 }
 
 wait_healthy() {

@@ -19,25 +19,44 @@ N = cm.ComputeNode
 A = cm.Allocation
 
 
+def _bound(name):
+    return sa.bindparam(name, type_=sa.Float)
+
+
+# Built once: the conditional UPDATE (compare-and-set) and the allocation
+# row, both plain Core statements with bound values, so a claim costs one
+# BEGIN, two statements and a COMMIT on one connection (no ORM unit of work).
+_CLAIM = (
+    sa.update(N).where(
+        N.id == sa.bindparam('node_id'),
+        N.vcpus_used + sa.bindparam('v') <= N.vcpus * _bound('cpu_ratio') - N.reserved_vcpus,
+        N.memory_mb_used + sa.bindparam('m') <= N.memory_mb * _bound('ram_ratio')
+        - N.reserved_memory_mb,
+        N.local_gb_used + sa.bindparam('d') <= N.local_gb * _bound('disk_ratio')
+        - N.reserved_disk_gb)
+    .values(vcpus_used=N.vcpus_used + sa.bindparam('v'),
+            memory_mb_used=N.memory_mb_used + sa.bindparam('m'),
+            local_gb_used=N.local_gb_used + sa.bindparam('d')))
+_ALLOCATE = sa.insert(A)
+
+
 def claim(node_id, consumer_uuid, req):
-    """True when ``req`` ({'vcpus','memory_mb','disk_gb'}) was claimed."""
+    """True when ``req`` ({'vcpus','memory_mb','disk_gb'}) was claimed.
+
+    The UPDATE matches only while the request still fits, so of two
+    schedulers racing for the last room on a host exactly one wins.
+    """
     sch = CONF.scheduler
     v, m, d = req['vcpus'], req['memory_mb'], req['disk_gb']
-    with db_api.session() as s:
-        res = s.execute(
-            sa.update(N).where(
-                N.id == node_id,
-                N.vcpus_used + v <= N.vcpus * sch.cpu_allocation_ratio - N.reserved_vcpus,
-                N.memory_mb_used + m <= N.memory_mb * sch.ram_allocation_ratio
-                - N.reserved_memory_mb,
-                N.local_gb_used + d <= N.local_gb * sch.disk_allocation_ratio
-                - N.reserved_disk_gb)
-            .values(vcpus_used=N.vcpus_used + v, memory_mb_used=N.memory_mb_used + m,
-                    local_gb_used=N.local_gb_used + d))
+    with db_api.get_engine('writer').begin() as conn:
+        res = conn.execute(_CLAIM, {'node_id': node_id, 'v': v, 'm': m, 'd': d,
+                                    'cpu_ratio': sch.cpu_allocation_ratio,
+                                    'ram_ratio': sch.ram_allocation_ratio,
+                                    'disk_ratio': sch.disk_allocation_ratio})
         if res.rowcount != 1:
             return False
-        s.add(A(consumer_uuid=consumer_uuid, node_id=node_id, vcpus=v, memory_mb=m,
-                disk_gb=d))
+        conn.execute(_ALLOCATE, {'consumer_uuid': consumer_uuid, 'node_id': node_id,
+                                 'vcpus': v, 'memory_mb': m, 'disk_gb': d})
     return True
 
 

@@ -15,9 +15,10 @@
 ALTOSTACK_GUEST_FILES=${ALTOSTACK_GUEST_FILES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../files/guest" && pwd)}
 ALTOSTACK_GUEST_IMAGE_NAME=altostack-tiny.qcow2
 # Kernel modules the guest needs (the cloud kernel has them as modules);
-# their dependencies come along.
+# their dependencies come along. button + evdev: the ACPI power button as an
+# input device, for busybox acpid in the init (graceful shutdown).
 ALTOSTACK_GUEST_MODULES="virtio_pci virtio_blk virtio_net virtio_scsi ata_piix sr_mod isofs vfat
-    nls_cp437 nls_ascii nls_utf8 nls_iso8859_1"
+    nls_cp437 nls_ascii nls_utf8 nls_iso8859_1 button evdev"
 
 _altostack_gi_log() {
     echo "[${ALTOSTACK_LOG_PREFIX:-stack}] $*"

@@ -190,8 +190,10 @@ shutdown_timeout = 15
                 urllib.request.urlopen(self.auth_url, timeout=2).read()
             except OSError:
                 return False
-            return True
-        self.wait_for(ready, timeout, 'every service up')
+            # The compute node is known: servers can be placed.
+            return any(line.split()[0] == self.host
+                       for line in self.manage('node', 'list').splitlines() if line)
+        self.wait_for(ready, timeout, 'every service up and the compute node known')
 
     def log_tail(self, name, lines=40):
         out = []
