@@ -3,8 +3,6 @@ on a failed build free the claim and try another host (bounded); when no
 host fits, the server goes to ERROR with a fault that says why.
 """
 
-import random
-
 import sqlalchemy as sa
 from oslo_log import log as logging
 
@@ -16,8 +14,8 @@ from common.db import compute_models as cm
 from common.db import instances
 from compute import rpcapi as compute_rpcapi
 from scheduler import filters
+from scheduler import host_cache
 from scheduler import host_state
-from scheduler import weights
 
 LOG = logging.getLogger(__name__)
 
@@ -41,30 +39,38 @@ def _group_info(group_uuid):
 def select_and_claim(uuid, spec):
     """(HostState, None) on success, or (None, explanation).
 
-    The database filters and weighs (host_state.candidates); the filters it
-    cannot express run here on the few hosts it returns. Only when nothing
-    fits are all hosts read, to explain which filter removed which host.
+    Hosts come from this process's host cache (scheduler/host_cache.py):
+    filtered and weighed in memory, then claimed in the database with one
+    compare-and-set, best first. A claim that fails (the cache was behind
+    another scheduler) re-reads that host and tries the next one; after
+    ``max(20, host_subset_size)`` such failures, or when nothing passes,
+    the cache is read again and the hosts tried once more. Only when
+    nothing fits are all hosts read from the database, to explain which
+    filter removed which host.
     """
-    enabled = CONF.scheduler.enabled_filters
     spec = dict(spec, group=_group_info(spec.get('group_uuid')))
-    py_filters = filters.load([n for n in enabled if n not in host_state.SQL_FILTERS])
+    enabled = CONF.scheduler.enabled_filters
     subset = CONF.scheduler.host_subset_size
-    ordered, _ = filters.run(py_filters, host_state.candidates(spec, enabled,
-                                                               limit=max(20, subset)), spec)
-    if spec['group'] and spec['group']['policy'].startswith('soft-'):
-        ordered = weights.weigh(ordered, spec)
-    if not ordered:
-        return None, explain(spec)
-    if subset > 1:
-        head = ordered[:subset]
-        random.shuffle(head)
-        ordered = head + ordered[subset:]
+    tries = max(20, subset)
     req = {'vcpus': spec['vcpus'], 'memory_mb': spec['memory_mb'], 'disk_gb': spec['disk_gb']}
-    for host in ordered:
-        if claims.claim(host.node_id, uuid, req):
-            return host, None
-    return None, ('%d host%s passed the filters but concurrent builds took their room first'
-                  % (len(ordered), '' if len(ordered) == 1 else 's'))
+    cache = host_cache.get()
+    taken = set()  # hosts whose claim failed: their room went to someone else
+    for fresh in (False, True):
+        snap = cache.refresh() if fresh else cache.snapshot()
+        failed = 0
+        for host in host_cache.candidates(snap, spec, enabled, subset, exclude=taken):
+            if claims.claim(host.node_id, uuid, req):
+                cache.consumed(host.node_id, req)
+                return host, None
+            taken.add(host.host)
+            cache.reload_nodes([host.node_id])
+            failed += 1
+            if failed >= tries:
+                break
+    if taken:
+        return None, ('%d host%s passed the filters but concurrent builds took their room '
+                      'first' % (len(taken), '' if len(taken) == 1 else 's'))
+    return None, explain(spec)
 
 
 def explain(spec):
@@ -122,6 +128,7 @@ def build(context, uuid):
                                 action='schedule')
     except (instances.InstanceNotFound, instances.InstanceInvalidState):
         claims.release(uuid)  # deleted while we looked for a host
+        host_cache.get().reload_nodes([host.node_id])
         return
     instances.event_finish(context.request_id, uuid, 'schedule', details=host.host)
     LOG.info('Instance %s placed on %s', uuid, host.host)
@@ -133,6 +140,8 @@ def build_failed(context, uuid, host, message, reschedule=True):
     """An agent could not build: free its claim, then retry or give up."""
     node = claims.node_for_host(host)
     claims.release(uuid, node.id if node else None)
+    if node is not None:
+        host_cache.get().reload_nodes([node.id])
     try:
         inst = instances.get(uuid)
     except instances.InstanceNotFound:

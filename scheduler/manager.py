@@ -13,6 +13,7 @@ from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from scheduler import build
+from scheduler import host_cache
 
 LOG = logging.getLogger(__name__)
 
@@ -22,6 +23,10 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 class SchedulerManager:
     target = messaging.Target(version='1.1')
+
+    def init_host(self):
+        # Read every host once now, not during the first build.
+        host_cache.get().snapshot()
 
     def report_state(self, context, host, binary, topic, sent_at=None):
         seen_at = timeutils.parse_isotime(sent_at).replace(tzinfo=None) if sent_at else None
@@ -40,6 +45,9 @@ class SchedulerManager:
 
     def update_compute_node(self, context, host, resources):
         claims.update_node(host, resources)
+        node = claims.node_for_host(host)
+        if node is not None:
+            host_cache.get().reload_nodes([node.id])
 
     def instance_event(self, context, uuid, event, phase, result=None, details=None,
                        host=None):

@@ -1,9 +1,20 @@
 """Weighers: each gives a raw number per host; the handler normalises each
-to 0..1 over the candidates, multiplies it by its config multiplier and
-sums. Positive multipliers spread, negative ones pack.
+to 0..1 over the hosts that passed the filters, multiplies it by its config
+multiplier and sums. Positive multipliers spread, negative ones pack.
+
+Each weigher answers for one host (``raw(host, spec)``, a HostState) and
+for many at once (``raws(hosts, spec)``, a host_cache.HostArrays: numpy
+columns over the hosts that passed); ``raws`` returns None when the
+weigher has nothing to say for this request.
 """
 
+import numpy as np
+
 from common.conf import CONF
+
+
+def _group_policy(spec):
+    return (spec.get('group') or {}).get('policy')
 
 
 class RAMWeigher:
@@ -15,6 +26,10 @@ class RAMWeigher:
     def raw(host, spec):
         return host.free_ram_mb
 
+    @staticmethod
+    def raws(hosts, spec):
+        return hosts.free_ram_mb
+
 
 class CPUWeigher:
     @staticmethod
@@ -25,6 +40,10 @@ class CPUWeigher:
     def raw(host, spec):
         return host.free_vcpus
 
+    @staticmethod
+    def raws(hosts, spec):
+        return hosts.free_vcpus
+
 
 class SoftAffinityWeigher:
     @staticmethod
@@ -33,10 +52,15 @@ class SoftAffinityWeigher:
 
     @staticmethod
     def raw(host, spec):
-        group = spec.get('group') or {}
-        if group.get('policy') != 'soft-affinity':
+        if _group_policy(spec) != 'soft-affinity':
             return 0
-        return sum(1 for h in group.get('member_hosts', ()) if h == host.host)
+        return sum(1 for h in spec['group'].get('member_hosts', ()) if h == host.host)
+
+    @staticmethod
+    def raws(hosts, spec):
+        if _group_policy(spec) != 'soft-affinity':
+            return None
+        return hosts.count(spec['group'].get('member_hosts', ()))
 
 
 class SoftAntiAffinityWeigher:
@@ -46,17 +70,22 @@ class SoftAntiAffinityWeigher:
 
     @staticmethod
     def raw(host, spec):
-        group = spec.get('group') or {}
-        if group.get('policy') != 'soft-anti-affinity':
+        if _group_policy(spec) != 'soft-anti-affinity':
             return 0
-        return -sum(1 for h in group.get('member_hosts', ()) if h == host.host)
+        return -sum(1 for h in spec['group'].get('member_hosts', ()) if h == host.host)
+
+    @staticmethod
+    def raws(hosts, spec):
+        if _group_policy(spec) != 'soft-anti-affinity':
+            return None
+        return -hosts.count(spec['group'].get('member_hosts', ()))
 
 
 WEIGHERS = (RAMWeigher, CPUWeigher, SoftAffinityWeigher, SoftAntiAffinityWeigher)
 
 
 def weigh(hosts, spec):
-    """Hosts sorted best first."""
+    """HostStates sorted best first (ties: by host name)."""
     totals = [0.0] * len(hosts)
     for w in WEIGHERS:
         mult = w.multiplier()
@@ -70,3 +99,20 @@ def weigh(hosts, spec):
             totals[i] += mult * (r - lo) / (hi - lo)
     order = sorted(range(len(hosts)), key=lambda i: (-totals[i], hosts[i].host))
     return [hosts[i] for i in order]
+
+
+def weigh_arrays(hosts, spec):
+    """The total weight of each of ``hosts`` (HostArrays), as a numpy array."""
+    totals = np.zeros(len(hosts))
+    for w in WEIGHERS:
+        mult = w.multiplier()
+        if not mult:
+            continue
+        raws = w.raws(hosts, spec)
+        if raws is None or not len(raws):
+            continue
+        lo, hi = raws.min(), raws.max()
+        if hi == lo:
+            continue
+        totals += mult * (raws - lo) / (hi - lo)
+    return totals
