@@ -20,5 +20,5 @@ def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
     http = wsgi.WSGIServer(BINARY, api_app.create_app, CONF.api.bind_host,
                            CONF.api.bind_port, threads=CONF.api.threads,
-                           workers=CONF.api.workers or os.cpu_count() or 1)
+                           workers=CONF.api.workers or 2 * (os.cpu_count() or 1))
     service.Service(BINARY, 'api', APIManager(), rpc_topics=[], http_servers=[http]).run()

@@ -84,6 +84,8 @@ def main():
                     help='requests for token issue (default: --requests)')
     ap.add_argument('--url', help='an already running API (needs --password)')
     ap.add_argument('--password', default=None)
+    ap.add_argument('--api-workers', type=int, default=0,
+                    help='[api] workers of the started cloud (0: the default, two per CPU)')
     args = ap.parse_args()
     cloud = None
     if args.url:
@@ -91,7 +93,8 @@ def main():
     else:
         from tests.functional.cloud import ADMIN_PASSWORD
         from tests.functional.cloud import LocalCloud
-        cloud = LocalCloud(password_hash_rounds=PASSWORD_ROUNDS).start()
+        cloud = LocalCloud(password_hash_rounds=PASSWORD_ROUNDS,
+                           extra_conf='[api]\nworkers = %d\n' % args.api_workers).start()
         base, password = 'http://127.0.0.1:%d' % cloud.api_port, ADMIN_PASSWORD
     try:
         u = urllib.parse.urlsplit(base)

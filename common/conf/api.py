@@ -10,7 +10,8 @@ opts = [
     cfg.StrOpt('public_host', default='$my_ip',
                help='Host name or address put in the catalog and version documents.'),
     cfg.IntOpt('workers', default=0, min=0,
-               help='API worker processes sharing the port; 0 means one per CPU.'),
+               help='API worker processes sharing the port; 0 means two per CPU (the '
+                    'workers also compete with other processes for the CPUs).'),
     cfg.IntOpt('threads', default=4, min=1,
                help='Request threads in each API worker process.'),
 ]
