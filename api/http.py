@@ -8,12 +8,7 @@ import flask
 import jsonschema
 
 from common import exception
-
-
-def public(fn):
-    """Mark a view that needs no token (version documents, token issue)."""
-    fn.public = True
-    return fn
+from common.web import public  # noqa: F401  (views mark themselves with http.public)
 
 
 def context():

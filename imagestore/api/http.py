@@ -5,15 +5,10 @@ import flask
 import jsonschema
 
 from common import exception
+from common.web import public  # noqa: F401  (views mark themselves with http.public)
 from imagestore import exception as img_exc
 
 MAX_JSON = 1024 * 1024  # bytes of a JSON request body
-
-
-def public(fn):
-    """Mark a view that needs no token (discovery, signed internal URLs)."""
-    fn.public = True
-    return fn
 
 
 def context():

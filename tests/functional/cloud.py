@@ -43,6 +43,18 @@ def _rabbitmqctl(*args):
                           timeout=60)
 
 
+DB_PORTS = {'mysql': 3306, 'postgresql': 5432}
+
+
+def skip_unless_db_server(kind):
+    """Skip the calling test when no server of ``kind`` answers on loopback."""
+    import pytest
+    try:
+        socket.create_connection(('127.0.0.1', DB_PORTS[kind]), timeout=1).close()
+    except OSError:
+        pytest.skip('no %s server on 127.0.0.1:%d' % (kind, DB_PORTS[kind]))
+
+
 class Database:
     """A fresh database per cloud: sqlite (default), mysql or postgresql."""
 

@@ -3,28 +3,16 @@
 Each runs when its server answers on loopback; CI machines have both.
 """
 
-import socket
 import uuid
 
 import pytest
 
 from tests.functional import cloud as cloud_mod
 
-PORTS = {'mysql': 3306, 'postgresql': 5432}
-
-
-def _answers(port):
-    try:
-        socket.create_connection(('127.0.0.1', port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
 
 @pytest.mark.parametrize('kind', ['mysql', 'postgresql'])
 def test_identity_and_services_on(kind):
-    if not _answers(PORTS[kind]):
-        pytest.skip('no %s server on 127.0.0.1:%d' % (kind, PORTS[kind]))
+    cloud_mod.skip_unless_db_server(kind)
     with cloud_mod.LocalCloud(db=kind) as cloud:
         name = 'p-%s' % uuid.uuid4().hex[:6]
         assert cloud.openstack('token', 'issue', json_out=True)['user_id']

@@ -4,7 +4,6 @@ Each runs when its server answers on loopback, with a cloud of its own.
 """
 
 import hashlib
-import socket
 import subprocess
 import uuid
 
@@ -13,21 +12,10 @@ import requests
 
 from tests.functional import cloud as cloud_mod
 
-PORTS = {'mysql': 3306, 'postgresql': 5432}
-
-
-def _answers(port):
-    try:
-        socket.create_connection(('127.0.0.1', port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
 
 @pytest.mark.parametrize('kind', ['mysql', 'postgresql'])
 def test_images_on(kind, tmp_path):
-    if not _answers(PORTS[kind]):
-        pytest.skip('no %s server on 127.0.0.1:%d' % (kind, PORTS[kind]))
+    cloud_mod.skip_unless_db_server(kind)
     disk = tmp_path / 'disk.qcow2'
     subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', str(disk), '8M'], check=True)
     data = disk.read_bytes()
