@@ -301,17 +301,24 @@ PY
 
 # --------------------------------------------------------- guest image --
 
-# Upload the tiny guest image, public, once (as admin, with the real CLI).
+# Upload the tiny guest image, public, as admin with the real CLI; again
+# (replacing the old one) when the local image was rebuilt.
 upload_guest_image() {
     local os=("$ALTOSTACK_VENV/bin/openstack" --os-cloud altostack-admin)
-    if OS_CLIENT_CONFIG_FILE=$ALTOSTACK_CLOUDS_YAML "${os[@]}" image show altostack-tiny \
-        -f value -c id >/dev/null 2>&1; then
+    local file=$ALTOSTACK_GUEST_IMAGE_DIR/$ALTOSTACK_GUEST_IMAGE_NAME have want
+    export OS_CLIENT_CONFIG_FILE=$ALTOSTACK_CLOUDS_YAML
+    want=$(md5sum "$file" | cut -d' ' -f1)
+    have=$("${os[@]}" image show altostack-tiny -f value -c checksum 2>/dev/null || true)
+    if [ "$have" = "$want" ]; then
         return 0
     fi
+    if [ -n "$have" ]; then
+        altostack_log "the guest image changed: replacing altostack-tiny"
+        "${os[@]}" image delete altostack-tiny
+    fi
     altostack_log "uploading the guest image as altostack-tiny"
-    OS_CLIENT_CONFIG_FILE=$ALTOSTACK_CLOUDS_YAML "${os[@]}" image create --public \
-        --disk-format qcow2 --container-format bare \
-        --file "$ALTOSTACK_GUEST_IMAGE_DIR/$ALTOSTACK_GUEST_IMAGE_NAME" altostack-tiny >/dev/null
+    "${os[@]}" image create --public --disk-format qcow2 --container-format bare \
+        --file "$file" altostack-tiny >/dev/null
 }
 
 # ---------------------------------------------------------------- main --
