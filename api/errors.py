@@ -12,12 +12,8 @@ answered as a 500 with no detail.
 import http.client
 
 import flask
-from oslo_log import log as logging
-from werkzeug import exceptions as wz
 
-from common import exception
-
-LOG = logging.getLogger(__name__)
+from common import web
 
 NOVA_KINDS = {400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound',
               405: 'badMethod', 406: 'notAcceptable', 409: 'conflictingRequest',
@@ -56,36 +52,9 @@ def render(code, message, api=None, neutron_type=None):
     return resp
 
 
-def _altostack_error(err):
-    if err.code >= 500:
-        LOG.error('%s: %s', type(err).__name__, err.message)
-    else:
-        LOG.info('%s %s -> %d %s', flask.request.method, flask.request.path, err.code,
-                 err.message)
-    return render(err.code, err.message,
-                  neutron_type=getattr(err, 'neutron_type', None) or None)
-
-
-def _http_error(err):
-    if isinstance(err, wz.NotFound):
-        message = 'The resource could not be found.'
-    elif isinstance(err, wz.MethodNotAllowed):
-        message = 'The method %s is not allowed for this resource.' % flask.request.method
-    else:
-        message = err.description or _title(err.code)
-    resp = render(err.code, message)
-    if isinstance(err, wz.MethodNotAllowed) and err.valid_methods:
-        resp.headers['Allow'] = ', '.join(err.valid_methods)
-    return resp
-
-
-def _unexpected(err):
-    LOG.exception('Unexpected error in %s %s', flask.request.method, flask.request.path)
-    return render(500, 'An unexpected error prevented the server from fulfilling your '
-                       'request.')
+def _render_error(code, message, err=None):
+    return render(code, message, neutron_type=getattr(err, 'neutron_type', None))
 
 
 def register(app):
-    app.register_error_handler(exception.AltostackError, _altostack_error)
-    app.register_error_handler(wz.HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+    web.register_error_handlers(app, _render_error)

@@ -2,16 +2,19 @@
 (returned in X-Openstack-Request-Id and carried by every log line), the
 token check for views not marked public, and an access log line.
 
-Flask apps register ``before_request`` and call ``after_request`` from
-their own after-request hook.
+Flask apps register ``before_request``, call ``after_request`` from their
+own after-request hook, and hand their error renderer to
+``register_error_handlers``.
 """
 
+import http.client
 import re
 import time
 import uuid
 
 import flask
 from oslo_log import log as logging
+from werkzeug import exceptions as wz
 
 from common import auth
 from common import context as ctx_mod
@@ -63,3 +66,39 @@ def after_request(resp, id_headers=('X-Openstack-Request-Id',), logged_path=None
         LOG.info('%s %s -> %d (%.1f ms)', flask.request.method, path, resp.status_code,
                  (time.monotonic() - started) * 1000)
     return resp
+
+
+def register_error_handlers(app, render):
+    """Every error of ``app`` goes through ``render(code, message, err)``,
+    which draws it in the API's own shape. Anything that is not ours is a
+    bug: logged with its stack, answered 500 with no detail."""
+
+    def ours(err):
+        log = LOG.error if err.code >= 500 else LOG.info
+        log('%s %s -> %d %s', flask.request.method, flask.request.path, err.code,
+            err.message)
+        return render(err.code, err.message, err)
+
+    def http_error(err):
+        if isinstance(err, wz.NotFound):
+            message = 'The resource could not be found.'
+        elif isinstance(err, wz.MethodNotAllowed):
+            message = ('The method %s is not allowed for this resource.'
+                       % flask.request.method)
+        elif isinstance(err, wz.RequestEntityTooLarge):
+            message = 'The request body is too large.'
+        else:
+            message = err.description or http.client.responses.get(err.code, 'Error')
+        resp = render(err.code, message, err)
+        if isinstance(err, wz.MethodNotAllowed) and err.valid_methods:
+            resp.headers['Allow'] = ', '.join(err.valid_methods)
+        return resp
+
+    def unexpected(err):
+        LOG.exception('Unexpected error in %s %s', flask.request.method, flask.request.path)
+        return render(500, 'An unexpected error prevented the server from fulfilling your '
+                           'request.', err)
+
+    app.register_error_handler(exception.AltostackError, ours)
+    app.register_error_handler(wz.HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected)

@@ -8,13 +8,9 @@ import html
 import http.client
 
 import flask
-from oslo_log import log as logging
-from werkzeug import exceptions as wz
 
-from common import exception
+from common import web
 from common.conf import CONF
-
-LOG = logging.getLogger(__name__)
 
 _PAGE = """<html>
  <head>
@@ -38,38 +34,5 @@ def render(code, message):
     return resp
 
 
-def _altostack_error(err):
-    if err.code >= 500:
-        LOG.error('%s %s -> %d %s', flask.request.method, flask.request.path, err.code,
-                  err.message)
-    else:
-        LOG.info('%s %s -> %d %s', flask.request.method, flask.request.path, err.code,
-                 err.message)
-    return render(err.code, err.message)
-
-
-def _http_error(err):
-    if isinstance(err, wz.NotFound):
-        message = 'The resource could not be found.'
-    elif isinstance(err, wz.MethodNotAllowed):
-        message = 'The method %s is not allowed for this resource.' % flask.request.method
-    elif isinstance(err, wz.RequestEntityTooLarge):
-        message = 'The request body is too large.'
-    else:
-        message = err.description or http.client.responses.get(err.code, 'Error')
-    resp = render(err.code, message)
-    if isinstance(err, wz.MethodNotAllowed) and err.valid_methods:
-        resp.headers['Allow'] = ', '.join(err.valid_methods)
-    return resp
-
-
-def _unexpected(err):
-    LOG.exception('Unexpected error in %s %s', flask.request.method, flask.request.path)
-    return render(500, 'An unexpected error prevented the server from fulfilling your '
-                       'request.')
-
-
 def register(app):
-    app.register_error_handler(exception.AltostackError, _altostack_error)
-    app.register_error_handler(wz.HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+    web.register_error_handlers(app, lambda code, message, _err=None: render(code, message))
