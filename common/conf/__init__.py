@@ -7,6 +7,7 @@ from common.conf import compute
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import network
 from common.conf import quota
 from common.conf import scheduler
 from common.conf import service
@@ -14,6 +15,6 @@ from common.conf import zones
 
 CONF = cfg.CONF
 
-for _mod in (api, compute, database, identity, image, quota, scheduler, service,
+for _mod in (api, compute, database, identity, image, network, quota, scheduler, service,
              zones):
     _mod.register_opts(CONF)

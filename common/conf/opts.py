@@ -5,12 +5,13 @@ from common.conf import compute
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import network
 from common.conf import quota
 from common.conf import scheduler
 from common.conf import service
 from common.conf import zones
 
-_MODULES = (service, api, compute, database, identity, image, quota, scheduler, zones)
+_MODULES = (service, api, compute, database, identity, image, network, quota, scheduler, zones)
 
 
 def list_opts():

@@ -11,7 +11,7 @@ ALTOSTACK_DEBS=(
     qemu-system-x86 qemu-utils
     python3-venv python3-dev gcc
     syslinux syslinux-common mtools dosfstools genisoimage
-    dnsmasq-base fdisk iproute2 cpio curl
+    dnsmasq-base fdisk iproute2 cpio curl nftables iputils-ping
 )
 
 # Our own "apt-get update succeeded" stamp (apt's list files keep the
