@@ -2,7 +2,8 @@
 
 from api.policies import compute
 from api.policies import identity
+from api.policies import network
 
 
 def list_rules():
-    return identity.RULES + compute.RULES
+    return identity.RULES + compute.RULES + network.RULES

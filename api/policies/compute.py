@@ -22,6 +22,9 @@ _ADMIN_ONLY = (
 _MEMBER = (
     'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',
     'servers:action:reboot', 'servers:action:os-getConsoleOutput',
+    'servers:action:addSecurityGroup', 'servers:action:removeSecurityGroup',
+    'os-attach-interfaces:list', 'os-attach-interfaces:show',
+    'os-attach-interfaces:create', 'os-attach-interfaces:delete',
 )
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +

@@ -2,11 +2,12 @@
 
 Models live by owner: models.py (Base, identity, service records),
 compute_models.py (flavors, instances, ...: the compute API and scheduler),
-image_models.py (the image service).
+image_models.py (the image service), network_models.py (the network API).
 """
 
 from common.db import compute_models  # noqa: F401
 from common.db import image_models  # noqa: F401
 from common.db import models
+from common.db import network_models  # noqa: F401
 
 metadata = models.Base.metadata

@@ -1,0 +1,84 @@
+"""Tags of networks, subnets, ports, security groups and floating IPs
+(standard-attr-tag): /v2.0/<collection>/<id>/tags[/<tag>]."""
+
+from api import http
+from api.network import attrs
+from common import exception
+from common.db import floatingips
+from common.db import networks
+from common.db import portcore
+from common.db import secgroups
+
+# collection: (get, update, the policy rule of a change)
+KINDS = {
+    'networks': (networks.get_network, networks.update_network, 'update_network'),
+    'subnets': (networks.get_subnet, networks.update_subnet, 'update_subnet'),
+    'ports': (portcore.get_port, portcore.update_port, 'update_port'),
+    'security-groups': (secgroups.get_group, secgroups.update_group, 'update_security_group'),
+    'floatingips': (floatingips.get_fip, lambda ctx, rid, v: floatingips.update_fip(
+        ctx, rid, v)[0], 'update_floatingip'),
+}
+
+
+def _get(coll, rid):
+    get, _update, _rule = KINDS[coll]
+    return get(http.context(), rid)
+
+
+def _set(coll, rid, tags):
+    get, update, rule = KINDS[coll]
+    ctx = http.context()
+    attrs.authorize(rule, get(ctx, rid)['project_id'])
+    return update(ctx, rid, {'tags': tags})['tags']
+
+
+def list_tags(coll, rid):
+    return http.reply({'tags': _get(coll, rid)['tags']})
+
+
+def replace_tags(coll, rid):
+    body = http.json_body()
+    tags = attrs.tags('tags', body.get('tags'))
+    return http.reply({'tags': _set(coll, rid, tags)})
+
+
+def clear_tags(coll, rid):
+    _set(coll, rid, [])
+    return http.reply(status=204)
+
+
+def _not_found(tag):
+    err = exception.NotFound('Tag %s could not be found.' % tag)
+    err.neutron_type = 'TagNotFound'
+    return err
+
+
+def check_tag(coll, rid, tag):
+    if tag not in _get(coll, rid)['tags']:
+        raise _not_found(tag)
+    return http.reply(status=204)
+
+
+def add_tag(coll, rid, tag):
+    attrs.tags('tag', [tag])
+    tags = _get(coll, rid)['tags']
+    if tag not in tags:
+        _set(coll, rid, tags + [tag])
+    return http.reply(status=201)
+
+
+def remove_tag(coll, rid, tag):
+    tags = _get(coll, rid)['tags']
+    if tag not in tags:
+        raise _not_found(tag)
+    _set(coll, rid, [t for t in tags if t != tag])
+    return http.reply(status=204)
+
+
+_COLL = '<any(networks, subnets, ports, "security-groups", floatingips):coll>'
+ROUTES = [
+    ('/v2.0/%s/<rid>/tags' % _COLL, {'GET': list_tags, 'PUT': replace_tags,
+                                     'DELETE': clear_tags}),
+    ('/v2.0/%s/<rid>/tags/<tag>' % _COLL, {'GET': check_tag, 'PUT': add_tag,
+                                           'DELETE': remove_tag}),
+]

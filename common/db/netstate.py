@@ -1,0 +1,177 @@
+"""What one compute host's data plane must hold (docs/network.md "Host
+state"), read in a fixed handful of queries whatever the number of ports,
+and which hosts a change concerns (for refresh_network casts).
+"""
+
+import sqlalchemy as sa
+
+from common import netnames
+from common.conf import CONF
+from common.db import api as db_api
+from common.db import network_models as nm
+from common.db import networks
+from common.db import portcore
+from common.db import secgroups
+
+P, PSG, R = nm.Port, nm.PortSecurityGroup, nm.SecurityGroupRule
+
+
+def _dns(subnet):
+    return list(subnet.dns_nameservers or []) or list(CONF.network.dns_nameservers)
+
+
+def _fixed(ips):
+    return [{'subnet_id': sub, 'ip_address': ip} for sub, ip in ips]
+
+
+def _version(ip):
+    return 6 if ':' in ip else 4
+
+
+def _rule(rule, members):
+    remote_ips = None
+    if rule.remote_group_id:
+        want = 6 if rule.ethertype == 'IPv6' else 4
+        remote_ips = sorted((ip for ip in members.get(rule.remote_group_id, ())
+                             if _version(ip) == want),
+                            key=lambda ip: tuple(int(x) for x in ip.split('.'))
+                            if want == 4 else (ip,))
+    return {'direction': rule.direction, 'ethertype': rule.ethertype,
+            'protocol': secgroups.agent_protocol(rule.protocol),
+            'port_range_min': rule.port_range_min, 'port_range_max': rule.port_range_max,
+            'remote_ip_prefix': secgroups.normalized_cidr(rule.remote_ip_prefix),
+            'remote_ips': remote_ips}
+
+
+def host_state(host):
+    """Everything ``host``'s bridges, DHCP, firewall and NAT must hold: the
+    networks with a server port bound here (and the external network), each
+    with its subnets and this host's DHCP port; the server ports bound here
+    with their rules (remote groups expanded to addresses) and floating IPs."""
+    with db_api.reader() as s:
+        ports = list(s.scalars(sa.select(P).where(
+            P.host == host, P.device_owner.startswith(portcore.COMPUTE_PREFIX)).order_by(
+            P.created_at, P.id)))
+        port_ids = [p.id for p in ports]
+        net_ids = {p.network_id for p in ports}
+        nets = list(s.scalars(sa.select(nm.Network).where(sa.or_(
+            nm.Network.id.in_(net_ids), nm.Network.external.is_(True))).order_by(
+            nm.Network.created_at, nm.Network.id)))
+        net_ids = [n.id for n in nets]
+        subnets = list(s.scalars(sa.select(nm.Subnet).where(
+            nm.Subnet.network_id.in_(net_ids)).order_by(nm.Subnet.created_at, nm.Subnet.id)))
+        dhcp = {p.network_id: p for p in s.scalars(sa.select(P).where(
+            P.host == host, P.device_owner == networks.DHCP_OWNER,
+            P.network_id.in_(net_ids)))}
+        ips = portcore.ips_of(s, port_ids + [p.id for p in dhcp.values()])
+        groups = portcore.groups_of(s, port_ids)
+        group_ids = {g for gids in groups.values() for g in gids}
+        rules = {}
+        if group_ids:
+            for r in s.scalars(sa.select(R).where(R.security_group_id.in_(group_ids))
+                               .order_by(R.created_at, R.id)):
+                rules.setdefault(r.security_group_id, []).append(r)
+        remote = {r.remote_group_id for rs in rules.values() for r in rs if r.remote_group_id}
+        members = {}
+        if remote:
+            for gid, ip in s.execute(sa.select(PSG.security_group_id,
+                                               nm.IPAllocation.ip_address).join(
+                    nm.IPAllocation, nm.IPAllocation.port_id == PSG.port_id).where(
+                    PSG.security_group_id.in_(remote))):
+                members.setdefault(gid, set()).add(ip)
+        fips = {}
+        if port_ids:
+            for f in s.scalars(sa.select(nm.FloatingIP).where(
+                    nm.FloatingIP.port_id.in_(port_ids)).order_by(
+                    nm.FloatingIP.floating_ip_address)):
+                fips.setdefault(f.port_id, []).append(
+                    {'id': f.id, 'floating_ip_address': f.floating_ip_address,
+                     'fixed_ip_address': f.fixed_ip_address})
+    by_net = {}
+    for sub in subnets:
+        by_net.setdefault(sub.network_id, []).append(
+            {'id': sub.id, 'cidr': sub.cidr, 'gateway_ip': sub.gateway_ip,
+             'enable_dhcp': sub.enable_dhcp, 'dns_nameservers': _dns(sub),
+             'host_routes': [{'destination': r['destination'], 'nexthop': r['nexthop']}
+                             for r in sub.host_routes or []]})
+    out_nets = []
+    for net in nets:
+        d = dhcp.get(net.id)
+        out_nets.append({
+            'id': net.id, 'name': net.name, 'bridge': netnames.bridge(net.id),
+            'mtu': net.mtu, 'external': net.external, 'segmentation_id': net.segmentation_id,
+            'subnets': by_net.get(net.id, []),
+            'dhcp_port': {'id': d.id, 'mac_address': d.mac_address,
+                          'fixed_ips': _fixed(ips[d.id])} if d is not None else None})
+    out_ports = []
+    for port in ports:
+        port_rules = []
+        if port.port_security_enabled:
+            for gid in groups[port.id]:
+                for r in rules.get(gid, []):
+                    entry = _rule(r, members)
+                    if entry not in port_rules:
+                        port_rules.append(entry)
+        out_ports.append({
+            'id': port.id, 'network_id': port.network_id, 'mac_address': port.mac_address,
+            'devname': netnames.tap(port.id), 'device_id': port.device_id,
+            'hostname': port.dns_name or '', 'fixed_ips': _fixed(ips[port.id]),
+            'port_security_enabled': port.port_security_enabled, 'rules': port_rules,
+            'floating_ips': fips.get(port.id, [])})
+    return {'host': host, 'networks': out_nets, 'ports': out_ports}
+
+
+# --- who must hear of a change -----------------------------------------------
+
+def _hosts(q):
+    with db_api.reader() as s:
+        return {h for h in s.scalars(q) if h}
+
+
+def hosts_for_ports(port_ids):
+    """Hosts the given ports are bound to."""
+    ids = [p for p in port_ids if p]
+    if not ids:
+        return set()
+    return _hosts(sa.select(P.host).where(P.id.in_(ids)).distinct())
+
+
+def hosts_for_security_group(group_id):
+    """Hosts with ports in the group, or in groups whose rules name it as
+    remote group (they hold its members' addresses)."""
+    referencing = sa.select(R.security_group_id).where(R.remote_group_id == group_id)
+    members = sa.select(PSG.port_id).where(sa.or_(PSG.security_group_id == group_id,
+                                                  PSG.security_group_id.in_(referencing)))
+    return _hosts(sa.select(P.host).where(P.id.in_(members)).distinct())
+
+
+def hosts_for_port_change(port_ids):
+    """Hosts concerned when the given ports change (appear, go, change
+    address or groups): their own hosts, and hosts of ports whose rules
+    take these ports' groups as remote group."""
+    ids = [p for p in port_ids if p]
+    if not ids:
+        return set()
+    their_groups = sa.select(PSG.security_group_id).where(PSG.port_id.in_(ids))
+    referencing = sa.select(R.security_group_id).where(R.remote_group_id.in_(their_groups))
+    peers = sa.select(PSG.port_id).where(PSG.security_group_id.in_(referencing))
+    return _hosts(sa.select(P.host).where(sa.or_(P.id.in_(ids), P.id.in_(peers))).distinct())
+
+
+def hosts_for_instance(instance_uuid):
+    """hosts_for_port_change of a server's ports (before they go or after they came)."""
+    with db_api.reader() as s:
+        ids = list(s.scalars(sa.select(P.id).where(
+            P.device_id == instance_uuid, P.device_owner.startswith(portcore.COMPUTE_PREFIX))))
+    return hosts_for_port_change(ids)
+
+
+def hosts_for_network(network_id):
+    """Hosts with any port (server or DHCP) on the network; for the
+    external network, every host with a server port (each host carries it)."""
+    with db_api.reader() as s:
+        net = s.get(nm.Network, network_id)
+    if net is not None and net.external:
+        return _hosts(sa.select(P.host).where(
+            P.device_owner.startswith(portcore.COMPUTE_PREFIX)).distinct())
+    return _hosts(sa.select(P.host).where(P.network_id == network_id).distinct())
