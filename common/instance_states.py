@@ -46,6 +46,8 @@ ACTIONS = {
                 POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD, DELETING},
                DELETING),
     'console_output': ({ACTIVE, STOPPED, ERROR, BUILDING, RESIZED}, None, None),
+    'attach_interface': ({ACTIVE, STOPPED}, {None}, None),
+    'detach_interface': ({ACTIVE, STOPPED}, {None}, None),
 }
 
 _STATUS = {

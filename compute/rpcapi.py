@@ -9,6 +9,8 @@ Version history:
     1.1 - build_and_run_instance, stop_instance, start_instance,
           reboot_instance, terminate_instance (casts); get_console_output,
           get_host_uptime (calls)
+    1.2 - refresh_network (cast: sync the host's data plane with the books);
+          attach_interface, detach_interface (calls: hot-plug a port's NIC)
 """
 
 from common import rpc
@@ -17,7 +19,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -50,3 +52,18 @@ class ComputeAPI:
 
     def get_host_uptime(self, context, host):
         return self._prepare(host, '1.1').call(context, 'get_host_uptime')
+
+    def refresh_network(self, context, host):
+        """Ask the agent on ``host`` to sync its bridges, DHCP, firewall and NAT."""
+        # A nudge, not a duty: the agent's periodic sync catches up, so a
+        # broker that is away must not hold the API call that made the change.
+        self.client.prepare(server=host, version='1.2', retry=1).cast(
+            context, 'refresh_network')
+
+    def attach_interface(self, context, host, instance, vif, timeout=None):
+        cctxt = self.client.prepare(server=host, version='1.2', timeout=timeout)
+        return cctxt.call(context, 'attach_interface', instance=instance, vif=vif)
+
+    def detach_interface(self, context, host, instance, vif, timeout=None):
+        cctxt = self.client.prepare(server=host, version='1.2', timeout=timeout)
+        return cctxt.call(context, 'detach_interface', instance=instance, vif=vif)

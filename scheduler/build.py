@@ -12,6 +12,8 @@ from common.db import api as db_api
 from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
+from common.db import netstate
+from common.db import ports
 from compute import rpcapi as compute_rpcapi
 from scheduler import filters
 from scheduler import host_cache
@@ -132,8 +134,22 @@ def build(context, uuid):
         return
     instances.event_finish(context.request_id, uuid, 'schedule', details=host.host)
     LOG.info('Instance %s placed on %s', uuid, host.host)
-    compute_rpcapi.ComputeAPI().build_and_run_instance(context, host.host,
-                                                       instances.to_dict(inst))
+    payload = instances.to_dict(inst)
+    # The ports go with the claim: the agent plugs them and serves them DHCP.
+    payload['network_info'] = ports.bind_instance_ports(uuid, host.host)
+    compute_rpcapi.ComputeAPI().build_and_run_instance(context, host.host, payload)
+    # Hosts whose remote-group rules must now let the new addresses in.
+    refresh_hosts(context, netstate.hosts_for_instance(uuid) - {host.host})
+
+
+def refresh_hosts(context, hosts):
+    """Nudge hosts to resync their data plane; one that misses the nudge
+    catches up at its periodic sync."""
+    for host in sorted(hosts):
+        try:
+            compute_rpcapi.ComputeAPI().refresh_network(context, host)
+        except Exception:  # noqa: BLE001
+            LOG.warning('Could not ask %s to refresh its network', host, exc_info=True)
 
 
 def build_failed(context, uuid, host, message, reschedule=True):

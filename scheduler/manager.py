@@ -12,6 +12,7 @@ from common.db import api as db_api
 from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
+from common.db import netstate
 from scheduler import build
 from scheduler import host_cache
 
@@ -22,7 +23,7 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def init_host(self):
         # Read every host once now, not during the first build.
@@ -75,7 +76,9 @@ class SchedulerManager:
         return instances.to_dict(inst)
 
     def instance_deleted(self, context, uuid, host):
+        peers = netstate.hosts_for_instance(uuid) - {host}
         instances.finish_delete(context.request_id, uuid)
+        build.refresh_hosts(context, peers)  # their remote-group rules named its addresses
         return True
 
     def get_host_instances(self, context, host):
@@ -84,3 +87,6 @@ class SchedulerManager:
                 cm.Instance.host == host, cm.Instance.deleted.is_(False))))
         return [instances.to_dict(i) for i in rows]
 
+
+    def get_host_network_state(self, context, host):
+        return netstate.host_state(host)

@@ -9,6 +9,7 @@ Version history:
     1.1 - build_instances, instance_event, build_failed (casts);
           update_compute_node, instance_update, instance_deleted,
           get_host_instances (calls)
+    1.2 - get_host_network_state (call: what a host's data plane should hold)
 """
 
 from oslo_utils import timeutils
@@ -19,7 +20,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -67,3 +68,8 @@ class SchedulerAPI:
     def get_host_instances(self, context, host, timeout=None):
         cctxt = self.client.prepare(version='1.1', timeout=timeout)
         return cctxt.call(context, 'get_host_instances', host=host)
+
+    def get_host_network_state(self, context, host, timeout=None):
+        """The desired data plane of ``host`` (see common.db.netstate)."""
+        cctxt = self.client.prepare(version='1.2', timeout=timeout)
+        return cctxt.call(context, 'get_host_network_state', host=host)

@@ -5,6 +5,7 @@ import flask
 from api import http
 from api.compute import flavors
 from api.compute import hosts
+from api.compute import interfaces
 from api.compute import keypairs
 from api.compute import microversion as mv
 from api.compute import quotas
@@ -56,6 +57,6 @@ ROUTES = [
     ('/v2.1', {'GET': version_v21}),
     ('/v2.1/', {'GET': version_v21}),
 ] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
-      server_actions.ROUTES + hosts.ROUTES + quotas.ROUTES)
+      server_actions.ROUTES + interfaces.ROUTES + hosts.ROUTES + quotas.ROUTES)
 
 http.route_table(bp, ROUTES)

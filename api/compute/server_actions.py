@@ -6,12 +6,15 @@ import sqlalchemy as sa
 from api import http
 from api import microversion
 from api.compute import servers
+from api.network import notify
 from common import exception
 from common import instance_states as st
 from common import policy
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
+from common.db import netstate
+from common.db import ports
 from compute import rpcapi as compute_rpcapi
 
 _T = '%Y-%m-%dT%H:%M:%S.%f'
@@ -25,11 +28,16 @@ _ACTION_SCHEMAS = {
     'os-getConsoleOutput': {'type': ['object', 'null'], 'additionalProperties': False,
                             'properties': {'length': {'type': ['integer', 'string', 'null'],
                                                       'pattern': '^-?[0-9]+$'}}},
+    'addSecurityGroup': {'type': 'object', 'required': ['name'],
+                         'additionalProperties': False,
+                         'properties': {'name': {'type': 'string', 'minLength': 1,
+                                                 'maxLength': 255}}},
 }
+_ACTION_SCHEMAS['removeSecurityGroup'] = _ACTION_SCHEMAS['addSecurityGroup']
 _NOT_YET = ('resize', 'confirmResize', 'revertResize', 'createImage', 'migrate',
             'os-migrateLive', 'evacuate', 'rebuild', 'pause', 'unpause', 'suspend', 'resume',
-            'shelve', 'unshelve', 'rescue', 'unrescue', 'lock', 'unlock', 'addSecurityGroup',
-            'removeSecurityGroup', 'os-getVNCConsole', 'os-getSerialConsole')
+            'shelve', 'unshelve', 'rescue', 'unrescue', 'lock', 'unlock',
+            'os-getVNCConsole', 'os-getSerialConsole')
 
 
 def _cast(ctx, inst, method, **kwargs):
@@ -73,8 +81,20 @@ def _console_output(ctx, inst, body):
     return http.reply({'output': out})
 
 
+def _security_group(change):
+    """addSecurityGroup / removeSecurityGroup: Nova changes the groups of
+    the server's ports, then the hosts that enforce them resync."""
+    def handler(ctx, inst, body):
+        hosts = netstate.hosts_for_instance(inst.uuid)
+        change(inst.uuid, inst.project_id, body['name'])
+        notify.refresh_hosts(ctx, hosts | netstate.hosts_for_instance(inst.uuid))
+    return handler
+
+
 _HANDLERS = {'os-stop': _stop, 'os-start': _start, 'reboot': _reboot,
-             'os-getConsoleOutput': _console_output}
+             'os-getConsoleOutput': _console_output,
+             'addSecurityGroup': _security_group(ports.add_security_group),
+             'removeSecurityGroup': _security_group(ports.remove_security_group)}
 
 
 def server_action(server_id):

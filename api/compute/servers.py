@@ -16,6 +16,7 @@ from api.compute import flavors as flavors_api
 from api.compute import images
 from api.compute import paging
 from api.compute import server_views as views
+from api.network import notify
 from common import exception
 from common import instance_states as st
 from common import policy
@@ -25,6 +26,8 @@ from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
+from common.db import netstate
+from common.db import ports
 from compute import rpcapi as compute_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
 
@@ -166,9 +169,8 @@ def create_server():
         raise exception.BadRequest("Invalid input for field/attribute server: 'networks' "
                                    'is a required property')
     networks = server.get('networks', 'auto')
-    if isinstance(networks, list) and networks:
-        raise exception.BadRequest('Network %s could not be found.'
-                                   % (networks[0].get('uuid') or networks[0].get('port')))
+    if isinstance(networks, list) and not networks:
+        networks = 'auto'
     image_ref = server.get('imageRef') or None
     for bdm in server.get('block_device_mapping_v2') or []:
         if bdm.get('destination_type') == 'volume':
@@ -210,9 +212,57 @@ def create_server():
     fl = flavors_api.to_dict(flavor, specs)
     disk_gb = flavor.root_gb or -(-(image.get('virtual_size') or image.get('size') or 0)
                                   // GiB)
+    if isinstance(networks, list) and max_count > 1 and any(n.get('port') for n in networks):
+        raise exception.BadRequest('Unable to launch multiple instances with a single '
+                                   'configured port ID. Please launch your instance one by '
+                                   'one with different ports.')
     limits = quota.prepare(ctx.project_id)
     count = max_count
     reservation_id = 'r-%s' % uuid_mod.uuid4().hex[:8]
+    uuids = [str(uuid_mod.uuid4()) for _ in range(count)]
+    names = [server['name'] if count == 1 else '%s-%d' % (server['name'], i + 1)
+             for i in range(count)]
+    groups = [g.get('name') for g in server.get('security_groups') or [] if g.get('name')]
+    allocated = []
+    try:
+        for uuid, name in zip(uuids, names, strict=True):
+            # Ports first: a bad network, port or address fails the request
+            # before any server exists.
+            ports.allocate_for_instance(ctx, uuid, ctx.project_id, networks,
+                                        hostname=hostname_of(server.get('hostname') or name),
+                                        security_groups=groups or None)
+            allocated.append(uuid)
+        created = _create_records(ctx, server, uuids, names, count, min_count, limits, fl,
+                                  flavor, image, image_ref, disk_gb, zone, kp, group,
+                                  user_data, reservation_id)
+    except Exception:
+        for uuid in allocated:
+            ports.deallocate_for_instance(uuid)
+        raise
+    for uuid in uuids[len(created):]:
+        ports.deallocate_for_instance(uuid)  # min_count was all the quota allowed
+    try:
+        scheduler_rpcapi.SchedulerAPI().build_instances(ctx, [i.uuid for i in created])
+    except Exception as e:  # noqa: BLE001 - the bus is down: do not leave BUILD forever
+        LOG.error('Could not ask the scheduler to build %s: %s', [i.uuid for i in created], e)
+        for inst in created:
+            instances.update(inst.uuid, {'vm_state': st.ERROR, 'task_state': None,
+                                         'fault': instances.format_fault(
+                                             'The scheduler could not be reached.', 503)})
+    first = created[0]
+    if str(server.get('return_reservation_id', '')).lower() in ('true', '1'):
+        return http.reply({'reservation_id': reservation_id}, status=202)
+    out = {'id': first.uuid, 'links': views.links(first.uuid), 'OS-DCF:diskConfig': 'MANUAL',
+           'security_groups': [{'name': g} for g in groups or ['default']],
+           'adminPass': server.get('adminPass') or uuid_mod.uuid4().hex[:12]}
+    return http.reply({'server': out}, status=202,
+                      headers={'Location': views.links(first.uuid)[0]['href']})
+
+
+def _create_records(ctx, server, uuids, names, count, min_count, limits, fl, flavor, image,
+                    image_ref, disk_gb, zone, kp, group, user_data, reservation_id):
+    """The instance rows and their create actions, quota consumed in the same
+    transaction; max_count falls back to min_count when quota is short."""
     created = []
     while True:
         try:
@@ -221,9 +271,10 @@ def create_server():
                 if group is not None:
                     _check_group_room(s, group, count)
                 for i in range(count):
-                    name = server['name'] if count == 1 else '%s-%d' % (server['name'], i + 1)
+                    name = names[i] if count == len(names) else (
+                        server['name'] if count == 1 else '%s-%d' % (server['name'], i + 1))
                     inst = cm.Instance(
-                        uuid=str(uuid_mod.uuid4()), display_name=name,
+                        uuid=uuids[i], display_name=name,
                         hostname=hostname_of(server.get('hostname') or name),
                         description=server.get('description'), project_id=ctx.project_id,
                         user_id=ctx.user_id, image_ref=image_ref, flavor=fl,
@@ -254,22 +305,7 @@ def create_server():
             if count == min_count:
                 raise
             count, created = min_count, []
-    try:
-        scheduler_rpcapi.SchedulerAPI().build_instances(ctx, [i.uuid for i in created])
-    except Exception as e:  # noqa: BLE001 - the bus is down: do not leave BUILD forever
-        LOG.error('Could not ask the scheduler to build %s: %s', [i.uuid for i in created], e)
-        for inst in created:
-            instances.update(inst.uuid, {'vm_state': st.ERROR, 'task_state': None,
-                                         'fault': instances.format_fault(
-                                             'The scheduler could not be reached.', 503)})
-    first = created[0]
-    if str(server.get('return_reservation_id', '')).lower() in ('true', '1'):
-        return http.reply({'reservation_id': reservation_id}, status=202)
-    out = {'id': first.uuid, 'links': views.links(first.uuid), 'OS-DCF:diskConfig': 'MANUAL',
-           'security_groups': [{'name': 'default'}],
-           'adminPass': server.get('adminPass') or uuid_mod.uuid4().hex[:12]}
-    return http.reply({'server': out}, status=202,
-                      headers={'Location': views.links(first.uuid)[0]['href']})
+    return created
 
 
 def _check_group_room(s, group, count):
@@ -349,7 +385,7 @@ def _list(detail):
         rows = [r for r in rows if st.status(r.vm_state, r.task_state) in want]
     rows = paging.page(rows, lambda r: r.uuid)
     if detail:
-        return http.reply({'servers': [views.detail(r, ctx) for r in rows]})
+        return http.reply({'servers': views.details(rows, ctx)})
     return http.reply({'servers': [views.basic(r) for r in rows]})
 
 
@@ -401,7 +437,9 @@ def delete_server(server_id):
     else:
         # Never placed, or its host is down: delete the books here. A host
         # that comes back cleans up the orphan domain at start-up.
+        hosts = netstate.hosts_for_instance(inst.uuid)
         instances.finish_delete(ctx.request_id, inst.uuid)
+        notify.refresh_hosts(ctx, hosts)
     return http.reply(status=204)
 
 

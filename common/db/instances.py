@@ -149,7 +149,10 @@ def to_dict(inst):
 
 
 def finish_delete(request_id, uuid):
-    """Mark deleted, give back claims and quota, leave the group. Idempotent."""
+    """Give back ports, mark deleted, give back claims and quota, leave the
+    group. Idempotent."""
+    from common.db import ports  # a late import: ports reads instances too
+    ports.deallocate_for_instance(uuid)
     now = utcnow()
     with db_api.session() as s:
         inst = s.get(cm.Instance, uuid)

@@ -1,0 +1,144 @@
+"""os-interface: a server's network ports, and hot-plugging more of them.
+
+Attach creates (or takes) the port in the books, binds it to the server's
+host, and asks the compute agent, by a bounded call, to plug the NIC into
+the guest; a failed plug gives the port back. Detach unplugs first and then
+releases the port (deleted if the server made it, unbound if the user did).
+"""
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from api import http
+from api.compute import servers
+from api.network import notify
+from common import exception
+from common import policy
+from common.db import instances
+from common.db import ports
+from compute import rpcapi as compute_rpcapi
+
+LOG = logging.getLogger(__name__)
+PLUG_TIMEOUT = 90
+
+_create_schema = {
+    'type': 'object', 'required': ['interfaceAttachment'],
+    'properties': {'interfaceAttachment': {
+        'type': 'object', 'additionalProperties': False,
+        'properties': {
+            'net_id': {'type': 'string', 'format': 'uuid'},
+            'port_id': {'type': 'string', 'format': 'uuid'},
+            'fixed_ips': {'type': 'array', 'maxItems': 1, 'items': {
+                'type': 'object', 'required': ['ip_address'], 'additionalProperties': False,
+                'properties': {'ip_address': {'type': 'string'}}}},
+            'tag': {'type': 'string'}}}},
+}
+
+
+def _view(port):
+    return {'port_state': port.get('status'), 'port_id': port['id'],
+            'net_id': port['network_id'], 'mac_addr': port['mac_address'],
+            'fixed_ips': [{'subnet_id': f['subnet_id'], 'ip_address': f['ip_address']}
+                          for f in port.get('fixed_ips') or []]}
+
+
+def _instance(ctx, server_id, rule):
+    inst = servers.get_instance(ctx, server_id)
+    policy.authorize(ctx, 'os_compute_api:os-attach-interfaces:%s' % rule,
+                     {'project_id': inst.project_id})
+    return inst
+
+
+def list_interfaces(server_id):
+    ctx = http.context()
+    inst = _instance(ctx, server_id, 'list')
+    return http.reply({'interfaceAttachments': [
+        _view(p) for p in ports.instance_ports(inst.uuid)]})
+
+
+def _port_of(inst, port_id):
+    for port in ports.instance_ports(inst.uuid):
+        if port['id'] == port_id:
+            return port
+    raise exception.NotFound('Port %s is not attached' % port_id)
+
+
+def show_interface(server_id, port_id):
+    ctx = http.context()
+    inst = _instance(ctx, server_id, 'show')
+    return http.reply({'interfaceAttachment': _view(_port_of(inst, port_id))})
+
+
+def _check_placed(inst):
+    if not inst.host:
+        raise exception.Conflict("Cannot 'attach_interface' instance %s while it is not on "
+                                 'a host yet.' % inst.uuid)
+
+
+def create_interface(server_id):
+    ctx = http.context()
+    inst = _instance(ctx, server_id, 'create')
+    req = http.json_body(_create_schema)['interfaceAttachment']
+    if req.get('fixed_ips') and not req.get('net_id'):
+        raise exception.BadRequest('fixed_ips needs net_id.')
+    if req.get('port_id') and req.get('net_id'):
+        raise exception.BadRequest('Give either port_id or net_id, not both.')
+    _check_placed(inst)
+    inst = instances.begin_action(ctx, inst.uuid, 'attach_interface')
+    fixed_ip = (req.get('fixed_ips') or [{}])[0].get('ip_address')
+    port = ports.create_port_for_interface(ctx, inst.uuid, inst.project_id,
+                                           net_id=req.get('net_id'),
+                                           port_id=req.get('port_id'), fixed_ip=fixed_ip)
+    instances.event_start(ctx.request_id, inst.uuid, 'compute_attach_interface')
+    vif = next(v for v in ports.bind_instance_ports(inst.uuid, inst.host)
+               if v['id'] == port['id'])
+    try:
+        compute_rpcapi.ComputeAPI().attach_interface(ctx, inst.host, instances.to_dict(inst),
+                                                     vif, timeout=PLUG_TIMEOUT)
+    except Exception as e:  # noqa: BLE001 - give the port back, then say why
+        ports.release_interface(inst.uuid, port['id'])
+        notify.refresh_hosts(ctx, [inst.host])
+        instances.event_finish(ctx.request_id, inst.uuid, 'compute_attach_interface',
+                               result='Error', details=str(e)[:500])
+        if isinstance(e, messaging.MessagingTimeout):
+            raise exception.ServiceUnavailable(
+                reason='the compute host %s did not answer' % inst.host) from None
+        raise exception.Conflict('Failed to attach network adapter device to %s: %s'
+                                 % (inst.uuid, getattr(e, 'value', None) or e)) from None
+    instances.event_finish(ctx.request_id, inst.uuid, 'compute_attach_interface')
+    port = _port_of(inst, port['id'])
+    return http.reply({'interfaceAttachment': _view(port)})
+
+
+def delete_interface(server_id, port_id):
+    ctx = http.context()
+    inst = _instance(ctx, server_id, 'delete')
+    port = _port_of(inst, port_id)
+    _check_placed(inst)
+    inst = instances.begin_action(ctx, inst.uuid, 'detach_interface')
+    instances.event_start(ctx.request_id, inst.uuid, 'compute_detach_interface')
+    vif = next((v for v in ports.network_info(inst.uuid) if v['id'] == port['id']), None)
+    try:
+        if vif is not None:
+            compute_rpcapi.ComputeAPI().detach_interface(
+                ctx, inst.host, instances.to_dict(inst), vif, timeout=PLUG_TIMEOUT)
+    except Exception as e:  # noqa: BLE001
+        instances.event_finish(ctx.request_id, inst.uuid, 'compute_detach_interface',
+                               result='Error', details=str(e)[:500])
+        if isinstance(e, messaging.MessagingTimeout):
+            raise exception.ServiceUnavailable(
+                reason='the compute host %s did not answer' % inst.host) from None
+        raise exception.Conflict('Failed to detach network adapter device from %s: %s'
+                                 % (inst.uuid, getattr(e, 'value', None) or e)) from None
+    ports.release_interface(inst.uuid, port['id'])
+    notify.refresh_hosts(ctx, [inst.host])
+    instances.event_finish(ctx.request_id, inst.uuid, 'compute_detach_interface')
+    return http.reply(status=202)
+
+
+ROUTES = [
+    ('/v2.1/servers/<server_id>/os-interface', {'GET': list_interfaces,
+                                                'POST': create_interface}),
+    ('/v2.1/servers/<server_id>/os-interface/<port_id>', {'GET': show_interface,
+                                                          'DELETE': delete_interface}),
+]
