@@ -32,6 +32,11 @@ opts = [
                     '(bridges, DHCP, firewall, NAT) with the books.'),
     cfg.IntOpt('command_timeout', default=20, min=1,
                help='Seconds a data plane command (ip, nft, dnsmasq) may take.'),
+    cfg.StrOpt('state_dir', default='$state_path/network',
+               help='Folder where a compute host\'s data plane keeps its registry of '
+                    'what it made (bridges, namespaces, dnsmasq, nft tables) and the '
+                    'DHCP files (hosts, options, leases, pid) of each network. '
+                    'altostack-network-cleanup removes everything listed there.'),
     # Default per-project limits of the network API (-1: unlimited); an admin
     # changes one project's with PUT /network/v2.0/quotas/<project id>.
     cfg.IntOpt('quota_network', default=100, min=-1, help='Networks per project.'),

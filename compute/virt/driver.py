@@ -32,6 +32,8 @@ Failure contract, for every driver:
 import abc
 import importlib
 
+from compute.virt import exception
+
 
 class ComputeDriver(abc.ABC):
     """What a hypervisor driver offers the compute manager."""
@@ -131,6 +133,21 @@ class ComputeDriver(abc.ABC):
         """'SOFT': ask the guest to shut down and start it again; falls back
         to HARD when it does not stop within [compute] shutdown_timeout.
         'HARD': force it off and start it again."""
+
+    # -- interfaces (capability 'supports_attach_interface') -----------------
+    def attach_interface(self, context, instance, image_meta, vif):
+        """Hot-plug the NIC of ``vif`` (one network_info entry) into the
+        guest: live and in its definition when it runs, in its definition
+        only when it is off. The host side (bridge, DHCP, firewall) is
+        ready before this is called. A NIC with that MAC already attached
+        is not an error."""
+        raise exception.NotSupported(what='attach_interface')
+
+    def detach_interface(self, context, instance, vif):
+        """Remove the NIC with ``vif['address']`` from the guest (waiting,
+        bounded, until a running guest releases it) and from its
+        definition. A NIC that is not attached is not an error."""
+        raise exception.NotSupported(what='detach_interface')
 
     # -- observation ------------------------------------------------------
     @abc.abstractmethod

@@ -60,3 +60,11 @@ class ConfigDriveFailure(VirtError):
 
 class NotSupported(exception.BadRequest):
     msg_fmt = 'Not supported by this hypervisor driver: %(what)s'
+
+
+class NetworkCommandFailed(VirtError):
+    msg_fmt = 'Data plane command %(cmd)s failed (%(code)s): %(stderr)s'
+
+
+class NetworkApplyFailed(VirtError):
+    msg_fmt = 'The host network could not be fully applied: %(reason)s'

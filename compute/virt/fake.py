@@ -18,11 +18,12 @@ class FakeDriver(driver.ComputeDriver):
                         supports_config_drive=True,
                         supports_serial_console=True,
                         supports_console_output=True,
-                        supports_soft_reboot=True)
+                        supports_soft_reboot=True,
+                        supports_attach_interface=True)
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.instances = {}   # uuid -> {'state', 'instance', 'port', 'console'}
+        self.instances = {}   # uuid -> {'state', 'instance', 'port', 'console', 'vifs'}
         self.fail_next_spawn = None
         self.calls = []
         self._next_port = 10000
@@ -79,7 +80,8 @@ class FakeDriver(driver.ComputeDriver):
                 raise exception.InstanceExists(instance_id=instance['uuid'])
             self.instances[instance['uuid']] = {
                 'state': power_state.RUNNING, 'instance': instance, 'port': self._next_port,
-                'console': 'fake console of %s\n' % instance['uuid']}
+                'console': 'fake console of %s\n' % instance['uuid'],
+                'vifs': [dict(v) for v in network_info or []]}
             self._next_port += 1
 
     def destroy(self, context, instance, network_info=None, cleanup=True):
@@ -97,6 +99,19 @@ class FakeDriver(driver.ComputeDriver):
         if reboot_type not in ('SOFT', 'HARD'):
             raise exception.NotSupported(what='reboot type %s' % reboot_type)
         self._get(instance)['state'] = power_state.RUNNING
+
+    def attach_interface(self, context, instance, image_meta, vif):
+        self.calls.append(('attach_interface', instance['uuid'], vif.get('id')))
+        with self._lock:
+            entry = self._get(instance)
+            if not any(v['address'] == vif['address'] for v in entry['vifs']):
+                entry['vifs'].append(dict(vif))
+
+    def detach_interface(self, context, instance, vif):
+        self.calls.append(('detach_interface', instance['uuid'], vif.get('id')))
+        with self._lock:
+            entry = self._get(instance)
+            entry['vifs'] = [v for v in entry['vifs'] if v['address'] != vif['address']]
 
     def get_info(self, instance):
         return {'state': self._get(instance)['state']}

@@ -15,6 +15,8 @@ spawn unplug whatever is there.
 import abc
 from xml.etree import ElementTree as ET
 
+from common import netnames
+
 
 class VIFDriver(abc.ABC):
     @abc.abstractmethod
@@ -44,11 +46,18 @@ class NoopVIFDriver(VIFDriver):
 
 
 class BridgeVIFDriver(NoopVIFDriver):
-    """A virtio NIC on a Linux bridge that already exists on the host.
+    """A virtio NIC on the Linux bridge of its network, which the host's
+    data plane (compute.network) makes before the guest starts.
 
-    libvirt creates the tap device when the guest starts and removes it when
-    the guest stops, so plug and unplug have nothing to do.
+    libvirt creates the tap device (named ``vif['devname']``, tap + port id,
+    so the data plane's firewall rules find it) when the guest starts or the
+    NIC is hot-plugged, puts it on the bridge, and removes it when the guest
+    stops or the NIC is unplugged; so plug and unplug have nothing to do.
     """
+
+    @staticmethod
+    def devname(vif):
+        return vif.get('devname') or netnames.tap(vif['id'])
 
     def guest_interface_xml(self, vif):
         bridge = (vif.get('network') or {}).get('bridge')
@@ -58,8 +67,8 @@ class BridgeVIFDriver(NoopVIFDriver):
         ET.SubElement(iface, 'mac', address=vif['address'])
         ET.SubElement(iface, 'source', bridge=bridge)
         ET.SubElement(iface, 'model', type='virtio')
-        if vif.get('devname'):
-            ET.SubElement(iface, 'target', dev=vif['devname'])
+        if vif.get('id') or vif.get('devname'):
+            ET.SubElement(iface, 'target', dev=self.devname(vif))
         mtu = (vif.get('network') or {}).get('mtu')
         if mtu:
             ET.SubElement(iface, 'mtu', size=str(mtu))

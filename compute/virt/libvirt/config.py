@@ -220,10 +220,38 @@ class GuestConfig:
 
 # -- reading domain XML back ----------------------------------------------
 
+def _interfaces(root):
+    out = []
+    for iface in root.findall('./devices/interface'):
+        mac = iface.find('mac')
+        src = iface.find('source')
+        tgt = iface.find('target')
+        mtu = iface.find('mtu')
+        out.append({
+            'type': iface.get('type'),
+            'mac': (mac.get('address') or '').lower() if mac is not None else None,
+            'bridge': src.get('bridge') if src is not None else None,
+            'target': tgt.get('dev') if tgt is not None else None,
+            'mtu': int(mtu.get('size')) if mtu is not None and mtu.get('size') else None,
+            'element': iface,
+        })
+    return out
+
+
+def find_interface(xml, mac):
+    """The <interface> element with MAC ``mac`` in domain ``xml``, as XML
+    text (what detachDeviceFlags wants), or None."""
+    for iface in _interfaces(ET.fromstring(xml)):
+        if iface['mac'] == (mac or '').lower():
+            return ET.tostring(iface['element'], encoding='unicode')
+    return None
+
+
 def parse_domain(xml):
     """The parts of a domain's XML the driver needs, as a dict:
     {'name', 'uuid', 'vcpus', 'memory_kib', 'disks': [{'device', 'path',
-    'target', 'format'}], 'serial_tcp': [{'host', 'port'}], 'console_log',
+    'target', 'format'}], 'interfaces': [{'type', 'mac', 'bridge', 'target',
+    'mtu'}], 'serial_tcp': [{'host', 'port'}], 'console_log',
     'metadata': InstanceMetadata or None}."""
     root = ET.fromstring(xml)
     mem = root.find('memory')
@@ -239,6 +267,8 @@ def parse_domain(xml):
         'vcpus': int(vcpu.text) if vcpu is not None and vcpu.text else 0,
         'memory_kib': memory_kib,
         'disks': [],
+        'interfaces': [{k: v for k, v in i.items() if k != 'element'}
+                       for i in _interfaces(root)],
         'serial_tcp': [],
         'console_log': None,
         'metadata': None,

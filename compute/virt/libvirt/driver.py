@@ -39,6 +39,12 @@ MAX_CONSOLE_BYTES = 100 * 1024
 DISK = 'disk'
 CONFIG_DRIVE = 'disk.config'
 CONSOLE_LOG = 'console.log'
+# Hot-unplug needs the guest's cooperation (ACPI PCI eject): wait this long,
+# asking again every DETACH_RETRY_INTERVAL seconds (a guest still booting
+# may miss the first request).
+DETACH_TIMEOUT = 30.0
+DETACH_RETRY_INTERVAL = 5.0
+DETACH_POLL_INTERVAL = 0.2
 _UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
 
 
@@ -60,7 +66,8 @@ class LibvirtDriver(driver.ComputeDriver):
                         supports_config_drive=True,
                         supports_serial_console=True,
                         supports_console_output=True,
-                        supports_soft_reboot=True)
+                        supports_soft_reboot=True,
+                        supports_attach_interface=True)
 
     def __init__(self, uri=None, vif_driver=None, lifecycle_handler=None):
         self.uri = uri or CONF.compute.libvirt_uri
@@ -314,6 +321,88 @@ class LibvirtDriver(driver.ComputeDriver):
             how = guest.reboot(reboot_type, CONF.compute.shutdown_timeout)
         LOG.info('Rebooted %s (%s)', uuid, how)
         return how
+
+    # -- interfaces ---------------------------------------------------------
+    @_libvirt_errors
+    def attach_interface(self, context, instance, image_meta, vif):
+        """Hot-plug the NIC of ``vif`` (a network_info entry): into the
+        running guest and its persistent definition, or only into the
+        definition when the guest is off. A NIC with that MAC already there
+        is not an error."""
+        uuid = instance['uuid']
+        xml = self.vif_driver.guest_interface_xml(vif)
+        if not xml:
+            raise exception.NotSupported(
+                what='attaching interfaces with the %r VIF driver'
+                % type(self.vif_driver).__name__)
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            live = guest.is_active()
+            if guest.find_interface(vif['address'], inactive=not live) is not None:
+                LOG.info('Interface %s (%s) is already attached to %s', vif.get('id'),
+                         vif['address'], uuid)
+                return
+            self.vif_driver.plug(instance, vif)
+            try:
+                guest.attach_device(xml, live=live)
+            except libvirt.libvirtError as e:
+                LOG.warning('Attaching interface %s to %s failed: %s', vif.get('id'), uuid, e)
+                try:
+                    self.vif_driver.unplug(instance, vif)
+                except Exception:  # noqa: BLE001 - the attach error is the news
+                    LOG.exception('Could not unplug VIF %s', vif.get('id'))
+                raise exception.VirtError(
+                    reason='attaching interface %s to %s failed: %s'
+                    % (vif.get('id'), uuid, e)) from e
+        LOG.info('Attached interface %s (%s) to %s%s', vif.get('id'), vif['address'], uuid,
+                 ' (live)' if live else '')
+
+    @_libvirt_errors
+    def detach_interface(self, context, instance, vif):
+        """Remove the NIC with ``vif['address']`` from the persistent
+        definition and, when the guest runs, from the guest, waiting (bounded)
+        until the guest has let it go. A NIC that is not there is not an
+        error."""
+        uuid = instance['uuid']
+        mac = vif['address']
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            live = guest.is_active()
+            persistent_xml = guest.find_interface(mac, inactive=True)
+            live_xml = guest.find_interface(mac) if live else None
+            if live_xml is None and persistent_xml is None:
+                LOG.info('Interface %s (%s) is not attached to %s', vif.get('id'), mac, uuid)
+                self.vif_driver.unplug(instance, vif)
+                return
+            if live_xml is not None:
+                guest.detach_device(live_xml, live=True,
+                                    persistent=persistent_xml is not None)
+                self._wait_for_detach(guest, mac, live_xml)
+            else:
+                guest.detach_device(persistent_xml, live=False)
+            self.vif_driver.unplug(instance, vif)
+        LOG.info('Detached interface %s (%s) from %s', vif.get('id'), mac, uuid)
+
+    def _wait_for_detach(self, guest, mac, live_xml):
+        start = time.monotonic()
+        deadline = start + DETACH_TIMEOUT
+        next_retry = start + DETACH_RETRY_INTERVAL
+        while True:
+            if not guest.is_active() or guest.find_interface(mac) is None:
+                return
+            now = time.monotonic()
+            if now >= deadline:
+                raise exception.VirtError(
+                    reason='the guest %s did not release interface %s within %ds'
+                    % (guest.uuid, mac, DETACH_TIMEOUT))
+            if now >= next_retry:
+                next_retry = now + DETACH_RETRY_INTERVAL
+                try:
+                    guest.detach_device(live_xml, live=True, persistent=False)
+                except libvirt.libvirtError as e:
+                    # "already in the process of unplug" and the like: keep waiting
+                    LOG.debug('Asking again for the unplug of %s: %s', mac, e)
+            time.sleep(DETACH_POLL_INTERVAL)
 
     # -- observation ------------------------------------------------------
     @_libvirt_errors

@@ -65,6 +65,34 @@ class Guest:
     def get_config(self):
         return config.parse_domain(self.get_xml_desc())
 
+    def get_inactive_xml_desc(self):
+        """The persistent definition (what the next start uses)."""
+        return self._domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+    def find_interface(self, mac, inactive=False):
+        """The <interface> with ``mac`` as XML text (live definition, or the
+        persistent one with ``inactive``), or None."""
+        xml = self.get_inactive_xml_desc() if inactive else self.get_xml_desc()
+        return config.find_interface(xml, mac)
+
+    # -- devices ----------------------------------------------------------
+    @staticmethod
+    def _flags(live, persistent=True):
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG if persistent else 0
+        if live:
+            flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+        return flags
+
+    def attach_device(self, xml, live, persistent=True):
+        """Add a device to the persistent definition and, with ``live``, to
+        the running guest (hot-plug)."""
+        self._domain.attachDeviceFlags(xml, self._flags(live, persistent))
+
+    def detach_device(self, xml, live, persistent=True):
+        """Remove a device from the persistent definition and/or ask the
+        running guest to release it (it leaves when the guest agrees)."""
+        self._domain.detachDeviceFlags(xml, self._flags(live, persistent))
+
     def get_metadata(self):
         """Our InstanceMetadata, or None if the domain carries none."""
         try:

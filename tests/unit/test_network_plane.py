@@ -1,0 +1,740 @@
+"""compute.network without root: the nft ruleset, the dnsmasq files and
+command line, the router's NAT, and HostNetwork's diff logic (what apply
+creates, updates and removes; teardown; the registry) against a fake
+command runner that keeps a small model of links, namespaces, processes and
+nft tables."""
+
+import json
+import os
+import signal
+
+import pytest
+
+from common import netnames
+from common.conf import CONF
+from compute.network import cleanup
+from compute.network import cmd
+from compute.network import dhcp
+from compute.network import firewall
+from compute.network import names
+from compute.network import plane
+from compute.network import router
+from compute.virt import exception
+
+NET1 = '11111111-aaaa-4bbb-8ccc-000000000001'
+NET2 = '22222222-aaaa-4bbb-8ccc-000000000002'
+EXT = 'eeeeeeee-aaaa-4bbb-8ccc-00000000000e'
+SUB1, SUB2, SUBE = 'sub-1', 'sub-2', 'sub-e'
+PORT_A = 'aaaaaaaa-0000-4000-8000-00000000000a'
+PORT_B = 'bbbbbbbb-0000-4000-8000-00000000000b'
+PORT_C = 'cccccccc-0000-4000-8000-00000000000c'
+PORT_X = 'dddddddd-0000-4000-8000-00000000000d'
+
+
+# -- a fake host ----------------------------------------------------------------------
+
+class FakeRunner(cmd.Runner):
+    """Runs nothing; keeps links (per namespace), namespaces, processes and
+    nft tables as the commands would leave them."""
+
+    def __init__(self, state_dir=None):
+        super().__init__(timeout=5)
+        # (netns or None, name) -> {'kind', 'master', 'addrs', 'mac', 'mtu', 'peer'}
+        self.links = {}
+        self.netns = set()
+        self.procs = {}      # pid -> argv
+        self.tables = set()  # 'family name' in the root namespace
+        self.ns_tables = {}  # netns -> set of tables
+        self.commands = []
+        self.fail = {}       # substring of the command line -> stderr
+        self.signals = []
+        self._pid = 4000
+        self.br_netfilter = True
+
+    # what tests look at
+    def ran(self, needle):
+        return [' '.join(a) for a, _i in self.commands if needle in ' '.join(a)]
+
+    def reset(self):
+        self.commands = []
+
+    # the model
+    def _execute(self, argv, input_text):
+        self.commands.append((argv, input_text))
+        line = ' '.join(argv)
+        for pattern, err in self.fail.items():
+            if pattern in line:
+                return 1, '', err
+        if argv[:3] == ['ip', 'netns', 'exec']:
+            return self._exec_in(argv[3], argv[4:], input_text)
+        if argv[0] == 'ip':
+            return self._ip(argv[1:])
+        if argv[0] == 'nft':
+            return self._nft(None, argv[1:], input_text)
+        return 0, '', ''
+
+    def _exec_in(self, ns, argv, input_text):
+        if ns not in self.netns:
+            return 1, '', 'Cannot open network namespace "%s"' % ns
+        if argv[0] == 'dnsmasq':
+            self._pid += 1
+            self.procs[self._pid] = list(argv)
+            pidfile = [a for a in argv if a.startswith('--pid-file=')][0].split('=', 1)[1]
+            with open(pidfile, 'w') as f:
+                f.write('%d\n' % self._pid)
+            return 0, '', ''
+        if argv[0] == 'nft':
+            return self._nft(ns, argv[1:], input_text)
+        return 0, '', ''
+
+    def _nft(self, ns, args, text):
+        tables = self.tables if ns is None else self.ns_tables.setdefault(ns, set())
+        if args[:2] == ['list', 'tables']:
+            return 0, ''.join('table %s\n' % t for t in sorted(tables)), ''
+        if args[:2] == ['-f', '-']:
+            for raw in text.splitlines():
+                words = raw.split()
+                if raw.startswith('table '):
+                    tables.add('%s %s' % (words[1], words[2]))
+                elif raw.startswith('delete table '):
+                    tables.discard('%s %s' % (words[2], words[3]))
+        return 0, '', ''
+
+    def _ip(self, args):
+        as_json = False
+        ns = None
+        while args and args[0] in ('-j', '-n'):
+            if args[0] == '-j':
+                as_json, args = True, args[1:]
+            else:
+                ns, args = args[1], args[2:]
+        if ns is not None and ns not in self.netns:
+            return 1, '', 'Cannot open network namespace "%s"' % ns
+        obj, verb = args[0], args[1]
+        rest = args[2:]
+        if obj == 'netns':
+            if verb == 'add':
+                self.netns.add(rest[0])
+                self.links[(rest[0], 'lo')] = {'kind': 'loopback', 'master': None,
+                                               'addrs': [], 'mac': '00:00:00:00:00:00',
+                                               'mtu': 65536}
+            elif verb == 'del':
+                self.netns.discard(rest[0])
+                for key in [k for k in self.links if k[0] == rest[0]]:
+                    self._del(key)
+            return 0, '', ''
+        if obj == 'link':
+            return self._link(ns, verb, rest, as_json)
+        if obj == 'addr':
+            return self._addr(ns, verb, rest, as_json)
+        return 0, '', ''
+
+    def _dev(self, rest):
+        return rest[rest.index('dev') + 1]
+
+    def _del(self, key):
+        link = self.links.pop(key, None)
+        if link and link.get('peer') in self.links:
+            self.links.pop(link['peer'])
+        if link and link['kind'] == 'bridge':
+            for other in self.links.values():
+                if other['master'] == key[1]:
+                    other['master'] = None
+
+    def _link(self, ns, verb, rest, as_json):
+        if verb == 'add':
+            name = rest[0]
+            if (ns, name) in self.links:
+                return 2, '', 'RTNETLINK answers: File exists'
+            if 'bridge' in rest:
+                self.links[(ns, name)] = {'kind': 'bridge', 'master': None, 'addrs': [],
+                                          'mac': '02:00:00:00:00:01', 'mtu': 1500}
+                return 0, '', ''
+            peer_name = rest[rest.index('name') + 1]
+            peer_ns = rest[rest.index('netns') + 1] if 'netns' in rest else ns
+            mac = rest[rest.index('address') + 1] if 'address' in rest else '02:00:00:00:00:02'
+            mtu = int(rest[rest.index('mtu') + 1]) if 'mtu' in rest else 1500
+            self.links[(ns, name)] = {'kind': 'veth', 'master': None, 'addrs': [],
+                                      'mac': '02:00:00:00:00:03', 'mtu': mtu,
+                                      'peer': (peer_ns, peer_name)}
+            self.links[(peer_ns, peer_name)] = {'kind': 'veth', 'master': None, 'addrs': [],
+                                                'mac': mac, 'mtu': mtu, 'peer': (ns, name)}
+            return 0, '', ''
+        if verb == 'del':
+            key = (ns, self._dev(rest))
+            if key not in self.links:
+                return 1, '', 'Cannot find device "%s"' % key[1]
+            self._del(key)
+            return 0, '', ''
+        if verb == 'set':
+            key = (ns, self._dev(rest))
+            if key not in self.links:
+                return 1, '', 'Cannot find device "%s"' % key[1]
+            if 'master' in rest:
+                self.links[key]['master'] = rest[rest.index('master') + 1]
+            if 'address' in rest:
+                self.links[key]['mac'] = rest[rest.index('address') + 1]
+            if 'mtu' in rest:
+                self.links[key]['mtu'] = int(rest[rest.index('mtu') + 1])
+            return 0, '', ''
+        if verb == 'show':
+            key = (ns, self._dev(rest))
+            if key not in self.links:
+                return 1, '', 'Device "%s" does not exist.' % key[1]
+            link = self.links[key]
+            return 0, json.dumps([{'ifname': key[1], 'address': link['mac'],
+                                   'mtu': link['mtu']}]), ''
+        return 0, '', ''
+
+    def _addr(self, ns, verb, rest, as_json):
+        key = (ns, self._dev(rest))
+        if key not in self.links:
+            return 1, '', 'Cannot find device "%s"' % key[1]
+        addrs = self.links[key]['addrs']
+        if verb == 'show':
+            info = [{'family': 'inet6' if ':' in a else 'inet', 'local': a.split('/')[0],
+                     'prefixlen': int(a.split('/')[1])} for a in addrs]
+            return 0, json.dumps([{'ifname': key[1], 'addr_info': info}]), ''
+        if verb == 'replace' and rest[0] not in addrs:
+            addrs.append(rest[0])
+        if verb == 'del' and rest[0] in addrs:
+            addrs.remove(rest[0])
+        return 0, '', ''
+
+    # the probes
+    def link_exists(self, name):
+        return (None, name) in self.links
+
+    def netns_exists(self, name):
+        return name in self.netns
+
+    def bridge_ports(self, bridge):
+        return sorted(k[1] for k, v in self.links.items()
+                      if k[0] is None and v.get('master') == bridge)
+
+    def br_netfilter_loaded(self):
+        return self.br_netfilter
+
+    def link_master(self, name):
+        link = self.links.get((None, name))
+        return link['master'] if link else None
+
+    def process_cmdline(self, pid):
+        return self.procs.get(int(pid))
+
+    def kill(self, pid, sig=signal.SIGTERM):
+        self.signals.append((pid, sig))
+        if sig in (signal.SIGTERM, signal.SIGKILL):
+            return self.procs.pop(int(pid), None) is not None
+        return int(pid) in self.procs
+
+    def sleep(self, seconds):
+        pass
+
+    def add_tap(self, name, bridge):
+        """A guest NIC libvirt would put on a bridge."""
+        self.links[(None, name)] = {'kind': 'tun', 'master': bridge, 'addrs': [],
+                                    'mac': 'fe:00:00:00:00:01', 'mtu': 1450}
+
+
+# -- states ---------------------------------------------------------------------------
+
+def rule(direction, ethertype='IPv4', protocol=None, lo=None, hi=None, prefix=None,
+         remote=None):
+    return {'direction': direction, 'ethertype': ethertype, 'protocol': protocol,
+            'port_range_min': lo, 'port_range_max': hi, 'remote_ip_prefix': prefix,
+            'remote_ips': remote}
+
+
+def default_rules(members):
+    return [rule('egress'), rule('egress', 'IPv6'), rule('ingress', remote=members),
+            rule('ingress', 'IPv6', remote=[])]
+
+
+def network(nid, sub, cidr, gw, dhcp_ip, external=False, mtu=1450, dns=(), routes=()):
+    return {'id': nid, 'name': 'net-' + nid[:4], 'bridge': netnames.bridge(nid), 'mtu': mtu,
+            'external': external, 'segmentation_id': 7,
+            'subnets': [{'id': sub, 'cidr': cidr, 'gateway_ip': gw,
+                         'enable_dhcp': not external, 'dns_nameservers': list(dns),
+                         'host_routes': [dict(r) for r in routes]}],
+            'dhcp_port': None if dhcp_ip is None else {
+                'id': 'dhcp-' + nid[:4], 'mac_address': 'fa:16:3e:00:00:%s' % nid[:2],
+                'fixed_ips': [{'subnet_id': sub, 'ip_address': dhcp_ip}]}}
+
+
+def port(pid, nid, sub, mac, ip, rules=None, fips=(), security=True, hostname=''):
+    return {'id': pid, 'network_id': nid, 'mac_address': mac, 'devname': netnames.tap(pid),
+            'device_id': 'vm-' + pid[:4], 'hostname': hostname,
+            'fixed_ips': [{'subnet_id': sub, 'ip_address': ip}],
+            'port_security_enabled': security,
+            'rules': rules if rules is not None else default_rules([ip]),
+            'floating_ips': [{'id': 'fip-' + f, 'floating_ip_address': f,
+                              'fixed_ip_address': ip} for f in fips]}
+
+
+def make_state():
+    return {'host': 'node-1', 'networks': [
+        network(EXT, SUBE, '172.24.9.0/24', '172.24.9.1', None, external=True, mtu=1500),
+        network(NET1, SUB1, '10.1.0.0/24', '10.1.0.1', '10.1.0.2', dns=['192.0.2.53'],
+                routes=[{'destination': '10.9.0.0/16', 'nexthop': '10.1.0.254'}]),
+        network(NET2, SUB2, '10.2.0.0/24', '10.2.0.1', '10.2.0.2')],
+        'ports': [
+            port(PORT_A, NET1, SUB1, 'fa:16:3e:aa:00:01', '10.1.0.10',
+                 default_rules(['10.1.0.10', '10.1.0.11']) + [rule('ingress', protocol='icmp')],
+                 fips=['172.24.9.10'], hostname='vm-a.example.org'),
+            port(PORT_B, NET1, SUB1, 'fa:16:3e:bb:00:01', '10.1.0.11',
+                 default_rules(['10.1.0.10', '10.1.0.11'])),
+            port(PORT_C, NET2, SUB2, 'fa:16:3e:cc:00:01', '10.2.0.10', security=False,
+                 rules=[])]}
+
+
+@pytest.fixture
+def fake():
+    return FakeRunner()
+
+
+@pytest.fixture
+def hn(tmp_path, fake):
+    CONF.set_override('dhcp_lease_time', 600, 'network')
+    yield plane.HostNetwork(str(tmp_path / 'net'), 'node-1', runner=fake)
+    CONF.clear_override('dhcp_lease_time', 'network')
+
+
+# -- names --------------------------------------------------------------------------------
+
+def test_device_names_fit_linux_and_tables_are_per_host():
+    for fn in (names.dhcp_host_if, names.dhcp_ns_if, names.router_host_if,
+               names.router_ns_if, names.gateway_host_if, names.gateway_ns_if):
+        assert len(fn(NET1)) <= 15
+    assert names.table_name('node-1') != names.table_name('node.1')
+    assert names.table_name('Node-1').startswith('altostack_node_1_')
+    assert names.gateway_mac(NET1) == names.gateway_mac(NET1) != names.gateway_mac(NET2)
+
+
+# -- firewall ruleset ------------------------------------------------------------------------
+
+def chain(text, name):
+    """The rule lines of chain ``name`` in an nft script."""
+    body = text.split('  chain %s {\n' % name)[1].split('\n  }')[0]
+    return [x.strip() for x in body.splitlines()]
+
+
+def test_rule_matches():
+    m = firewall.rule_match
+    assert m(rule('ingress', protocol='tcp', lo=22, hi=22), 'ingress') == \
+        'meta nfproto ipv4 meta l4proto 6 th dport 22'
+    assert m(rule('ingress', protocol='udp', lo=1000, hi=2000, prefix='10.0.0.0/8'),
+             'ingress') == ('meta nfproto ipv4 ip saddr 10.0.0.0/8 meta l4proto 17 '
+                            'th dport 1000-2000')
+    assert m(rule('egress', prefix='192.0.2.0/24'), 'egress') == \
+        'meta nfproto ipv4 ip daddr 192.0.2.0/24'
+    assert m(rule('ingress', protocol='icmp', lo=8, hi=0), 'ingress') == \
+        'meta nfproto ipv4 meta l4proto icmp icmp type 8 icmp code 0'
+    assert m(rule('ingress', 'IPv6', protocol='icmp', lo=128), 'ingress') == \
+        'meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type 128'
+    assert m(rule('ingress', 'IPv6', protocol='58'), 'ingress') == \
+        'meta nfproto ipv6 meta l4proto ipv6-icmp'
+    assert m(rule('ingress', remote=['10.0.0.7', '10.0.0.10', '10.0.0.9']), 'ingress') == \
+        'meta nfproto ipv4 ip saddr { 10.0.0.7, 10.0.0.9, 10.0.0.10 }'
+    assert m(rule('ingress', protocol='132', lo=5000, hi=None), 'ingress') == \
+        'meta nfproto ipv4 meta l4proto 132 th dport 5000'
+    assert m(rule('ingress', protocol='tcp', lo=1, hi=65535), 'ingress') == \
+        'meta nfproto ipv4 meta l4proto 6'
+    assert m(rule('ingress', prefix='0.0.0.0/0'), 'ingress') == 'meta nfproto ipv4'
+    # rules that can match nothing are left out
+    assert m(rule('ingress', remote=[]), 'ingress') is None
+    assert m(rule('ingress', remote=['2001:db8::1']), 'ingress') is None
+    assert m(rule('ingress', prefix='2001:db8::/64'), 'ingress') is None
+    assert m(rule('ingress', protocol='58'), 'ingress') is None
+    assert m(rule('ingress', protocol='nonsense'), 'ingress') is None
+
+
+def test_ruleset_for_a_state(hn):
+    want, index, zones = hn.desired(make_state())
+    text = want['firewall']['ruleset']
+    t = names.table_name('node-1')
+    tap_a, tap_b, tap_c = netnames.tap(PORT_A), netnames.tap(PORT_B), netnames.tap(PORT_C)
+    assert index == {tap_a: 1, tap_b: 2}       # C has no port security: no index
+    assert zones == {netnames.bridge(NET1): 1, netnames.bridge(NET2): 2}
+    # one transaction that replaces both tables
+    assert text.startswith('table bridge %s {\n}\ndelete table bridge %s\n' % (t, t))
+    assert '\ntable inet %s {\n}\ndelete table inet %s\ntable inet %s {\n' % (t, t, t) in text
+    lines = [x.strip() for x in text.splitlines()]
+    assert 'type filter hook forward priority -200; policy accept;' in lines
+    assert 'iifname "%s" meta mark set meta mark and 0xffff0000 or 0x1' % tap_a in lines
+    assert 'oifname "%s" meta mark set meta mark and 0x0000ffff or 0x20000' % tap_b in lines
+    assert 'iifname vmap { "%s" : jump spoof_1, "%s" : jump spoof_2 }' % (tap_a, tap_b) in lines
+    assert tap_c not in text
+    # anti-spoofing of A
+    spoof = chain(text, 'spoof_1')
+    assert 'ether saddr != fa:16:3e:aa:00:01 drop' in spoof
+    assert 'ether type arp arp saddr ip != { 0.0.0.0, 10.1.0.10 } drop' in spoof
+    assert 'ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 return' in spoof
+    assert 'ether type ip ip saddr != { 10.1.0.10 } drop' in spoof
+    assert 'ether type ip udp sport 67 drop' in spoof
+    assert spoof[-1] == 'drop'
+    # conntrack zones and the dispatch
+    assert 'ct zone set iifname map { "%s" : 1, "%s" : 2 }' % (
+        netnames.bridge(NET1), netnames.bridge(NET2)) in lines
+    assert 'meta mark and 0x0000ffff vmap { 0x1 : jump egress_1, 0x2 : jump egress_2 }' in lines
+    assert ('meta mark and 0xffff0000 vmap { 0x10000 : jump ingress_1, '
+            '0x20000 : jump ingress_2 }') in lines
+    bridges = sorted([netnames.bridge(EXT), netnames.bridge(NET1), netnames.bridge(NET2)])
+    assert 'iifname != { %s } return' % ', '.join('"%s"' % b for b in bridges) in lines
+    ingress = chain(text, 'ingress_1')
+    assert ingress == [
+        'ct state established,related accept', 'ct state invalid drop',
+        'meta nfproto ipv4 udp sport 67 udp dport 68 accept',
+        'meta nfproto ipv6 udp sport 547 udp dport 546 accept',
+        'meta nfproto ipv6 icmpv6 type { %s } accept' % firewall.ND_TYPES_IN,
+        'meta nfproto ipv4 ip saddr { 10.1.0.10, 10.1.0.11 } accept',
+        'meta nfproto ipv4 meta l4proto icmp accept',
+        'drop']
+    egress = chain(text, 'egress_2')
+    assert egress[-3:] == ['meta nfproto ipv4 return', 'meta nfproto ipv6 return', 'drop']
+    assert 'meta nfproto ipv4 udp sport 68 udp dport 67 return' in egress
+
+
+def test_ruleset_without_secured_ports_has_no_empty_sets():
+    text = firewall.ruleset('altostack_x', [], {}, set(), {})
+    assert '{ }' not in text and 'vmap' not in text and 'map {' not in text
+
+
+def test_port_indexes_are_stable():
+    idx = firewall.assign_indexes({'tapa', 'tapb', 'tapc'}, {})
+    assert idx == {'tapa': 1, 'tapb': 2, 'tapc': 3}
+    idx = firewall.assign_indexes({'tapc', 'tapd'}, idx)
+    assert idx == {'tapc': 3, 'tapd': 1}
+
+
+# -- dnsmasq ---------------------------------------------------------------------------------
+
+def test_dnsmasq_files_and_command_line(hn):
+    want, _i, _z = hn.desired(make_state())
+    sp = want['dhcp:' + NET1]
+    assert 'dhcp:' + EXT not in want            # no DHCP port, no DHCP subnet
+    assert 'dhcp:' + NET2 in want
+    assert sp['hosts'] == ('fa:16:3e:aa:00:01,10.1.0.10,vm-a\n'
+                           'fa:16:3e:bb:00:01,10.1.0.11,host-10-1-0-11\n')
+    tag = 'tag:subnet-' + SUB1
+    assert sp['opts'].splitlines() == [
+        tag + ',option:router,10.1.0.1',
+        tag + ',option:dns-server,192.0.2.53',
+        tag + ',option:classless-static-route,10.9.0.0/16,10.1.0.254,0.0.0.0/0,10.1.0.1',
+        tag + ',option:mtu,1450']
+    argv = sp['argv']
+    assert argv[0] == 'dnsmasq'
+    for opt in ('--port=0', '--bind-interfaces', '--dhcp-authoritative', '--no-resolv',
+                '--interface=' + names.dhcp_ns_if(NET1),
+                '--dhcp-range=set:subnet-%s,10.1.0.0,static,255.255.255.0,600s' % SUB1,
+                '--dhcp-hostsfile=%s' % sp['files']['host'],
+                '--dhcp-optsfile=%s' % sp['files']['opts'],
+                '--dhcp-leasefile=%s' % sp['files']['leases'],
+                '--pid-file=%s' % sp['files']['pid']):
+        assert opt in argv
+    assert sp['files']['dir'].startswith(hn.state_dir)
+    assert sp['addresses'] == ['10.1.0.2/24'] and sp['netns'] == 'qdhcp-' + NET1
+    assert sp['mac'] == 'fa:16:3e:00:00:11'
+
+
+def test_dhcp_options_without_gateway_and_ipv6():
+    net = network(NET1, SUB1, '10.1.0.0/24', None, '10.1.0.2')
+    net['subnets'].append({'id': 'v6', 'cidr': '2001:db8::/64', 'gateway_ip': '2001:db8::1',
+                           'enable_dhcp': True, 'dns_nameservers': ['2001:db8::53'],
+                           'host_routes': []})
+    opts = dhcp.opts_file(net, 1450).splitlines()
+    assert opts[0] == 'tag:subnet-%s,option:router' % SUB1
+    assert 'tag:subnet-v6,option6:dns-server,[2001:db8::53]' in opts
+    p = port(PORT_A, NET1, SUB1, 'FA:16:3E:AA:00:01', '10.1.0.10', hostname='Web_1')
+    p['fixed_ips'].append({'subnet_id': 'v6', 'ip_address': '2001:db8::10'})
+    p['fixed_ips'].append({'subnet_id': 'elsewhere', 'ip_address': '10.7.0.1'})
+    assert dhcp.hosts_file(net, [p]) == ('fa:16:3e:aa:00:01,10.1.0.10,web-1\n'
+                                         'fa:16:3e:aa:00:01,[2001:db8::10],web-1\n')
+    argv = dhcp.dnsmasq_argv(net, 'ns-x', dhcp.paths('/s', NET1), 60)
+    assert '--dhcp-range=set:subnet-v6,2001:db8::,static,64,60s' in argv
+
+
+def test_leases_file(tmp_path):
+    sp = {'files': {'leases': str(tmp_path / 'leases')}}
+    assert dhcp.leases(sp) == []
+    (tmp_path / 'leases').write_text('1700000000 fa:16:3e:aa:00:01 10.1.0.10 vm-a *\n')
+    assert dhcp.leases(sp) == [(1700000000, 'fa:16:3e:aa:00:01', '10.1.0.10', 'vm-a')]
+
+
+# -- router --------------------------------------------------------------------------------------
+
+def test_router_nat_and_forward_policy(hn):
+    want, _i, _z = hn.desired(make_state())
+    assert 'router:' + EXT not in want
+    sp = want['router:' + NET1]
+    assert sp['netns'] == 'qrouter-' + NET1
+    assert sp['tenant']['addresses'] == ['10.1.0.1/24']
+    assert sp['external']['fips'] == [{'fip': '172.24.9.10', 'fixed': '10.1.0.10'}]
+    assert sp['external']['gateway'] == '172.24.9.1'
+    text = router.nft_ruleset(sp)
+    lines = [x.strip() for x in text.splitlines()]
+    qr, qg = names.router_ns_if(NET1), names.gateway_ns_if(NET1)
+    assert 'ip daddr 172.24.9.10 dnat to 10.1.0.10' in lines
+    assert 'oifname "%s" ip saddr 10.1.0.10 snat to 172.24.9.10' % qg in lines
+    assert 'type filter hook forward priority 0; policy drop;' in lines
+    assert 'ct status dnat accept' in lines
+    assert 'iifname "%s" oifname "%s" ip saddr { 10.1.0.10 } accept' % (qr, qg) in lines
+    # NET2 has no floating IP: nothing leaves
+    text2 = router.nft_ruleset(want['router:' + NET2])
+    assert 'snat' not in text2 and 'oifname "%s"' % names.gateway_ns_if(NET2) not in text2
+
+
+def test_router_without_external_network(hn):
+    state = make_state()
+    state['networks'] = [n for n in state['networks'] if not n['external']]
+    want, _i, _z = hn.desired(state)
+    assert want['router:' + NET1]['external'] is None
+    assert 'dnat to' not in router.nft_ruleset(want['router:' + NET1])
+
+
+# -- apply: what it makes, changes and removes ----------------------------------------------
+
+def test_first_apply_makes_everything_in_order(hn, fake):
+    summary = hn.apply(make_state())
+    assert summary['changed'] and summary['updated'] == [] and summary['removed'] == []
+    assert summary['created'] == sorted(summary['created'], key=plane._order)
+    assert summary['created'][:3] == sorted(['bridge:' + netnames.bridge(n)
+                                             for n in (EXT, NET1, NET2)])
+    assert summary['created'][3] == 'firewall'
+    for nid in (EXT, NET1, NET2):
+        assert fake.link_exists(netnames.bridge(nid))
+    assert fake.links[(None, netnames.bridge(EXT))]['addrs'] == ['172.24.9.1/24']
+    assert fake.links[(None, netnames.bridge(NET1))]['addrs'] == []
+    assert fake.ran('nf_call_iptables 1')
+    assert {'qdhcp-' + NET1, 'qdhcp-' + NET2, 'qrouter-' + NET1,
+            'qrouter-' + NET2} == fake.netns
+    assert fake.links[('qdhcp-' + NET1, names.dhcp_ns_if(NET1))]['addrs'] == ['10.1.0.2/24']
+    assert fake.links[('qdhcp-' + NET1, names.dhcp_ns_if(NET1))]['mac'] == 'fa:16:3e:00:00:11'
+    assert fake.links[(None, names.dhcp_host_if(NET1))]['master'] == netnames.bridge(NET1)
+    qg = fake.links[('qrouter-' + NET1, names.gateway_ns_if(NET1))]
+    assert qg['addrs'] == ['172.24.9.10/32']
+    assert fake.links[(None, names.gateway_host_if(NET1))]['master'] == netnames.bridge(EXT)
+    assert fake.links[('qrouter-' + NET1, names.router_ns_if(NET1))]['addrs'] == ['10.1.0.1/24']
+    assert fake.ran('net.ipv4.ip_forward=1')
+    assert fake.ran('default via 172.24.9.1 dev %s onlink' % names.gateway_ns_if(NET1))
+    assert len(fake.procs) == 2
+    table = names.table_name('node-1')
+    assert fake.tables == {'bridge ' + table, 'inet ' + table}
+    assert fake.ns_tables['qrouter-' + NET1] == {'ip ' + names.ROUTER_TABLE}
+    reg = json.load(open(os.path.join(hn.state_dir, 'registry.json')))
+    assert sorted(reg['resources']) == sorted(summary['created'])
+    assert reg['failed'] == [] and reg['host'] == 'node-1'
+    with open(reg['resources']['dhcp:' + NET1]['files']['host']) as f:
+        assert 'fa:16:3e:aa:00:01,10.1.0.10,vm-a' in f.read()
+
+
+def test_second_apply_runs_nothing(hn, fake):
+    hn.apply(make_state())
+    fake.reset()
+    summary = hn.apply(make_state())
+    assert summary['changed'] is False
+    assert [a for a, _i in fake.commands] == []   # firewall checked < 10 s ago
+
+
+def test_no_op_apply_checks_the_tables_now_and_then(hn, fake, monkeypatch):
+    hn.apply(make_state())
+    monkeypatch.setattr(plane, 'FIREWALL_CHECK_INTERVAL', 0)
+    fake.reset()
+    assert hn.apply(make_state())['changed'] is False
+    assert fake.ran('nft list tables')
+    fake.tables.clear()                       # somebody flushed the ruleset
+    summary = hn.apply(make_state())
+    assert summary['updated'] == ['firewall']
+    assert len(fake.tables) == 2
+
+
+def test_rule_change_rebuilds_only_the_firewall_in_one_transaction(hn, fake):
+    state = make_state()
+    hn.apply(state)
+    fake.reset()
+    state['ports'][1]['rules'].append(rule('ingress', protocol='tcp', lo=22, hi=22))
+    summary = hn.apply(state)
+    assert summary['updated'] == ['firewall'] and summary['created'] == []
+    nft = [(a, i) for a, i in fake.commands if a[0] == 'nft']
+    assert len(nft) == 1 and 'meta l4proto 6 th dport 22 accept' in nft[0][1]
+
+
+def test_port_change_sighups_dnsmasq(hn, fake):
+    state = make_state()
+    hn.apply(state)
+    pid = next(p for p, argv in fake.procs.items() if names.dhcp_ns_if(NET1) in ' '.join(argv))
+    fake.reset()
+    state['ports'].append(port(PORT_X, NET1, SUB1, 'fa:16:3e:dd:00:01', '10.1.0.12'))
+    summary = hn.apply(state)
+    assert sorted(summary['updated']) == ['dhcp:' + NET1, 'firewall']
+    assert (pid, signal.SIGHUP) in fake.signals
+    assert pid in fake.procs                  # not restarted
+    assert not fake.ran('dnsmasq')
+
+
+def test_subnet_change_restarts_dnsmasq(hn, fake, monkeypatch):
+    state = make_state()
+    hn.apply(state)
+    CONF.set_override('dhcp_lease_time', 1200, 'network')
+    old = set(fake.procs)
+    summary = hn.apply(state)
+    assert 'dhcp:' + NET1 in summary['updated']
+    assert not old & set(fake.procs) and len(fake.procs) == 2
+    assert all('1200s' in ' '.join(argv) for argv in fake.procs.values())
+
+
+def test_floating_ip_removed(hn, fake):
+    state = make_state()
+    hn.apply(state)
+    fake.reset()
+    state['ports'][0]['floating_ips'] = []
+    summary = hn.apply(state)
+    assert summary['updated'] == ['router:' + NET1]
+    assert fake.links[('qrouter-' + NET1, names.gateway_ns_if(NET1))]['addrs'] == []
+    assert fake.ran('neigh flush dev %s to 172.24.9.10' % netnames.bridge(EXT))
+    nft = [i for a, i in fake.commands if 'nft' in a]
+    assert nft and 'dnat to' not in nft[0]
+
+
+def test_network_gone_is_removed_in_reverse_order(hn, fake):
+    state = make_state()
+    hn.apply(state)
+    fake.reset()
+    state['networks'] = [n for n in state['networks'] if n['id'] != NET2]
+    state['ports'] = [p for p in state['ports'] if p['network_id'] != NET2]
+    summary = hn.apply(state)
+    assert summary['removed'] == ['router:' + NET2, 'dhcp:' + NET2,
+                                  'bridge:' + netnames.bridge(NET2)]
+    assert summary['updated'] == ['firewall']    # zones changed
+    assert 'qdhcp-' + NET2 not in fake.netns and 'qrouter-' + NET2 not in fake.netns
+    assert not fake.link_exists(netnames.bridge(NET2))
+    assert len(fake.procs) == 1
+    assert not os.path.exists(os.path.join(hn.state_dir, 'dhcp', NET2))
+    assert 'dhcp:' + NET2 not in hn.resources
+
+
+def test_bridge_with_a_guest_still_on_it_is_kept(hn, fake):
+    state = make_state()
+    hn.apply(state)
+    fake.add_tap(netnames.tap(PORT_C), netnames.bridge(NET2))
+    state['networks'] = [n for n in state['networks'] if n['id'] != NET2]
+    state['ports'] = [p for p in state['ports'] if p['network_id'] != NET2]
+    summary = hn.apply(state)
+    assert summary['deferred'] == ['bridge:' + netnames.bridge(NET2)]
+    assert fake.link_exists(netnames.bridge(NET2))
+    assert hn.apply(state)['changed'] is False      # nothing to do while it is busy
+    del fake.links[(None, netnames.tap(PORT_C))]    # the guest went
+    summary = hn.apply(state)
+    assert summary['removed'] == ['bridge:' + netnames.bridge(NET2)]
+
+
+def test_what_went_missing_is_made_again(hn, fake):
+    state = make_state()
+    hn.apply(state)
+    pid = next(p for p, argv in fake.procs.items() if names.dhcp_ns_if(NET1) in ' '.join(argv))
+    del fake.procs[pid]                                  # dnsmasq died
+    fake._del((None, names.router_host_if(NET2)))        # a leg was deleted
+    fake._link(None, 'del', ['dev', netnames.bridge(EXT)], False)   # legs fall off it
+    summary = hn.apply(state)
+    assert sorted(summary['updated']) == sorted([
+        'dhcp:' + NET1, 'router:' + NET1, 'router:' + NET2, 'bridge:' + netnames.bridge(EXT)])
+    assert fake.links[(None, names.gateway_host_if(NET1))]['master'] == netnames.bridge(EXT)
+    assert len(fake.procs) == 2
+    assert fake.link_exists(names.router_host_if(NET2))
+    assert fake.links[(None, netnames.bridge(EXT))]['addrs'] == ['172.24.9.1/24']
+
+
+def test_a_new_dhcp_leg_restarts_dnsmasq(hn, fake):
+    state = make_state()
+    hn.apply(state)
+    old = {p for p, argv in fake.procs.items() if names.dhcp_ns_if(NET1) in ' '.join(argv)}
+    fake._del((None, names.dhcp_host_if(NET1)))          # dnsmasq was bound to the old one
+    summary = hn.apply(state)
+    assert summary['updated'] == ['dhcp:' + NET1]
+    new = {p for p, argv in fake.procs.items() if names.dhcp_ns_if(NET1) in ' '.join(argv)}
+    assert len(new) == 1 and not new & old
+
+
+def test_a_failure_is_reported_and_retried(hn, fake):
+    state = make_state()
+    fake.fail['--interface=' + names.dhcp_ns_if(NET2)] = 'dnsmasq: failed to bind'
+    with pytest.raises(exception.NetworkApplyFailed, match='failed to bind'):
+        hn.apply(state)
+    assert 'router:' + NET2 in hn.resources          # the rest was done
+    assert fake.link_exists(netnames.bridge(NET2))
+    reg = json.load(open(hn.registry_path))
+    assert reg['failed'] == ['dhcp:' + NET2]
+    del fake.fail['--interface=' + names.dhcp_ns_if(NET2)]
+    summary = hn.apply(state)
+    assert summary['updated'] == ['dhcp:' + NET2]
+    assert hn.apply(state)['changed'] is False
+
+
+def test_no_security_groups_without_br_netfilter(hn, fake):
+    fake.br_netfilter = False
+    with pytest.raises(exception.NetworkApplyFailed, match='br_netfilter'):
+        hn.apply(make_state())
+    assert fake.ran('modprobe br_netfilter')
+    assert fake.tables == set() and len(fake.procs) == 2   # the rest is there
+    fake.br_netfilter = True
+    assert hn.apply(make_state())['updated'] == ['firewall']
+
+
+def test_command_errors_carry_stderr(fake):
+    fake.fail['link add'] = 'RTNETLINK answers: Operation not permitted'
+    with pytest.raises(exception.NetworkCommandFailed, match='Operation not permitted'):
+        fake.ip('link', 'add', 'x', 'type', 'bridge')
+
+
+def test_restarted_agent_knows_what_it_made(hn, fake, tmp_path):
+    state = make_state()
+    hn.apply(state)
+    again = plane.HostNetwork(hn.state_dir, 'node-1', runner=fake)
+    fake.reset()
+    assert again.apply(state)['changed'] is False
+    assert again.resources == hn.resources
+
+
+def test_teardown_removes_what_the_registry_lists_and_nothing_else(hn, fake):
+    fake.links[(None, 'brqsomeoneelse')] = {'kind': 'bridge', 'master': None, 'addrs': [],
+                                            'mac': 'x', 'mtu': 1500}
+    fake.netns.add('qdhcp-foreign')
+    fake.tables.add('inet somebody')
+    hn.apply(make_state())
+    removed = hn.teardown()
+    assert removed[0].startswith('router:') and removed[-1].startswith('bridge:')
+    assert set(fake.links) == {(None, 'brqsomeoneelse')}
+    assert fake.netns == {'qdhcp-foreign'}
+    assert fake.tables == {'inet somebody'}
+    assert fake.procs == {}
+    assert not os.path.exists(hn.state_dir)
+    assert hn.teardown() == []                       # again: nothing to do
+    # and it can start over
+    assert hn.apply(make_state())['created']
+
+
+def test_cleanup_command_uses_the_registry(hn, fake, monkeypatch, capsys):
+    hn.apply(make_state())
+    monkeypatch.setattr(cmd, 'Runner', lambda *a, **kw: fake)
+    parsed = []
+    monkeypatch.setattr(cleanup.config, 'parse_args', parsed.append)
+    assert cleanup.main(['--state-dir', hn.state_dir]) == 0
+    assert parsed == [[]]
+    assert 'removed 8 item(s)' in capsys.readouterr().out
+    assert fake.netns == set() and fake.procs == {} and fake.tables == set()
+    assert cleanup.main(['--state-dir', hn.state_dir]) == 0
+
+
+def test_runner_runs_and_times_out():
+    r = cmd.Runner(timeout=5)
+    assert r.run(['true']).ok
+    with pytest.raises(exception.NetworkCommandFailed, match='boom'):
+        r.run(['sh', '-c', 'echo boom >&2; exit 3'])
+    assert r.run(['sh', '-c', 'exit 3'], check=False).returncode == 3
+    with pytest.raises(exception.NetworkCommandFailed, match='timed out'):
+        cmd.Runner(timeout=0.2).run(['sleep', '5'])
+    assert r.run(['cat'], input_text='hi').stdout == 'hi'
+    assert r.run(['true'], netns='x', check=False).argv[:4] == ['ip', 'netns', 'exec', 'x']
+    assert r.process_cmdline(os.getpid())
+    assert r.process_cmdline(2 ** 22 + 7) is None
+    assert r.link_master('lo') is None and r.link_exists('lo')
