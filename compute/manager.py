@@ -16,6 +16,7 @@ from common import instance_states as st
 from common import periodic
 from common.conf import CONF
 from compute import imagecache
+from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
 from compute.virt import power_state
 from imagestore import rpcapi as image_rpcapi
@@ -28,7 +29,7 @@ _INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -40,6 +41,8 @@ class ComputeManager:
         self._locks_guard = threading.Lock()
         self._reconciled = False
         self._reported = False
+        self.network = netplane.HostNetwork(CONF.network.state_dir, self.host)
+        self._net_lock = threading.Lock()
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -180,6 +183,26 @@ class ComputeManager:
                     LOG.info('Power sync of %s: %s', inst['uuid'], values)
                     self._update(ctx, inst, values, expected=[None])
 
+    @periodic.periodic(lambda: CONF.network.sync_interval, run_immediately=True)
+    def sync_network(self):
+        """Make the host's bridges, DHCP, firewall and NAT match the books."""
+        self._sync_network(ctx_mod.get_admin_context())
+
+    def _sync_network(self, ctx, timeout=None):
+        """Fetch this host's network state and apply it; False if it failed
+        (the next periodic sync tries again)."""
+        with self._net_lock:
+            try:
+                state = self.scheduler.get_host_network_state(
+                    ctx, self.host, timeout=timeout or CONF.report_interval * 2)
+                self.network.apply(state)
+                return True
+            except messaging.MessagingTimeout:
+                LOG.warning('Scheduler did not answer for the network state; syncing later')
+            except Exception:  # noqa: BLE001 - a bad sync must not stop the agent
+                LOG.exception('Network sync failed; trying again later')
+            return False
+
     @periodic.periodic(600)
     def clean_image_cache(self):
         active = {i['image_ref'] for i in self.scheduler.get_host_instances(
@@ -202,14 +225,19 @@ class ComputeManager:
             return
         self._event(ctx, inst, 'compute_build_and_run_instance', 'start')
         try:
+            network_info = inst.get('network_info') or []
+            if network_info and not self._sync_network(ctx):
+                raise RuntimeError('The host network for the server could not be set up.')
             image = self.images.get_image_for_download(ctx, inst['image_ref'])
             with self.cache.using(image) as base:
-                self.driver.spawn(ctx, inst, image, base, network_info=[])
+                self.driver.spawn(ctx, inst, image, base, network_info=network_info)
         except Exception as e:  # noqa: BLE001 - any failure: reschedule elsewhere
             LOG.exception('Build of %s failed on %s', uuid, self.host)
             self._event(ctx, inst, 'compute_build_and_run_instance', 'finish',
                         result='Error', details=str(e)[:500])
             self.scheduler.build_failed(ctx, uuid, self.host, str(e) or type(e).__name__)
+            if inst.get('network_info'):
+                self._sync_network(ctx)  # the ports moved on: drop their DHCP entries
             return
         done = self._update(ctx, inst, {'vm_state': st.ACTIVE, 'task_state': None,
                                         'power_state': power_state.RUNNING,
@@ -273,6 +301,7 @@ class ComputeManager:
                 break
             except messaging.MessagingTimeout:
                 time.sleep(min(2 ** attempt, 10))
+        self._sync_network(ctx)  # its ports are gone from the books now
         with self._locks_guard:
             self._locks.pop(inst['uuid'], None)
 
@@ -291,3 +320,20 @@ class ComputeManager:
             lines = text.splitlines(True)
             text = ''.join(lines[-length:]) if length else ''
         return text
+
+    # -- network ------------------------------------------------------------
+    def refresh_network(self, context):
+        self._sync_network(context)
+
+    def attach_interface(self, context, instance, vif):
+        """Plug one more NIC (its port already bound here) into the guest."""
+        with self._lock(instance['uuid']):
+            if not self._sync_network(context):
+                raise RuntimeError('The host network for the port could not be set up.')
+            self.driver.attach_interface(context, instance, None, vif)
+            return True
+
+    def detach_interface(self, context, instance, vif):
+        with self._lock(instance['uuid']):
+            self.driver.detach_interface(context, instance, vif)
+            return True

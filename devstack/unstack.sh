@@ -3,7 +3,11 @@
 # files under $ALTOSTACK_STATE/run). State, libvirtd, RabbitMQ and any guests
 # are left alone; stack.sh brings the services back in seconds.
 #
-#   devstack/unstack.sh        (use the same ALTOSTACK_STATE as stack.sh)
+#   devstack/unstack.sh            (use the same ALTOSTACK_STATE as stack.sh)
+#   devstack/unstack.sh --network  also remove the host's data plane: every
+#                                  bridge, namespace, dnsmasq and nft table
+#                                  the compute agent made (guests lose their
+#                                  network until stack.sh runs again)
 set -euo pipefail
 
 DEVSTACK_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -17,6 +21,10 @@ altostack_settings
 main() {
     altostack_stop_services "${ALTOSTACK_SERVICES[@]}"
     altostack_log "services stopped; state kept in $ALTOSTACK_STATE"
+    if [ "${1:-}" = --network ]; then
+        "$ALTOSTACK_VENV/bin/altostack-network-cleanup" --config-file "$ALTOSTACK_CONF" ||
+            altostack_die "network cleanup failed"
+    fi
 }
 
 main "$@"

@@ -12,10 +12,10 @@ opts = [
                     '(needs /dev/kvm).'),
     cfg.StrOpt('libvirt_uri', default='qemu:///system',
                help='Libvirt connection URI of the local hypervisor.'),
-    cfg.StrOpt('vif_driver', default='noop', choices=['noop', 'bridge'],
-               help='How guest NICs are plugged: "noop" plugs nothing and gives the '
-                    'guest no NIC; "bridge" attaches a virtio NIC to the existing '
-                    'bridge named in network_info.'),
+    cfg.StrOpt('vif_driver', default='bridge', choices=['noop', 'bridge'],
+               help='How guest NICs are plugged: "bridge" attaches a virtio NIC per '
+                    'port to its network\'s bridge, which the agent\'s data plane '
+                    'makes; "noop" gives guests no NIC (tests of the driver alone).'),
     cfg.StrOpt('instances_path', default='$state_path/instances',
                help='Folder holding one sub-folder per instance (disk, disk.config, '
                     'console.log) and the image cache.'),

@@ -43,6 +43,26 @@ def _rabbitmqctl(*args):
                           timeout=60)
 
 
+def free_public_cidr():
+    """A 172.24.N.0/24 that no route of this machine covers, for this cloud's
+    external network (several test clouds and a devstack may share a host)."""
+    import ipaddress
+    import random
+    out = subprocess.run(['ip', '-4', 'route', 'show', 'table', 'all'], capture_output=True,
+                         text=True).stdout
+    taken = []
+    for line in out.splitlines():
+        dest = line.split()[0] if line.split() else ''
+        if dest[:1].isdigit():
+            with contextlib.suppress(ValueError):
+                taken.append(ipaddress.ip_network(dest, strict=False))
+    for third in random.sample(range(16, 250), 234):
+        net = ipaddress.ip_network('172.24.%d.0/24' % third)
+        if not any(net.overlaps(t) for t in taken if t.prefixlen > 0):
+            return str(net)
+    raise RuntimeError('no free 172.24.N.0/24 for a test cloud')
+
+
 DB_PORTS = {'mysql': 3306, 'postgresql': 5432}
 
 
@@ -105,6 +125,7 @@ class LocalCloud:
         self.extra_conf = extra_conf
         self.password_hash_rounds = password_hash_rounds
         self.auth_url = 'http://127.0.0.1:%d/identity/v3' % self.api_port
+        self.public_cidr = free_public_cidr()
 
     # -- set-up -----------------------------------------------------------
     def _write_conf(self):
@@ -131,6 +152,8 @@ password_hash_rounds = {self.password_hash_rounds}
 [compute]
 instances_path = {self.workdir}/instances
 shutdown_timeout = 15
+[network]
+public_cidr = {self.public_cidr}
 {self.extra_conf}
 """)
         clouds = {'clouds': {
@@ -227,6 +250,9 @@ shutdown_timeout = 15
                 proc.kill()
                 proc.wait()
         self._remove_guests()
+        # Bridges, namespaces, dnsmasq and nft tables the compute agent made.
+        subprocess.run([os.path.join(BIN, 'altostack-network-cleanup'), '--config-file',
+                        self.conf_path], capture_output=True, timeout=120)
         _rabbitmqctl('delete_vhost', self.vhost)
         self.db.drop()
         if not keep:

@@ -1,0 +1,235 @@
+"""Networks through the real openstack CLI, with real guests: DHCP leases,
+pings from the network's namespace, security groups that really filter,
+floating IPs reachable from the host, and projects kept apart."""
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from tests.functional.test_servers_cli import wait_console
+
+VIRSH = ['virsh', '-c', 'qemu:///system']
+PING_SCRIPT = """#!/bin/sh
+if ping -c 3 -W 2 {target} >/dev/null 2>&1; then r=reached; else r=unreachable; fi
+echo "PING-RESULT {target} $r"
+"""
+LISTEN_SCRIPT = """#!/bin/sh
+(while true; do echo altostack-hello | nc -l -p 22; done) >/dev/null 2>&1 &
+echo LISTENING
+"""
+
+
+@pytest.fixture(scope='module')
+def image(cloud):
+    return cloud.upload_tiny_image()
+
+
+def until(predicate, timeout=30, what='condition'):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    raise AssertionError('timed out waiting for %s' % what)
+
+
+def netns_ok(namespace, *cmd):
+    return subprocess.run(['ip', 'netns', 'exec', namespace, *cmd], capture_output=True,
+                          timeout=30).returncode == 0
+
+
+def ping(namespace, address):
+    cmd = ['ping', '-c', '1', '-W', '1', address]
+    if namespace is None:
+        return subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0
+    return netns_ok(namespace, *cmd)
+
+
+def tcp_open(namespace, address, port):
+    return netns_ok(namespace, 'timeout', '3', 'bash', '-c',
+                    '</dev/tcp/%s/%d' % (address, port))
+
+
+def user_data(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def addresses(cloud, name, cloud_name):
+    srv = cloud.openstack('server', 'show', name, cloud=cloud_name, json_out=True)
+    addrs = srv['addresses']
+    if isinstance(addrs, str):  # older CLIs print "net=ip, ip"
+        return {n.split('=')[0]: n.split('=')[1].split(', ') for n in addrs.split('; ')}
+    return {net: [a if isinstance(a, str) else a['addr'] for a in lst]
+            for net, lst in addrs.items()}
+
+
+@pytest.fixture(scope='module')
+def net1(cloud, image):
+    net = cloud.openstack('network', 'create', 'net1', cloud='demo', json_out=True)
+    sub = cloud.openstack('subnet', 'create', '--network', 'net1', '--subnet-range',
+                          '10.10.0.0/24', 'sub1', cloud='demo', json_out=True)
+    assert sub['gateway_ip'] == '10.10.0.1'
+    return net
+
+
+def test_network_guests_dhcp_ping_security_groups_and_floating_ip(cloud, image, net1,
+                                                                   tmp_path):
+    # A port with a chosen address, then a server on it; a second server on
+    # the same network pings the first from its user_data.
+    port = cloud.openstack('port', 'create', '--network', 'net1', '--fixed-ip',
+                           'subnet=sub1,ip-address=10.10.0.50', 'p1', cloud='demo',
+                           json_out=True)
+    cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
+                    '--port', 'p1', '--user-data',
+                    user_data(tmp_path, 'listen.sh', LISTEN_SCRIPT), 'net-vm1', cloud='demo')
+    cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
+                    '--network', 'net1', '--user-data',
+                    user_data(tmp_path, 'ping.sh', PING_SCRIPT.format(target='10.10.0.50')),
+                    '--wait', 'net-vm2', cloud='demo')
+    out1 = wait_console(cloud, 'net-vm1', 'ALTOSTACK-READY')
+    mac = port['mac_address']
+    assert 'ALTOSTACK-NET eth0 mac=%s 10.10.0.50/24 gw=10.10.0.1 source=dhcp' % mac in out1
+    assert addresses(cloud, 'net-vm1', 'demo') == {'net1': ['10.10.0.50']}
+    ports = cloud.openstack('port', 'list', '--server', 'net-vm1', cloud='demo',
+                            json_out=True)
+    assert [p['ID'] for p in ports] == [port['id']]
+    # Same network, same default group: the two guests reach each other.
+    out2 = wait_console(cloud, 'net-vm2', 'PING-RESULT')
+    assert 'PING-RESULT 10.10.0.50 reached' in out2, out2[-1500:]
+    vm2_ip = addresses(cloud, 'net-vm2', 'demo')['net1'][0]
+    assert 'source=dhcp' in out2 and ' %s/24 ' % vm2_ip in out2
+
+    # From the network's DHCP namespace: the default group lets nothing in ...
+    ns = 'qdhcp-%s' % net1['id']
+    assert not ping(ns, '10.10.0.50')
+    assert not tcp_open(ns, '10.10.0.50', 22)
+    # ... until rules open ICMP and TCP 22.
+    cloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default',
+                    cloud='demo')
+    until(lambda: ping(ns, '10.10.0.50'), 20, 'ping after the icmp rule')
+    assert not tcp_open(ns, '10.10.0.50', 22)
+    rule = cloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'tcp',
+                           '--dst-port', '22', '--remote-ip', '0.0.0.0/0', 'default',
+                           cloud='demo', json_out=True)
+    until(lambda: tcp_open(ns, '10.10.0.50', 22), 20, 'tcp 22 after the rule')
+    cloud.openstack('security', 'group', 'rule', 'delete', rule['id'], cloud='demo')
+    until(lambda: not tcp_open(ns, '10.10.0.50', 22), 20, 'tcp 22 closed again')
+
+    # A floating IP from the public network, reachable from the host.
+    fip = cloud.openstack('floating', 'ip', 'create', 'public', cloud='demo',
+                          json_out=True)['floating_ip_address']
+    assert not ping(None, fip)
+    cloud.openstack('server', 'add', 'floating', 'ip', 'net-vm1', fip, cloud='demo')
+    until(lambda: ping(None, fip), 20, 'ping of the floating IP %s' % fip)
+    assert addresses(cloud, 'net-vm1', 'demo') == {'net1': ['10.10.0.50', fip]}
+    cloud.openstack('server', 'remove', 'floating', 'ip', 'net-vm1', fip, cloud='demo')
+    until(lambda: not ping(None, fip), 20, 'the floating IP gone')
+    cloud.openstack('floating', 'ip', 'delete', fip, cloud='demo')
+
+    # A network with ports in use cannot go.
+    r = cloud.openstack('network', 'delete', 'net1', cloud='demo', check=False)
+    assert r.returncode != 0 and 'in use' in r.stderr
+    cloud.openstack('server', 'delete', '--wait', 'net-vm1', 'net-vm2', cloud='demo')
+    # The server made net-vm2's port and took it away; p1 was the user's: it stays.
+    left = cloud.openstack('port', 'list', '--network', 'net1', '--device-owner',
+                           'compute:nova', cloud='demo', json_out=True)
+    assert left == []
+    p1 = cloud.openstack('port', 'show', 'p1', cloud='demo', json_out=True)
+    assert p1['device_id'] == '' and p1['fixed_ips'][0]['ip_address'] == '10.10.0.50'
+    cloud.openstack('port', 'delete', 'p1', cloud='demo')
+
+
+def test_projects_cannot_reach_each_other(cloud, image, net1, tmp_path):
+    # demo's guest listens on net1; admin's guest on its own network tries
+    # to ping demo's fixed address and fails, even with demo's ICMP open.
+    cloud.openstack('network', 'create', 'net-admin', cloud='admin')
+    cloud.openstack('subnet', 'create', '--network', 'net-admin', '--subnet-range',
+                    '10.20.0.0/24', 'sub-admin', cloud='admin')
+    demo_srv = cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                               'm1.tiny', '--network', 'net1', '--wait', 'iso-demo2',
+                               cloud='demo', json_out=True)
+    target = addresses(cloud, 'iso-demo2', 'demo')['net1'][0]
+    cloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default',
+                    cloud='demo', check=False)
+    cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
+                    '--network', 'net-admin', '--user-data',
+                    user_data(tmp_path, 'ping.sh', PING_SCRIPT.format(target=target)),
+                    '--wait', 'iso-admin', cloud='admin')
+    out = wait_console(cloud, 'iso-admin', 'PING-RESULT', cloud_name='admin')
+    assert 'PING-RESULT %s unreachable' % target in out, out[-1500:]
+    # demo cannot put a port on the admin's network, nor see it.
+    admin_net = cloud.openstack('network', 'show', 'net-admin', cloud='admin',
+                                json_out=True)
+    r = cloud.openstack('port', 'create', '--network', admin_net['id'], 'sneaky',
+                        cloud='demo', check=False)
+    assert r.returncode != 0 and 'no network found' in r.stderr.lower()
+    names = [n['Name'] for n in cloud.openstack('network', 'list', cloud='demo',
+                                                 json_out=True)]
+    assert 'net-admin' not in names and 'net1' in names and 'public' in names
+    cloud.openstack('server', 'delete', '--wait', 'iso-admin', cloud='admin')
+    cloud.openstack('server', 'delete', '--wait', demo_srv['id'], cloud='demo')
+
+
+def test_auto_network_and_interface_hot_plug(cloud, image):
+    # No network option: the admin project has no network of its own left
+    # after net-admin is gone, so the server lands on the shared "private".
+    cloud.openstack('network', 'delete', 'net-admin', cloud='admin', check=False)
+    srv = cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                          'm1.tiny', '--wait', 'auto-vm', cloud='admin', json_out=True)
+    assert list(addresses(cloud, 'auto-vm', 'admin')) == ['private']
+    out = wait_console(cloud, 'auto-vm', 'ALTOSTACK-READY', cloud_name='admin')
+    assert 'source=dhcp' in out
+    # Hot-plug a second NIC from another network, then take it out.
+    cloud.openstack('network', 'create', 'net-hot', cloud='admin')
+    cloud.openstack('subnet', 'create', '--network', 'net-hot', '--subnet-range',
+                    '10.30.0.0/24', 'sub-hot', cloud='admin')
+    cloud.openstack('server', 'add', 'network', 'auto-vm', 'net-hot', cloud='admin')
+    ports = cloud.openstack('port', 'list', '--server', 'auto-vm', cloud='admin',
+                            json_out=True)
+    assert len(ports) == 2
+    hot = [p for p in ports if p['Fixed IP Addresses'] and '10.30.0.' in
+           json.dumps(p['Fixed IP Addresses'])][0]
+    dom = 'altostack-%s' % srv['id']
+    iflist = subprocess.run(VIRSH + ['domiflist', dom], capture_output=True, text=True).stdout
+    assert hot['MAC Address'] in iflist, iflist
+    assert set(addresses(cloud, 'auto-vm', 'admin')) == {'private', 'net-hot'}
+    cloud.openstack('server', 'remove', 'port', 'auto-vm', hot['ID'], cloud='admin')
+    iflist = subprocess.run(VIRSH + ['domiflist', dom], capture_output=True, text=True).stdout
+    assert hot['MAC Address'] not in iflist, iflist
+    assert list(addresses(cloud, 'auto-vm', 'admin')) == ['private']
+    events = cloud.openstack('server', 'event', 'list', 'auto-vm', cloud='admin',
+                             json_out=True)
+    assert {'attach_interface', 'detach_interface'} <= {e['Action'] for e in events}
+    cloud.openstack('server', 'delete', '--wait', 'auto-vm', cloud='admin')
+    cloud.openstack('network', 'delete', 'net-hot', cloud='admin')
+
+
+def test_network_bad_input(cloud, net1):
+    r = cloud.openstack('subnet', 'create', '--network', 'net1', '--subnet-range',
+                        '10.10.0.128/25', 'overlap', cloud='demo', check=False)
+    assert r.returncode != 0 and 'overlaps' in r.stderr
+    r = cloud.openstack('subnet', 'create', '--network', 'net1', '--subnet-range',
+                        '10.10.300.0/24', 'bad', cloud='demo', check=False)
+    assert r.returncode != 0 and '10.10.300.0/24' in r.stderr
+    r = cloud.openstack('port', 'create', '--network', 'net1', '--fixed-ip',
+                        'subnet=sub1,ip-address=10.99.0.5', 'outside', cloud='demo',
+                        check=False)
+    assert r.returncode != 0
+    cloud.openstack('port', 'create', '--network', 'net1', '--fixed-ip',
+                    'subnet=sub1,ip-address=10.10.0.77', 'taken1', cloud='demo')
+    r = cloud.openstack('port', 'create', '--network', 'net1', '--fixed-ip',
+                        'subnet=sub1,ip-address=10.10.0.77', 'taken2', cloud='demo',
+                        check=False)
+    assert r.returncode != 0 and 'already allocated' in r.stderr
+    r = cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                        'm1.tiny', '--nic', 'net-id=%s' % ('0' * 8 + '-0000-4000-8000-' +
+                                                         '0' * 12),
+                        'no-such-net', cloud='demo', check=False)
+    assert r.returncode != 0 and 'no network found' in r.stderr.lower()
+    assert 'no-such-net' not in cloud.openstack('server', 'list', cloud='demo')
+    cloud.openstack('port', 'delete', 'taken1', cloud='demo')
+
