@@ -7,3 +7,9 @@ from tests.functional import cloud as cloud_mod
 def cloud():
     with cloud_mod.LocalCloud() as c:
         yield c
+
+
+@pytest.fixture(scope='session')
+def image(cloud):
+    """The tiny guest image, uploaded once for every test of the session."""
+    return cloud.upload_tiny_image()

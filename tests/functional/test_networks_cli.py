@@ -21,11 +21,6 @@ echo LISTENING
 """
 
 
-@pytest.fixture(scope='module')
-def image(cloud):
-    return cloud.upload_tiny_image()
-
-
 def until(predicate, timeout=30, what='condition'):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -73,7 +68,8 @@ def net1(cloud, image):
     sub = cloud.openstack('subnet', 'create', '--network', 'net1', '--subnet-range',
                           '10.10.0.0/24', 'sub1', cloud='demo', json_out=True)
     assert sub['gateway_ip'] == '10.10.0.1'
-    return net
+    yield net
+    cloud.openstack('network', 'delete', 'net1', cloud='demo', check=False)
 
 
 def test_network_guests_dhcp_ping_security_groups_and_floating_ip(cloud, image, net1,

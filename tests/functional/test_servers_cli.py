@@ -7,15 +7,9 @@ import subprocess
 import time
 import uuid
 
-import pytest
 import requests
 
 VIRSH = ['virsh', '-c', 'qemu:///system']
-
-
-@pytest.fixture(scope='module')
-def image(cloud):
-    return cloud.upload_tiny_image()
 
 
 def domstate(server_id):
