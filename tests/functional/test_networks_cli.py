@@ -108,12 +108,20 @@ def test_network_guests_dhcp_ping_security_groups_and_floating_ip(cloud, image, 
                     cloud='demo')
     until(lambda: ping(ns, '10.10.0.50'), 20, 'ping after the icmp rule')
     assert not tcp_open(ns, '10.10.0.50', 22)
+    cloud.openstack('security', 'group', 'create', 'ssh', cloud='demo')
     rule = cloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'tcp',
-                           '--dst-port', '22', '--remote-ip', '0.0.0.0/0', 'default',
+                           '--dst-port', '22', '--remote-ip', '0.0.0.0/0', 'ssh',
                            cloud='demo', json_out=True)
-    until(lambda: tcp_open(ns, '10.10.0.50', 22), 20, 'tcp 22 after the rule')
+    assert not tcp_open(ns, '10.10.0.50', 22)
+    cloud.openstack('server', 'add', 'security', 'group', 'net-vm1', 'ssh', cloud='demo')
+    until(lambda: tcp_open(ns, '10.10.0.50', 22), 20, 'tcp 22 with the ssh group')
+    groups = cloud.openstack('server', 'show', 'net-vm1', cloud='demo',
+                             json_out=True)['security_groups']
+    assert sorted(g['name'] for g in groups) == ['default', 'ssh']
     cloud.openstack('security', 'group', 'rule', 'delete', rule['id'], cloud='demo')
-    until(lambda: not tcp_open(ns, '10.10.0.50', 22), 20, 'tcp 22 closed again')
+    until(lambda: not tcp_open(ns, '10.10.0.50', 22), 20, 'tcp 22 closed with the rule gone')
+    cloud.openstack('server', 'remove', 'security', 'group', 'net-vm1', 'ssh', cloud='demo')
+    cloud.openstack('security', 'group', 'delete', 'ssh', cloud='demo')
 
     # A floating IP from the public network, reachable from the host.
     fip = cloud.openstack('floating', 'ip', 'create', 'public', cloud='demo',
