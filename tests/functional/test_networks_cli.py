@@ -237,3 +237,34 @@ def test_network_bad_input(cloud, net1):
     assert 'no-such-net' not in cloud.openstack('server', 'list', cloud='demo')
     cloud.openstack('port', 'delete', 'taken1', cloud='demo')
 
+
+
+def test_agent_restart_converges_the_data_plane(cloud, image):
+    """Changes made while the compute agent is dead, and a DHCP server that
+    died with it, are put right when the agent comes back."""
+    cloud.openstack('network', 'create', 'net-fault', cloud='admin')
+    cloud.openstack('subnet', 'create', '--network', 'net-fault', '--subnet-range',
+                    '10.40.0.0/24', 'sub-fault', cloud='admin')
+    net = cloud.openstack('network', 'show', 'net-fault', cloud='admin', json_out=True)
+    cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
+                    '--network', 'net-fault', '--wait', 'fault-vm', cloud='admin')
+    cloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default',
+                    cloud='admin', check=False)
+    dnsmasq = subprocess.run(['pgrep', '-f', 'dnsmasq.*%s' % net['id'][:11]],
+                             capture_output=True, text=True).stdout.split()
+    assert dnsmasq, 'no dnsmasq for the network'
+    cloud.kill_service('compute')
+    subprocess.run(['kill', '-9', *dnsmasq], check=True)
+    fip = cloud.openstack('floating', 'ip', 'create', 'public', cloud='admin',
+                          json_out=True)['floating_ip_address']
+    cloud.openstack('server', 'add', 'floating', 'ip', 'fault-vm', fip, cloud='admin')
+    time.sleep(2)
+    assert not ping(None, fip)  # nobody applied it yet
+    cloud.start_service('compute')
+    until(lambda: ping(None, fip), 60, 'the floating IP after the agent restarted')
+    until(lambda: subprocess.run(['pgrep', '-f', 'dnsmasq.*%s' % net['id'][:11]],
+                                 capture_output=True).returncode == 0, 30, 'dnsmasq back')
+    cloud.wait_all_up()
+    cloud.openstack('server', 'delete', '--wait', 'fault-vm', cloud='admin')
+    cloud.openstack('floating', 'ip', 'delete', fip, cloud='admin')
+    cloud.openstack('network', 'delete', 'net-fault', cloud='admin')
