@@ -75,6 +75,28 @@ def _check_placed(inst):
                                  'a host yet.' % inst.uuid)
 
 
+def _ask_agent(ctx, inst, what, vif, on_error=None):
+    """Have the agent plug or unplug ``vif`` (a bounded call), recorded as
+    an instance action event; a failure becomes a 503 (no answer) or a 409
+    naming why, after ``on_error`` has undone what the API did."""
+    event = 'compute_%s_interface' % what
+    try:
+        getattr(compute_rpcapi.ComputeAPI(), '%s_interface' % what)(
+            ctx, inst.host, instances.to_dict(inst), vif, timeout=PLUG_TIMEOUT)
+    except Exception as e:  # noqa: BLE001 - undo, then say why
+        if on_error is not None:
+            on_error()
+        instances.event_finish(ctx.request_id, inst.uuid, event, result='Error',
+                               details=str(e)[:500])
+        if isinstance(e, messaging.MessagingTimeout):
+            raise exception.ServiceUnavailable(
+                reason='the compute host %s did not answer' % inst.host) from None
+        raise exception.Conflict('Failed to %s network adapter device %s %s: %s'
+                                 % (what, 'to' if what == 'attach' else 'from', inst.uuid,
+                                    getattr(e, 'value', None) or e)) from None
+    instances.event_finish(ctx.request_id, inst.uuid, event)
+
+
 def create_interface(server_id):
     ctx = http.context()
     inst = _instance(ctx, server_id, 'create')
@@ -92,20 +114,11 @@ def create_interface(server_id):
     instances.event_start(ctx.request_id, inst.uuid, 'compute_attach_interface')
     vif = next(v for v in ports.bind_instance_ports(inst.uuid, inst.host)
                if v['id'] == port['id'])
-    try:
-        compute_rpcapi.ComputeAPI().attach_interface(ctx, inst.host, instances.to_dict(inst),
-                                                     vif, timeout=PLUG_TIMEOUT)
-    except Exception as e:  # noqa: BLE001 - give the port back, then say why
+
+    def give_back():
         ports.release_interface(inst.uuid, port['id'])
         notify.refresh_hosts(ctx, [inst.host])
-        instances.event_finish(ctx.request_id, inst.uuid, 'compute_attach_interface',
-                               result='Error', details=str(e)[:500])
-        if isinstance(e, messaging.MessagingTimeout):
-            raise exception.ServiceUnavailable(
-                reason='the compute host %s did not answer' % inst.host) from None
-        raise exception.Conflict('Failed to attach network adapter device to %s: %s'
-                                 % (inst.uuid, getattr(e, 'value', None) or e)) from None
-    instances.event_finish(ctx.request_id, inst.uuid, 'compute_attach_interface')
+    _ask_agent(ctx, inst, 'attach', vif, on_error=give_back)
     port = _port_of(inst, port['id'])
     return http.reply({'interfaceAttachment': _view(port)})
 
@@ -118,21 +131,12 @@ def delete_interface(server_id, port_id):
     inst = instances.begin_action(ctx, inst.uuid, 'detach_interface')
     instances.event_start(ctx.request_id, inst.uuid, 'compute_detach_interface')
     vif = next((v for v in ports.network_info(inst.uuid) if v['id'] == port['id']), None)
-    try:
-        if vif is not None:
-            compute_rpcapi.ComputeAPI().detach_interface(
-                ctx, inst.host, instances.to_dict(inst), vif, timeout=PLUG_TIMEOUT)
-    except Exception as e:  # noqa: BLE001
-        instances.event_finish(ctx.request_id, inst.uuid, 'compute_detach_interface',
-                               result='Error', details=str(e)[:500])
-        if isinstance(e, messaging.MessagingTimeout):
-            raise exception.ServiceUnavailable(
-                reason='the compute host %s did not answer' % inst.host) from None
-        raise exception.Conflict('Failed to detach network adapter device from %s: %s'
-                                 % (inst.uuid, getattr(e, 'value', None) or e)) from None
+    if vif is not None:
+        _ask_agent(ctx, inst, 'detach', vif)
+    else:
+        instances.event_finish(ctx.request_id, inst.uuid, 'compute_detach_interface')
     ports.release_interface(inst.uuid, port['id'])
     notify.refresh_hosts(ctx, [inst.host])
-    instances.event_finish(ctx.request_id, inst.uuid, 'compute_detach_interface')
     return http.reply(status=202)
 
 

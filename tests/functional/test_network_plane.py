@@ -20,7 +20,6 @@ import os
 import pathlib
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -44,6 +43,7 @@ from common.conf import network as network_conf  # noqa: E402
 from compute.network import names  # noqa: E402
 from compute.network import plane  # noqa: E402
 from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
+from tests.functional import test_libvirt_driver as libvirt_tests  # noqa: E402
 
 for _mod in (compute_conf, network_conf):
     try:
@@ -109,24 +109,9 @@ def free_net(template):
     raise RuntimeError('no free /24 for %s' % template)
 
 
-def serial_command(port, command, end='ENDMARK', timeout=40):
-    """Run a shell command on a guest's serial console (RECIPES item 7)."""
-    half = len(end) // 2
-    quoted_end = '%s""%s' % (end[:half], end[half:])
-    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
-        s.sendall(b'\n')
-        time.sleep(0.3)
-        s.sendall(('%s; echo %s\n' % (command, quoted_end)).encode())
-        buf, deadline = b'', time.monotonic() + timeout
-        while end.encode() not in buf and time.monotonic() < deadline:
-            try:
-                chunk = s.recv(4096)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            buf += chunk
-    return buf.decode('utf-8', 'replace')
+def serial_command(port, command, timeout=40):
+    """Run a shell command on a local guest's serial console."""
+    return libvirt_tests.serial_command('127.0.0.1', port, command, timeout=timeout)
 
 
 def guest_ping(port, ip, count=2):
