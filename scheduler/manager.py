@@ -45,7 +45,11 @@ class SchedulerManager:
                 build._fail(context, uuid, 'Scheduling failed: %s' % e)
 
     def update_compute_node(self, context, host, resources):
+        before = claims.node_for_host(host)
         claims.update_node(host, resources)
+        if before is not None and before.host_ip != resources.get('host_ip'):
+            # VXLAN peers of this host tunnel to its address: tell them.
+            build.refresh_hosts(context, netstate.hosts_for_host_networks(host) - {host})
         node = claims.node_for_host(host)
         if node is not None:
             host_cache.get().reload_nodes([node.id])

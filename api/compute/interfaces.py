@@ -15,6 +15,7 @@ from api.network import notify
 from common import exception
 from common import policy
 from common.db import instances
+from common.db import netstate
 from common.db import ports
 from compute import rpcapi as compute_rpcapi
 
@@ -116,9 +117,11 @@ def create_interface(server_id):
                if v['id'] == port['id'])
 
     def give_back():
+        hosts = netstate.hosts_for_port_change([port['id']])
         ports.release_interface(inst.uuid, port['id'])
-        notify.refresh_hosts(ctx, [inst.host])
+        notify.refresh_hosts(ctx, hosts | {inst.host})
     _ask_agent(ctx, inst, 'attach', vif, on_error=give_back)
+    notify.refresh_hosts(ctx, netstate.hosts_for_port_change([port['id']]) - {inst.host})
     port = _port_of(inst, port['id'])
     return http.reply({'interfaceAttachment': _view(port)})
 
@@ -135,8 +138,9 @@ def delete_interface(server_id, port_id):
         _ask_agent(ctx, inst, 'detach', vif)
     else:
         instances.event_finish(ctx.request_id, inst.uuid, 'compute_detach_interface')
+    hosts = netstate.hosts_for_port_change([port['id']])
     ports.release_interface(inst.uuid, port['id'])
-    notify.refresh_hosts(ctx, [inst.host])
+    notify.refresh_hosts(ctx, hosts | {inst.host})
     return http.reply(status=202)
 
 

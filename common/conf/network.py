@@ -32,6 +32,10 @@ opts = [
                     '(bridges, DHCP, firewall, NAT) with the books.'),
     cfg.IntOpt('command_timeout', default=20, min=1,
                help='Seconds a data plane command (ip, nft, dnsmasq) may take.'),
+    cfg.PortOpt('vxlan_port', default=4789, min=1,
+                help='UDP port of the VXLAN segments that join the bridges of a tenant '
+                     'network across hosts (every host must use the same; let it '
+                     'through between the hosts\' [DEFAULT] my_ip addresses).'),
     cfg.StrOpt('state_dir', default='$state_path/network',
                help='Folder where a compute host\'s data plane keeps its registry of '
                     'what it made (bridges, namespaces, dnsmasq, nft tables) and the '

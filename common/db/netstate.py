@@ -3,11 +3,14 @@ state"), read in a fixed handful of queries whatever the number of ports,
 and which hosts a change concerns (for refresh_network casts).
 """
 
+import ipaddress
+
 import sqlalchemy as sa
 
 from common import netnames
 from common.conf import CONF
 from common.db import api as db_api
+from common.db import compute_models as cm
 from common.db import network_models as nm
 from common.db import networks
 from common.db import portcore
@@ -43,11 +46,45 @@ def _rule(rule, members):
             'remote_ips': remote_ips}
 
 
+def _segment_port():
+    """Ports that put their host on a network's VXLAN segment: server and
+    DHCP ports bound to a host."""
+    return sa.and_(P.host.is_not(None), P.host != '', sa.or_(
+        P.device_owner.startswith(portcore.COMPUTE_PREFIX),
+        P.device_owner == networks.DHCP_OWNER))
+
+
+def _vxlan(net, local_ip, on_net):
+    """The network's VXLAN segment as this host sees it, or None (external
+    network, no segmentation id, this host's address unknown). Peers: the
+    addresses of the other hosts on the network, of this host's IP version,
+    without this host's own address (agents sharing one address share a
+    kernel: no tunnel between them)."""
+    if net.external or net.segmentation_id is None or not local_ip:
+        return None
+    try:
+        local = ipaddress.ip_address(local_ip)
+    except ValueError:
+        return None
+    peers = set()
+    for ip in on_net.get(net.id, ()):
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            continue
+        if addr.version == local.version and addr != local:
+            peers.add(addr)
+    return {'vni': net.segmentation_id, 'local_ip': str(local),
+            'peers': [str(a) for a in sorted(peers)]}
+
+
 def host_state(host):
-    """Everything ``host``'s bridges, DHCP, firewall and NAT must hold: the
-    networks with a server port bound here (and the external network), each
-    with its subnets and this host's DHCP port; the server ports bound here
-    with their rules (remote groups expanded to addresses) and floating IPs."""
+    """Everything ``host``'s bridges, VXLAN segments, DHCP, firewall and NAT
+    must hold: the networks with a server port bound here (and the external
+    network), each with its subnets, this host's DHCP port and its VXLAN
+    peers (the other hosts with a server or DHCP port on it); the server
+    ports bound here with their rules (remote groups expanded to addresses)
+    and floating IPs."""
     with db_api.reader() as s:
         ports = list(s.scalars(sa.select(P).where(
             P.host == host, P.device_owner.startswith(portcore.COMPUTE_PREFIX)).order_by(
@@ -87,6 +124,21 @@ def host_state(host):
                 fips.setdefault(f.port_id, []).append(
                     {'id': f.id, 'floating_ip_address': f.floating_ip_address,
                      'fixed_ip_address': f.fixed_ip_address})
+        # VXLAN: the address of every host (this one included: each tenant
+        # network here has a server port of this host) on each tenant network.
+        local_ip, on_net = None, {}
+        tenant_ids = [n.id for n in nets if not n.external and n.segmentation_id is not None]
+        if tenant_ids:
+            for net_id, peer, ip in s.execute(sa.select(
+                    P.network_id, cm.ComputeNode.host, cm.ComputeNode.host_ip).join(
+                    cm.ComputeNode, cm.ComputeNode.host == P.host).where(
+                    P.network_id.in_(tenant_ids), _segment_port()).distinct()):
+                if not ip:
+                    continue
+                if peer == host:
+                    local_ip = ip
+                else:
+                    on_net.setdefault(net_id, set()).add(ip)
     by_net = {}
     for sub in subnets:
         by_net.setdefault(sub.network_id, []).append(
@@ -100,6 +152,7 @@ def host_state(host):
         out_nets.append({
             'id': net.id, 'name': net.name, 'bridge': netnames.bridge(net.id),
             'mtu': net.mtu, 'external': net.external, 'segmentation_id': net.segmentation_id,
+            'vxlan': _vxlan(net, local_ip, on_net),
             'subnets': by_net.get(net.id, []),
             'dhcp_port': {'id': d.id, 'mac_address': d.mac_address,
                           'fixed_ips': _fixed(ips[d.id])} if d is not None else None})
@@ -146,16 +199,19 @@ def hosts_for_security_group(group_id):
 
 
 def hosts_for_port_change(port_ids):
-    """Hosts concerned when the given ports change (appear, go, change
-    address or groups): their own hosts, and hosts of ports whose rules
-    take these ports' groups as remote group."""
+    """Hosts concerned when the given ports change (appear, go, move,
+    change address or groups): their own hosts, hosts of ports whose rules
+    take these ports' groups as remote group, and the hosts sharing their
+    networks (VXLAN peers). Call it after a binding and before an unbinding
+    or a delete, so the moving host is counted."""
     ids = [p for p in port_ids if p]
     if not ids:
         return set()
     their_groups = sa.select(PSG.security_group_id).where(PSG.port_id.in_(ids))
     referencing = sa.select(R.security_group_id).where(R.remote_group_id.in_(their_groups))
     peers = sa.select(PSG.port_id).where(PSG.security_group_id.in_(referencing))
-    return _hosts(sa.select(P.host).where(sa.or_(P.id.in_(ids), P.id.in_(peers))).distinct())
+    return _hosts(sa.select(P.host).where(sa.or_(P.id.in_(ids), P.id.in_(peers))).distinct(
+    )) | hosts_for_port_networks(ids)
 
 
 def hosts_for_instance(instance_uuid):
@@ -175,3 +231,33 @@ def hosts_for_network(network_id):
         return _hosts(sa.select(P.host).where(
             P.device_owner.startswith(portcore.COMPUTE_PREFIX)).distinct())
     return _hosts(sa.select(P.host).where(P.network_id == network_id).distinct())
+
+
+def hosts_for_port_networks(port_ids):
+    """Hosts whose VXLAN peers change when the given ports are bound to a
+    host, unbound, moved or deleted: every host with a server or DHCP port
+    on a tenant network of one of them (their hosts included). Call it
+    after a binding (the new host is then on the network) and before an
+    unbinding or a delete (the leaving host is still on it)."""
+    ids = [p for p in port_ids if p]
+    if not ids:
+        return set()
+    their_nets = sa.select(P.network_id).join(
+        nm.Network, nm.Network.id == P.network_id).where(
+        P.id.in_(ids), nm.Network.external.is_(False))
+    return _hosts(sa.select(P.host).where(
+        P.network_id.in_(their_nets), _segment_port()).distinct())
+
+
+def hosts_for_host_networks(host):
+    """Hosts that share a tenant network with ``host`` (``host`` itself
+    included when it has one): their VXLAN peers name ``host``'s address,
+    so they must hear when it changes (the agent reported another
+    host_ip)."""
+    if not host:
+        return set()
+    its_nets = sa.select(P.network_id).join(
+        nm.Network, nm.Network.id == P.network_id).where(
+        P.host == host, _segment_port(), nm.Network.external.is_(False))
+    return _hosts(sa.select(P.host).where(
+        P.network_id.in_(its_nets), _segment_port()).distinct())

@@ -1,2 +1,3 @@
-"""The data plane a compute host builds: bridges, DHCP, security groups,
-router namespaces with floating IPs. Entry point: plane.HostNetwork."""
+"""The data plane a compute host builds: bridges (joined across hosts by
+VXLAN), DHCP, security groups, router namespaces with floating IPs.
+Entry point: plane.HostNetwork."""

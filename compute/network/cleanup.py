@@ -1,6 +1,6 @@
 """altostack-network-cleanup: remove everything a compute agent's data plane
-made (bridges, veths, namespaces, dnsmasq processes, nft tables, files), as
-listed in its registry, and nothing else.
+made (bridges, veths, VXLAN devices, namespaces, dnsmasq processes, nft
+tables, files), as listed in its registry, and nothing else.
 
     altostack-network-cleanup --config-file /etc/altostack/altostack.conf
     altostack-network-cleanup --state-dir /var/lib/altostack/network
@@ -26,8 +26,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(
         prog='altostack-network-cleanup',
-        description='Remove the bridges, namespaces, dnsmasq processes and nft tables '
-                    'a compute agent made (per its registry in [network] state_dir).')
+        description='Remove the bridges, VXLAN devices, namespaces, dnsmasq processes '
+                    'and nft tables a compute agent made (per its registry in [network] '
+                    'state_dir).')
     parser.add_argument('--state-dir', help='the data plane folder (default: [network] '
                                             'state_dir of the configuration)')
     args, rest = parser.parse_known_args(argv)

@@ -12,6 +12,16 @@ tables of this agent in the root namespace, rebuilt together in one
     0.0.0.0 -> 255.255.255.255 udp 68 -> 67, DHCP); no DHCP or DHCPv6
     server replies and no IPv6 router advertisements from a guest; IPv6
     only from its fixed IPv6 addresses, link-local or ::; nothing else.
+  * VXLAN devices (compute/network/vxlan.py): every host has its own
+    router leg (same gateway address and MAC) and its own dnsmasq, so
+    chains ``vxlan_in`` (prerouting, -200; before the bridge learns the
+    source MAC) and ``vxlan_out`` (postrouting, -200) jump to ``vxlan_K``
+    for frames from / to the device of a network: frames from or to the
+    router leg's MAC, ARP about the gateway addresses, DHCP (udp 67/68)
+    and DHCPv6 (udp 546/547) are dropped. A frame from a device starts
+    with mark 0 (it comes from no local port: only the ingress rules of
+    the port it goes to apply); a frame to one leaves with mark 0 (the port
+    marks do not follow the encapsulated packet).
 
 ``table inet altostack_<host>`` (bridged traffic reaches it through each
 bridge's nf_call_iptables / nf_call_ip6tables; conntrack is stateful)
@@ -204,12 +214,25 @@ def _replace(family, table, body):
             'table %s %s {' % (family, table)] + body + ['}']
 
 
-def ruleset(table, ports, port_index, bridges, zones):
+def _segment_chain(k, seg):
+    mac = seg['gateway_mac'].lower()
+    lines = ['ether saddr %s drop' % mac, 'ether daddr %s drop' % mac]
+    gws = sorted(set(seg.get('gateway_ips') or []), key=ipaddress.ip_address)
+    if gws:
+        lines += ['ether type arp arp saddr ip { %s } drop' % ', '.join(gws),
+                  'ether type arp arp daddr ip { %s } drop' % ', '.join(gws)]
+    lines += ['ether type ip udp dport { 67, 68 } drop',
+              'ether type ip6 udp dport { 546, 547 } drop']
+    return 'vxlan_%d' % k, lines
+
+
+def ruleset(table, ports, port_index, bridges, zones, segments=()):
     """The nft script (text) that replaces this agent's two tables.
 
     ``ports``: the secured ports (dicts of the host state), ``port_index``:
     devname -> index, ``bridges``: every bridge this agent makes, ``zones``:
-    tenant bridge -> conntrack zone.
+    tenant bridge -> conntrack zone, ``segments``: the VXLAN devices
+    ({'dev', 'gateway_mac', 'gateway_ips'}) of the tenant networks.
     """
     secured = sorted(((port_index[p['devname']], p) for p in ports),
                      key=lambda item: item[0])
@@ -231,6 +254,21 @@ def ruleset(table, ports, port_index, bridges, zones):
                    'type filter hook prerouting priority -200; policy accept;')
     for idx, port in secured:
         name, lines = _spoof_chain(idx, port)
+        body += _chain(name, lines)
+    segments = sorted(segments, key=lambda seg: seg['dev'])
+    vx_in, vx_out = [], []
+    if segments:
+        devs = ', '.join(_q(seg['dev']) for seg in segments)
+        jumps = ', '.join('%s : jump vxlan_%d' % (_q(seg['dev']), k)
+                          for k, seg in enumerate(segments, 1))
+        vx_in = ['iifname { %s } meta mark set 0x0' % devs, 'iifname vmap { %s }' % jumps]
+        vx_out = ['oifname vmap { %s }' % jumps, 'oifname { %s } meta mark set 0x0' % devs]
+    body += _chain('vxlan_in', vx_in,
+                   'type filter hook prerouting priority -200; policy accept;')
+    body += _chain('vxlan_out', vx_out,
+                   'type filter hook postrouting priority -200; policy accept;')
+    for k, seg in enumerate(segments, 1):
+        name, lines = _segment_chain(k, seg)
         body += _chain(name, lines)
     out = _replace('bridge', table, body)
 

@@ -8,6 +8,7 @@ most 15 characters; every name here is a 3-character prefix and the first
 | DHCP leg of a network | dh-<net> (on brq<net>) | ns-<net> in qdhcp-<net> |
 | router leg into the tenant bridge | rt-<net> (on brq<net>) | qr-<net> in qrouter-<net> |
 | router leg into the external bridge | rg-<net> (on brq<ext>) | qg-<net> in qrouter-<net> |
+| VXLAN device of a network (to the other hosts) | vx-<net> (on brq<net>) | |
 """
 
 import hashlib
@@ -21,10 +22,11 @@ ROUTER_HOST_PREFIX = 'rt-'
 ROUTER_NS_PREFIX = 'qr-'
 GATEWAY_HOST_PREFIX = 'rg-'
 GATEWAY_NS_PREFIX = 'qg-'
+VXLAN_PREFIX = 'vx-'
 
 # Every root-namespace device name this package may make.
 OWN_PREFIXES = (netnames.BRIDGE_PREFIX, DHCP_HOST_PREFIX, ROUTER_HOST_PREFIX,
-                GATEWAY_HOST_PREFIX)
+                GATEWAY_HOST_PREFIX, VXLAN_PREFIX)
 
 # nft table of each router namespace (namespaces are private: one name).
 ROUTER_TABLE = 'altostack_router'
@@ -56,6 +58,10 @@ def gateway_host_if(network_id):
 
 def gateway_ns_if(network_id):
     return GATEWAY_NS_PREFIX + _short(network_id)
+
+
+def vxlan_if(network_id):
+    return VXLAN_PREFIX + _short(network_id)
 
 
 def table_name(host):

@@ -4,7 +4,9 @@
 The data plane is a set of resources, each a JSON-able spec:
 
     bridge:<brq...>   a network's bridge (the external one holds its gateway)
-    firewall          this agent's two nft tables (security groups, anti-spoofing)
+    firewall          this agent's two nft tables (security groups, anti-spoofing,
+                      what must not cross a VXLAN segment)
+    vxlan:<net id>    device vx-<net> joining the network's bridges on other hosts
     dhcp:<net id>     namespace qdhcp-<net id>, its leg and dnsmasq
     router:<net id>   namespace qrouter-<net id>, its legs, NAT and forward policy
 
@@ -36,6 +38,7 @@ from compute.network import dhcp
 from compute.network import firewall
 from compute.network import names
 from compute.network import router
+from compute.network import vxlan
 from compute.virt import exception
 
 LOG = logging.getLogger(__name__)
@@ -44,8 +47,10 @@ REGISTRY = 'registry.json'
 LOCK = 'registry.lock'
 VERSION = 1
 # Order of making (removal goes the other way): bridges first, the
-# firewall before anything can send through it, then DHCP and routers.
-KIND_ORDER = {'bridge': 0, 'firewall': 1, 'dhcp': 2, 'router': 3}
+# firewall before anything can send through it (a VXLAN segment is joined
+# only once the firewall that keeps routers and DHCP apart is in place),
+# then the segments, DHCP and routers.
+KIND_ORDER = {'bridge': 0, 'firewall': 1, 'vxlan': 2, 'dhcp': 3, 'router': 4}
 # How often (seconds) a no-op apply checks that our nft tables still exist.
 FIREWALL_CHECK_INTERVAL = 10.0
 
@@ -172,6 +177,7 @@ class HostNetwork:
                 break
 
         res = {}
+        segments = []
         for n in nets:
             is_ext = ext is not None and n['id'] == ext['network_id']
             res['bridge:' + n['bridge']] = {
@@ -189,6 +195,14 @@ class HostNetwork:
                 if sp is not None:
                     sp['netns'] = netnames.router_namespace(n['id'])
                     res['router:' + n['id']] = sp
+                sp = vxlan.spec(n, CONF.network.vxlan_port, default_mtu)
+                if sp is not None:
+                    res['vxlan:' + n['id']] = sp
+                    gateways = {sub['gateway_ip'] for sub in n.get('subnets') or []
+                                if sub.get('gateway_ip') and ':' not in sub['gateway_ip']}
+                    segments.append({'dev': sp['name'],
+                                     'gateway_mac': names.gateway_mac(n['id']),
+                                     'gateway_ips': sorted(gateways)})
 
         secured = [p for p in ports if p.get('port_security_enabled')]
         port_index = firewall.assign_indexes({p['devname'] for p in secured},
@@ -199,7 +213,8 @@ class HostNetwork:
             bridges = {n['bridge'] for n in nets}
             res['firewall'] = {
                 'table': self.table,
-                'ruleset': firewall.ruleset(self.table, secured, port_index, bridges, zones)}
+                'ruleset': firewall.ruleset(self.table, secured, port_index, bridges, zones,
+                                            segments)}
         return res, port_index, zones
 
     # -- one resource ---------------------------------------------------------------
@@ -216,6 +231,8 @@ class HostNetwork:
             legs = [sp['tenant']] + ([sp['external']] if sp.get('external') else [])
             return run.netns_exists(sp['netns']) and all(
                 run.link_master(leg['host_if']) == leg['bridge'] for leg in legs)
+        if kind == 'vxlan':
+            return run.link_master(sp['name']) == sp['bridge']
         return True
 
     def _firewall_present(self, sp):
@@ -235,6 +252,8 @@ class HostNetwork:
                         reason='the br_netfilter kernel module is not loaded: bridged '
                                'traffic would bypass the security groups')
             self.run.nft(sp['ruleset'])
+        elif kind == 'vxlan':
+            vxlan.ensure(self.run, sp)
         elif kind == 'dhcp':
             dhcp.ensure(self.run, sp)
         elif kind == 'router':
@@ -246,6 +265,8 @@ class HostNetwork:
             br.delete_link(self.run, sp['name'])
         elif kind == 'firewall':
             self.run.nft(firewall.removal(sp['table']))
+        elif kind == 'vxlan':
+            vxlan.remove(self.run, sp)
         elif kind == 'dhcp':
             dhcp.remove(self.run, sp)
         elif kind == 'router':
@@ -294,12 +315,35 @@ class HostNetwork:
             errors = {}
             reg['port_index'] = port_index
             reg['zones'] = zones
+
+            def drop(key):
+                try:
+                    self._remove(key, have[key])
+                except (exception.VirtError, OSError) as e:
+                    LOG.error('Removing %s failed: %s', key, e)
+                    errors[key] = str(e)
+                    return
+                del have[key]
+                failed.discard(key)
+                summary['removed'].append(key)
+
+            gone = sorted(gone, key=_order, reverse=True)
+            # A VXLAN segment that goes leaves before the firewall that
+            # guards it is rebuilt without it.
+            for key in [k for k in gone if _kind(k) == 'vxlan']:
+                drop(key)
             for key in sorted(todo, key=_order):
                 (summary['updated'] if key in have else summary['created']).append(key)
                 have[key] = want[key]           # written down before it is made
                 failed.add(key)
                 reg['failed'] = sorted(failed)
                 self._save(reg)
+                if _kind(key) == 'vxlan' and 'firewall' in failed:
+                    # Without its drops the other hosts' routers and dnsmasq
+                    # would answer here: the segment waits for the firewall.
+                    LOG.error('Not joining %s: the firewall is not in place', key)
+                    errors[key] = 'the firewall is not in place'
+                    continue
                 try:
                     self._ensure(key, want[key])
                     failed.discard(key)
@@ -308,16 +352,8 @@ class HostNetwork:
                 except (exception.VirtError, OSError, ValueError) as e:
                     LOG.error('Applying %s failed: %s', key, e)
                     errors[key] = str(e)
-            for key in sorted(gone, key=_order, reverse=True):
-                try:
-                    self._remove(key, have[key])
-                except (exception.VirtError, OSError) as e:
-                    LOG.error('Removing %s failed: %s', key, e)
-                    errors[key] = str(e)
-                    continue
-                del have[key]
-                failed.discard(key)
-                summary['removed'].append(key)
+            for key in [k for k in gone if _kind(k) != 'vxlan']:
+                drop(key)
             for key in deferred:
                 LOG.info('Keeping %s: devices %s are still on it', key,
                          self._foreign_ports(have[key]))
@@ -391,4 +427,6 @@ class HostNetwork:
                 if sp.get('external'):
                     out['links'].add(sp['external']['host_if'])
                 out['netns'].add(sp['netns'])
+            elif kind == 'vxlan':
+                out['links'].add(sp['name'])
         return {k: sorted(v) for k, v in out.items()}

@@ -19,6 +19,7 @@ from compute.network import firewall
 from compute.network import names
 from compute.network import plane
 from compute.network import router
+from compute.network import vxlan
 from compute.virt import exception
 
 NET1 = '11111111-aaaa-4bbb-8ccc-000000000001'
@@ -71,6 +72,36 @@ class FakeRunner(cmd.Runner):
             return self._ip(argv[1:])
         if argv[0] == 'nft':
             return self._nft(None, argv[1:], input_text)
+        if argv[0] == 'bridge':
+            return self._bridge(argv[1:])
+        return 0, '', ''
+
+    def _bridge(self, args):
+        as_json = args[0] == '-j'
+        args = args[1:] if as_json else args
+        if args[0] != 'fdb':
+            return 0, '', ''
+        key = (None, self._dev(args))
+        if key not in self.links:
+            return 1, '', 'Cannot find device "%s"' % key[1]
+        fdb = self.links[key].setdefault('fdb', [])
+        if args[1] == 'show':
+            link = self.links[key]
+            # the bridge's own entry for the device, then the device's
+            rows = [{'mac': link['mac'], 'flags': [], 'master': link['master'],
+                     'state': 'permanent'}] if link['master'] else []
+            rows += [{'mac': mac, 'dst': dst, 'flags': ['self'], 'state': 'permanent'}
+                     for mac, dst in fdb]
+            return 0, json.dumps(rows), ''
+        entry = (args[2], args[args.index('dst') + 1])
+        if args[1] == 'append':
+            if entry not in fdb:
+                fdb.append(entry)
+            return 0, '', ''
+        if args[1] == 'del':
+            if entry not in fdb:
+                return 2, '', 'RTNETLINK answers: No such file or directory'
+            fdb.remove(entry)
         return 0, '', ''
 
     def _exec_in(self, ns, argv, input_text):
@@ -103,9 +134,9 @@ class FakeRunner(cmd.Runner):
     def _ip(self, args):
         as_json = False
         ns = None
-        while args and args[0] in ('-j', '-n'):
-            if args[0] == '-j':
-                as_json, args = True, args[1:]
+        while args and args[0] in ('-j', '-n', '-d'):
+            if args[0] in ('-j', '-d'):
+                as_json, args = as_json or args[0] == '-j', args[1:]
             else:
                 ns, args = args[1], args[2:]
         if ns is not None and ns not in self.netns:
@@ -146,6 +177,18 @@ class FakeRunner(cmd.Runner):
             name = rest[0]
             if (ns, name) in self.links:
                 return 2, '', 'RTNETLINK answers: File exists'
+            if 'vxlan' in rest:
+                vni = int(rest[rest.index('id') + 1])
+                port = int(rest[rest.index('dstport') + 1])
+                if any(v.get('info', {}).get('id') == vni and v['info']['port'] == port
+                       for v in self.links.values() if v['kind'] == 'vxlan'):
+                    return 2, '', 'Error: A VXLAN device with the specified VNI already exists.'
+                self.links[(ns, name)] = {
+                    'kind': 'vxlan', 'master': None, 'addrs': [], 'mac': '02:00:00:00:00:04',
+                    'mtu': 1500, 'fdb': [],
+                    'info': {'id': vni, 'local': rest[rest.index('local') + 1], 'port': port,
+                             'learning': 'nolearning' not in rest}}
+                return 0, '', ''
             if 'bridge' in rest:
                 self.links[(ns, name)] = {'kind': 'bridge', 'master': None, 'addrs': [],
                                           'mac': '02:00:00:00:00:01', 'mtu': 1500}
@@ -182,8 +225,10 @@ class FakeRunner(cmd.Runner):
             if key not in self.links:
                 return 1, '', 'Device "%s" does not exist.' % key[1]
             link = self.links[key]
-            return 0, json.dumps([{'ifname': key[1], 'address': link['mac'],
-                                   'mtu': link['mtu']}]), ''
+            shown = {'ifname': key[1], 'address': link['mac'], 'mtu': link['mtu']}
+            if link['kind'] == 'vxlan':
+                shown['linkinfo'] = {'info_kind': 'vxlan', 'info_data': dict(link['info'])}
+            return 0, json.dumps([shown]), ''
         return 0, '', ''
 
     def _addr(self, ns, verb, rest, as_json):
@@ -738,3 +783,208 @@ def test_runner_runs_and_times_out():
     assert r.process_cmdline(os.getpid())
     assert r.process_cmdline(2 ** 22 + 7) is None
     assert r.link_master('lo') is None and r.link_exists('lo')
+
+
+# -- VXLAN segments ---------------------------------------------------------------------------
+
+LOCAL, PEER1, PEER2, PEER3 = '192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4'
+VX1 = names.vxlan_if(NET1)
+
+
+def vx_state(peers=(PEER2, PEER1), net2_peers=()):
+    """make_state with NET1 spanning this host and ``peers`` (VNI 1001) and
+    NET2 with ``net2_peers`` (VNI 1002)."""
+    state = make_state()
+    for n in state['networks']:
+        if n['id'] == NET1:
+            n['segmentation_id'] = 1001
+            n['vxlan'] = {'vni': 1001, 'local_ip': LOCAL, 'peers': list(peers)}
+        elif n['id'] == NET2:
+            n['segmentation_id'] = 1002
+            n['vxlan'] = {'vni': 1002, 'local_ip': LOCAL, 'peers': list(net2_peers)}
+        else:
+            n['vxlan'] = None
+    return state
+
+
+def fdb(fake, dev):
+    return sorted(dst for _mac, dst in fake.links[(None, dev)]['fdb'])
+
+
+def test_vxlan_spec_names_and_what_needs_no_tunnel():
+    assert len(VX1) <= 15 and VX1 == 'vx-' + NET1[:11]
+    assert VX1.startswith(names.OWN_PREFIXES)      # never mistaken for a guest tap
+    net = vx_state()['networks'][1]
+    assert vxlan.spec(net, 4789, 1450) == {
+        'network_id': NET1, 'name': VX1, 'bridge': netnames.bridge(NET1), 'vni': 1001,
+        'local': LOCAL, 'port': 4789, 'mtu': 1450, 'peers': [PEER1, PEER2]}
+    # no peer, the local address itself, the other IP version: no tunnel
+    net['vxlan']['peers'] = [LOCAL, '2001:db8::2']
+    assert vxlan.spec(net, 4789, 1450) is None
+    net['vxlan'] = None
+    assert vxlan.spec(net, 4789, 1450) is None
+    ext = dict(vx_state()['networks'][0], vxlan={'vni': 5, 'local_ip': LOCAL,
+                                                 'peers': [PEER1]}, external=True)
+    assert vxlan.spec(ext, 4789, 1450) is None
+
+
+def test_vxlan_device_and_fdb_are_made(hn, fake):
+    CONF.set_override('vxlan_port', 4790, 'network')
+    try:
+        summary = hn.apply(vx_state())
+    finally:
+        CONF.clear_override('vxlan_port', 'network')
+    created = summary['created']
+    assert 'vxlan:' + NET2 not in created               # no peer: the network stays local
+    # after the firewall that guards it, before DHCP and routers
+    assert created.index('firewall') < created.index('vxlan:' + NET1) < min(
+        created.index(k) for k in created if k.startswith(('dhcp:', 'router:')))
+    assert fake.ran('ip link add %s type vxlan id 1001 local %s dstport 4790 nolearning'
+                    % (VX1, LOCAL))
+    assert fake.ran('ip link set dev %s master %s mtu 1450 up' % (VX1, netnames.bridge(NET1)))
+    assert fake.ran('bridge fdb append 00:00:00:00:00:00 dev %s dst %s' % (VX1, PEER1))
+    assert fake.ran('bridge fdb append 00:00:00:00:00:00 dev %s dst %s' % (VX1, PEER2))
+    link = fake.links[(None, VX1)]
+    assert (link['master'], link['mtu'], link['info']) == (
+        netnames.bridge(NET1), 1450,
+        {'id': 1001, 'local': LOCAL, 'port': 4790, 'learning': False})
+    assert fdb(fake, VX1) == [PEER1, PEER2]
+    assert hn.resources['vxlan:' + NET1]['peers'] == [PEER1, PEER2]
+    assert VX1 in hn.inventory()['links']
+    fake.reset()
+    CONF.set_override('vxlan_port', 4790, 'network')
+    try:
+        assert hn.apply(vx_state())['changed'] is False
+    finally:
+        CONF.clear_override('vxlan_port', 'network')
+    assert fake.commands == []
+    # another port: the device is made again
+    assert hn.apply(vx_state())['updated'] == ['vxlan:' + NET1]
+    assert fake.links[(None, VX1)]['info']['port'] == 4789
+
+
+def test_vxlan_peers_converge(hn, fake):
+    hn.apply(vx_state())
+    fake.reset()
+    summary = hn.apply(vx_state(peers=[PEER2, PEER3]))
+    assert summary['updated'] == ['vxlan:' + NET1]      # the firewall names no peer
+    assert fake.ran('bridge fdb append 00:00:00:00:00:00 dev %s dst %s' % (VX1, PEER3))
+    assert fake.ran('bridge fdb del 00:00:00:00:00:00 dev %s dst %s' % (VX1, PEER1))
+    assert not fake.ran('link add') and not fake.ran('link del')
+    assert fdb(fake, VX1) == [PEER2, PEER3]
+    # an entry someone removed comes back with the next change
+    fake.links[(None, VX1)]['fdb'].clear()
+    hn.apply(vx_state(peers=[PEER3]))
+    assert fdb(fake, VX1) == [PEER3]
+
+
+def test_vxlan_goes_with_its_last_peer_before_the_firewall_forgets_it(hn, fake):
+    hn.apply(vx_state())
+    fake.reset()
+    summary = hn.apply(vx_state(peers=[]))
+    assert summary['removed'] == ['vxlan:' + NET1] and summary['updated'] == ['firewall']
+    assert not fake.link_exists(VX1)
+    lines = [' '.join(a) for a, _i in fake.commands]
+    delete = lines.index('ip link del dev %s' % VX1)
+    assert delete < lines.index('nft -f -')
+    assert VX1 not in hn.resources.get('firewall')['ruleset']
+    # and comes back with a peer
+    assert hn.apply(vx_state(peers=[PEER3]))['created'] == ['vxlan:' + NET1]
+    assert fdb(fake, VX1) == [PEER3]
+
+
+def test_vxlan_remade_when_its_vni_changes_or_it_went_missing(hn, fake):
+    hn.apply(vx_state())
+    state = vx_state()
+    state['networks'][1]['vxlan']['vni'] = 1003
+    fake.reset()
+    assert hn.apply(state)['updated'] == ['vxlan:' + NET1]
+    assert fake.ran('ip link del dev %s' % VX1)
+    assert fake.links[(None, VX1)]['info']['id'] == 1003 and fdb(fake, VX1) == [PEER1, PEER2]
+    fake._del((None, VX1))                              # somebody deleted it
+    assert hn.apply(state)['updated'] == ['vxlan:' + NET1]
+    assert fake.links[(None, VX1)]['master'] == netnames.bridge(NET1)
+    fake._link(None, 'del', ['dev', netnames.bridge(NET1)], False)   # or its bridge
+    summary = hn.apply(state)
+    assert {'bridge:' + netnames.bridge(NET1), 'vxlan:' + NET1} <= set(summary['updated'])
+    assert fake.links[(None, VX1)]['master'] == netnames.bridge(NET1)
+
+
+def test_vxlan_removed_with_its_network_and_by_teardown(hn, fake):
+    state = vx_state(net2_peers=[PEER1])
+    hn.apply(state)
+    vx2 = names.vxlan_if(NET2)
+    assert fake.link_exists(vx2)
+    state['networks'] = [n for n in state['networks'] if n['id'] != NET2]
+    state['ports'] = [p for p in state['ports'] if p['network_id'] != NET2]
+    summary = hn.apply(state)
+    assert summary['removed'] == ['vxlan:' + NET2, 'router:' + NET2, 'dhcp:' + NET2,
+                                  'bridge:' + netnames.bridge(NET2)]
+    assert not fake.link_exists(vx2) and fake.link_exists(VX1)
+    removed = hn.teardown()
+    assert 'vxlan:' + NET1 in removed
+    assert removed.index('vxlan:' + NET1) < removed.index('firewall')
+    assert fake.links == {}
+
+
+def test_no_vxlan_without_the_firewall(hn, fake):
+    fake.br_netfilter = False
+    with pytest.raises(exception.NetworkApplyFailed) as e:
+        hn.apply(vx_state())
+    assert 'vxlan:%s: the firewall is not in place' % NET1 in str(e.value)
+    assert not fake.link_exists(VX1)
+    fake.br_netfilter = True
+    summary = hn.apply(vx_state())
+    assert summary['updated'] == ['firewall', 'vxlan:' + NET1]
+    assert fdb(fake, VX1) == [PEER1, PEER2]
+
+
+def test_a_vni_taken_on_this_kernel_fails_only_its_segment(hn, fake):
+    fake.links[(None, 'vx-other')] = {'kind': 'vxlan', 'master': None, 'addrs': [],
+                                      'mac': 'x', 'mtu': 1500, 'fdb': [],
+                                      'info': {'id': 1001, 'local': '192.0.2.9',
+                                               'port': 4789, 'learning': False}}
+    with pytest.raises(exception.NetworkApplyFailed, match='VNI already exists'):
+        hn.apply(vx_state())
+    assert hn.resources['router:' + NET1] and len(fake.procs) == 2
+    assert json.load(open(hn.registry_path))['failed'] == ['vxlan:' + NET1]
+
+
+def test_ruleset_keeps_routers_and_dhcp_on_their_host(hn):
+    state = vx_state()
+    state['networks'][1]['subnets'].append({
+        'id': 'sub-1b', 'cidr': '10.3.0.0/24', 'gateway_ip': '10.3.0.1', 'enable_dhcp': True,
+        'dns_nameservers': [], 'host_routes': []})
+    want, index, _z = hn.desired(state)
+    text = want['firewall']['ruleset']
+    gw = names.gateway_mac(NET1)
+    assert chain(text, 'vxlan_in') == [
+        'type filter hook prerouting priority -200; policy accept;',
+        'iifname { "%s" } meta mark set 0x0' % VX1,
+        'iifname vmap { "%s" : jump vxlan_1 }' % VX1]
+    assert chain(text, 'vxlan_out') == [
+        'type filter hook postrouting priority -200; policy accept;',
+        'oifname vmap { "%s" : jump vxlan_1 }' % VX1,
+        'oifname { "%s" } meta mark set 0x0' % VX1]
+    assert chain(text, 'vxlan_1') == [
+        'ether saddr %s drop' % gw, 'ether daddr %s drop' % gw,
+        'ether type arp arp saddr ip { 10.1.0.1, 10.3.0.1 } drop',
+        'ether type arp arp daddr ip { 10.1.0.1, 10.3.0.1 } drop',
+        'ether type ip udp dport { 67, 68 } drop',
+        'ether type ip6 udp dport { 546, 547 } drop']
+    assert names.vxlan_if(NET2) not in text              # NET2 has no peer
+    # A frame from a remote guest comes from no local port: mark 0 at
+    # prerouting, then only the high bits of the port it goes to, so the
+    # egress dispatch (low bits) finds nothing and the ingress one applies.
+    lines = [x.strip() for x in text.splitlines()]
+    tap_b = netnames.tap(PORT_B)
+    assert 'oifname "%s" meta mark set meta mark and 0x0000ffff or 0x20000' % tap_b in lines
+    assert 'meta mark and 0x0000ffff vmap { 0x1 : jump egress_1, 0x2 : jump egress_2 }' in lines
+    assert ('meta mark and 0xffff0000 vmap { 0x10000 : jump ingress_1, '
+            '0x20000 : jump ingress_2 }') in lines
+    assert 0 not in index.values()
+    assert not [x for x in chain(text, 'port_marks') if VX1 in x]
+    # without segments the chains are empty (no empty sets)
+    text = firewall.ruleset('altostack_x', [], {}, set(), {})
+    assert chain(text, 'vxlan_in') == [
+        'type filter hook prerouting priority -200; policy accept;']

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from common import exception
 from common.db import api as db_api
+from common.db import claims
 from common.db import netstate
 from common.db import ports
 from tests.unit.test_network_base import admin  # noqa: F401
@@ -255,6 +256,7 @@ def test_host_state(demo, admin, other, public):
     assert ext['subnets'][0]['gateway_ip'] == '172.24.4.1'
     assert mine['external'] is False and mine['name'] == 'mine' and mine['mtu'] == 1450
     assert isinstance(mine['segmentation_id'], int)
+    assert mine['vxlan'] is None and ext['vxlan'] is None   # no node record: address unknown
     assert mine['subnets'] == [{'id': sub['id'], 'cidr': '10.1.0.0/24',
                                 'gateway_ip': '10.1.0.1', 'enable_dhcp': True,
                                 'dns_nameservers': [], 'host_routes': []}]
@@ -300,9 +302,20 @@ def test_host_state(demo, admin, other, public):
 
 def test_host_state_is_a_handful_of_queries(demo, public):
     net, _ = _own_net(demo)
-    for _ in range(6):
+    for n in range(6):
         vm, _p = _alloc(demo, [{'uuid': net['id']}, {'uuid': public[1]['id']}])
         ports.bind_instance_ports(vm, 'h1')
+        # and a server on each of four other hosts: the VXLAN peers
+        if n < 4:
+            claims.update_node('p%d' % n, {'hypervisor_hostname': 'p%d' % n,
+                                           'hypervisor_type': 'QEMU', 'vcpus': 1,
+                                           'memory_mb': 512, 'local_gb': 1,
+                                           'host_ip': '192.0.2.%d' % (n + 10)})
+            vm, _p = _alloc(demo, [{'uuid': net['id']}, {'uuid': public[1]['id']}])
+            ports.bind_instance_ports(vm, 'p%d' % n)
+    claims.update_node('h1', {'hypervisor_hostname': 'h1', 'hypervisor_type': 'QEMU',
+                              'vcpus': 1, 'memory_mb': 512, 'local_gb': 1,
+                              'host_ip': '192.0.2.1'})
     statements = []
 
     def count(*_args):
@@ -315,4 +328,6 @@ def test_host_state_is_a_handful_of_queries(demo, public):
     finally:
         sa.event.remove(engine, 'before_cursor_execute', count)
     assert len(state['ports']) == 12
-    assert len(statements) <= 10
+    peers = ['192.0.2.%d' % n for n in range(10, 14)]
+    assert [n['vxlan']['peers'] for n in state['networks'] if n['vxlan']] == [peers, peers]
+    assert len(statements) <= 11
