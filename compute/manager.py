@@ -43,6 +43,7 @@ class ComputeManager:
         self._reported = False
         self.network = netplane.HostNetwork(CONF.network.state_dir, self.host)
         self._net_lock = threading.Lock()
+        self._net_synced_at = float('-inf')
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -183,24 +184,30 @@ class ComputeManager:
                     LOG.info('Power sync of %s: %s', inst['uuid'], values)
                     self._update(ctx, inst, values, expected=[None])
 
-    @periodic.periodic(lambda: CONF.network.sync_interval, run_immediately=True)
+    @periodic.periodic(lambda: min(5, CONF.network.sync_interval), run_immediately=True)
     def sync_network(self):
-        """Make the host's bridges, DHCP, firewall and NAT match the books."""
+        """Make the host's bridges, DHCP, firewall and NAT match the books:
+        every [network] sync_interval seconds, and within seconds after a
+        sync that failed (the scheduler away, a command that failed)."""
+        if time.monotonic() - self._net_synced_at < CONF.network.sync_interval:
+            return
         self._sync_network(ctx_mod.get_admin_context())
 
-    def _sync_network(self, ctx, timeout=None):
+    def _sync_network(self, ctx):
         """Fetch this host's network state and apply it; False if it failed
-        (the next periodic sync tries again)."""
+        (the periodic sync tries again soon)."""
         with self._net_lock:
             try:
                 state = self.scheduler.get_host_network_state(
-                    ctx, self.host, timeout=timeout or CONF.report_interval * 2)
+                    ctx, self.host, timeout=CONF.rpc_call_timeout)
                 self.network.apply(state)
+                self._net_synced_at = time.monotonic()
                 return True
             except messaging.MessagingTimeout:
                 LOG.warning('Scheduler did not answer for the network state; syncing later')
             except Exception:  # noqa: BLE001 - a bad sync must not stop the agent
-                LOG.exception('Network sync failed; trying again later')
+                LOG.exception('Network sync failed; trying again soon')
+            self._net_synced_at = float('-inf')
             return False
 
     @periodic.periodic(600)

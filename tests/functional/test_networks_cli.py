@@ -248,8 +248,15 @@ def test_agent_restart_converges_the_data_plane(cloud, image):
     net = cloud.openstack('network', 'show', 'net-fault', cloud='admin', json_out=True)
     cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
                     '--network', 'net-fault', '--wait', 'fault-vm', cloud='admin')
-    cloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default',
-                    cloud='admin', check=False)
+    # An admin sees every project's "default": name the admin project's by id.
+    groups = cloud.openstack('security', 'group', 'list', '--project', 'admin',
+                             cloud='admin', json_out=True)
+    default = [g['ID'] for g in groups if g['Name'] == 'default'][0]
+    cloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', default,
+                    cloud='admin')
+    # The guest has its lease before its DHCP server dies (the tiny guest
+    # asks only while it boots).
+    wait_console(cloud, 'fault-vm', 'ALTOSTACK-READY', cloud_name='admin')
     dnsmasq = subprocess.run(['pgrep', '-f', 'dnsmasq.*%s' % net['id'][:11]],
                              capture_output=True, text=True).stdout.split()
     assert dnsmasq, 'no dnsmasq for the network'
@@ -261,7 +268,19 @@ def test_agent_restart_converges_the_data_plane(cloud, image):
     time.sleep(2)
     assert not ping(None, fip)  # nobody applied it yet
     cloud.start_service('compute')
-    until(lambda: ping(None, fip), 60, 'the floating IP after the agent restarted')
+    try:
+        until(lambda: ping(None, fip), 60, 'the floating IP after the agent restarted')
+    except AssertionError as e:
+        rns = 'qrouter-%s' % net['id']
+        diag = '\n'.join(subprocess.run(c, shell=True, capture_output=True, text=True).stdout
+                         for c in ('ip -n %s addr' % rns, 'ip -n %s route' % rns,
+                                   'ip netns exec %s nft list ruleset' % rns, 'ip neigh',
+                                   'ip netns exec %s ping -c1 -W1 10.40.0.3' % rns,
+                                   'nft list ruleset | head -80',
+                                   'virsh -c qemu:///system list'))
+        out = cloud.openstack('console', 'log', 'show', 'fault-vm', cloud='admin')
+        raise AssertionError('%s; diag:\n%s\nconsole:\n%s\nagent:\n%s' % (
+            e, diag, out[-1500:], cloud.log_tail('compute', 30))) from None
     until(lambda: subprocess.run(['pgrep', '-f', 'dnsmasq.*%s' % net['id'][:11]],
                                  capture_output=True).returncode == 0, 30, 'dnsmasq back')
     cloud.wait_all_up()
