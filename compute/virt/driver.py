@@ -105,7 +105,11 @@ class ComputeDriver(abc.ABC):
 
         ``base_image_path`` is the verified base from compute.imagecache. The
         root disk is an overlay of it, grown to the flavor's root_gb (or the
-        image's size when root_gb is 0). Returns when the guest is started
+        image's size when root_gb is 0). ``block_device_info`` is
+        {'mapping': [{'connection_info', 'volume_id', 'device',
+        'boot_index'}]}: volumes attached at boot; the one with boot_index 0
+        is the root disk (vda, no overlay: boot from volume, and
+        ``base_image_path``/``image_meta`` may be None). Returns when the guest is started
         (not when it has booted). On failure nothing is left behind (see the
         module docstring) and the error is raised.
         """
@@ -148,6 +152,28 @@ class ComputeDriver(abc.ABC):
         bounded, until a running guest releases it) and from its
         definition. A NIC that is not attached is not an error."""
         raise exception.NotSupported(what='detach_interface')
+
+    # -- volumes (capability 'supports_attach_volume') ------------------------
+    def attach_volume(self, context, instance, connection_info, volume_id, device=None):
+        """Attach the volume described by ``connection_info`` (the volume
+        service's initialize_connection answer: {'driver_volume_type':
+        'file'|'nbd', 'data': {...}}) as a virtio disk whose serial is
+        ``volume_id``: live and in the definition when the guest runs, in
+        the definition only when it is off. ``device`` ('vdc' or
+        '/dev/vdc') is a wish; the next free vdb..vdz otherwise. Returns the
+        device name used. A volume already attached answers its device."""
+        raise exception.NotSupported(what='attach_volume')
+
+    def detach_volume(self, context, instance, volume_id):
+        """Remove the disk whose serial is ``volume_id``, waiting (bounded)
+        for a running guest to release it; VolumeDetachFailed when it does
+        not. A volume that is not attached is not an error."""
+        raise exception.NotSupported(what='detach_volume')
+
+    def list_volume_attachments(self, instance):
+        """[{'volume_id', 'device'}] of the volumes the guest has (for the
+        agent's reconciliation)."""
+        raise exception.NotSupported(what='list_volume_attachments')
 
     # -- observation ------------------------------------------------------
     @abc.abstractmethod

@@ -68,3 +68,15 @@ class NetworkCommandFailed(VirtError):
 
 class NetworkApplyFailed(VirtError):
     msg_fmt = 'The host network could not be fully applied: %(reason)s'
+
+
+class VolumeDetachFailed(VirtError):
+    msg_fmt = 'Detaching volume %(volume_id)s from %(instance_id)s failed: %(reason)s'
+
+
+class VolumeAttachFailed(VirtError):
+    msg_fmt = 'Attaching volume %(volume_id)s to %(instance_id)s failed: %(reason)s'
+
+
+class NoFreeDevice(exception.Conflict):
+    msg_fmt = 'No free disk device for instance %(instance_id)s: %(reason)s'

@@ -19,7 +19,8 @@ class FakeDriver(driver.ComputeDriver):
                         supports_serial_console=True,
                         supports_console_output=True,
                         supports_soft_reboot=True,
-                        supports_attach_interface=True)
+                        supports_attach_interface=True,
+                        supports_attach_volume=True)
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -81,7 +82,11 @@ class FakeDriver(driver.ComputeDriver):
             self.instances[instance['uuid']] = {
                 'state': power_state.RUNNING, 'instance': instance, 'port': self._next_port,
                 'console': 'fake console of %s\n' % instance['uuid'],
-                'vifs': [dict(v) for v in network_info or []]}
+                'vifs': [dict(v) for v in network_info or []],
+                'volumes': {m['volume_id']: m.get('device') or 'vd' + 'abcdefghij'[i]
+                            for i, m in enumerate(sorted(
+                                (block_device_info or {}).get('mapping') or [],
+                                key=lambda m: str(m.get('boot_index')) != '0'))}}
             self._next_port += 1
 
     def destroy(self, context, instance, network_info=None, cleanup=True):
@@ -112,6 +117,35 @@ class FakeDriver(driver.ComputeDriver):
         with self._lock:
             entry = self._get(instance)
             entry['vifs'] = [v for v in entry['vifs'] if v['address'] != vif['address']]
+
+    def attach_volume(self, context, instance, connection_info, volume_id, device=None):
+        self.calls.append(('attach_volume', instance['uuid'], volume_id))
+        with self._lock:
+            vols = self._get(instance).setdefault('volumes', {})
+            if volume_id in vols:
+                return vols[volume_id]
+            used = set(vols.values()) | {'vda'}
+            wanted = (device or '').rsplit('/', 1)[-1]
+            if wanted and wanted not in used:
+                dev = wanted
+            else:
+                dev = next(('vd' + c for c in 'bcdefghijklmnopqrstuvwxyz'
+                            if 'vd' + c not in used), None)
+                if dev is None:
+                    raise exception.NoFreeDevice(instance_id=instance['uuid'],
+                                                 reason='vdb..vdz are all used')
+            vols[volume_id] = dev
+            return dev
+
+    def detach_volume(self, context, instance, volume_id):
+        self.calls.append(('detach_volume', instance['uuid'], volume_id))
+        with self._lock:
+            self._get(instance).setdefault('volumes', {}).pop(volume_id, None)
+
+    def list_volume_attachments(self, instance):
+        with self._lock:
+            vols = self._get(instance).get('volumes') or {}
+            return [{'volume_id': v, 'device': d} for v, d in sorted(vols.items())]
 
     def get_info(self, instance):
         return {'state': self._get(instance)['state']}

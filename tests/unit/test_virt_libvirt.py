@@ -473,7 +473,7 @@ def test_available_resource(drv, base):
 
 def test_capabilities_and_registry(virt_conf):
     assert libvirt_driver.LibvirtDriver.capabilities['supports_serial_console'] is True
-    assert libvirt_driver.LibvirtDriver.capabilities['supports_attach_volume'] is False
+    assert libvirt_driver.LibvirtDriver.capabilities['supports_attach_volume'] is True
     assert set(libvirt_driver.LibvirtDriver.capabilities) == \
         set(driver_mod.ComputeDriver.capabilities)
     assert isinstance(driver_mod.load_driver('libvirt'), libvirt_driver.LibvirtDriver)

@@ -43,6 +43,42 @@ class GuestDisk:
             ET.SubElement(disk, 'serial').text = self.serial
         return disk
 
+    def to_xml(self):
+        return ET.tostring(self.to_element(), encoding='unicode')
+
+
+class GuestNetworkDisk:
+    """A <disk type='network'> (e.g. an NBD export of a volume)."""
+
+    def __init__(self, protocol, name, hosts, target_dev, target_bus='virtio',
+                 driver_format='raw', driver_cache=None, serial=None):
+        self.protocol = protocol
+        self.name = name
+        self.hosts = list(hosts)   # [(host, port)]
+        self.target_dev = target_dev
+        self.target_bus = target_bus
+        self.driver_format = driver_format
+        self.driver_cache = driver_cache
+        self.serial = serial
+
+    def to_element(self):
+        disk = ET.Element('disk', type='network', device='disk')
+        driver = ET.SubElement(disk, 'driver', name='qemu', type=self.driver_format)
+        if self.driver_cache:
+            driver.set('cache', self.driver_cache)
+        src = ET.SubElement(disk, 'source', protocol=self.protocol, name=self.name)
+        for host, port in self.hosts:
+            h = ET.SubElement(src, 'host', name=str(host))
+            if port is not None:
+                h.set('port', str(int(port)))
+        ET.SubElement(disk, 'target', dev=self.target_dev, bus=self.target_bus)
+        if self.serial:
+            ET.SubElement(disk, 'serial').text = self.serial
+        return disk
+
+    def to_xml(self):
+        return ET.tostring(self.to_element(), encoding='unicode')
+
 
 class GuestSerialTCP:
     """Serial port 0 as a raw TCP server (one client at a time) whose output
@@ -238,6 +274,51 @@ def _interfaces(root):
     return out
 
 
+def _disks(root):
+    out = []
+    for disk in root.findall('./devices/disk'):
+        src = disk.find('source')
+        tgt = disk.find('target')
+        drv = disk.find('driver')
+        out.append({
+            'type': disk.get('type'),
+            'device': disk.get('device'),
+            'path': src.get('file') if src is not None else None,
+            'source_name': src.get('name') if src is not None else None,
+            'target': tgt.get('dev') if tgt is not None else None,
+            'format': drv.get('type') if drv is not None else None,
+            'serial': disk.findtext('serial'),
+            'element': disk,
+        })
+    return out
+
+
+def disk_targets(xml):
+    """Target device names (vda, hda, ...) used in domain ``xml``."""
+    return [d['target'] for d in _disks(ET.fromstring(xml)) if d['target']]
+
+
+def volume_disks(xml):
+    """[{'serial', 'target'}] of the disks in ``xml`` that carry a serial
+    (volumes: the serial is the volume id)."""
+    return [{'serial': d['serial'], 'target': d['target']}
+            for d in _disks(ET.fromstring(xml)) if d['serial']]
+
+
+def disk_target(disk_xml):
+    """The target dev of one <disk> given as XML text."""
+    tgt = ET.fromstring(disk_xml).find('target')
+    return tgt.get('dev') if tgt is not None else None
+
+
+def find_disk_by_serial(xml, serial):
+    """The <disk> whose <serial> is ``serial``, as XML text, or None."""
+    for d in _disks(ET.fromstring(xml)):
+        if serial and d['serial'] == serial:
+            return ET.tostring(d['element'], encoding='unicode')
+    return None
+
+
 def find_interface(xml, mac):
     """The <interface> element with MAC ``mac`` in domain ``xml``, as XML
     text (what detachDeviceFlags wants), or None."""
@@ -249,10 +330,10 @@ def find_interface(xml, mac):
 
 def parse_domain(xml):
     """The parts of a domain's XML the driver needs, as a dict:
-    {'name', 'uuid', 'vcpus', 'memory_kib', 'disks': [{'device', 'path',
-    'target', 'format'}], 'interfaces': [{'type', 'mac', 'bridge', 'target',
-    'mtu'}], 'serial_tcp': [{'host', 'port'}], 'console_log',
-    'metadata': InstanceMetadata or None}."""
+    {'name', 'uuid', 'vcpus', 'memory_kib', 'disks': [{'type', 'device',
+    'path', 'source_name', 'target', 'format', 'serial'}],
+    'interfaces': [{'type', 'mac', 'bridge', 'target', 'mtu'}],
+    'serial_tcp': [{'host', 'port'}], 'console_log', 'metadata': InstanceMetadata or None}."""
     root = ET.fromstring(xml)
     mem = root.find('memory')
     memory_kib = 0
@@ -273,16 +354,7 @@ def parse_domain(xml):
         'console_log': None,
         'metadata': None,
     }
-    for disk in root.findall('./devices/disk'):
-        src = disk.find('source')
-        tgt = disk.find('target')
-        drv = disk.find('driver')
-        out['disks'].append({
-            'device': disk.get('device'),
-            'path': src.get('file') if src is not None else None,
-            'target': tgt.get('dev') if tgt is not None else None,
-            'format': drv.get('type') if drv is not None else None,
-        })
+    out['disks'] = [{k: v for k, v in d.items() if k != 'element'} for d in _disks(root)]
     for kind in ('serial', 'console'):
         for dev in root.findall('./devices/%s' % kind):
             src = dev.find('source')

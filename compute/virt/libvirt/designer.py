@@ -38,14 +38,63 @@ def cpu_for(virt_type):
     return None, None
 
 
+# virtio-blk passes at most 20 bytes of serial to the guest
+# (VIRTIO_BLK_ID_BYTES); libvirt keeps the whole volume id in the XML and
+# the guest sees its first 20 characters in /sys/block/vdX/serial.
+GUEST_SERIAL_BYTES = 20
+VOLUME_TARGETS = ['vd' + c for c in 'bcdefghijklmnopqrstuvwxyz']
+
+
+def guest_serial(volume_id):
+    """What the guest reads in /sys/block/vdX/serial for ``volume_id``."""
+    return volume_id[:GUEST_SERIAL_BYTES]
+
+
+def next_volume_target(used, wanted=None):
+    """The device for a new volume: ``wanted`` ('/dev/vdc' or 'vdc') when
+    free, else the first free vdb..vdz. None when nothing fits."""
+    used = set(used)
+    if wanted:
+        dev = wanted.rsplit('/', 1)[-1]
+        if dev.startswith('vd') and dev not in used:
+            return dev
+    for dev in VOLUME_TARGETS:
+        if dev not in used:
+            return dev
+    return None
+
+
+def volume_disk(connection_info, volume_id, target_dev, disk_cache='none'):
+    """The <disk> of a volume for ``connection_info`` (from the volume
+    service's initialize_connection): 'file' -> a file disk of its format,
+    'nbd' -> a network disk; the serial is the volume id."""
+    kind = connection_info.get('driver_volume_type')
+    data = connection_info.get('data') or {}
+    if kind == 'file':
+        return config.GuestDisk(data['path'], target_dev, 'virtio',
+                                driver_format=data.get('format') or 'raw',
+                                driver_cache=disk_cache, serial=volume_id)
+    if kind == 'nbd':
+        return config.GuestNetworkDisk('nbd', data['name'],
+                                       [(data['host'], data.get('port'))], target_dev,
+                                       driver_format=data.get('format') or 'raw',
+                                       driver_cache='none', serial=volume_id)
+    raise ValueError('unsupported volume connection type %r' % (kind,))
+
+
 def guest_config(instance, virt_type, disk_path, config_drive_path, console_host,
-                 console_port, console_log_path, interface_xmls=(), disk_cache=None):
+                 console_port, console_log_path, interface_xmls=(), disk_cache=None,
+                 volume_devices=()):
+    """``disk_path`` None: the root disk is the first of ``volume_devices``
+    (boot from volume, target vda); ``volume_devices`` are config objects
+    from volume_disk()."""
     flavor = instance['flavor']
     cpu_mode, cpu_model = cpu_for(virt_type)
-    devices = [
-        config.GuestDisk(disk_path, 'vda', 'virtio', driver_format='qcow2',
-                         driver_cache=disk_cache),
-    ]
+    devices = []
+    if disk_path:
+        devices.append(config.GuestDisk(disk_path, 'vda', 'virtio', driver_format='qcow2',
+                                        driver_cache=disk_cache))
+    devices.extend(volume_devices)
     if config_drive_path:
         devices.append(config.GuestDisk(config_drive_path, 'hda', 'ide', device='cdrom',
                                         driver_format='raw', readonly=True))

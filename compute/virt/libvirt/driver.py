@@ -28,6 +28,7 @@ from compute.virt import exception
 from compute.virt import locks
 from compute.virt import power_state
 from compute.virt import vif as vif_mod
+from compute.virt.libvirt import config as config_mod
 from compute.virt.libvirt import designer
 from compute.virt.libvirt import host as host_mod
 from compute.virt.libvirt import ports as ports_mod
@@ -67,7 +68,8 @@ class LibvirtDriver(driver.ComputeDriver):
                         supports_serial_console=True,
                         supports_console_output=True,
                         supports_soft_reboot=True,
-                        supports_attach_interface=True)
+                        supports_attach_interface=True,
+                        supports_attach_volume=True)
 
     def __init__(self, uri=None, vif_driver=None, lifecycle_handler=None):
         self.uri = uri or CONF.compute.libvirt_uri
@@ -183,10 +185,55 @@ class LibvirtDriver(driver.ComputeDriver):
                 image_id=image_meta.get('id'))
         return root_gb * GiB
 
-    def _check_request(self, instance, image_meta, block_device_info):
+    @staticmethod
+    def _volume_mapping(block_device_info):
+        """(root volume entry or None, other volume entries) of
+        block_device_info {'mapping': [{'connection_info', 'volume_id',
+        'device', 'boot_index'}]}."""
         if block_device_info and block_device_info.get('block_device_mapping'):
-            raise exception.NotSupported(what='booting with volumes')
-        if image_meta.get('disk_format') not in disk.SUPPORTED_BASE_FORMATS:
+            raise exception.NotSupported(what='block_device_mapping (use mapping)')
+        mapping = list((block_device_info or {}).get('mapping') or [])
+        root = [m for m in mapping if str(m.get('boot_index')) == '0']
+        if len(root) > 1:
+            raise exception.NotSupported(what='more than one volume with boot_index 0')
+        others = [m for m in mapping if str(m.get('boot_index')) != '0']
+        return (root[0] if root else None), others
+
+    def _volume_devices(self, root_volume, volumes):
+        """Config objects of the volumes a spawn attaches: the root volume
+        as vda, the others at their device or the next free one."""
+        devices = []
+        used = {'vda', 'hda'}
+        for entry, dev in [(root_volume, 'vda')] + [(m, None) for m in volumes]:
+            if entry is None:
+                continue
+            if dev is None:
+                dev = designer.next_volume_target(used, entry.get('device'))
+                if dev is None:
+                    raise exception.NotSupported(what='more than %d volumes'
+                                                 % len(designer.VOLUME_TARGETS))
+            used.add(dev)
+            devices.append(self._volume_config(entry['connection_info'],
+                                               entry['volume_id'], dev))
+        return devices
+
+    def _volume_config(self, connection_info, volume_id, dev):
+        cache = 'none'
+        if connection_info.get('driver_volume_type') == 'file':
+            path = (connection_info.get('data') or {}).get('path') or ''
+            cache = 'none' if disk.supports_direct_io(os.path.dirname(path)) \
+                else 'writeback'
+        try:
+            return designer.volume_disk(connection_info, volume_id, dev, cache)
+        except (ValueError, KeyError, TypeError) as e:
+            raise exception.NotSupported(what='volume connection %s (%s)'
+                                         % (connection_info.get('driver_volume_type'), e)
+                                         ) from e
+
+    def _check_request(self, instance, image_meta, block_device_info):
+        root_volume, _others = self._volume_mapping(block_device_info)
+        if root_volume is None and \
+                image_meta.get('disk_format') not in disk.SUPPORTED_BASE_FORMATS:
             raise exception.ImageUnacceptable(
                 image_id=image_meta.get('id'),
                 reason='disk format %s is not supported' % image_meta.get('disk_format'))
@@ -200,6 +247,8 @@ class LibvirtDriver(driver.ComputeDriver):
               block_device_info=None):
         uuid = instance['uuid']
         self._check_request(instance, image_meta, block_device_info)
+        root_volume, volumes = self._volume_mapping(block_device_info)
+        volume_devices = self._volume_devices(root_volume, volumes)
         network_info = network_info or []
         with self._locks(uuid):
             if self.host.find_guest(uuid) is not None:
@@ -214,11 +263,13 @@ class LibvirtDriver(driver.ComputeDriver):
                     shutil.rmtree(inst_dir)
                 os.makedirs(inst_dir)
                 made['dir'] = True
-                disk_path = os.path.join(inst_dir, DISK)
-                disk.create_overlay(
-                    base_image_path, image_meta['disk_format'], disk_path,
-                    self._root_disk_size(instance, image_meta, base_image_path,
-                                         image_meta['disk_format']))
+                disk_path = None
+                if root_volume is None:  # else: boot from volume, no overlay
+                    disk_path = os.path.join(inst_dir, DISK)
+                    disk.create_overlay(
+                        base_image_path, image_meta['disk_format'], disk_path,
+                        self._root_disk_size(instance, image_meta, base_image_path,
+                                             image_meta['disk_format']))
                 t['overlay'] = time.monotonic() - t0
                 t1 = time.monotonic()
                 cd_path = os.path.join(inst_dir, CONFIG_DRIVE)
@@ -235,7 +286,7 @@ class LibvirtDriver(driver.ComputeDriver):
                         os.path.join(inst_dir, CONSOLE_LOG),
                         [self.vif_driver.guest_interface_xml(v) for v in network_info],
                         disk_cache='none' if disk.supports_direct_io(inst_dir)
-                        else 'writeback')
+                        else 'writeback', volume_devices=volume_devices)
                     made['guest'] = self.host.define(cfg.to_xml())
                 made['guest'].launch()
                 t['define_start'] = time.monotonic() - t2
@@ -377,32 +428,112 @@ class LibvirtDriver(driver.ComputeDriver):
             if live_xml is not None:
                 guest.detach_device(live_xml, live=True,
                                     persistent=persistent_xml is not None)
-                self._wait_for_detach(guest, mac, live_xml)
+                self._wait_for_detach(
+                    guest, live_xml, lambda: guest.find_interface(mac) is not None,
+                    lambda: exception.VirtError(
+                        reason='the guest %s did not release interface %s within %ds'
+                        % (guest.uuid, mac, DETACH_TIMEOUT)), mac)
             else:
                 guest.detach_device(persistent_xml, live=False)
             self.vif_driver.unplug(instance, vif)
         LOG.info('Detached interface %s (%s) from %s', vif.get('id'), mac, uuid)
 
-    def _wait_for_detach(self, guest, mac, live_xml):
+    def _wait_for_detach(self, guest, live_xml, still_there, error, what):
+        """Wait (bounded by DETACH_TIMEOUT) until the running guest has let
+        the device of ``live_xml`` go (``still_there()`` false), asking it
+        again every DETACH_RETRY_INTERVAL seconds; then raise ``error()``."""
         start = time.monotonic()
         deadline = start + DETACH_TIMEOUT
         next_retry = start + DETACH_RETRY_INTERVAL
         while True:
-            if not guest.is_active() or guest.find_interface(mac) is None:
+            if not guest.is_active() or not still_there():
                 return
             now = time.monotonic()
             if now >= deadline:
-                raise exception.VirtError(
-                    reason='the guest %s did not release interface %s within %ds'
-                    % (guest.uuid, mac, DETACH_TIMEOUT))
+                raise error()
             if now >= next_retry:
                 next_retry = now + DETACH_RETRY_INTERVAL
                 try:
                     guest.detach_device(live_xml, live=True, persistent=False)
                 except libvirt.libvirtError as e:
                     # "already in the process of unplug" and the like: keep waiting
-                    LOG.debug('Asking again for the unplug of %s: %s', mac, e)
+                    LOG.debug('Asking again for the unplug of %s: %s', what, e)
             time.sleep(DETACH_POLL_INTERVAL)
+
+    # -- volumes ------------------------------------------------------------
+    @_libvirt_errors
+    def attach_volume(self, context, instance, connection_info, volume_id, device=None):
+        """Hot-plug the volume as the next free virtio disk (or ``device``
+        when free): live and persistent when the guest runs, persistent only
+        when it is off. Returns the device name (vdb, ...). A volume already
+        attached answers its device."""
+        uuid = instance['uuid']
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            live = guest.is_active()
+            for inactive in (False, True):
+                existing = guest.find_disk(volume_id, inactive=inactive)
+                if existing is not None:
+                    dev = config_mod.disk_target(existing)
+                    LOG.info('Volume %s is already attached to %s as %s', volume_id, uuid,
+                             dev)
+                    return dev
+            dev = designer.next_volume_target(guest.disk_targets(), device)
+            if dev is None:
+                raise exception.NoFreeDevice(instance_id=uuid,
+                                             reason='vdb..vdz are all used')
+            xml = self._volume_config(connection_info, volume_id, dev).to_xml()
+            t0 = time.monotonic()
+            try:
+                guest.attach_device(xml, live=live)
+            except libvirt.libvirtError as e:
+                raise exception.VolumeAttachFailed(volume_id=volume_id, instance_id=uuid,
+                                                   reason=str(e)) from e
+        LOG.info('Attached volume %s to %s as %s (%s%s) in %.2fs', volume_id, uuid, dev,
+                 connection_info.get('driver_volume_type'), ', live' if live else '',
+                 time.monotonic() - t0)
+        return dev
+
+    @_libvirt_errors
+    def detach_volume(self, context, instance, volume_id):
+        """Remove the disk whose serial is ``volume_id`` from the persistent
+        definition and, when the guest runs, from the guest, waiting
+        (bounded) until the guest has released it; VolumeDetachFailed if it
+        does not. A volume that is not attached is not an error."""
+        uuid = instance['uuid']
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            live = guest.is_active()
+            persistent_xml = guest.find_disk(volume_id, inactive=True)
+            live_xml = guest.find_disk(volume_id) if live else None
+            if live_xml is None and persistent_xml is None:
+                LOG.info('Volume %s is not attached to %s', volume_id, uuid)
+                return
+            if live_xml is not None:
+                try:
+                    guest.detach_device(live_xml, live=True,
+                                        persistent=persistent_xml is not None)
+                except libvirt.libvirtError as e:
+                    raise exception.VolumeDetachFailed(volume_id=volume_id,
+                                                       instance_id=uuid,
+                                                       reason=str(e)) from e
+                self._wait_for_detach(
+                    guest, live_xml, lambda: guest.find_disk(volume_id) is not None,
+                    lambda: exception.VolumeDetachFailed(
+                        volume_id=volume_id, instance_id=uuid,
+                        reason='the guest did not release it within %ds' % DETACH_TIMEOUT),
+                    volume_id)
+            else:
+                guest.detach_device(persistent_xml, live=False)
+        LOG.info('Detached volume %s from %s', volume_id, uuid)
+
+    @_libvirt_errors
+    def list_volume_attachments(self, instance):
+        """[{'volume_id', 'device'}] of the disks with a serial in the
+        guest's current definition (live when it runs)."""
+        guest = self.host.get_guest(instance['uuid'])
+        return [{'volume_id': d['serial'], 'device': d['target']}
+                for d in config_mod.volume_disks(guest.get_xml_desc())]
 
     # -- observation ------------------------------------------------------
     @_libvirt_errors

@@ -75,6 +75,18 @@ class Guest:
         xml = self.get_inactive_xml_desc() if inactive else self.get_xml_desc()
         return config.find_interface(xml, mac)
 
+    def find_disk(self, serial, inactive=False):
+        """The <disk> whose serial is ``serial`` as XML text (live or, with
+        ``inactive``, persistent definition), or None."""
+        xml = self.get_inactive_xml_desc() if inactive else self.get_xml_desc()
+        return config.find_disk_by_serial(xml, serial)
+
+    def disk_targets(self):
+        """Disk targets used live or in the persistent definition."""
+        targets = set(config.disk_targets(self.get_xml_desc()))
+        targets.update(config.disk_targets(self.get_inactive_xml_desc()))
+        return targets
+
     # -- devices ----------------------------------------------------------
     @staticmethod
     def _flags(live, persistent=True):

@@ -1,0 +1,26 @@
+"""Volume backends of the volume service: one interface (base.VolumeBackend)
+and an explicit registry, like compute.virt.driver.load_driver.
+
+    file   volumes as qcow2 (or raw) files; NBD exports from one
+           qemu-storage-daemon for other hosts (blockstore.backends.file)
+
+LVM, iSCSI or Ceph RBD backends add an entry here and nothing else.
+"""
+
+import importlib
+
+BACKENDS = {
+    'file': 'blockstore.backends.file.FileBackend',
+}
+
+
+def load_backend(name, **kwargs):
+    """Instantiate the backend called ``name`` ([volume] backend)."""
+    try:
+        path = BACKENDS[name]
+    except KeyError:
+        from blockstore.backends import base
+        raise base.BackendError(reason='unknown volume backend %r (known: %s)'
+                                % (name, ', '.join(sorted(BACKENDS)))) from None
+    module, _, cls = path.rpartition('.')
+    return getattr(importlib.import_module(module), cls)(**kwargs)

@@ -1,0 +1,134 @@
+"""What a volume backend offers the volume service.
+
+Ids are the API's ids (volume and snapshot UUIDs); sizes are GiB. A
+backend keeps no database: the service owns the records and asks the
+backend to make the bits match them.
+
+``connector`` is what the compute host says about itself when it asks for a
+connection: {'host': its [DEFAULT] host, 'ip': its address}. The answer,
+``connection_info``, is what the compute driver's attach_volume takes:
+
+    {'driver_volume_type': 'file',
+     'data': {'path': ..., 'format': 'qcow2'|'raw'}}           same machine
+    {'driver_volume_type': 'nbd',
+     'data': {'host': ..., 'port': int, 'name': export name,
+              'format': 'raw'}}                                 over the network
+
+(later backends add e.g. 'iscsi' or 'rbd' with their own data). Errors are
+AltostackErrors (below), so they cross RPC with a code.
+"""
+
+import abc
+import re
+
+from common import exception
+
+_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
+
+
+class BackendError(exception.AltostackError):
+    msg_fmt = 'Volume backend error: %(reason)s'
+
+
+class VolumeNotFound(exception.NotFound):
+    msg_fmt = 'Volume %(volume_id)s is not on this backend.'
+
+
+class SnapshotNotFound(exception.NotFound):
+    msg_fmt = 'Snapshot %(snapshot_id)s is not on this backend.'
+
+
+class VolumeExists(exception.Conflict):
+    msg_fmt = 'Volume %(volume_id)s already exists on this backend.'
+
+
+class InvalidSize(exception.BadRequest):
+    msg_fmt = 'Invalid size: %(reason)s'
+
+
+class VolumeBusy(exception.Conflict):
+    msg_fmt = 'Volume %(volume_id)s is busy: %(reason)s'
+
+
+def check_id(value, what='id'):
+    """Ids become file and export names: refuse anything path-like."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise exception.BadRequest(reason='bad %s %r' % (what, value))
+    return value
+
+
+def check_size(size_gb):
+    try:
+        size = int(size_gb)
+    except (TypeError, ValueError):
+        raise InvalidSize(reason='%r is not a whole number of GiB' % (size_gb,)) from None
+    if size < 1 or size != size_gb:
+        raise InvalidSize(reason='%r GiB (a whole number >= 1 is needed)' % (size_gb,))
+    return size
+
+
+class VolumeBackend(abc.ABC):
+    """One storage backend of one volume service host."""
+
+    #: the connection types initialize_connection may answer
+    connection_types = ()
+
+    def start(self):
+        """Get ready to serve (e.g. start the exports daemon and restore its
+        exports). Idempotent."""
+        return None
+
+    def stop(self, keep_exports=True):
+        """Release what start() took; the volumes stay. With
+        ``keep_exports`` whatever serves exports in use keeps running (so a
+        service restart does not cut guests off); False: stop it all."""
+        return None
+
+    @abc.abstractmethod
+    def create(self, volume_id, size_gb):
+        """An empty volume of ``size_gb`` GiB."""
+
+    @abc.abstractmethod
+    def create_from_snapshot(self, volume_id, snapshot_id, size_gb):
+        """A new volume with the snapshot's data, grown to ``size_gb`` (which
+        may not be smaller than the snapshot)."""
+
+    @abc.abstractmethod
+    def create_from_volume(self, volume_id, source_volume_id, size_gb):
+        """A clone of another volume, grown to ``size_gb``."""
+
+    @abc.abstractmethod
+    def create_from_image(self, volume_id, image_path, size_gb, image_format=None):
+        """A volume holding the image at local path ``image_path`` (any qemu
+        format; ``image_format`` None: detected, but an image that names a
+        backing file is refused), grown to ``size_gb``."""
+
+    @abc.abstractmethod
+    def delete(self, volume_id):
+        """Remove the volume (and its export first). Absent is not an error."""
+
+    @abc.abstractmethod
+    def extend(self, volume_id, new_size_gb):
+        """Grow the volume; a smaller size raises InvalidSize."""
+
+    @abc.abstractmethod
+    def create_snapshot(self, snapshot_id, volume_id):
+        """A point-in-time copy of the volume that stays valid whatever
+        happens to the volume later."""
+
+    @abc.abstractmethod
+    def delete_snapshot(self, snapshot_id):
+        """Absent is not an error."""
+
+    @abc.abstractmethod
+    def initialize_connection(self, volume_id, connector):
+        """connection_info (module docstring) for the host in ``connector``."""
+
+    @abc.abstractmethod
+    def terminate_connection(self, volume_id, connector):
+        """The host in ``connector`` no longer uses the volume; the export
+        goes when no connection needs it. Unknown is not an error."""
+
+    @abc.abstractmethod
+    def get_stats(self):
+        """{'total_gb', 'free_gb'} (floats)."""
