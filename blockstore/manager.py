@@ -1,12 +1,171 @@
-"""Volume service RPC endpoints."""
+"""Volume service RPC endpoints: the storage work behind the volume API.
+
+Each endpoint takes the row's dict as the API sent it, asks the backend
+(blockstore.backends, [volume] backend) and finishes the row's transition
+with a compare-and-set on the status it expects: success makes it
+available, a failure error / error_deleting / error_extending. No failure
+leaves a volume creating, deleting or extending; what a dead service left
+in transit is finished by init_host() when it comes back and by the
+periodic reconcile() on any volume service.
+"""
+
+import os
+import tempfile
 
 import oslo_messaging as messaging
+from oslo_log import log as logging
 
+from common import periodic
 from common.conf import CONF
+from common.context import get_admin_context
+from common.db import volumes as db
+
+LOG = logging.getLogger(__name__)
+
+
+def _load_backend():
+    from blockstore import backends  # written alongside; imported when first needed
+    return backends.load_backend(CONF.volume.backend)
 
 
 class VolumeManager:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
+
+    def __init__(self, backend=None, image_api=None):
+        self._backend = backend
+        self._image_api = image_api
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            self._backend = _load_backend()
+        return self._backend
+
+    # -- life cycle ------------------------------------------------------------
+    def init_host(self):
+        """Start the exports and settle what this host left in transit."""
+        try:
+            self.backend.start()
+        except Exception:
+            LOG.exception('The volume backend did not start')
+        for vol in db.volumes_of_host(CONF.host, [db.CREATING, db.DELETING, db.EXTENDING]):
+            self._settle(vol)
+
+    def cleanup_host(self):
+        if self._backend is not None:
+            self._backend.stop()
+
+    def _settle(self, vol):
+        """A volume found in transit (the work that moved it is lost)."""
+        if vol['status'] == db.CREATING:
+            db.set_status(vol['id'], db.ERROR, expected=[db.CREATING])
+        elif vol['status'] == db.DELETING:
+            self.delete_volume(get_admin_context(), vol)
+        elif vol['status'] == db.EXTENDING:
+            db.finish_extend(vol['id'], vol['size'], ok=False)
+        LOG.warning('Volume %s was left %s; settled', vol['id'], vol['status'])
+
+    @periodic.periodic(lambda: CONF.volume.reconcile_interval)
+    def reconcile(self, context=None):
+        """Volumes and snapshots stuck past [volume] stuck_timeout: failed."""
+        timeout = CONF.volume.stuck_timeout
+        for vol in db.stuck([db.CREATING, db.DELETING, db.EXTENDING], timeout):
+            if vol['host'] in (None, CONF.host):
+                self._settle(vol)
+        for snap in db.stuck_snapshots([db.CREATING, db.DELETING], timeout):
+            if snap['status'] == db.CREATING:
+                db.snapshot_set_status(snap['id'], db.ERROR, expected=[db.CREATING])
+            else:
+                db.snapshot_set_status(snap['id'], 'error_deleting', expected=[db.DELETING])
 
     def ping(self, context):
         return {'service': 'volume', 'host': CONF.host}
+
+    # -- volumes ---------------------------------------------------------------
+    def create_volume(self, context, volume):
+        vid, size = volume['id'], volume['size']
+        if db.set_status(vid, db.CREATING, expected=[db.CREATING], host=CONF.host) is None:
+            LOG.info('Volume %s is no longer creating; nothing to do', vid)
+            return
+        extra = {}
+        try:
+            if volume.get('snapshot_id'):
+                self.backend.create_from_snapshot(vid, volume['snapshot_id'], size)
+            elif volume.get('source_volid'):
+                self.backend.create_from_volume(vid, volume['source_volid'], size)
+            elif volume.get('image_id'):
+                self._create_from_image(context, volume)
+                extra['bootable'] = True
+            else:
+                self.backend.create(vid, size)
+        except Exception:
+            LOG.exception('Volume %s could not be created', vid)
+            db.set_status(vid, db.ERROR, expected=[db.CREATING])
+            return
+        if db.set_status(vid, db.AVAILABLE, expected=[db.CREATING], **extra) is None:
+            LOG.warning('Volume %s changed while it was made', vid)
+
+    def _image_rpc(self):
+        if self._image_api is None:
+            from imagestore import rpcapi as image_rpcapi
+            self._image_api = image_rpcapi.ImageAPI()
+        return self._image_api
+
+    def _create_from_image(self, context, volume):
+        """Download the image (verified, through the compute image cache code)
+        into a temporary cache under the volumes folder, then hand it over."""
+        from compute import imagecache  # the shared download-and-verify code
+        image = self._image_rpc().get_image_for_download(context, volume['image_id'])
+        root = CONF.volume.volumes_dir
+        os.makedirs(root, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=root, prefix='image-') as tmp:
+            cache = imagecache.ImageCache(instances_path=tmp, subdir='_base', enabled=False)
+            self.backend.create_from_image(volume['id'], cache.fetch(image), volume['size'])
+
+    def delete_volume(self, context, volume):
+        vid = volume['id']
+        try:
+            self.backend.delete(vid)
+        except Exception:
+            LOG.exception('Volume %s could not be deleted', vid)
+            db.set_status(vid, db.ERROR_DELETING, expected=[db.DELETING])
+            return
+        db.finish_delete(vid)
+
+    def extend_volume(self, context, volume, new_size):
+        vid = volume['id']
+        try:
+            self.backend.extend(vid, new_size)
+        except Exception:
+            LOG.exception('Volume %s could not be extended to %sG', vid, new_size)
+            db.finish_extend(vid, new_size, ok=False)
+            return
+        db.finish_extend(vid, new_size)
+
+    # -- snapshots -------------------------------------------------------------
+    def create_snapshot(self, context, snapshot):
+        sid = snapshot['id']
+        try:
+            self.backend.create_snapshot(sid, snapshot['volume_id'])
+        except Exception:
+            LOG.exception('Snapshot %s could not be created', sid)
+            db.snapshot_set_status(sid, db.ERROR, expected=[db.CREATING])
+            return
+        db.snapshot_set_status(sid, db.AVAILABLE, expected=[db.CREATING])
+
+    def delete_snapshot(self, context, snapshot):
+        sid = snapshot['id']
+        try:
+            self.backend.delete_snapshot(sid)
+        except Exception:
+            LOG.exception('Snapshot %s could not be deleted', sid)
+            db.snapshot_set_status(sid, 'error_deleting', expected=[db.DELETING])
+            return
+        db.snapshot_finish_delete(sid)
+
+    # -- exports (calls) -------------------------------------------------------
+    def initialize_connection(self, context, volume, connector):
+        return self.backend.initialize_connection(volume['id'], connector)
+
+    def terminate_connection(self, context, volume, connector):
+        self.backend.terminate_connection(volume['id'], connector)

@@ -1,21 +1,68 @@
 """Client of the volume service.
 
+Casts carry a bounded retry, so a broker that is away fails the API call
+that sent them quickly (the caller puts the volume in error) instead of
+hanging it; calls carry [volume] rpc_timeout.
+
 Version history:
 
     1.0 - ping (call)
+    1.1 - create_volume, delete_volume, extend_volume, create_snapshot,
+          delete_snapshot (casts); initialize_connection,
+          terminate_connection (calls)
 """
 
 from common import rpc
+from common.conf import CONF
 
 TOPIC = 'volume'
+_CAST_RETRY = 1
 
 
 class VolumeAPI:
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
 
+    def _cast(self, context, method, host=None, **kwargs):
+        cctxt = self.client.prepare(version='1.1', retry=_CAST_RETRY,
+                                    **({'server': host} if host else {}))
+        cctxt.cast(context, method, **kwargs)
+
+    def _call(self, context, method, host=None, timeout=None, **kwargs):
+        cctxt = self.client.prepare(version='1.1', timeout=timeout or CONF.volume.rpc_timeout,
+                                    **({'server': host} if host else {}))
+        return cctxt.call(context, method, **kwargs)
+
     def ping(self, context):
         cctxt = self.client.prepare(version='1.0')
         return cctxt.call(context, 'ping')
+
+    # A volume that has a host (the service that made it) goes back there.
+    def create_volume(self, context, volume):
+        self._cast(context, 'create_volume', volume=volume)
+
+    def delete_volume(self, context, volume):
+        self._cast(context, 'delete_volume', host=volume.get('host'), volume=volume)
+
+    def extend_volume(self, context, volume, new_size):
+        self._cast(context, 'extend_volume', host=volume.get('host'), volume=volume,
+                   new_size=new_size)
+
+    def create_snapshot(self, context, snapshot, volume=None):
+        self._cast(context, 'create_snapshot', host=(volume or {}).get('host'),
+                   snapshot=snapshot)
+
+    def delete_snapshot(self, context, snapshot, volume=None):
+        self._cast(context, 'delete_snapshot', host=(volume or {}).get('host'),
+                   snapshot=snapshot)
+
+    def initialize_connection(self, context, volume, connector, timeout=None):
+        """The backend's connection_info for ``connector`` (the compute host)."""
+        return self._call(context, 'initialize_connection', host=volume.get('host'),
+                          timeout=timeout, volume=volume, connector=connector)
+
+    def terminate_connection(self, context, volume, connector, timeout=None):
+        return self._call(context, 'terminate_connection', host=volume.get('host'),
+                          timeout=timeout, volume=volume, connector=connector)

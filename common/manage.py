@@ -26,16 +26,19 @@ def _bootstrap():
     from api.compute import bootstrap as compute_bootstrap
     from api.identity import bootstrap
     from api.network import bootstrap as network_bootstrap
+    from api.volume import bootstrap as volume_bootstrap
     tokens.setup_keys()
     bootstrap.bootstrap(CONF.command.admin_password, CONF.command.demo_password)
     compute_bootstrap.bootstrap()
     network_bootstrap.bootstrap(network_bootstrap.admin_project_id())
+    volume_bootstrap.bootstrap()
     print('Bootstrap done: users admin%s, roles admin/member/reader, catalog in %s, '
-          'flavors %s, networks %s (external, %s) and %s (shared, %s).'
+          'flavors %s, networks %s (external, %s) and %s (shared, %s), volume type %s.'
           % (', demo' if CONF.command.demo_password else '', bootstrap.REGION,
              ', '.join(f[1] for f in compute_bootstrap.FLAVORS),
              CONF.network.public_network_name, CONF.network.public_cidr,
-             CONF.network.private_network_name, CONF.network.private_cidr))
+             CONF.network.private_network_name, CONF.network.private_cidr,
+             CONF.volume.default_volume_type))
 
 
 def _fernet_setup():

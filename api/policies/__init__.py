@@ -3,7 +3,8 @@
 from api.policies import compute
 from api.policies import identity
 from api.policies import network
+from api.policies import volume
 
 
 def list_rules():
-    return identity.RULES + compute.RULES + network.RULES
+    return identity.RULES + compute.RULES + network.RULES + volume.RULES

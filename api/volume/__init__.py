@@ -1,12 +1,33 @@
-"""Cinder v3 compatible volume API, mounted at /volume (version documents so far)."""
+"""Cinder v3 compatible volume API, mounted at /volume: volumes (with
+metadata and actions), snapshots, volume types, limits, quota sets,
+availability zones and services, under /volume/v3/<project_id>. The
+volume service (blockstore) does the storage work on casts."""
 
 import flask
 
 from api import http
+from api.volume import microversion as mv
+from api.volume import quotas
+from api.volume import snapshots
+from api.volume import types
+from api.volume import volumes
 
 bp = flask.Blueprint('volume', __name__)
 
-MIN, MAX = '3.0', '3.0'
+MIN, MAX = mv.MIN, mv.MAX
+
+
+@bp.before_request
+def _negotiate():
+    flask.g.microversion = mv.negotiator.negotiate(flask.request.headers)
+
+
+@bp.after_request
+def _version_headers(resp):
+    ver = getattr(flask.g, 'microversion', None)
+    if ver is not None:
+        mv.negotiator.set_headers(resp, ver)
+    return resp
 
 
 def _v3():
@@ -27,8 +48,10 @@ def version_v3():
     return http.reply({'versions': [_v3()]})
 
 
-http.route_table(bp, [
+ROUTES = [
     ('/', {'GET': versions}),
     ('/v3', {'GET': version_v3}),
     ('/v3/', {'GET': version_v3}),
-])
+] + volumes.ROUTES + snapshots.ROUTES + types.ROUTES + quotas.ROUTES
+
+http.route_table(bp, ROUTES)

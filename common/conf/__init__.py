@@ -11,10 +11,11 @@ from common.conf import network
 from common.conf import quota
 from common.conf import scheduler
 from common.conf import service
+from common.conf import volume
 from common.conf import zones
 
 CONF = cfg.CONF
 
 for _mod in (api, compute, database, identity, image, network, quota, scheduler, service,
-             zones):
+             volume, zones):
     _mod.register_opts(CONF)

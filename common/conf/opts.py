@@ -9,9 +9,11 @@ from common.conf import network
 from common.conf import quota
 from common.conf import scheduler
 from common.conf import service
+from common.conf import volume
 from common.conf import zones
 
-_MODULES = (service, api, compute, database, identity, image, network, quota, scheduler, zones)
+_MODULES = (service, api, compute, database, identity, image, network, quota, scheduler, volume,
+            zones)
 
 
 def list_opts():

@@ -2,12 +2,14 @@
 
 Models live by owner: models.py (Base, identity, service records),
 compute_models.py (flavors, instances, ...: the compute API and scheduler),
-image_models.py (the image service), network_models.py (the network API).
+image_models.py (the image service), network_models.py (the network API),
+volume_models.py (the volume API).
 """
 
 from common.db import compute_models  # noqa: F401
 from common.db import image_models  # noqa: F401
 from common.db import models
 from common.db import network_models  # noqa: F401
+from common.db import volume_models  # noqa: F401
 
 metadata = models.Base.metadata

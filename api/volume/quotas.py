@@ -1,0 +1,143 @@
+"""limits, os-quota-sets, os-availability-zone and os-services of the volume API."""
+
+import flask
+
+from api import http
+from api.volume import base
+from common import exception
+from common import servicegroup
+from common.db import volumes as db
+
+_PER_TYPE = ('volumes', 'gigabytes', 'snapshots')
+
+
+def limits(project_id):
+    base.check_project(project_id)
+    ctx = http.context()
+    lim, used = db.limits(ctx.project_id), db.usage(ctx.project_id)
+    return http.reply({'limits': {'rate': [], 'absolute': {
+        'maxTotalVolumes': lim['volumes'], 'maxTotalSnapshots': lim['snapshots'],
+        'maxTotalVolumeGigabytes': lim['gigabytes'],
+        'maxTotalBackups': lim['backups'], 'maxTotalBackupGigabytes': lim['backup_gigabytes'],
+        'totalVolumesUsed': used['volumes'], 'totalGigabytesUsed': used['gigabytes'],
+        'totalSnapshotsUsed': used['snapshots'], 'totalBackupsUsed': 0,
+        'totalBackupGigabytesUsed': 0}}})
+
+
+def _quota_set(target, values, used=None):
+    out = {'id': target}
+    for key in db.QUOTA_RESOURCES:
+        out[key] = values[key]
+    # Per-type limits (Cinder shows <resource>_<type name>); none are set here.
+    for vt in db.list_types(None):
+        for key in _PER_TYPE:
+            out['%s_%s' % (key, vt['name'])] = -1
+    if used is not None:
+        for key in list(out):
+            if key == 'id':
+                continue
+            out[key] = {'limit': out[key], 'in_use': used.get(key, 0), 'reserved': 0,
+                        'allocated': 0}
+    return out
+
+
+def _check_read(target):
+    ctx = http.context()
+    if target != ctx.project_id and not base.is_admin(ctx):
+        raise exception.Forbidden("Policy doesn't allow volume_extension:quotas:show to be "
+                                  "performed.")
+    base.authorize('volume_extension:quotas:show', target)
+
+
+def show_quota_set(project_id, target):
+    base.check_project(project_id)
+    _check_read(target)
+    used = db.usage(target) if http.bool_arg('usage', False) else None
+    return http.reply({'quota_set': _quota_set(target, db.limits(target), used)})
+
+
+def show_defaults(project_id, target):
+    base.check_project(project_id)
+    _check_read(target)
+    return http.reply({'quota_set': _quota_set(target, db.quota_defaults())})
+
+
+def update_quota_set(project_id, target):
+    base.check_project(project_id)
+    base.authorize('volume_extension:quotas:update', target)
+    body = http.json_body().get('quota_set')
+    if not isinstance(body, dict):
+        raise exception.BadRequest("Invalid input received: Missing required element "
+                                   "'quota_set' in request body.")
+    per_type = {'%s_%s' % (k, vt['name']) for vt in db.list_types(None) for k in _PER_TYPE}
+    bad = sorted(k for k in body if k not in db.QUOTA_RESOURCES and k not in per_type
+                 and k not in ('id', 'tenant_id'))
+    if bad:
+        raise exception.BadRequest('Bad key(s) in quota set: %s' % ','.join(bad))
+    values = {}
+    for key, raw in body.items():
+        if key not in db.QUOTA_RESOURCES:
+            continue
+        try:
+            val = int(raw)
+            if isinstance(raw, bool) or val < -1:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise exception.BadRequest("Invalid input received: Quota %s must be an integer "
+                                       "of -1 or more, not '%s'." % (key, raw)) from None
+        values[key] = val
+    used = db.usage(target)
+    for key, val in values.items():
+        if 0 <= val < used.get(key, 0):
+            raise exception.BadRequest(
+                'Invalid input received: Quota %s limit must be equal or greater than '
+                'existing resources. Current usage is %s and the requested limit is %s.'
+                % (key, used[key], val))
+    db.set_limits(target, values)
+    return http.reply({'quota_set': {k: v for k, v in _quota_set(target, db.limits(target))
+                                     .items() if k != 'id'}})
+
+
+def delete_quota_set(project_id, target):
+    base.check_project(project_id)
+    base.authorize('volume_extension:quotas:delete', target)
+    db.reset_limits(target)
+    return http.reply(status=200)
+
+
+def availability_zones(project_id):
+    base.check_project(project_id)
+    return http.reply({'availabilityZoneInfo': [{'zoneName': 'nova',
+                                                 'zoneState': {'available': True}}]})
+
+
+def _fmt(dt):
+    return dt.strftime('%Y-%m-%dT%H:%M:%S.%f') if dt else None
+
+
+def list_services(project_id):
+    base.check_project(project_id)
+    base.authorize('volume_extension:services:index')
+    args = flask.request.args
+    binary = args.get('binary')
+    recs = [r for r in servicegroup.list_services(host=args.get('host'))
+            if r.binary in ('cinder-volume', 'cinder-scheduler') and
+            (binary is None or r.binary == binary)]
+    return http.reply({'services': [{
+        'binary': r.binary, 'host': r.host, 'zone': 'nova',
+        'status': 'disabled' if r.disabled else 'enabled',
+        'state': 'up' if servicegroup.is_up(r) else 'down',
+        'updated_at': _fmt(r.updated_at), 'disabled_reason': r.disabled_reason,
+        'frozen': False, 'replication_status': 'disabled', 'active_backend_id': None,
+        'cluster': None} for r in recs]})
+
+
+P = '/v3/<project_id>'
+ROUTES = [
+    (P + '/limits', {'GET': limits}),
+    (P + '/os-quota-sets/<target>', {'GET': show_quota_set, 'PUT': update_quota_set,
+                                     'DELETE': delete_quota_set}),
+    (P + '/os-quota-sets/<target>/defaults', {'GET': show_defaults}),
+    (P + '/os-availability-zone', {'GET': availability_zones}),
+    (P + '/os-services', {'GET': list_services}),
+]

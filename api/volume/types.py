@@ -1,0 +1,70 @@
+"""types: list, show, the default; admins create and delete."""
+
+import flask
+
+from api import http
+from api.volume import base
+from api.volume import views
+from common import exception
+from common.db import volumes as db
+
+CREATE = {
+    'type': 'object', 'required': ['volume_type'],
+    'properties': {'volume_type': {
+        'type': 'object', 'required': ['name'],
+        'properties': {'name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+                       'description': {'type': ['string', 'null'], 'maxLength': 255},
+                       'os-volume-type-access:is_public': {'type': ['boolean', 'string']},
+                       'extra_specs': {'type': 'object'}}}},
+}
+
+
+def list_types(project_id):
+    base.check_project(project_id)
+    raw = (flask.request.args.get('is_public') or '').strip().lower()
+    if raw == 'none':
+        is_public = None if base.is_admin() else True
+    elif raw in ('false', '0', 'no'):
+        is_public = False if base.is_admin() else True
+    else:
+        is_public = True
+    return http.reply({'volume_types': [views.volume_type(t)
+                                        for t in db.list_types(is_public)]})
+
+
+def show_type(project_id, type_id):
+    base.check_project(project_id)
+    if type_id == 'default':
+        try:
+            vt = db.default_type()
+        except exception.NotFound:
+            raise exception.NotFound('Default volume type can not be found.') from None
+    else:
+        vt = db.get_type(type_id)
+    return http.reply({'volume_type': views.volume_type(vt)})
+
+
+def create_type(project_id):
+    base.check_project(project_id)
+    base.authorize('volume_extension:types_manage')
+    body = http.json_body(CREATE)['volume_type']
+    public = body.get('os-volume-type-access:is_public', True)
+    if isinstance(public, str):
+        public = public.strip().lower() in ('true', '1', 'yes')
+    vt = db.create_type(body['name'], body.get('description'), public,
+                        body.get('extra_specs'))
+    return http.reply({'volume_type': views.volume_type(vt)})
+
+
+def delete_type(project_id, type_id):
+    base.check_project(project_id)
+    base.authorize('volume_extension:types_manage')
+    db.delete_type(type_id)
+    return http.reply(status=202)
+
+
+P = '/v3/<project_id>/types'
+ROUTES = [
+    (P, {'GET': list_types, 'POST': create_type}),
+    (P + '/<type_id>', {'GET': show_type, 'DELETE': delete_type}),
+]

@@ -1,0 +1,46 @@
+"""[volume] options: the Cinder-compatible block storage (the volume API's
+quotas and default type; the volume service's backend, its state folder and
+the NBD exports it serves)."""
+
+from oslo_config import cfg
+
+group = cfg.OptGroup('volume', title='Volumes, snapshots and their exports')
+
+opts = [
+    cfg.IntOpt('quota_volumes', default=10, min=-1, help='Volumes per project.'),
+    cfg.IntOpt('quota_gigabytes', default=1000, min=-1,
+               help='GiB of volumes and snapshots per project.'),
+    cfg.IntOpt('quota_snapshots', default=10, min=-1, help='Snapshots per project.'),
+    cfg.IntOpt('per_volume_gigabytes', default=-1, min=-1,
+               help='Largest size (GiB) of one volume; -1 means no limit.'),
+    cfg.StrOpt('default_volume_type', default='__DEFAULT__',
+               help='Volume type of a volume created without one (bootstrap makes it).'),
+    cfg.StrOpt('backend', default='file',
+               help='Storage backend of the volume service (blockstore.backends).'),
+    cfg.StrOpt('volumes_dir', default='$state_path/volumes',
+               help='Folder where the volume service keeps volumes, snapshots, '
+                    'downloaded images and its export state.'),
+    cfg.HostAddressOpt('nbd_bind_host', default='127.0.0.1',
+                       help='Address the NBD exports of volumes listen on.'),
+    cfg.PortOpt('nbd_port_min', default=10809, help='First TCP port of the NBD exports.'),
+    cfg.PortOpt('nbd_port_max', default=10909, help='Last TCP port of the NBD exports.'),
+    cfg.PortOpt('nbd_port', help='TCP port of the NBD server of the file backend '
+                                 '(unset: nbd_port_min).'),
+    cfg.IntOpt('rpc_timeout', default=60, min=1,
+               help='Seconds the API waits for the volume service to answer a call '
+                    '(initialize_connection, terminate_connection).'),
+    cfg.IntOpt('stuck_timeout', default=600, min=10,
+               help='Seconds a volume or snapshot may stay creating, deleting or '
+                    'extending before the volume service calls it failed.'),
+    cfg.IntOpt('reconcile_interval', default=60, min=1,
+               help='Seconds between the volume service\'s checks for stuck volumes.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)
+
+
+def list_opts():
+    return {group: opts}
