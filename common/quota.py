@@ -33,15 +33,21 @@ def limits(project_id):
     return out
 
 
-def set_limits(project_id, values):
+def store_limits(model, project_id, values):
+    """Write per-project hard limits into ``model`` (a table keyed by
+    project_id and resource with a hard_limit column): compute's, the
+    network's and the volume service's quota tables all take this."""
     with db_api.session() as s:
         for resource, limit in values.items():
-            row = s.get(cm.QuotaLimit, (project_id, resource))
+            row = s.get(model, (project_id, resource))
             if row is None:
-                s.add(cm.QuotaLimit(project_id=project_id, resource=resource,
-                                    hard_limit=limit))
+                s.add(model(project_id=project_id, resource=resource, hard_limit=limit))
             else:
                 row.hard_limit = limit
+
+
+def set_limits(project_id, values):
+    store_limits(cm.QuotaLimit, project_id, values)
 
 
 def usage(project_id):

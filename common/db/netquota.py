@@ -9,6 +9,7 @@ unit (Neutron's own quota engine has the same soft edge).
 
 import sqlalchemy as sa
 
+from common import quota
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import neterrors as ne
@@ -74,14 +75,7 @@ def check(s, project_id, deltas):
 
 
 def set_limits(project_id, values):
-    with db_api.session() as s:
-        for resource, limit in values.items():
-            row = s.get(nm.NetworkQuota, (project_id, resource))
-            if row is None:
-                s.add(nm.NetworkQuota(project_id=project_id, resource=resource,
-                                      hard_limit=limit))
-            else:
-                row.hard_limit = limit
+    quota.store_limits(nm.NetworkQuota, project_id, values)
 
 
 def reset(project_id):

@@ -21,6 +21,7 @@ import uuid
 import sqlalchemy as sa
 
 from common import exception
+from common import quota
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import volume_models as vm
@@ -303,14 +304,7 @@ def _check_quota(s, project_id, volumes=0, gigabytes=0, snapshots=0, size=None):
 
 
 def set_limits(project_id, values):
-    with db_api.session() as s:
-        for resource, limit in values.items():
-            row = s.get(vm.VolumeQuota, (project_id, resource))
-            if row is None:
-                s.add(vm.VolumeQuota(project_id=project_id, resource=resource,
-                                     hard_limit=limit))
-            else:
-                row.hard_limit = limit
+    quota.store_limits(vm.VolumeQuota, project_id, values)
 
 
 def reset_limits(project_id):
@@ -584,19 +578,7 @@ def attach_complete(attachment_id, host_name, device):
 
 def unreserve(attachment_id):
     """Undo reserve(): attaching -> available, the attachment removed."""
-    with db_api.session() as s:
-        att = s.get(vm.VolumeAttachment, attachment_id)
-        if att is None:
-            return None
-        vol_id = att.volume_id
-        s.delete(att)
-        s.flush()
-        left = s.scalar(sa.select(sa.func.count()).select_from(vm.VolumeAttachment)
-                        .where(vm.VolumeAttachment.volume_id == vol_id))
-        s.execute(sa.update(vm.Volume).where(
-            vm.Volume.id == vol_id, vm.Volume.status.in_([ATTACHING, RESERVED]))
-            .values(status=IN_USE if left else AVAILABLE, updated_at=utcnow()))
-        return _full(s, s.get(vm.Volume, vol_id))
+    return _drop_attachment(attachment_id, vm.Volume.status.in_([ATTACHING, RESERVED]))
 
 
 def begin_detaching(volume_id, instance_uuid):
@@ -631,6 +613,13 @@ def roll_detaching(volume_id):
 
 def detach_complete(attachment_id):
     """The attachment removed; the volume available (in-use if others remain)."""
+    return _drop_attachment(attachment_id, vm.Volume.deleted.is_(False))
+
+
+def _drop_attachment(attachment_id, volume_condition):
+    """Remove an attachment; the volume (where ``volume_condition`` holds)
+    becomes in-use if other attachments remain, else available. The volume's
+    dict, or None when the attachment is already gone."""
     with db_api.session() as s:
         att = s.get(vm.VolumeAttachment, attachment_id)
         if att is None:
@@ -640,8 +629,7 @@ def detach_complete(attachment_id):
         s.flush()
         left = s.scalar(sa.select(sa.func.count()).select_from(vm.VolumeAttachment)
                         .where(vm.VolumeAttachment.volume_id == vol_id))
-        s.execute(sa.update(vm.Volume).where(vm.Volume.id == vol_id,
-                                             vm.Volume.deleted.is_(False))
+        s.execute(sa.update(vm.Volume).where(vm.Volume.id == vol_id, volume_condition)
                   .values(status=IN_USE if left else AVAILABLE, updated_at=utcnow()))
         return _full(s, s.get(vm.Volume, vol_id))
 
