@@ -29,7 +29,7 @@ def _load_backend():
 
 
 class VolumeManager:
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, backend=None, image_api=None):
         self._backend = backend
@@ -102,7 +102,7 @@ class VolumeManager:
             LOG.exception('Volume %s could not be created', vid)
             db.set_status(vid, db.ERROR, expected=[db.CREATING])
             return
-        if db.set_status(vid, db.AVAILABLE, expected=[db.CREATING], **extra) is None:
+        if db.finish_create(vid, **extra) is None:
             LOG.warning('Volume %s changed while it was made', vid)
 
     def _image_rpc(self):
@@ -169,3 +169,43 @@ class VolumeManager:
 
     def terminate_connection(self, context, volume, connector):
         self.backend.terminate_connection(volume['id'], connector)
+
+    # -- the attach flow (calls from compute agents) ---------------------------
+    # The agents hold no database credentials: they report each step of an
+    # attach or detach here, and the volume books follow.
+    def get_volume(self, context, volume_id):
+        try:
+            return db.get(volume_id)
+        except db.VolumeNotFound:
+            return None
+
+    def attach_complete(self, context, volume, attachment_id, host_name, device):
+        """The guest has the disk: the attachment is 'attached', the volume
+        in-use. None when the attachment is gone (the agent then unplugs)."""
+        try:
+            return db.attach_complete(attachment_id, host_name, device)
+        except db.AttachmentNotFound:
+            LOG.warning('Attachment %s of volume %s is gone; not completing it',
+                        attachment_id, volume['id'])
+            return None
+
+    def release_attachment(self, context, volume, attachment_id, connector,
+                           delete_volume=False):
+        """The guest no longer has the disk (detached, failed to attach, or
+        its server deleted): drop the export for ``connector``, forget the
+        attachment (the volume becomes available) and, with
+        ``delete_volume`` (delete_on_termination), delete the volume."""
+        try:
+            self.backend.terminate_connection(volume['id'], connector)
+        except Exception:  # noqa: BLE001 - the books must still move on
+            LOG.exception('Could not end the connection of volume %s', volume['id'])
+        vol = db.detach_complete(attachment_id)
+        if delete_volume and vol is not None:
+            vol = db.set_status(volume['id'], db.DELETING, expected=[db.AVAILABLE])
+            if vol is not None:
+                self.delete_volume(context, vol)
+        return vol
+
+    def roll_detaching(self, context, volume):
+        """A detach that failed: the volume is in-use again."""
+        return db.roll_detaching(volume['id'])

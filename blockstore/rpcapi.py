@@ -10,6 +10,8 @@ Version history:
     1.1 - create_volume, delete_volume, extend_volume, create_snapshot,
           delete_snapshot (casts); initialize_connection,
           terminate_connection (calls)
+    1.2 - get_volume, attach_complete, release_attachment, roll_detaching
+          (calls: compute agents report the steps of attach and detach)
 """
 
 from common import rpc
@@ -20,7 +22,7 @@ _CAST_RETRY = 1
 
 
 class VolumeAPI:
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -30,8 +32,8 @@ class VolumeAPI:
                                     **({'server': host} if host else {}))
         cctxt.cast(context, method, **kwargs)
 
-    def _call(self, context, method, host=None, timeout=None, **kwargs):
-        cctxt = self.client.prepare(version='1.1', timeout=timeout or CONF.volume.rpc_timeout,
+    def _call(self, context, method, host=None, timeout=None, version='1.1', **kwargs):
+        cctxt = self.client.prepare(version=version, timeout=timeout or CONF.volume.rpc_timeout,
                                     **({'server': host} if host else {}))
         return cctxt.call(context, method, **kwargs)
 
@@ -66,3 +68,20 @@ class VolumeAPI:
     def terminate_connection(self, context, volume, connector, timeout=None):
         return self._call(context, 'terminate_connection', host=volume.get('host'),
                           timeout=timeout, volume=volume, connector=connector)
+
+    def get_volume(self, context, volume_id):
+        """The volume's dict (None when it is gone)."""
+        return self._call(context, 'get_volume', version='1.2', volume_id=volume_id)
+
+    def attach_complete(self, context, volume, attachment_id, host_name, device):
+        return self._call(context, 'attach_complete', version='1.2', volume=volume,
+                          attachment_id=attachment_id, host_name=host_name, device=device)
+
+    def release_attachment(self, context, volume, attachment_id, connector,
+                           delete_volume=False):
+        return self._call(context, 'release_attachment', host=volume.get('host'),
+                          version='1.2', volume=volume, attachment_id=attachment_id,
+                          connector=connector, delete_volume=delete_volume)
+
+    def roll_detaching(self, context, volume):
+        return self._call(context, 'roll_detaching', version='1.2', volume=volume)

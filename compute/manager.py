@@ -15,6 +15,7 @@ from common import context as ctx_mod
 from common import instance_states as st
 from common import periodic
 from common.conf import CONF
+from compute import blockdev
 from compute import imagecache
 from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
@@ -29,7 +30,7 @@ _INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -37,6 +38,7 @@ class ComputeManager:
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
         self.images = image_rpcapi.ImageAPI()
         self.cache = imagecache.ImageCache()
+        self.block = blockdev.BlockDevices(lambda: self.driver)
         self._locks = {}
         self._locks_guard = threading.Lock()
         self._reconciled = False
@@ -127,6 +129,7 @@ class ComputeManager:
             vm_state = st.ACTIVE if state == power_state.RUNNING else st.STOPPED
             self._update(ctx, inst, {'vm_state': vm_state, 'task_state': None,
                                      'power_state': state})
+        self.block.settle(ctx, inst)
 
     # -- periodic tasks -----------------------------------------------------
     @periodic.periodic(lambda: CONF.report_interval * 2, run_immediately=True)
@@ -231,15 +234,24 @@ class ComputeManager:
             LOG.info('Build of %s cancelled: it changed before we started', uuid)
             return
         self._event(ctx, inst, 'compute_build_and_run_instance', 'start')
+        block_devices = inst.get('block_devices') or []
         try:
             network_info = inst.get('network_info') or []
             if network_info and not self._sync_network(ctx):
                 raise RuntimeError('The host network for the server could not be set up.')
-            image = self.images.get_image_for_download(ctx, inst['image_ref'])
-            with self.cache.using(image) as base:
-                self.driver.spawn(ctx, inst, image, base, network_info=network_info)
+            bdi = self.block.connect_for_build(ctx, block_devices)
+            if inst.get('image_ref'):
+                image = self.images.get_image_for_download(ctx, inst['image_ref'])
+                with self.cache.using(image) as base:
+                    self.driver.spawn(ctx, inst, image, base, network_info=network_info,
+                                      block_device_info=bdi)
+            else:  # booted from a volume
+                self.driver.spawn(ctx, inst, {}, None, network_info=network_info,
+                                  block_device_info=bdi)
+            self.block.complete_build(ctx, inst, block_devices)
         except Exception as e:  # noqa: BLE001 - any failure: reschedule elsewhere
             LOG.exception('Build of %s failed on %s', uuid, self.host)
+            self.block.disconnect_failed_build(ctx, block_devices)
             self._event(ctx, inst, 'compute_build_and_run_instance', 'finish',
                         result='Error', details=str(e)[:500])
             self.scheduler.build_failed(ctx, uuid, self.host, str(e) or type(e).__name__)
@@ -302,6 +314,7 @@ class ComputeManager:
 
     def _terminate(self, ctx, inst):
         self.driver.destroy(ctx, inst, network_info=[], cleanup=True)
+        self.block.release_all(ctx, inst)
         for attempt in range(5):
             try:
                 self.scheduler.instance_deleted(ctx, inst['uuid'], self.host)
@@ -327,6 +340,30 @@ class ComputeManager:
             lines = text.splitlines(True)
             text = ''.join(lines[-length:]) if length else ''
         return text
+
+    # -- volumes ------------------------------------------------------------
+    def attach_volume(self, context, instance, volume, attachment_id, device=None):
+        """Hot-plug a reserved volume; the volume service hears the outcome."""
+        with self._lock(instance['uuid']):
+            self._event(context, instance, 'compute_attach_volume', 'start')
+            try:
+                self.block.attach(context, instance, volume, attachment_id, device)
+            except Exception as e:  # noqa: BLE001 - reported, reservation given back
+                self._event(context, instance, 'compute_attach_volume', 'finish',
+                            result='Error', details=str(e)[:500])
+                return
+            self._event(context, instance, 'compute_attach_volume', 'finish')
+
+    def detach_volume(self, context, instance, volume, attachment_id):
+        with self._lock(instance['uuid']):
+            self._event(context, instance, 'compute_detach_volume', 'start')
+            try:
+                self.block.detach(context, instance, volume, attachment_id)
+            except Exception as e:  # noqa: BLE001 - reported, volume in-use again
+                self._event(context, instance, 'compute_detach_volume', 'finish',
+                            result='Error', details=str(e)[:500])
+                return
+            self._event(context, instance, 'compute_detach_volume', 'finish')
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

@@ -11,6 +11,8 @@ Version history:
           get_host_uptime (calls)
     1.2 - refresh_network (cast: sync the host's data plane with the books);
           attach_interface, detach_interface (calls: hot-plug a port's NIC)
+    1.3 - attach_volume, detach_volume (casts: hot-plug a reserved volume,
+          unplug one being detached); instances may carry 'block_devices'
 """
 
 from common import rpc
@@ -19,7 +21,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.2'
+    VERSION = '1.3'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -67,3 +69,13 @@ class ComputeAPI:
     def detach_interface(self, context, host, instance, vif, timeout=None):
         cctxt = self.client.prepare(server=host, version='1.2', timeout=timeout)
         return cctxt.call(context, 'detach_interface', instance=instance, vif=vif)
+
+    def attach_volume(self, context, host, instance, volume, attachment_id, device=None):
+        self.client.prepare(server=host, version='1.3', retry=1).cast(
+            context, 'attach_volume', instance=instance, volume=volume,
+            attachment_id=attachment_id, device=device)
+
+    def detach_volume(self, context, host, instance, volume, attachment_id):
+        self.client.prepare(server=host, version='1.3', retry=1).cast(
+            context, 'detach_volume', instance=instance, volume=volume,
+            attachment_id=attachment_id)

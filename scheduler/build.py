@@ -14,6 +14,7 @@ from common.db import compute_models as cm
 from common.db import instances
 from common.db import netstate
 from common.db import ports
+from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from scheduler import filters
 from scheduler import host_cache
@@ -137,6 +138,8 @@ def build(context, uuid):
     payload = instances.to_dict(inst)
     # The ports go with the claim: the agent plugs them and serves them DHCP.
     payload['network_info'] = ports.bind_instance_ports(uuid, host.host)
+    # And its volumes: the agent connects them and the guest boots with them.
+    payload['block_devices'] = volumes.instance_block_devices(uuid)
     compute_rpcapi.ComputeAPI().build_and_run_instance(context, host.host, payload)
     # Hosts whose remote-group rules must now let the new addresses in.
     refresh_hosts(context, netstate.hosts_for_instance(uuid) - {host.host})

@@ -13,6 +13,7 @@ from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from common.db import netstate
+from common.db import volumes
 from scheduler import build
 from scheduler import host_cache
 
@@ -89,7 +90,8 @@ class SchedulerManager:
         with db_api.reader() as s:
             rows = list(s.scalars(sa.select(cm.Instance).where(
                 cm.Instance.host == host, cm.Instance.deleted.is_(False))))
-        return [instances.to_dict(i) for i in rows]
+        devices = volumes.block_devices_of([i.uuid for i in rows])
+        return [dict(instances.to_dict(i), block_devices=devices[i.uuid]) for i in rows]
 
 
     def get_host_network_state(self, context, host):

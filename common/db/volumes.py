@@ -32,6 +32,7 @@ CREATING, AVAILABLE, RESERVED, ATTACHING = 'creating', 'available', 'reserved', 
 IN_USE, DETACHING, EXTENDING, DELETING = 'in-use', 'detaching', 'extending', 'deleting'
 ERROR, ERROR_DELETING, ERROR_EXTENDING = 'error', 'error_deleting', 'error_extending'
 DELETED = 'deleted'
+ROOT_DEVICE = 'vda'  # a server's root volume is attached here
 TRANSITIONAL = (CREATING, DELETING, EXTENDING, ATTACHING, DETACHING)
 # Cinder's list, plus error_deleting so a failed delete can be retried.
 DELETABLE = (AVAILABLE, ERROR, 'error_restoring', ERROR_EXTENDING, 'error_managing',
@@ -321,12 +322,15 @@ def get(volume_id, project_id=None):
         return _full(s, _row(s, volume_id, project_id))
 
 
-def create(values):
+def create(values, reserve_for=None, delete_on_termination=False, device=None):
     """Record a volume in 'creating' and take its quota in one transaction.
 
     ``values``: project_id, user_id, size and any of name, description,
     volume_type_id, availability_zone, snapshot_id, source_volid, image_id,
-    bootable, metadata, image_metadata. Raises a 413 QuotaError when over."""
+    bootable, metadata, image_metadata. Raises a 413 QuotaError when over.
+    ``reserve_for``: a server the new volume is made for (boot from
+    volume): it gets a 'reserved' attachment at once, and finish_create()
+    makes it 'attaching' instead of 'available'."""
     values = dict(values)
     meta = values.pop('metadata', None) or {}
     with db_api.session() as s:
@@ -339,7 +343,25 @@ def create(values):
                            'readonly': False, 'image_metadata': {}, **values})
         s.add(row)
         s.flush()
+        if reserve_for is not None:
+            s.add(vm.VolumeAttachment(id=str(uuid.uuid4()), volume_id=row.id,
+                                      instance_uuid=reserve_for, status='reserved',
+                                      device=device,
+                                      delete_on_termination=bool(delete_on_termination),
+                                      created_at=now))
+            s.flush()
         return _full(s, row)
+
+
+def finish_create(volume_id, **values):
+    """creating -> available, or attaching when a server already holds a
+    reservation on it (boot from volume). The dict, or None when the
+    volume was no longer creating."""
+    with db_api.reader() as s:
+        reserved = s.scalar(sa.select(sa.func.count()).select_from(vm.VolumeAttachment)
+                            .where(vm.VolumeAttachment.volume_id == volume_id))
+    return set_status(volume_id, ATTACHING if reserved else AVAILABLE, expected=[CREATING],
+                      **values)
 
 
 _SORT_KEYS = ('created_at', 'updated_at', 'id', 'name', 'size', 'status')
@@ -536,9 +558,10 @@ def volumes_of_host(host, statuses=None):
 
 # --- the attach flow (called by the compute API) ------------------------------
 
-def reserve(volume_id, project_id, instance_uuid, delete_on_termination=False):
-    """available -> attaching with a 'reserved' attachment; the attachment
-    dict. In use or busy: VolumeInUse (409); another project's: 404."""
+def reserve(volume_id, project_id, instance_uuid, delete_on_termination=False, device=None):
+    """available -> attaching with a 'reserved' attachment (at ``device``,
+    'vda' for a root volume); the attachment dict. In use or busy:
+    VolumeInUse (409); another project's: 404."""
     with db_api.session() as s:
         row = _row(s, volume_id, project_id)
         res = s.execute(sa.update(vm.Volume).where(
@@ -549,7 +572,7 @@ def reserve(volume_id, project_id, instance_uuid, delete_on_termination=False):
             raise VolumeInUse(volume_id=row.id, status=row.status)
         att = vm.VolumeAttachment(id=str(uuid.uuid4()), volume_id=row.id,
                                   instance_uuid=instance_uuid, status='reserved',
-                                  delete_on_termination=bool(delete_on_termination),
+                                  device=device, delete_on_termination=bool(delete_on_termination),
                                   created_at=utcnow())
         s.add(att)
         s.flush()
@@ -651,6 +674,44 @@ def attachments_of_instance(instance_uuid):
         return [{'attachment_id': a.id, 'volume_id': a.volume_id, 'device': a.device,
                  'host_name': a.host_name, 'delete_on_termination': a.delete_on_termination,
                  'status': a.status} for a in rows]
+
+
+def instance_block_devices(instance_uuid):
+    """The volumes of a server as its compute agent needs them: [{'attachment_id',
+    'volume' (the volume dict), 'device', 'boot_index' (0 for the root volume,
+    at vda, else None), 'delete_on_termination', 'status'}], oldest first."""
+    return block_devices_of([instance_uuid])[instance_uuid]
+
+
+def volumes_attached(instance_uuids):
+    """{instance uuid: [{'id': volume id, 'delete_on_termination'}]} (the
+    server view's os-extended-volumes:volumes_attached), in one query."""
+    A = vm.VolumeAttachment
+    out = {u: [] for u in instance_uuids}
+    if not out:
+        return out
+    with db_api.reader() as s:
+        for uuid_, vid, dot in s.execute(
+                sa.select(A.instance_uuid, A.volume_id, A.delete_on_termination)
+                .where(A.instance_uuid.in_(list(out))).order_by(A.created_at)):
+            out[uuid_].append({'id': vid, 'delete_on_termination': bool(dot)})
+    return out
+
+
+def block_devices_of(instance_uuids):
+    """{instance uuid: instance_block_devices(uuid)} in one query."""
+    A = vm.VolumeAttachment
+    out = {u: [] for u in instance_uuids}
+    if not out:
+        return out
+    with db_api.reader() as s:
+        for a in s.scalars(sa.select(A).where(A.instance_uuid.in_(list(out)))
+                           .order_by(A.created_at)):
+            out[a.instance_uuid].append({
+                'attachment_id': a.id, 'volume': _full(s, s.get(vm.Volume, a.volume_id)),
+                'device': a.device, 'boot_index': 0 if a.device == ROOT_DEVICE else None,
+                'delete_on_termination': a.delete_on_termination, 'status': a.status})
+    return out
 
 
 # --- snapshots ----------------------------------------------------------------
