@@ -48,6 +48,8 @@ ACTIONS = {
     'console_output': ({ACTIVE, STOPPED, ERROR, BUILDING, RESIZED}, None, None),
     'attach_interface': ({ACTIVE, STOPPED}, {None}, None),
     'detach_interface': ({ACTIVE, STOPPED}, {None}, None),
+    'attach_volume': ({ACTIVE, STOPPED}, {None}, None),
+    'detach_volume': ({ACTIVE, STOPPED}, {None}, None),
 }
 
 _STATUS = {

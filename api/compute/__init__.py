@@ -12,6 +12,7 @@ from api.compute import quotas
 from api.compute import server_actions
 from api.compute import servers
 from api.compute import services
+from api.compute import volume_attachments
 
 bp = flask.Blueprint('compute', __name__)
 
@@ -57,6 +58,7 @@ ROUTES = [
     ('/v2.1', {'GET': version_v21}),
     ('/v2.1/', {'GET': version_v21}),
 ] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
-      server_actions.ROUTES + interfaces.ROUTES + hosts.ROUTES + quotas.ROUTES)
+      server_actions.ROUTES + interfaces.ROUTES + hosts.ROUTES + quotas.ROUTES +
+      volume_attachments.ROUTES)
 
 http.route_table(bp, ROUTES)

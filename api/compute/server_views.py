@@ -6,6 +6,7 @@ from api import http
 from api import microversion
 from common import instance_states as st
 from common.db import ports
+from common.db import volumes
 
 _TIME = '%Y-%m-%dT%H:%M:%SZ'
 
@@ -54,10 +55,12 @@ def details(insts, ctx):
     uuids = [i.uuid for i in insts]
     addrs = ports.addresses(uuids) if uuids else {}
     groups = ports.security_group_names(uuids) if uuids else {}
-    return [detail(i, ctx, addrs.get(i.uuid), groups.get(i.uuid)) for i in insts]
+    vols = volumes.volumes_attached(uuids)
+    return [detail(i, ctx, addrs.get(i.uuid), groups.get(i.uuid), vols.get(i.uuid))
+            for i in insts]
 
 
-def detail(inst, ctx, addresses=None, security_groups=None):
+def detail(inst, ctx, addresses=None, security_groups=None, volumes_attached=None):
     """One server's detail view; without ``addresses`` its ports are read."""
     if addresses is None:
         return details([inst], ctx)[0]
@@ -79,7 +82,9 @@ def detail(inst, ctx, addresses=None, security_groups=None):
         'OS-SRV-USG:terminated_at': _t(inst.terminated_at, '%Y-%m-%dT%H:%M:%S.%f'),
         'OS-EXT-STS:task_state': inst.task_state, 'OS-EXT-STS:vm_state': inst.vm_state,
         'OS-EXT-STS:power_state': inst.power_state,
-        'os-extended-volumes:volumes_attached': [],
+        'os-extended-volumes:volumes_attached': [
+            v if microversion.at_least('2.3') else {'id': v['id']}
+            for v in volumes_attached or []],
     }
     if security_groups:
         d['security_groups'] = [{'name': n} for n in security_groups]

@@ -16,6 +16,7 @@ from api.compute import flavors as flavors_api
 from api.compute import images
 from api.compute import paging
 from api.compute import server_views as views
+from api.compute import server_volumes
 from api.network import notify
 from common import exception
 from common import instance_states as st
@@ -28,6 +29,7 @@ from common.db import compute_models as cm
 from common.db import instances
 from common.db import netstate
 from common.db import ports
+from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
 
@@ -38,7 +40,7 @@ _bdm = {'type': 'object', 'properties': {
     'uuid': {'type': 'string'}, 'boot_index': {'type': ['integer', 'string', 'null']},
     'source_type': {'enum': ['image', 'volume', 'snapshot', 'blank']},
     'destination_type': {'enum': ['local', 'volume']},
-    'delete_on_termination': {'type': ['boolean', 'string']},
+    'delete_on_termination': {'type': ['boolean', 'string', 'null']},
     'volume_size': {'type': ['integer', 'string', 'null']},
     'device_name': {'type': ['string', 'null']}, 'device_type': {'type': ['string', 'null']},
     'disk_bus': {'type': ['string', 'null']}, 'guest_format': {'type': ['string', 'null']},
@@ -172,15 +174,20 @@ def create_server():
     if isinstance(networks, list) and not networks:
         networks = 'auto'
     image_ref = server.get('imageRef') or None
-    for bdm in server.get('block_device_mapping_v2') or []:
-        if bdm.get('destination_type') == 'volume':
-            raise exception.BadRequest('Booting from a volume is not supported yet: use an '
-                                       'image (destination_type local).')
-        if bdm.get('source_type') == 'image' and not image_ref:
+    bdms = server.get('block_device_mapping_v2') or []
+    for bdm in bdms:
+        if bdm.get('source_type') == 'image' and bdm.get('destination_type') != 'volume' \
+                and not image_ref:
             image_ref = bdm.get('uuid')
-    if not image_ref:
-        raise exception.BadRequest('An image is required (imageRef).')
-    image_ref = image_ref.rsplit('/', 1)[-1]
+    volume_plan = server_volumes.parse(ctx, bdms)
+    boot_volume = server_volumes.root(volume_plan)
+    if boot_volume is not None:
+        image_ref = None  # booted from a volume: no image on the server, as in Nova
+    elif not image_ref:
+        raise exception.BadRequest('An image is required (imageRef), or a block device '
+                                   'mapping with boot_index 0 to a volume.')
+    else:
+        image_ref = image_ref.rsplit('/', 1)[-1]
     user_data = server.get('user_data')
     if user_data:
         try:
@@ -190,7 +197,11 @@ def create_server():
     min_count, max_count = _count(server, 'min_count'), _count(server, 'max_count')
     if min_count > max_count:
         raise exception.BadRequest('min_count must be <= max_count')
-    image = images.get(ctx, image_ref)
+    if volume_plan and max(_count(server, 'min_count'), _count(server, 'max_count')) > 1:
+        raise exception.BadRequest('Servers with volumes in their block device mapping '
+                                   'are created one at a time (min_count and max_count 1).')
+    image = images.get(ctx, image_ref) if image_ref else {
+        'status': 'active', 'properties': server_volumes.image_properties(volume_plan)}
     with db_api.reader() as s:
         flavor = _flavor(s, ctx, server['flavorRef'])
         specs = {r.key: r.value for r in s.scalars(sa.select(cm.FlavorExtraSpec).where(
@@ -206,12 +217,16 @@ def create_server():
                 cm.ServerGroup.project_id == ctx.project_id)).first()
             if group is None:
                 raise exception.BadRequest('Server group %s not found.' % hints['group'])
-    _check_image_fits(image, flavor)
+    if image_ref:
+        _check_image_fits(image, flavor)
     if flavor.disabled:
         raise exception.BadRequest('Flavor %s is disabled.' % flavor.flavorid)
     fl = flavors_api.to_dict(flavor, specs)
-    disk_gb = flavor.root_gb or -(-(image.get('virtual_size') or image.get('size') or 0)
-                                  // GiB)
+    if boot_volume is not None:
+        disk_gb = 0  # the root disk is the volume: nothing on the host's disk
+    else:
+        disk_gb = flavor.root_gb or -(-(image.get('virtual_size') or image.get('size') or 0)
+                                      // GiB)
     if isinstance(networks, list) and max_count > 1 and any(n.get('port') for n in networks):
         raise exception.BadRequest('Unable to launch multiple instances with a single '
                                    'configured port ID. Please launch your instance one by '
@@ -224,6 +239,7 @@ def create_server():
              for i in range(count)]
     groups = [g.get('name') for g in server.get('security_groups') or [] if g.get('name')]
     allocated = []
+    made = []
     try:
         for uuid, name in zip(uuids, names, strict=True):
             # Ports first: a bad network, port or address fails the request
@@ -232,13 +248,17 @@ def create_server():
                                         hostname=hostname_of(server.get('hostname') or name),
                                         security_groups=groups or None)
             allocated.append(uuid)
+        # Then volumes: one in use, or over the volume quota, fails it too.
+        made = server_volumes.make(ctx, volume_plan, uuids[0], ctx.project_id)
         created = _create_records(ctx, server, uuids, names, count, min_count, limits, fl,
                                   flavor, image, image_ref, disk_gb, zone, kp, group,
                                   user_data, reservation_id)
     except Exception:
         for uuid in allocated:
             ports.deallocate_for_instance(uuid)
+        server_volumes.undo(made)
         raise
+    server_volumes.start(ctx, made)
     for uuid in uuids[len(created):]:
         ports.deallocate_for_instance(uuid)  # min_count was all the quota allowed
     try:
@@ -432,18 +452,21 @@ def delete_server(server_id):
     policy.authorize(ctx, 'os_compute_api:servers:delete', {'project_id': inst.project_id})
     inst = instances.begin_action(ctx, inst.uuid, 'delete')
     instances.event_start(ctx.request_id, inst.uuid, 'terminate')
-    if inst.host and _host_up(inst.host):
-        compute_rpcapi.ComputeAPI().terminate_instance(ctx, inst.host, instances.to_dict(inst))
+    if inst.host and host_up(inst.host):
+        payload = dict(instances.to_dict(inst),
+                       block_devices=volumes.instance_block_devices(inst.uuid))
+        compute_rpcapi.ComputeAPI().terminate_instance(ctx, inst.host, payload)
     else:
         # Never placed, or its host is down: delete the books here. A host
         # that comes back cleans up the orphan domain at start-up.
         hosts = netstate.hosts_for_instance(inst.uuid)
+        server_volumes.release_for_deleted_server(ctx, inst.uuid)
         instances.finish_delete(ctx.request_id, inst.uuid)
         notify.refresh_hosts(ctx, hosts)
     return http.reply(status=204)
 
 
-def _host_up(host):
+def host_up(host):
     recs = servicegroup.list_services(binary='nova-compute', host=host)
     return bool(recs) and servicegroup.is_up(recs[0])
 

@@ -25,6 +25,8 @@ _MEMBER = (
     'servers:action:addSecurityGroup', 'servers:action:removeSecurityGroup',
     'os-attach-interfaces:list', 'os-attach-interfaces:show',
     'os-attach-interfaces:create', 'os-attach-interfaces:delete',
+    'os-volumes-attachments:index', 'os-volumes-attachments:show',
+    'os-volumes-attachments:create', 'os-volumes-attachments:delete',
 )
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +

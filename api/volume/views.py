@@ -4,9 +4,15 @@ from api import microversion
 from api.volume import base
 
 
+def device_path(device):
+    """'/dev/vdb' for the 'vdb' the books keep (None stays None)."""
+    return '/dev/%s' % device if device else None
+
+
 def _attachments(vol):
     return [{'server_id': a['instance_uuid'], 'attachment_id': a['id'],
-             'volume_id': vol['id'], 'device': a['device'], 'host_name': a['host_name'],
+             'volume_id': vol['id'], 'device': device_path(a['device']),
+             'host_name': a['host_name'],
              'attached_at': base.fmt(a['attached_at']), 'id': vol['id']}
             for a in vol['attachments'] if a['status'] in ('attached', 'detaching')]
 

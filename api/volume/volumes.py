@@ -75,7 +75,7 @@ def _volume_type(requested):
         return None
 
 
-def _image(ctx, image_id):
+def fetch_image(ctx, image_id):
     try:
         img = images.get(ctx, image_id)
     except exception.BadRequest:
@@ -86,12 +86,12 @@ def _image(ctx, image_id):
     return img
 
 
-def _image_min_gb(img):
+def image_min_gb(img):
     need = max(img.get('size') or 0, img.get('virtual_size') or 0)
     return max(int(math.ceil(need / GiB)), int(img.get('min_disk') or 0), 1)
 
 
-def _image_metadata(img):
+def image_metadata(img):
     return {k: str(img[k]) for k in ('id', 'name', 'disk_format', 'container_format',
                                      'checksum', 'min_disk', 'min_ram', 'size')
             if img.get(k) is not None} | ({'image_id': img['id'], 'image_name':
@@ -149,15 +149,15 @@ def create_volume(project_id):
         values['bootable'] = src['bootable']
         values['image_metadata'] = src['image_metadata']
     elif body.get('imageRef') or body.get('image_id'):
-        img = _image(ctx, body.get('imageRef') or body.get('image_id'))
-        need = _image_min_gb(img)
+        img = fetch_image(ctx, body.get('imageRef') or body.get('image_id'))
+        need = image_min_gb(img)
         if size is None:
             size = need
         elif size < need:
             raise db.InvalidInput(reason='Size of specified image %dGB is larger than '
                                   'volume size %dGB.' % (need, size))
         values['image_id'] = img['id']
-        values['image_metadata'] = _image_metadata(img)
+        values['image_metadata'] = image_metadata(img)
     if size is None:
         raise db.InvalidInput(reason="Invalid input for field/attribute size. Value: None. "
                               "None is not of type 'integer', 'string'")

@@ -1,0 +1,153 @@
+"""os-volume_attachments: a server's volumes, and hot-plugging more.
+
+Attach reserves the volume in the books (available -> attaching, 409 when
+it is not available) and casts to the server's compute agent, which
+connects it, plugs a virtio disk whose serial is the volume id, and tells
+the volume service (in-use) or gives the reservation back (available).
+Detach marks it detaching and casts; the agent unplugs, waiting (bounded)
+for the guest to let go, and reports. An agent that died in the middle
+settles both when it starts again (compute.blockdev.BlockDevices.settle).
+"""
+
+from oslo_log import log as logging
+
+from api import http
+from api.compute import servers
+from api.volume import views as volume_views
+from common import exception
+from common import instance_states as st
+from common import policy
+from common.db import instances
+from common.db import volumes
+from compute import rpcapi as compute_rpcapi
+
+LOG = logging.getLogger(__name__)
+
+_create_schema = {
+    'type': 'object', 'required': ['volumeAttachment'], 'additionalProperties': False,
+    'properties': {'volumeAttachment': {
+        'type': 'object', 'required': ['volumeId'], 'additionalProperties': False,
+        'properties': {
+            'volumeId': {'type': 'string', 'minLength': 1},
+            'device': {'type': ['string', 'null'],
+                       'pattern': '^(/dev/)?[a-z]{2,4}[a-z]$'},
+            'tag': {'type': 'string', 'maxLength': 60},
+            'delete_on_termination': {'type': 'boolean'}}}},
+}
+
+
+def _view(inst_uuid, att):
+    return {'id': att['volume_id'], 'volumeId': att['volume_id'], 'serverId': inst_uuid,
+            'device': volume_views.device_path(att.get('device'))}
+
+
+def _instance(ctx, server_id, rule):
+    inst = servers.get_instance(ctx, server_id)
+    policy.authorize(ctx, 'os_compute_api:os-volumes-attachments:%s' % rule,
+                     {'project_id': inst.project_id})
+    return inst
+
+
+def list_attachments(server_id):
+    ctx = http.context()
+    inst = _instance(ctx, server_id, 'index')
+    return http.reply({'volumeAttachments': [
+        _view(inst.uuid, a) for a in volumes.attachments_of_instance(inst.uuid)]})
+
+
+def _attachment(inst, volume_id):
+    for att in volumes.attachments_of_instance(inst.uuid):
+        if att['volume_id'] == volume_id:
+            return att
+    raise exception.NotFound('Volume %s is not attached to server %s.'
+                             % (volume_id, inst.uuid))
+
+
+def show_attachment(server_id, volume_id):
+    ctx = http.context()
+    inst = _instance(ctx, server_id, 'show')
+    return http.reply({'volumeAttachment': _view(inst.uuid, _attachment(inst, volume_id))})
+
+
+def _check_ready(inst, action):
+    """The server must be placed, resting, and its host's agent up."""
+    vm_ok, task_ok, _next = st.ACTIONS[action]
+    if inst.vm_state not in vm_ok or inst.task_state not in task_ok or not inst.host:
+        raise exception.Conflict("Cannot '%s' instance %s while it is in %s %s."
+                                 % (action, inst.uuid,
+                                    'task_state' if inst.task_state else 'vm_state',
+                                    inst.task_state or inst.vm_state))
+    if not servers.host_up(inst.host):
+        raise exception.Conflict('Compute host %s of server %s is down; try again when it '
+                                 'is up.' % (inst.host, inst.uuid))
+
+
+def _device(inst, wanted):
+    """The disk name to ask for: ``wanted`` when free, else the next one
+    after the server's known devices (the agent has the last word)."""
+    used = {volumes.ROOT_DEVICE} | {a['device'] for a in
+                                    volumes.attachments_of_instance(inst.uuid)
+                                    if a['device']}
+    if wanted:
+        dev = wanted.rsplit('/', 1)[-1]
+        if not dev.startswith('vd'):
+            raise exception.BadRequest('Device %s is not a virtio disk name (/dev/vdX).'
+                                       % wanted)
+        if dev in used:
+            raise exception.BadRequest('The supplied device path (%s) is in use.' % wanted)
+        return dev
+    for c in 'bcdefghijklmnopqrstuvwxyz':
+        if 'vd' + c not in used:
+            return 'vd' + c
+    raise exception.BadRequest('No free disk device name for server %s.' % inst.uuid)
+
+
+def create_attachment(server_id):
+    ctx = http.context()
+    inst = _instance(ctx, server_id, 'create')
+    req = http.json_body(_create_schema)['volumeAttachment']
+    _check_ready(inst, 'attach_volume')
+    volumes.get(req['volumeId'], inst.project_id)  # 404 for another project's
+    device = _device(inst, req.get('device'))
+    att = volumes.reserve(req['volumeId'], inst.project_id, inst.uuid,
+                          delete_on_termination=req.get('delete_on_termination', False))
+    vol = volumes.get(req['volumeId'])
+    instances.record_action(ctx, inst.uuid, 'attach_volume')
+    try:
+        compute_rpcapi.ComputeAPI().attach_volume(ctx, inst.host, instances.to_dict(inst),
+                                                  vol, att['id'], device)
+    except Exception as e:  # noqa: BLE001 - the broker is away: give the volume back
+        LOG.error('Could not ask %s to attach volume %s: %s', inst.host, vol['id'], e)
+        volumes.unreserve(att['id'])
+        raise exception.ServiceUnavailable(reason='the compute host %s could not be reached'
+                                           % inst.host) from None
+    return http.reply({'volumeAttachment': _view(inst.uuid, dict(att, device=device))})
+
+
+def delete_attachment(server_id, volume_id):
+    ctx = http.context()
+    inst = _instance(ctx, server_id, 'delete')
+    att = _attachment(inst, volume_id)
+    if att['device'] == volumes.ROOT_DEVICE:
+        raise exception.BadRequest("Can't detach root device volume")
+    _check_ready(inst, 'detach_volume')
+    volumes.begin_detaching(volume_id, inst.uuid)
+    vol = volumes.get(volume_id)
+    instances.record_action(ctx, inst.uuid, 'detach_volume')
+    try:
+        compute_rpcapi.ComputeAPI().detach_volume(ctx, inst.host, instances.to_dict(inst),
+                                                  vol, att['attachment_id'])
+    except Exception as e:  # noqa: BLE001 - the broker is away: still attached
+        LOG.error('Could not ask %s to detach volume %s: %s', inst.host, volume_id, e)
+        volumes.roll_detaching(volume_id)
+        raise exception.ServiceUnavailable(reason='the compute host %s could not be reached'
+                                           % inst.host) from None
+    return http.reply(status=202)
+
+
+ROUTES = [
+    ('/v2.1/servers/<server_id>/os-volume_attachments', {'GET': list_attachments,
+                                                         'POST': create_attachment}),
+    ('/v2.1/servers/<server_id>/os-volume_attachments/<volume_id>', {
+        'GET': show_attachment, 'DELETE': delete_attachment}),
+]
