@@ -29,7 +29,7 @@ _INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.5')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -327,6 +327,13 @@ class ComputeManager:
             lines = text.splitlines(True)
             text = ''.join(lines[-length:]) if length else ''
         return text
+
+    # -- console ------------------------------------------------------------
+    def get_serial_console(self, context, instance):
+        """Where the proxy reaches the guest's serial port from this host:
+        {'host', 'port'}. Raises ConsoleNotAvailable (409) when the guest
+        is not running."""
+        return self.driver.get_serial_console(instance)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

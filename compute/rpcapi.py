@@ -11,15 +11,17 @@ Version history:
           get_host_uptime (calls)
     1.2 - refresh_network (cast: sync the host's data plane with the books);
           attach_interface, detach_interface (calls: hot-plug a port's NIC)
+    1.5 - get_serial_console (call: where the guest's serial socket listens)
 """
 
+from common import exception
 from common import rpc
 
 TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.2'
+    VERSION = '1.5'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -67,3 +69,12 @@ class ComputeAPI:
     def detach_interface(self, context, host, instance, vif, timeout=None):
         cctxt = self.client.prepare(server=host, version='1.2', timeout=timeout)
         return cctxt.call(context, 'detach_interface', instance=instance, vif=vif)
+
+    def get_serial_console(self, context, host, instance, timeout=None):
+        """{'host', 'port'} of the serial socket of ``instance`` on its host
+        (an address reachable from that host, loopback by default)."""
+        if not self.client.can_send_version('1.5'):
+            raise exception.ServiceUnavailable(
+                reason='the compute agents are too old for serial consoles')
+        cctxt = self.client.prepare(server=host, version='1.5', timeout=timeout)
+        return cctxt.call(context, 'get_serial_console', instance=instance)
