@@ -25,6 +25,9 @@ _MEMBER = (
     'servers:action:addSecurityGroup', 'servers:action:removeSecurityGroup',
     'os-attach-interfaces:list', 'os-attach-interfaces:show',
     'os-attach-interfaces:create', 'os-attach-interfaces:delete',
+    'os-remote-consoles', 'servers:action:os-getSerialConsole',
+    'servers:action:os-getVNCConsole', 'servers:action:os-getSPICEConsole',
+    'servers:action:os-getRDPConsole',
 )
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +
