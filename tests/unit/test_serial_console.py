@@ -4,9 +4,11 @@ their 400/404/409s), and the websocket proxy's token check and byte pump."""
 import datetime
 import socket
 import threading
+import types
 import urllib.parse
 import urllib.request
 import uuid
+from unittest import mock
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +21,10 @@ from common.db import compute_models as cm
 from common.db import console_models as conm
 from common.db import console_tokens
 from common.db.models import utcnow
+from compute import manager as compute_manager
 from compute import rpcapi as compute_rpcapi
+from compute.virt import exception as virt_exception
+from compute.virt import fake
 from consoleproxy import server as proxy_server
 from tests.unit.conftest import DEMO_PW
 from tests.unit.conftest import issue as issue_token
@@ -86,6 +91,39 @@ def test_token_dies_with_its_instance_or_when_it_moves(db):
     with pytest.raises(console_tokens.InvalidToken, match='gone'):
         console_tokens.validate(token)
     assert console_tokens.delete_for_instance(inst) == 1
+
+
+# -- compute RPC --------------------------------------------------------------
+
+def test_rpcapi_calls_at_1_5_with_a_timeout():
+    api = compute_rpcapi.ComputeAPI.__new__(compute_rpcapi.ComputeAPI)
+    api.client = mock.Mock()
+    api.client.can_send_version.return_value = True
+    api.client.prepare.return_value.call.return_value = {'host': '127.0.0.1', 'port': 1}
+    assert api.get_serial_console('ctx', 'h1', {'uuid': 'u'}, timeout=7)['port'] == 1
+    api.client.prepare.assert_called_once_with(server='h1', version='1.5', timeout=7)
+    api.client.prepare.return_value.call.assert_called_once_with(
+        'ctx', 'get_serial_console', instance={'uuid': 'u'})
+    api.client.can_send_version.return_value = False
+    with pytest.raises(Exception, match='too old'):
+        api.get_serial_console('ctx', 'h1', {'uuid': 'u'})
+
+
+def test_manager_asks_the_driver():
+    d = fake.FakeDriver()
+    inst = {'uuid': str(uuid.uuid4()), 'name': 'a', 'hostname': 'a', 'project_id': 'p',
+            'user_id': 'u', 'image_ref': 'i', 'metadata': {},
+            'flavor': {'name': 'f', 'vcpus': 1, 'memory_mb': 64, 'root_gb': 1,
+                       'ephemeral_gb': 0, 'swap': 0, 'extra_specs': {}}}
+    mgr = types.SimpleNamespace(driver=d)
+    d.spawn(None, inst, {}, '/b', [])
+    got = compute_manager.ComputeManager.get_serial_console(mgr, None, inst)
+    assert got['host'] == '127.0.0.1' and got['port']
+    d.power_off(inst)
+    with pytest.raises(virt_exception.ConsoleNotAvailable):
+        compute_manager.ComputeManager.get_serial_console(mgr, None, inst)
+    assert compute_manager.ComputeManager.target.version == \
+        compute_rpcapi.ComputeAPI.VERSION == '1.5'
 
 
 # -- compute API --------------------------------------------------------------
@@ -171,6 +209,17 @@ def test_not_active_is_409(client, demo, agent, vm_state, task_state, host):
     assert r.status_code == 409
     assert 'is not ready' in r.get_json()['conflictingRequest']['message']
     assert agent == []
+
+
+def test_agent_saying_no_console_is_409(client, demo, monkeypatch):
+    headers, project = demo
+
+    def no_console(self, ctx, host, instance, timeout=None):
+        raise virt_exception.ConsoleNotAvailable(instance_id=instance['uuid'])
+    monkeypatch.setattr(compute_rpcapi.ComputeAPI, 'get_serial_console', no_console)
+    r = _remote(client, headers, make_instance(project))
+    assert r.status_code == 409
+    assert 'No serial console' in r.get_json()['conflictingRequest']['message']
 
 
 def test_other_projects_server_is_404(client, demo, agent):
