@@ -57,7 +57,10 @@ class SerialProxy:
         self.server = ws_server.serve(
             self._session, host, port, subprotocols=list(SUBPROTOCOLS),
             select_subprotocol=select_subprotocol, process_request=self._check_request,
-            compression=None, server_header='altostack-serialproxy', ping_interval=None)
+            compression=None, server_header='altostack-serialproxy',
+            # Pings find clients that went away without a close, so a dead
+            # session does not hold the console's only slot for long.
+            ping_interval=20, ping_timeout=20)
 
     @property
     def port(self):
