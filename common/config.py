@@ -16,7 +16,7 @@ def parse_args(argv, project='altostack', default_config_files=None):
         _LOG_READY = True
     CONF(argv, project=project, default_config_files=default_config_files)
     logging.set_defaults(default_log_levels=logging.get_default_log_levels() + [
-        'amqp=WARN', 'kombu=WARN', 'waitress=WARN', 'alembic=WARN',
+        'amqp=WARN', 'kombu=WARN', 'waitress=WARN', 'alembic=WARN', 'websockets=WARN',
         'oslo.messaging=INFO', 'oslo_messaging=INFO', 'oslo_policy=INFO',
     ])
     logging.setup(CONF, project)

@@ -46,6 +46,7 @@ ACTIONS = {
                 POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD, DELETING},
                DELETING),
     'console_output': ({ACTIVE, STOPPED, ERROR, BUILDING, RESIZED}, None, None),
+    'serial_console': ({ACTIVE}, None, None),
     'attach_interface': ({ACTIVE, STOPPED}, {None}, None),
     'detach_interface': ({ACTIVE, STOPPED}, {None}, None),
     'attach_volume': ({ACTIVE, STOPPED}, {None}, None),

@@ -30,7 +30,7 @@ _INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.5')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -364,6 +364,13 @@ class ComputeManager:
                             result='Error', details=str(e)[:500])
                 return
             self._event(context, instance, 'compute_detach_volume', 'finish')
+
+    # -- console ------------------------------------------------------------
+    def get_serial_console(self, context, instance):
+        """Where the proxy reaches the guest's serial port from this host:
+        {'host', 'port'}. Raises ConsoleNotAvailable (409) when the guest
+        is not running."""
+        return self.driver.get_serial_console(instance)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

@@ -13,15 +13,17 @@ Version history:
           attach_interface, detach_interface (calls: hot-plug a port's NIC)
     1.3 - attach_volume, detach_volume (casts: hot-plug a reserved volume,
           unplug one being detached); instances may carry 'block_devices'
+    1.5 - get_serial_console (call: where the guest's serial socket listens)
 """
 
+from common import exception
 from common import rpc
 
 TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.3'
+    VERSION = '1.5'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -79,3 +81,11 @@ class ComputeAPI:
         self.client.prepare(server=host, version='1.3', retry=1).cast(
             context, 'detach_volume', instance=instance, volume=volume,
             attachment_id=attachment_id)
+    def get_serial_console(self, context, host, instance, timeout=None):
+        """{'host', 'port'} of the serial socket of ``instance`` on its host
+        (an address reachable from that host, loopback by default)."""
+        if not self.client.can_send_version('1.5'):
+            raise exception.ServiceUnavailable(
+                reason='the compute agents are too old for serial consoles')
+        cctxt = self.client.prepare(server=host, version='1.5', timeout=timeout)
+        return cctxt.call(context, 'get_serial_console', instance=instance)

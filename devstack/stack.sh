@@ -9,7 +9,7 @@
 #   ALTOSTACK_ETC=/etc/altostack         altostack.conf
 #   ALTOSTACK_VENV=/opt/altostack/venv   Altostack + python-openstackclient
 #   ADMIN_PASSWORD=altostack-admin  DEMO_PASSWORD=altostack-demo
-#   HOST_IP=127.0.0.1  API_PORT=8080  IMAGE_PORT=9292
+#   HOST_IP=127.0.0.1  API_PORT=8080  IMAGE_PORT=9292  SERIALPROXY_PORT=6083
 #   TRANSPORT_URL=rabbit://guest:guest@127.0.0.1:5672/altostack
 #   DATABASE_URL=sqlite:///$ALTOSTACK_STATE/altostack.sqlite
 #   ALTOSTACK_BIN_DIR=/usr/local/bin     where openstack and altostack-* are linked
@@ -107,6 +107,11 @@ public_host = $HOST_IP
 
 [image]
 bind_port = $IMAGE_PORT
+
+[serial_console]
+serialproxy_host = 0.0.0.0
+serialproxy_port = $SERIALPROXY_PORT
+base_url = ws://$HOST_IP:$SERIALPROXY_PORT/
 EOF
 }
 
@@ -225,6 +230,10 @@ first_unhealthy() {
         echo "image GET http://$HOST_IP:$IMAGE_PORT/ gives ${code:-nothing}, not 300"
         return 0
     fi
+    if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$SERIALPROXY_PORT/healthcheck"; then
+        echo "serialproxy no answer on http://$HOST_IP:$SERIALPROXY_PORT/healthcheck"
+        return 0
+    fi
     local list host
     host=$(hostname)
     if ! list=$(altostack_manage service list 2>&1); then
@@ -233,6 +242,7 @@ first_unhealthy() {
     fi
     for s in "${ALTOSTACK_SERVICES[@]}"; do
         local bin=${ALTOSTACK_SERVICE_BINARY[$s]}
+        [ -n "$bin" ] || continue
         if ! awk -v b="$bin" -v h="$host" '$1 == b && $2 == h && $3 == "up" {f = 1} END {exit !f}' <<<"$list"; then
             echo "$s $bin is not up in 'altostack-manage service list'"
             return 0

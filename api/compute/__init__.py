@@ -3,6 +3,7 @@
 import flask
 
 from api import http
+from api.compute import consoles
 from api.compute import flavors
 from api.compute import hosts
 from api.compute import interfaces
@@ -58,7 +59,7 @@ ROUTES = [
     ('/v2.1', {'GET': version_v21}),
     ('/v2.1/', {'GET': version_v21}),
 ] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
-      server_actions.ROUTES + interfaces.ROUTES + hosts.ROUTES + quotas.ROUTES +
-      volume_attachments.ROUTES)
+      server_actions.ROUTES + consoles.ROUTES + interfaces.ROUTES + hosts.ROUTES +
+      quotas.ROUTES + volume_attachments.ROUTES)
 
 http.route_table(bp, ROUTES)

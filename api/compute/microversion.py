@@ -5,6 +5,8 @@ behaviour of every version up to it in place.
 2.11 - os-services: forced_down, PUT /os-services/force-down
 2.2  - keypairs: type; 201 on create, 204 on delete
 2.3  - servers: more OS-EXT-SRV-ATTR fields for admins
+2.6  - servers: POST /servers/{id}/remote-consoles (the os-get*Console
+       actions stay for older versions)
 2.9  - servers: locked
 2.10 - keypairs: user_id for admins
 2.19 - servers: description

@@ -27,6 +27,9 @@ _MEMBER = (
     'os-attach-interfaces:create', 'os-attach-interfaces:delete',
     'os-volumes-attachments:index', 'os-volumes-attachments:show',
     'os-volumes-attachments:create', 'os-volumes-attachments:delete',
+    'os-remote-consoles', 'servers:action:os-getSerialConsole',
+    'servers:action:os-getVNCConsole', 'servers:action:os-getSPICEConsole',
+    'servers:action:os-getRDPConsole',
 )
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +

@@ -6,7 +6,9 @@ from api.volume import base
 
 def device_path(device):
     """'/dev/vdb' for the 'vdb' the books keep (None stays None)."""
-    return '/dev/%s' % device if device else None
+    if not device or device.startswith('/'):
+        return device or None
+    return '/dev/%s' % device
 
 
 def _attachments(vol):

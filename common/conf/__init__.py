@@ -10,12 +10,13 @@ from common.conf import image
 from common.conf import network
 from common.conf import quota
 from common.conf import scheduler
+from common.conf import serial_console
 from common.conf import service
 from common.conf import volume
 from common.conf import zones
 
 CONF = cfg.CONF
 
-for _mod in (api, compute, database, identity, image, network, quota, scheduler, service,
-             volume, zones):
+for _mod in (api, compute, database, identity, image, network, quota, scheduler, serial_console,
+             service, volume, zones):
     _mod.register_opts(CONF)

@@ -8,12 +8,13 @@ from common.conf import image
 from common.conf import network
 from common.conf import quota
 from common.conf import scheduler
+from common.conf import serial_console
 from common.conf import service
 from common.conf import volume
 from common.conf import zones
 
-_MODULES = (service, api, compute, database, identity, image, network, quota, scheduler, volume,
-            zones)
+_MODULES = (service, api, compute, database, identity, image, network, quota, scheduler,
+            serial_console, volume, zones)
 
 
 def list_opts():

@@ -17,6 +17,7 @@ altostack_settings() {
     HOST_IP=${HOST_IP:-127.0.0.1}
     API_PORT=${API_PORT:-8080}
     IMAGE_PORT=${IMAGE_PORT:-9292}
+    SERIALPROXY_PORT=${SERIALPROXY_PORT:-6083}
     TRANSPORT_URL=${TRANSPORT_URL:-rabbit://guest:guest@127.0.0.1:5672/altostack}
     DATABASE_URL=${DATABASE_URL:-sqlite:///$ALTOSTACK_STATE/altostack.sqlite}
 
@@ -26,11 +27,12 @@ altostack_settings() {
 }
 
 # The services, in start order, and the binary name each one reports in
-# `altostack-manage service list`.
-ALTOSTACK_SERVICES=(api scheduler compute volume image)
+# `altostack-manage service list` (serialproxy keeps no service record: it
+# is healthy when it answers /healthcheck).
+ALTOSTACK_SERVICES=(api scheduler compute volume image serialproxy)
 declare -A ALTOSTACK_SERVICE_BINARY=(
     [api]=altostack-api [scheduler]=nova-scheduler [compute]=nova-compute
-    [volume]=cinder-volume [image]=altostack-image
+    [volume]=cinder-volume [image]=altostack-image [serialproxy]=
 )
 
 # True while PID is a live process (a zombie counts as gone).

@@ -1,6 +1,7 @@
 """A real all-in-one Altostack for tests and benchmarks: five service
 processes on a real RabbitMQ (a vhost of their own), a real database, the
-real openstack CLI and openstacksdk as clients.
+real openstack CLI and openstacksdk as clients; and the serial console
+proxy (no service record: it is healthy when it answers /healthcheck).
 
     with LocalCloud() as cloud:
         cloud.openstack('token', 'issue')
@@ -24,6 +25,11 @@ import yaml
 SERVICES = ('api', 'scheduler', 'compute', 'volume', 'image')
 BINARIES = {'api': 'altostack-api', 'scheduler': 'nova-scheduler',
             'compute': 'nova-compute', 'volume': 'cinder-volume', 'image': 'altostack-image'}
+# Started too, but they keep no service record.
+PROXIES = ('serialproxy',)
+# Module to run when the console script is not installed in the venv (a
+# branch newer than the venv's install).
+MODULES = {'serialproxy': 'consoleproxy.cmd'}
 BIN = os.path.dirname(sys.executable)
 ADMIN_PASSWORD = 'admin-secret'
 DEMO_PASSWORD = 'demo-secret'
@@ -116,6 +122,7 @@ class LocalCloud:
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
         self.api_port = free_port()
         self.image_port = free_port()
+        self.serialproxy_port = free_port()
         self.host = 'testhost-%s' % uuid.uuid4().hex[:6]
         self.procs = {}
         self.conf_path = os.path.join(self.workdir, 'altostack.conf')
@@ -147,6 +154,10 @@ public_host = 127.0.0.1
 [image]
 bind_host = 127.0.0.1
 bind_port = {self.image_port}
+[serial_console]
+serialproxy_host = 127.0.0.1
+serialproxy_port = {self.serialproxy_port}
+base_url = ws://127.0.0.1:{self.serialproxy_port}/
 [identity]
 password_hash_rounds = {self.password_hash_rounds}
 [compute]
@@ -171,12 +182,23 @@ public_cidr = {self.public_cidr}
                                self.conf_path, *args], capture_output=True, text=True,
                               check=True, timeout=120).stdout
 
+    def _command(self, name):
+        script = os.path.join(BIN, 'altostack-%s' % name)
+        if name in MODULES and not os.path.exists(script):
+            return [sys.executable, '-m', MODULES[name]]
+        return [script]
+
     def start_service(self, name):
         log = open(os.path.join(self.workdir, '%s.out' % name), 'ab')
+        cmd, env = self._command(name), None
+        if cmd[0] == sys.executable:
+            # Run from this checkout, which the venv's install may not know.
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+                p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
         self.procs[name] = subprocess.Popen(
-            [os.path.join(BIN, 'altostack-%s' % name), '--config-file', self.conf_path,
-             '--log-file', os.path.join(self.workdir, '%s.log' % name)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            cmd + ['--config-file', self.conf_path,
+                   '--log-file', os.path.join(self.workdir, '%s.log' % name)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         log.close()
 
     def kill_service(self, name, sig=signal.SIGKILL):
@@ -195,7 +217,7 @@ public_cidr = {self.public_cidr}
         self.manage('db', 'sync')
         self.manage('bootstrap', '--admin-password', ADMIN_PASSWORD,
                     '--demo-password', DEMO_PASSWORD)
-        for name in SERVICES:
+        for name in SERVICES + PROXIES:
             self.start_service(name)
         self.wait_all_up()
         return self
@@ -223,6 +245,9 @@ public_cidr = {self.public_cidr}
                 return False
             try:
                 urllib.request.urlopen(self.auth_url, timeout=2).read()
+                if 'serialproxy' in self.procs:
+                    urllib.request.urlopen('http://127.0.0.1:%d/healthcheck'
+                                           % self.serialproxy_port, timeout=2).read()
             except OSError:
                 return False
             # The compute node is known: servers can be placed.

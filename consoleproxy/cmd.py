@@ -1,0 +1,58 @@
+"""altostack-serialproxy: serve serial console websockets until SIGTERM."""
+
+import signal
+import sys
+import threading
+
+from oslo_log import log as logging
+
+from common import config
+from common.conf import CONF
+from common.db import console_tokens
+from consoleproxy import server
+
+LOG = logging.getLogger(__name__)
+PURGE_INTERVAL = 60
+
+
+def _purge_loop(stop):
+    while not stop.wait(PURGE_INTERVAL):
+        try:
+            gone = console_tokens.purge_expired()
+        except Exception:  # noqa: BLE001 - the next round tries again
+            LOG.warning('Could not purge expired console tokens', exc_info=True)
+            continue
+        if gone:
+            LOG.debug('Purged %d expired console tokens', gone)
+
+
+def main(argv=None):
+    config.parse_args(sys.argv[1:] if argv is None else argv)
+    opts = CONF.serial_console
+    proxy = server.SerialProxy(opts.serialproxy_host, opts.serialproxy_port,
+                               connect_timeout=opts.connect_timeout)
+    LOG.info('altostack-serialproxy listening on %s:%d (clients are given %s)',
+             opts.serialproxy_host, proxy.port, opts.base_url)
+    stop = threading.Event()
+
+    def _handler(signum, _frame):
+        LOG.info('Signal %d received, stopping', signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    serving = threading.Thread(target=proxy.serve_forever, name='serialproxy')
+    serving.start()
+    threading.Thread(target=_purge_loop, args=(stop,), name='token-purge',
+                     daemon=True).start()
+    while not stop.wait(1.0):
+        if not serving.is_alive():
+            LOG.error('The proxy server stopped on its own')
+            return 1
+    proxy.shutdown()
+    serving.join(timeout=15)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
