@@ -67,11 +67,19 @@ class VolumeManager:
 
     @periodic.periodic(lambda: CONF.volume.reconcile_interval)
     def reconcile(self, context=None):
-        """Volumes and snapshots stuck past [volume] stuck_timeout: failed."""
+        """Volumes and snapshots stuck past [volume] stuck_timeout: failed;
+        attachments of servers that are gone: released."""
         timeout = CONF.volume.stuck_timeout
         for vol in db.stuck([db.CREATING, db.DELETING, db.EXTENDING], timeout):
             if vol['host'] in (None, CONF.host):
                 self._settle(vol)
+        for orphan in db.orphan_attachments(timeout):
+            # Its server is gone and its agent could not say so.
+            LOG.warning('Volume %s is still held by deleted server %s; releasing it',
+                        orphan['volume']['id'], orphan['instance_uuid'])
+            self.release_attachment(get_admin_context(), orphan['volume'],
+                                    orphan['attachment_id'], None,
+                                    delete_volume=orphan['delete_on_termination'])
         for snap in db.stuck_snapshots([db.CREATING, db.DELETING], timeout):
             if snap['status'] == db.CREATING:
                 db.snapshot_set_status(snap['id'], db.ERROR, expected=[db.CREATING])

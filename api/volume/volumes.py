@@ -337,8 +337,10 @@ def _bool(raw, what):
 def _extend(ctx, vol, args):
     base.authorize('volume:extend', vol['project_id'])
     new_size = _size((args or {}).get('new_size'), 'new_size')
-    vol = db.begin_extend(vol['id'], vol['project_id'], new_size,
-                          allow_in_use=microversion.at_least('3.42'))
+    # Growing an attached volume needs the guest's QEMU to resize it (a
+    # running QEMU holds the file's write lock); until the compute agent
+    # does that, an in-use volume is refused at every microversion.
+    vol = db.begin_extend(vol['id'], vol['project_id'], new_size, allow_in_use=False)
     if not base.send('extend_volume', base.rpc().extend_volume, ctx, vol, new_size):
         db.set_status(vol['id'], db.ERROR_EXTENDING, expected=[db.EXTENDING])
 

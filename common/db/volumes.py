@@ -24,6 +24,7 @@ from common import exception
 from common import quota
 from common.conf import CONF
 from common.db import api as db_api
+from common.db import compute_models as cm
 from common.db import volume_models as vm
 from common.db.models import utcnow
 
@@ -681,6 +682,22 @@ def instance_block_devices(instance_uuid):
     'volume' (the volume dict), 'device', 'boot_index' (0 for the root volume,
     at vda, else None), 'delete_on_termination', 'status'}], oldest first."""
     return block_devices_of([instance_uuid])[instance_uuid]
+
+
+def orphan_attachments(older_than_seconds):
+    """Attachments, older than ``older_than_seconds``, whose server is
+    deleted or was never recorded (its agent could not release them):
+    [instance_block_devices()-shaped dicts]."""
+    A, Inst = vm.VolumeAttachment, cm.Instance
+    before = utcnow() - datetime.timedelta(seconds=older_than_seconds)
+    live = sa.select(Inst.uuid).where(Inst.deleted.is_(False))
+    with db_api.reader() as s:
+        rows = list(s.scalars(sa.select(A).where(A.created_at < before,
+                                                 A.instance_uuid.not_in(live))))
+        return [{'attachment_id': a.id, 'instance_uuid': a.instance_uuid,
+                 'volume': _full(s, s.get(vm.Volume, a.volume_id)), 'device': a.device,
+                 'delete_on_termination': a.delete_on_termination, 'status': a.status}
+                for a in rows]
 
 
 def volumes_attached(instance_uuids):

@@ -119,9 +119,13 @@ def test_marker_survives_detach_reattach_and_server_delete(cloud, image, tmp_pat
     assert volume_bytes(cloud, volume(cloud, 'data2')['id']) == volume_bytes(cloud, vid)
 
     cloud.openstack('server', 'delete', '--wait', 'vol-writer', cloud='demo')
-    for name in ('data2',):
-        cloud.openstack('volume', 'delete', name, cloud='demo')
+    cloud.openstack('volume', 'delete', 'data2', cloud='demo')
     cloud.openstack('volume', 'snapshot', 'delete', 'data1-snap', cloud='demo')
+    deadline = time.monotonic() + 60
+    while 'data1-snap' in cloud.openstack('volume', 'snapshot', 'list', cloud='demo'):
+        assert time.monotonic() < deadline, 'snapshot not deleted'
+        time.sleep(1)
+    cloud.openstack('volume', 'delete', 'data1', cloud='demo')
 
 
 def test_attach_errors(cloud, image, tmp_path):
@@ -189,11 +193,15 @@ def test_agent_killed_during_attach_settles(cloud, image, tmp_path, when):
     srv = cloud.sdk('demo').compute.find_server('vol-crash')
     cloud.openstack('volume', 'create', '--size', '1', 'crashvol', cloud='demo')
     wait_status(cloud, VOL, 'crashvol', 'available')
-    # The agent is frozen, the attach is sent, then the agent dies: the
-    # volume is attaching with nobody working on it.
+    vid = volume(cloud, 'crashvol')['id']
+    # The agent is frozen, the attach is sent (at once, while its host still
+    # counts as up), then the agent dies: the volume is attaching with nobody
+    # working on it.
     cloud.procs['compute'].send_signal(signal.SIGSTOP)
     try:
-        cloud.openstack('server', 'add', 'volume', 'vol-crash', 'crashvol', cloud='demo')
+        r = api(cloud, 'POST', '/servers/%s/os-volume_attachments' % srv.id,
+                json={'volumeAttachment': {'volumeId': vid}})
+        assert r.status_code == 200, r.text
         assert volume(cloud, 'crashvol')['status'] == 'attaching'
     finally:
         cloud.kill_service('compute')

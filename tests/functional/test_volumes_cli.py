@@ -24,7 +24,13 @@ VOL = ('volume',)
 SNAP = ('volume', 'snapshot')
 
 
+def used(cloud, project='demo'):
+    rows = cloud.openstack('limits', 'show', '--absolute', cloud=project, json_out=True)
+    return {row['Name']: row['Value'] for row in rows}
+
+
 def test_volume_life_cycle(cloud):
+    before = used(cloud)
     types = cloud.openstack('volume', 'type', 'list', cloud='demo', json_out=True)
     assert [t['Name'] for t in types] == ['__DEFAULT__']
     vol = cloud.openstack('volume', 'create', '--size', '1', 'fv1', cloud='demo',
@@ -42,10 +48,10 @@ def test_volume_life_cycle(cloud):
     assert 'fv1' not in cloud.openstack('volume', 'list', cloud='admin')
     r = cloud.openstack('volume', 'delete', 'fv1', cloud='demo', check=False)
     assert r.returncode == 1 and 'Invalid volume' in r.stderr
-    usage = cloud.openstack('limits', 'show', '--absolute', cloud='demo', json_out=True)
-    used = {row['Name']: row['Value'] for row in usage}
+    now = used(cloud)
     # two volumes of 2G and a 2G snapshot
-    assert (used['total_volumes_used'], used['total_gigabytes_used']) == (2, 6)
+    assert (now['total_volumes_used'] - before['total_volumes_used'],
+            now['total_gigabytes_used'] - before['total_gigabytes_used']) == (2, 6)
     cloud.openstack('volume', 'delete', 'fv2', cloud='demo')
     cloud.openstack('volume', 'snapshot', 'delete', 'fs1', cloud='demo')
     deadline = time.monotonic() + 30
@@ -70,10 +76,28 @@ def test_volume_from_image_is_bootable(cloud, image):
 
 def test_quota_is_enforced(cloud):
     pid = cloud.openstack('project', 'show', 'demo', '-f', 'value', '-c', 'id').strip()
-    cloud.openstack('quota', 'set', '--gigabytes', '3', pid)
+    cloud.openstack('quota', 'set', '--gigabytes',
+                    str(used(cloud)['total_gigabytes_used'] + 3), pid)
     try:
         r = cloud.openstack('volume', 'create', '--size', '4', 'fvbig', cloud='demo',
                             check=False)
         assert r.returncode == 1 and 'exceeds allowed gigabytes quota' in r.stderr
     finally:
         cloud.openstack('quota', 'set', '--gigabytes', '1000', pid)
+
+
+def test_quota_show_and_limits_cover_compute_volume_and_network(cloud):
+    rows = cloud.openstack('quota', 'show', 'demo', cloud='admin', json_out=True)
+    quota = rows if isinstance(rows, dict) else {r['Resource']: r['Limit'] for r in rows}
+    for key in ('instances', 'cores', 'ram', 'volumes', 'gigabytes', 'snapshots',
+                'networks', 'ports'):
+        assert key in quota, (key, quota)
+    assert 'floating_ips' in quota or 'floating-ips' in quota, quota
+    cloud.openstack('quota', 'set', '--volumes', '7', 'demo', cloud='admin')
+    rows = cloud.openstack('quota', 'show', 'demo', cloud='admin', json_out=True)
+    quota = rows if isinstance(rows, dict) else {r['Resource']: r['Limit'] for r in rows}
+    assert quota['volumes'] == 7
+    limits = cloud.openstack('limits', 'show', '--absolute', cloud='demo', json_out=True)
+    names = {row['Name'] for row in limits}
+    assert {'max_total_volumes', 'max_total_volume_gigabytes', 'instances'} <= names, names
+    cloud.openstack('quota', 'set', '--volumes', '10', 'demo', cloud='admin')

@@ -299,3 +299,25 @@ def test_release_attachment_deletes_on_termination():
 
 def db_reserve(vol, server, dot):
     return db.reserve(vol['id'], vol['project_id'], server, delete_on_termination=dot)
+
+
+@pytest.mark.usefixtures('db')
+def test_reconcile_releases_volumes_of_deleted_servers(monkeypatch):
+    import datetime
+
+    import sqlalchemy as sa
+
+    from blockstore import manager as manager_mod
+    from common.db import api as db_api
+    from common.db import volume_models as vm
+    from tests.unit.test_volume_manager import FakeBackend
+    vol = _volume('p1')
+    att = db_reserve(vol, 'gone-server', False)
+    db.attach_complete(att['id'], 'h1', 'vdb')
+    assert db.orphan_attachments(60) == []  # too young: a create may be under way
+    with db_api.session() as s:
+        s.execute(sa.update(vm.VolumeAttachment).values(
+            created_at=datetime.datetime(2020, 1, 1)))
+    assert [o['attachment_id'] for o in db.orphan_attachments(60)] == [att['id']]
+    manager_mod.VolumeManager(backend=FakeBackend()).reconcile()
+    assert db.get(vol['id'])['status'] == db.AVAILABLE
