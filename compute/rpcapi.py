@@ -11,15 +11,18 @@ Version history:
           get_host_uptime (calls)
     1.2 - refresh_network (cast: sync the host's data plane with the books);
           attach_interface, detach_interface (calls: hot-plug a port's NIC)
+    1.4 - pause_instance, unpause_instance, suspend_instance,
+          resume_instance, rebuild_instance (casts)
 """
 
+from common import exception
 from common import rpc
 
 TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.2'
+    VERSION = '1.4'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -67,3 +70,31 @@ class ComputeAPI:
     def detach_interface(self, context, host, instance, vif, timeout=None):
         cctxt = self.client.prepare(server=host, version='1.2', timeout=timeout)
         return cctxt.call(context, 'detach_interface', instance=instance, vif=vif)
+
+    # -- pause, suspend, rebuild (1.4) ----------------------------------------
+    def _cast_14(self, context, host, method, **kwargs):
+        cctxt = self._prepare(host, '1.4')
+        if not cctxt.can_send_version('1.4'):
+            raise exception.ServiceUnavailable(
+                reason='the compute service on %s does not know %s yet' % (host, method))
+        cctxt.cast(context, method, **kwargs)
+
+    def pause_instance(self, context, host, instance):
+        self._cast_14(context, host, 'pause_instance', instance=instance)
+
+    def unpause_instance(self, context, host, instance):
+        self._cast_14(context, host, 'unpause_instance', instance=instance)
+
+    def suspend_instance(self, context, host, instance):
+        self._cast_14(context, host, 'suspend_instance', instance=instance)
+
+    def resume_instance(self, context, host, instance):
+        self._cast_14(context, host, 'resume_instance', instance=instance)
+
+    def rebuild_instance(self, context, host, instance, image_ref, orig_image_ref,
+                         network_info):
+        """Recreate the root disk from ``image_ref``; on failure the agent
+        puts ``orig_image_ref`` back in the books."""
+        self._cast_14(context, host, 'rebuild_instance', instance=instance,
+                      image_ref=image_ref, orig_image_ref=orig_image_ref,
+                      network_info=network_info)
