@@ -18,6 +18,7 @@ from common.conf import CONF
 from compute import imagecache
 from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
+from compute.virt import exception as virt_exception
 from compute.virt import power_state
 from imagestore import rpcapi as image_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
@@ -389,9 +390,11 @@ class ComputeManager:
         except Exception as e:  # noqa: BLE001 - any failure: back to a resting state
             LOG.exception('Rebuild of %s failed', inst['uuid'])
             state = self._safe_state(inst)
-            self._update(ctx, inst, {'vm_state': resting_vm_state(state), 'task_state': None,
-                                     'power_state': state, 'image_ref': orig_image_ref},
-                         expected=[st.REBUILD_SPAWNING])
+            values = {'vm_state': resting_vm_state(state), 'task_state': None,
+                      'power_state': state}
+            if not isinstance(e, virt_exception.RebuiltNotStarted):
+                values['image_ref'] = orig_image_ref  # the old disk is still there
+            self._update(ctx, inst, values, expected=[st.REBUILD_SPAWNING])
             self._event(ctx, inst, event, 'finish', result='Error', details=str(e)[:500])
             return
         self._update(ctx, inst, {'vm_state': st.ACTIVE if power_on else st.STOPPED,

@@ -170,7 +170,8 @@ class ComputeDriver(abc.ABC):
         NICs and volumes, and start it again when ``power_on``.
 
         On failure the old root disk is kept, the guest is started again if
-        it ran before, and the error is raised."""
+        it ran before, and the error is raised; but RebuiltNotStarted says
+        the new disk is in place and only the start failed."""
         raise exception.NotSupported(what='rebuild')
 
     # -- interfaces (capability 'supports_attach_interface') -----------------

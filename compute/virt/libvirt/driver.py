@@ -448,10 +448,17 @@ class LibvirtDriver(driver.ComputeDriver):
                                 uuid)
                     guest.launch()
                 raise
-            guest.set_metadata(designer.instance_metadata(instance))
+            try:
+                guest.set_metadata(designer.instance_metadata(instance))
+            except libvirt.libvirtError as e:  # it only informs reconcile: go on
+                LOG.warning('Could not record the new image of %s in its domain: %s',
+                            uuid, e)
             if power_on:
-                self._plug_vifs(instance, network_info)
-                guest.launch()
+                try:
+                    self._plug_vifs(instance, network_info)
+                    guest.launch()
+                except Exception as e:
+                    raise exception.RebuiltNotStarted(instance_id=uuid, reason=str(e)) from e
         LOG.info('Rebuilt %s from image %s (old guest stopped: %s)%s', uuid,
                  image_meta.get('id'), how, '' if power_on else ', left off')
 

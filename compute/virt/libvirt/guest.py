@@ -2,6 +2,7 @@
 its XML and our metadata in it."""
 
 import time
+import xml.etree.ElementTree as ET
 
 import libvirt
 from oslo_log import log as logging
@@ -119,7 +120,11 @@ class Guest:
         """Replace our <metadata> element (persistent definition, and the
         live one when the guest runs) with ``md`` (an InstanceMetadata)."""
         flags = self._flags(self.is_active())
-        self._domain.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, md.to_xml(),
+        root = md.to_element()
+        for el in root.iter():  # libvirt puts the element in our namespace itself
+            el.tag = el.tag.rpartition('}')[2]
+        self._domain.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT,
+                                 ET.tostring(root, encoding='unicode'),
                                  config.METADATA_PREFIX, config.METADATA_NS, flags)
 
     def get_metadata(self):
@@ -229,4 +234,5 @@ class Guest:
             if e.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT,
                                           libvirt.VIR_ERR_INVALID_ARG):
                 raise
+            self.discard_managed_save()  # plain undefine refuses while one exists
             self._domain.undefine()
