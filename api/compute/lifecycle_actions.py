@@ -11,6 +11,7 @@ work and reports the state it ends in.
 import base64
 import binascii
 import types
+import uuid as uuid_mod
 
 import oslo_messaging as messaging
 import sqlalchemy as sa
@@ -154,7 +155,8 @@ def _rebuild(ctx, inst, body):
                            image_ref=values['image_ref'], orig_image_ref=orig_image_ref,
                            network_info=ports.network_info(inst.uuid))
     server = views.detail(inst, ctx)
-    server['adminPass'] = body.get('adminPass') or ''
+    # As on create: the password is not set in the guest (no agent does it).
+    server['adminPass'] = body.get('adminPass') or uuid_mod.uuid4().hex[:12]
     return http.reply({'server': server}, status=202)
 
 
