@@ -135,6 +135,9 @@ class ComputeManager:
                                          'fault': {'code': 500, 'message':
                                                    'The guest was lost on host %s.'
                                                    % self.host}})
+            elif task in _INTERRUPTED | _INTERRUPTED_REBUILD:  # an ERROR server's action
+                self._update(ctx, inst, {'task_state': None,
+                                         'power_state': power_state.NOSTATE})
             return
         if task in _INTERRUPTED:
             state = self.driver.get_info(inst)['state']

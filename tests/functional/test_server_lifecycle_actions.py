@@ -140,6 +140,15 @@ def test_pause_suspend_lock_rebuild(cloud, image, tmp_path):
     assert [(e['event'], e['result']) for e in detail['events']] == \
         [('compute_rebuild_instance', 'Success')]
 
+    # a stopped server is rebuilt and stays off
+    cloud.openstack('server', 'stop', 'life', cloud='demo')
+    wait_server(conn, sid, {'SHUTOFF'})
+    cloud.openstack('server', 'rebuild', '--image', 'altostack-tiny', '--wait', 'life',
+                    cloud='demo')
+    found = wait_server(conn, sid, {'SHUTOFF'})
+    assert found.image['id'] == image['id'] and found.task_state is None
+    assert domstate(sid) == 'shut off'
+
     cloud.openstack('server', 'delete', '--wait', 'life', cloud='demo')
     assert domstate(sid) is None
     cloud.openstack('image', 'delete', other['id'])

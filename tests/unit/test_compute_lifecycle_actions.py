@@ -216,3 +216,10 @@ def test_rebuilt_but_not_started_keeps_the_new_image(agent):
     assert books_of(agent, inst)[:2] == (st.STOPPED, None)
     assert agent.books.instances[inst['uuid']]['image_ref'] == 'img-2'
     assert agent.books.events[-1] == ('compute_rebuild_instance', 'finish', 'Error')
+
+
+def test_restart_settles_a_rebuild_of_an_error_server_without_guest(agent):
+    inst = boot(agent, vm_state=st.ERROR, task_state=st.REBUILDING)
+    agent.driver.destroy(CTX, inst)
+    agent.reconcile()
+    assert books_of(agent, inst)[:2] == (st.ERROR, None)
