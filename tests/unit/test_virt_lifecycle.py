@@ -4,6 +4,7 @@ against libvirt's test driver, with real qemu-img overlays."""
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -127,3 +128,19 @@ def test_operations_on_a_missing_instance(drv, base):  # noqa: F811
                                      base, [])):
         with pytest.raises(exception.InstanceNotFound):
             call()
+
+
+def test_lifecycle_events_of_pause_and_managed_save(drv, base):  # noqa: F811
+    seen = []
+    drv.set_lifecycle_handler(lambda uuid, st: seen.append((uuid, st)))
+    inst = spawn(drv, base)
+    drv.pause(inst)
+    drv.unpause(inst)
+    drv.suspend(None, inst)
+    want = [(inst['uuid'], s) for s in (power_state.PAUSED, power_state.RUNNING,
+                                         power_state.SUSPENDED)]
+    deadline = time.monotonic() + 5
+    while not all(w in seen for w in want) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(w in seen for w in want), seen
+    assert (inst['uuid'], power_state.SHUTDOWN) not in seen
