@@ -9,6 +9,8 @@ it (None when nothing is); power_state is what the hypervisor last said.
 BUILDING = 'building'
 ACTIVE = 'active'
 STOPPED = 'stopped'
+PAUSED = 'paused'
+SUSPENDED = 'suspended'
 RESIZED = 'resized'
 ERROR = 'error'
 DELETED = 'deleted'
@@ -23,14 +25,14 @@ POWERING_ON = 'powering-on'
 REBOOTING = 'rebooting'
 REBOOTING_HARD = 'rebooting_hard'
 DELETING = 'deleting'
+PAUSING = 'pausing'
+UNPAUSING = 'unpausing'
+SUSPENDING = 'suspending'
+RESUMING = 'resuming'
+REBUILDING = 'rebuilding'
+REBUILD_SPAWNING = 'rebuild_spawning'
 
-# power_state (as reported by the hypervisor)
-NOSTATE = 0
-RUNNING = 1
-PAUSED = 3
-SHUTDOWN = 4
-CRASHED = 6
-SUSPENDED = 7
+# power_state: see compute.virt.power_state (Nova's numbering)
 
 # action -> (vm_states it may start from, task_states it may start from,
 #            task_state it sets)
@@ -38,32 +40,49 @@ ACTIONS = {
     'stop': ({ACTIVE, ERROR}, {None}, POWERING_OFF),
     'start': ({STOPPED}, {None}, POWERING_ON),
     'reboot': ({ACTIVE, STOPPED, ERROR}, {None}, REBOOTING),
-    'reboot_hard': ({ACTIVE, STOPPED, ERROR},
+    'reboot_hard': ({ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR},
                     {None, REBOOTING, REBOOTING_HARD, POWERING_ON, POWERING_OFF},
                     REBOOTING_HARD),
-    'delete': ({BUILDING, ACTIVE, STOPPED, RESIZED, ERROR},
+    'delete': ({BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, RESIZED, ERROR},
                {None, SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING,
-                POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD, DELETING},
+                POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD, DELETING,
+                PAUSING, UNPAUSING, SUSPENDING, RESUMING, REBUILDING, REBUILD_SPAWNING},
                DELETING),
+    'pause': ({ACTIVE}, {None}, PAUSING),
+    'unpause': ({PAUSED}, {None}, UNPAUSING),
+    'suspend': ({ACTIVE}, {None}, SUSPENDING),
+    'resume': ({SUSPENDED}, {None}, RESUMING),
+    'rebuild': ({ACTIVE, STOPPED, ERROR}, {None}, REBUILDING),
     'console_output': ({ACTIVE, STOPPED, ERROR, BUILDING, RESIZED}, None, None),
     'serial_console': ({ACTIVE}, None, None),
     'attach_interface': ({ACTIVE, STOPPED}, {None}, None),
     'detach_interface': ({ACTIVE, STOPPED}, {None}, None),
-    'attach_volume': ({ACTIVE, STOPPED}, {None}, None),
-    'detach_volume': ({ACTIVE, STOPPED}, {None}, None),
+    'attach_volume': ({ACTIVE, STOPPED, PAUSED}, {None}, None),
+    'detach_volume': ({ACTIVE, STOPPED, PAUSED}, {None}, None),
 }
+# Actions a locked server still takes from anyone (every other one is an
+# admin's only while the lock holds). lock/unlock are not in the table.
+LOCK_EXEMPT = {'console_output'}
 
 _STATUS = {
     BUILDING: 'BUILD', ACTIVE: 'ACTIVE', STOPPED: 'SHUTOFF', RESIZED: 'VERIFY_RESIZE',
-    ERROR: 'ERROR', DELETED: 'DELETED',
+    ERROR: 'ERROR', DELETED: 'DELETED', PAUSED: 'PAUSED', SUSPENDED: 'SUSPENDED',
 }
-_TASK_STATUS = {REBOOTING: 'REBOOT', REBOOTING_HARD: 'HARD_REBOOT'}
+_REBUILD = {REBUILDING: 'REBUILD', REBUILD_SPAWNING: 'REBUILD'}
+# vm_state -> {task_state: status} where the task shows through
+_TASK_STATUS = {
+    ACTIVE: dict(_REBUILD, **{REBOOTING: 'REBOOT', REBOOTING_HARD: 'HARD_REBOOT'}),
+    STOPPED: dict(_REBUILD),
+    ERROR: dict(_REBUILD),
+    PAUSED: {REBOOTING_HARD: 'HARD_REBOOT'},
+}
 
 
 def status(vm_state, task_state):
     """The API's status for a (vm_state, task_state) pair."""
-    if task_state in _TASK_STATUS and vm_state == ACTIVE:
-        return _TASK_STATUS[task_state]
+    shown = _TASK_STATUS.get(vm_state, {}).get(task_state)
+    if shown:
+        return shown
     if task_state == DELETING and vm_state != DELETED:
         return _STATUS.get(vm_state, 'UNKNOWN')
     return _STATUS.get(vm_state, 'UNKNOWN')
@@ -78,3 +97,6 @@ def allowed(action, vm_state, task_state):
 STATUS_TO_VM_STATES = {}
 for _vm, _st in _STATUS.items():
     STATUS_TO_VM_STATES.setdefault(_st, set()).add(_vm)
+for _vm, _tasks in _TASK_STATUS.items():
+    for _st in _tasks.values():
+        STATUS_TO_VM_STATES.setdefault(_st, set()).add(_vm)

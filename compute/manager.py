@@ -19,6 +19,7 @@ from compute import blockdev
 from compute import imagecache
 from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
+from compute.virt import exception as virt_exception
 from compute.virt import power_state
 from imagestore import rpcapi as image_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
@@ -26,7 +27,20 @@ from scheduler import rpcapi as scheduler_rpcapi
 LOG = logging.getLogger(__name__)
 # Task states an agent that restarted finds its instances in, and what
 # they rest in once the agent has looked at the guest.
-_INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD}
+_INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD,
+                st.PAUSING, st.UNPAUSING, st.SUSPENDING, st.RESUMING}
+# A rebuild cut short may have left either root disk in place: ERROR, from
+# which the owner can rebuild again.
+_INTERRUPTED_REBUILD = {st.REBUILDING, st.REBUILD_SPAWNING}
+# Where a guest rests, by what the hypervisor says of it (NOSTATE: unknown).
+_RESTING = {power_state.RUNNING: st.ACTIVE, power_state.PAUSED: st.PAUSED,
+            power_state.SUSPENDED: st.SUSPENDED, power_state.SHUTDOWN: st.STOPPED,
+            power_state.CRASHED: st.STOPPED}
+
+
+def resting_vm_state(state, default=st.STOPPED):
+    """The vm_state a guest in power ``state`` rests in."""
+    return _RESTING.get(state, default)
 
 
 class ComputeManager:
@@ -116,19 +130,26 @@ class ComputeManager:
                                                'The compute agent restarted during the build.'}})
             return
         if not exists:
-            if inst['vm_state'] in (st.ACTIVE, st.STOPPED):
+            if inst['vm_state'] in (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED):
                 LOG.error('Guest of %s is gone from the hypervisor', inst['uuid'])
                 self._update(ctx, inst, {'vm_state': st.ERROR, 'task_state': None,
                                          'power_state': power_state.NOSTATE,
                                          'fault': {'code': 500, 'message':
                                                    'The guest was lost on host %s.'
                                                    % self.host}})
+            elif task in _INTERRUPTED | _INTERRUPTED_REBUILD:  # an ERROR server's action
+                self._update(ctx, inst, {'task_state': None,
+                                         'power_state': power_state.NOSTATE})
             return
         if task in _INTERRUPTED:
             state = self.driver.get_info(inst)['state']
-            vm_state = st.ACTIVE if state == power_state.RUNNING else st.STOPPED
-            self._update(ctx, inst, {'vm_state': vm_state, 'task_state': None,
+            self._update(ctx, inst, {'vm_state': resting_vm_state(state), 'task_state': None,
                                      'power_state': state})
+        elif task in _INTERRUPTED_REBUILD:
+            self._update(ctx, inst, {'vm_state': st.ERROR, 'task_state': None,
+                                     'power_state': self._safe_state(inst),
+                                     'fault': {'code': 500, 'message': 'The compute agent '
+                                               'restarted during the rebuild.'}})
         self.block.settle(ctx, inst)
 
     # -- periodic tasks -----------------------------------------------------
@@ -167,8 +188,8 @@ class ComputeManager:
             return
         ctx = ctx_mod.get_admin_context()
         for inst in self.scheduler.get_host_instances(ctx, self.host):
-            if inst['task_state'] is not None or inst['vm_state'] not in (st.ACTIVE,
-                                                                          st.STOPPED):
+            if inst['task_state'] is not None or inst['vm_state'] not in (
+                    st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED):
                 continue
             with self._lock(inst['uuid']):
                 try:
@@ -178,11 +199,9 @@ class ComputeManager:
                 values = {}
                 if state != inst['power_state']:
                     values['power_state'] = state
-                if inst['vm_state'] == st.ACTIVE and state in (power_state.SHUTDOWN,
-                                                               power_state.CRASHED):
-                    values['vm_state'] = st.STOPPED
-                elif inst['vm_state'] == st.STOPPED and state == power_state.RUNNING:
-                    values['vm_state'] = st.ACTIVE
+                vm_state = resting_vm_state(state, default=inst['vm_state'])
+                if vm_state != inst['vm_state']:
+                    values['vm_state'] = vm_state
                 if values:
                     LOG.info('Power sync of %s: %s', inst['uuid'], values)
                     self._update(ctx, inst, values, expected=[None])
@@ -278,8 +297,8 @@ class ComputeManager:
                 LOG.exception('%s of %s failed', event, inst['uuid'])
                 state = self._safe_state(inst)
                 self._update(ctx, inst, {'task_state': None, 'power_state': state,
-                                         'vm_state': st.ACTIVE if state == power_state.RUNNING
-                                         else st.STOPPED}, expected=[from_task])
+                                         'vm_state': resting_vm_state(state)},
+                             expected=[from_task])
                 self._event(ctx, inst, event, 'finish', result='Error', details=str(e)[:500])
                 return
             self._update(ctx, inst, {'vm_state': final_vm_state, 'task_state': None,
@@ -371,6 +390,64 @@ class ComputeManager:
         {'host', 'port'}. Raises ConsoleNotAvailable (409) when the guest
         is not running."""
         return self.driver.get_serial_console(instance)
+
+    # -- pause, suspend, rebuild --------------------------------------------
+    def pause_instance(self, context, instance):
+        self._power(context, instance, 'compute_pause_instance',
+                    lambda: self.driver.pause(instance), st.PAUSED, st.PAUSING)
+
+    def unpause_instance(self, context, instance):
+        self._power(context, instance, 'compute_unpause_instance',
+                    lambda: self.driver.unpause(instance), st.ACTIVE, st.UNPAUSING)
+
+    def suspend_instance(self, context, instance):
+        self._power(context, instance, 'compute_suspend_instance',
+                    lambda: self.driver.suspend(context, instance), st.SUSPENDED,
+                    st.SUSPENDING)
+
+    def resume_instance(self, context, instance):
+        self._power(context, instance, 'compute_resume_instance',
+                    lambda: self.driver.resume(context, instance, []), st.ACTIVE,
+                    st.RESUMING)
+
+    def rebuild_instance(self, context, instance, image_ref, orig_image_ref, network_info):
+        with self._lock(instance['uuid']):
+            self._rebuild(context, instance, image_ref, orig_image_ref, network_info)
+
+    def _rebuild(self, ctx, inst, image_ref, orig_image_ref, network_info):
+        """A stopped server is rebuilt and left off, any other is started.
+        A failure puts the old image back in the books and the server rests
+        in what the hypervisor says."""
+        event = 'compute_rebuild_instance'
+        power_on = inst['vm_state'] != st.STOPPED
+        self._event(ctx, inst, event, 'start')
+        if self._update(ctx, inst, {'task_state': st.REBUILD_SPAWNING},
+                        expected=[st.REBUILDING]) is None:
+            LOG.info('Rebuild of %s cancelled: it changed before we started', inst['uuid'])
+            self._event(ctx, inst, event, 'finish', result='Error',
+                        details='The server changed before the rebuild started.')
+            return
+        try:
+            if network_info and not self._sync_network(ctx):
+                raise RuntimeError('The host network for the server could not be set up.')
+            image = self.images.get_image_for_download(ctx, image_ref)
+            with self.cache.using(image) as base:
+                self.driver.rebuild(ctx, dict(inst, image_ref=image_ref), image, base,
+                                    network_info, power_on=power_on)
+        except Exception as e:  # noqa: BLE001 - any failure: back to a resting state
+            LOG.exception('Rebuild of %s failed', inst['uuid'])
+            state = self._safe_state(inst)
+            values = {'vm_state': resting_vm_state(state), 'task_state': None,
+                      'power_state': state}
+            if not isinstance(e, virt_exception.RebuiltNotStarted):
+                values['image_ref'] = orig_image_ref  # the old disk is still there
+            self._update(ctx, inst, values, expected=[st.REBUILD_SPAWNING])
+            self._event(ctx, inst, event, 'finish', result='Error', details=str(e)[:500])
+            return
+        self._update(ctx, inst, {'vm_state': st.ACTIVE if power_on else st.STOPPED,
+                                 'task_state': None, 'power_state': self._safe_state(inst),
+                                 'launched_at': 'now'}, expected=[st.REBUILD_SPAWNING])
+        self._event(ctx, inst, event, 'finish')
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

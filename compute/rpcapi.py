@@ -13,6 +13,8 @@ Version history:
           attach_interface, detach_interface (calls: hot-plug a port's NIC)
     1.3 - attach_volume, detach_volume (casts: hot-plug a reserved volume,
           unplug one being detached); instances may carry 'block_devices'
+    1.4 - pause_instance, unpause_instance, suspend_instance,
+          resume_instance, rebuild_instance (casts)
     1.5 - get_serial_console (call: where the guest's serial socket listens)
 """
 
@@ -81,6 +83,7 @@ class ComputeAPI:
         self.client.prepare(server=host, version='1.3', retry=1).cast(
             context, 'detach_volume', instance=instance, volume=volume,
             attachment_id=attachment_id)
+
     def get_serial_console(self, context, host, instance, timeout=None):
         """{'host', 'port'} of the serial socket of ``instance`` on its host
         (an address reachable from that host, loopback by default)."""
@@ -89,3 +92,31 @@ class ComputeAPI:
                 reason='the compute agents are too old for serial consoles')
         cctxt = self.client.prepare(server=host, version='1.5', timeout=timeout)
         return cctxt.call(context, 'get_serial_console', instance=instance)
+
+    # -- pause, suspend, rebuild (1.4) ----------------------------------------
+    def _cast_14(self, context, host, method, **kwargs):
+        cctxt = self._prepare(host, '1.4')
+        if not cctxt.can_send_version('1.4'):
+            raise exception.ServiceUnavailable(
+                reason='the compute service on %s does not know %s yet' % (host, method))
+        cctxt.cast(context, method, **kwargs)
+
+    def pause_instance(self, context, host, instance):
+        self._cast_14(context, host, 'pause_instance', instance=instance)
+
+    def unpause_instance(self, context, host, instance):
+        self._cast_14(context, host, 'unpause_instance', instance=instance)
+
+    def suspend_instance(self, context, host, instance):
+        self._cast_14(context, host, 'suspend_instance', instance=instance)
+
+    def resume_instance(self, context, host, instance):
+        self._cast_14(context, host, 'resume_instance', instance=instance)
+
+    def rebuild_instance(self, context, host, instance, image_ref, orig_image_ref,
+                         network_info):
+        """Recreate the root disk from ``image_ref``; on failure the agent
+        puts ``orig_image_ref`` back in the books."""
+        self._cast_14(context, host, 'rebuild_instance', instance=instance,
+                      image_ref=image_ref, orig_image_ref=orig_image_ref,
+                      network_info=network_info)

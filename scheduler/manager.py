@@ -20,7 +20,8 @@ from scheduler import host_cache
 LOG = logging.getLogger(__name__)
 
 # Fields a compute agent may set on an instance it runs.
-AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault', 'progress'}
+AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault', 'progress',
+                'image_ref'}  # image_ref: a failed rebuild puts the old one back
 
 
 class SchedulerManager:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from api import http
 from api import microversion
 from api.compute import consoles
+from api.compute import lifecycle_actions
 from api.compute import servers
 from api.network import notify
 from common import exception
@@ -36,9 +37,9 @@ _ACTION_SCHEMAS = {
 }
 _ACTION_SCHEMAS['removeSecurityGroup'] = _ACTION_SCHEMAS['addSecurityGroup']
 _ACTION_SCHEMAS.update(consoles.LEGACY_SCHEMAS)
+_ACTION_SCHEMAS.update(lifecycle_actions.SCHEMAS)
 _NOT_YET = ('resize', 'confirmResize', 'revertResize', 'createImage', 'migrate',
-            'os-migrateLive', 'evacuate', 'rebuild', 'pause', 'unpause', 'suspend', 'resume',
-            'shelve', 'unshelve', 'rescue', 'unrescue', 'lock', 'unlock')
+            'os-migrateLive', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue')
 
 
 def _cast(ctx, inst, method, **kwargs):
@@ -97,6 +98,7 @@ _HANDLERS = {'os-stop': _stop, 'os-start': _start, 'reboot': _reboot,
              'addSecurityGroup': _security_group(ports.add_security_group),
              'removeSecurityGroup': _security_group(ports.remove_security_group)}
 _HANDLERS.update(dict.fromkeys(consoles.LEGACY_ACTIONS, consoles.legacy_action))
+_HANDLERS.update(lifecycle_actions.HANDLERS)
 
 
 def server_action(server_id):

@@ -15,7 +15,6 @@ from api import http
 from api.compute import servers
 from api.volume import views as volume_views
 from common import exception
-from common import instance_states as st
 from common import policy
 from common.db import instances
 from common.db import volumes
@@ -69,17 +68,17 @@ def show_attachment(server_id, volume_id):
     return http.reply({'volumeAttachment': _view(inst.uuid, _attachment(inst, volume_id))})
 
 
-def _check_ready(inst, action):
-    """The server must be placed, resting, and its host's agent up."""
-    vm_ok, task_ok, _next = st.ACTIONS[action]
-    if inst.vm_state not in vm_ok or inst.task_state not in task_ok or not inst.host:
-        raise exception.Conflict("Cannot '%s' instance %s while it is in %s %s."
-                                 % (action, inst.uuid,
-                                    'task_state' if inst.task_state else 'vm_state',
-                                    inst.task_state or inst.vm_state))
+def _begin(ctx, inst, action):
+    """The server must be placed with its host's agent up, resting in a
+    state that allows ``action``, and not locked (but for admins); the
+    action is recorded."""
+    if not inst.host:
+        raise exception.Conflict("Cannot '%s' instance %s while it is not on a host yet."
+                                 % (action, inst.uuid))
     if not servers.host_up(inst.host):
         raise exception.Conflict('Compute host %s of server %s is down; try again when it '
                                  'is up.' % (inst.host, inst.uuid))
+    return instances.begin_action(ctx, inst.uuid, action)
 
 
 def _device(inst, wanted):
@@ -106,13 +105,12 @@ def create_attachment(server_id):
     ctx = http.context()
     inst = _instance(ctx, server_id, 'create')
     req = http.json_body(_create_schema)['volumeAttachment']
-    _check_ready(inst, 'attach_volume')
     volumes.get(req['volumeId'], inst.project_id)  # 404 for another project's
     device = _device(inst, req.get('device'))
+    inst = _begin(ctx, inst, 'attach_volume')
     att = volumes.reserve(req['volumeId'], inst.project_id, inst.uuid,
                           delete_on_termination=req.get('delete_on_termination', False))
     vol = volumes.get(req['volumeId'])
-    instances.record_action(ctx, inst.uuid, 'attach_volume')
     try:
         compute_rpcapi.ComputeAPI().attach_volume(ctx, inst.host, instances.to_dict(inst),
                                                   vol, att['id'], device)
@@ -130,10 +128,9 @@ def delete_attachment(server_id, volume_id):
     att = _attachment(inst, volume_id)
     if att['device'] == volumes.ROOT_DEVICE:
         raise exception.BadRequest("Can't detach root device volume")
-    _check_ready(inst, 'detach_volume')
+    inst = _begin(ctx, inst, 'detach_volume')
     volumes.begin_detaching(volume_id, inst.uuid)
     vol = volumes.get(volume_id)
-    instances.record_action(ctx, inst.uuid, 'detach_volume')
     try:
         compute_rpcapi.ComputeAPI().detach_volume(ctx, inst.host, instances.to_dict(inst),
                                                   vol, att['attachment_id'])

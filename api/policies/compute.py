@@ -18,11 +18,15 @@ _ADMIN_ONLY = (
     'os-availability-zone:detail', 'os-quota-sets:show', 'os-quota-sets:update',
     'os-simple-tenant-usage:list', 'os-simple-tenant-usage:show', 'limits:other_project',
     'servers:index:get_all_tenants', 'servers:detail',
+    'servers:action:unlock:unlock_override',
 )
 _MEMBER = (
     'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',
     'servers:action:reboot', 'servers:action:os-getConsoleOutput',
     'servers:action:addSecurityGroup', 'servers:action:removeSecurityGroup',
+    'servers:action:lock', 'servers:action:unlock', 'servers:action:pause',
+    'servers:action:unpause', 'servers:action:suspend', 'servers:action:resume',
+    'servers:action:rebuild',
     'os-attach-interfaces:list', 'os-attach-interfaces:show',
     'os-attach-interfaces:create', 'os-attach-interfaces:delete',
     'os-volumes-attachments:index', 'os-volumes-attachments:show',

@@ -87,6 +87,7 @@ class Instance(Base):
     config_drive: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
     progress: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
     locked: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(16))
     launched_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column()
     terminated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column()
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)

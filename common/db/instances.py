@@ -34,6 +34,10 @@ class InstanceInvalidState(exception.Conflict):
         super().__init__(action=action, uuid=uuid, vm_state=vm_state, task=task)
 
 
+class InstanceIsLocked(exception.Conflict):
+    msg_fmt = 'Instance %(uuid)s is locked'
+
+
 def get(uuid, project_id=None, session=None, deleted=False):
     def _get(s):
         q = sa.select(cm.Instance).where(cm.Instance.uuid == uuid)
@@ -51,11 +55,14 @@ def get(uuid, project_id=None, session=None, deleted=False):
         return _get(s)
 
 
-def update(uuid, values, vm_states=_ANY, task_states=_ANY, action='update'):
-    """Set ``values`` if the instance is in one of the expected states."""
+def update(uuid, values, vm_states=_ANY, task_states=_ANY, action='update', unlocked=False):
+    """Set ``values`` if the instance is in one of the expected states
+    (and, with ``unlocked``, not locked)."""
     values = dict(values, updated_at=utcnow())
     inst_t = cm.Instance
     cond = [inst_t.uuid == uuid, inst_t.deleted.is_(False)]
+    if unlocked:
+        cond.append(sa.or_(inst_t.locked.is_(None), inst_t.locked.is_(False)))
     if vm_states is not _ANY:
         cond.append(inst_t.vm_state.in_(list(vm_states)))
     if task_states is not _ANY:
@@ -68,18 +75,44 @@ def update(uuid, values, vm_states=_ANY, task_states=_ANY, action='update'):
         res = s.execute(sa.update(inst_t).where(*cond).values(**values))
         if res.rowcount != 1:
             inst = get(uuid, session=s)
+            if unlocked and inst.locked:
+                raise InstanceIsLocked(uuid=uuid)
             raise InstanceInvalidState(action, uuid, inst.vm_state, inst.task_state)
         return get(uuid, session=s)
 
 
-def begin_action(context, uuid, action):
-    """Check the state table, set the task_state and record the action."""
+def begin_action(context, uuid, action, values=None):
+    """Check the state table (and the lock: only admins act on a locked
+    server), set the task_state (and ``values``) and record the action."""
     vm_ok, task_ok, next_task = st.ACTIONS[action]
-    values = {'task_state': next_task} if next_task else {}
+    values = dict(values or {})
+    if next_task:
+        values['task_state'] = next_task
     inst = update(uuid, values, vm_states=vm_ok,
-                  task_states=task_ok if task_ok is not None else _ANY, action=action)
+                  task_states=task_ok if task_ok is not None else _ANY, action=action,
+                  unlocked=action not in st.LOCK_EXEMPT and not context.is_admin_role)
     record_action(context, uuid, action)
     return inst
+
+
+def lock(context, uuid):
+    """Lock the server, by its 'owner' (a caller of its project) or an
+    'admin' (anyone else, who may only be an admin); any state will do."""
+    with db_api.session() as s:
+        inst = get(uuid, session=s)
+        inst.locked = True
+        inst.locked_by = 'owner' if context.project_id == inst.project_id else 'admin'
+        inst.updated_at = utcnow()
+    record_action(context, uuid, 'lock')
+    return get(uuid)
+
+
+def unlock(context, uuid):
+    with db_api.session() as s:
+        inst = get(uuid, session=s)
+        inst.locked, inst.locked_by, inst.updated_at = False, None, utcnow()
+    record_action(context, uuid, 'unlock')
+    return get(uuid)
 
 
 def record_action(context, uuid, action, message=None):

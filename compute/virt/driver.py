@@ -51,6 +51,9 @@ class ComputeDriver(abc.ABC):
         'supports_live_migration': False,
         'supports_snapshot': False,
         'supports_soft_reboot': False,
+        'supports_pause': False,
+        'supports_suspend': False,
+        'supports_rebuild': False,
     }
 
     # -- host -----------------------------------------------------------
@@ -137,6 +140,39 @@ class ComputeDriver(abc.ABC):
         """'SOFT': ask the guest to shut down and start it again; falls back
         to HARD when it does not stop within [compute] shutdown_timeout.
         'HARD': force it off and start it again."""
+
+    # -- pause, suspend, rebuild (capabilities 'supports_pause', ...) --------
+    def pause(self, instance):
+        """Freeze the running guest in memory (power state PAUSED). A
+        paused guest is not an error."""
+        raise exception.NotSupported(what='pause')
+
+    def unpause(self, instance):
+        """Let a paused guest run on (RUNNING). A running guest is not an
+        error."""
+        raise exception.NotSupported(what='unpause')
+
+    def suspend(self, context, instance):
+        """Save the guest's memory to disk and stop it (SUSPENDED); it
+        holds no CPU or memory on the host until resumed. A suspended guest
+        is not an error."""
+        raise exception.NotSupported(what='suspend')
+
+    def resume(self, context, instance, network_info):
+        """Start a suspended guest where it stopped (RUNNING). A running
+        guest is not an error."""
+        raise exception.NotSupported(what='resume')
+
+    def rebuild(self, context, instance, image_meta, base_image_path, network_info,
+                power_on=True):
+        """Stop the guest, replace its root disk with a fresh one from
+        ``base_image_path`` (as spawn makes it) and its config drive, keep its
+        NICs and volumes, and start it again when ``power_on``.
+
+        On failure the old root disk is kept, the guest is started again if
+        it ran before, and the error is raised; but RebuiltNotStarted says
+        the new disk is in place and only the start failed."""
+        raise exception.NotSupported(what='rebuild')
 
     # -- interfaces (capability 'supports_attach_interface') -----------------
     def attach_interface(self, context, instance, image_meta, vif):

@@ -80,3 +80,8 @@ class VolumeAttachFailed(VirtError):
 
 class NoFreeDevice(exception.Conflict):
     msg_fmt = 'No free disk device for instance %(instance_id)s: %(reason)s'
+
+
+class RebuiltNotStarted(VirtError):
+    """The new root disk is in place but the guest did not start on it."""
+    msg_fmt = 'Instance %(instance_id)s was rebuilt but did not start: %(reason)s'

@@ -20,12 +20,16 @@ class FakeDriver(driver.ComputeDriver):
                         supports_console_output=True,
                         supports_soft_reboot=True,
                         supports_attach_interface=True,
-                        supports_attach_volume=True)
+                        supports_attach_volume=True,
+                        supports_pause=True,
+                        supports_suspend=True,
+                        supports_rebuild=True)
 
     def __init__(self):
         self._lock = threading.Lock()
         self.instances = {}   # uuid -> {'state', 'instance', 'port', 'console', 'vifs'}
         self.fail_next_spawn = None
+        self.fail_next = {}  # method name -> error its next call raises
         self.calls = []
         self._next_port = 10000
 
@@ -104,6 +108,49 @@ class FakeDriver(driver.ComputeDriver):
         if reboot_type not in ('SOFT', 'HARD'):
             raise exception.NotSupported(what='reboot type %s' % reboot_type)
         self._get(instance)['state'] = power_state.RUNNING
+
+    def _maybe_fail(self, method):
+        err = self.fail_next.pop(method, None)
+        if err is not None:
+            raise err
+
+    def _move(self, instance, method, allowed, to):
+        self.calls.append((method, instance['uuid']))
+        entry = self._get(instance)
+        self._maybe_fail(method)
+        if entry['state'] not in allowed | {to}:
+            raise exception.VirtError(reason='cannot %s a guest in power state %s'
+                                      % (method, entry['state']))
+        entry['state'] = to
+
+    def pause(self, instance):
+        self._move(instance, 'pause', {power_state.RUNNING}, power_state.PAUSED)
+
+    def unpause(self, instance):
+        self._move(instance, 'unpause', {power_state.PAUSED}, power_state.RUNNING)
+
+    def suspend(self, context, instance):
+        self._move(instance, 'suspend', {power_state.RUNNING, power_state.PAUSED},
+                   power_state.SUSPENDED)
+
+    def resume(self, context, instance, network_info):
+        self._move(instance, 'resume', {power_state.SUSPENDED}, power_state.RUNNING)
+
+    def rebuild(self, context, instance, image_meta, base_image_path, network_info,
+                power_on=True):
+        self.calls.append(('rebuild', instance['uuid'], image_meta.get('id')))
+        entry = self._get(instance)
+        before = entry['state']
+        entry['state'] = power_state.SHUTDOWN
+        try:
+            self._maybe_fail('rebuild')
+        except Exception:
+            entry['state'] = before
+            raise
+        entry['instance'] = dict(instance, image_ref=image_meta.get('id'))
+        entry['console'] += 'fake console of %s rebuilt from %s\n' % (
+            instance['uuid'], image_meta.get('id'))
+        entry['state'] = power_state.RUNNING if power_on else power_state.SHUTDOWN
 
     def attach_interface(self, context, instance, image_meta, vif):
         self.calls.append(('attach_interface', instance['uuid'], vif.get('id')))

@@ -69,7 +69,10 @@ class LibvirtDriver(driver.ComputeDriver):
                         supports_console_output=True,
                         supports_soft_reboot=True,
                         supports_attach_interface=True,
-                        supports_attach_volume=True)
+                        supports_attach_volume=True,
+                        supports_pause=True,
+                        supports_suspend=True,
+                        supports_rebuild=True)
 
     def __init__(self, uri=None, vif_driver=None, lifecycle_handler=None):
         self.uri = uri or CONF.compute.libvirt_uri
@@ -372,6 +375,92 @@ class LibvirtDriver(driver.ComputeDriver):
             how = guest.reboot(reboot_type, CONF.compute.shutdown_timeout)
         LOG.info('Rebooted %s (%s)', uuid, how)
         return how
+
+    # -- pause, suspend, rebuild ------------------------------------------------
+    @_libvirt_errors
+    def pause(self, instance):
+        with self._locks(instance['uuid']):
+            self.host.get_guest(instance['uuid']).pause()
+        LOG.info('Paused %s', instance['uuid'])
+
+    @_libvirt_errors
+    def unpause(self, instance):
+        with self._locks(instance['uuid']):
+            self.host.get_guest(instance['uuid']).unpause()
+        LOG.info('Unpaused %s', instance['uuid'])
+
+    @_libvirt_errors
+    def suspend(self, context, instance):
+        """libvirt's managed save: memory to a file libvirt keeps, the guest
+        stops, and its next start restores it."""
+        with self._locks(instance['uuid']):
+            self.host.get_guest(instance['uuid']).managed_save()
+        LOG.info('Suspended %s', instance['uuid'])
+
+    @_libvirt_errors
+    def resume(self, context, instance, network_info):
+        uuid = instance['uuid']
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            if guest.is_active():
+                return
+            self._plug_vifs(instance, network_info)
+            guest.launch()
+        LOG.info('Resumed %s', uuid)
+
+    @_libvirt_errors
+    def rebuild(self, context, instance, image_meta, base_image_path, network_info,
+                power_on=True):
+        """The domain stays defined (NICs, volumes, console port kept); its
+        root disk and config drive are made anew beside the old ones and
+        swapped in while it is off."""
+        uuid = instance['uuid']
+        self._check_request(instance, image_meta, None)
+        inst_dir = self.instance_dir(uuid)
+        disk_path = os.path.join(inst_dir, DISK)
+        cd_path = os.path.join(inst_dir, CONFIG_DRIVE)
+        new_disk, new_cd = disk_path + '.rebuild', cd_path + '.rebuild'
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            if not os.path.exists(disk_path):
+                raise exception.NotSupported(what='rebuilding a server without a local '
+                                                  'root disk')
+            was_running = guest.is_active()
+            try:
+                for path in (new_disk, new_cd):  # left by a rebuild cut short
+                    if os.path.exists(path):
+                        os.unlink(path)
+                disk.create_overlay(
+                    base_image_path, image_meta['disk_format'], new_disk,
+                    self._root_disk_size(instance, image_meta, base_image_path,
+                                         image_meta['disk_format']))
+                configdrive.build(instance, network_info or [], new_cd)
+                how = guest.shutdown(CONF.compute.shutdown_timeout)
+                guest.discard_managed_save()  # the old memory belongs to the old disk
+                os.replace(new_disk, disk_path)
+                os.replace(new_cd, cd_path)
+            except Exception:
+                for path in (new_disk, new_cd):
+                    if os.path.exists(path):
+                        os.unlink(path)
+                if was_running and not guest.is_active():
+                    LOG.warning('Rebuild of %s failed; starting it again on its old disk',
+                                uuid)
+                    guest.launch()
+                raise
+            try:
+                guest.set_metadata(designer.instance_metadata(instance))
+            except libvirt.libvirtError as e:  # it only informs reconcile: go on
+                LOG.warning('Could not record the new image of %s in its domain: %s',
+                            uuid, e)
+            if power_on:
+                try:
+                    self._plug_vifs(instance, network_info)
+                    guest.launch()
+                except Exception as e:
+                    raise exception.RebuiltNotStarted(instance_id=uuid, reason=str(e)) from e
+        LOG.info('Rebuilt %s from image %s (old guest stopped: %s)%s', uuid,
+                 image_meta.get('id'), how, '' if power_on else ', left off')
 
     # -- interfaces ---------------------------------------------------------
     @_libvirt_errors

@@ -2,6 +2,7 @@
 its XML and our metadata in it."""
 
 import time
+import xml.etree.ElementTree as ET
 
 import libvirt
 from oslo_log import log as logging
@@ -47,7 +48,17 @@ class Guest:
     # -- state ------------------------------------------------------------
     def get_power_state(self):
         state, _reason = self._domain.state()
+        return self._power_state(state)
+
+    def _power_state(self, state):
+        # A guest saved by managedSave is "shut off" to libvirt and resumes
+        # where it was at its next start: suspended, for us.
+        if state == libvirt.VIR_DOMAIN_SHUTOFF and self.has_managed_save():
+            return power_state.SUSPENDED
         return LIBVIRT_POWER_STATE.get(state, power_state.NOSTATE)
+
+    def has_managed_save(self):
+        return bool(self._domain.hasManagedSaveImage(0))
 
     def is_active(self):
         return bool(self._domain.isActive())
@@ -55,7 +66,7 @@ class Guest:
     def get_info(self):
         """{'power_state', 'max_mem_kib', 'mem_kib', 'vcpus', 'cpu_time_ns'}."""
         state, max_mem, mem, vcpus, cpu_time = self._domain.info()
-        return {'power_state': LIBVIRT_POWER_STATE.get(state, power_state.NOSTATE),
+        return {'power_state': self._power_state(state),
                 'max_mem_kib': max_mem, 'mem_kib': mem, 'vcpus': vcpus,
                 'cpu_time_ns': cpu_time}
 
@@ -105,6 +116,17 @@ class Guest:
         running guest to release it (it leaves when the guest agrees)."""
         self._domain.detachDeviceFlags(xml, self._flags(live, persistent))
 
+    def set_metadata(self, md):
+        """Replace our <metadata> element (persistent definition, and the
+        live one when the guest runs) with ``md`` (an InstanceMetadata)."""
+        flags = self._flags(self.is_active())
+        root = md.to_element()
+        for el in root.iter():  # libvirt puts the element in our namespace itself
+            el.tag = el.tag.rpartition('}')[2]
+        self._domain.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT,
+                                 ET.tostring(root, encoding='unicode'),
+                                 config.METADATA_PREFIX, config.METADATA_NS, flags)
+
     def get_metadata(self):
         """Our InstanceMetadata, or None if the domain carries none."""
         try:
@@ -120,6 +142,29 @@ class Guest:
     def launch(self):
         """Start the defined domain."""
         self._domain.create()
+
+    def pause(self):
+        """Freeze the running guest's vCPUs (it keeps its memory); a
+        paused guest already is fine."""
+        state, _reason = self._domain.state()
+        if state != libvirt.VIR_DOMAIN_PAUSED:
+            self._domain.suspend()
+
+    def unpause(self):
+        """Let a paused guest run again; a running guest already is fine."""
+        state, _reason = self._domain.state()
+        if state == libvirt.VIR_DOMAIN_PAUSED:
+            self._domain.resume()
+
+    def managed_save(self):
+        """Save the guest's memory to libvirt's managed save file and stop
+        it; its next start resumes from there. Off already is fine."""
+        if self.is_active():
+            self._domain.managedSave(0)
+
+    def discard_managed_save(self):
+        if self.has_managed_save():
+            self._domain.managedSaveRemove(0)
 
     def poweroff(self):
         """Force the domain off (like pulling the plug); off already is fine."""
@@ -172,6 +217,7 @@ class Guest:
                 return 'soft'
         else:
             self.poweroff()
+            self.discard_managed_save()  # a hard reboot boots afresh
         self.launch()
         return 'hard'
 
@@ -188,4 +234,5 @@ class Guest:
             if e.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT,
                                           libvirt.VIR_ERR_INVALID_ARG):
                 raise
+            self.discard_managed_save()  # plain undefine refuses while one exists
             self._domain.undefine()

@@ -161,8 +161,11 @@ class Host:
         if self._conn is conn:
             self._conn = None
 
-    def _on_lifecycle(self, _conn, dom, event, _detail, _opaque):
+    def _on_lifecycle(self, _conn, dom, event, detail, _opaque):
         state = _EVENT_STATES.get(event)
+        if event == libvirt.VIR_DOMAIN_EVENT_STOPPED and \
+                detail == libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED:
+            state = power_state.SUSPENDED  # managed save: suspended, not off
         handler = self._lifecycle_handler
         if state is None or handler is None or not dom.name().startswith(DOMAIN_PREFIX):
             return

@@ -1,0 +1,168 @@
+"""Server actions that change how a server lives, with Nova's semantics:
+lock/unlock, pause/unpause, suspend/resume and rebuild.
+
+server_actions dispatches to HANDLERS after validating with SCHEMAS and
+authorizing os_compute_api:servers:action:<name>. Every action but lock and
+unlock goes through the state table (common.instance_states), which also
+keeps a locked server from anyone but an admin; the compute agent does the
+work and reports the state it ends in.
+"""
+
+import base64
+import binascii
+import types
+import uuid as uuid_mod
+
+import oslo_messaging as messaging
+import sqlalchemy as sa
+from oslo_log import log as logging
+
+from api import http
+from api import microversion
+from api.compute import images
+from api.compute import server_views as views
+from api.compute import servers
+from common import exception
+from common import instance_states as st
+from common import policy
+from common.db import api as db_api
+from common.db import compute_models as cm
+from common.db import instances
+from common.db import ports
+from compute import rpcapi as compute_rpcapi
+
+LOG = logging.getLogger(__name__)
+
+_NONE = {'type': 'null'}
+_rebuild = {
+    'type': 'object', 'required': ['imageRef'], 'additionalProperties': False,
+    'properties': {
+        'imageRef': {'type': 'string', 'minLength': 1},
+        'name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+        'adminPass': {'type': 'string'},
+        'metadata': servers._create_schema['properties']['server']['properties']['metadata'],
+        'preserve_ephemeral': {'type': 'boolean'},
+        'accessIPv4': {'type': 'string'}, 'accessIPv6': {'type': 'string'},
+        'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']},
+        'description': {'type': ['string', 'null'], 'maxLength': 255},
+        'key_name': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255},
+        'user_data': {'type': ['string', 'null'], 'maxLength': 65535},
+    },
+}
+# Rebuild fields newer than the base API: name -> microversion
+_REBUILD_SINCE = {'description': '2.19', 'key_name': '2.54', 'user_data': '2.57'}
+
+SCHEMAS = {
+    # locked_reason comes with 2.73, beyond what we serve.
+    'lock': {'type': ['null', 'object'], 'properties': {}, 'additionalProperties': False},
+    'unlock': _NONE,
+    'pause': _NONE, 'unpause': _NONE, 'suspend': _NONE, 'resume': _NONE,
+    'rebuild': _rebuild,
+}
+
+
+def _begin_and_cast(ctx, inst, action, method, values=None, **kwargs):
+    """Move the server into the action's task state, record the action and
+    cast to its host; if the cast cannot leave, undo the task state."""
+    if not inst.host:
+        raise instances.InstanceInvalidState(action, inst.uuid, inst.vm_state,
+                                             inst.task_state)
+    before = {k: getattr(inst, k) for k in (values or {})}
+    inst = instances.begin_action(ctx, inst.uuid, action, values=values)
+    try:
+        getattr(compute_rpcapi.ComputeAPI(), method)(ctx, inst.host, instances.to_dict(inst),
+                                                     **kwargs)
+    except (messaging.MessagingException, exception.ServiceUnavailable) as e:
+        LOG.error('Could not ask %s to %s %s: %s', inst.host, action, inst.uuid, e)
+        instances.update(inst.uuid, dict(before, task_state=None),
+                         task_states=[st.ACTIONS[action][2]])
+        instances.event_finish(ctx.request_id, inst.uuid, 'compute_%s_instance' % action,
+                               result='Error', details='The compute service could not be '
+                               'reached.')
+        raise exception.ServiceUnavailable(reason='the compute host %s could not be reached'
+                                           % inst.host) from None
+    return inst
+
+
+def _simple(action):
+    def handler(ctx, inst, _body):
+        _begin_and_cast(ctx, inst, action, '%s_instance' % action)
+    handler.__name__ = '_' + action
+    return handler
+
+
+def _lock(ctx, inst, _body):
+    instances.lock(ctx, inst.uuid)
+
+
+def _unlock(ctx, inst, _body):
+    # Whoever locked it ('owner': its project, 'admin': anyone else) may
+    # unlock it; the other side needs the override (admins only by default).
+    expected = 'owner' if ctx.project_id == inst.project_id else 'admin'
+    if inst.locked and inst.locked_by and inst.locked_by != expected:
+        policy.authorize(ctx, 'os_compute_api:servers:action:unlock:unlock_override',
+                         {'project_id': inst.project_id})
+    instances.unlock(ctx, inst.uuid)
+
+
+def _rebuild_values(ctx, inst, body):
+    for key, version in _REBUILD_SINCE.items():
+        if key in body and not microversion.at_least(version):
+            raise exception.BadRequest("Invalid input for field/attribute rebuild. "
+                                       "Additional properties are not allowed ('%s' was "
+                                       "unexpected)" % key)
+    image_ref = body['imageRef'].rsplit('/', 1)[-1]
+    image = images.get(ctx, image_ref)
+    fl = inst.flavor or {}
+    servers._check_image_fits(image, types.SimpleNamespace(
+        root_gb=fl.get('root_gb') or 0, memory_mb=fl.get('memory_mb') or 0))
+    values = {'image_ref': image_ref}
+    if 'name' in body:
+        values['display_name'] = body['name']
+    if 'metadata' in body:
+        values['meta'] = dict(body['metadata'])
+    if 'description' in body:
+        values['description'] = body['description']
+    if 'key_name' in body:
+        values['key_name'] = values['key_data'] = None
+        if body['key_name'] is not None:
+            with db_api.reader() as s:
+                kp = s.scalars(sa.select(cm.KeyPair).where(
+                    cm.KeyPair.user_id == ctx.user_id,
+                    cm.KeyPair.name == body['key_name'])).first()
+            if kp is None:
+                raise exception.BadRequest('Invalid key_name provided.')
+            values['key_name'], values['key_data'] = kp.name, kp.public_key
+    if 'user_data' in body:
+        if body['user_data'] is not None:
+            try:
+                base64.b64decode(body['user_data'], validate=True)
+            except (binascii.Error, ValueError):
+                raise exception.BadRequest('User data needs to be valid base 64.') from None
+        values['user_data'] = body['user_data']
+    return values
+
+
+def _rebuild(ctx, inst, body):
+    """The root disk is made anew from the image; ports, volumes, name and
+    address stay. A stopped server stays stopped (Nova's behaviour)."""
+    if not st.allowed('rebuild', inst.vm_state, inst.task_state):
+        raise instances.InstanceInvalidState('rebuild', inst.uuid, inst.vm_state,
+                                             inst.task_state)
+    values = _rebuild_values(ctx, inst, body)
+    orig_image_ref = inst.image_ref
+    inst = _begin_and_cast(ctx, inst, 'rebuild', 'rebuild_instance', values=values,
+                           image_ref=values['image_ref'], orig_image_ref=orig_image_ref,
+                           network_info=ports.network_info(inst.uuid))
+    server = views.detail(inst, ctx)
+    # As on create: the password is not set in the guest (no agent does it).
+    server['adminPass'] = body.get('adminPass') or uuid_mod.uuid4().hex[:12]
+    return http.reply({'server': server}, status=202)
+
+
+HANDLERS = {
+    'lock': _lock, 'unlock': _unlock,
+    'pause': _simple('pause'), 'unpause': _simple('unpause'),
+    'suspend': _simple('suspend'), 'resume': _simple('resume'),
+    'rebuild': _rebuild,
+}

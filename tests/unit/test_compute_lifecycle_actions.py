@@ -1,0 +1,225 @@
+"""The compute agent's pause, suspend and rebuild endpoints with the fake
+driver and a scheduler that keeps the books in a dict: each ends in a
+resting state with its event finished, on success and on failure; the
+restart reconcile and the power sync know the new states."""
+
+import contextlib
+
+import pytest
+
+from common import instance_states as st
+from common.context import get_admin_context
+from compute import manager as manager_mod
+from compute.virt import exception
+from compute.virt import fake
+from compute.virt import power_state
+
+CTX = get_admin_context()
+
+
+class Books:
+    """The scheduler's side: instance_update with expected task states,
+    events in order."""
+
+    def __init__(self):
+        self.instances = {}
+        self.events = []
+
+    def instance_update(self, ctx, uuid, values, expected_task_states=None):
+        inst = self.instances[uuid]
+        if expected_task_states is not None and inst['task_state'] not in \
+                expected_task_states:
+            return None
+        inst.update(values)
+        return dict(inst)
+
+    def instance_event(self, ctx, uuid, event, phase, result=None, details=None, host=None):
+        self.events.append((event, phase, result))
+
+    def get_host_instances(self, ctx, host, timeout=None):
+        return [dict(i) for i in self.instances.values()]
+
+
+class Images:
+    def get_image_for_download(self, ctx, image_id):
+        if image_id == 'gone':
+            raise exception.VirtError(reason='no such image')
+        return {'id': image_id, 'disk_format': 'qcow2'}
+
+
+class Cache:
+    @contextlib.contextmanager
+    def using(self, image):
+        yield '/cache/%s' % image['id']
+
+
+@pytest.fixture
+def agent(conf, monkeypatch):
+    books = Books()
+    monkeypatch.setattr(manager_mod.scheduler_rpcapi, 'SchedulerAPI', lambda: books)
+    monkeypatch.setattr(manager_mod.image_rpcapi, 'ImageAPI', Images)
+    monkeypatch.setattr(manager_mod.imagecache, 'ImageCache', Cache)
+    mgr = manager_mod.ComputeManager(driver=fake.FakeDriver())
+    mgr._reconciled = True
+    mgr.books = books
+    return mgr
+
+
+def boot(agent, **kw):
+    inst = {'uuid': '8f0c6a52-7a4e-4d36-9a5f-%012d' % len(agent.books.instances),
+            'name': 'vm', 'flavor': {'vcpus': 1, 'memory_mb': 64, 'root_gb': 1},
+            'image_ref': 'img-1', 'vm_state': st.ACTIVE, 'task_state': None,
+            'power_state': power_state.RUNNING, 'host': 'h1'}
+    inst.update(kw)
+    agent.driver.spawn(CTX, inst, {'id': 'img-1'}, '/base', [])
+    agent.books.instances[inst['uuid']] = inst
+    return inst
+
+
+def begin(agent, inst, task):
+    agent.books.instances[inst['uuid']]['task_state'] = task
+    return dict(agent.books.instances[inst['uuid']])
+
+
+def books_of(agent, inst):
+    i = agent.books.instances[inst['uuid']]
+    return i['vm_state'], i['task_state'], i['power_state']
+
+
+@pytest.mark.parametrize('method,task,rests,ps', [
+    ('pause_instance', st.PAUSING, st.PAUSED, power_state.PAUSED),
+    ('suspend_instance', st.SUSPENDING, st.SUSPENDED, power_state.SUSPENDED)])
+def test_pause_and_suspend_and_back(agent, method, task, rests, ps):
+    inst = boot(agent)
+    getattr(agent, method)(CTX, begin(agent, inst, task))
+    assert books_of(agent, inst) == (rests, None, ps)
+    back, back_task = {'pause_instance': ('unpause_instance', st.UNPAUSING),
+                       'suspend_instance': ('resume_instance', st.RESUMING)}[method]
+    getattr(agent, back)(CTX, begin(agent, inst, back_task))
+    assert books_of(agent, inst) == (st.ACTIVE, None, power_state.RUNNING)
+    event = 'compute_%s' % method
+    assert agent.books.events[:2] == [(event, 'start', None), (event, 'finish', None)]
+
+
+def test_a_failed_pause_rests_where_the_guest_is(agent):
+    inst = boot(agent)
+    agent.driver.fail_next['pause'] = exception.VirtError(reason='qemu said no')
+    agent.pause_instance(CTX, begin(agent, inst, st.PAUSING))
+    assert books_of(agent, inst) == (st.ACTIVE, None, power_state.RUNNING)
+    assert agent.books.events[-1] == ('compute_pause_instance', 'finish', 'Error')
+
+
+def test_a_failed_resume_stays_suspended(agent):
+    inst = boot(agent)
+    agent.suspend_instance(CTX, begin(agent, inst, st.SUSPENDING))
+    agent.driver.fail_next['resume'] = exception.VirtError(reason='no memory')
+    agent.resume_instance(CTX, begin(agent, inst, st.RESUMING))
+    assert books_of(agent, inst) == (st.SUSPENDED, None, power_state.SUSPENDED)
+
+
+def test_rebuild(agent):
+    inst = boot(agent)
+    agent.books.instances[inst['uuid']]['image_ref'] = 'img-2'  # the API's doing
+    agent.rebuild_instance(CTX, begin(agent, inst, st.REBUILDING), 'img-2', 'img-1', [])
+    assert books_of(agent, inst) == (st.ACTIVE, None, power_state.RUNNING)
+    assert agent.books.instances[inst['uuid']]['launched_at'] == 'now'
+    assert ('rebuild', inst['uuid'], 'img-2') in agent.driver.calls
+    assert agent.driver.instances[inst['uuid']]['instance']['image_ref'] == 'img-2'
+    assert agent.books.events == [('compute_rebuild_instance', 'start', None),
+                                  ('compute_rebuild_instance', 'finish', None)]
+
+
+def test_rebuild_of_a_stopped_server_leaves_it_off(agent):
+    inst = boot(agent, vm_state=st.STOPPED)
+    agent.driver.power_off(inst)
+    agent.rebuild_instance(CTX, begin(agent, inst, st.REBUILDING), 'img-2', 'img-1', [])
+    assert books_of(agent, inst) == (st.STOPPED, None, power_state.SHUTDOWN)
+
+
+@pytest.mark.parametrize('how', ['driver', 'image'])
+def test_failed_rebuild_puts_the_old_image_back(agent, how):
+    inst = boot(agent)
+    agent.books.instances[inst['uuid']]['image_ref'] = 'img-2'
+    image = 'img-2'
+    if how == 'driver':
+        agent.driver.fail_next['rebuild'] = exception.VirtError(reason='disk full')
+    else:
+        image = 'gone'
+    agent.rebuild_instance(CTX, begin(agent, inst, st.REBUILDING), image, 'img-1', [])
+    assert books_of(agent, inst) == (st.ACTIVE, None, power_state.RUNNING)
+    assert agent.books.instances[inst['uuid']]['image_ref'] == 'img-1'
+    assert agent.books.events[-1] == ('compute_rebuild_instance', 'finish', 'Error')
+
+
+def test_rebuild_of_a_server_deleted_meanwhile_does_nothing(agent):
+    inst = boot(agent)
+    stale = begin(agent, inst, st.REBUILDING)
+    begin(agent, inst, st.DELETING)
+    agent.rebuild_instance(CTX, stale, 'img-2', 'img-1', [])
+    assert not any(c[0] == 'rebuild' for c in agent.driver.calls)
+    assert agent.books.events[-1] == ('compute_rebuild_instance', 'finish', 'Error')
+
+
+@pytest.mark.parametrize('task,guest,rests', [
+    (st.PAUSING, power_state.PAUSED, st.PAUSED),
+    (st.UNPAUSING, power_state.PAUSED, st.PAUSED),
+    (st.SUSPENDING, power_state.SUSPENDED, st.SUSPENDED),
+    (st.RESUMING, power_state.RUNNING, st.ACTIVE),
+    (st.REBUILDING, power_state.RUNNING, st.ERROR),
+    (st.REBUILD_SPAWNING, power_state.SHUTDOWN, st.ERROR),
+])
+def test_restart_settles_interrupted_actions(agent, task, guest, rests):
+    inst = boot(agent, task_state=task)
+    agent.driver.instances[inst['uuid']]['state'] = guest
+    agent.reconcile()
+    assert books_of(agent, inst) == (rests, None, guest)
+
+
+def test_restart_finds_a_suspended_guest_gone(agent):
+    inst = boot(agent, vm_state=st.SUSPENDED, power_state=power_state.SUSPENDED)
+    agent.driver.destroy(CTX, inst)
+    agent.reconcile()
+    assert books_of(agent, inst)[:2] == (st.ERROR, None)
+
+
+@pytest.mark.parametrize('vm,guest,rests', [
+    (st.ACTIVE, power_state.PAUSED, st.PAUSED),
+    (st.PAUSED, power_state.RUNNING, st.ACTIVE),
+    (st.SUSPENDED, power_state.RUNNING, st.ACTIVE),
+    (st.ACTIVE, power_state.SUSPENDED, st.SUSPENDED),
+    (st.SUSPENDED, power_state.SUSPENDED, st.SUSPENDED),
+    (st.PAUSED, power_state.SHUTDOWN, st.STOPPED),
+    (st.ACTIVE, power_state.CRASHED, st.STOPPED),
+    (st.STOPPED, power_state.RUNNING, st.ACTIVE),
+])
+def test_power_sync_follows_the_hypervisor(agent, vm, guest, rests):
+    inst = boot(agent, vm_state=vm)
+    agent.driver.instances[inst['uuid']]['state'] = guest
+    agent.sync_power_states()
+    assert books_of(agent, inst) == (rests, None, guest)
+
+
+def test_power_sync_leaves_busy_servers_alone(agent):
+    inst = boot(agent, task_state=st.PAUSING)
+    agent.driver.instances[inst['uuid']]['state'] = power_state.PAUSED
+    agent.sync_power_states()
+    assert books_of(agent, inst) == (st.ACTIVE, st.PAUSING, power_state.RUNNING)
+
+
+def test_rebuilt_but_not_started_keeps_the_new_image(agent):
+    inst = boot(agent)
+    agent.books.instances[inst['uuid']]['image_ref'] = 'img-2'
+    agent.driver.fail_next['rebuild'] = exception.RebuiltNotStarted(
+        instance_id=inst['uuid'], reason='no memory')
+    agent.driver.instances[inst['uuid']]['state'] = power_state.SHUTDOWN
+    agent.rebuild_instance(CTX, begin(agent, inst, st.REBUILDING), 'img-2', 'img-1', [])
+    assert books_of(agent, inst)[:2] == (st.STOPPED, None)
+    assert agent.books.instances[inst['uuid']]['image_ref'] == 'img-2'
+    assert agent.books.events[-1] == ('compute_rebuild_instance', 'finish', 'Error')
+
+
+def test_restart_settles_a_rebuild_of_an_error_server_without_guest(agent):
+    inst = boot(agent, vm_state=st.ERROR, task_state=st.REBUILDING)
+    agent.driver.destroy(CTX, inst)
+    agent.reconcile()
+    assert books_of(agent, inst)[:2] == (st.ERROR, None)
