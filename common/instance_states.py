@@ -23,6 +23,13 @@ POWERING_ON = 'powering-on'
 REBOOTING = 'rebooting'
 REBOOTING_HARD = 'rebooting_hard'
 DELETING = 'deleting'
+# A snapshot (createImage): the API sets IMAGE_SNAPSHOT, the agent moves on
+# to IMAGE_PENDING_UPLOAD once the disk is copied and IMAGE_UPLOADING while
+# the bytes go to the image service; vm_state (and so the status) stays.
+IMAGE_SNAPSHOT = 'image_snapshot'
+IMAGE_PENDING_UPLOAD = 'image_pending_upload'
+IMAGE_UPLOADING = 'image_uploading'
+IMAGE_TASK_STATES = (IMAGE_SNAPSHOT, IMAGE_PENDING_UPLOAD, IMAGE_UPLOADING)
 
 # power_state (as reported by the hypervisor)
 NOSTATE = 0
@@ -43,7 +50,8 @@ ACTIONS = {
                     REBOOTING_HARD),
     'delete': ({BUILDING, ACTIVE, STOPPED, RESIZED, ERROR},
                {None, SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING,
-                POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD, DELETING},
+                POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD, DELETING,
+                *IMAGE_TASK_STATES},
                DELETING),
     'console_output': ({ACTIVE, STOPPED, ERROR, BUILDING, RESIZED}, None, None),
     'serial_console': ({ACTIVE}, None, None),
@@ -51,6 +59,9 @@ ACTIONS = {
     'detach_interface': ({ACTIVE, STOPPED}, {None}, None),
     'attach_volume': ({ACTIVE, STOPPED}, {None}, None),
     'detach_volume': ({ACTIVE, STOPPED}, {None}, None),
+    # Paused and suspended servers may be snapshotted too, once those
+    # vm_states exist.
+    'image_snapshot': ({ACTIVE, STOPPED}, {None}, IMAGE_SNAPSHOT),
 }
 
 _STATUS = {

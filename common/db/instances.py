@@ -72,13 +72,14 @@ def update(uuid, values, vm_states=_ANY, task_states=_ANY, action='update'):
         return get(uuid, session=s)
 
 
-def begin_action(context, uuid, action):
-    """Check the state table, set the task_state and record the action."""
+def begin_action(context, uuid, action, record_as=None):
+    """Check the state table, set the task_state and record the action
+    (as ``record_as`` when the API's name differs from the table's)."""
     vm_ok, task_ok, next_task = st.ACTIONS[action]
     values = {'task_state': next_task} if next_task else {}
     inst = update(uuid, values, vm_states=vm_ok,
                   task_states=task_ok if task_ok is not None else _ANY, action=action)
-    record_action(context, uuid, action)
+    record_action(context, uuid, record_as or action)
     return inst
 
 
