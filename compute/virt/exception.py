@@ -80,3 +80,11 @@ class VolumeAttachFailed(VirtError):
 
 class NoFreeDevice(exception.Conflict):
     msg_fmt = 'No free disk device for instance %(instance_id)s: %(reason)s'
+
+
+class SnapshotFailed(VirtError):
+    msg_fmt = 'Snapshot of instance %(instance_id)s failed: %(reason)s'
+
+
+class ImageUploadFailed(VirtError):
+    msg_fmt = 'Upload of image %(image_id)s failed: %(reason)s'
