@@ -17,6 +17,7 @@ from common import periodic
 from common.conf import CONF
 from compute import blockdev
 from compute import imagecache
+from compute import snapshot
 from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
 from compute.virt import power_state
@@ -30,7 +31,7 @@ _INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.5')
+    target = messaging.Target(version='1.6')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -46,6 +47,7 @@ class ComputeManager:
         self.network = netplane.HostNetwork(CONF.network.state_dir, self.host)
         self._net_lock = threading.Lock()
         self._net_synced_at = float('-inf')
+        self.snapshots = snapshot.Snapshots(self)
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -79,6 +81,7 @@ class ComputeManager:
         if self.driver is None:
             self.driver = virt_driver.load_driver(CONF.compute.compute_driver)
         self.driver.init_host(self.host)
+        snapshot.clean_work_dir()
         # Reporting resources and reconciling need the scheduler, which may
         # start after us: both run as periodic tasks (first run at once,
         # in the background), so heartbeats are never held up.
@@ -115,6 +118,8 @@ class ComputeManager:
                                      'fault': {'code': 500, 'message':
                                                'The compute agent restarted during the build.'}})
             return
+        if task in st.IMAGE_TASK_STATES:
+            self.snapshots.settle(ctx, inst, exists)
         if not exists:
             if inst['vm_state'] in (st.ACTIVE, st.STOPPED):
                 LOG.error('Guest of %s is gone from the hypervisor', inst['uuid'])
@@ -371,6 +376,13 @@ class ComputeManager:
         {'host', 'port'}. Raises ConsoleNotAvailable (409) when the guest
         is not running."""
         return self.driver.get_serial_console(instance)
+
+    # -- snapshots ----------------------------------------------------------
+    def snapshot_instance(self, context, instance, image_id, upload_url):
+        """Copy the root disk into the queued image ``image_id`` and PUT it
+        to ``upload_url`` (compute/snapshot.py); the instance's lock is held
+        while the disk is copied, not while it uploads."""
+        self.snapshots.take(context, instance, image_id, upload_url)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

@@ -14,6 +14,8 @@ Version history:
     1.3 - attach_volume, detach_volume (casts: hot-plug a reserved volume,
           unplug one being detached); instances may carry 'block_devices'
     1.5 - get_serial_console (call: where the guest's serial socket listens)
+    1.6 - snapshot_instance (cast: copy the root disk into a queued image
+          through its signed upload URL)
 """
 
 from common import exception
@@ -23,7 +25,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.5'
+    VERSION = '1.6'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -89,3 +91,13 @@ class ComputeAPI:
                 reason='the compute agents are too old for serial consoles')
         cctxt = self.client.prepare(server=host, version='1.5', timeout=timeout)
         return cctxt.call(context, 'get_serial_console', instance=instance)
+
+    def snapshot_instance(self, context, host, instance, image_id, upload_url):
+        """Copy the root disk of ``instance`` into the queued image
+        ``image_id``, PUT to ``upload_url``; the agent clears the task_state."""
+        if not self.client.can_send_version('1.6'):
+            raise exception.ServiceUnavailable(
+                reason='the compute agents are too old for snapshots')
+        self.client.prepare(server=host, version='1.6').cast(
+            context, 'snapshot_instance', instance=instance, image_id=image_id,
+            upload_url=upload_url)
