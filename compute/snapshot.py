@@ -40,6 +40,9 @@ EVENT = 'compute_snapshot_instance'
 SUBDIR = 'snapshots'
 CHUNK = 1024 * 1024
 OCTET = 'application/octet-stream'
+# Seconds the upload's socket may stall: the image service inspects the
+# whole file (qemu-img, up to its [image] inspect_timeout) before it answers.
+UPLOAD_TIMEOUT = 300
 
 
 class Cancelled(Exception):
@@ -111,7 +114,8 @@ class Snapshots:
             size = check_file(uuid, path)
             self._step(ctx, inst, st.IMAGE_UPLOADING, st.IMAGE_PENDING_UPLOAD)
             t1 = time.monotonic()
-            upload(image_id, path, upload_url, CONF.compute.image_download_timeout)
+            upload(image_id, path, upload_url,
+                   max(UPLOAD_TIMEOUT, CONF.compute.image_download_timeout))
             t_upload = time.monotonic() - t1
         except Exception as e:  # noqa: BLE001 - every failure settles the same way
             if isinstance(e, Cancelled):
