@@ -22,6 +22,7 @@ ComputeManager._init_instance and settles them the same way (settle).
 
 import http.client
 import os
+import re
 import time
 import urllib.parse
 
@@ -39,6 +40,7 @@ LOG = logging.getLogger(__name__)
 EVENT = 'compute_snapshot_instance'
 SUBDIR = 'snapshots'
 CHUNK = 1024 * 1024
+_SAFE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9-]{0,63}$')
 OCTET = 'application/octet-stream'
 # Seconds the upload's socket may stall: the image service inspects the
 # whole file (qemu-img, up to its [image] inspect_timeout) before it answers.
@@ -67,7 +69,7 @@ def clean_work_dir():
 
 
 def _file_for(image_id):
-    if not isinstance(image_id, str) or not image_id.replace('-', '').isalnum():
+    if not isinstance(image_id, str) or not _SAFE_ID.match(image_id):
         raise exception.SnapshotFailed(instance_id='?', reason='bad image id %r' % image_id)
     os.makedirs(work_dir(), exist_ok=True)
     return os.path.join(work_dir(), '%s.qcow2' % image_id)

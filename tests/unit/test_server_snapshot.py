@@ -534,3 +534,10 @@ def test_guest_copy_disk_cancels_when_it_does_not_catch_up():
     with pytest.raises(TimeoutError):
         guest_mod.Guest(dom).copy_disk('vda', '/tmp/x.qcow2', timeout=0, poll_interval=0)
     dom.blockJobAbort.assert_called_once_with('vda', 0)
+
+
+def test_agent_refuses_an_image_id_that_is_not_a_file_name(agent):
+    agent.mgr.snapshot_instance(None, agent.inst, '../../etc/x', agent.server.url('x'))
+    assert agent.books.inst['task_state'] is None and agent.server.bodies == []
+    assert ('snapshot', agent.inst['uuid']) not in agent.mgr.driver.calls
+    assert agent.books.events[-1] == (snapshot.EVENT, 'finish', 'Error')
