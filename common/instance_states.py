@@ -31,6 +31,13 @@ SUSPENDING = 'suspending'
 RESUMING = 'resuming'
 REBUILDING = 'rebuilding'
 REBUILD_SPAWNING = 'rebuild_spawning'
+# A snapshot (createImage): the API sets IMAGE_SNAPSHOT, the agent moves on
+# to IMAGE_PENDING_UPLOAD once the disk is copied and IMAGE_UPLOADING while
+# the bytes go to the image service; vm_state (and so the status) stays.
+IMAGE_SNAPSHOT = 'image_snapshot'
+IMAGE_PENDING_UPLOAD = 'image_pending_upload'
+IMAGE_UPLOADING = 'image_uploading'
+IMAGE_TASK_STATES = (IMAGE_SNAPSHOT, IMAGE_PENDING_UPLOAD, IMAGE_UPLOADING)
 
 # power_state: see compute.virt.power_state (Nova's numbering)
 
@@ -46,7 +53,8 @@ ACTIONS = {
     'delete': ({BUILDING, ACTIVE, STOPPED, PAUSED, SUSPENDED, RESIZED, ERROR},
                {None, SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING,
                 POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD, DELETING,
-                PAUSING, UNPAUSING, SUSPENDING, RESUMING, REBUILDING, REBUILD_SPAWNING},
+                PAUSING, UNPAUSING, SUSPENDING, RESUMING, REBUILDING, REBUILD_SPAWNING,
+                *IMAGE_TASK_STATES},
                DELETING),
     'pause': ({ACTIVE}, {None}, PAUSING),
     'unpause': ({PAUSED}, {None}, UNPAUSING),
@@ -59,6 +67,7 @@ ACTIONS = {
     'detach_interface': ({ACTIVE, STOPPED}, {None}, None),
     'attach_volume': ({ACTIVE, STOPPED, PAUSED}, {None}, None),
     'detach_volume': ({ACTIVE, STOPPED, PAUSED}, {None}, None),
+    'image_snapshot': ({ACTIVE, STOPPED, PAUSED}, {None}, IMAGE_SNAPSHOT),
 }
 # Actions a locked server still takes from anyone (every other one is an
 # admin's only while the lock holds). lock/unlock are not in the table.

@@ -17,6 +17,7 @@ from common import periodic
 from common.conf import CONF
 from compute import blockdev
 from compute import imagecache
+from compute import snapshot
 from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
 from compute.virt import exception as virt_exception
@@ -44,7 +45,7 @@ def resting_vm_state(state, default=st.STOPPED):
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.5')
+    target = messaging.Target(version='1.6')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -60,6 +61,7 @@ class ComputeManager:
         self.network = netplane.HostNetwork(CONF.network.state_dir, self.host)
         self._net_lock = threading.Lock()
         self._net_synced_at = float('-inf')
+        self.snapshots = snapshot.Snapshots(self)
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -93,6 +95,7 @@ class ComputeManager:
         if self.driver is None:
             self.driver = virt_driver.load_driver(CONF.compute.compute_driver)
         self.driver.init_host(self.host)
+        snapshot.clean_work_dir()
         # Reporting resources and reconciling need the scheduler, which may
         # start after us: both run as periodic tasks (first run at once,
         # in the background), so heartbeats are never held up.
@@ -129,6 +132,8 @@ class ComputeManager:
                                      'fault': {'code': 500, 'message':
                                                'The compute agent restarted during the build.'}})
             return
+        if task in st.IMAGE_TASK_STATES:
+            self.snapshots.settle(ctx, inst, exists)
         if not exists:
             if inst['vm_state'] in (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED):
                 LOG.error('Guest of %s is gone from the hypervisor', inst['uuid'])
@@ -448,6 +453,13 @@ class ComputeManager:
                                  'task_state': None, 'power_state': self._safe_state(inst),
                                  'launched_at': 'now'}, expected=[st.REBUILD_SPAWNING])
         self._event(ctx, inst, event, 'finish')
+
+    # -- snapshots ----------------------------------------------------------
+    def snapshot_instance(self, context, instance, image_id, upload_url):
+        """Copy the root disk into the queued image ``image_id`` and PUT it
+        to ``upload_url`` (compute/snapshot.py); the instance's lock is held
+        while the disk is copied, not while it uploads."""
+        self.snapshots.take(context, instance, image_id, upload_url)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

@@ -16,6 +16,8 @@ Version history:
     1.4 - pause_instance, unpause_instance, suspend_instance,
           resume_instance, rebuild_instance (casts)
     1.5 - get_serial_console (call: where the guest's serial socket listens)
+    1.6 - snapshot_instance (cast: copy the root disk into a queued image
+          through its signed upload URL)
 """
 
 from common import exception
@@ -25,7 +27,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.5'
+    VERSION = '1.6'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -120,3 +122,13 @@ class ComputeAPI:
         self._cast_14(context, host, 'rebuild_instance', instance=instance,
                       image_ref=image_ref, orig_image_ref=orig_image_ref,
                       network_info=network_info)
+
+    def snapshot_instance(self, context, host, instance, image_id, upload_url):
+        """Copy the root disk of ``instance`` into the queued image
+        ``image_id``, PUT to ``upload_url``; the agent clears the task_state."""
+        if not self.client.can_send_version('1.6'):
+            raise exception.ServiceUnavailable(
+                reason='the compute agents are too old for snapshots')
+        self.client.prepare(server=host, version='1.6').cast(
+            context, 'snapshot_instance', instance=instance, image_id=image_id,
+            upload_url=upload_url)

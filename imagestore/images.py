@@ -464,6 +464,21 @@ def delete(context, image_id):
         return _record(s, row)
 
 
+def unfinished_snapshots(instance_uuid, image_id=None):
+    """Ids of the snapshot images of ``instance_uuid`` whose data never
+    arrived (queued, saving or killed), or just ``image_id`` if it is one."""
+    def prop(name, value):
+        return I.id.in_(sa.select(P.image_id).where(P.name == name, P.value == value))
+    q = sa.select(I.id).where(I.deleted == sa.false(),
+                              I.status.in_((states.QUEUED, states.SAVING, states.KILLED)),
+                              prop('image_type', 'snapshot'),
+                              prop('instance_uuid', instance_uuid))
+    if image_id is not None:
+        q = q.where(I.id == image_id)
+    with db_api.reader() as s:
+        return sorted(s.scalars(q))
+
+
 def set_active_status(context, image_id, event):
     """deactivate / reactivate (admins)."""
     with db_api.reader() as s:

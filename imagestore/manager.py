@@ -6,12 +6,17 @@ for the bytes.
 """
 
 import oslo_messaging as messaging
+from oslo_log import log as logging
 
+from common import context as ctx_mod
+from common import exception
 from common.conf import CONF
+from imagestore import data
 from imagestore import images
 from imagestore import signing
 from imagestore import states
 
+LOG = logging.getLogger(__name__)
 # Base attributes a snapshot may set through ``properties``.
 _SNAPSHOT_BASE = ('disk_format', 'container_format', 'min_disk', 'min_ram', 'visibility',
                   'protected', 'os_hidden', 'tags')
@@ -33,7 +38,7 @@ def _summary(rec):
 
 
 class ImageManager:
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def ping(self, context):
         return {'service': 'image', 'host': CONF.host}
@@ -75,3 +80,25 @@ class ImageManager:
         out = _summary(rec)
         out['upload_url'] = signing.sign_url('PUT', rec['id'], CONF.image.signed_upload_ttl)
         return out
+
+    def discard_snapshot_images(self, context, instance_uuid, image_id=None):
+        """Delete the snapshot images of ``instance_uuid`` whose data never
+        arrived (queued, saving or killed), or only ``image_id`` among them.
+
+        For a compute agent whose snapshot failed or was cut short (it holds
+        no token): an active image, or any image that is not an unfinished
+        snapshot of that instance, is left alone. Returns the ids deleted.
+        """
+        admin = ctx_mod.get_admin_context()
+        gone = []
+        for found in images.unfinished_snapshots(instance_uuid, image_id):
+            try:
+                data.delete(admin, found)
+                gone.append(found)
+            except exception.AltostackError as e:  # protected, or deleted meanwhile
+                LOG.warning('Snapshot image %s of %s not discarded: %s', found,
+                            instance_uuid, e)
+        if gone:
+            LOG.info('Discarded unfinished snapshot images %s of instance %s',
+                     ', '.join(gone), instance_uuid)
+        return gone

@@ -5,6 +5,8 @@ Version history:
     1.0 - ping (call)
     1.1 - get_image_for_download (call): image facts and a signed download URL
           create_snapshot_image (call): a queued image and a signed upload URL
+    1.2 - discard_snapshot_images (call): delete an instance's snapshot images
+          whose data never arrived
 """
 
 from common import exception
@@ -14,7 +16,7 @@ TOPIC = 'image'
 
 
 class ImageAPI:
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -43,3 +45,10 @@ class ImageAPI:
         cctxt = self._prepare('1.1', 'create_snapshot_image')
         return cctxt.call(context, 'create_snapshot_image', name=name, owner=owner,
                           properties=properties)
+
+    def discard_snapshot_images(self, context, instance_uuid, image_id=None):
+        """Delete the queued, saving or killed snapshot images of
+        ``instance_uuid`` (only ``image_id`` when given); returns their ids."""
+        cctxt = self._prepare('1.2', 'discard_snapshot_images')
+        return cctxt.call(context, 'discard_snapshot_images', instance_uuid=instance_uuid,
+                          image_id=image_id)

@@ -14,6 +14,7 @@ behaviour of every version up to it in place.
 2.28 - hypervisors: cpu_info is a JSON object
 2.37 - servers: networks is required on create ("auto", "none" or a list)
 2.41 - aggregates: uuid
+2.45 - servers: createImage answers 202 {"image_id"} and no Location header
 2.47 - servers: the flavor is embedded (original_name, vcpus, ram, ...)
 2.53 - os-services and os-hypervisors: ids are UUIDs; PUT /os-services/{id}
        with status, disabled_reason and forced_down

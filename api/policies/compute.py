@@ -33,7 +33,7 @@ _MEMBER = (
     'os-volumes-attachments:create', 'os-volumes-attachments:delete',
     'os-remote-consoles', 'servers:action:os-getSerialConsole',
     'servers:action:os-getVNCConsole', 'servers:action:os-getSPICEConsole',
-    'servers:action:os-getRDPConsole',
+    'servers:action:os-getRDPConsole', 'servers:action:createImage',
 )
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +

@@ -81,9 +81,10 @@ def update(uuid, values, vm_states=_ANY, task_states=_ANY, action='update', unlo
         return get(uuid, session=s)
 
 
-def begin_action(context, uuid, action, values=None):
+def begin_action(context, uuid, action, values=None, record_as=None):
     """Check the state table (and the lock: only admins act on a locked
-    server), set the task_state (and ``values``) and record the action."""
+    server), set the task_state (and ``values``) and record the action
+    (as ``record_as`` when the API's name differs from the table's)."""
     vm_ok, task_ok, next_task = st.ACTIONS[action]
     values = dict(values or {})
     if next_task:
@@ -91,7 +92,7 @@ def begin_action(context, uuid, action, values=None):
     inst = update(uuid, values, vm_states=vm_ok,
                   task_states=task_ok if task_ok is not None else _ANY, action=action,
                   unlocked=action not in st.LOCK_EXEMPT and not context.is_admin_role)
-    record_action(context, uuid, action)
+    record_action(context, uuid, record_as or action)
     return inst
 
 

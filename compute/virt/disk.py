@@ -21,10 +21,10 @@ SUPPORTED_BASE_FORMATS = ('qcow2', 'raw')
 QEMU_IMG_TIMEOUT = 120
 
 
-def _qemu_img(*args):
+def _qemu_img(*args, timeout=QEMU_IMG_TIMEOUT):
     cmd = ['qemu-img', *args]
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=QEMU_IMG_TIMEOUT)
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise exception.VirtError(reason='%s: %s' % (' '.join(cmd[:2]), e)) from e
     if res.returncode:
@@ -47,6 +47,16 @@ def create_overlay(base_path, base_format, path, size_bytes=None):
     if size_bytes is not None:
         args.append(str(int(size_bytes)))
     _qemu_img(*args)
+
+
+def flatten_to_qcow2(src_path, src_format, dest_path, timeout=QEMU_IMG_TIMEOUT):
+    """A standalone qcow2 at ``dest_path`` with what ``src_path`` (and its
+    backing chain, whose formats the overlays name) shows a guest. The
+    source must not be open for writing (a stopped guest's disk)."""
+    if src_format not in SUPPORTED_BASE_FORMATS:
+        raise exception.NotSupported(what='disk format %s' % src_format)
+    _qemu_img('convert', '-q', '-f', src_format, '-O', 'qcow2', src_path, dest_path,
+              timeout=timeout)
 
 
 def read_qcow2_header(path):

@@ -211,6 +211,25 @@ class ComputeDriver(abc.ABC):
         agent's reconciliation)."""
         raise exception.NotSupported(what='list_volume_attachments')
 
+    # -- snapshots (capability 'supports_snapshot') ---------------------------
+    def snapshot(self, context, instance, out_path):
+        """Write the guest's root disk as it is now to ``out_path``: a
+        standalone qcow2 (no backing file) holding what the guest wrote.
+
+        A running (or paused) guest keeps running: the copy is consistent
+        at one instant (crash-consistent: what the guest had not flushed
+        is not in it). A stopped guest's disk is copied as it lies. A
+        server booted from a volume has no root disk here: NotSupported.
+        On failure nothing is left behind (no ``out_path``, no temporary
+        file, no block job) and the guest is as it was.
+        """
+        raise exception.NotSupported(what='snapshot')
+
+    def abort_snapshot(self, instance):
+        """Remove what a snapshot cut short (the agent died) left: a block
+        job still copying, temporary files. Idempotent."""
+        return None
+
     # -- observation ------------------------------------------------------
     @abc.abstractmethod
     def get_info(self, instance):

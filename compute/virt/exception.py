@@ -85,3 +85,11 @@ class NoFreeDevice(exception.Conflict):
 class RebuiltNotStarted(VirtError):
     """The new root disk is in place but the guest did not start on it."""
     msg_fmt = 'Instance %(instance_id)s was rebuilt but did not start: %(reason)s'
+
+
+class SnapshotFailed(VirtError):
+    msg_fmt = 'Snapshot of instance %(instance_id)s failed: %(reason)s'
+
+
+class ImageUploadFailed(VirtError):
+    msg_fmt = 'Upload of image %(image_id)s failed: %(reason)s'

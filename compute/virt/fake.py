@@ -2,10 +2,12 @@
 
 It keeps the same contract as the real driver (errors, idempotent destroy,
 nothing left behind by a failed spawn) and lets a test make the next spawn
-fail: ``driver.fail_next_spawn = exception.InstanceSpawnFailure(...)``.
+fail: ``driver.fail_next_spawn = exception.InstanceSpawnFailure(...)``;
+likewise ``fail_next_snapshot``.
 """
 
 import json
+import struct
 import threading
 
 from compute.virt import driver
@@ -23,13 +25,15 @@ class FakeDriver(driver.ComputeDriver):
                         supports_attach_volume=True,
                         supports_pause=True,
                         supports_suspend=True,
-                        supports_rebuild=True)
+                        supports_rebuild=True,
+                        supports_snapshot=True)
 
     def __init__(self):
         self._lock = threading.Lock()
         self.instances = {}   # uuid -> {'state', 'instance', 'port', 'console', 'vifs'}
         self.fail_next_spawn = None
         self.fail_next = {}  # method name -> error its next call raises
+        self.fail_next_snapshot = None
         self.calls = []
         self._next_port = 10000
 
@@ -194,6 +198,21 @@ class FakeDriver(driver.ComputeDriver):
             vols = self._get(instance).get('volumes') or {}
             return [{'volume_id': v, 'device': d} for v, d in sorted(vols.items())]
 
+    def snapshot(self, context, instance, out_path):
+        """Writes a small qcow2 (a valid header, 1 MiB virtual) naming the
+        instance, so an upload path can inspect it."""
+        self.calls.append(('snapshot', instance['uuid']))
+        with self._lock:
+            self._get(instance)
+            if self.fail_next_snapshot is not None:
+                err, self.fail_next_snapshot = self.fail_next_snapshot, None
+                raise err
+        with open(out_path, 'wb') as f:
+            f.write(fake_qcow2(1024 * 1024, instance['uuid'].encode()))
+
+    def abort_snapshot(self, instance):
+        self.calls.append(('abort_snapshot', instance['uuid']))
+
     def get_info(self, instance):
         return {'state': self._get(instance)['state']}
 
@@ -206,3 +225,11 @@ class FakeDriver(driver.ComputeDriver):
         if entry['state'] != power_state.RUNNING:
             raise exception.ConsoleNotAvailable(instance_id=instance['uuid'])
         return {'host': '127.0.0.1', 'port': entry['port']}
+
+
+def fake_qcow2(virtual_size, payload=b''):
+    """A minimal qcow2 version 3 header of ``virtual_size`` bytes (no
+    backing file), followed by ``payload``: enough for a header reader."""
+    header = b'QFI\xfb' + struct.pack('>I', 3) + struct.pack('>QI', 0, 0) + \
+        struct.pack('>I', 16) + struct.pack('>Q', virtual_size)
+    return header + b'\0' * (512 - len(header)) + payload

@@ -127,6 +127,48 @@ class Guest:
                                  ET.tostring(root, encoding='unicode'),
                                  config.METADATA_PREFIX, config.METADATA_NS, flags)
 
+    # -- block jobs -------------------------------------------------------
+    def copy_disk(self, target, dest_path, timeout, poll_interval=0.1):
+        """Copy disk ``target`` (vda) of the running guest into a new
+        standalone qcow2 at ``dest_path`` (libvirt creates it), as it is at
+        one instant: a full block copy mirrors the disk, and once the copy
+        has caught up the job is ended without a pivot, so the guest keeps
+        its own disk and the copy stays as it was at that moment. Raises
+        TimeoutError if the copy does not catch up within ``timeout``
+        seconds (the job is cancelled)."""
+        dest = ET.Element('disk', type='file')
+        ET.SubElement(dest, 'driver', type='qcow2')
+        ET.SubElement(dest, 'source', file=dest_path)
+        self._domain.blockCopy(target, ET.tostring(dest, encoding='unicode'), None,
+                               libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                info = self._domain.blockJobInfo(target, 0)
+                if not info:
+                    raise libvirt.libvirtError('the block copy of %s on %s ended on its '
+                                               'own' % (target, self.name))
+                # libvirt reports cur == end only once the mirror is ready.
+                if info.get('end') and info.get('cur') == info.get('end'):
+                    break
+                if time.monotonic() >= deadline:
+                    raise TimeoutError('the copy of %s did not catch up within %ss'
+                                       % (target, timeout))
+                time.sleep(poll_interval)
+            self._domain.blockJobAbort(target, 0)  # synchronous; no pivot
+        except BaseException:
+            self.abort_block_job(target)
+            raise
+
+    def abort_block_job(self, target):
+        """Cancel a block job on ``target``; no job is not an error."""
+        try:
+            if self._domain.blockJobInfo(target, 0):
+                self._domain.blockJobAbort(target, 0)
+        except libvirt.libvirtError as e:
+            LOG.warning('Could not cancel the block job on %s of %s: %s', target,
+                        self.name, e)
+
     def get_metadata(self):
         """Our InstanceMetadata, or None if the domain carries none."""
         try:
