@@ -13,7 +13,6 @@ from api import http
 from api.compute import servers
 from api.network import notify
 from common import exception
-from common import policy
 from common.db import instances
 from common.db import netstate
 from common.db import ports
@@ -44,10 +43,7 @@ def _view(port):
 
 
 def _instance(ctx, server_id, rule):
-    inst = servers.get_instance(ctx, server_id)
-    policy.authorize(ctx, 'os_compute_api:os-attach-interfaces:%s' % rule,
-                     {'project_id': inst.project_id})
-    return inst
+    return servers.get_instance(ctx, server_id, 'os-attach-interfaces:' + rule)
 
 
 def list_interfaces(server_id):

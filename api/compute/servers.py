@@ -417,12 +417,17 @@ def list_servers_detail():
     return _list(True)
 
 
-def get_instance(ctx, server_id):
-    """The caller's instance (any project for admins), or 404."""
+def get_instance(ctx, server_id, rule=None):
+    """The caller's instance (any project for admins), or 404; with
+    ``rule``, the caller must also pass policy os_compute_api:<rule> for
+    the instance's project."""
     try:
-        return instances.get(server_id, None if ctx.is_admin_role else ctx.project_id)
+        inst = instances.get(server_id, None if ctx.is_admin_role else ctx.project_id)
     except instances.InstanceNotFound:
         raise exception.NotFound('Instance %s could not be found.' % server_id) from None
+    if rule is not None:
+        policy.authorize(ctx, 'os_compute_api:' + rule, {'project_id': inst.project_id})
+    return inst
 
 
 def show_server(server_id):

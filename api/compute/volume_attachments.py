@@ -15,7 +15,6 @@ from api import http
 from api.compute import servers
 from api.volume import views as volume_views
 from common import exception
-from common import policy
 from common.db import instances
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
@@ -41,10 +40,7 @@ def _view(inst_uuid, att):
 
 
 def _instance(ctx, server_id, rule):
-    inst = servers.get_instance(ctx, server_id)
-    policy.authorize(ctx, 'os_compute_api:os-volumes-attachments:%s' % rule,
-                     {'project_id': inst.project_id})
-    return inst
+    return servers.get_instance(ctx, server_id, 'os-volumes-attachments:' + rule)
 
 
 def list_attachments(server_id):

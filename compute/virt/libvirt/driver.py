@@ -370,6 +370,10 @@ class LibvirtDriver(driver.ComputeDriver):
 
     @_libvirt_errors
     def power_on(self, context, instance, network_info):
+        self._launch(instance, network_info, 'Powered on')
+
+    def _launch(self, instance, network_info, what):
+        """Start the guest unless it runs (a managed-saved one restores)."""
         uuid = instance['uuid']
         with self._locks(uuid):
             guest = self.host.get_guest(uuid)
@@ -377,7 +381,7 @@ class LibvirtDriver(driver.ComputeDriver):
                 return
             self._plug_vifs(instance, network_info)
             guest.launch()
-        LOG.info('Powered on %s', uuid)
+        LOG.info('%s %s', what, uuid)
 
     @_libvirt_errors
     def reboot(self, context, instance, network_info, reboot_type):
@@ -414,14 +418,7 @@ class LibvirtDriver(driver.ComputeDriver):
 
     @_libvirt_errors
     def resume(self, context, instance, network_info):
-        uuid = instance['uuid']
-        with self._locks(uuid):
-            guest = self.host.get_guest(uuid)
-            if guest.is_active():
-                return
-            self._plug_vifs(instance, network_info)
-            guest.launch()
-        LOG.info('Resumed %s', uuid)
+        self._launch(instance, network_info, 'Resumed')
 
     @_libvirt_errors
     def rebuild(self, context, instance, image_meta, base_image_path, network_info,
