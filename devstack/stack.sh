@@ -295,8 +295,10 @@ wait_healthy() {
 # above it down; then wait until every host's agent is up and its node known.
 start_hosts() {
     local n hosts=$ALTOSTACK_COMPUTE_HOSTS
-    [[ $hosts =~ ^[0-9]+$ ]] && [ "$hosts" -ge 1 ] && [ "$hosts" -le 200 ] ||
+    if ! [[ $hosts =~ ^[0-9]+$ ]] || [ "$hosts" -lt 1 ] || [ "$hosts" -gt 200 ]; then
         altostack_die "ALTOSTACK_COMPUTE_HOSTS=$hosts is not a number from 1 to 200"
+        exit 1
+    fi
     altostack_hosts_down_above "$hosts"
     [ "$hosts" -gt 1 ] || return 0
     parse_transport_url

@@ -63,10 +63,10 @@ _ah_pid() {
 
 # TERM the pid in FILE, wait up to 10 s, then KILL; remove FILE.
 _ah_stop_pid() {
-    local pid i
+    local pid _
     if pid=$(_ah_pid "$1"); then
         kill -TERM "$pid" 2>/dev/null || true
-        for i in $(seq 1 50); do
+        for _ in $(seq 1 50); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.2
         done
@@ -133,7 +133,7 @@ EOF
 }
 
 _ah_libvirtd_up() {
-    local name=$1 L=$HOST_LIBVIRT i
+    local name=$1 L=$HOST_LIBVIRT _
     if _ah_pid "$HOST_LIBVIRTD_PID" >/dev/null; then
         return 0
     fi
@@ -148,7 +148,7 @@ _ah_libvirtd_up() {
         mkdir -p /run/netns
         mount --bind '$HOST_DIR/netns' /run/netns
         exec libvirtd -d --listen -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid"
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if _ah_pid "$HOST_LIBVIRTD_PID" >/dev/null &&
             virsh -q -c "$HOST_URI" hostname >/dev/null 2>&1; then
             return 0
@@ -160,7 +160,7 @@ _ah_libvirtd_up() {
 }
 
 _ah_forward_up() {
-    local i
+    local _
     if _ah_pid "$HOST_FORWARD_PID" >/dev/null; then
         return 0
     fi
@@ -169,7 +169,7 @@ _ah_forward_up() {
     setsid "${ALTOSTACK_HOSTS_PYTHON:-python3}" "$ALTOSTACK_HOSTS_LIB_DIR/../tools/loopback_forward.py" \
         --netns "$HOST_NETNS" --pid-file "$HOST_FORWARD_PID" $ALTOSTACK_HOSTS_FORWARD \
         </dev/null >>"$HOST_DIR/forward.out" 2>&1 &
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         [ -s "$HOST_FORWARD_PID" ] && return 0
         sleep 0.1
     done
@@ -223,8 +223,8 @@ altostack_host_agent_start() {
         nsenter -t "$pid" -m -u -n -- ${ALTOSTACK_HOSTS_COMPUTE:?} \
         --config-file "${ALTOSTACK_HOSTS_CONF:?}" --config-file "$HOST_HOST_CONF" \
         --log-file "$HOST_DIR/compute.log" </dev/null >>"$HOST_DIR/compute.out" 2>&1 &
-    local i
-    for i in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
         [ -s "$HOST_AGENT_PID" ] && return 0
         sleep 0.1
     done
