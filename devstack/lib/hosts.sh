@@ -9,7 +9,7 @@
 #   * its own libvirtd in that network namespace plus its own mount and UTS
 #     namespaces: hostname = the host's name, its own host_uuid, its own
 #     /run/libvirt, /var/lib/libvirt, /var/cache/libvirt, /var/log/libvirt,
-#     /etc/libvirt and /run/netns (so the namespaces the agent makes,
+#     /etc/libvirt, /etc/hosts (its name resolves) and /run/netns (so the namespaces the agent makes,
 #     qdhcp-* and qrouter-*, do not meet host 1's of the same name);
 #   * a loopback forwarder (devstack/tools/loopback_forward.py): the
 #     broker, API and image ports on 127.0.0.1 inside the namespace reach
@@ -123,6 +123,9 @@ unix_sock_group = "root"
 host_uuid = "$(cat "$HOST_DIR/host_uuid")"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF
+    # The host's own name resolves (libvirtd asks at start: 10 s of DNS
+    # timeouts from a namespace otherwise).
+    { grep -v "[[:space:]]$name\$" /etc/hosts || true; echo "$HOST_ADDR $name"; } >"$HOST_DIR/hosts"
     # No cgroups (both daemons number their domains from 1), no virtlogd.
     grep -q '^# altostack-host' "$L/etc/qemu.conf" 2>/dev/null || cat >>"$L/etc/qemu.conf" <<EOF
 # altostack-host
@@ -145,6 +148,7 @@ _ah_libvirtd_up() {
         mount --bind '$L/cache' /var/cache/libvirt
         mount --bind '$L/log' /var/log/libvirt
         mount --bind '$L/etc' /etc/libvirt
+        mount --bind '$HOST_DIR/hosts' /etc/hosts
         mkdir -p /run/netns
         mount --bind '$HOST_DIR/netns' /run/netns
         exec libvirtd -d --listen -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid"
