@@ -329,7 +329,13 @@ public_cidr = {self.public_cidr}
                 if proc.poll() is not None:
                     raise RuntimeError('%s exited with %s:\n%s' % (name, proc.returncode,
                                                                    self.log_tail(name)))
-            states = self.services()
+            rows = [line.split() for line in self.manage('service', 'list').splitlines()
+                    if line]
+            hosts = [self.host_name(n) for n in [1] + self.hosts_up]
+            computes = {r[1]: r[2] for r in rows if r[0] == 'nova-compute'}
+            states = {r[0]: r[2] for r in rows if r[0] != 'nova-compute'}
+            states.update({'nova-compute': 'up'} if all(computes.get(h) == 'up'
+                                                         for h in hosts) else {})
             if not all(states.get(BINARIES[s]) == 'up' for s in SERVICES):
                 return False
             try:
@@ -338,10 +344,6 @@ public_cidr = {self.public_cidr}
                     urllib.request.urlopen('http://127.0.0.1:%d/healthcheck'
                                            % self.serialproxy_port, timeout=2).read()
             except OSError:
-                return False
-            hosts = [self.host_name(n) for n in [1] + self.hosts_up]
-            computes = self.compute_services()
-            if not all(computes.get(h) == 'up' for h in hosts):
                 return False
             # The compute nodes are known: servers can be placed.
             nodes = {line.split()[0] for line in self.manage('node', 'list').splitlines()
