@@ -17,6 +17,14 @@
 #   ALTOSTACK_WAIT=60                    seconds to wait for healthy services
 #   ALTOSTACK_RESTART=1                  restart services that already run
 #   ALTOSTACK_SKIP_GUEST_IMAGE=1         do not build the tiny guest image
+#   ALTOSTACK_SKIP_VENV=1                use ALTOSTACK_VENV as it is (a shared venv;
+#                                        export PYTHONPATH to run another checkout)
+#   ALTOSTACK_COMPUTE_HOSTS=1            compute hosts on this machine: host 1 is the
+#                                        all-in-one, hosts 2..N are namespaces with their
+#                                        own libvirtd and agent (lib/hosts.sh)
+#   ALTOSTACK_HOST_NAME_PREFIX=host      host N is called hostN
+#   ALTOSTACK_HOSTS_SUBNET=10.250.0      the hosts' network: host N is 10.250.0.N/24
+#   ALTOSTACK_HOSTS_ID=stack             tag in the hosts' names (netns altostack-stack-hostN)
 set -euo pipefail
 
 DEVSTACK_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -27,6 +35,8 @@ source "$DEVSTACK_DIR/lib/prereqs.sh"
 source "$DEVSTACK_DIR/lib/guest-image.sh"
 # shellcheck source=devstack/lib/altostack.sh
 source "$DEVSTACK_DIR/lib/altostack.sh"
+# shellcheck source=devstack/lib/hosts.sh
+source "$DEVSTACK_DIR/lib/hosts.sh"
 ALTOSTACK_LOG_PREFIX=stack
 altostack_settings
 
@@ -87,12 +97,21 @@ link_commands() {
 # -------------------------------------------------------------- config --
 
 render_config() {
+    # With several hosts, host 1's my_ip is its address on the hosts'
+    # network, where the other hosts' VXLAN devices reach it.
+    # The image URLs stay on HOST_IP (the hosts reach a loopback HOST_IP
+    # through their forwarders).
+    local my_ip=$HOST_IP image_host=
+    if [ "$ALTOSTACK_COMPUTE_HOSTS" -gt 1 ]; then
+        my_ip=$ALTOSTACK_HOSTS_SUBNET.1
+        image_host=$'\npublic_host = '"$HOST_IP"
+    fi
     cat <<EOF
 # Written by devstack/stack.sh from its settings; edits are overwritten.
 [DEFAULT]
 host = $(hostname)
 state_path = $ALTOSTACK_STATE
-my_ip = $HOST_IP
+my_ip = $my_ip
 transport_url = $TRANSPORT_URL
 report_interval = 5
 service_down_time = 20
@@ -106,7 +125,7 @@ bind_port = $API_PORT
 public_host = $HOST_IP
 
 [image]
-bind_port = $IMAGE_PORT
+bind_port = $IMAGE_PORT$image_host
 
 [serial_console]
 serialproxy_host = 0.0.0.0
@@ -269,6 +288,59 @@ wait_healthy() {
     done
 }
 
+# ------------------------------------------------------- compute hosts --
+
+# Hosts 2..ALTOSTACK_COMPUTE_HOSTS up (each: namespace, libvirtd, loopback
+# forwarder for the broker, API and image ports, compute agent), hosts
+# above it down; then wait until every host's agent is up and its node known.
+start_hosts() {
+    local n hosts=$ALTOSTACK_COMPUTE_HOSTS
+    if ! [[ $hosts =~ ^[0-9]+$ ]] || [ "$hosts" -lt 1 ] || [ "$hosts" -gt 200 ]; then
+        altostack_die "ALTOSTACK_COMPUTE_HOSTS=$hosts is not a number from 1 to 200"
+        exit 1
+    fi
+    altostack_hosts_down_above "$hosts"
+    [ "$hosts" -gt 1 ] || return 0
+    parse_transport_url
+    ALTOSTACK_HOSTS_FORWARD="$API_PORT $IMAGE_PORT"
+    if _altostack_is_local_host "$RABBIT_HOST"; then
+        ALTOSTACK_HOSTS_FORWARD="$RABBIT_PORT $ALTOSTACK_HOSTS_FORWARD"
+    fi
+    altostack_hosts_net_up
+    for n in $(seq 2 "$hosts"); do
+        if [ "${ALTOSTACK_RESTART:-0}" = 1 ] || [ "$CONFIG_CHANGED" = yes ]; then
+            altostack_host_agent_stop "$n"
+        fi
+        local t0=$SECONDS
+        altostack_host_up "$n" "$(altostack_host_name "$n")"
+        altostack_log "host $n ($(altostack_host_name "$n"), $ALTOSTACK_HOSTS_SUBNET.$n," \
+            "netns altostack-$ALTOSTACK_HOSTS_ID-host$n) is up in $((SECONDS - t0)) s"
+    done
+    local deadline=$((SECONDS + ALTOSTACK_WAIT)) list nodes missing name
+    while true; do
+        missing=
+        list=$(altostack_manage service list 2>/dev/null || true)
+        nodes=$(altostack_manage node list 2>/dev/null || true)
+        for n in $(seq 2 "$hosts"); do
+            name=$(altostack_host_name "$n")
+            if ! awk -v h="$name" '$1 == "nova-compute" && $2 == h && $3 == "up" {f = 1}
+                                   END {exit !f}' <<<"$list" ||
+                ! awk -v h="$name" '$1 == h {f = 1} END {exit !f}' <<<"$nodes"; then
+                missing=$n
+                break
+            fi
+        done
+        [ -n "$missing" ] || return 0
+        if ! altostack_host_agent_running "$missing" || [ "$SECONDS" -ge "$deadline" ]; then
+            altostack_host_vars "$missing"
+            echo "[stack] ERROR: the compute agent of host $missing is not up" >&2
+            tail -n 30 "$HOST_DIR/compute.log" "$HOST_DIR/compute.out" >&2 2>/dev/null || true
+            exit 1
+        fi
+        sleep 0.5
+    done
+}
+
 # --------------------------------------------------------- clouds.yaml --
 
 write_clouds_yaml() {
@@ -340,6 +412,7 @@ Altostack is up ($(hostname), $HOST_IP). Try:
     openstack --os-cloud altostack-admin token issue
     openstack --os-cloud altostack-admin catalog list
     openstack --os-cloud altostack-admin compute service list
+    openstack --os-cloud altostack-admin hypervisor list
     openstack --os-cloud altostack-demo token issue
 Config:  $ALTOSTACK_CONF
 Clouds:  $ALTOSTACK_CLOUDS_YAML (altostack-admin, altostack-demo)
@@ -369,7 +442,9 @@ main() {
     step debs altostack_install_debs
     step bus setup_bus
     step libvirt altostack_start_libvirtd
-    step venv altostack_make_venv "$ALTOSTACK_VENV" "$TOP_DIR"
+    if [ "${ALTOSTACK_SKIP_VENV:-0}" != 1 ]; then
+        step venv altostack_make_venv "$ALTOSTACK_VENV" "$TOP_DIR"
+    fi
     step links link_commands
     if [ "${ALTOSTACK_SKIP_GUEST_IMAGE:-0}" != 1 ]; then
         step image altostack_build_guest_image "$ALTOSTACK_GUEST_IMAGE_DIR"
@@ -378,11 +453,12 @@ main() {
     step database setup_database
     step start start_services
     step wait wait_healthy
+    step hosts start_hosts
     step clouds write_clouds_yaml
     if [ "${ALTOSTACK_SKIP_GUEST_IMAGE:-0}" != 1 ]; then
         step upload upload_guest_image
     fi
-    altostack_log "all five services are up (stack.sh took $((SECONDS - t0)) s: ${TIMINGS[*]})"
+    altostack_log "all services are up on $ALTOSTACK_COMPUTE_HOSTS compute host(s) (stack.sh took $((SECONDS - t0)) s: ${TIMINGS[*]})"
     next_steps
 }
 

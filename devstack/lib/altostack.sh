@@ -24,6 +24,37 @@ altostack_settings() {
     ALTOSTACK_CONF=$ALTOSTACK_ETC/altostack.conf
     ALTOSTACK_LOGS=$ALTOSTACK_STATE/logs
     ALTOSTACK_RUN=$ALTOSTACK_STATE/run
+
+    # Compute hosts on this machine (lib/hosts.sh): host 1 is the
+    # all-in-one, hosts 2..N each a namespace with its own libvirtd and agent.
+    ALTOSTACK_COMPUTE_HOSTS=${ALTOSTACK_COMPUTE_HOSTS:-1}
+    ALTOSTACK_HOST_NAME_PREFIX=${ALTOSTACK_HOST_NAME_PREFIX:-host}
+    ALTOSTACK_HOSTS_ID=${ALTOSTACK_HOSTS_ID:-stack}
+    ALTOSTACK_HOSTS_SUBNET=${ALTOSTACK_HOSTS_SUBNET:-10.250.0}
+    ALTOSTACK_HOSTS_DIR=$ALTOSTACK_STATE/hosts
+    ALTOSTACK_HOSTS_PYTHON=$ALTOSTACK_VENV/bin/python
+    ALTOSTACK_HOSTS_CONF=$ALTOSTACK_CONF
+    ALTOSTACK_HOSTS_COMPUTE=$ALTOSTACK_VENV/bin/altostack-compute
+    ALTOSTACK_HOSTS_CLEANUP=$ALTOSTACK_VENV/bin/altostack-network-cleanup
+}
+
+# Host N's name (N >= 2; host 1 keeps the machine's hostname).
+altostack_host_name() {
+    echo "$ALTOSTACK_HOST_NAME_PREFIX$1"
+}
+
+# Take down every extra host numbered above KEEP (0: all of them) and,
+# with none left, the hosts bridge.
+altostack_hosts_down_above() {
+    local keep=$1 n
+    for n in $(altostack_hosts_known | sort -rn); do
+        [ "$n" -gt "$keep" ] || continue
+        altostack_host_down "$n"
+        altostack_log "host $n ($(altostack_host_name "$n")) is down"
+    done
+    if [ "$keep" -le 1 ]; then
+        altostack_hosts_net_down
+    fi
 }
 
 # The services, in start order, and the binary name each one reports in

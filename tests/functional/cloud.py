@@ -69,6 +69,26 @@ def free_public_cidr():
     raise RuntimeError('no free 172.24.N.0/24 for a test cloud')
 
 
+def free_hosts_subnet():
+    """The first three octets of a 10.250.N.0/24 no route of this machine
+    covers, for the network between this cloud's compute hosts."""
+    import ipaddress
+    import random
+    out = subprocess.run(['ip', '-4', 'route', 'show', 'table', 'all'], capture_output=True,
+                         text=True).stdout
+    taken = []
+    for line in out.splitlines():
+        dest = line.split()[0] if line.split() else ''
+        if dest[:1].isdigit():
+            with contextlib.suppress(ValueError):
+                taken.append(ipaddress.ip_network(dest, strict=False))
+    for third in random.sample(range(1, 255), 254):
+        net = ipaddress.ip_network('10.250.%d.0/24' % third)
+        if not any(net.overlaps(t) for t in taken if t.prefixlen > 0):
+            return '10.250.%d' % third
+    raise RuntimeError('no free 10.250.N.0/24 for the hosts of a test cloud')
+
+
 DB_PORTS = {'mysql': 3306, 'postgresql': 5432}
 
 
@@ -115,8 +135,12 @@ class Database:
 
 
 class LocalCloud:
+    """``extra_hosts`` K > 0 adds compute hosts 2 .. K+1, each in its own
+    namespaces with its own libvirtd and agent (devstack/lib/hosts.sh, the
+    same functions stack.sh uses); host 1 is the all-in-one."""
+
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
-                 password_hash_rounds=20000):
+                 password_hash_rounds=20000, extra_hosts=0):
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
@@ -133,12 +157,22 @@ class LocalCloud:
         self.password_hash_rounds = password_hash_rounds
         self.auth_url = 'http://127.0.0.1:%d/identity/v3' % self.api_port
         self.public_cidr = free_public_cidr()
+        self.extra_hosts = extra_hosts
+        self.hosts_id = uuid.uuid4().hex[:6]
+        self.hosts_subnet = free_hosts_subnet() if extra_hosts else None
+        self.hosts_up = []
+        self.host_seconds = {}
 
     # -- set-up -----------------------------------------------------------
     def _write_conf(self):
+        # With extra hosts, host 1's my_ip is its address on the hosts'
+        # network (VXLAN peers reach it there); the image URLs stay on
+        # loopback, which the hosts reach through their forwarders.
+        my_ip = '%s.1' % self.hosts_subnet if self.extra_hosts else '127.0.0.1'
         with open(self.conf_path, 'w') as f:
             f.write(f"""[DEFAULT]
 host = {self.host}
+my_ip = {my_ip}
 state_path = {self.workdir}/state
 transport_url = rabbit://{RABBIT}/{self.vhost}
 report_interval = {self.report_interval}
@@ -154,6 +188,7 @@ public_host = 127.0.0.1
 [image]
 bind_host = 127.0.0.1
 bind_port = {self.image_port}
+public_host = 127.0.0.1
 [serial_console]
 serialproxy_host = 127.0.0.1
 serialproxy_port = {self.serialproxy_port}
@@ -219,8 +254,62 @@ public_cidr = {self.public_cidr}
                     '--demo-password', DEMO_PASSWORD)
         for name in SERVICES + PROXIES:
             self.start_service(name)
+        if self.extra_hosts:
+            self.hosts_sh('altostack_hosts_net_up')
+            for n in range(2, self.extra_hosts + 2):
+                self.hosts_up.append(n)
+                started = time.monotonic()
+                self.hosts_sh('altostack_host_up', str(n), self.host_name(n))
+                self.host_seconds[n] = time.monotonic() - started
         self.wait_all_up()
         return self
+
+    # -- extra compute hosts (devstack/lib/hosts.sh) -------------------------
+    def host_name(self, n):
+        return self.host if n == 1 else '%s-h%d' % (self.host, n)
+
+    def hosts_sh(self, *argv, check=True):
+        """Run a function of devstack/lib/hosts.sh with this cloud's settings."""
+        rabbit_port = RABBIT.rsplit(':', 1)[1] if ':' in RABBIT.split('@')[-1] else '5672'
+        env = dict(os.environ,
+                   ALTOSTACK_HOSTS_ID=self.hosts_id,
+                   ALTOSTACK_HOSTS_DIR=os.path.join(self.workdir, 'hosts'),
+                   ALTOSTACK_HOSTS_SUBNET=self.hosts_subnet or '',
+                   ALTOSTACK_HOSTS_PYTHON=sys.executable,
+                   ALTOSTACK_HOSTS_CONF=self.conf_path,
+                   ALTOSTACK_HOSTS_COMPUTE=' '.join(self._command('compute')),
+                   ALTOSTACK_HOSTS_CLEANUP=os.path.join(BIN, 'altostack-network-cleanup'),
+                   ALTOSTACK_HOSTS_FORWARD='%s %d %d' % (rabbit_port, self.api_port,
+                                                         self.image_port))
+        return subprocess.run(['bash', '-c', 'source "$0" && "$@"',
+                               os.path.join(ROOT, 'devstack', 'lib', 'hosts.sh'), *argv],
+                              env=env, check=check, capture_output=True, text=True,
+                              timeout=180)
+
+    def host_uri(self, n):
+        if n == 1:
+            return 'qemu:///system'
+        return 'qemu+unix:///system?socket=%s/hosts/host%d/libvirt/run/libvirt-sock' % (
+            self.workdir, n)
+
+    def host_netns(self, n):
+        return 'altostack-%s-host%d' % (self.hosts_id, n)
+
+    def host_exec(self, n, *argv, **kw):
+        """Run argv inside host N's namespaces (net, mount, UTS)."""
+        return self.hosts_sh('altostack_host_exec', str(n), *argv, **kw)
+
+    def stop_host_agent(self, n):
+        self.hosts_sh('altostack_host_agent_stop', str(n))
+
+    def start_host_agent(self, n):
+        self.hosts_sh('altostack_host_agent_start', str(n))
+
+    def compute_services(self):
+        """{host: state} of every nova-compute record."""
+        out = self.manage('service', 'list')
+        return {line.split()[1]: line.split()[2] for line in out.splitlines()
+                if line and line.split()[0] == 'nova-compute'}
 
     def services(self):
         out = self.manage('service', 'list')
@@ -240,7 +329,13 @@ public_cidr = {self.public_cidr}
                 if proc.poll() is not None:
                     raise RuntimeError('%s exited with %s:\n%s' % (name, proc.returncode,
                                                                    self.log_tail(name)))
-            states = self.services()
+            rows = [line.split() for line in self.manage('service', 'list').splitlines()
+                    if line]
+            hosts = [self.host_name(n) for n in [1] + self.hosts_up]
+            computes = {r[1]: r[2] for r in rows if r[0] == 'nova-compute'}
+            states = {r[0]: r[2] for r in rows if r[0] != 'nova-compute'}
+            states.update({'nova-compute': 'up'} if all(computes.get(h) == 'up'
+                                                         for h in hosts) else {})
             if not all(states.get(BINARIES[s]) == 'up' for s in SERVICES):
                 return False
             try:
@@ -250,10 +345,11 @@ public_cidr = {self.public_cidr}
                                            % self.serialproxy_port, timeout=2).read()
             except OSError:
                 return False
-            # The compute node is known: servers can be placed.
-            return any(line.split()[0] == self.host
-                       for line in self.manage('node', 'list').splitlines() if line)
-        self.wait_for(ready, timeout, 'every service up and the compute node known')
+            # The compute nodes are known: servers can be placed.
+            nodes = {line.split()[0] for line in self.manage('node', 'list').splitlines()
+                     if line}
+            return all(h in nodes for h in hosts)
+        self.wait_for(ready, timeout, 'every service up and the compute nodes known')
 
     def log_tail(self, name, lines=40):
         out = []
@@ -274,6 +370,13 @@ public_cidr = {self.public_cidr}
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        for n in reversed(self.hosts_up):
+            r = self.hosts_sh('altostack_host_down', str(n), check=False)
+            if r.returncode != 0:
+                sys.stderr.write('host %d down failed: %s\n' % (n, r.stderr))
+        if self.hosts_subnet:
+            self.hosts_sh('altostack_hosts_net_down', check=False)
+        self.hosts_up = []
         self._remove_guests()
         # Bridges, namespaces, dnsmasq and nft tables the compute agent made.
         subprocess.run([os.path.join(BIN, 'altostack-network-cleanup'), '--config-file',

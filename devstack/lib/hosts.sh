@@ -1,0 +1,299 @@
+# shellcheck shell=bash
+# Extra compute hosts on this machine (../shared/RECIPES.md item 6).
+#
+# Host 1 is the all-in-one itself, in the root namespaces. Host N (N >= 2) is
+#   * a network namespace $ALTOSTACK_HOSTS_ID-hostN ("altostack-" in front),
+#     joined to the root namespace by a veth pair whose root end is enslaved
+#     to the hosts bridge; the bridge has $ALTOSTACK_HOSTS_SUBNET.1/24 (host
+#     1's my_ip), host N has $ALTOSTACK_HOSTS_SUBNET.N/24;
+#   * its own libvirtd in that network namespace plus its own mount and UTS
+#     namespaces: hostname = the host's name, its own host_uuid, its own
+#     /run/libvirt, /var/lib/libvirt, /var/cache/libvirt, /var/log/libvirt,
+#     /etc/libvirt, /etc/hosts (its name resolves) and /run/netns (so the namespaces the agent makes,
+#     qdhcp-* and qrouter-*, do not meet host 1's of the same name);
+#   * a loopback forwarder (devstack/tools/loopback_forward.py): the
+#     broker, API and image ports on 127.0.0.1 inside the namespace reach
+#     127.0.0.1 of the machine;
+#   * its own compute agent, run inside libvirtd's namespaces with the
+#     cloud's config file plus hostN.conf (host, my_ip, state_path,
+#     instances_path, libvirt_uri); its bridges, taps, VXLAN devices,
+#     dnsmasqs and nft tables are that namespace's.
+#
+# Settings (set before calling; stack.sh and tests/functional/cloud.py do):
+#   ALTOSTACK_HOSTS_ID      short tag in every name (<= 6 characters)
+#   ALTOSTACK_HOSTS_DIR     files of every host: $ALTOSTACK_HOSTS_DIR/hostN/
+#   ALTOSTACK_HOSTS_SUBNET  first three octets of the hosts' /24 (10.250.0)
+#   ALTOSTACK_HOSTS_PYTHON  python that runs the forwarder
+#   ALTOSTACK_HOSTS_CONF    the cloud's altostack.conf
+#   ALTOSTACK_HOSTS_COMPUTE the altostack-compute command (words)
+#   ALTOSTACK_HOSTS_CLEANUP the altostack-network-cleanup command (words)
+#   ALTOSTACK_HOSTS_FORWARD ports to forward (words: broker, API, image)
+
+ALTOSTACK_HOSTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+_ah_log() {
+    echo "[hosts] $*" >&2
+}
+
+# Names and paths of host N, in HOST_* variables.
+# shellcheck disable=SC2034  # used by the callers
+altostack_host_vars() {
+    local n=$1 id=${ALTOSTACK_HOSTS_ID:?}
+    HOST_NETNS=altostack-$id-host$n
+    HOST_BRIDGE=ahb-$id
+    HOST_VETH=ahv-$id-$n
+    HOST_DIR=${ALTOSTACK_HOSTS_DIR:?}/host$n
+    HOST_LIBVIRT=$HOST_DIR/libvirt
+    HOST_ADDR=${ALTOSTACK_HOSTS_SUBNET:?}.$n
+    HOST_GW=$ALTOSTACK_HOSTS_SUBNET.1
+    HOST_HOST_CONF=$HOST_DIR/host.conf
+    HOST_URI="qemu+unix:///system?socket=$HOST_LIBVIRT/run/libvirt-sock"
+    HOST_LIBVIRTD_PID=$HOST_LIBVIRT/run/libvirtd.pid
+    HOST_AGENT_PID=$HOST_DIR/compute.pid
+    HOST_FORWARD_PID=$HOST_DIR/forward.pid
+}
+
+_ah_pid() {
+    local pid
+    [ -r "$1" ] || return 1
+    pid=$(cat "$1" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    echo "$pid"
+}
+
+# TERM the pid in FILE, wait up to 10 s, then KILL; remove FILE.
+_ah_stop_pid() {
+    local pid _
+    if pid=$(_ah_pid "$1"); then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$1"
+}
+
+# The root side: the hosts bridge with host 1's address.
+altostack_hosts_net_up() {
+    altostack_host_vars 1
+    if [ ! -d "/sys/class/net/$HOST_BRIDGE" ]; then
+        ip link add "$HOST_BRIDGE" type bridge stp_state 0 forward_delay 0
+    fi
+    ip addr replace "$HOST_GW/24" dev "$HOST_BRIDGE"
+    ip link set "$HOST_BRIDGE" up
+}
+
+altostack_hosts_net_down() {
+    altostack_host_vars 1
+    ip link del "$HOST_BRIDGE" 2>/dev/null || true
+}
+
+_ah_netns_up() {
+    if [ ! -e "/run/netns/$HOST_NETNS" ]; then
+        ip netns add "$HOST_NETNS"
+    fi
+    ip -n "$HOST_NETNS" link set lo up
+    if [ ! -d "/sys/class/net/$HOST_VETH" ]; then
+        ip link add "$HOST_VETH" type veth peer name uplink0 netns "$HOST_NETNS"
+    fi
+    ip link set "$HOST_VETH" master "$HOST_BRIDGE" up
+    ip -n "$HOST_NETNS" addr replace "$HOST_ADDR/24" dev uplink0
+    ip -n "$HOST_NETNS" link set uplink0 up
+    ip -n "$HOST_NETNS" route replace default via "$HOST_GW" dev uplink0
+}
+
+_ah_libvirtd_conf() {
+    local name=$1 L=$HOST_LIBVIRT
+    mkdir -p "$L"/{run,lib,cache,log,etc} "$HOST_DIR/netns"
+    if [ ! -f "$L/etc/.copied" ]; then
+        cp -a /etc/libvirt/. "$L/etc/"
+        rm -rf "$L"/etc/qemu/*.xml "$L/etc/qemu/autostart" "$L/etc/qemu/networks"
+        touch "$L/etc/.copied"
+    fi
+    [ -s "$HOST_DIR/host_uuid" ] || cat /proc/sys/kernel/random/uuid >"$HOST_DIR/host_uuid"
+    cat >"$L/etc/libvirtd.conf" <<EOF
+# Written by devstack/lib/hosts.sh for $name.
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "$HOST_ADDR"
+auth_tcp = "none"
+unix_sock_group = "root"
+host_uuid = "$(cat "$HOST_DIR/host_uuid")"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+EOF
+    # The host's own name resolves (libvirtd asks at start: 10 s of DNS
+    # timeouts from a namespace otherwise).
+    { grep -v "[[:space:]]$name\$" /etc/hosts || true; echo "$HOST_ADDR $name"; } >"$HOST_DIR/hosts"
+    # No cgroups (both daemons number their domains from 1), no virtlogd.
+    grep -q '^# altostack-host' "$L/etc/qemu.conf" 2>/dev/null || cat >>"$L/etc/qemu.conf" <<EOF
+# altostack-host
+cgroup_controllers = [ ]
+stdio_handler = "file"
+migration_address = "$HOST_ADDR"
+EOF
+}
+
+_ah_libvirtd_up() {
+    local name=$1 L=$HOST_LIBVIRT _
+    if _ah_pid "$HOST_LIBVIRTD_PID" >/dev/null; then
+        return 0
+    fi
+    rm -f "$HOST_LIBVIRTD_PID"
+    ip netns exec "$HOST_NETNS" unshare --mount --uts --propagation private sh -ec "
+        hostname '$name'
+        mount --bind '$L/run' /run/libvirt
+        mount --bind '$L/lib' /var/lib/libvirt
+        mount --bind '$L/cache' /var/cache/libvirt
+        mount --bind '$L/log' /var/log/libvirt
+        mount --bind '$L/etc' /etc/libvirt
+        mount --bind '$HOST_DIR/hosts' /etc/hosts
+        mkdir -p /run/netns
+        mount --bind '$HOST_DIR/netns' /run/netns
+        exec libvirtd -d --listen -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid"
+    for _ in $(seq 1 100); do
+        if _ah_pid "$HOST_LIBVIRTD_PID" >/dev/null &&
+            virsh -q -c "$HOST_URI" hostname >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    _ah_log "libvirtd of $name did not answer on $HOST_URI; see $L/log/libvirtd.log"
+    return 1
+}
+
+_ah_forward_up() {
+    local _
+    if _ah_pid "$HOST_FORWARD_PID" >/dev/null; then
+        return 0
+    fi
+    [ -n "${ALTOSTACK_HOSTS_FORWARD:-}" ] || return 0
+    # shellcheck disable=SC2086  # a list of ports
+    setsid "${ALTOSTACK_HOSTS_PYTHON:-python3}" "$ALTOSTACK_HOSTS_LIB_DIR/../tools/loopback_forward.py" \
+        --netns "$HOST_NETNS" --pid-file "$HOST_FORWARD_PID" $ALTOSTACK_HOSTS_FORWARD \
+        </dev/null >>"$HOST_DIR/forward.out" 2>&1 &
+    for _ in $(seq 1 50); do
+        [ -s "$HOST_FORWARD_PID" ] && return 0
+        sleep 0.1
+    done
+    _ah_log "the loopback forwarder of $HOST_NETNS did not start; see $HOST_DIR/forward.out"
+    return 1
+}
+
+_ah_host_conf() {
+    local name=$1
+    cat >"$HOST_HOST_CONF" <<EOF
+# Written by devstack/lib/hosts.sh: what makes $name differ from host 1.
+[DEFAULT]
+host = $name
+my_ip = $HOST_ADDR
+state_path = $HOST_DIR/state
+[compute]
+instances_path = $HOST_DIR/instances
+libvirt_uri = $HOST_URI
+[network]
+state_dir = $HOST_DIR/state/network
+EOF
+}
+
+# Run a command inside host N's namespaces (net, mount, UTS of its libvirtd).
+altostack_host_exec() {
+    altostack_host_vars "$1"
+    shift
+    local pid
+    pid=$(_ah_pid "$HOST_LIBVIRTD_PID") || {
+        _ah_log "$HOST_NETNS has no libvirtd"
+        return 1
+    }
+    nsenter -t "$pid" -m -u -n -- "$@"
+}
+
+altostack_host_agent_running() {
+    altostack_host_vars "$1"
+    _ah_pid "$HOST_AGENT_PID" >/dev/null
+}
+
+altostack_host_agent_start() {
+    local n=$1 pid
+    altostack_host_vars "$n"
+    if _ah_pid "$HOST_AGENT_PID" >/dev/null; then
+        return 0
+    fi
+    pid=$(_ah_pid "$HOST_LIBVIRTD_PID") || return 1
+    rm -f "$HOST_AGENT_PID"
+    # shellcheck disable=SC2016,SC2086  # $$ is the inner shell's; a command in words
+    setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$HOST_AGENT_PID" \
+        nsenter -t "$pid" -m -u -n -- ${ALTOSTACK_HOSTS_COMPUTE:?} \
+        --config-file "${ALTOSTACK_HOSTS_CONF:?}" --config-file "$HOST_HOST_CONF" \
+        --log-file "$HOST_DIR/compute.log" </dev/null >>"$HOST_DIR/compute.out" 2>&1 &
+    local _
+    for _ in $(seq 1 50); do
+        [ -s "$HOST_AGENT_PID" ] && return 0
+        sleep 0.1
+    done
+    _ah_log "the compute agent of host $n did not start; see $HOST_DIR/compute.out"
+    return 1
+}
+
+altostack_host_agent_stop() {
+    altostack_host_vars "$1"
+    _ah_stop_pid "$HOST_AGENT_PID"
+}
+
+# Bring host N up under NAME (idempotent): namespace, libvirtd, forwarder,
+# host.conf and the compute agent.
+altostack_host_up() {
+    local n=$1 name=$2
+    altostack_host_vars "$n"
+    mkdir -p "$HOST_DIR/state" "$HOST_DIR/instances"
+    echo "$name" >"$HOST_DIR/name"
+    _ah_netns_up
+    _ah_libvirtd_conf "$name"
+    _ah_libvirtd_up "$name"
+    _ah_forward_up
+    _ah_host_conf "$name"
+    altostack_host_agent_start "$n"
+}
+
+# Take host N away and leave nothing: its agent, its guests, the data plane
+# the agent made (in its namespaces), libvirtd, the forwarder, whatever
+# still runs in the namespace, the namespace and the veth. Files are kept.
+altostack_host_down() {
+    local n=$1 d p
+    altostack_host_vars "$n"
+    _ah_stop_pid "$HOST_AGENT_PID"
+    if _ah_pid "$HOST_LIBVIRTD_PID" >/dev/null; then
+        for d in $(timeout 20 virsh -q -c "$HOST_URI" list --all --name 2>/dev/null); do
+            timeout 20 virsh -q -c "$HOST_URI" destroy "$d" >/dev/null 2>&1 || true
+            timeout 20 virsh -q -c "$HOST_URI" undefine --nvram "$d" >/dev/null 2>&1 ||
+                timeout 20 virsh -q -c "$HOST_URI" undefine "$d" >/dev/null 2>&1 || true
+        done
+        if [ -f "$HOST_HOST_CONF" ] && [ -n "${ALTOSTACK_HOSTS_CLEANUP:-}" ]; then
+            # shellcheck disable=SC2086  # a command in words
+            altostack_host_exec "$n" ${ALTOSTACK_HOSTS_CLEANUP} --config-file "${ALTOSTACK_HOSTS_CONF:?}" \
+                --config-file "$HOST_HOST_CONF" >>"$HOST_DIR/cleanup.out" 2>&1 ||
+                _ah_log "network cleanup of host $n failed; see $HOST_DIR/cleanup.out"
+        fi
+        altostack_host_vars "$n"
+    fi
+    _ah_stop_pid "$HOST_LIBVIRTD_PID"
+    _ah_stop_pid "$HOST_FORWARD_PID"
+    if [ -e "/run/netns/$HOST_NETNS" ]; then
+        for p in $(ip netns pids "$HOST_NETNS" 2>/dev/null); do
+            _ah_log "still in $HOST_NETNS: $(ps -o pid=,args= -p "$p" 2>/dev/null); killing it"
+            kill -KILL "$p" 2>/dev/null || true
+        done
+        ip netns del "$HOST_NETNS" 2>/dev/null || true
+    fi
+    ip link del "$HOST_VETH" 2>/dev/null || true
+}
+
+# The hosts that have a directory under ALTOSTACK_HOSTS_DIR, as numbers.
+altostack_hosts_known() {
+    local d
+    for d in "${ALTOSTACK_HOSTS_DIR:?}"/host*; do
+        [ -d "$d" ] || continue
+        echo "${d##*/host}"
+    done | sort -n
+}

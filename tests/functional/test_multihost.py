@@ -1,0 +1,160 @@
+"""Several compute hosts on one machine (devstack/lib/hosts.sh), through the
+real openstack CLI: every host is a hypervisor that is up, the scheduler
+places servers on each, a guest on host 2 boots in its own libvirtd and
+namespace and takes its DHCP address there, guests on two hosts reach each
+other over VXLAN, and a host whose agent stops goes down and gets nothing."""
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from tests.functional import cloud as cloud_mod
+from tests.functional.test_networks_cli import PING_SCRIPT
+from tests.functional.test_networks_cli import addresses
+from tests.functional.test_networks_cli import until
+from tests.functional.test_networks_cli import user_data
+from tests.functional.test_servers_cli import wait_console
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which('nsenter') or not shutil.which('libvirtd'),
+    reason='needs root, nsenter and libvirtd')
+
+EXTRA_HOSTS = 2
+
+
+@pytest.fixture(scope='module')
+def mcloud():
+    with cloud_mod.LocalCloud(extra_hosts=EXTRA_HOSTS) as c:
+        yield c
+
+
+@pytest.fixture(scope='module')
+def mimage(mcloud):
+    return mcloud.upload_tiny_image()
+
+
+@pytest.fixture(scope='module')
+def zones(mcloud):
+    """One availability zone per host (zone-h1, zone-h2, ...), so a test
+    chooses where a server goes."""
+    for n in range(1, EXTRA_HOSTS + 2):
+        mcloud.openstack('aggregate', 'create', '--zone', 'zone-h%d' % n, 'agg-h%d' % n)
+        mcloud.openstack('aggregate', 'add', 'host', 'agg-h%d' % n, mcloud.host_name(n))
+    return ['zone-h%d' % n for n in range(1, EXTRA_HOSTS + 2)]
+
+
+def domains(uri):
+    r = subprocess.run(['virsh', '-q', '-c', uri, 'list', '--all', '--name'],
+                       capture_output=True, text=True, timeout=30, check=True)
+    return set(r.stdout.split())
+
+
+def test_every_host_is_a_hypervisor_that_is_up(mcloud):
+    names = [mcloud.host_name(n) for n in range(1, EXTRA_HOSTS + 2)]
+    hyps = mcloud.openstack('hypervisor', 'list', '--long', json_out=True)
+    # Each host has its own address on the hosts' network (host 1: .1) and
+    # its libvirtd's hostname (host 1: the machine's; host N: its name).
+    by_ip = {h['Host IP']: h for h in hyps}
+    for n in range(1, EXTRA_HOSTS + 2):
+        hyp = by_ip['%s.%d' % (mcloud.hosts_subnet, n)]
+        assert hyp['State'] == 'up', hyps
+        if n > 1:
+            assert hyp['Hypervisor Hostname'] == names[n - 1]
+    services = mcloud.openstack('compute', 'service', 'list', '--service', 'nova-compute',
+                                json_out=True)
+    assert sorted(s['Host'] for s in services) == sorted(names)
+    assert all(s['State'] == 'up' and s['Status'] == 'enabled' for s in services), services
+    # Each libvirtd is its own: own hostname, own host UUID.
+    uuids = set()
+    for n in range(1, EXTRA_HOSTS + 2):
+        uri = mcloud.host_uri(n)
+        if n > 1:
+            host = subprocess.run(['virsh', '-c', uri, 'hostname'], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+            assert host == names[n - 1]
+        caps = subprocess.run(['virsh', '-c', uri, 'capabilities'], capture_output=True,
+                              text=True, check=True).stdout
+        uuids.add(caps.split('<uuid>')[1].split('</uuid>')[0])
+    assert len(uuids) == EXTRA_HOSTS + 1
+    print('hosts up in %s s' % {n: round(s, 1) for n, s in mcloud.host_seconds.items()})
+
+
+def test_guests_on_two_hosts_boot_get_dhcp_and_ping_over_vxlan(mcloud, mimage, zones,
+                                                                tmp_path):
+    mcloud.openstack('network', 'create', 'mh-net', cloud='demo')
+    mcloud.openstack('subnet', 'create', '--network', 'mh-net', '--subnet-range',
+                     '10.61.0.0/24', 'mh-sub', cloud='demo')
+    mcloud.openstack('port', 'create', '--network', 'mh-net', '--fixed-ip',
+                     'subnet=mh-sub,ip-address=10.61.0.50', 'mh-p1', cloud='demo')
+    t0 = time.monotonic()
+    mcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
+                     '--port', 'mh-p1', '--availability-zone', zones[0], 'mh-vm1',
+                     cloud='demo')
+    mcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
+                     '--network', 'mh-net', '--availability-zone', zones[1], '--user-data',
+                     user_data(tmp_path, 'ping.sh', PING_SCRIPT.format(target='10.61.0.50')),
+                     '--wait', 'mh-vm2', cloud='demo')
+    where = {}
+    for name in ('mh-vm1', 'mh-vm2'):
+        sid = mcloud.openstack('server', 'show', name, '-c', 'id', '-f', 'value',
+                               cloud='demo').strip()
+        srv = mcloud.openstack('server', 'show', sid, json_out=True)
+        where[name] = (srv['OS-EXT-SRV-ATTR:host'], srv['id'])
+    assert where['mh-vm1'][0] == mcloud.host_name(1)
+    assert where['mh-vm2'][0] == mcloud.host_name(2)
+    # Each guest runs in its own host's libvirtd, and only there.
+    vm1_dom, vm2_dom = ('altostack-%s' % where[n][1] for n in ('mh-vm1', 'mh-vm2'))
+    on1, on2 = domains(mcloud.host_uri(1)), domains(mcloud.host_uri(2))
+    assert vm2_dom in on2 and vm2_dom not in on1
+    assert vm1_dom in on1 and vm1_dom not in on2
+    # Its qemu and its tap live in host 2's network namespace.
+    links = mcloud.host_exec(2, 'ip', '-br', 'link').stdout
+    tap = [line.split()[0] for line in links.splitlines() if line.startswith('tap')]
+    assert tap, links
+
+    out2 = wait_console(mcloud, 'mh-vm2', 'ALTOSTACK-READY', timeout=240)
+    vm2_ip = addresses(mcloud, 'mh-vm2', 'demo')['mh-net'][0]
+    assert 'source=dhcp' in out2 and ' %s/24 ' % vm2_ip in out2, out2[-1500:]
+    wait_console(mcloud, 'mh-vm1', 'ALTOSTACK-READY', timeout=240)
+    # Same network, same default group, two hosts: the VXLAN carries it.
+    out2 = wait_console(mcloud, 'mh-vm2', 'PING-RESULT', timeout=120)
+    print('two guests on two hosts ready and pinging after %.1f s' % (time.monotonic() - t0))
+    assert 'PING-RESULT 10.61.0.50 reached' in out2, out2[-1500:]
+    # Host 2's DHCP namespace is in host 2's namespaces, not on host 1.
+    net_id = mcloud.openstack('network', 'show', 'mh-net', '-c', 'id', '-f', 'value',
+                              cloud='demo').strip()
+    assert 'qdhcp-%s' % net_id in mcloud.host_exec(2, 'ip', 'netns', 'list').stdout
+
+    mcloud.openstack('server', 'delete', '--wait', 'mh-vm1', 'mh-vm2', cloud='demo')
+    until(lambda: vm2_dom not in domains(mcloud.host_uri(2)), 30, 'the guest gone on host 2')
+    mcloud.openstack('port', 'delete', 'mh-p1', cloud='demo')
+    mcloud.openstack('network', 'delete', 'mh-net', cloud='demo')
+
+
+def test_a_host_whose_agent_stops_goes_down_and_gets_nothing(mcloud, mimage, zones):
+    name = mcloud.host_name(2)
+    mcloud.stop_host_agent(2)
+    try:
+        until(lambda: mcloud.compute_services().get(name) == 'down', 30,
+              '%s down in the service list' % name)
+        services = mcloud.openstack('compute', 'service', 'list', '--service',
+                                    'nova-compute', json_out=True)
+        state = {s['Host']: s['State'] for s in services}
+        assert state[name] == 'down' and state[mcloud.host_name(1)] == 'up', state
+        # Its zone has no other host: a server there finds none.
+        mcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                         'm1.tiny', '--nic', 'none', '--availability-zone', zones[1],
+                         'mh-nohost', cloud='demo')
+        until(lambda: mcloud.openstack('server', 'show', 'mh-nohost', cloud='demo',
+                                       json_out=True)['status'] == 'ERROR', 60,
+              'mh-nohost in ERROR')
+        fault = mcloud.openstack('server', 'show', 'mh-nohost', cloud='demo',
+                                 json_out=True).get('fault')
+        assert fault and name in str(fault), fault
+        mcloud.openstack('server', 'delete', '--wait', 'mh-nohost', cloud='demo')
+    finally:
+        mcloud.start_host_agent(2)
+    until(lambda: mcloud.compute_services().get(name) == 'up', 60, '%s up again' % name)
