@@ -16,6 +16,9 @@ Version history:
     1.4 - pause_instance, unpause_instance, suspend_instance,
           resume_instance, rebuild_instance (casts)
     1.5 - get_serial_console (call: where the guest's serial socket listens)
+    1.6 - (reserved: snapshot_instance, on another branch)
+    1.7 - resize_instance, confirm_resize, revert_resize (casts; each with
+          the migration record as a dict: old_flavor, new_flavor, uuid)
 """
 
 from common import exception
@@ -25,7 +28,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.5'
+    VERSION = '1.7'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -120,3 +123,27 @@ class ComputeAPI:
         self._cast_14(context, host, 'rebuild_instance', instance=instance,
                       image_ref=image_ref, orig_image_ref=orig_image_ref,
                       network_info=network_info)
+
+    # -- resize (1.7) ----------------------------------------------------------
+    def _cast_17(self, context, host, method, **kwargs):
+        cctxt = self._prepare(host, '1.7')
+        if not cctxt.can_send_version('1.7'):
+            raise exception.ServiceUnavailable(
+                reason='the compute service on %s does not know %s yet' % (host, method))
+        cctxt.cast(context, method, **kwargs)
+
+    def resize_instance(self, context, host, instance, migration):
+        """Redefine the guest with ``migration['new_flavor']`` (on its own
+        host): it ends resized (VERIFY_RESIZE) or back where it was."""
+        self._cast_17(context, host, 'resize_instance', instance=instance,
+                      migration=migration)
+
+    def confirm_resize(self, context, host, instance, migration):
+        self._cast_17(context, host, 'confirm_resize', instance=instance,
+                      migration=migration)
+
+    def revert_resize(self, context, host, instance, migration):
+        """Redefine the guest with ``migration['old_flavor']`` again (its
+        root disk stays as grown)."""
+        self._cast_17(context, host, 'revert_resize', instance=instance,
+                      migration=migration)

@@ -7,6 +7,7 @@ from api import http
 from api import microversion
 from api.compute import consoles
 from api.compute import lifecycle_actions
+from api.compute import resize
 from api.compute import servers
 from api.network import notify
 from common import exception
@@ -38,7 +39,8 @@ _ACTION_SCHEMAS = {
 _ACTION_SCHEMAS['removeSecurityGroup'] = _ACTION_SCHEMAS['addSecurityGroup']
 _ACTION_SCHEMAS.update(consoles.LEGACY_SCHEMAS)
 _ACTION_SCHEMAS.update(lifecycle_actions.SCHEMAS)
-_NOT_YET = ('resize', 'confirmResize', 'revertResize', 'createImage', 'migrate',
+_ACTION_SCHEMAS.update(resize.SCHEMAS)
+_NOT_YET = ('createImage', 'migrate',
             'os-migrateLive', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue')
 
 
@@ -99,6 +101,7 @@ _HANDLERS = {'os-stop': _stop, 'os-start': _start, 'reboot': _reboot,
              'removeSecurityGroup': _security_group(ports.remove_security_group)}
 _HANDLERS.update(dict.fromkeys(consoles.LEGACY_ACTIONS, consoles.legacy_action))
 _HANDLERS.update(lifecycle_actions.HANDLERS)
+_HANDLERS.update(resize.HANDLERS)
 
 
 def server_action(server_id):
