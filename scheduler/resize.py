@@ -33,7 +33,8 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
         inst = resizes.confirmed(uuid, migration_uuid, power_state)
     elif step == 'revert':
         inst = (resizes.reverted(uuid, migration_uuid, power_state) if ok else
-                resizes.revert_failed(uuid, power_state, message or 'Revert failed.'))
+                resizes.revert_failed(uuid, migration_uuid, power_state,
+                                       message or 'Revert failed.'))
     else:
         raise ValueError('unknown resize step %s' % step)
     _reload(mig.dest_compute)

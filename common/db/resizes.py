@@ -261,9 +261,10 @@ def reverted(uuid, migration_uuid, power_state):
         return None
 
 
-def revert_failed(uuid, power_state, message):
+def revert_failed(uuid, migration_uuid, power_state, message):
     """A revert that did not happen: the server stays resized, both claims
     held, so the owner can try again or confirm."""
+    _set_status(migration_uuid, FINISHED, expected=[REVERTING])
     try:
         return instances.update(uuid, {'vm_state': st.RESIZED, 'task_state': None,
                                        'power_state': power_state,

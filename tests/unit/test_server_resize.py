@@ -263,3 +263,31 @@ def test_resize_down_in_memory_gives_quota_back_on_confirm(nova, server):  # noq
     agent_reports(server, 'confirm')
     assert usage(server) == (1, 1024)
     assert used() == {'vcpus': 1, 'memory_mb': 1024, 'disk_gb': 40}
+
+
+def test_a_failed_revert_can_be_tried_again_or_confirmed(nova, server):  # noqa: F811
+    resize(nova, server, '3')
+    agent_reports(server, 'resize')
+    act(nova, server, {'revertResize': None}, 202)
+    agent_reports(server, 'revert', ok=False, message='Revert failed on h1: boom')
+    srv = show(nova, server)
+    assert (srv['status'], srv['flavor']['original_name']) == ('VERIFY_RESIZE', 'm1.medium')
+    assert used() == plus(TINY, MEDIUM)
+    act(nova, server, {'confirmResize': None}, 204)
+    agent_reports(server, 'confirm')
+    assert used() == MEDIUM
+    assert show(nova, server)['status'] == 'ACTIVE'
+
+
+def test_agents_restarting_learn_of_the_open_resize(nova, server):  # noqa: F811
+    from scheduler import manager as scheduler_manager
+    resize(nova, server, '3')
+    mgr = scheduler_manager.SchedulerManager()
+    inst, = mgr.get_host_instances(CTX, 'h1')
+    assert inst['migration']['new_flavor']['name'] == 'm1.medium'
+    assert inst['migration']['vm_state_before'] == st.ACTIVE
+    agent_reports(server, 'resize')
+    act(nova, server, {'confirmResize': None}, 204)
+    agent_reports(server, 'confirm')
+    inst, = mgr.get_host_instances(CTX, 'h1')
+    assert inst['migration'] is None
