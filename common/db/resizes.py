@@ -141,8 +141,11 @@ def start(context, inst, new_flavor):
         instances.update(inst.uuid, {'task_state': None,
                                      'fault': instances.format_fault(message, 500)},
                          task_states=[st.RESIZE_PREP], action='resize')
+        # details show from microversion 2.84; admins see the traceback field
+        # at any: it carries the reason too.
         instances.event_finish(context.request_id, inst.uuid, 'compute_prep_resize',
-                               result='Error', details=message)
+                               result='Error', details=message,
+                               traceback='NoValidHost: %s' % message)
         raise NoRoom(message)
     with db_api.session() as s:
         mig = M(uuid=mig_uuid, instance_uuid=inst.uuid, migration_type='resize',

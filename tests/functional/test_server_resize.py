@@ -147,6 +147,24 @@ def test_resize_confirm_revert_and_no_disk_shrink(cloud, image, tmp_path):
     assert r.status_code == 400 and 'same flavor' in r.text
     assert conn.compute.get_server(sid).status == 'ACTIVE'
 
+    # A host without room for both flavors: still ACTIVE, the event says why.
+    held = books(cloud)
+    cloud.openstack('flavor', 'create', '--vcpus', '1', '--ram', '40000', '--disk', '20',
+                    'rs.huge')
+    cloud.openstack('server', 'resize', '--flavor', 'rs.huge', '--wait', 'rs', cloud='demo')
+    srv = conn.compute.get_server(sid)
+    assert (srv.status, srv.task_state) == ('ACTIVE', None)
+    events = cloud.openstack('server', 'event', 'list', sid, cloud='demo', json_out=True)
+    req = events[0]['Request ID']
+    assert events[0]['Action'] == 'resize'
+    detail = cloud.openstack('server', 'event', 'show', sid, req, cloud='admin',
+                             json_out=True)
+    ev, = detail['events']
+    assert ev['result'] == 'Error' and ev['event'] == 'compute_prep_resize'
+    assert 'No valid host was found' in ev['traceback']  # details come with 2.84
+    assert books(cloud) == held
+    assert dominfo(sid) == (1, 2048 * 1024, 'running')
+
     actions = [e['Action'] for e in cloud.openstack('server', 'event', 'list', 'rs',
                                                     cloud='demo', json_out=True)]
     for a in ('resize', 'confirmResize', 'revertResize'):

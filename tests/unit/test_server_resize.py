@@ -222,6 +222,7 @@ def test_no_room_on_the_host_leaves_the_server_active(nova, server):  # noqa: F8
         server, actions[0]['request_id']), status=200, who='admin').get_json()
     events = detail['instanceAction']['events']
     assert [(e['event'], e['result']) for e in events] == [('compute_prep_resize', 'Error')]
+    assert 'No valid host was found' in events[0]['traceback']
 
 
 def test_an_unreachable_agent_gives_everything_back(nova, server):  # noqa: F811
