@@ -161,10 +161,12 @@ def start(context, inst, new_flavor):
     return inst, out
 
 
-def _flavor_values(flavor, inst_root_gb):
+def _flavor_values(flavor, inst):
+    """The instance's flavor and its sizes (root_gb as create counts it:
+    0 for a server booted from a volume, kept when the flavor says 0)."""
+    root_gb = (flavor.get('root_gb') or inst.root_gb) if inst.image_ref else 0
     return {'flavor': dict(flavor), 'vcpus': flavor['vcpus'],
-            'memory_mb': flavor['memory_mb'],
-            'root_gb': flavor.get('root_gb') or inst_root_gb}
+            'memory_mb': flavor['memory_mb'], 'root_gb': root_gb}
 
 
 def _instance(uuid):
@@ -200,7 +202,7 @@ def finished(uuid, migration_uuid, power_state):
     inst = _instance(uuid)
     if mig is None or inst is None:
         return None
-    values = dict(_flavor_values(mig.new_flavor, inst.root_gb), vm_state=st.RESIZED,
+    values = dict(_flavor_values(mig.new_flavor, inst), vm_state=st.RESIZED,
                   task_state=None, power_state=power_state, fault=None)
     try:
         inst = instances.update(uuid, values,
@@ -221,7 +223,7 @@ def failed(uuid, migration_uuid, power_state, message, from_tasks):
     mig = get(migration_uuid)
     inst = _instance(uuid)
     if mig is not None and inst is not None:
-        values.update(_flavor_values(mig.old_flavor, inst.root_gb))
+        values.update(_flavor_values(mig.old_flavor, inst))
     try:
         return instances.update(uuid, values, task_states=from_tasks, action='resize failed')
     except (instances.InstanceInvalidState, instances.InstanceNotFound):
@@ -255,7 +257,7 @@ def reverted(uuid, migration_uuid, power_state):
     if mig is None or inst is None:
         return None
     abandon(migration_uuid, REVERTED)
-    values = dict(_flavor_values(mig.old_flavor, inst.root_gb),
+    values = dict(_flavor_values(mig.old_flavor, inst),
                   vm_state=_resting(power_state), task_state=None, power_state=power_state)
     try:
         return instances.update(uuid, values, task_states=[st.RESIZE_REVERTING],
