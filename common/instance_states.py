@@ -38,6 +38,11 @@ IMAGE_SNAPSHOT = 'image_snapshot'
 IMAGE_PENDING_UPLOAD = 'image_pending_upload'
 IMAGE_UPLOADING = 'image_uploading'
 IMAGE_TASK_STATES = (IMAGE_SNAPSHOT, IMAGE_PENDING_UPLOAD, IMAGE_UPLOADING)
+RESIZE_PREP = 'resize_prep'
+RESIZE_MIGRATING = 'resize_migrating'
+RESIZE_REVERTING = 'resize_reverting'
+RESIZE_CONFIRMING = 'resize_confirming'
+RESIZE_TASKS = {RESIZE_PREP, RESIZE_MIGRATING, RESIZE_REVERTING, RESIZE_CONFIRMING}
 
 # power_state: see compute.virt.power_state (Nova's numbering)
 
@@ -54,13 +59,18 @@ ACTIONS = {
                {None, SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING,
                 POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD, DELETING,
                 PAUSING, UNPAUSING, SUSPENDING, RESUMING, REBUILDING, REBUILD_SPAWNING,
-                *IMAGE_TASK_STATES},
+                *IMAGE_TASK_STATES} | RESIZE_TASKS,
                DELETING),
     'pause': ({ACTIVE}, {None}, PAUSING),
     'unpause': ({PAUSED}, {None}, UNPAUSING),
     'suspend': ({ACTIVE}, {None}, SUSPENDING),
     'resume': ({SUSPENDED}, {None}, RESUMING),
     'rebuild': ({ACTIVE, STOPPED, ERROR}, {None}, REBUILDING),
+    # Resize on the server's own host; a resized server (VERIFY_RESIZE)
+    # holds two claims until it is confirmed or reverted.
+    'resize': ({ACTIVE, STOPPED}, {None}, RESIZE_PREP),
+    'confirmResize': ({RESIZED}, {None}, RESIZE_CONFIRMING),
+    'revertResize': ({RESIZED}, {None}, RESIZE_REVERTING),
     'console_output': ({ACTIVE, STOPPED, ERROR, BUILDING, RESIZED}, None, None),
     'serial_console': ({ACTIVE}, None, None),
     'attach_interface': ({ACTIVE, STOPPED}, {None}, None),
@@ -78,10 +88,12 @@ _STATUS = {
     ERROR: 'ERROR', DELETED: 'DELETED', PAUSED: 'PAUSED', SUSPENDED: 'SUSPENDED',
 }
 _REBUILD = {REBUILDING: 'REBUILD', REBUILD_SPAWNING: 'REBUILD'}
+_RESIZE = {RESIZE_PREP: 'RESIZE', RESIZE_MIGRATING: 'RESIZE'}
 # vm_state -> {task_state: status} where the task shows through
 _TASK_STATUS = {
-    ACTIVE: dict(_REBUILD, **{REBOOTING: 'REBOOT', REBOOTING_HARD: 'HARD_REBOOT'}),
-    STOPPED: dict(_REBUILD),
+    ACTIVE: dict(_REBUILD, **_RESIZE, **{REBOOTING: 'REBOOT', REBOOTING_HARD: 'HARD_REBOOT'}),
+    STOPPED: dict(_REBUILD, **_RESIZE),
+    RESIZED: {RESIZE_REVERTING: 'REVERT_RESIZE'},
     ERROR: dict(_REBUILD),
     PAUSED: {REBOOTING_HARD: 'HARD_REBOOT'},
 }

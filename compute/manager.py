@@ -45,7 +45,7 @@ def resting_vm_state(state, default=st.STOPPED):
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.6')
+    target = messaging.Target(version='1.7')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -125,6 +125,9 @@ class ComputeManager:
         if task == st.DELETING:
             self._terminate(ctx, inst)
             return
+        if task in st.RESIZE_TASKS:
+            self._init_resize(ctx, inst, exists)
+            return
         if inst['vm_state'] == st.BUILDING:
             if exists:
                 self.driver.destroy(ctx, inst, cleanup=True)
@@ -135,7 +138,8 @@ class ComputeManager:
         if task in st.IMAGE_TASK_STATES:
             self.snapshots.settle(ctx, inst, exists)
         if not exists:
-            if inst['vm_state'] in (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED):
+            if inst['vm_state'] in (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED,
+                                    st.RESIZED):
                 LOG.error('Guest of %s is gone from the hypervisor', inst['uuid'])
                 self._update(ctx, inst, {'vm_state': st.ERROR, 'task_state': None,
                                          'power_state': power_state.NOSTATE,
@@ -460,6 +464,107 @@ class ComputeManager:
         to ``upload_url`` (compute/snapshot.py); the instance's lock is held
         while the disk is copied, not while it uploads."""
         self.snapshots.take(context, instance, image_id, upload_url)
+
+    # -- resize -------------------------------------------------------------
+    # On this host only: the guest is redefined in place with the new
+    # flavor's vCPUs and memory (its root disk grown, never shrunk). The
+    # books (flavor, both claims, quota) are the scheduler's: each step
+    # reports there (scheduler.resize / common.db.resizes).
+    def _resize_report(self, ctx, inst, migration, step, ok, message=None):
+        state = self._safe_state(inst)
+        for attempt in range(5):
+            try:
+                return self.scheduler.resize_report(ctx, inst['uuid'], migration['uuid'],
+                                                    step, ok, state, message=message)
+            except messaging.MessagingTimeout:
+                LOG.warning('Scheduler did not take the %s report of %s (try %d)', step,
+                            inst['uuid'], attempt + 1)
+                time.sleep(min(2 ** attempt, 10))
+        LOG.error('Gave up reporting the %s of %s; the restart reconcile will', step,
+                  inst['uuid'])
+        return None
+
+    def _resize_to(self, ctx, inst, migration, step, flavor, power_on):
+        """Redefine the guest with ``flavor`` and report the ``step``;
+        False if the driver failed (reported as such)."""
+        event = 'compute_%s' % ('resize_instance' if step == 'resize' else step + '_resize')
+        try:
+            self.driver.resize(ctx, dict(inst, flavor=flavor), [], power_on=power_on)
+        except Exception as e:  # noqa: BLE001 - any failure: back to a resting state
+            LOG.exception('%s of %s failed', event, inst['uuid'])
+            message = '%s failed on %s: %s' % ('Resize' if step == 'resize' else 'Revert',
+                                                self.host, e)
+            self._resize_report(ctx, inst, migration, step, False, message=message)
+            self._event(ctx, inst, event, 'finish', result='Error', details=message[:500])
+            return False
+        self._resize_report(ctx, inst, migration, step, True)
+        self._event(ctx, inst, event, 'finish')
+        return True
+
+    def resize_instance(self, context, instance, migration):
+        """To the new flavor; a stopped server stays stopped (VERIFY_RESIZE)."""
+        with self._lock(instance['uuid']):
+            event = 'compute_resize_instance'
+            self._event(context, instance, event, 'start')
+            if self._update(context, instance, {'task_state': st.RESIZE_MIGRATING},
+                            expected=[st.RESIZE_PREP]) is None:
+                LOG.info('Resize of %s cancelled: it changed before we started',
+                         instance['uuid'])
+                self._event(context, instance, event, 'finish', result='Error',
+                            details='The server changed before the resize started.')
+                return
+            instance = dict(instance, task_state=st.RESIZE_MIGRATING)
+            self._resize_to(context, instance, migration, 'resize', migration['new_flavor'],
+                            power_on=instance['vm_state'] != st.STOPPED)
+
+    def confirm_resize(self, context, instance, migration):
+        """Nothing of the old flavor is left on this host (the guest was
+        redefined in place): the books give back the old claim."""
+        with self._lock(instance['uuid']):
+            self._event(context, instance, 'compute_confirm_resize', 'start')
+            self._resize_report(context, instance, migration, 'confirm', True)
+            self._event(context, instance, 'compute_confirm_resize', 'finish')
+
+    def revert_resize(self, context, instance, migration):
+        """Back to the old flavor's vCPUs and memory, running if it ran
+        before the resize. A root disk the resize grew stays grown: qcow2
+        cannot give a guest's blocks back safely, and a flavor's root_gb
+        is a minimum for the guest."""
+        with self._lock(instance['uuid']):
+            self._event(context, instance, 'compute_revert_resize', 'start')
+            self._resize_to(context, instance, migration, 'revert', migration['old_flavor'],
+                            power_on=migration.get('vm_state_before') != st.STOPPED)
+
+    def _init_resize(self, ctx, inst, exists):
+        """After a restart: a resize cut short goes back to the old flavor
+        (and its books with it), a confirm is finished, a revert redone."""
+        migration = inst.get('migration')
+        task = inst['task_state']
+        if migration is None:  # the books have no open resize: just settle
+            self._update(ctx, inst, {'task_state': None,
+                                     'power_state': self._safe_state(inst)},
+                         expected=[task])
+            return
+        if task == st.RESIZE_CONFIRMING:
+            self._resize_report(ctx, inst, migration, 'confirm', True)
+            return
+        power_on = migration.get('vm_state_before') != st.STOPPED
+        if task == st.RESIZE_REVERTING:
+            if exists:
+                self._resize_to(ctx, inst, migration, 'revert', migration['old_flavor'],
+                                power_on)
+            else:
+                self._resize_report(ctx, inst, migration, 'revert', False,
+                                    message='The guest was lost on host %s.' % self.host)
+            return
+        if exists:
+            try:
+                self.driver.resize(ctx, dict(inst, flavor=migration['old_flavor']), [],
+                                   power_on=power_on)
+            except Exception:  # noqa: BLE001 - reported below as the resize's failure
+                LOG.exception('Could not give %s its old flavor back', inst['uuid'])
+        self._resize_report(ctx, inst, migration, 'resize', False,
+                            message='The compute agent restarted during the resize.')
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

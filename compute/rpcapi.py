@@ -18,6 +18,8 @@ Version history:
     1.5 - get_serial_console (call: where the guest's serial socket listens)
     1.6 - snapshot_instance (cast: copy the root disk into a queued image
           through its signed upload URL)
+    1.7 - resize_instance, confirm_resize, revert_resize (casts; each with
+          the migration record as a dict: old_flavor, new_flavor, uuid)
 """
 
 from common import exception
@@ -27,7 +29,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.6'
+    VERSION = '1.7'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -132,3 +134,27 @@ class ComputeAPI:
         self.client.prepare(server=host, version='1.6').cast(
             context, 'snapshot_instance', instance=instance, image_id=image_id,
             upload_url=upload_url)
+
+    # -- resize (1.7) ----------------------------------------------------------
+    def _cast_17(self, context, host, method, **kwargs):
+        cctxt = self._prepare(host, '1.7')
+        if not cctxt.can_send_version('1.7'):
+            raise exception.ServiceUnavailable(
+                reason='the compute service on %s does not know %s yet' % (host, method))
+        cctxt.cast(context, method, **kwargs)
+
+    def resize_instance(self, context, host, instance, migration):
+        """Redefine the guest with ``migration['new_flavor']`` (on its own
+        host): it ends resized (VERIFY_RESIZE) or back where it was."""
+        self._cast_17(context, host, 'resize_instance', instance=instance,
+                      migration=migration)
+
+    def confirm_resize(self, context, host, instance, migration):
+        self._cast_17(context, host, 'confirm_resize', instance=instance,
+                      migration=migration)
+
+    def revert_resize(self, context, host, instance, migration):
+        """Redefine the guest with ``migration['old_flavor']`` again (its
+        root disk stays as grown)."""
+        self._cast_17(context, host, 'revert_resize', instance=instance,
+                      migration=migration)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from common import instance_states as st
 from common import servicegroup
 from common.conf import CONF
 from common.db import api as db_api
@@ -16,6 +17,7 @@ from common.db import netstate
 from common.db import volumes
 from scheduler import build
 from scheduler import host_cache
+from scheduler import resize
 
 LOG = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def init_host(self):
         # Read every host once now, not during the first build.
@@ -92,8 +94,16 @@ class SchedulerManager:
             rows = list(s.scalars(sa.select(cm.Instance).where(
                 cm.Instance.host == host, cm.Instance.deleted.is_(False))))
         devices = volumes.block_devices_of([i.uuid for i in rows])
-        return [dict(instances.to_dict(i), block_devices=devices[i.uuid]) for i in rows]
-
+        migrations = resize.open_migrations(
+            [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
+             st.RESIZE_TASKS])
+        return [dict(instances.to_dict(i), block_devices=devices[i.uuid],
+                     migration=migrations.get(i.uuid)) for i in rows]
 
     def get_host_network_state(self, context, host):
         return netstate.host_state(host)
+
+    def resize_report(self, context, uuid, migration_uuid, step, ok, power_state,
+                      message=None):
+        return resize.report(context, uuid, migration_uuid, step, ok, power_state,
+                             message=message)

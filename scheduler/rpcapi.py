@@ -10,6 +10,8 @@ Version history:
           update_compute_node, instance_update, instance_deleted,
           get_host_instances (calls)
     1.2 - get_host_network_state (call: what a host's data plane should hold)
+    1.3 - resize_report (call: a resize step done or failed on its host);
+          get_host_instances entries carry 'migration' (a resize under way)
 """
 
 from oslo_utils import timeutils
@@ -20,7 +22,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.2'
+    VERSION = '1.3'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -73,3 +75,12 @@ class SchedulerAPI:
         """The desired data plane of ``host`` (see common.db.netstate)."""
         cctxt = self.client.prepare(version='1.2', timeout=timeout)
         return cctxt.call(context, 'get_host_network_state', host=host)
+
+    def resize_report(self, context, uuid, migration_uuid, step, ok, power_state,
+                      message=None, timeout=None):
+        """A resize step ('resize', 'confirm', 'revert') done (``ok``) or
+        failed with ``message``: the books follow. The instance dict, or
+        None if it changed meanwhile."""
+        cctxt = self.client.prepare(version='1.3', timeout=timeout)
+        return cctxt.call(context, 'resize_report', uuid=uuid, migration_uuid=migration_uuid,
+                          step=step, ok=ok, power_state=power_state, message=message)

@@ -7,6 +7,7 @@ from api import http
 from api import microversion
 from api.compute import consoles
 from api.compute import lifecycle_actions
+from api.compute import resize
 from api.compute import servers
 from api.compute import snapshots
 from api.network import notify
@@ -40,7 +41,8 @@ _ACTION_SCHEMAS['removeSecurityGroup'] = _ACTION_SCHEMAS['addSecurityGroup']
 _ACTION_SCHEMAS.update(consoles.LEGACY_SCHEMAS)
 _ACTION_SCHEMAS.update(lifecycle_actions.SCHEMAS)
 _ACTION_SCHEMAS[snapshots.ACTION] = snapshots.SCHEMA
-_NOT_YET = ('resize', 'confirmResize', 'revertResize', 'migrate',
+_ACTION_SCHEMAS.update(resize.SCHEMAS)
+_NOT_YET = ('migrate',
             'os-migrateLive', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue')
 
 
@@ -102,6 +104,7 @@ _HANDLERS = {'os-stop': _stop, 'os-start': _start, 'reboot': _reboot,
 _HANDLERS.update(dict.fromkeys(consoles.LEGACY_ACTIONS, consoles.legacy_action))
 _HANDLERS.update(lifecycle_actions.HANDLERS)
 _HANDLERS[snapshots.ACTION] = snapshots.create_image
+_HANDLERS.update(resize.HANDLERS)
 
 
 def server_action(server_id):

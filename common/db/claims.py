@@ -97,3 +97,20 @@ def update_node(host, resources):
         else:
             for k, val in totals.items():
                 setattr(node, k, val)
+
+
+def move(from_consumer, to_consumer):
+    """Hand what ``from_consumer`` holds to ``to_consumer`` (usage on the
+    nodes unchanged). A consumer holds at most one row per node: call this
+    only once ``to_consumer`` has released that node."""
+    with db_api.session() as s:
+        s.execute(sa.update(A).where(A.consumer_uuid == from_consumer)
+                  .values(consumer_uuid=to_consumer))
+
+
+def held(consumer_uuid):
+    """{node_id: {'vcpus', 'memory_mb', 'disk_gb'}} that a consumer holds."""
+    with db_api.reader() as s:
+        return {a.node_id: {'vcpus': a.vcpus, 'memory_mb': a.memory_mb,
+                            'disk_gb': a.disk_gb}
+                for a in s.scalars(sa.select(A).where(A.consumer_uuid == consumer_uuid))}

@@ -214,3 +214,26 @@ class AggregateHost(Base):
     aggregate_id: orm.Mapped[int] = orm.mapped_column(
         sa.Integer, sa.ForeignKey('aggregates.id', ondelete='CASCADE'), primary_key=True)
     host: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+
+
+class Migration(Base):
+    """A resize (and later a move) of one instance: its flavors before and
+    after, and the consumer that holds the second claim while both hold."""
+    __tablename__ = 'migrations'
+    __table_args__ = (sa.Index('ix_migrations_instance', 'instance_uuid'),)
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36))
+    migration_type: orm.Mapped[str] = orm.mapped_column(sa.String(32), default='resize')
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    source_compute: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    dest_compute: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    source_node: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    dest_node: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    old_flavor: orm.Mapped[dict] = orm.mapped_column(sa.JSON)
+    new_flavor: orm.Mapped[dict] = orm.mapped_column(sa.JSON)
+    # what the resize added to the project's quota usage (given back on revert)
+    quota_delta: orm.Mapped[dict] = orm.mapped_column(sa.JSON, default=dict)
+    vm_state_before: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column()

@@ -198,4 +198,6 @@ def finish_delete(request_id, uuid):
         s.execute(sa.delete(cm.ServerGroupMember).where(
             cm.ServerGroupMember.instance_uuid == uuid))
     claims.release(uuid)
+    from common.db import resizes  # a late import: resizes reads instances too
+    resizes.on_delete(uuid)
     event_finish(request_id, uuid, 'terminate')

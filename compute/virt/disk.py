@@ -104,3 +104,16 @@ def supports_direct_io(dirpath):
             os.unlink(probe)
         except OSError:
             pass
+
+
+def grow(path, size_bytes):
+    """Grow the qcow2 disk at ``path`` to ``size_bytes`` (virtual); a disk
+    that is as big or bigger already is left as it is: never shrinks.
+    Returns True when it grew. The guest must be off."""
+    head = read_qcow2_header(path)
+    if head is None:
+        raise exception.NotSupported(what='growing a disk that is not qcow2 (%s)' % path)
+    if head['virtual_size'] >= size_bytes:
+        return False
+    _qemu_img('resize', '-f', 'qcow2', path, str(int(size_bytes)))
+    return True

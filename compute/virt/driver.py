@@ -54,6 +54,7 @@ class ComputeDriver(abc.ABC):
         'supports_pause': False,
         'supports_suspend': False,
         'supports_rebuild': False,
+        'supports_resize': False,          # same-host resize (vCPUs, memory, disk)
     }
 
     # -- host -----------------------------------------------------------
@@ -173,6 +174,18 @@ class ComputeDriver(abc.ABC):
         it ran before, and the error is raised; but RebuiltNotStarted says
         the new disk is in place and only the start failed."""
         raise exception.NotSupported(what='rebuild')
+
+    def resize(self, context, instance, network_info, power_on=True):
+        """Give the guest the vCPUs and memory of ``instance['flavor']`` on
+        this host: stop it (gracefully, within [compute] shutdown_timeout),
+        grow its root disk to the flavor's root_gb if that is bigger (never
+        shrink), redefine it with everything else kept (NICs, volumes,
+        console port, config drive) and start it when ``power_on``.
+
+        On failure the guest gets its old definition back (a root disk that
+        grew stays grown), is started again when ``power_on``, and the error
+        is raised."""
+        raise exception.NotSupported(what='resize')
 
     # -- interfaces (capability 'supports_attach_interface') -----------------
     def attach_interface(self, context, instance, image_meta, vif):

@@ -26,7 +26,7 @@ class FakeDriver(driver.ComputeDriver):
                         supports_pause=True,
                         supports_suspend=True,
                         supports_rebuild=True,
-                        supports_snapshot=True)
+                        supports_snapshot=True, supports_resize=True)
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -154,6 +154,23 @@ class FakeDriver(driver.ComputeDriver):
         entry['instance'] = dict(instance, image_ref=image_meta.get('id'))
         entry['console'] += 'fake console of %s rebuilt from %s\n' % (
             instance['uuid'], image_meta.get('id'))
+        entry['state'] = power_state.RUNNING if power_on else power_state.SHUTDOWN
+
+    def resize(self, context, instance, network_info, power_on=True):
+        self.calls.append(('resize', instance['uuid'], instance['flavor'].get('flavorid')))
+        entry = self._get(instance)
+        before = entry['state']
+        entry['state'] = power_state.SHUTDOWN
+        try:
+            self._maybe_fail('resize')
+        except Exception:
+            entry['state'] = before if power_on else power_state.SHUTDOWN
+            raise
+        old_gb = entry.get('root_gb') or entry['instance']['flavor'].get('root_gb') or 0
+        entry['root_gb'] = max(old_gb, instance['flavor'].get('root_gb') or 0)
+        entry['instance'] = dict(entry['instance'], flavor=dict(instance['flavor']))
+        entry['console'] += 'fake console of %s resized to %s vCPUs %s MB\n' % (
+            instance['uuid'], instance['flavor']['vcpus'], instance['flavor']['memory_mb'])
         entry['state'] = power_state.RUNNING if power_on else power_state.SHUTDOWN
 
     def attach_interface(self, context, instance, image_meta, vif):

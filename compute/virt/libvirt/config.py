@@ -369,3 +369,28 @@ def parse_domain(xml):
         if item.tag == '{%s}instance' % METADATA_NS:
             out['metadata'] = InstanceMetadata.from_element(item)
     return out
+
+
+def with_size(xml, vcpus, memory_mb):
+    """A domain's XML with ``vcpus`` and ``memory_mb`` in place of its own
+    (memory and currentMemory both; no balloon below it); everything else
+    (disks, NICs, serial port, metadata) as it was."""
+    root = ET.fromstring(xml)
+    for tag in ('memory', 'currentMemory'):
+        el = root.find(tag)
+        if el is None:
+            if tag == 'currentMemory':
+                continue
+            el = ET.SubElement(root, tag)
+        el.attrib.clear()
+        el.set('unit', 'MiB')
+        el.text = str(int(memory_mb))
+    vcpu = root.find('vcpu')
+    if vcpu is None:
+        vcpu = ET.SubElement(root, 'vcpu')
+    vcpu.attrib.pop('current', None)
+    vcpu.text = str(int(vcpus))
+    topology = root.find('./cpu/topology')
+    if topology is not None:  # ours has none; keep one that would disagree out
+        root.find('cpu').remove(topology)
+    return ET.tostring(root, encoding='unicode')

@@ -87,7 +87,8 @@ class LibvirtDriver(driver.ComputeDriver):
                         supports_pause=True,
                         supports_suspend=True,
                         supports_rebuild=True,
-                        supports_snapshot=True)
+                        supports_snapshot=True,
+                        supports_resize=True)
 
     def __init__(self, uri=None, vif_driver=None, lifecycle_handler=None):
         self.uri = uri or CONF.compute.libvirt_uri
@@ -473,6 +474,44 @@ class LibvirtDriver(driver.ComputeDriver):
                     raise exception.RebuiltNotStarted(instance_id=uuid, reason=str(e)) from e
         LOG.info('Rebuilt %s from image %s (old guest stopped: %s)%s', uuid,
                  image_meta.get('id'), how, '' if power_on else ', left off')
+
+    # -- resize -------------------------------------------------------------
+    @_libvirt_errors
+    def resize(self, context, instance, network_info, power_on=True):
+        uuid = instance['uuid']
+        flavor = instance['flavor']
+        disk_path = os.path.join(self.instance_dir(uuid), DISK)
+        with self._locks(uuid):
+            guest = self.host.get_guest(uuid)
+            old_xml = guest.get_inactive_xml_desc()
+            how = guest.shutdown(CONF.compute.shutdown_timeout)
+            guest.discard_managed_save()  # saved memory of the old size cannot come back
+            grew = False
+            try:
+                root_gb = int(flavor.get('root_gb') or 0)
+                if root_gb and os.path.exists(disk_path):
+                    grew = disk.grow(disk_path, root_gb * GiB)
+                guest = self.host.define(config_mod.with_size(
+                    old_xml, flavor['vcpus'], flavor['memory_mb']))
+                if power_on:
+                    self._plug_vifs(instance, network_info)
+                    guest.launch()
+            except Exception as e:
+                LOG.warning('Resize of %s failed (%s); its old definition goes back%s', uuid,
+                            e, ' (the root disk stays grown)' if grew else '')
+                guest = self.host.define(old_xml)
+                if power_on and not guest.is_active():
+                    guest.launch()
+                raise
+            try:
+                guest.set_metadata(designer.instance_metadata(instance))
+            except libvirt.libvirtError as e:  # it only informs reconcile: go on
+                LOG.warning('Could not record the new flavor of %s in its domain: %s',
+                            uuid, e)
+        LOG.info('Resized %s to %s (%d vCPUs, %d MB%s; old guest stopped: %s)%s', uuid,
+                 flavor.get('name'), flavor['vcpus'], flavor['memory_mb'],
+                 ', disk grown to %d GB' % flavor['root_gb'] if grew else '', how,
+                 '' if power_on else ', left off')
 
     # -- interfaces ---------------------------------------------------------
     @_libvirt_errors

@@ -1,0 +1,52 @@
+"""What a compute agent reports of a resize, applied to the books
+(common.db.resizes): the agent holds no database credentials."""
+
+from oslo_log import log as logging
+
+from common import instance_states as st
+from common.db import claims
+from common.db import instances
+from common.db import resizes
+from scheduler import host_cache
+
+LOG = logging.getLogger(__name__)
+
+
+def _reload(host):
+    node = claims.node_for_host(host) if host else None
+    if node is not None:
+        host_cache.get().reload_nodes([node.id])
+
+
+def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
+    """``step``: 'resize', 'confirm' or 'revert'; ``ok`` False with a
+    ``message`` when it failed. The instance dict it ends as, or None."""
+    mig = resizes.get(migration_uuid)
+    if mig is None:
+        LOG.warning('Resize report for unknown migration %s of %s', migration_uuid, uuid)
+        return None
+    if step == 'resize':
+        inst = (resizes.finished(uuid, migration_uuid, power_state) if ok else
+                resizes.failed(uuid, migration_uuid, power_state, message or 'Resize failed.',
+                               [st.RESIZE_PREP, st.RESIZE_MIGRATING]))
+    elif step == 'confirm':
+        inst = resizes.confirmed(uuid, migration_uuid, power_state)
+    elif step == 'revert':
+        inst = (resizes.reverted(uuid, migration_uuid, power_state) if ok else
+                resizes.revert_failed(uuid, migration_uuid, power_state,
+                                       message or 'Revert failed.'))
+    else:
+        raise ValueError('unknown resize step %s' % step)
+    _reload(mig.dest_compute)
+    LOG.info('Resize of %s: %s %s', uuid, step, 'done' if ok else 'failed: %s' % message)
+    return instances.to_dict(inst) if inst is not None else None
+
+
+def open_migrations(uuids):
+    """{instance uuid: migration dict} of those with a resize under way."""
+    out = {}
+    for uuid in uuids:
+        mig = resizes.get_open(uuid)
+        if mig is not None:
+            out[uuid] = resizes.to_dict(mig)
+    return out
