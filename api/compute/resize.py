@@ -105,35 +105,31 @@ def _open_migration(inst, action):
     return mig
 
 
-def _confirm(ctx, inst, _body):
-    if not st.allowed('confirmResize', inst.vm_state, inst.task_state):
-        raise instances.InstanceInvalidState('confirmResize', inst.uuid, inst.vm_state,
+def _finish(ctx, inst, action, status, task_state, method):
+    """confirmResize / revertResize: the open resize moves to ``status``
+    and the agent is asked to ``method``; a cast that fails puts both back."""
+    if not st.allowed(action, inst.vm_state, inst.task_state):
+        raise instances.InstanceInvalidState(action, inst.uuid, inst.vm_state,
                                              inst.task_state)
-    mig = _open_migration(inst, 'confirmResize')
-    inst = instances.begin_action(ctx, inst.uuid, 'confirmResize')
-    resizes.set_status(mig.uuid, resizes.CONFIRMING, expected=[resizes.FINISHED])
+    mig = _open_migration(inst, action)
+    inst = instances.begin_action(ctx, inst.uuid, action)
+    resizes.set_status(mig.uuid, status, expected=[resizes.FINISHED])
 
     def undo():
-        resizes.set_status(mig.uuid, resizes.FINISHED, expected=[resizes.CONFIRMING])
-        instances.update(inst.uuid, {'task_state': None},
-                         task_states=[st.RESIZE_CONFIRMING])
-    _cast(ctx, inst, 'confirm_resize', resizes.to_dict(resizes.get(mig.uuid)), undo)
+        resizes.set_status(mig.uuid, resizes.FINISHED, expected=[status])
+        instances.update(inst.uuid, {'task_state': None}, task_states=[task_state])
+    _cast(ctx, inst, method, resizes.to_dict(resizes.get(mig.uuid)), undo)
+
+
+def _confirm(ctx, inst, _body):
+    _finish(ctx, inst, 'confirmResize', resizes.CONFIRMING, st.RESIZE_CONFIRMING,
+            'confirm_resize')
     return http.reply(status=204)
 
 
 def _revert(ctx, inst, _body):
-    if not st.allowed('revertResize', inst.vm_state, inst.task_state):
-        raise instances.InstanceInvalidState('revertResize', inst.uuid, inst.vm_state,
-                                             inst.task_state)
-    mig = _open_migration(inst, 'revertResize')
-    inst = instances.begin_action(ctx, inst.uuid, 'revertResize')
-    resizes.set_status(mig.uuid, resizes.REVERTING, expected=[resizes.FINISHED])
-
-    def undo():
-        resizes.set_status(mig.uuid, resizes.FINISHED, expected=[resizes.REVERTING])
-        instances.update(inst.uuid, {'task_state': None},
-                         task_states=[st.RESIZE_REVERTING])
-    _cast(ctx, inst, 'revert_resize', resizes.to_dict(resizes.get(mig.uuid)), undo)
+    _finish(ctx, inst, 'revertResize', resizes.REVERTING, st.RESIZE_REVERTING,
+            'revert_resize')
     return None
 
 

@@ -49,9 +49,9 @@ def _rabbitmqctl(*args):
                           timeout=60)
 
 
-def free_public_cidr():
-    """A 172.24.N.0/24 that no route of this machine covers, for this cloud's
-    external network (several test clouds and a devstack may share a host)."""
+def _free_24(prefix, thirds, what):
+    """A ``prefix``.N.0/24 (N from ``thirds``, in random order) that no route
+    of this machine covers: several test clouds and a devstack may share it."""
     import ipaddress
     import random
     out = subprocess.run(['ip', '-4', 'route', 'show', 'table', 'all'], capture_output=True,
@@ -62,31 +62,23 @@ def free_public_cidr():
         if dest[:1].isdigit():
             with contextlib.suppress(ValueError):
                 taken.append(ipaddress.ip_network(dest, strict=False))
-    for third in random.sample(range(16, 250), 234):
-        net = ipaddress.ip_network('172.24.%d.0/24' % third)
+    for third in random.sample(thirds, len(thirds)):
+        net = ipaddress.ip_network('%s.%d.0/24' % (prefix, third))
         if not any(net.overlaps(t) for t in taken if t.prefixlen > 0):
-            return str(net)
-    raise RuntimeError('no free 172.24.N.0/24 for a test cloud')
+            return net
+    raise RuntimeError('no free %s.N.0/24 for %s' % (prefix, what))
+
+
+def free_public_cidr():
+    """A 172.24.N.0/24 for this cloud's external network."""
+    return str(_free_24('172.24', range(16, 250), "a test cloud's external network"))
 
 
 def free_hosts_subnet():
-    """The first three octets of a 10.250.N.0/24 no route of this machine
-    covers, for the network between this cloud's compute hosts."""
-    import ipaddress
-    import random
-    out = subprocess.run(['ip', '-4', 'route', 'show', 'table', 'all'], capture_output=True,
-                         text=True).stdout
-    taken = []
-    for line in out.splitlines():
-        dest = line.split()[0] if line.split() else ''
-        if dest[:1].isdigit():
-            with contextlib.suppress(ValueError):
-                taken.append(ipaddress.ip_network(dest, strict=False))
-    for third in random.sample(range(1, 255), 254):
-        net = ipaddress.ip_network('10.250.%d.0/24' % third)
-        if not any(net.overlaps(t) for t in taken if t.prefixlen > 0):
-            return '10.250.%d' % third
-    raise RuntimeError('no free 10.250.N.0/24 for the hosts of a test cloud')
+    """The first three octets of a 10.250.N.0/24 for the network between
+    this cloud's compute hosts."""
+    return str(_free_24('10.250', range(1, 255), "the hosts of a test cloud")
+               .network_address).rsplit('.', 1)[0]
 
 
 DB_PORTS = {'mysql': 3306, 'postgresql': 5432}
