@@ -461,11 +461,7 @@ class LibvirtDriver(driver.ComputeDriver):
                                 uuid)
                     guest.launch()
                 raise
-            try:
-                guest.set_metadata(designer.instance_metadata(instance))
-            except libvirt.libvirtError as e:  # it only informs reconcile: go on
-                LOG.warning('Could not record the new image of %s in its domain: %s',
-                            uuid, e)
+            self._record_metadata(guest, instance, 'image')
             if power_on:
                 try:
                     self._plug_vifs(instance, network_info)
@@ -474,6 +470,16 @@ class LibvirtDriver(driver.ComputeDriver):
                     raise exception.RebuiltNotStarted(instance_id=uuid, reason=str(e)) from e
         LOG.info('Rebuilt %s from image %s (old guest stopped: %s)%s', uuid,
                  image_meta.get('id'), how, '' if power_on else ', left off')
+
+    @staticmethod
+    def _record_metadata(guest, instance, what):
+        """Our <metadata> after a rebuild or resize; it only informs the
+        reconcile, so a failure is logged and the action goes on."""
+        try:
+            guest.set_metadata(designer.instance_metadata(instance))
+        except libvirt.libvirtError as e:
+            LOG.warning('Could not record the new %s of %s in its domain: %s', what,
+                        instance['uuid'], e)
 
     # -- resize -------------------------------------------------------------
     @_libvirt_errors
@@ -503,11 +509,7 @@ class LibvirtDriver(driver.ComputeDriver):
                 if power_on and not guest.is_active():
                     guest.launch()
                 raise
-            try:
-                guest.set_metadata(designer.instance_metadata(instance))
-            except libvirt.libvirtError as e:  # it only informs reconcile: go on
-                LOG.warning('Could not record the new flavor of %s in its domain: %s',
-                            uuid, e)
+            self._record_metadata(guest, instance, 'flavor')
         LOG.info('Resized %s to %s (%d vCPUs, %d MB%s; old guest stopped: %s)%s', uuid,
                  flavor.get('name'), flavor['vcpus'], flavor['memory_mb'],
                  ', disk grown to %d GB' % flavor['root_gb'] if grew else '', how,
