@@ -679,25 +679,23 @@ def attachments_of_instance(instance_uuid):
 
 def instance_block_devices(instance_uuid):
     """The volumes of a server as its compute agent needs them: [{'attachment_id',
-    'volume' (the volume dict), 'device', 'boot_index' (0 for the root volume,
-    at vda, else None), 'delete_on_termination', 'status'}], oldest first."""
+    'instance_uuid', 'volume' (the volume dict), 'device', 'boot_index' (0 for
+    the root volume, at vda, else None), 'delete_on_termination', 'status'}],
+    oldest first."""
     return block_devices_of([instance_uuid])[instance_uuid]
 
 
 def orphan_attachments(older_than_seconds):
     """Attachments, older than ``older_than_seconds``, whose server is
     deleted or was never recorded (its agent could not release them):
-    [instance_block_devices()-shaped dicts]."""
+    [instance_block_devices()-shaped dicts, with 'instance_uuid']."""
     A, Inst = vm.VolumeAttachment, cm.Instance
     before = utcnow() - datetime.timedelta(seconds=older_than_seconds)
     live = sa.select(Inst.uuid).where(Inst.deleted.is_(False))
     with db_api.reader() as s:
         rows = list(s.scalars(sa.select(A).where(A.created_at < before,
                                                  A.instance_uuid.not_in(live))))
-        return [{'attachment_id': a.id, 'instance_uuid': a.instance_uuid,
-                 'volume': _full(s, s.get(vm.Volume, a.volume_id)), 'device': a.device,
-                 'delete_on_termination': a.delete_on_termination, 'status': a.status}
-                for a in rows]
+        return [_block_device(s, a) for a in rows]
 
 
 def volumes_attached(instance_uuids):
@@ -724,11 +722,16 @@ def block_devices_of(instance_uuids):
     with db_api.reader() as s:
         for a in s.scalars(sa.select(A).where(A.instance_uuid.in_(list(out)))
                            .order_by(A.created_at)):
-            out[a.instance_uuid].append({
-                'attachment_id': a.id, 'volume': _full(s, s.get(vm.Volume, a.volume_id)),
-                'device': a.device, 'boot_index': 0 if a.device == ROOT_DEVICE else None,
-                'delete_on_termination': a.delete_on_termination, 'status': a.status})
+            out[a.instance_uuid].append(_block_device(s, a))
     return out
+
+
+def _block_device(s, a):
+    """An attachment row as the compute agent and the reconcile see it."""
+    return {'attachment_id': a.id, 'instance_uuid': a.instance_uuid,
+            'volume': _full(s, s.get(vm.Volume, a.volume_id)), 'device': a.device,
+            'boot_index': 0 if a.device == ROOT_DEVICE else None,
+            'delete_on_termination': a.delete_on_termination, 'status': a.status}
 
 
 # --- snapshots ----------------------------------------------------------------
