@@ -43,6 +43,8 @@ RESIZE_MIGRATING = 'resize_migrating'
 RESIZE_REVERTING = 'resize_reverting'
 RESIZE_CONFIRMING = 'resize_confirming'
 RESIZE_TASKS = {RESIZE_PREP, RESIZE_MIGRATING, RESIZE_REVERTING, RESIZE_CONFIRMING}
+# A live migration: the guest runs throughout; status MIGRATING.
+MIGRATING = 'migrating'
 
 # power_state: see compute.virt.power_state (Nova's numbering)
 
@@ -66,9 +68,14 @@ ACTIONS = {
     'suspend': ({ACTIVE}, {None}, SUSPENDING),
     'resume': ({SUSPENDED}, {None}, RESUMING),
     'rebuild': ({ACTIVE, STOPPED, ERROR}, {None}, REBUILDING),
-    # Resize on the server's own host; a resized server (VERIFY_RESIZE)
-    # holds two claims until it is confirmed or reverted.
+    # Resize and cold migration (a resize to the same flavor on another
+    # host); a resized server (VERIFY_RESIZE) holds two claims, one on each
+    # host, until it is confirmed or reverted.
     'resize': ({ACTIVE, STOPPED}, {None}, RESIZE_PREP),
+    'migrate': ({ACTIVE, STOPPED}, {None}, RESIZE_PREP),
+    'live_migrate': ({ACTIVE, PAUSED}, {None}, MIGRATING),
+    # Rebuild elsewhere when the server's host is down.
+    'evacuate': ({ACTIVE, STOPPED, ERROR}, {None}, REBUILDING),
     'confirmResize': ({RESIZED}, {None}, RESIZE_CONFIRMING),
     'revertResize': ({RESIZED}, {None}, RESIZE_REVERTING),
     'console_output': ({ACTIVE, STOPPED, ERROR, BUILDING, RESIZED}, None, None),
@@ -79,6 +86,8 @@ ACTIONS = {
     'detach_volume': ({ACTIVE, STOPPED, PAUSED}, {None}, None),
     'image_snapshot': ({ACTIVE, STOPPED, PAUSED}, {None}, IMAGE_SNAPSHOT),
 }
+# The task_state each action sets.
+TASK_OF = {action: task for action, (_vm, _tasks, task) in ACTIONS.items()}
 # Actions a locked server still takes from anyone (every other one is an
 # admin's only while the lock holds). lock/unlock are not in the table.
 LOCK_EXEMPT = {'console_output'}
@@ -91,11 +100,12 @@ _REBUILD = {REBUILDING: 'REBUILD', REBUILD_SPAWNING: 'REBUILD'}
 _RESIZE = {RESIZE_PREP: 'RESIZE', RESIZE_MIGRATING: 'RESIZE'}
 # vm_state -> {task_state: status} where the task shows through
 _TASK_STATUS = {
-    ACTIVE: dict(_REBUILD, **_RESIZE, **{REBOOTING: 'REBOOT', REBOOTING_HARD: 'HARD_REBOOT'}),
+    ACTIVE: dict(_REBUILD, **_RESIZE, **{REBOOTING: 'REBOOT', REBOOTING_HARD: 'HARD_REBOOT',
+                                         MIGRATING: 'MIGRATING'}),
     STOPPED: dict(_REBUILD, **_RESIZE),
     RESIZED: {RESIZE_REVERTING: 'REVERT_RESIZE'},
     ERROR: dict(_REBUILD),
-    PAUSED: {REBOOTING_HARD: 'HARD_REBOOT'},
+    PAUSED: {REBOOTING_HARD: 'HARD_REBOOT', MIGRATING: 'MIGRATING'},
 }
 
 

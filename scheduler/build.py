@@ -81,6 +81,11 @@ def explain(spec):
     hosts = host_state.load_hosts()
     if not hosts:
         return 'There are no compute hosts.'
+    want = spec.get('requested_host')
+    if want:
+        hosts = [h for h in hosts if h.host == want]
+        if not hosts:
+            return 'Compute host %s is not known to the scheduler.' % want
     passing, explanations = filters.run(filters.load(CONF.scheduler.enabled_filters),
                                         hosts, spec)
     if passing:

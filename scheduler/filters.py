@@ -5,7 +5,8 @@ server that fits nowhere.
 
 ``spec`` is the request spec: {'vcpus', 'memory_mb', 'disk_gb',
 'availability_zone', 'image_properties', 'group': {'policy', 'hosts'},
-'ignore_hosts': [...]}.
+'ignore_hosts': [...]}; a move adds 'source_host' (the server's own host)
+and may name 'requested_host' (then no other host is considered).
 """
 
 from common import exception
@@ -40,6 +41,8 @@ class RetryFilter(BaseFilter):
         return host.host not in spec.get('ignore_hosts', ())
 
     def why(self, host, spec):
+        if host.host == spec.get('source_host'):
+            return '%s is the server\'s own host' % host.host
         return '%s already failed this build' % host.host
 
 

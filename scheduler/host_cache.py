@@ -309,6 +309,10 @@ def candidates(snap, spec, enabled, subset=1, exclude=()):
         if m is not None:
             mask &= m
     mask[snap.positions(exclude)] = False
+    if spec.get('requested_host'):  # a move to a named host: only that one
+        only = np.zeros(len(snap), dtype=bool)
+        only[snap.positions([spec['requested_host']])] = True
+        mask &= only
     idx = np.flatnonzero(mask)
     if not len(idx):
         return

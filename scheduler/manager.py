@@ -17,6 +17,7 @@ from common.db import netstate
 from common.db import volumes
 from scheduler import build
 from scheduler import host_cache
+from scheduler import moves
 from scheduler import resize
 
 LOG = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.4')
 
     def init_host(self):
         # Read every host once now, not during the first build.
@@ -107,3 +108,9 @@ class SchedulerManager:
                       message=None):
         return resize.report(context, uuid, migration_uuid, step, ok, power_state,
                              message=message)
+
+    def select_destination(self, context, uuid, consumer_uuid, flavor, requested_host=None,
+                           allow_same_host=False):
+        return moves.select_destination(context, uuid, consumer_uuid, flavor,
+                                        requested_host=requested_host,
+                                        allow_same_host=allow_same_host)

@@ -12,6 +12,7 @@ Version history:
     1.2 - get_host_network_state (call: what a host's data plane should hold)
     1.3 - resize_report (call: a resize step done or failed on its host);
           get_host_instances entries carry 'migration' (a resize under way)
+    1.4 - select_destination (call: claim room for a moving server)
 """
 
 from oslo_utils import timeutils
@@ -22,7 +23,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.3'
+    VERSION = '1.4'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -84,3 +85,13 @@ class SchedulerAPI:
         cctxt = self.client.prepare(version='1.3', timeout=timeout)
         return cctxt.call(context, 'resize_report', uuid=uuid, migration_uuid=migration_uuid,
                           step=step, ok=ok, power_state=power_state, message=message)
+
+    def select_destination(self, context, uuid, consumer_uuid, flavor, requested_host=None,
+                           allow_same_host=False, timeout=None):
+        """Claim room for ``flavor`` under ``consumer_uuid`` on a host for
+        moving server ``uuid`` (scheduler.moves): {'host', 'node'}, or
+        {'host': None, 'reason'} when none fits."""
+        cctxt = self.client.prepare(version='1.4', timeout=timeout)
+        return cctxt.call(context, 'select_destination', uuid=uuid,
+                          consumer_uuid=consumer_uuid, flavor=flavor,
+                          requested_host=requested_host, allow_same_host=allow_same_host)

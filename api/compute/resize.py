@@ -21,6 +21,7 @@ from common.db import compute_models as cm
 from common.db import instances
 from common.db import resizes
 from compute import rpcapi as compute_rpcapi
+from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
 
@@ -79,6 +80,16 @@ def _cast(ctx, inst, method, migration, undo):
                                            % inst.host) from None
 
 
+def chooser(ctx, inst, requested_host=None, allow_same_host=False):
+    """The ``choose`` of common.db.resizes.start: the scheduler claims room
+    on a destination under the migration's uuid."""
+    def choose(migration_uuid, flavor):
+        return scheduler_rpcapi.SchedulerAPI().select_destination(
+            ctx, inst.uuid, migration_uuid, flavor, requested_host=requested_host,
+            allow_same_host=allow_same_host)
+    return choose
+
+
 def _resize(ctx, inst, body):
     if not inst.host or not st.allowed('resize', inst.vm_state, inst.task_state):
         raise instances.InstanceInvalidState('resize', inst.uuid, inst.vm_state,
@@ -86,7 +97,8 @@ def _resize(ctx, inst, body):
     new = _new_flavor(ctx, body['flavorRef'])
     _check_flavor(inst, new)
     try:
-        inst, migration = resizes.start(ctx, inst, new)
+        inst, migration = resizes.start(ctx, inst, new, chooser(
+            ctx, inst, requested_host=inst.host, allow_same_host=True))
     except resizes.NoRoom:
         return None  # 202, as Nova: the action's event and the fault tell why
 

@@ -94,53 +94,46 @@ def _release_quota(project_id, deltas):
 
 
 class NoRoom(Exception):
-    """The host cannot take the new flavor beside the old one."""
+    """No host can take the server with the new flavor (the message says
+    why, filter by filter)."""
 
 
-def _why(node, req):
-    if node is None:
-        return 'The host of the server is not known to the scheduler.'
-    free = []
-    for what, unit, used, total, reserved, need in (
-            ('vCPUs', '', node.vcpus_used, node.vcpus, node.reserved_vcpus, req['vcpus']),
-            ('RAM', ' MB', node.memory_mb_used, node.memory_mb, node.reserved_memory_mb,
-             req['memory_mb']),
-            ('disk', ' GB', node.local_gb_used, node.local_gb, node.reserved_disk_gb,
-             req['disk_gb'])):
-        free.append('%s: %d%s needed, %d%s used of %d%s (%d reserved)' % (
-            what, need, unit, used, unit, total, unit, reserved))
-    return ('Host %s cannot hold the new flavor beside the old one until the resize is '
-            'confirmed or reverted (before allocation ratios): %s.'
-            % (node.host, '; '.join(free)))
+def start(context, inst, new_flavor, choose, migration_type='resize', action='resize'):
+    """Begin a move of ``inst`` (a row, checked by the caller) with
+    ``new_flavor`` (an embedded flavor dict; the same one for a migration).
 
-
-def start(context, inst, new_flavor):
-    """Begin a resize of ``inst`` (a row, checked by the caller) to
-    ``new_flavor`` (an embedded flavor dict). Returns (instance row,
-    migration dict). Raises OverQuota (nothing changed), InstanceInvalidState
-    or InstanceIsLocked (nothing changed) or NoRoom (the action is recorded
-    with an Error event, the server rests where it was)."""
+    ``choose(migration_uuid, new_flavor)`` claims room on a destination
+    under the migration's uuid (the scheduler's select_destination) and
+    returns {'host', 'node'} or {'host': None, 'reason'}; it is called once
+    the server is in its task state, so nothing else moves it meanwhile.
+    Returns (instance row, migration dict). Raises OverQuota,
+    InstanceInvalidState or InstanceIsLocked (nothing changed) or NoRoom
+    (the action is recorded with an Error event and a fault, the server
+    rests where it was)."""
     old = dict(inst.flavor)
     delta = growth(old, new_flavor)
     limits = quota.prepare(inst.project_id)
     with db_api.session() as s:
         quota.consume(s, inst.project_id, delta, limits)
     try:
-        inst = instances.begin_action(context, inst.uuid, 'resize')
+        inst = instances.begin_action(context, inst.uuid, action)
     except Exception:
         _release_quota(inst.project_id, delta)
         raise
     mig_uuid = str(uuid_mod.uuid4())
-    req = {'vcpus': new_flavor['vcpus'], 'memory_mb': new_flavor['memory_mb'],
-           'disk_gb': disk_gb(inst, new_flavor)}
-    node = claims.node_for_host(inst.host)
     instances.event_start(context.request_id, inst.uuid, 'compute_prep_resize')
-    if node is None or not claims.claim(node.id, mig_uuid, req):
+    try:
+        dest = choose(mig_uuid, dict(new_flavor))
+    except Exception as e:  # noqa: BLE001 - the scheduler did not answer: give all back
+        claims.release(mig_uuid)
+        dest = {'host': None, 'reason': 'The scheduler could not be reached (%s).'
+                % type(e).__name__}
+    if not dest.get('host'):
         _release_quota(inst.project_id, delta)
-        message = 'No valid host was found. ' + _why(claims.node_for_host(inst.host), req)
+        message = dest.get('reason') or 'No valid host was found.'
         instances.update(inst.uuid, {'task_state': None,
                                      'fault': instances.format_fault(message, 500)},
-                         task_states=[st.RESIZE_PREP], action='resize')
+                         task_states=[st.TASK_OF[action]], action=action)
         # details show from microversion 2.84; admins see the traceback field
         # at any: it carries the reason too.
         instances.event_finish(context.request_id, inst.uuid, 'compute_prep_resize',
@@ -148,17 +141,23 @@ def start(context, inst, new_flavor):
                                traceback='NoValidHost: %s' % message)
         raise NoRoom(message)
     with db_api.session() as s:
-        mig = M(uuid=mig_uuid, instance_uuid=inst.uuid, migration_type='resize',
-                status=MIGRATING, source_compute=inst.host, dest_compute=inst.host,
-                source_node=inst.node, dest_node=inst.node, old_flavor=old,
-                new_flavor=dict(new_flavor), quota_delta=delta,
+        mig = M(uuid=mig_uuid, instance_uuid=inst.uuid, migration_type=migration_type,
+                status=MIGRATING, source_compute=inst.host, dest_compute=dest['host'],
+                source_node=inst.node, dest_node=dest.get('node') or dest['host'],
+                old_flavor=old, new_flavor=dict(new_flavor), quota_delta=delta,
                 vm_state_before=inst.vm_state)
         s.add(mig)
         s.flush()
         out = to_dict(mig)
     instances.event_finish(context.request_id, inst.uuid, 'compute_prep_resize',
-                           details=inst.host)
+                           details=dest['host'])
     return inst, out
+
+
+def _placed(mig, where):
+    """host and node of the instance on the migration's ``where`` side
+    ('source' or 'dest')."""
+    return {'host': getattr(mig, where + '_compute'), 'node': getattr(mig, where + '_node')}
 
 
 def _flavor_values(flavor, inst):
@@ -203,7 +202,8 @@ def finished(uuid, migration_uuid, power_state):
     if mig is None or inst is None:
         return None
     values = dict(_flavor_values(mig.new_flavor, inst), vm_state=st.RESIZED,
-                  task_state=None, power_state=power_state, fault=None)
+                  task_state=None, power_state=power_state, fault=None,
+                  **_placed(mig, 'dest'))
     try:
         inst = instances.update(uuid, values,
                                 task_states=[st.RESIZE_PREP, st.RESIZE_MIGRATING],
@@ -223,7 +223,7 @@ def failed(uuid, migration_uuid, power_state, message, from_tasks):
     mig = get(migration_uuid)
     inst = _instance(uuid)
     if mig is not None and inst is not None:
-        values.update(_flavor_values(mig.old_flavor, inst))
+        values.update(_flavor_values(mig.old_flavor, inst), **_placed(mig, 'source'))
     try:
         return instances.update(uuid, values, task_states=from_tasks, action='resize failed')
     except (instances.InstanceInvalidState, instances.InstanceNotFound):
@@ -257,7 +257,7 @@ def reverted(uuid, migration_uuid, power_state):
     if mig is None or inst is None:
         return None
     abandon(migration_uuid, REVERTED)
-    values = dict(_flavor_values(mig.old_flavor, inst),
+    values = dict(_flavor_values(mig.old_flavor, inst), **_placed(mig, 'source'),
                   vm_state=_resting(power_state), task_state=None, power_state=power_state)
     try:
         return instances.update(uuid, values, task_states=[st.RESIZE_REVERTING],

@@ -28,6 +28,10 @@ def nova(client, admin_token, demo_token, monkeypatch):
         def build_instances(self, ctx, uuids):
             pass
 
+        def select_destination(self, ctx, uuid, consumer_uuid, flavor, **kwargs):
+            from scheduler import moves  # as the scheduler service would, in process
+            return moves.select_destination(ctx, uuid, consumer_uuid, flavor, **kwargs)
+
     class Compute:
         fail = None
 

@@ -8,6 +8,7 @@ import pytest
 
 from common import instance_states as st
 from common import quota
+from common import servicegroup
 from common.context import get_admin_context
 from common.db import claims
 from common.db import instances
@@ -35,6 +36,7 @@ def _no_cache_thread(monkeypatch):
 
 
 def add_host(name='h1', vcpus=2, memory_mb=8192, local_gb=100):
+    servicegroup.report(name, 'nova-compute', 'compute')
     claims.update_node(name, {'hypervisor_hostname': name, 'hypervisor_type': 'QEMU',
                               'hypervisor_version': 7002000, 'vcpus': vcpus,
                               'memory_mb': memory_mb, 'local_gb': local_gb,
