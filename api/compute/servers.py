@@ -136,6 +136,19 @@ def _zones(s):
     return zones
 
 
+def _zone_and_host(ctx, value):
+    """'zone', 'zone:host', ':host' or 'zone:host:node' -> (zone or None,
+    host or None); naming a host is an admin's (Nova's forced_host rule)."""
+    if not value:
+        return None, None
+    zone, _sep, rest = value.partition(':')
+    host = rest.split(':')[0] or None
+    if host:
+        policy.authorize(ctx, 'os_compute_api:servers:create:forced_host',
+                         {'project_id': ctx.project_id})
+    return zone or None, host
+
+
 def _count(body, key):
     try:
         return int(body.get(key, 1))
@@ -207,8 +220,9 @@ def create_server():
         specs = {r.key: r.value for r in s.scalars(sa.select(cm.FlavorExtraSpec).where(
             cm.FlavorExtraSpec.flavor_id == flavor.id))}
         kp = _key(s, ctx, server.get('key_name'))
-        zone = server.get('availability_zone') or CONF.default_schedule_zone
-        if zone and zone.split(':')[0] not in _zones(s):
+        zone, forced_host = _zone_and_host(ctx, server.get('availability_zone')
+                                           or CONF.default_schedule_zone)
+        if zone and zone not in _zones(s):
             raise exception.BadRequest('The requested availability zone is not available')
         group = None
         if hints.get('group'):
@@ -251,8 +265,8 @@ def create_server():
         # Then volumes: one in use, or over the volume quota, fails it too.
         made = server_volumes.make(ctx, volume_plan, uuids[0], ctx.project_id)
         created = _create_records(ctx, server, uuids, names, count, min_count, limits, fl,
-                                  flavor, image, image_ref, disk_gb, zone, kp, group,
-                                  user_data, reservation_id)
+                                  flavor, image, image_ref, disk_gb, (zone, forced_host), kp,
+                                  group, user_data, reservation_id)
     except Exception:
         for uuid in allocated:
             ports.deallocate_for_instance(uuid)
@@ -280,9 +294,11 @@ def create_server():
 
 
 def _create_records(ctx, server, uuids, names, count, min_count, limits, fl, flavor, image,
-                    image_ref, disk_gb, zone, kp, group, user_data, reservation_id):
+                    image_ref, disk_gb, where, kp, group, user_data, reservation_id):
     """The instance rows and their create actions, quota consumed in the same
-    transaction; max_count falls back to min_count when quota is short."""
+    transaction; max_count falls back to min_count when quota is short.
+    ``where``: (zone or None, a host an admin named or None)."""
+    zone, forced_host = where
     created = []
     while True:
         try:
@@ -300,15 +316,17 @@ def _create_records(ctx, server, uuids, names, count, min_count, limits, fl, fla
                         user_id=ctx.user_id, image_ref=image_ref, flavor=fl,
                         vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=disk_gb,
                         vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=0,
-                        availability_zone=zone.split(':')[0] if zone else None,
+                        availability_zone=None if forced_host else zone,
                         key_name=kp.name if kp else None,
                         key_data=kp.public_key if kp else None, user_data=user_data,
                         meta=server.get('metadata') or {}, launch_index=i,
                         reservation_id=reservation_id, config_drive=True,
                         request_spec={'vcpus': flavor.vcpus, 'memory_mb': flavor.memory_mb,
                                       'disk_gb': disk_gb,
-                                      'availability_zone': zone.split(':')[0] if zone
-                                      else None,
+                                      # a host named by an admin: only that
+                                      # one, whatever its zone
+                                      'availability_zone': None if forced_host else zone,
+                                      'requested_host': forced_host,
                                       'image_properties': image.get('properties') or {},
                                       'group_uuid': group.uuid if group else None,
                                       'tried_hosts': []},

@@ -11,9 +11,12 @@ from common.context import get_admin_context
 from common.db import api as db_api
 from common.db import claims
 from common.db import compute_models as cm
+from common.db import instances
+from scheduler import build
 from scheduler import host_cache
 from scheduler import moves
 from tests.unit.test_scheduler import add_host
+from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
 
 CTX = get_admin_context()
 TINY = {'vcpus': 1, 'memory_mb': 512, 'root_gb': 1, 'flavorid': '1'}
@@ -86,3 +89,24 @@ def test_a_requested_host_and_only_that_one(db):
                    'not known to the scheduler.'}
     got = moves.select_destination(CTX, sid, str(uuid.uuid4()), TINY, requested_host='a')
     assert got['host'] is None and "own host" in got['reason']
+
+
+def test_an_admin_names_the_host_of_a_new_server(nova):  # noqa: F811
+    from tests.unit.test_server_lifecycle_actions import IMAGE
+    body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
+                       'networks': 'none', 'availability_zone': 'nova:h2'}}
+    r = nova('POST', '/servers', body, 403)
+    assert 'forced_host' in r.get_data(as_text=True)
+    sid = nova('POST', '/servers', body, 202, who='admin').get_json()['server']['id']
+    spec = instances.get(sid).request_spec
+    assert spec['requested_host'] == 'h2' and spec['availability_zone'] is None
+    body['server']['availability_zone'] = 'nope:h2'
+    nova('POST', '/servers', body, 400, who='admin')
+
+
+def test_build_goes_only_to_the_requested_host(db):
+    add_host('a')
+    add_host('b', memory_mb=256)
+    host, why = build.select_and_claim(str(uuid.uuid4()), {
+        'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1, 'requested_host': 'b'})
+    assert host is None and why.startswith('RamFilter removed 1 of 1 host: b has')
