@@ -158,3 +158,49 @@ def test_a_host_whose_agent_stops_goes_down_and_gets_nothing(mcloud, mimage, zon
     finally:
         mcloud.start_host_agent(2)
     until(lambda: mcloud.compute_services().get(name) == 'up', 60, '%s up again' % name)
+
+
+def test_snapshot_pause_suspend_and_lock_of_a_guest_on_another_host(mcloud, mimage, tmp_path):
+    """An admin places servers by host ('nova:HOST'); a guest on host 3
+    pauses, suspends and locks in host 3's libvirtd, its snapshot goes to
+    the image service from there and boots on host 2 with its data."""
+    from tests.functional.test_server_snapshot import read_script
+    from tests.functional.test_server_snapshot import write_script
+    host3, host2 = mcloud.host_name(3), mcloud.host_name(2)
+    marker = 'MHSNAP-%d' % os.getpid()
+    srv = mcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                           'm1.tiny', '--nic', 'none', '--availability-zone', 'nova:' + host3,
+                           '--user-data', write_script(tmp_path / 'w.sh', marker), '--wait',
+                           'mh-snap1', json_out=True)
+    assert srv['OS-EXT-SRV-ATTR:host'] == host3
+    dom = 'altostack-%s' % srv['id']
+    wait_console(mcloud, 'mh-snap1', 'marker-written-42', timeout=240, cloud_name='admin')
+    virsh3 = ['virsh', '-c', mcloud.host_uri(3), 'domstate', dom]
+
+    def state():
+        return subprocess.run(virsh3, capture_output=True, text=True).stdout.strip()
+    for action, status, dom_state in (('pause', 'PAUSED', 'paused'),
+                                      ('unpause', 'ACTIVE', 'running'),
+                                      ('suspend', 'SUSPENDED', 'shut off'),
+                                      ('resume', 'ACTIVE', 'running')):
+        mcloud.openstack('server', action, 'mh-snap1')
+        until(lambda s=status: mcloud.openstack('server', 'show', 'mh-snap1',
+                                                json_out=True)['status'] == s, 120, status)
+        until(lambda d=dom_state: state() == d, 30, 'host 3 says %s' % dom_state)
+    mcloud.openstack('server', 'lock', 'mh-snap1')
+    assert mcloud.openstack('server', 'show', 'mh-snap1', json_out=True)['locked'] is True
+    mcloud.openstack('server', 'unlock', 'mh-snap1')
+
+    mcloud.openstack('server', 'image', 'create', '--name', 'mh-snap-img', '--wait',
+                     'mh-snap1')
+    assert mcloud.openstack('image', 'show', 'mh-snap-img', json_out=True)['status'] == \
+        'active'
+    srv2 = mcloud.openstack('server', 'create', '--image', 'mh-snap-img', '--flavor',
+                            'm1.tiny', '--nic', 'none', '--availability-zone', 'nova:' + host2,
+                            '--user-data', read_script(tmp_path / 'r.sh', len(marker)),
+                            '--wait', 'mh-snap2', json_out=True)
+    assert srv2['OS-EXT-SRV-ATTR:host'] == host2
+    out = wait_console(mcloud, 'mh-snap2', 'found=', timeout=240, cloud_name='admin')
+    assert 'found=%s' % marker in out, out[-1500:]
+    mcloud.openstack('server', 'delete', '--wait', 'mh-snap1', 'mh-snap2')
+    mcloud.openstack('image', 'delete', 'mh-snap-img')
