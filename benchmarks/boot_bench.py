@@ -9,16 +9,11 @@ the N servers running.
 
 import argparse
 import concurrent.futures
-import os
 import statistics
-import sys
 import time
 
-import requests
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-
-from tests.functional.cloud import LocalCloud  # noqa: E402
+from benchlib import Client
+from benchlib import LocalCloud
 
 
 def rss_by_service(cloud):
@@ -41,34 +36,10 @@ def rss_by_service(cloud):
     return out
 
 
-class Client:
-    def __init__(self, cloud):
-        self.base = 'http://127.0.0.1:%d/compute/v2.1' % cloud.api_port
-        self.token = cloud.sdk('admin').auth_token
-        self.s = requests.Session()
-        self.s.headers.update({'X-Auth-Token': self.token,
-                               'OpenStack-API-Version': 'compute 2.61'})
-
-    def boot(self, image_id, name):
-        t0 = time.perf_counter()
-        r = self.s.post(self.base + '/servers', json={'server': {
-            'name': name, 'imageRef': image_id, 'flavorRef': '1', 'networks': 'none'}})
-        r.raise_for_status()
-        sid = r.json()['server']['id']
-        while True:
-            srv = self.s.get(self.base + '/servers/' + sid).json()['server']
-            if srv['status'] == 'ACTIVE':
-                return sid, time.perf_counter() - t0
-            if srv['status'] == 'ERROR':
-                raise RuntimeError('server %s went to ERROR: %s' % (sid, srv.get('fault')))
-            time.sleep(0.05)
-
-    def delete_all(self, ids):
-        for sid in ids:
-            self.s.delete(self.base + '/servers/' + sid)
-        for sid in ids:
-            while self.s.get(self.base + '/servers/' + sid).status_code != 404:
-                time.sleep(0.1)
+def boot_timed(client, image, name):
+    t0 = time.perf_counter()
+    sid = client.boot(image, name)
+    return sid, time.perf_counter() - t0
 
 
 def main():
@@ -86,13 +57,13 @@ def main():
         idle = rss_by_service(cloud)
         seq = []
         for i in range(args.sequential):
-            sid, dt = client.boot(image, 'seq-%d' % i)
+            sid, dt = boot_timed(client, image, 'seq-%d' % i)
             seq.append(dt)
-            client.delete_all([sid])
+            client.delete_servers([sid])
         print('one at a time (%d): p50 %.2f s, min %.2f s, max %.2f s'
               % (len(seq), statistics.median(seq), min(seq), max(seq)))
         with concurrent.futures.ThreadPoolExecutor(args.parallel) as pool:
-            results = list(pool.map(lambda i: client.boot(image, 'par-%d' % i),
+            results = list(pool.map(lambda i: boot_timed(client, image, 'par-%d' % i),
                                     range(args.parallel)))
         times = [dt for _sid, dt in results]
         print('%d at once: all ACTIVE; p50 %.2f s, max %.2f s'
@@ -102,7 +73,7 @@ def main():
         print('idle         %s' % ' '.join('%10.1f' % idle[n] for n in idle))
         print('%2d servers   %s' % (args.parallel,
                                     ' '.join('%10.1f' % loaded[n] for n in idle)))
-        client.delete_all([sid for sid, _dt in results])
+        client.delete_servers([sid for sid, _dt in results])
 
 
 if __name__ == '__main__':

@@ -16,44 +16,18 @@ bridges, dnsmasq, nftables):
 import argparse
 import glob
 import os
-import statistics
 import subprocess
-import sys
 import time
 
-import requests
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-
-from tests.functional.cloud import LocalCloud  # noqa: E402
-
-
-class Client:
-    def __init__(self, cloud):
-        self.api = 'http://127.0.0.1:%d' % cloud.api_port
-        self.s = requests.Session()
-        self.s.headers.update({'X-Auth-Token': cloud.sdk('admin').auth_token,
-                               'OpenStack-API-Version': 'compute 2.61'})
-
-    def call(self, method, path, **kw):
-        r = self.s.request(method, self.api + path, timeout=60, **kw)
-        if r.status_code >= 400:
-            raise RuntimeError('%s %s: %s %s' % (method, path, r.status_code, r.text))
-        return r.json() if r.content else None
+from benchlib import Client
+from benchlib import LocalCloud
+from benchlib import summary
+from benchlib import wait
 
 
 def ping(address):
     return subprocess.run(['ping', '-c', '1', '-W', '0.2', address],
                           capture_output=True).returncode == 0
-
-
-def wait(predicate, timeout=120, step=0.02):
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if predicate():
-            return time.perf_counter()
-        time.sleep(step)
-    raise TimeoutError()
 
 
 def leased(state_dir, mac):
@@ -62,10 +36,6 @@ def leased(state_dir, mac):
             if mac in f.read():
                 return True
     return False
-
-
-def p50(xs):
-    return statistics.median(xs)
 
 
 def main():
@@ -111,20 +81,14 @@ def main():
                    json={'floatingip': {'port_id': None}})
             fip_off.append(wait(lambda a=fip['floating_ip_address']: not ping(a), step=0.0) - t2)
             c.call('DELETE', '/network/v2.0/floatingips/' + fip['id'])
-            c.call('DELETE', '/compute/v2.1/servers/' + sid)
-            wait(lambda sid=sid: c.s.get(c.api + '/compute/v2.1/servers/' + sid).status_code == 404,
-                 step=0.2)
+            c.delete_servers([sid])
             c.call('DELETE', '/network/v2.0/ports/' + port['id'])
             print('run %d: ACTIVE %.2f s, lease %.2f s, fip reachable %.3f s, '
                   'fip gone %.3f s' % (i + 1, active[-1], lease[-1], fip_on[-1], fip_off[-1]))
-        print('port create -> ACTIVE:             p50 %.2f s' % p50(active))
-        print('port create -> DHCP lease:         p50 %.2f s (max %.2f)' % (p50(lease),
-                                                                          max(lease)))
-        print('floating IP associate -> ping:     p50 %.3f s (max %.3f)' % (p50(fip_on),
-                                                                          max(fip_on)))
-        print('floating IP disassociate -> gone:  p50 %.3f s (max %.3f)' % (p50(fip_off),
-                                                                          max(fip_off)))
-
+        print('port create -> ACTIVE:             ' + summary(active))
+        print('port create -> DHCP lease:         ' + summary(lease))
+        print('floating IP associate -> ping:     ' + summary(fip_on, digits=3))
+        print('floating IP disassociate -> gone:  ' + summary(fip_off, digits=3))
 
 if __name__ == '__main__':
     main()

@@ -5,79 +5,39 @@ None, for the tiny guest on a real all-in-one cloud (real RabbitMQ,
 libvirt, QEMU TCG, image service); N runs on one running server, then N on
 the same server stopped. Each snapshot image is deleted after its run.
 
-    PYTHONPATH=. python benchmarks/snapshot_bench.py [--runs 10] [--stopped-runs 3]
+    python benchmarks/snapshot_bench.py [--runs 10] [--stopped-runs 3]
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
 
-import requests
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-
-from tests.functional.cloud import LocalCloud  # noqa: E402
+from benchlib import Client
+from benchlib import LocalCloud
 
 
-class Client:
-    def __init__(self, cloud):
-        self.base = 'http://127.0.0.1:%d/compute/v2.1' % cloud.api_port
-        self.images = 'http://127.0.0.1:%d/v2/images' % cloud.image_port
-        self.s = requests.Session()
-        self.s.headers.update({'X-Auth-Token': cloud.sdk('admin').auth_token,
-                               'OpenStack-API-Version': 'compute 2.61'})
-
-    def server(self, sid):
-        return self.s.get(self.base + '/servers/' + sid).json()['server']
-
-    def wait_status(self, sid, status):
-        while True:
-            srv = self.server(sid)
-            if srv['status'] == status and srv['OS-EXT-STS:task_state'] is None:
-                return
-            if srv['status'] == 'ERROR':
-                raise RuntimeError('server %s went to ERROR: %s' % (sid, srv.get('fault')))
-            time.sleep(0.05)
-
-    def boot(self, image_id):
-        r = self.s.post(self.base + '/servers', json={'server': {
-            'name': 'bench', 'imageRef': image_id, 'flavorRef': '1', 'networks': 'none'}})
-        r.raise_for_status()
-        sid = r.json()['server']['id']
-        self.wait_status(sid, 'ACTIVE')
-        return sid
-
-    def snapshot(self, sid, name):
-        """(seconds to active, seconds to the server at rest, image size)."""
-        t0 = time.perf_counter()
-        r = self.s.post(self.base + '/servers/%s/action' % sid,
-                        json={'createImage': {'name': name}},
-                        headers={'OpenStack-API-Version': 'compute 2.45'})
-        r.raise_for_status()
-        image_id = r.json()['image_id']
-        to_active = to_rest = None
-        while to_active is None or to_rest is None:
-            now = time.perf_counter() - t0
-            if to_active is None:
-                img = self.s.get('%s/%s' % (self.images, image_id))
-                if img.status_code != 200:
-                    raise RuntimeError('snapshot image %s: %d %s' % (image_id,
-                                                                     img.status_code,
-                                                                     img.text))
-                if img.json()['status'] == 'active':
-                    to_active, size = now, img.json()['size']
-            if to_rest is None and self.server(sid)['OS-EXT-STS:task_state'] is None:
-                to_rest = now
-            if now > 300:
-                raise RuntimeError('snapshot %s not done after 300 s' % image_id)
-            time.sleep(0.05)
-        self.s.delete('%s/%s' % (self.images, image_id))
-        return to_active, to_rest, size
-
-    def action(self, sid, body):
-        self.s.post(self.base + '/servers/%s/action' % sid, json=body).raise_for_status()
+def snapshot(client, sid, name):
+    """(seconds to active, seconds to the server at rest, image size)."""
+    t0 = time.perf_counter()
+    image_id = client.action(sid, {'createImage': {'name': name}},
+                             headers={'OpenStack-API-Version': 'compute 2.45'})['image_id']
+    to_active = to_rest = None
+    while to_active is None or to_rest is None:
+        now = time.perf_counter() - t0
+        if to_active is None:
+            img = client.s.get('%s/%s' % (client.images, image_id))
+            if img.status_code != 200:
+                raise RuntimeError('snapshot image %s: %d %s' % (image_id, img.status_code,
+                                                                 img.text))
+            if img.json()['status'] == 'active':
+                to_active, size = now, img.json()['size']
+        if to_rest is None and client.server(sid)['OS-EXT-STS:task_state'] is None:
+            to_rest = now
+        if now > 300:
+            raise RuntimeError('snapshot %s not done after 300 s' % image_id)
+        time.sleep(0.05)
+    client.s.delete('%s/%s' % (client.images, image_id))
+    return to_active, to_rest, size
 
 
 def report(label, runs):
@@ -99,15 +59,15 @@ def main():
         client = Client(cloud)
         sid = client.boot(image)
         time.sleep(10)  # let the guest finish booting: its disk settles
-        runs = [client.snapshot(sid, 'bench-%d' % i) for i in range(args.runs)]
+        runs = [snapshot(client, sid, 'bench-%d' % i) for i in range(args.runs)]
         report('running tiny guest', runs)
         if args.stopped_runs:
             client.action(sid, {'os-stop': None})
-            client.wait_status(sid, 'SHUTOFF')
-            runs = [client.snapshot(sid, 'bench-off-%d' % i)
+            client.wait_server(sid, 'SHUTOFF')
+            runs = [snapshot(client, sid, 'bench-off-%d' % i)
                     for i in range(args.stopped_runs)]
             report('stopped tiny guest', runs)
-        client.s.delete(client.base + '/servers/' + sid)
+        client.delete_servers([sid])
 
 
 if __name__ == '__main__':

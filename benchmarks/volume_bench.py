@@ -17,82 +17,18 @@ service's file backend, libvirt, a QEMU TCG guest):
 """
 
 import argparse
-import os
-import re
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 
-import requests
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-
-from tests.functional.cloud import LocalCloud  # noqa: E402
-
-VIRSH = ['virsh', '-c', 'qemu:///system']
-
-
-class Client:
-    def __init__(self, cloud):
-        self.api = 'http://127.0.0.1:%d' % cloud.api_port
-        conn = cloud.sdk('admin')
-        self.project = conn.current_project_id
-        self.s = requests.Session()
-        self.s.headers.update({'X-Auth-Token': conn.auth_token,
-                               'OpenStack-API-Version': 'compute 2.61, volume 3.64'})
-
-    def call(self, method, path, **kw):
-        r = self.s.request(method, self.api + path, timeout=60, **kw)
-        if r.status_code >= 400:
-            raise RuntimeError('%s %s: %s %s' % (method, path, r.status_code, r.text))
-        return r.json() if r.content else None
-
-    def volume(self, vid):
-        return self.call('GET', '/volume/v3/%s/volumes/%s' % (self.project, vid))['volume']
-
-
-def wait(predicate, timeout=120, step=0.02):
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if predicate():
-            return time.perf_counter()
-        time.sleep(step)
-    raise TimeoutError()
-
-
-class GuestShell:
-    """The guest's serial console over its loopback TCP socket."""
-
-    def __init__(self, server_id):
-        xml = subprocess.run(VIRSH + ['dumpxml', 'altostack-%s' % server_id],
-                             capture_output=True, text=True, check=True).stdout
-        port = int(re.search(r"<serial type='tcp'>\s*<source mode='bind' host='[^']+' "
-                             r"service='(\d+)'", xml).group(1))
-        self.sock = socket.create_connection(('127.0.0.1', port), timeout=120)
-        self.buf = b''
-        self.run('stty -echo')
-
-    def send(self, line):
-        self.sock.sendall(line.encode() + b'\n')
-
-    def until(self, marker):
-        while marker.encode() not in self.buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise EOFError('the console closed')
-            self.buf += chunk
-        t = time.perf_counter()
-        self.buf = self.buf.split(marker.encode(), 1)[1]
-        return t
-
-    def run(self, command):
-        mark = 'M%s' % uuid.uuid4().hex[:8]
-        self.send('%s; echo %s""DONE' % (command, mark))
-        self.until('%sDONE' % mark)
+from benchlib import Client
+from benchlib import GuestShell
+from benchlib import LocalCloud
+from benchlib import summary
+from benchlib import wait
 
 
 def throughput(path_or_url, fmt, write, count=2000):
@@ -148,14 +84,9 @@ def main():
         image = cloud.upload_tiny_image()['id']
         c = Client(cloud)
         vols = '/volume/v3/%s/volumes' % c.project
-        sid = c.call('POST', '/compute/v2.1/servers', json={'server': {
-            'name': 'volbench', 'imageRef': image, 'flavorRef': '1',
-            'networks': 'none'}})['server']['id']
-        wait(lambda: c.call('GET', '/compute/v2.1/servers/' + sid)['server']['status']
-             == 'ACTIVE', step=0.2)
-        wait(lambda: 'ALTOSTACK-READY' in c.call(
-            'POST', '/compute/v2.1/servers/%s/action' % sid,
-            json={'os-getConsoleOutput': {}})['output'], step=0.5)
+        sid = c.boot(image, 'volbench')
+        wait(lambda: 'ALTOSTACK-READY' in c.action(
+            sid, {'os-getConsoleOutput': {}})['output'], step=0.5)
         shell = GuestShell(sid)
         create, seen, in_use, gone, available = [], [], [], [], []
         for i in range(args.runs):
@@ -179,12 +110,11 @@ def main():
             print('run %d: create %.2f s, attach visible %.2f s / in-use %.2f s, detach gone '
                   '%.2f s / available %.2f s' % (i + 1, create[-1], seen[-1], in_use[-1],
                                                  gone[-1], available[-1]))
-        p50 = statistics.median
-        print('volume create -> available:        p50 %.2f s' % p50(create))
-        print('attach -> /dev/vdb in the guest:   p50 %.2f s' % p50(seen))
-        print('attach -> in-use:                  p50 %.2f s' % p50(in_use))
-        print('detach -> /dev/vdb gone in guest:  p50 %.2f s' % p50(gone))
-        print('detach -> available:               p50 %.2f s' % p50(available))
+        print('volume create -> available:        ' + summary(create))
+        print('attach -> /dev/vdb in the guest:   ' + summary(seen))
+        print('attach -> in-use:                  ' + summary(in_use))
+        print('detach -> /dev/vdb gone in guest:  ' + summary(gone))
+        print('detach -> available:               ' + summary(available))
     for name, mbs in nbd_against_file(3).items():
         print('qemu-img bench 64 KiB %-11s %7.0f MiB/s' % (name + ':', mbs))
 
