@@ -58,6 +58,8 @@ SCHEMAS = {
     'unlock': _NONE,
     'pause': _NONE, 'unpause': _NONE, 'suspend': _NONE, 'resume': _NONE,
     'rebuild': _rebuild,
+    'os-resetState': {'type': 'object', 'required': ['state'], 'additionalProperties': False,
+                      'properties': {'state': {'enum': ['active', 'error']}}},
 }
 
 
@@ -160,7 +162,22 @@ def _rebuild(ctx, inst, body):
     return http.reply({'server': server}, status=202)
 
 
+def _reset_state(ctx, inst, body):
+    """os-resetState (an admin's `server set --state`): the server's
+    vm_state as given, no task under way, whatever it was doing; nothing is
+    asked of its host. The way out for a server whose host is gone for good
+    (then evacuate) or whose agent lost track of it."""
+    state = st.ACTIVE if body['state'] == 'active' else st.ERROR
+    instances.update(inst.uuid, {'vm_state': state, 'task_state': None},
+                     action='reset state')
+    instances.record_action(ctx, inst.uuid, 'resetState',
+                            message='vm_state %s, task_state was %s' % (state, inst.task_state))
+    LOG.info('Reset state of %s to %s (was %s/%s)', inst.uuid, state, inst.vm_state,
+             inst.task_state)
+
+
 HANDLERS = {
+    'os-resetState': _reset_state,
     'lock': _lock, 'unlock': _unlock,
     'pause': _simple('pause'), 'unpause': _simple('unpause'),
     'suspend': _simple('suspend'), 'resume': _simple('resume'),

@@ -149,6 +149,12 @@ def test_pause_suspend_lock_rebuild(cloud, image, tmp_path):
     assert found.image['id'] == image['id'] and found.task_state is None
     assert domstate(sid) == 'shut off'
 
+    # an admin's `server set --state` (os-resetState); the owner may not
+    r = cloud.openstack('server', 'set', '--auto-approve', '--state', 'error', sid,
+                        cloud='demo', check=False)
+    assert r.returncode != 0 and '403' in r.stderr, r.stderr
+    cloud.openstack('server', 'set', '--auto-approve', '--state', 'error', sid)
+    assert wait_server(conn, sid, {'ERROR'}).task_state is None
     cloud.openstack('server', 'delete', '--wait', 'life', cloud='demo')
     assert domstate(sid) is None
     cloud.openstack('image', 'delete', other['id'])

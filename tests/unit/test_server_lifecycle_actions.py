@@ -242,3 +242,17 @@ def test_rebuild_of_an_unplaced_server_is_409(nova):
     instances.update(sid, {'vm_state': st.ERROR, 'task_state': None})
     act(nova, sid, {'rebuild': {'imageRef': IMAGE['id']}}, 409)
     assert instances.get(sid).task_state is None
+
+
+def test_an_admin_resets_the_state_of_a_stuck_server(nova, server):
+    instances.update(server, {'task_state': st.POWERING_OFF, 'locked': True})
+    r = act(nova, server, {'os-resetState': {'state': 'error'}}, 403)
+    assert 'os-resetState' in r.get_data(as_text=True)
+    act(nova, server, {'os-resetState': {'state': 'stopped'}}, 400, who='admin')
+    act(nova, server, {'os-resetState': {'state': 'error'}}, 202, who='admin')
+    srv = show(nova, server, who='admin')
+    assert srv['status'] == 'ERROR' and srv['OS-EXT-STS:task_state'] is None
+    act(nova, server, {'os-resetState': {'state': 'active'}}, 202, who='admin')
+    assert show(nova, server, who='admin')['status'] == 'ACTIVE'
+    actions = nova('GET', '/servers/%s/os-instance-actions' % server, who='admin').get_json()
+    assert [a['action'] for a in actions['instanceActions']].count('resetState') == 2
