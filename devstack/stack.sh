@@ -98,12 +98,15 @@ link_commands() {
 
 render_config() {
     # With several hosts, host 1's my_ip is its address on the hosts'
-    # network, where the other hosts' VXLAN devices reach it.
+    # network, where the other hosts' VXLAN devices reach it, and the
+    # volumes' NBD exports listen there (the other hosts' guests connect
+    # to it; with one host they stay on loopback).
     # The image URLs stay on HOST_IP (the hosts reach a loopback HOST_IP
     # through their forwarders).
-    local my_ip=$HOST_IP image_host=
+    local my_ip=$HOST_IP image_host= nbd_host=127.0.0.1
     if [ "$ALTOSTACK_COMPUTE_HOSTS" -gt 1 ]; then
         my_ip=$ALTOSTACK_HOSTS_SUBNET.1
+        nbd_host=$my_ip
         image_host=$'\npublic_host = '"$HOST_IP"
     fi
     cat <<EOF
@@ -131,6 +134,9 @@ bind_port = $IMAGE_PORT$image_host
 serialproxy_host = 0.0.0.0
 serialproxy_port = $SERIALPROXY_PORT
 base_url = ws://$HOST_IP:$SERIALPROXY_PORT/
+
+[volume]
+nbd_bind_host = $nbd_host
 EOF
 }
 

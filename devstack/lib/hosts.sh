@@ -16,7 +16,7 @@
 #     127.0.0.1 of the machine;
 #   * its own compute agent, run inside libvirtd's namespaces with the
 #     cloud's config file plus hostN.conf (host, my_ip, state_path,
-#     instances_path, libvirt_uri); its bridges, taps, VXLAN devices,
+#     instances_path, libvirt_uri, console_host); its bridges, taps, VXLAN devices,
 #     dnsmasqs and nft tables are that namespace's.
 #
 # Settings (set before calling; stack.sh and tests/functional/cloud.py do):
@@ -192,6 +192,9 @@ state_path = $HOST_DIR/state
 [compute]
 instances_path = $HOST_DIR/instances
 libvirt_uri = $HOST_URI
+# The guests' serial sockets listen here: the serial proxy, in host 1's
+# namespaces, reaches them over the hosts bridge.
+console_host = $HOST_ADDR
 [network]
 state_dir = $HOST_DIR/state/network
 EOF

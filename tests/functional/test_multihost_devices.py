@@ -1,0 +1,69 @@
+"""Guests on host 2 (devstack/lib/hosts.sh) through the real openstack CLI:
+a volume hot-plugged over NBD from the volume service on host 1 (the
+export listens on the hosts bridge)."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.functional import cloud as cloud_mod
+from tests.functional.test_multihost import domains
+from tests.functional.test_servers_cli import wait_console
+from tests.functional.test_volumes_cli import VOL
+from tests.functional.test_volumes_cli import wait_status
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which('nsenter') or not shutil.which('libvirtd'),
+    reason='needs root, nsenter and libvirtd')
+
+
+@pytest.fixture(scope='module')
+def hcloud():
+    with cloud_mod.LocalCloud(extra_hosts=1) as c:
+        c.upload_tiny_image()
+        c.openstack('aggregate', 'create', '--zone', 'zone-h2', 'agg-h2')
+        c.openstack('aggregate', 'add', 'host', 'agg-h2', c.host_name(2))
+        yield c
+
+
+@pytest.fixture(scope='module')
+def vm(hcloud):
+    """A guest on host 2, booted."""
+    srv = hcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                           'm1.tiny', '--nic', 'none', '--availability-zone', 'zone-h2',
+                           '--wait', 'h2-vm', cloud='demo', json_out=True)
+    shown = hcloud.openstack('server', 'show', srv['id'], json_out=True)
+    assert shown['OS-EXT-SRV-ATTR:host'] == hcloud.host_name(2)
+    assert 'altostack-%s' % srv['id'] in domains(hcloud.host_uri(2))
+    wait_console(hcloud, 'h2-vm', 'ALTOSTACK-READY', timeout=240)
+    yield srv
+    hcloud.openstack('server', 'delete', '--wait', srv['id'], cloud='demo', check=False)
+
+
+def dumpxml(hcloud, n, server_id):
+    return subprocess.run(['virsh', '-c', hcloud.host_uri(n), 'dumpxml',
+                           'altostack-%s' % server_id], capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+
+
+def test_volume_attach_to_a_guest_on_host_2(hcloud, vm):
+    vid = hcloud.openstack('volume', 'create', '--size', '1', 'h2-vol', cloud='demo',
+                           json_out=True)['id']
+    wait_status(hcloud, VOL, vid, 'available')
+    hcloud.openstack('server', 'add', 'volume', 'h2-vm', vid, cloud='demo')
+    wait_status(hcloud, VOL, vid, 'in-use')
+    # The guest sees the disk, its serial the volume id ...
+    out = wait_console(hcloud, 'h2-vm', 'serial=%s' % vid[:20], timeout=120)
+    assert 'vdb size=' in out
+    # ... served over NBD by the volume service on host 1, at its address on
+    # the hosts bridge (loopback would be host 2's own).
+    xml = dumpxml(hcloud, 2, vm['id'])
+    assert "protocol='nbd' name='%s'" % vid in xml
+    assert "<host name='%s.1'" % hcloud.hosts_subnet in xml, xml
+    hcloud.openstack('server', 'remove', 'volume', 'h2-vm', vid, cloud='demo')
+    wait_status(hcloud, VOL, vid, 'available')
+    assert "name='%s'" % vid not in dumpxml(hcloud, 2, vm['id'])
+    hcloud.openstack('volume', 'delete', vid, cloud='demo')
+
