@@ -1,6 +1,7 @@
 """Guests on host 2 (devstack/lib/hosts.sh) through the real openstack CLI:
 a volume hot-plugged over NBD from the volume service on host 1 (the
-export listens on the hosts bridge)."""
+export listens on the hosts bridge), the serial console through the proxy
+on host 1 (the guest's socket listens on host 2's address)."""
 
 import os
 import shutil
@@ -10,6 +11,8 @@ import pytest
 
 from tests.functional import cloud as cloud_mod
 from tests.functional.test_multihost import domains
+from tests.functional.test_serial_console import connect
+from tests.functional.test_serial_console import read_until
 from tests.functional.test_servers_cli import wait_console
 from tests.functional.test_volumes_cli import VOL
 from tests.functional.test_volumes_cli import wait_status
@@ -30,7 +33,7 @@ def hcloud():
 
 @pytest.fixture(scope='module')
 def vm(hcloud):
-    """A guest on host 2, booted."""
+    """A guest on host 2, its shell ready on the serial console."""
     srv = hcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
                            'm1.tiny', '--nic', 'none', '--availability-zone', 'zone-h2',
                            '--wait', 'h2-vm', cloud='demo', json_out=True)
@@ -67,3 +70,14 @@ def test_volume_attach_to_a_guest_on_host_2(hcloud, vm):
     assert "name='%s'" % vid not in dumpxml(hcloud, 2, vm['id'])
     hcloud.openstack('volume', 'delete', vid, cloud='demo')
 
+
+def test_serial_console_of_a_guest_on_host_2(hcloud, vm):
+    # The guest's socket listens on host 2's address, which the proxy on
+    # host 1 reaches over the hosts bridge.
+    assert "host='%s.2'" % hcloud.hosts_subnet in dumpxml(hcloud, 2, vm['id'])
+    url = hcloud.openstack('console', 'url', 'show', '--serial', 'h2-vm', cloud='demo',
+                           json_out=True)['url']
+    with connect(url) as ws:
+        ws.send(b'\n')
+        ws.send(b'echo HOST-$(hostname)-$((6*7))\n')
+        read_until(ws, b'HOST-h2-vm-42')
