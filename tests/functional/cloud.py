@@ -163,6 +163,9 @@ class LocalCloud:
         # the image URLs stay on loopback, which the hosts reach through
         # their forwarders.
         my_ip = '%s.1' % self.hosts_subnet if self.extra_hosts else '127.0.0.1'
+        # Host 1's end of the external wire (hosts.sh), so the other hosts'
+        # floating IPs are reached through its external bridge.
+        wire = 'external_interface = ahe-%s\n' % self.hosts_id if self.extra_hosts else ''
         with open(self.conf_path, 'w') as f:
             f.write(f"""[DEFAULT]
 host = {self.host}
@@ -194,7 +197,7 @@ instances_path = {self.workdir}/instances
 shutdown_timeout = 15
 [network]
 public_cidr = {self.public_cidr}
-[volume]
+{wire}[volume]
 nbd_bind_host = {my_ip}
 {self.extra_conf}
 """)
