@@ -98,13 +98,19 @@ link_commands() {
 
 render_config() {
     # With several hosts, host 1's my_ip is its address on the hosts'
-    # network, where the other hosts' VXLAN devices reach it.
+    # network, where the other hosts' VXLAN devices reach it, and the
+    # volumes' NBD exports listen there (the other hosts' guests connect
+    # to it; with one host they stay on loopback).
     # The image URLs stay on HOST_IP (the hosts reach a loopback HOST_IP
     # through their forwarders).
-    local my_ip=$HOST_IP image_host=
+    # Host 1's external bridge is on the hosts' external wire
+    # (devstack/lib/hosts.sh), which carries the other hosts' floating IPs.
+    local my_ip=$HOST_IP image_host= nbd_host=127.0.0.1 network=
     if [ "$ALTOSTACK_COMPUTE_HOSTS" -gt 1 ]; then
         my_ip=$ALTOSTACK_HOSTS_SUBNET.1
+        nbd_host=$my_ip
         image_host=$'\npublic_host = '"$HOST_IP"
+        network=$'\n[network]\nexternal_interface = ahe-'"$ALTOSTACK_HOSTS_ID"$'\n'
     fi
     cat <<EOF
 # Written by devstack/stack.sh from its settings; edits are overwritten.
@@ -131,6 +137,10 @@ bind_port = $IMAGE_PORT$image_host
 serialproxy_host = 0.0.0.0
 serialproxy_port = $SERIALPROXY_PORT
 base_url = ws://$HOST_IP:$SERIALPROXY_PORT/
+
+[volume]
+nbd_bind_host = $nbd_host
+$network
 EOF
 }
 

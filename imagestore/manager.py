@@ -5,6 +5,8 @@ here for what they need and get signed URLs on this service's HTTP port
 for the bytes.
 """
 
+import io
+
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
@@ -68,15 +70,27 @@ class ImageManager:
         os_hidden and tags. The upload follows the same path as a user's
         (hashes, format check, active); ``upload_url`` stays valid for
         [image] signed_upload_ttl seconds.
+
+        ``size`` 0 in ``properties`` asks for an image with no data of its
+        own (a snapshot of a server booted from a volume: the bytes are in
+        volume snapshots that its block_device_mapping property names). It
+        is raw and active at once, its data zero bytes, as Nova makes it in
+        Glance by uploading empty data.
         """
+        properties = dict(properties or {})
+        empty = properties.pop('size', None) == 0
         values = {'name': name, 'disk_format': 'qcow2', 'container_format': 'bare',
                   'visibility': 'private'}
-        for key, value in (properties or {}).items():
+        if empty:
+            properties['disk_format'] = 'raw'
+        for key, value in properties.items():
             if key in _SNAPSHOT_BASE:
                 values[key] = value
             elif value is not None:
                 values[key] = str(value)
         rec = images.create(context, values, owner=owner)
+        if empty:
+            rec = data.upload(context, rec['id'], io.BytesIO(b''), content_length=0, record=rec)
         out = _summary(rec)
         out['upload_url'] = signing.sign_url('PUT', rec['id'], CONF.image.signed_upload_ttl)
         return out

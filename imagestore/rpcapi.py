@@ -41,7 +41,9 @@ class ImageAPI:
 
     def create_snapshot_image(self, context, name, owner, properties):
         """A new queued image owned by ``owner``; PUT its data to ``upload_url``
-        (Content-Type application/octet-stream, no token)."""
+        (Content-Type application/octet-stream, no token). With ``size`` 0
+        in ``properties``: an image of no data, raw and active at once (a
+        snapshot of a server booted from a volume)."""
         cctxt = self._prepare('1.1', 'create_snapshot_image')
         return cctxt.call(context, 'create_snapshot_image', name=name, owner=owner,
                           properties=properties)

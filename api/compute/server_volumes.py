@@ -11,6 +11,8 @@ volume service to make the new ones once the server is recorded; undo()
 gives everything back when the create fails.
 """
 
+import json
+
 from oslo_log import log as logging
 
 from api.volume import volumes as volume_api
@@ -91,6 +93,35 @@ def parse(ctx, bdms):
     if len([e for e in plan if e['boot_index'] == 0]) > 1:
         raise exception.BadRequest('Only one volume can have boot_index 0.')
     return plan
+
+
+# Properties of a volume-backed snapshot image that are about its volumes,
+# not about the guest (api/compute/snapshots.py writes them).
+MAPPING_PROPERTIES = ('block_device_mapping', 'bdm_v2', 'root_device_name')
+
+
+def image_mappings(image):
+    """The block_device_mapping_v2 entries an image carries (a snapshot of a
+    server booted from a volume: its volumes' snapshots), [] for an image
+    with bits of its own."""
+    props = (image or {}).get('properties') or {}
+    if not _bool(props.get('bdm_v2')) or not props.get('block_device_mapping'):
+        return []
+    try:
+        mappings = json.loads(props['block_device_mapping'])
+    except (TypeError, ValueError):
+        raise exception.BadRequest('Image %s has a block_device_mapping that is not JSON.'
+                                   % image.get('id')) from None
+    out = []
+    for m in mappings if isinstance(mappings, list) else []:
+        if not isinstance(m, dict) or m.get('no_device'):
+            continue
+        uuid = m.get('snapshot_id') or m.get('volume_id') or m.get('image_id')
+        out.append({'source_type': m.get('source_type'), 'uuid': uuid,
+                    'destination_type': m.get('destination_type'),
+                    'volume_size': m.get('volume_size'), 'boot_index': m.get('boot_index'),
+                    'delete_on_termination': m.get('delete_on_termination')})
+    return out
 
 
 def root(plan):

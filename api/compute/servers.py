@@ -194,13 +194,24 @@ def create_server():
             image_ref = bdm.get('uuid')
     volume_plan = server_volumes.parse(ctx, bdms)
     boot_volume = server_volumes.root(volume_plan)
+    image = None
+    if boot_volume is None and image_ref:
+        image_ref = image_ref.rsplit('/', 1)[-1]
+        image = images.get(ctx, image_ref)
+        from_image = server_volumes.image_mappings(image)
+        if from_image:
+            # A snapshot of a server booted from a volume: boot from new
+            # volumes made from its snapshots, beside the request's own.
+            volume_plan = server_volumes.parse(ctx, from_image + bdms)
+            boot_volume = server_volumes.root(volume_plan)
+            image = {'status': 'active', 'properties': {
+                k: v for k, v in (image.get('properties') or {}).items()
+                if k not in server_volumes.MAPPING_PROPERTIES}}
     if boot_volume is not None:
         image_ref = None  # booted from a volume: no image on the server, as in Nova
     elif not image_ref:
         raise exception.BadRequest('An image is required (imageRef), or a block device '
                                    'mapping with boot_index 0 to a volume.')
-    else:
-        image_ref = image_ref.rsplit('/', 1)[-1]
     user_data = server.get('user_data')
     if user_data:
         try:
@@ -213,8 +224,9 @@ def create_server():
     if volume_plan and max(_count(server, 'min_count'), _count(server, 'max_count')) > 1:
         raise exception.BadRequest('Servers with volumes in their block device mapping '
                                    'are created one at a time (min_count and max_count 1).')
-    image = images.get(ctx, image_ref) if image_ref else {
-        'status': 'active', 'properties': server_volumes.image_properties(volume_plan)}
+    if image is None:
+        image = {'status': 'active',
+                 'properties': server_volumes.image_properties(volume_plan)}
     with db_api.reader() as s:
         flavor = _flavor(s, ctx, server['flavorRef'])
         specs = {r.key: r.value for r in s.scalars(sa.select(cm.FlavorExtraSpec).where(

@@ -13,21 +13,32 @@ URL; it copies the disk, uploads it and clears the task_state
 
 From 2.45 the answer is 202 {"image_id": ...}; before, 202 with an empty
 body and a Location header naming the image in the image service.
-A server booted from a volume is refused with 400 (Nova snapshots its
-volume instead; not built yet).
+
+A server booted from a volume has no disk of its own to copy: as Nova
+does, each of its volumes gets a volume snapshot (in-use is fine), and the
+image holds no data (size 0, raw, active at once) but names the snapshots
+in its block_device_mapping property (bdm_v2 'True', root_device_name
+/dev/vda). A server created from that image boots from new volumes made
+from the snapshots (server_volumes.image_mappings). The API waits for the
+snapshots (at most [volume] rpc_timeout seconds) so that an active image
+is always bootable; the task_state is image_snapshot meanwhile.
 """
 
 import contextlib
+import json
+import time
 
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from api import http
 from api import microversion
+from blockstore import rpcapi as volume_rpcapi
 from common import exception
 from common import instance_states as st
 from common.conf import CONF
 from common.db import instances
+from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from imagestore import rpcapi as image_rpcapi
 
@@ -86,7 +97,8 @@ def image_properties(ctx, inst, metadata):
              if v is not None and k not in _SNAPSHOT_PROPERTIES and k not in _IMAGE_ATTRIBUTES
              and not k.startswith(_RESERVED_PREFIX)}
     props.update(metadata)
-    base = _base_image(ctx, inst.image_ref)
+    base = _base_image(ctx, inst.image_ref) if inst.image_ref else {'min_disk': 0,
+                                                                      'min_ram': 0}
     props.update({
         'image_type': 'snapshot', 'instance_uuid': inst.uuid,
         'base_image_ref': inst.image_ref, 'user_id': ctx.user_id,
@@ -109,6 +121,19 @@ def _discard(ctx, inst, image_id):
         LOG.exception('Could not discard snapshot image %s of %s', image_id, inst.uuid)
 
 
+def _new_image(ctx, name, project_id, props):
+    try:
+        return image_rpcapi.ImageAPI().create_snapshot_image(ctx, name, project_id, props)
+    except messaging.MessagingTimeout:
+        raise exception.ServiceUnavailable(reason='the image service did not answer'
+                                           ) from None
+    except exception.AltostackError as e:
+        if e.code >= 500 or isinstance(e, exception.Forbidden):
+            raise
+        raise exception.BadRequest('The snapshot image cannot be created: %s' % e.message
+                                   ) from None
+
+
 def create_image(ctx, inst, body):
     name = body['name']
     if not name.strip():
@@ -119,19 +144,8 @@ def create_image(ctx, inst, body):
         raise instances.InstanceInvalidState(ACTION, inst.uuid, inst.vm_state,
                                              inst.task_state)
     if not inst.image_ref:
-        raise exception.BadRequest('Snapshots of servers booted from volumes are not '
-                                   'supported yet.')
-    try:
-        image = image_rpcapi.ImageAPI().create_snapshot_image(
-            ctx, name, inst.project_id, image_properties(ctx, inst, metadata))
-    except messaging.MessagingTimeout:
-        raise exception.ServiceUnavailable(reason='the image service did not answer'
-                                           ) from None
-    except exception.AltostackError as e:
-        if e.code >= 500 or isinstance(e, exception.Forbidden):
-            raise
-        raise exception.BadRequest('The snapshot image cannot be created: %s' % e.message
-                                   ) from None
+        return _create_volume_backed(ctx, inst, name, metadata)
+    image = _new_image(ctx, name, inst.project_id, image_properties(ctx, inst, metadata))
     try:
         inst = instances.begin_action(ctx, inst.uuid, 'image_snapshot', record_as=ACTION)
     except Exception:
@@ -146,6 +160,97 @@ def create_image(ctx, inst, body):
         with contextlib.suppress(instances.InstanceNotFound, instances.InstanceInvalidState):
             instances.update(inst.uuid, {'task_state': None}, task_states=[st.IMAGE_SNAPSHOT])
         raise
+    return _answer(image['id'])
+
+
+def _answer(image_id):
     if microversion.at_least('2.45'):
-        return http.reply({'image_id': image['id']}, status=202)
-    return http.reply(status=202, headers={'Location': _image_location(image['id'])})
+        return http.reply({'image_id': image_id}, status=202)
+    return http.reply(status=202, headers={'Location': _image_location(image_id)})
+
+
+# -- servers booted from volumes ----------------------------------------------------
+
+SNAPSHOT_POLL = 0.2
+
+
+def _snapshot_volumes(ctx, devices, name):
+    """A volume snapshot of each of ``devices`` (the server's volumes):
+    [(block device, snapshot)], every snapshot available (else the ones
+    made are deleted again and the error raised)."""
+    api = volume_rpcapi.VolumeAPI()
+    made = []
+    try:
+        for bd in devices:
+            vol = bd['volume']
+            snap = volumes.create_snapshot(
+                {'project_id': vol['project_id'], 'user_id': ctx.user_id,
+                 'volume_id': vol['id'], 'name': 'snapshot for %s' % name,
+                 'description': vol.get('description')}, force=True)
+            made.append((bd, snap))
+            api.create_snapshot(ctx, snap, vol)
+        deadline = time.monotonic() + CONF.volume.rpc_timeout
+        done = []
+        for bd, snap in made:
+            while snap['status'] == volumes.CREATING and time.monotonic() < deadline:
+                time.sleep(SNAPSHOT_POLL)
+                snap = volumes.get_snapshot(snap['id'])
+            if snap['status'] != volumes.AVAILABLE:
+                raise exception.ServiceUnavailable(
+                    reason='snapshot %s of volume %s is %s' % (snap['id'], snap['volume_id'],
+                                                               snap['status']))
+            done.append((bd, snap))
+        return done
+    except Exception:
+        for _bd, snap in made:
+            _drop_snapshot(ctx, snap)
+        raise
+
+
+def _drop_snapshot(ctx, snap):
+    try:
+        snap = volumes.begin_delete_snapshot(snap['id'], snap['project_id'], force=True)
+        volume_rpcapi.VolumeAPI().delete_snapshot(ctx, snap, volumes.get(snap['volume_id']))
+    except Exception:  # noqa: BLE001 - the caller's error is the news
+        LOG.exception('Could not delete snapshot %s again', snap['id'])
+
+
+def block_device_mapping(done):
+    """The image's block_device_mapping: one snapshot entry per volume."""
+    return [{'source_type': 'snapshot', 'destination_type': 'volume',
+             'snapshot_id': snap['id'], 'volume_id': None, 'volume_size': snap['size'],
+             'boot_index': bd['boot_index'], 'device_name': '/dev/%s' % bd['device']
+             if bd.get('device') else None,
+             'delete_on_termination': bool(bd['delete_on_termination']),
+             'disk_bus': 'virtio', 'device_type': 'disk', 'guest_format': None,
+             'volume_type': None, 'tag': None, 'no_device': None}
+            for bd, snap in done]
+
+
+def _create_volume_backed(ctx, inst, name, metadata):
+    devices = sorted(volumes.instance_block_devices(inst.uuid),
+                     key=lambda bd: bd['boot_index'] != 0)
+    if not any(bd['boot_index'] == 0 for bd in devices):
+        raise exception.BadRequest('Server %s has neither an image nor a root volume.'
+                                   % inst.uuid)
+    inst = instances.begin_action(ctx, inst.uuid, 'image_snapshot', record_as=ACTION)
+    try:
+        done = _snapshot_volumes(ctx, devices, name)
+        props = image_properties(ctx, inst, metadata)
+        root_gb = next(snap['size'] for bd, snap in done if bd['boot_index'] == 0)
+        props.update({'size': 0, 'min_disk': max(props['min_disk'], root_gb),
+                      'bdm_v2': 'True', 'root_device_name': '/dev/%s' % volumes.ROOT_DEVICE,
+                      'block_device_mapping': json.dumps(block_device_mapping(done))})
+        props.pop('base_image_ref', None)
+        try:
+            image = _new_image(ctx, name, inst.project_id, props)
+        except Exception:
+            for _bd, snap in done:
+                _drop_snapshot(ctx, snap)
+            raise
+    finally:
+        with contextlib.suppress(instances.InstanceNotFound, instances.InstanceInvalidState):
+            instances.update(inst.uuid, {'task_state': None}, task_states=[st.IMAGE_SNAPSHOT])
+    LOG.info('Image %s of volume-backed server %s names snapshots %s', image['id'],
+             inst.uuid, ', '.join(snap['id'] for _bd, snap in done))
+    return _answer(image['id'])

@@ -16,7 +16,8 @@ Layout under [volume] volumes_dir (default $state_path/volumes):
 
 A compute host on this machine gets the file itself ('file' connection);
 any other host gets an NBD export named after the volume id, served by the
-one daemon on [volume] nbd_bind_host:nbd_port. Exports are added and
+one daemon on [volume] nbd_bind_host:nbd_port (the address the
+connection names: nbd_connect_host). Exports are added and
 removed at run time through the daemon's QMP monitor, so adding one never
 restarts it; a dead daemon is started again and its exports restored from
 exports.json. A volume is opened by the daemon at most once (a second
@@ -180,6 +181,15 @@ class FileBackend(base.VolumeBackend):
     @property
     def nbd_host(self):
         return self._nbd_host or volume_opt('nbd_bind_host')
+
+    @property
+    def nbd_connect_host(self):
+        """The address other hosts reach the exports at: the bind address,
+        or this host's my_ip when the daemon listens on every address."""
+        host = self.nbd_host
+        if host in ('0.0.0.0', '::', ''):
+            return CONF.my_ip
+        return host
 
     @property
     def nbd_port(self):
@@ -393,8 +403,8 @@ class FileBackend(base.VolumeBackend):
                 entry['connectors'].append(who)
             self._save_registry(reg)
         return {'driver_volume_type': 'nbd',
-                'data': {'host': self.nbd_host, 'port': self.nbd_port, 'name': volume_id,
-                         'format': 'raw'}}
+                'data': {'host': self.nbd_connect_host, 'port': self.nbd_port,
+                         'name': volume_id, 'format': 'raw'}}
 
     def terminate_connection(self, volume_id, connector):
         base.check_id(volume_id, 'volume id')

@@ -29,7 +29,10 @@ opts = [
     cfg.IntOpt('image_download_timeout', default=60, min=1,
                help='Seconds a base image download may stall before it fails.'),
     cfg.HostAddressOpt('console_host', default='127.0.0.1',
-                       help='Address the guests\' serial consoles (raw TCP) listen on.'),
+                       help='Address the guests\' serial consoles (raw TCP) listen on, '
+                            'and that altostack-serialproxy connects to (Nova\'s '
+                            '[serial_console] proxyclient_address): an address of this '
+                            'host the proxy reaches.'),
     cfg.PortOpt('console_port_min', default=10000,
                 help='Lowest TCP port for guest serial consoles.'),
     cfg.PortOpt('console_port_max', default=10999,

@@ -36,6 +36,18 @@ opts = [
                 help='UDP port of the VXLAN segments that join the bridges of a tenant '
                      'network across hosts (every host must use the same; let it '
                      'through between the hosts\' [DEFAULT] my_ip addresses).'),
+    cfg.StrOpt('external_interface',
+               help='A device of this host to put on the external network\'s bridge: '
+                    'the wire that joins it to the other hosts\' external bridges and '
+                    'to the external network\'s gateway (Neutron\'s physical interface '
+                    'of a flat provider network). Unset: the routers\' legs are the '
+                    'bridge\'s only ports. A device that is missing is added when it '
+                    'appears.'),
+    cfg.BoolOpt('external_gateway', default=True,
+                help='The external network\'s bridge holds the network\'s gateway '
+                     'address, so this host routes for it and reaches floating IPs. '
+                     'With several hosts on one external_interface wire, exactly one '
+                     'should (devstack/lib/hosts.sh: host 1).'),
     cfg.StrOpt('state_dir', default='$state_path/network',
                help='Folder where a compute host\'s data plane keeps its registry of '
                     'what it made (bridges, namespaces, dnsmasq, nft tables) and the '

@@ -21,7 +21,12 @@ opts = [
                help='Folder where the volume service keeps volumes, snapshots, '
                     'downloaded images and its export state.'),
     cfg.HostAddressOpt('nbd_bind_host', default='127.0.0.1',
-                       help='Address the NBD exports of volumes listen on.'),
+                       help='Address the NBD exports of volumes listen on, and that compute '
+                            'hosts other than this one connect to (a wildcard such as '
+                            '0.0.0.0: they connect to my_ip). Hosts in other machines or '
+                            'network namespaces need an address they reach (stack.sh and '
+                            'the functional tests set the hosts bridge\'s when there are '
+                            'several hosts).'),
     cfg.PortOpt('nbd_port_min', default=10809, help='First TCP port of the NBD exports.'),
     cfg.PortOpt('nbd_port_max', default=10909, help='Last TCP port of the NBD exports.'),
     cfg.PortOpt('nbd_port', help='TCP port of the NBD server of the file backend '

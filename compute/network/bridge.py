@@ -8,11 +8,12 @@ from oslo_log import log as logging
 LOG = logging.getLogger(__name__)
 
 
-def ensure_bridge(run, name, mtu, addresses=()):
+def ensure_bridge(run, name, mtu, addresses=(), ports=()):
     """A Linux bridge: no STP, no forward delay, bridged IPv4/IPv6 passed to
     the inet hooks (per bridge; the global sysctls are left alone), no IPv6
     link-local address of the host on it, ``mtu``, up, holding exactly
-    ``addresses`` (CIDRs, e.g. the external gateway)."""
+    ``addresses`` (CIDRs, e.g. the external gateway), with each of the
+    existing devices ``ports`` (e.g. the external wire) enslaved and up."""
     if not run.link_exists(name):
         run.ip('link', 'add', name, 'type', 'bridge', 'stp_state', '0',
                'forward_delay', '0')
@@ -22,6 +23,13 @@ def ensure_bridge(run, name, mtu, addresses=()):
            'forward_delay', '0', 'nf_call_iptables', '1', 'nf_call_ip6tables', '1')
     run.ip('link', 'set', 'dev', name, 'mtu', str(mtu), 'up')
     ensure_addresses(run, name, addresses)
+    for port in ports:
+        if not run.link_exists(port):
+            LOG.warning('%s is not on bridge %s: there is no such device (yet)', port, name)
+            continue
+        if run.link_master(port) != name:
+            run.ip('link', 'set', 'dev', port, 'master', name)
+        run.ip('link', 'set', 'dev', port, 'up')
 
 
 def delete_link(run, name, netns=None):

@@ -3,7 +3,9 @@
 
 The data plane is a set of resources, each a JSON-able spec:
 
-    bridge:<brq...>   a network's bridge (the external one holds its gateway)
+    bridge:<brq...>   a network's bridge (the external one holds its gateway
+                      unless [network] external_gateway is off, and the
+                      external wire, [network] external_interface)
     firewall          this agent's two nft tables (security groups, anti-spoofing,
                       what must not cross a VXLAN segment)
     vxlan:<net id>    device vx-<net> joining the network's bridges on other hosts
@@ -182,7 +184,10 @@ class HostNetwork:
             is_ext = ext is not None and n['id'] == ext['network_id']
             res['bridge:' + n['bridge']] = {
                 'name': n['bridge'], 'mtu': n.get('mtu') or default_mtu,
-                'addresses': [ext['address']] if is_ext else [],
+                'addresses': [ext['address']] if is_ext and CONF.network.external_gateway
+                else [],
+                'ports': [CONF.network.external_interface]
+                if is_ext and CONF.network.external_interface else [],
                 'external': bool(n.get('external'))}
             sp = dhcp.spec(n, by_net.get(n['id'], []), self.state_dir,
                            names.dhcp_host_if(n['id']), names.dhcp_ns_if(n['id']),
@@ -222,7 +227,9 @@ class HostNetwork:
         kind = _kind(key)
         run = self.run
         if kind == 'bridge':
-            return run.link_exists(sp['name'])
+            return run.link_exists(sp['name']) and all(
+                run.link_master(p) == sp['name'] for p in sp.get('ports') or ()
+                if run.link_exists(p))
         if kind == 'dhcp':
             return (run.netns_exists(sp['netns'])
                     and run.link_master(sp['host_if']) == sp['bridge']
@@ -243,7 +250,8 @@ class HostNetwork:
     def _ensure(self, key, sp):
         kind = _kind(key)
         if kind == 'bridge':
-            br.ensure_bridge(self.run, sp['name'], sp['mtu'], sp['addresses'])
+            br.ensure_bridge(self.run, sp['name'], sp['mtu'], sp['addresses'],
+                             sp.get('ports') or ())
         elif kind == 'firewall':
             if not self.run.br_netfilter_loaded():
                 self.run.run(['modprobe', 'br_netfilter'], check=False)

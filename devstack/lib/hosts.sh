@@ -11,12 +11,20 @@
 #     /run/libvirt, /var/lib/libvirt, /var/cache/libvirt, /var/log/libvirt,
 #     /etc/libvirt, /etc/hosts (its name resolves) and /run/netns (so the namespaces the agent makes,
 #     qdhcp-* and qrouter-*, do not meet host 1's of the same name);
+#   * a second veth pair, the external wire: its root end on the bridge
+#     ahx-$ALTOSTACK_HOSTS_ID, its other end extwire0 in the namespace, which
+#     the agent puts on its external network's bridge ([network]
+#     external_interface); host 1's external bridge is on the same wire
+#     through the veth ahe-$ALTOSTACK_HOSTS_ID and alone holds the external
+#     gateway, so floating IPs of every host's guests are reached from
+#     the machine as in a flat provider network;
 #   * a loopback forwarder (devstack/tools/loopback_forward.py): the
 #     broker, API and image ports on 127.0.0.1 inside the namespace reach
 #     127.0.0.1 of the machine;
 #   * its own compute agent, run inside libvirtd's namespaces with the
 #     cloud's config file plus hostN.conf (host, my_ip, state_path,
-#     instances_path, libvirt_uri); its bridges, taps, VXLAN devices,
+#     instances_path, libvirt_uri, console_host, external_interface,
+#     external_gateway); its bridges, taps, VXLAN devices,
 #     dnsmasqs and nft tables are that namespace's.
 #
 # Settings (set before calling; stack.sh and tests/functional/cloud.py do):
@@ -42,6 +50,9 @@ altostack_host_vars() {
     HOST_NETNS=altostack-$id-host$n
     HOST_BRIDGE=ahb-$id
     HOST_VETH=ahv-$id-$n
+    HOST_WIRE=ahx-$id          # the external wire's bridge (root namespace)
+    HOST_WIRE_VETH=ahx-$id-$n  # host N's end on it; extwire0 in its namespace
+    HOST_WIRE_HOST1=ahe-$id    # host 1's external_interface
     HOST_DIR=${ALTOSTACK_HOSTS_DIR:?}/host$n
     HOST_LIBVIRT=$HOST_DIR/libvirt
     HOST_ADDR=${ALTOSTACK_HOSTS_SUBNET:?}.$n
@@ -83,11 +94,25 @@ altostack_hosts_net_up() {
     fi
     ip addr replace "$HOST_GW/24" dev "$HOST_BRIDGE"
     ip link set "$HOST_BRIDGE" up
+    # The external wire: no address; host 1's agent enslaves ahe-<id> to
+    # its external bridge, which holds the gateway.
+    if [ ! -d "/sys/class/net/$HOST_WIRE" ]; then
+        ip link add "$HOST_WIRE" type bridge stp_state 0 forward_delay 0
+    fi
+    ip link set "$HOST_WIRE" addrgenmode none 2>/dev/null || true
+    if [ ! -d "/sys/class/net/$HOST_WIRE_HOST1" ]; then
+        ip link add "$HOST_WIRE_HOST1" type veth peer name "$HOST_WIRE_VETH"
+    fi
+    ip link set "$HOST_WIRE_VETH" master "$HOST_WIRE" up
+    ip link set "$HOST_WIRE_HOST1" up
+    ip link set "$HOST_WIRE" up
 }
 
 altostack_hosts_net_down() {
     altostack_host_vars 1
     ip link del "$HOST_BRIDGE" 2>/dev/null || true
+    ip link del "$HOST_WIRE_HOST1" 2>/dev/null || true
+    ip link del "$HOST_WIRE" 2>/dev/null || true
 }
 
 _ah_netns_up() {
@@ -102,6 +127,11 @@ _ah_netns_up() {
     ip -n "$HOST_NETNS" addr replace "$HOST_ADDR/24" dev uplink0
     ip -n "$HOST_NETNS" link set uplink0 up
     ip -n "$HOST_NETNS" route replace default via "$HOST_GW" dev uplink0
+    if [ ! -d "/sys/class/net/$HOST_WIRE_VETH" ]; then
+        ip link add "$HOST_WIRE_VETH" type veth peer name extwire0 netns "$HOST_NETNS"
+    fi
+    ip link set "$HOST_WIRE_VETH" master "$HOST_WIRE" up
+    ip -n "$HOST_NETNS" link set extwire0 up
 }
 
 _ah_libvirtd_conf() {
@@ -192,8 +222,14 @@ state_path = $HOST_DIR/state
 [compute]
 instances_path = $HOST_DIR/instances
 libvirt_uri = $HOST_URI
+# The guests' serial sockets listen here: the serial proxy, in host 1's
+# namespaces, reaches them over the hosts bridge.
+console_host = $HOST_ADDR
 [network]
 state_dir = $HOST_DIR/state/network
+# On the external wire to host 1, whose external bridge holds the gateway.
+external_interface = extwire0
+external_gateway = false
 EOF
 }
 
@@ -287,6 +323,7 @@ altostack_host_down() {
         ip netns del "$HOST_NETNS" 2>/dev/null || true
     fi
     ip link del "$HOST_VETH" 2>/dev/null || true
+    ip link del "$HOST_WIRE_VETH" 2>/dev/null || true
 }
 
 # The hosts that have a directory under ALTOSTACK_HOSTS_DIR, as numbers.

@@ -158,9 +158,14 @@ class LocalCloud:
     # -- set-up -----------------------------------------------------------
     def _write_conf(self):
         # With extra hosts, host 1's my_ip is its address on the hosts'
-        # network (VXLAN peers reach it there); the image URLs stay on
-        # loopback, which the hosts reach through their forwarders.
+        # network (VXLAN peers reach it there), and the volumes' NBD
+        # exports listen there too (the other hosts' guests connect to it);
+        # the image URLs stay on loopback, which the hosts reach through
+        # their forwarders.
         my_ip = '%s.1' % self.hosts_subnet if self.extra_hosts else '127.0.0.1'
+        # Host 1's end of the external wire (hosts.sh), so the other hosts'
+        # floating IPs are reached through its external bridge.
+        wire = 'external_interface = ahe-%s\n' % self.hosts_id if self.extra_hosts else ''
         with open(self.conf_path, 'w') as f:
             f.write(f"""[DEFAULT]
 host = {self.host}
@@ -192,6 +197,8 @@ instances_path = {self.workdir}/instances
 shutdown_timeout = 15
 [network]
 public_cidr = {self.public_cidr}
+{wire}[volume]
+nbd_bind_host = {my_ip}
 {self.extra_conf}
 """)
         clouds = {'clouds': {

@@ -8,10 +8,17 @@ rebuilt at every boot, so a file written there does not survive. What
 persists is its disk, /dev/vda: a small FAT boot partition, then unused
 space up to the flavor's 1 GiB. The first server's user-data writes the
 marker as raw bytes at sector MARK_SECTOR (512 MiB, far past the boot
-partition) and syncs; the server booted from the snapshot reads those
-bytes back in its own user-data and prints them on its console.
+partition) and flushes the disk (conv=fsync: sync(2) alone writes a raw
+block device back but does not flush the disk's write cache); the server
+booted from the snapshot reads those bytes back in its own user-data and
+prints them on its console. The flush matters for a server booted from a
+volume: its snapshot is a copy of the volume's file while QEMU holds it,
+crash-consistent like a Cinder snapshot of an in-use volume, so it has
+what the guest flushed (QEMU keeps new qcow2 clusters' metadata until a
+flush).
 """
 
+import json
 import os
 import signal
 import time
@@ -25,7 +32,7 @@ MARK_SECTOR = 1024 * 1024  # x 512 bytes = 512 MiB into vda
 
 
 def write_script(path, marker):
-    path.write_text("#!/bin/sh\nprintf '%s\\n' | dd of=/dev/vda bs=512 seek=%d conv=notrunc "
+    path.write_text("#!/bin/sh\nprintf '%s\\n' | dd of=/dev/vda bs=512 seek=%d conv=notrunc,fsync "
                     "2>/dev/null\nsync\necho marker-written-$((40+2))\n"
                     % (marker, MARK_SECTOR))
     return str(path)
@@ -114,6 +121,53 @@ def test_snapshot_boots_a_server_holding_the_data(cloud, image, tmp_path):
         cloud.openstack('server', 'delete', '--wait', name, cloud='demo')
     for name in ('snap1', 'snap-off'):
         cloud.openstack('image', 'delete', name, cloud='demo')
+
+
+def test_snapshot_of_a_server_booted_from_a_volume(cloud, image, tmp_path):
+    """Nova's volume-backed snapshot: volume snapshots, and an image of no
+    data naming them, which boots a server from new volumes made of them."""
+    marker = 'BFVMARK-%s' % uuid.uuid4().hex[:12]
+    vm1 = cloud.openstack('server', 'create', '--image', image['id'], '--boot-from-volume',
+                          '1', '--delete-on-termination', '--flavor', 'm1.tiny', '--nic',
+                          'none', '--user-data', write_script(tmp_path / 'w.sh', marker),
+                          '--wait', 'bfvsnap1', cloud='demo', json_out=True)
+    wait_console(cloud, 'bfvsnap1', 'marker-written-42')
+    root = cloud.openstack('server', 'volume', 'list', 'bfvsnap1', cloud='demo',
+                           json_out=True)[0]['Volume ID']
+
+    snap = cloud.openstack('server', 'image', 'create', '--name', 'bfv-image', '--wait',
+                           'bfvsnap1', cloud='demo', json_out=True)
+    assert snap['status'] == 'active', snap
+    shown = cloud.openstack('image', 'show', 'bfv-image', cloud='demo', json_out=True)
+    assert shown['size'] == 0 and shown['disk_format'] == 'raw'
+    props = shown['properties']
+    assert props['bdm_v2'] == 'True' and props['root_device_name'] == '/dev/vda'
+    assert props['instance_uuid'] == vm1['id']
+    mapping, = json.loads(props['block_device_mapping'])
+    assert (mapping['source_type'], mapping['destination_type'], mapping['boot_index'],
+            mapping['volume_size']) == ('snapshot', 'volume', 0, 1)
+    vsnap = cloud.openstack('volume', 'snapshot', 'show', mapping['snapshot_id'],
+                            cloud='demo', json_out=True)
+    assert vsnap['status'] == 'available' and vsnap['volume_id'] == root
+    srv = wait_rest(cloud, 'bfvsnap1')
+    assert srv['status'] == 'ACTIVE' and domstate(vm1['id']) == 'running'
+
+    vm2 = boot(cloud, 'bfvsnap2', 'bfv-image', read_script(tmp_path / 'r.sh', len(marker)))
+    assert vm2['status'] == 'ACTIVE'
+    wait_console(cloud, 'bfvsnap2', 'found=' + marker)
+    vols = cloud.openstack('server', 'volume', 'list', 'bfvsnap2', cloud='demo',
+                           json_out=True)
+    assert [v['Device'] for v in vols] == ['/dev/vda'] and vols[0]['Volume ID'] != root
+    made = cloud.openstack('volume', 'show', vols[0]['Volume ID'], cloud='demo',
+                           json_out=True)
+    assert made['snapshot_id'] == mapping['snapshot_id']
+
+    # The image goes at once; the volume snapshot stays (as in Nova) until
+    # deleted, after the volumes (delete_on_termination) went with the servers.
+    cloud.openstack('image', 'delete', 'bfv-image', cloud='demo')
+    for name in ('bfvsnap1', 'bfvsnap2'):
+        cloud.openstack('server', 'delete', '--wait', name, cloud='demo')
+    cloud.openstack('volume', 'snapshot', 'delete', mapping['snapshot_id'], cloud='demo')
 
 
 def test_failed_snapshot_leaves_no_image_and_a_resting_server(cloud, image, tmp_path):

@@ -160,12 +160,13 @@ def test_other_states_are_409_and_make_no_image(nova, vm_state, task_state):
     assert nova.images.calls == [] and nova.casts == []
 
 
-def test_server_booted_from_a_volume_is_400(nova):
+def test_server_with_neither_image_nor_root_volume_is_400(nova):
+    # (servers booted from volumes: tests/unit/test_volume_backed_snapshot.py)
     inst = make_instance(nova.project, image_ref=None)
     r = nova.call(inst, {'createImage': {'name': 's'}})
     assert r.status_code == 400
     assert r.get_json()['badRequest']['message'] == (
-        'Snapshots of servers booted from volumes are not supported yet.')
+        'Server %s has neither an image nor a root volume.' % inst)
     assert nova.images.calls == [] and get_instance(inst).task_state is None
 
 

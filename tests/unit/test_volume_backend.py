@@ -380,3 +380,13 @@ def test_real_daemon_exports_restarts_and_stops(tmp_path):
     finally:
         b.stop(keep_exports=False)
     assert b.daemon_pid() is None and not os.path.exists(b.pid_path)
+
+
+def test_the_connection_names_an_address_other_hosts_reach(tmp_path, fake_qmp):
+    # Hosts in other network namespaces (devstack/lib/hosts.sh) connect to
+    # the address the daemon listens on, never to a wildcard.
+    b = FakeDaemonBackend(volumes_dir=str(tmp_path), nbd_host='10.250.0.1', nbd_port=10899)
+    assert b.nbd_connect_host == '10.250.0.1'
+    anywhere = FakeDaemonBackend(volumes_dir=str(tmp_path), nbd_host='0.0.0.0',
+                                 nbd_port=10899)
+    assert anywhere.nbd_connect_host == CONF.my_ip

@@ -1,0 +1,116 @@
+"""Guests on host 2 (devstack/lib/hosts.sh) through the real openstack CLI:
+a volume hot-plugged over NBD from the volume service on host 1 (the
+export listens on the hosts bridge), the serial console through the proxy
+on host 1 (the guest's socket listens on host 2's address), and a
+floating IP of a guest on host 2 answering pings from the machine (host
+2's external bridge is on the hosts' external wire, host 1's holds the
+gateway)."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.functional import cloud as cloud_mod
+from tests.functional.test_multihost import domains
+from tests.functional.test_networks_cli import addresses
+from tests.functional.test_networks_cli import ping
+from tests.functional.test_networks_cli import until
+from tests.functional.test_serial_console import connect
+from tests.functional.test_serial_console import read_until
+from tests.functional.test_servers_cli import wait_console
+from tests.functional.test_volumes_cli import VOL
+from tests.functional.test_volumes_cli import wait_status
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which('nsenter') or not shutil.which('libvirtd'),
+    reason='needs root, nsenter and libvirtd')
+
+
+@pytest.fixture(scope='module')
+def hcloud():
+    with cloud_mod.LocalCloud(extra_hosts=1) as c:
+        c.upload_tiny_image()
+        c.openstack('aggregate', 'create', '--zone', 'zone-h2', 'agg-h2')
+        c.openstack('aggregate', 'add', 'host', 'agg-h2', c.host_name(2))
+        yield c
+
+
+@pytest.fixture(scope='module')
+def vm(hcloud):
+    """A guest on host 2, its shell ready on the serial console."""
+    srv = hcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                           'm1.tiny', '--nic', 'none', '--availability-zone', 'zone-h2',
+                           '--wait', 'h2-vm', cloud='demo', json_out=True)
+    shown = hcloud.openstack('server', 'show', srv['id'], json_out=True)
+    assert shown['OS-EXT-SRV-ATTR:host'] == hcloud.host_name(2)
+    assert 'altostack-%s' % srv['id'] in domains(hcloud.host_uri(2))
+    wait_console(hcloud, 'h2-vm', 'ALTOSTACK-READY', timeout=240)
+    yield srv
+    hcloud.openstack('server', 'delete', '--wait', srv['id'], cloud='demo', check=False)
+
+
+def dumpxml(hcloud, n, server_id):
+    return subprocess.run(['virsh', '-c', hcloud.host_uri(n), 'dumpxml',
+                           'altostack-%s' % server_id], capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+
+
+def test_volume_attach_to_a_guest_on_host_2(hcloud, vm):
+    vid = hcloud.openstack('volume', 'create', '--size', '1', 'h2-vol', cloud='demo',
+                           json_out=True)['id']
+    wait_status(hcloud, VOL, vid, 'available')
+    hcloud.openstack('server', 'add', 'volume', 'h2-vm', vid, cloud='demo')
+    wait_status(hcloud, VOL, vid, 'in-use')
+    # The guest sees the disk, its serial the volume id ...
+    out = wait_console(hcloud, 'h2-vm', 'serial=%s' % vid[:20], timeout=120)
+    assert 'vdb size=' in out
+    # ... served over NBD by the volume service on host 1, at its address on
+    # the hosts bridge (loopback would be host 2's own).
+    xml = dumpxml(hcloud, 2, vm['id'])
+    assert "protocol='nbd' name='%s'" % vid in xml
+    assert "<host name='%s.1'" % hcloud.hosts_subnet in xml, xml
+    hcloud.openstack('server', 'remove', 'volume', 'h2-vm', vid, cloud='demo')
+    wait_status(hcloud, VOL, vid, 'available')
+    assert "name='%s'" % vid not in dumpxml(hcloud, 2, vm['id'])
+    hcloud.openstack('volume', 'delete', vid, cloud='demo')
+
+
+def test_serial_console_of_a_guest_on_host_2(hcloud, vm):
+    # The guest's socket listens on host 2's address, which the proxy on
+    # host 1 reaches over the hosts bridge.
+    assert "host='%s.2'" % hcloud.hosts_subnet in dumpxml(hcloud, 2, vm['id'])
+    url = hcloud.openstack('console', 'url', 'show', '--serial', 'h2-vm', cloud='demo',
+                           json_out=True)['url']
+    with connect(url) as ws:
+        ws.send(b'\n')
+        ws.send(b'echo HOST-$(hostname)-$((6*7))\n')
+        read_until(ws, b'HOST-h2-vm-42')
+
+
+def test_floating_ip_of_a_guest_on_host_2(hcloud):
+    hcloud.openstack('network', 'create', 'h2-net', cloud='demo')
+    hcloud.openstack('subnet', 'create', '--network', 'h2-net', '--subnet-range',
+                     '10.62.0.0/24', 'h2-sub', cloud='demo')
+    hcloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default',
+                     cloud='demo')
+    srv = hcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                           'm1.tiny', '--network', 'h2-net', '--availability-zone',
+                           'zone-h2', '--wait', 'h2-fip-vm', cloud='demo', json_out=True)
+    shown = hcloud.openstack('server', 'show', srv['id'], json_out=True)
+    assert shown['OS-EXT-SRV-ATTR:host'] == hcloud.host_name(2)
+    wait_console(hcloud, 'h2-fip-vm', 'ALTOSTACK-READY', timeout=240)
+    fip = hcloud.openstack('floating', 'ip', 'create', 'public', cloud='demo',
+                           json_out=True)['floating_ip_address']
+    assert not ping(None, fip)
+    hcloud.openstack('server', 'add', 'floating', 'ip', 'h2-fip-vm', fip, cloud='demo')
+    # From the machine (host 1's namespaces): over host 1's external bridge
+    # and the wire to host 2's, whose router holds the floating IP.
+    until(lambda: ping(None, fip), 30, 'ping of the floating IP %s on host 2' % fip)
+    assert fip in addresses(hcloud, 'h2-fip-vm', 'demo')['h2-net']
+    hcloud.openstack('server', 'remove', 'floating', 'ip', 'h2-fip-vm', fip, cloud='demo')
+    until(lambda: not ping(None, fip), 30, 'the floating IP gone')
+    hcloud.openstack('floating', 'ip', 'delete', fip, cloud='demo')
+    hcloud.openstack('server', 'delete', '--wait', 'h2-fip-vm', cloud='demo')
+    hcloud.openstack('network', 'delete', 'h2-net', cloud='demo')

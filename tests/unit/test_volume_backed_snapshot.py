@@ -1,0 +1,164 @@
+"""createImage of a server booted from a volume, and servers booted from
+the image it makes, without a bus: the compute API with the volume and
+image services replaced by recorders (the volume service's recorder
+finishes or fails snapshots as the real one would), and the image
+service's zero-byte snapshot image."""
+
+import json
+import uuid
+
+import pytest
+
+from api.compute import images
+from api.compute import snapshots
+from common import context as ctx_mod
+from common import instance_states as st
+from common.db import instances
+from common.db import volumes as db
+from imagestore import manager as image_manager
+from tests.unit.test_network_base import admin  # noqa: F401 - fixtures
+from tests.unit.test_network_base import casts  # noqa: F401
+from tests.unit.test_network_base import demo  # noqa: F401
+from tests.unit.test_network_base import other  # noqa: F401
+from tests.unit.test_volume_attach import IMAGE
+from tests.unit.test_volume_attach import nova  # noqa: F401
+
+pytest_plugins = ['tests.unit.test_image_fixtures']
+
+
+class Volumes:
+    """The volume service: snapshots become available (or error)."""
+
+    def __init__(self, outcome=db.AVAILABLE):
+        self.outcome = outcome
+        self.calls = []
+
+    def __call__(self):
+        return self
+
+    def __getattr__(self, name):
+        def record(ctx, *args, **kw):
+            self.calls.append((name, args))
+            if name == 'create_snapshot':
+                db.snapshot_set_status(args[0]['id'], self.outcome, expected=[db.CREATING])
+        return record
+
+
+class Images:
+    def __init__(self):
+        self.made = []
+
+    def __call__(self):
+        return self
+
+    def create_snapshot_image(self, ctx, name, owner, properties):
+        image = {'id': str(uuid.uuid4()), 'name': name, 'owner': owner, 'status': 'active',
+                 'properties': properties}
+        self.made.append(image)
+        return image
+
+
+@pytest.fixture
+def bfv(nova, monkeypatch):  # noqa: F811
+    """A server booted from a volume, ACTIVE on h1, its root volume in-use,
+    and a data volume attached at vdb."""
+    bdm = [{'uuid': IMAGE['id'], 'boot_index': 0, 'source_type': 'image',
+            'destination_type': 'volume', 'volume_size': 2, 'delete_on_termination': True}]
+    body = {'server': {'name': 'bfv', 'imageRef': '', 'flavorRef': '1', 'networks': 'none',
+                       'block_device_mapping_v2': bdm}}
+    sid = nova('POST', '/servers', body, 202).get_json()['server']['id']
+    instances.update(sid, {'host': 'h1', 'vm_state': st.ACTIVE, 'task_state': None})
+    root, = db.instance_block_devices(sid)
+    db.finish_create(root['volume']['id'])
+    db.attach_complete(root['attachment_id'], 'h1', 'vda')
+    data = db.set_status(db.create({'project_id': root['volume']['project_id'],
+                                    'user_id': 'u', 'size': 1})['id'], db.AVAILABLE,
+                         host='vh')
+    att = db.reserve(data['id'], data['project_id'], sid)
+    db.attach_complete(att['id'], 'h1', 'vdb')
+    vols, imgs = Volumes(), Images()
+    monkeypatch.setattr(snapshots.volume_rpcapi, 'VolumeAPI', vols)
+    monkeypatch.setattr(snapshots.image_rpcapi, 'ImageAPI', imgs)
+    monkeypatch.setattr(snapshots, 'SNAPSHOT_POLL', 0.01)
+    return sid, root['volume'], data, vols, imgs
+
+
+def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
+    sid, root, data, vols, imgs = bfv
+    r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap',
+                                                                  'metadata': {'k': 'v'}}})
+    assert r.status_code == 202, r.get_data(as_text=True)
+    image, = imgs.made
+    assert r.get_json()['image_id'] == image['id']
+    props = image['properties']
+    assert props['size'] == 0 and props['bdm_v2'] == 'True' and props['k'] == 'v'
+    assert props['root_device_name'] == '/dev/vda' and props['image_type'] == 'snapshot'
+    assert props['instance_uuid'] == sid and props['min_disk'] == 2
+    assert 'base_image_ref' not in props
+    mapping = json.loads(props['block_device_mapping'])
+    assert [(m['source_type'], m['destination_type'], m['boot_index'], m['volume_size'],
+             m['device_name'], m['delete_on_termination']) for m in mapping] == [
+        ('snapshot', 'volume', 0, 2, '/dev/vda', True),
+        ('snapshot', 'volume', None, 1, '/dev/vdb', False)]
+    snaps = [db.get_snapshot(m['snapshot_id']) for m in mapping]
+    assert [(s['volume_id'], s['status']) for s in snaps] == [
+        (root['id'], db.AVAILABLE), (data['id'], db.AVAILABLE)]
+    assert [c[0] for c in vols.calls] == ['create_snapshot', 'create_snapshot']
+    inst = instances.get(sid)
+    assert (inst.vm_state, inst.task_state) == (st.ACTIVE, None)
+    # the volumes stay in use by the server
+    assert db.get(root['id'])['status'] == db.IN_USE
+
+
+def test_failed_volume_snapshot_makes_no_image(nova, bfv):  # noqa: F811
+    sid, root, _data, vols, imgs = bfv
+    vols.outcome = db.ERROR
+    r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}})
+    assert r.status_code == 503, r.get_data(as_text=True)
+    assert imgs.made == []
+    # the snapshots made are deleted again
+    assert [c[0] for c in vols.calls].count('delete_snapshot') == 2
+    assert all(s['status'] == db.DELETING for s in db.list_snapshots())
+    assert instances.get(sid).task_state is None
+
+
+def test_server_from_a_volume_backed_image_boots_from_its_snapshots(nova, bfv,  # noqa: F811
+                                                                     monkeypatch):
+    sid, root, _data, _vols, imgs = bfv
+    nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}}, 202)
+    image = dict(imgs.made[0], size=0, min_disk=2, min_ram=0)
+    image['properties'] = {k: str(v) for k, v in image['properties'].items()}
+    monkeypatch.setattr(images, 'get', lambda ctx, ref: dict(image, id=ref))
+    body = {'server': {'name': 'again', 'imageRef': image['id'], 'flavorRef': '1',
+                       'networks': 'none'}}
+    new = nova('POST', '/servers', body, 202).get_json()['server']['id']
+    inst = instances.get(new)
+    assert inst.image_ref is None and inst.root_gb == 0
+    props = inst.request_spec['image_properties']
+    assert 'block_device_mapping' not in props and props['hw_x'] == '1'
+    mapping = json.loads(image['properties']['block_device_mapping'])
+    devs = db.instance_block_devices(new)
+    assert [(d['device'], d['boot_index'], d['volume']['snapshot_id'], d['volume']['size'],
+             d['delete_on_termination']) for d in devs] == [
+        ('vda', 0, mapping[0]['snapshot_id'], 2, True),
+        (None, None, mapping[1]['snapshot_id'], 1, False)]
+    assert all(d['volume']['status'] == db.CREATING for d in devs)
+    # an image whose mapping is not JSON is a 400
+    image['properties']['block_device_mapping'] = '[{'
+    nova('POST', '/servers', body, 400)
+
+
+def test_image_service_activates_an_empty_snapshot_image(image_client, people):
+    mgr = image_manager.ImageManager()
+    snap = mgr.create_snapshot_image(ctx_mod.get_admin_context(), 'bfv-snap',
+                                     people.demo.project_id,
+                                     {'size': 0, 'bdm_v2': 'True', 'disk_format': 'qcow2',
+                                      'block_device_mapping': '[]', 'image_type': 'snapshot'})
+    assert snap['status'] == 'active' and snap['size'] == 0
+    assert snap['disk_format'] == 'raw' and snap['container_format'] == 'bare'
+    assert snap['properties'] == {'bdm_v2': 'True', 'block_device_mapping': '[]',
+                                  'image_type': 'snapshot'}
+    assert snap['checksum'] == 'd41d8cd98f00b204e9800998ecf8427e'
+    # and it can be deleted like any image
+    r = image_client.delete('/v2/images/%s' % snap['id'], headers=people.demo.h)
+    assert r.status_code == 204
