@@ -40,7 +40,7 @@ def _summary(rec):
 
 
 class ImageManager:
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def ping(self, context):
         return {'service': 'image', 'host': CONF.host}
@@ -61,7 +61,7 @@ class ImageManager:
         out['url'] = signing.sign_url('GET', image_id, CONF.image.signed_url_ttl)
         return out
 
-    def create_snapshot_image(self, context, name, owner, properties):
+    def create_snapshot_image(self, context, name, owner, properties, empty=False):
         """A queued image owned by ``owner`` and a signed URL to PUT its data to.
 
         ``properties`` are additional properties (strings), plus any of
@@ -71,14 +71,13 @@ class ImageManager:
         (hashes, format check, active); ``upload_url`` stays valid for
         [image] signed_upload_ttl seconds.
 
-        ``size`` 0 in ``properties`` asks for an image with no data of its
+        ``empty`` asks for an image with no data of its
         own (a snapshot of a server booted from a volume: the bytes are in
         volume snapshots that its block_device_mapping property names). It
         is raw and active at once, its data zero bytes, as Nova makes it in
         Glance by uploading empty data.
         """
         properties = dict(properties or {})
-        empty = properties.pop('size', None) == 0
         values = {'name': name, 'disk_format': 'qcow2', 'container_format': 'bare',
                   'visibility': 'private'}
         if empty:

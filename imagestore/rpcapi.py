@@ -6,6 +6,8 @@ Version history:
     1.1 - get_image_for_download (call): image facts and a signed download URL
           create_snapshot_image (call): a queued image and a signed upload URL
     1.2 - discard_snapshot_images (call): delete an instance's snapshot images
+    1.3 - create_snapshot_image takes empty=True: an image of no data,
+          active at once (the snapshot of a server booted from a volume)
           whose data never arrived
 """
 
@@ -16,7 +18,7 @@ TOPIC = 'image'
 
 
 class ImageAPI:
-    VERSION = '1.2'
+    VERSION = '1.3'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -39,14 +41,18 @@ class ImageAPI:
         cctxt = self._prepare('1.1', 'get_image_for_download')
         return cctxt.call(context, 'get_image_for_download', image_id=image_id)
 
-    def create_snapshot_image(self, context, name, owner, properties):
+    def create_snapshot_image(self, context, name, owner, properties, empty=False):
         """A new queued image owned by ``owner``; PUT its data to ``upload_url``
-        (Content-Type application/octet-stream, no token). With ``size`` 0
-        in ``properties``: an image of no data, raw and active at once (a
-        snapshot of a server booted from a volume)."""
-        cctxt = self._prepare('1.1', 'create_snapshot_image')
+        (Content-Type application/octet-stream, no token). ``empty``: an
+        image of no data, raw and active at once (a snapshot of a server
+        booted from a volume)."""
+        if not empty:
+            cctxt = self._prepare('1.1', 'create_snapshot_image')
+            return cctxt.call(context, 'create_snapshot_image', name=name, owner=owner,
+                              properties=properties)
+        cctxt = self._prepare('1.3', 'create_snapshot_image')
         return cctxt.call(context, 'create_snapshot_image', name=name, owner=owner,
-                          properties=properties)
+                          properties=properties, empty=True)
 
     def discard_snapshot_images(self, context, instance_uuid, image_id=None):
         """Delete the queued, saving or killed snapshot images of

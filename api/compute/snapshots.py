@@ -121,9 +121,10 @@ def _discard(ctx, inst, image_id):
         LOG.exception('Could not discard snapshot image %s of %s', image_id, inst.uuid)
 
 
-def _new_image(ctx, name, project_id, props):
+def _new_image(ctx, name, project_id, props, empty=False):
     try:
-        return image_rpcapi.ImageAPI().create_snapshot_image(ctx, name, project_id, props)
+        return image_rpcapi.ImageAPI().create_snapshot_image(ctx, name, project_id, props,
+                                                             empty=empty)
     except messaging.MessagingTimeout:
         raise exception.ServiceUnavailable(reason='the image service did not answer'
                                            ) from None
@@ -238,12 +239,12 @@ def _create_volume_backed(ctx, inst, name, metadata):
         done = _snapshot_volumes(ctx, devices, name)
         props = image_properties(ctx, inst, metadata)
         root_gb = next(snap['size'] for bd, snap in done if bd['boot_index'] == 0)
-        props.update({'size': 0, 'min_disk': max(props['min_disk'], root_gb),
+        props.update({'min_disk': max(props['min_disk'], root_gb),
                       'bdm_v2': 'True', 'root_device_name': '/dev/%s' % volumes.ROOT_DEVICE,
                       'block_device_mapping': json.dumps(block_device_mapping(done))})
         props.pop('base_image_ref', None)
         try:
-            image = _new_image(ctx, name, inst.project_id, props)
+            image = _new_image(ctx, name, inst.project_id, props, empty=True)
         except Exception:
             for _bd, snap in done:
                 _drop_snapshot(ctx, snap)

@@ -72,7 +72,7 @@ class FakeImageAPI:
         self.calls.append(('get_image_for_download', image_id))
         return {'id': image_id, 'min_disk': 0, 'min_ram': 128, 'status': 'active'}
 
-    def create_snapshot_image(self, ctx, name, owner, properties):
+    def create_snapshot_image(self, ctx, name, owner, properties, empty=False):
         self.calls.append(('create_snapshot_image', name, owner, properties))
         if self.fail_create is not None:
             raise self.fail_create

@@ -51,9 +51,9 @@ class Images:
     def __call__(self):
         return self
 
-    def create_snapshot_image(self, ctx, name, owner, properties):
+    def create_snapshot_image(self, ctx, name, owner, properties, empty=False):
         image = {'id': str(uuid.uuid4()), 'name': name, 'owner': owner, 'status': 'active',
-                 'properties': properties}
+                 'properties': properties, 'empty': empty}
         self.made.append(image)
         return image
 
@@ -91,7 +91,7 @@ def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
     image, = imgs.made
     assert r.get_json()['image_id'] == image['id']
     props = image['properties']
-    assert props['size'] == 0 and props['bdm_v2'] == 'True' and props['k'] == 'v'
+    assert image['empty'] and props['bdm_v2'] == 'True' and props['k'] == 'v'
     assert props['root_device_name'] == '/dev/vda' and props['image_type'] == 'snapshot'
     assert props['instance_uuid'] == sid and props['min_disk'] == 2
     assert 'base_image_ref' not in props
@@ -152,8 +152,9 @@ def test_image_service_activates_an_empty_snapshot_image(image_client, people):
     mgr = image_manager.ImageManager()
     snap = mgr.create_snapshot_image(ctx_mod.get_admin_context(), 'bfv-snap',
                                      people.demo.project_id,
-                                     {'size': 0, 'bdm_v2': 'True', 'disk_format': 'qcow2',
-                                      'block_device_mapping': '[]', 'image_type': 'snapshot'})
+                                     {'bdm_v2': 'True', 'disk_format': 'qcow2',
+                                      'block_device_mapping': '[]', 'image_type': 'snapshot'},
+                                     empty=True)
     assert snap['status'] == 'active' and snap['size'] == 0
     assert snap['disk_format'] == 'raw' and snap['container_format'] == 'bare'
     assert snap['properties'] == {'bdm_v2': 'True', 'block_device_mapping': '[]',
