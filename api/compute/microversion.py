@@ -19,6 +19,7 @@ behaviour of every version up to it in place.
 2.53 - os-services and os-hypervisors: ids are UUIDs; PUT /os-services/{id}
        with status, disabled_reason and forced_down
 2.55 - flavors: description, PUT /flavors/{id}
+2.56 - servers: migrate may name the destination host
 2.61 - flavors: extra_specs in flavor views
 """
 
