@@ -487,7 +487,7 @@ def _clean_other_host(ctx, inst):
                    block_devices=volumes.instance_block_devices(inst.uuid))
     try:
         compute_rpcapi.ComputeAPI().cleanup_migration(ctx, other, payload,
-                                                      resizes.to_dict(mig))
+                                                      migration=resizes.to_dict(mig))
     except Exception:  # noqa: BLE001 - its restart removes the orphan
         LOG.warning('Could not ask %s to drop its copy of %s', other, inst.uuid,
                     exc_info=True)
