@@ -128,6 +128,13 @@ class ColdMoves:
         move finished. {'ok': True} or {'ok': False, 'message'} with nothing
         left here."""
         event = 'compute_finish_resize'
+        # A call that waited in this host's queue while the agent was away
+        # may come after the source gave up: the books say whether to act.
+        if self.m._update(ctx, inst, {'task_state': st.RESIZE_MIGRATING},
+                          expected=[st.RESIZE_MIGRATING]) is None:
+            LOG.warning('%s is no longer moving here; not taking it', inst['uuid'])
+            return {'ok': False, 'message': 'The server is no longer moving to %s.'
+                    % self.host}
         self.m._event(ctx, inst, event, 'start')
         block_devices = inst.get('block_devices') or []
         new = dict(inst, flavor=migration['new_flavor'], host=self.host)

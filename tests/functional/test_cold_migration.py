@@ -6,7 +6,8 @@ address from the new host, and confirm, revert, delete and a destination
 that fails leave each host's libvirt, disk and books right.
 
 The cloud says allow_resize_to_same_host = false, so a resize goes to the
-other host too.
+other host too, and migration_copy_timeout = 40: a destination whose agent
+is away gives the server back to its source within that.
 """
 
 import os
@@ -43,9 +44,12 @@ PROBE_RE = re.compile(r'SIZE-PROBE cpus=(\d+) memkb=(\d+)')
 
 @pytest.fixture(scope='module')
 def mcloud():
-    with cloud_mod.LocalCloud(extra_hosts=1, extra_conf='[DEFAULT]\n'
+    # service_down_time 30: a host whose agent just stopped is still
+    # chosen, so a test can send a server to an agent that is away.
+    with cloud_mod.LocalCloud(extra_hosts=1, service_down_time=30,
+                              extra_conf='[DEFAULT]\n'
                               'allow_resize_to_same_host = false\n'
-                              'migration_copy_timeout = 120\n') as c:
+                              'migration_copy_timeout = 40\n') as c:
         yield c
 
 
@@ -263,5 +267,32 @@ def test_a_stopped_server_migrates_stopped(mcloud, image):
     wait_server(mcloud.sdk('demo'), sid, {'SHUTOFF'}, timeout=60)
     only_on(mcloud, sid, 1, state='shut off')
     assert usage(mcloud) == {1: (base[1][0] + 1, base[1][1] + 128), 2: base[2]}
+    mcloud.openstack('server', 'delete', '--wait', sid, cloud='demo')
+    assert usage(mcloud) == base
+
+
+def test_a_destination_whose_agent_is_away(mcloud, image):
+    base = usage(mcloud)
+    sid = boot_on(mcloud, 1, '--flavor', 'm1.nano', '--nic', 'none', 'cm-away')
+    dom = 'altostack-%s' % sid
+    mcloud.stop_host_agent(2)
+    try:
+        t0 = time.monotonic()
+        mcloud.openstack('server', 'migrate', sid)
+        wait_rest(mcloud, sid, timeout=180)
+        print('back on the source after %.1f s' % (time.monotonic() - t0))
+        assert where(mcloud, sid)[:2] == (mcloud.host_name(1), 'ACTIVE')
+        assert domains(mcloud.host_uri(1))[dom] == 'running'
+        assert usage(mcloud) == {1: (base[1][0] + 1, base[1][1] + 128), 2: base[2]}
+    finally:
+        mcloud.start_host_agent(2)
+    deadline = time.monotonic() + 60
+    while mcloud.compute_services().get(mcloud.host_name(2)) != 'up':
+        assert time.monotonic() < deadline, 'host 2 never came back'
+        time.sleep(1)
+    # Whatever waited in host 2's queue takes nothing there.
+    time.sleep(5)
+    assert dom not in domains(mcloud.host_uri(2))
+    assert where(mcloud, sid)[:2] == (mcloud.host_name(1), 'ACTIVE')
     mcloud.openstack('server', 'delete', '--wait', sid, cloud='demo')
     assert usage(mcloud) == base
