@@ -152,3 +152,25 @@ def test_resize_goes_elsewhere_when_the_same_host_is_not_allowed(nova, server,  
     agent_reports(server, 'confirm')
     assert used('h1') == ZERO and used('h2') == SMALL
     assert claims.node_for_host('h2').vcpus_used == 1
+
+
+def test_os_migrations_lists_the_moves(nova, server, h2):  # noqa: F811
+    migrate(nova, server)
+    agent_reports(server, 'resize')
+    r = nova('GET', '/os-migrations', status=200, who='admin')
+    mig, = r.get_json()['migrations']
+    assert (mig['instance_uuid'], mig['status'], mig['migration_type']) == (
+        server, 'finished', 'migration')
+    assert (mig['source_compute'], mig['dest_compute']) == ('h1', 'h2')
+    assert mig['old_instance_type_id'] == mig['new_instance_type_id'] is not None
+    assert mig['uuid'] == resizes.get_open(server).uuid  # 2.59
+    old = nova('GET', '/os-migrations', status=200, who='admin',
+               version={'OpenStack-API-Version': 'compute 2.1'}).get_json()['migrations'][0]
+    assert 'migration_type' not in old and 'uuid' not in old
+    for query, count in (('?instance_uuid=' + server, 1), ('?migration_type=resize', 0),
+                         ('?host=h2', 1), ('?status=error', 0), ('?limit=0', 0)):
+        got = nova('GET', '/os-migrations' + query, status=200, who='admin')
+        assert len(got.get_json()['migrations']) == count, query
+    nova('GET', '/os-migrations', status=403)
+    assert nova('GET', '/servers/%s/migrations' % server, status=200,
+                who='admin').get_json() == {'migrations': []}
