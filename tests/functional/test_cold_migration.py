@@ -180,6 +180,9 @@ def test_migrate_confirm_revert_resize_and_delete_across_hosts(mcloud, image, tm
     wait_server(mcloud.sdk('demo'), sid, {'ACTIVE'}, timeout=60)
     only_on(mcloud, sid, 2)
     assert usage(mcloud) == {1: base[1], 2: (base[2][0] + 1, base[2][1] + 512)}
+    migs = mcloud.openstack('server', 'migration', 'list', '--server', sid, json_out=True)
+    assert [(m['Status'], m['Source Compute'], m['Dest Compute']) for m in migs] == [
+        ('confirmed', mcloud.host_name(1), mcloud.host_name(2))], migs
 
     # Migrate back to host 1, then revert: on host 2 again, host 1 clean.
     mcloud.openstack('server', 'migrate', '--wait', sid)
