@@ -218,3 +218,56 @@ def test_a_call_that_comes_too_late_takes_nothing(pair):
     out = dst.finish_migration(CTX, dict(books.instances[UUID]), books.migration,
                                'fake://h1/x')
     assert out['ok'] is False and state(dst) is None and books.bound == []
+
+
+class Volumes:
+    """One agent's volume service client: what it connects and drops."""
+
+    def __init__(self):
+        self.calls = []
+
+    def initialize_connection(self, ctx, volume, connector, timeout=None):
+        self.calls.append(('connect', volume['id']))
+        return {'driver_volume_type': 'file', 'data': {'path': '/v/' + volume['id']}}
+
+    def terminate_connection(self, ctx, volume, connector, timeout=None):
+        self.calls.append(('disconnect', volume['id']))
+
+
+def with_volumes(pair, boot_from_volume=False):
+    src, dst, books, _wire = pair
+    src.block.volumes, dst.block.volumes = Volumes(), Volumes()
+    devices = [{'volume': {'id': 'data', 'status': 'in-use'}, 'attachment_id': 'a1',
+                'device': '/dev/vdb', 'boot_index': None, 'delete_on_termination': False,
+                'status': 'attached'}]
+    if boot_from_volume:
+        devices.insert(0, dict(devices[0], volume={'id': 'root', 'status': 'in-use'},
+                               attachment_id='a0', device='/dev/vda', boot_index=0))
+        books.instances[UUID]['image_ref'] = None
+        src.driver.instances[UUID]['instance']['image_ref'] = None
+    books.instances[UUID]['block_devices'] = devices
+    return src, dst, books
+
+
+@pytest.mark.parametrize('boot_from_volume', [False, True])
+def test_volumes_follow_the_guest(pair, boot_from_volume):
+    src, dst, books = with_volumes(pair, boot_from_volume)
+    send(src, books)
+    vols = ['root', 'data'] if boot_from_volume else ['data']
+    assert dst.block.volumes.calls == [('connect', v) for v in vols]
+    assert src.block.volumes.calls == []  # kept until confirm: a revert needs them
+    entry = dst.driver.instances[UUID]
+    assert sorted(entry['volumes']) == sorted(vols)
+    assert (entry['disk_from'] is None) is boot_from_volume  # no disk to copy
+    src.confirm_resize(CTX, dict(books.instances[UUID], task_state=st.RESIZE_CONFIRMING),
+                       books.migration)
+    assert src.block.volumes.calls == [('disconnect', v) for v in vols]
+
+
+def test_a_revert_drops_the_destinations_volume_connections(pair):
+    src, dst, books = with_volumes(pair)
+    send(src, books)
+    dst.revert_resize(CTX, dict(books.instances[UUID], task_state=st.RESIZE_REVERTING),
+                      books.migration)
+    assert dst.block.volumes.calls == [('connect', 'data'), ('disconnect', 'data')]
+    assert src.block.volumes.calls == [] and state(src) == power_state.RUNNING
