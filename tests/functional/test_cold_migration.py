@@ -258,12 +258,12 @@ def test_migrate_confirm_revert_resize_and_delete_across_hosts(mcloud, image, tm
     assert usage(mcloud) == base
 
 
-def test_a_stopped_server_migrates_stopped(mcloud, image):
+def test_a_stopped_server_migrates_stopped_to_the_host_named(mcloud, image):
     base = usage(mcloud)
     sid = boot_on(mcloud, 2, '--flavor', 'm1.nano', '--nic', 'none', 'cm-off')
     mcloud.openstack('server', 'stop', sid, cloud='demo')
     wait_server(mcloud.sdk('demo'), sid, {'SHUTOFF'}, timeout=60)
-    mcloud.openstack('server', 'migrate', '--wait', sid)
+    mcloud.openstack('server', 'migrate', '--host', mcloud.host_name(1), '--wait', sid)
     assert where(mcloud, sid)[:2] == (mcloud.host_name(1), 'VERIFY_RESIZE')
     assert domains(mcloud.host_uri(1))['altostack-%s' % sid] == 'shut off'
     mcloud.openstack('server', 'resize', 'confirm', sid, cloud='demo')
