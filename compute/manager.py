@@ -473,8 +473,9 @@ class ComputeManager:
         self.snapshots.take(context, instance, image_id, upload_url)
 
     # -- resize -------------------------------------------------------------
-    # On this host only: the guest is redefined in place with the new
-    # flavor's vCPUs and memory (its root disk grown, never shrunk). The
+    # On this host the guest is redefined in place with the new flavor's
+    # vCPUs and memory (its root disk grown, never shrunk); a migration
+    # whose destination is another host goes to compute/coldmig.py. The
     # books (flavor, both claims, quota) are the scheduler's: each step
     # reports there (scheduler.resize / common.db.resizes).
     def _resize_report(self, ctx, inst, migration, step, ok, message=None, state=None):
