@@ -108,7 +108,7 @@ class ColdMoves:
                     pid = int(f.read().strip() or 0)
             except (OSError, ValueError):
                 pid = 0
-            if pid and os.path.exists('/proc/%d' % pid):
+            if pid and _is_export(pid):  # not a pid reused by something else
                 try:
                     os.killpg(pid, signal.SIGTERM)
                 except OSError:
