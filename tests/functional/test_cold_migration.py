@@ -299,3 +299,34 @@ def test_a_destination_whose_agent_is_away(mcloud, image):
     assert where(mcloud, sid)[:2] == (mcloud.host_name(1), 'ACTIVE')
     mcloud.openstack('server', 'delete', '--wait', sid, cloud='demo')
     assert usage(mcloud) == base
+
+
+def test_a_source_agent_that_restarts_mid_move_takes_the_server_back(mcloud, image):
+    """Host 2's agent is away, so the move waits there; meanwhile host 1's
+    agent is killed and started again: its reconcile ends the export it
+    left, and the server runs on host 1 again, no resize task left."""
+    base = usage(mcloud)
+    sid = boot_on(mcloud, 1, '--flavor', 'm1.nano', '--nic', 'none', 'cm-restart')
+    dom = 'altostack-%s' % sid
+    conn = mcloud.sdk('admin')
+    mcloud.stop_host_agent(2)
+    try:
+        mcloud.openstack('server', 'migrate', sid)
+        deadline = time.monotonic() + 60
+        while not (conn.compute.get_server(sid).task_state == 'resize_migrating' and
+                   domains(mcloud.host_uri(1)).get(dom) == 'shut off'):
+            assert time.monotonic() < deadline, conn.compute.get_server(sid).task_state
+            time.sleep(0.5)
+        mcloud.kill_service('compute')
+        mcloud.start_service('compute')
+        wait_rest(mcloud, sid, timeout=120)
+        assert where(mcloud, sid)[:2] == (mcloud.host_name(1), 'ACTIVE')
+        deadline = time.monotonic() + 30
+        while domains(mcloud.host_uri(1)).get(dom) != 'running':
+            assert time.monotonic() < deadline, domains(mcloud.host_uri(1))
+            time.sleep(0.5)
+        assert usage(mcloud) == {1: (base[1][0] + 1, base[1][1] + 128), 2: base[2]}
+    finally:
+        mcloud.start_host_agent(2)
+    mcloud.openstack('server', 'delete', '--wait', sid, cloud='demo')
+    assert usage(mcloud) == base
