@@ -16,7 +16,9 @@ from common import instance_states as st
 from common import periodic
 from common.conf import CONF
 from compute import blockdev
+from compute import coldmig
 from compute import imagecache
+from compute import rpcapi as compute_rpcapi
 from compute import snapshot
 from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
@@ -45,7 +47,7 @@ def resting_vm_state(state, default=st.STOPPED):
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.7')
+    target = messaging.Target(version='1.8')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -62,6 +64,8 @@ class ComputeManager:
         self._net_lock = threading.Lock()
         self._net_synced_at = float('-inf')
         self.snapshots = snapshot.Snapshots(self)
+        self.compute_api = compute_rpcapi.ComputeAPI()
+        self.moves = coldmig.ColdMoves(self)
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -122,6 +126,9 @@ class ComputeManager:
 
     def _init_instance(self, ctx, inst, exists):
         task = inst['task_state']
+        if self.moves.moved_away(inst):  # its old guest waits here for the confirm
+            self.moves.init_moved_away(ctx, inst, exists)
+            return
         if task == st.DELETING:
             self._terminate(ctx, inst)
             return
@@ -466,12 +473,13 @@ class ComputeManager:
         self.snapshots.take(context, instance, image_id, upload_url)
 
     # -- resize -------------------------------------------------------------
-    # On this host only: the guest is redefined in place with the new
-    # flavor's vCPUs and memory (its root disk grown, never shrunk). The
+    # On this host the guest is redefined in place with the new flavor's
+    # vCPUs and memory (its root disk grown, never shrunk); a migration
+    # whose destination is another host goes to compute/coldmig.py. The
     # books (flavor, both claims, quota) are the scheduler's: each step
     # reports there (scheduler.resize / common.db.resizes).
-    def _resize_report(self, ctx, inst, migration, step, ok, message=None):
-        state = self._safe_state(inst)
+    def _resize_report(self, ctx, inst, migration, step, ok, message=None, state=None):
+        state = self._safe_state(inst) if state is None else state
         for attempt in range(5):
             try:
                 return self.scheduler.resize_report(ctx, inst['uuid'], migration['uuid'],
@@ -514,6 +522,9 @@ class ComputeManager:
                             details='The server changed before the resize started.')
                 return
             instance = dict(instance, task_state=st.RESIZE_MIGRATING)
+            if coldmig.is_move(migration):
+                self.moves.send(context, instance, migration)
+                return
             self._resize_to(context, instance, migration, 'resize', migration['new_flavor'],
                             power_on=instance['vm_state'] != st.STOPPED)
 
@@ -521,6 +532,9 @@ class ComputeManager:
         """Nothing of the old flavor is left on this host (the guest was
         redefined in place): the books give back the old claim."""
         with self._lock(instance['uuid']):
+            if coldmig.is_move(migration):  # sent to the source
+                self.moves.confirm(context, instance, migration)
+                return
             self._event(context, instance, 'compute_confirm_resize', 'start')
             self._resize_report(context, instance, migration, 'confirm', True)
             self._event(context, instance, 'compute_confirm_resize', 'finish')
@@ -531,6 +545,9 @@ class ComputeManager:
         cannot give a guest's blocks back safely, and a flavor's root_gb
         is a minimum for the guest."""
         with self._lock(instance['uuid']):
+            if coldmig.is_move(migration):  # sent to the destination
+                self.moves.revert(context, instance, migration)
+                return
             self._event(context, instance, 'compute_revert_resize', 'start')
             self._resize_to(context, instance, migration, 'revert', migration['old_flavor'],
                             power_on=migration.get('vm_state_before') != st.STOPPED)
@@ -544,6 +561,9 @@ class ComputeManager:
             self._update(ctx, inst, {'task_state': None,
                                      'power_state': self._safe_state(inst)},
                          expected=[task])
+            return
+        if coldmig.is_move(migration):
+            self.moves.init_resize(ctx, inst, exists)
             return
         if task == st.RESIZE_CONFIRMING:
             self._resize_report(ctx, inst, migration, 'confirm', True)
@@ -565,6 +585,20 @@ class ComputeManager:
                 LOG.exception('Could not give %s its old flavor back', inst['uuid'])
         self._resize_report(ctx, inst, migration, 'resize', False,
                             message='The compute agent restarted during the resize.')
+
+    # -- moves between hosts (compute/coldmig.py) ----------------------------
+    def finish_migration(self, context, instance, migration, disk_url):
+        with self._lock(instance['uuid']):
+            return self.moves.receive(context, instance, migration, disk_url)
+
+    def finish_revert_migration(self, context, instance, migration):
+        with self._lock(instance['uuid']):
+            self.moves.finish_revert(context, instance, migration)
+
+    def cleanup_migration(self, context, instance, migration):
+        with self._lock(instance['uuid']):
+            self.moves.drop(context, instance)
+            self._sync_network(context)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

@@ -20,6 +20,13 @@ Version history:
           through its signed upload URL)
     1.7 - resize_instance, confirm_resize, revert_resize (casts; each with
           the migration record as a dict: old_flavor, new_flavor, uuid)
+    1.8 - resize_instance, confirm_resize and revert_resize may name
+          another host (migration source_compute != dest_compute: the
+          source sends the disk, confirm goes to the source, revert to the
+          destination); finish_migration (call: the destination pulls the
+          disk and starts the guest), finish_revert_migration (cast: the
+          source starts its old guest again), cleanup_migration (cast: a
+          host drops its copy of a deleted server)
 """
 
 from common import exception
@@ -29,7 +36,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.7'
+    VERSION = '1.8'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -135,26 +142,57 @@ class ComputeAPI:
             context, 'snapshot_instance', instance=instance, image_id=image_id,
             upload_url=upload_url)
 
-    # -- resize (1.7) ----------------------------------------------------------
-    def _cast_17(self, context, host, method, **kwargs):
-        cctxt = self._prepare(host, '1.7')
-        if not cctxt.can_send_version('1.7'):
+    # -- resize (1.7), moves between hosts (1.8) ---------------------------------
+    @staticmethod
+    def _resize_version(migration):
+        """1.8 for a move to another host, which a 1.7 agent would take for
+        a resize in place."""
+        return '1.8' if migration.get('source_compute') != migration.get('dest_compute') \
+            else '1.7'
+
+    def resize_instance(self, context, host, instance, migration):
+        """Redefine the guest with ``migration['new_flavor']`` (on its own
+        host), or send it to ``migration['dest_compute']``: it ends
+        resized (VERIFY_RESIZE) or back where it was."""
+        self._cast_v(self._resize_version(migration), context, host, 'resize_instance',
+                     instance=instance, migration=migration)
+
+    def confirm_resize(self, context, host, instance, migration):
+        self._cast_v(self._resize_version(migration), context, host, 'confirm_resize',
+                     instance=instance, migration=migration)
+
+    def revert_resize(self, context, host, instance, migration):
+        """Redefine the guest with ``migration['old_flavor']`` again (its
+        root disk stays as grown), or, after a move, drop the destination's
+        copy and start the source's again."""
+        self._cast_v(self._resize_version(migration), context, host, 'revert_resize',
+                     instance=instance, migration=migration)
+
+    # -- moves between hosts (1.8) ----------------------------------------------
+    def _cast_v(self, version, context, host, method, **kwargs):
+        cctxt = self._prepare(host, version)
+        if not cctxt.can_send_version(version):
             raise exception.ServiceUnavailable(
                 reason='the compute service on %s does not know %s yet' % (host, method))
         cctxt.cast(context, method, **kwargs)
 
-    def resize_instance(self, context, host, instance, migration):
-        """Redefine the guest with ``migration['new_flavor']`` (on its own
-        host): it ends resized (VERIFY_RESIZE) or back where it was."""
-        self._cast_17(context, host, 'resize_instance', instance=instance,
-                      migration=migration)
+    def finish_migration(self, context, host, instance, migration, disk_url, timeout):
+        """The destination ``host`` copies the root disk from ``disk_url``
+        (None: boot from volume), starts the guest with the new flavor and
+        reports the move finished: {'ok': True}, or {'ok': False,
+        'message'} with nothing left there."""
+        cctxt = self.client.prepare(server=host, version='1.8', timeout=timeout)
+        return cctxt.call(context, 'finish_migration', instance=instance,
+                          migration=migration, disk_url=disk_url)
 
-    def confirm_resize(self, context, host, instance, migration):
-        self._cast_17(context, host, 'confirm_resize', instance=instance,
-                      migration=migration)
+    def finish_revert_migration(self, context, host, instance, migration):
+        """The source ``host`` starts its old guest again and reports the
+        revert."""
+        self._cast_v('1.8', context, host, 'finish_revert_migration', instance=instance,
+                     migration=migration)
 
-    def revert_resize(self, context, host, instance, migration):
-        """Redefine the guest with ``migration['old_flavor']`` again (its
-        root disk stays as grown)."""
-        self._cast_17(context, host, 'revert_resize', instance=instance,
-                      migration=migration)
+    def cleanup_migration(self, context, host, instance, migration):
+        """``host`` drops its guest and disk of a server deleted while it
+        was moving or waiting to be confirmed."""
+        self._cast_v('1.8', context, host, 'cleanup_migration', instance=instance,
+                     migration=migration)

@@ -28,7 +28,7 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.4')
+    target = messaging.Target(version='1.5')
 
     def init_host(self):
         # Read every host once now, not during the first build.
@@ -94,6 +94,9 @@ class SchedulerManager:
         with db_api.reader() as s:
             rows = list(s.scalars(sa.select(cm.Instance).where(
                 cm.Instance.host == host, cm.Instance.deleted.is_(False))))
+        # A server that moved away but may still come back (VERIFY_RESIZE
+        # after a move to another host) keeps its old guest here.
+        rows += resize.moved_away_from(host, {i.uuid for i in rows})
         devices = volumes.block_devices_of([i.uuid for i in rows])
         migrations = resize.open_migrations(
             [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
@@ -114,3 +117,6 @@ class SchedulerManager:
         return moves.select_destination(context, uuid, consumer_uuid, flavor,
                                         requested_host=requested_host,
                                         allow_same_host=allow_same_host)
+
+    def bind_moving_ports(self, context, uuid, host):
+        return resize.bind_moving_ports(context, uuid, host)

@@ -1,12 +1,18 @@
 """What a compute agent reports of a resize, applied to the books
 (common.db.resizes): the agent holds no database credentials."""
 
+import sqlalchemy as sa
 from oslo_log import log as logging
 
 from common import instance_states as st
+from common.db import api as db_api
 from common.db import claims
+from common.db import compute_models as cm
 from common.db import instances
+from common.db import netstate
+from common.db import ports
 from common.db import resizes
+from scheduler import build
 from scheduler import host_cache
 
 LOG = logging.getLogger(__name__)
@@ -38,6 +44,8 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
     else:
         raise ValueError('unknown resize step %s' % step)
     _reload(mig.dest_compute)
+    if mig.source_compute != mig.dest_compute:
+        _reload(mig.source_compute)
     LOG.info('Resize of %s: %s %s', uuid, step, 'done' if ok else 'failed: %s' % message)
     return instances.to_dict(inst) if inst is not None else None
 
@@ -50,3 +58,25 @@ def open_migrations(uuids):
         if mig is not None:
             out[uuid] = resizes.to_dict(mig)
     return out
+
+
+def moved_away_from(host, skip):
+    """Instance rows whose open move to another host started on ``host``
+    (not in ``skip``): their old guest and disk are still there."""
+    M = cm.Migration
+    with db_api.reader() as s:
+        rows = s.scalars(sa.select(cm.Instance).join(
+            M, M.instance_uuid == cm.Instance.uuid).where(
+            M.source_compute == host, M.dest_compute != host, M.status.in_(resizes.OPEN),
+            cm.Instance.deleted.is_(False)))
+        return [r for r in rows if r.uuid not in skip]
+
+
+def bind_moving_ports(context, uuid, host):
+    """The ports of a server moving between hosts go to ``host`` (about to
+    run its guest); the hosts that served them resync. Its network_info."""
+    before = netstate.hosts_for_instance(uuid)
+    network_info = ports.bind_instance_ports(uuid, host)
+    build.refresh_hosts(context, (before | netstate.hosts_for_instance(uuid)) - {host})
+    LOG.info('Ports of %s bound to %s', uuid, host)
+    return network_info

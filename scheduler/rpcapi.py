@@ -13,6 +13,9 @@ Version history:
     1.3 - resize_report (call: a resize step done or failed on its host);
           get_host_instances entries carry 'migration' (a resize under way)
     1.4 - select_destination (call: claim room for a moving server)
+    1.5 - bind_moving_ports (call: a moving server's ports to the host that
+          is about to run it); get_host_instances also lists the servers
+          a host is the source of an open move to another host
 """
 
 from oslo_utils import timeutils
@@ -23,7 +26,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.4'
+    VERSION = '1.5'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -95,3 +98,9 @@ class SchedulerAPI:
         return cctxt.call(context, 'select_destination', uuid=uuid,
                           consumer_uuid=consumer_uuid, flavor=flavor,
                           requested_host=requested_host, allow_same_host=allow_same_host)
+
+    def bind_moving_ports(self, context, uuid, host, timeout=None):
+        """Bind the ports of server ``uuid`` (moving between hosts) to
+        ``host``, which is about to run its guest; its network_info."""
+        cctxt = self.client.prepare(version='1.5', timeout=timeout)
+        return cctxt.call(context, 'bind_moving_ports', uuid=uuid, host=host)

@@ -9,6 +9,7 @@ from api.compute import hosts
 from api.compute import interfaces
 from api.compute import keypairs
 from api.compute import microversion as mv
+from api.compute import migrations
 from api.compute import quotas
 from api.compute import server_actions
 from api.compute import servers
@@ -60,6 +61,6 @@ ROUTES = [
     ('/v2.1/', {'GET': version_v21}),
 ] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
       server_actions.ROUTES + consoles.ROUTES + interfaces.ROUTES + hosts.ROUTES +
-      quotas.ROUTES + volume_attachments.ROUTES)
+      quotas.ROUTES + volume_attachments.ROUTES + migrations.ROUTES)
 
 http.route_table(bp, ROUTES)

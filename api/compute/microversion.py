@@ -10,6 +10,7 @@ behaviour of every version up to it in place.
 2.9  - servers: locked
 2.10 - keypairs: user_id for admins
 2.19 - servers: description
+2.23 - os-migrations: migration_type
 2.26 - servers: tags (always empty here)
 2.28 - hypervisors: cpu_info is a JSON object
 2.37 - servers: networks is required on create ("auto", "none" or a list)
@@ -19,6 +20,8 @@ behaviour of every version up to it in place.
 2.53 - os-services and os-hypervisors: ids are UUIDs; PUT /os-services/{id}
        with status, disabled_reason and forced_down
 2.55 - flavors: description, PUT /flavors/{id}
+2.56 - servers: migrate may name the destination host
+2.59 - os-migrations: uuid; limit and marker paging
 2.61 - flavors: extra_specs in flavor views
 """
 

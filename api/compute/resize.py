@@ -1,11 +1,14 @@
-"""Resize, confirmResize and revertResize, with Nova's codes, on the
-server's own host.
+"""Resize, confirmResize and revertResize, with Nova's codes.
 
 resize checks the new flavor (another one, not a smaller root disk), takes
-the quota the growth needs and a second claim on the host for the new
-flavor (common.db.resizes), then casts to the agent, which redefines the
-guest and reports VERIFY_RESIZE. A host without room for both flavors
-leaves the server where it was, with an Error event and a fault that say so.
+the quota the growth needs and a second claim for the new flavor on the
+host the scheduler chooses (common.db.resizes): the server's own host or
+another ([DEFAULT] allow_resize_to_same_host; False: always another), then
+casts to the server's agent, which redefines the guest in place or sends it
+to the other host (compute/coldmig.py), and the server waits in
+VERIFY_RESIZE. No host with room leaves the server where it was, with an
+Error event and a fault that say so. After a move to another host, confirm
+goes to the source (its old guest goes) and revert to the destination.
 """
 
 import oslo_messaging as messaging
@@ -16,10 +19,12 @@ from api import http
 from api.compute import flavors as flavors_api
 from common import exception
 from common import instance_states as st
+from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
 from common.db import resizes
+from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
 
@@ -64,20 +69,22 @@ def _check_flavor(inst, new):
         raise CannotResizeDisk(reason='Unable to resize ephemeral disk down.')
 
 
-def _cast(ctx, inst, method, migration, undo):
-    """Cast to the server's agent; if the cast cannot leave, ``undo`` puts
-    the books back and the caller hears 503."""
+def _cast(ctx, inst, method, migration, undo, host=None):
+    """Cast to the server's agent (or ``host``); if the cast cannot leave,
+    ``undo`` puts the books back and the caller hears 503."""
+    host = host or inst.host
+    payload = dict(instances.to_dict(inst),
+                   block_devices=volumes.instance_block_devices(inst.uuid))
     try:
-        getattr(compute_rpcapi.ComputeAPI(), method)(ctx, inst.host, instances.to_dict(inst),
-                                                     migration=migration)
+        getattr(compute_rpcapi.ComputeAPI(), method)(ctx, host, payload, migration=migration)
     except (messaging.MessagingException, exception.ServiceUnavailable) as e:
-        LOG.error('Could not ask %s to %s %s: %s', inst.host, method, inst.uuid, e)
+        LOG.error('Could not ask %s to %s %s: %s', host, method, inst.uuid, e)
         undo()
         instances.event_finish(ctx.request_id, inst.uuid, 'compute_%s' % method,
                                result='Error', details='The compute service could not be '
                                'reached.')
         raise exception.ServiceUnavailable(reason='the compute host %s could not be reached'
-                                           % inst.host) from None
+                                           % host) from None
 
 
 def chooser(ctx, inst, requested_host=None, allow_same_host=False):
@@ -98,15 +105,20 @@ def _resize(ctx, inst, body):
     _check_flavor(inst, new)
     try:
         inst, migration = resizes.start(ctx, inst, new, chooser(
-            ctx, inst, requested_host=inst.host, allow_same_host=True))
+            ctx, inst, allow_same_host=CONF.allow_resize_to_same_host))
     except resizes.NoRoom:
         return None  # 202, as Nova: the action's event and the fault tell why
+    send(ctx, inst, migration)
+    return None
 
+
+def send(ctx, inst, migration):
+    """Ask the server's agent to resize it in place or move it to the
+    migration's destination (resize and migrate)."""
     def undo():
         resizes.failed(inst.uuid, migration['uuid'], inst.power_state,
                        'The compute service could not be reached.', [st.RESIZE_PREP])
     _cast(ctx, inst, 'resize_instance', migration, undo)
-    return None
 
 
 def _open_migration(inst, action):
@@ -124,13 +136,15 @@ def _finish(ctx, inst, action, status, task_state, method):
         raise instances.InstanceInvalidState(action, inst.uuid, inst.vm_state,
                                              inst.task_state)
     mig = _open_migration(inst, action)
+    # After a move: the source drops its old guest, the destination its new one.
+    host = mig.source_compute if action == 'confirmResize' else inst.host
     inst = instances.begin_action(ctx, inst.uuid, action)
     resizes.set_status(mig.uuid, status, expected=[resizes.FINISHED])
 
     def undo():
         resizes.set_status(mig.uuid, resizes.FINISHED, expected=[status])
         instances.update(inst.uuid, {'task_state': None}, task_states=[task_state])
-    _cast(ctx, inst, method, resizes.to_dict(resizes.get(mig.uuid)), undo)
+    _cast(ctx, inst, method, resizes.to_dict(resizes.get(mig.uuid)), undo, host=host)
 
 
 def _confirm(ctx, inst, _body):

@@ -29,6 +29,7 @@ from common.db import compute_models as cm
 from common.db import instances
 from common.db import netstate
 from common.db import ports
+from common.db import resizes
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
@@ -487,6 +488,7 @@ def delete_server(server_id):
     policy.authorize(ctx, 'os_compute_api:servers:delete', {'project_id': inst.project_id})
     inst = instances.begin_action(ctx, inst.uuid, 'delete')
     instances.event_start(ctx.request_id, inst.uuid, 'terminate')
+    _clean_other_host(ctx, inst)
     if inst.host and host_up(inst.host):
         payload = dict(instances.to_dict(inst),
                        block_devices=volumes.instance_block_devices(inst.uuid))
@@ -499,6 +501,26 @@ def delete_server(server_id):
         instances.finish_delete(ctx.request_id, inst.uuid)
         notify.refresh_hosts(ctx, hosts)
     return http.reply(status=204)
+
+
+def _clean_other_host(ctx, inst):
+    """A server deleted while it moves to another host, or waits there
+    for its confirmation, has a guest and disk on both: the host that is not
+    its own drops its copy (the delete gives back both claims)."""
+    mig = resizes.get_open(inst.uuid)
+    if mig is None or mig.source_compute == mig.dest_compute:
+        return
+    other = mig.source_compute if inst.host == mig.dest_compute else mig.dest_compute
+    if not other or not host_up(other):
+        return  # it removes the orphan when it starts again
+    payload = dict(instances.to_dict(inst),
+                   block_devices=volumes.instance_block_devices(inst.uuid))
+    try:
+        compute_rpcapi.ComputeAPI().cleanup_migration(ctx, other, payload,
+                                                      migration=resizes.to_dict(mig))
+    except Exception:  # noqa: BLE001 - its restart removes the orphan
+        LOG.warning('Could not ask %s to drop its copy of %s', other, inst.uuid,
+                    exc_info=True)
 
 
 def host_up(host):

@@ -19,7 +19,8 @@ _ADMIN_ONLY = (
     'os-simple-tenant-usage:list', 'os-simple-tenant-usage:show', 'limits:other_project',
     'servers:index:get_all_tenants', 'servers:detail',
     'servers:action:unlock:unlock_override', 'servers:create:forced_host',
-    'servers:action:os-resetState',
+    'servers:action:os-resetState', 'servers:action:migrate',
+    'os-migrations:index', 'servers:migrations:index',
 )
 _MEMBER = (
     'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',

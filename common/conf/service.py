@@ -18,6 +18,14 @@ opts = [
                     'seconds is shown as down.'),
     cfg.IntOpt('rpc_call_timeout', default=60, min=1,
                help='Seconds an RPC call waits for its answer before it fails.'),
+    cfg.BoolOpt('allow_resize_to_same_host', default=True,
+                help='A resize may stay on the server\'s own host (the guest is '
+                     'redefined in place) or go to another one (its disk is copied '
+                     'there, as a cold migration does). False: always another host.'),
+    cfg.IntOpt('migration_copy_timeout', default=1800, min=10,
+               help='Seconds a cold migration or resize to another host may take to '
+                    'copy the root disk and start the guest there before the source '
+                    'gives up and starts it again.'),
 ]
 
 

@@ -216,8 +216,9 @@ def finished(uuid, migration_uuid, power_state):
 
 def failed(uuid, migration_uuid, power_state, message, from_tasks):
     """The agent could not resize: the books go back to the old flavor and
-    the server rests where its guest is."""
-    abandon(migration_uuid, ERROR)
+    the server rests where its guest is (its source host). A report that
+    comes after the server moved on (a destination that finished after
+    all) changes nothing: the second claim stays with the move that won."""
     values = {'vm_state': _resting(power_state), 'task_state': None,
               'power_state': power_state, 'fault': instances.format_fault(message, 500)}
     mig = get(migration_uuid)
@@ -225,9 +226,13 @@ def failed(uuid, migration_uuid, power_state, message, from_tasks):
     if mig is not None and inst is not None:
         values.update(_flavor_values(mig.old_flavor, inst), **_placed(mig, 'source'))
     try:
-        return instances.update(uuid, values, task_states=from_tasks, action='resize failed')
-    except (instances.InstanceInvalidState, instances.InstanceNotFound):
+        inst = instances.update(uuid, values, task_states=from_tasks, action='resize failed')
+    except instances.InstanceInvalidState:
         return None
+    except instances.InstanceNotFound:
+        inst = None
+    abandon(migration_uuid, ERROR)
+    return inst
 
 
 def confirmed(uuid, migration_uuid, power_state):

@@ -106,6 +106,15 @@ def supports_direct_io(dirpath):
             pass
 
 
+def copy_from_nbd(url, dest_path, timeout=QEMU_IMG_TIMEOUT):
+    """A standalone qcow2 at ``dest_path`` with what the NBD export at
+    ``url`` (nbd://host:port, a guest's view: raw) holds; zeroes stay
+    holes."""
+    if not url.startswith('nbd://'):
+        raise exception.NotSupported(what='disk source %s' % url)
+    _qemu_img('convert', '-q', '-f', 'raw', '-O', 'qcow2', url, dest_path, timeout=timeout)
+
+
 def grow(path, size_bytes):
     """Grow the qcow2 disk at ``path`` to ``size_bytes`` (virtual); a disk
     that is as big or bigger already is left as it is: never shrinks.

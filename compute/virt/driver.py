@@ -55,6 +55,7 @@ class ComputeDriver(abc.ABC):
         'supports_suspend': False,
         'supports_rebuild': False,
         'supports_resize': False,          # same-host resize (vCPUs, memory, disk)
+        'supports_migrate': False,         # cold moves: export_root_disk, spawn_migrated
     }
 
     # -- host -----------------------------------------------------------
@@ -186,6 +187,25 @@ class ComputeDriver(abc.ABC):
         grew stays grown), is started again when ``power_on``, and the error
         is raised."""
         raise exception.NotSupported(what='resize')
+
+    # -- cold moves between hosts (capability 'supports_migrate') -------------
+    def export_root_disk(self, instance, address, timeout):
+        """Serve the stopped guest's root disk read-only on ``address`` for
+        at most ``timeout`` seconds; its URL, or None when the server boots
+        from a volume."""
+        raise exception.NotSupported(what='migrate')
+
+    def end_export(self, instance):
+        """Stop what export_root_disk started (also one a previous run of
+        the agent left). Idempotent."""
+        raise exception.NotSupported(what='migrate')
+
+    def spawn_migrated(self, context, instance, disk_url, network_info,
+                       block_device_info=None, power_on=True, timeout=1800):
+        """Like spawn, with the root disk copied from ``disk_url`` (another
+        host's export_root_disk; None: boot from volume) and grown to the
+        flavor's root_gb; the guest is started when ``power_on``."""
+        raise exception.NotSupported(what='migrate')
 
     # -- interfaces (capability 'supports_attach_interface') -----------------
     def attach_interface(self, context, instance, image_meta, vif):

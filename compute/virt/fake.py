@@ -17,6 +17,7 @@ from compute.virt import power_state
 
 class FakeDriver(driver.ComputeDriver):
     capabilities = dict(driver.ComputeDriver.capabilities,
+                        supports_migrate=True,
                         supports_config_drive=True,
                         supports_serial_console=True,
                         supports_console_output=True,
@@ -155,6 +156,26 @@ class FakeDriver(driver.ComputeDriver):
         entry['console'] += 'fake console of %s rebuilt from %s\n' % (
             instance['uuid'], image_meta.get('id'))
         entry['state'] = power_state.RUNNING if power_on else power_state.SHUTDOWN
+
+    def export_root_disk(self, instance, address, timeout):
+        self.calls.append(('export_root_disk', instance['uuid']))
+        self._maybe_fail('export_root_disk')
+        entry = self._get(instance)
+        if not entry['instance'].get('image_ref'):
+            return None
+        return 'fake://%s/%s' % (address, instance['uuid'])
+
+    def end_export(self, instance):
+        self.calls.append(('end_export', instance['uuid']))
+
+    def spawn_migrated(self, context, instance, disk_url, network_info,
+                       block_device_info=None, power_on=True, timeout=1800):
+        self._maybe_fail('spawn_migrated')
+        self.spawn(context, instance, {}, None, network_info, block_device_info)
+        entry = self.instances[instance['uuid']]
+        entry['disk_from'] = disk_url
+        if not power_on:
+            entry['state'] = power_state.SHUTDOWN
 
     def resize(self, context, instance, network_info, power_on=True):
         self.calls.append(('resize', instance['uuid'], instance['flavor'].get('flavorid')))

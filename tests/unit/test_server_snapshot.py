@@ -19,6 +19,7 @@ from common import exception
 from common import instance_states as st
 from common.db import api as db_api
 from common.db import compute_models as cm
+from compute import coldmig
 from compute import manager as compute_manager
 from compute import rpcapi as compute_rpcapi
 from compute import snapshot
@@ -375,6 +376,7 @@ def agent(conf, tmp_path):
     mgr.block = mock.Mock()
     mgr._locks, mgr._locks_guard = {}, threading.Lock()
     mgr.snapshots = snapshot.Snapshots(mgr)
+    mgr.moves = coldmig.ColdMoves(mgr)
     server = UploadServer()
     yield types.SimpleNamespace(mgr=mgr, inst=inst, books=mgr.scheduler, server=server,
                                 tmp=tmp_path)

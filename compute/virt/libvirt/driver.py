@@ -33,6 +33,7 @@ from compute.virt import vif as vif_mod
 from compute.virt.libvirt import config as config_mod
 from compute.virt.libvirt import designer
 from compute.virt.libvirt import host as host_mod
+from compute.virt.libvirt import migration
 from compute.virt.libvirt import ports as ports_mod
 
 LOG = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def _remove(path):
         pass
 
 
-class LibvirtDriver(driver.ComputeDriver):
+class LibvirtDriver(migration.ColdMoves, driver.ComputeDriver):
     capabilities = dict(driver.ComputeDriver.capabilities,
                         has_imagecache=True,
                         supports_config_drive=True,
@@ -88,7 +89,8 @@ class LibvirtDriver(driver.ComputeDriver):
                         supports_suspend=True,
                         supports_rebuild=True,
                         supports_snapshot=True,
-                        supports_resize=True)
+                        supports_resize=True,
+                        supports_migrate=True)
 
     def __init__(self, uri=None, vif_driver=None, lifecycle_handler=None):
         self.uri = uri or CONF.compute.libvirt_uri
@@ -263,7 +265,7 @@ class LibvirtDriver(driver.ComputeDriver):
 
     @_libvirt_errors
     def spawn(self, context, instance, image_meta, base_image_path, network_info,
-              block_device_info=None):
+              block_device_info=None, make_root=None, power_on=True):
         uuid = instance['uuid']
         self._check_request(instance, image_meta, block_device_info)
         root_volume, volumes = self._volume_mapping(block_device_info)
@@ -285,6 +287,9 @@ class LibvirtDriver(driver.ComputeDriver):
                 disk_path = None
                 if root_volume is None:  # else: boot from volume, no overlay
                     disk_path = os.path.join(inst_dir, DISK)
+                if make_root is not None and disk_path:  # a disk brought from elsewhere
+                    make_root(disk_path)
+                elif disk_path:
                     disk.create_overlay(
                         base_image_path, image_meta['disk_format'], disk_path,
                         self._root_disk_size(instance, image_meta, base_image_path,
@@ -307,7 +312,8 @@ class LibvirtDriver(driver.ComputeDriver):
                         disk_cache='none' if disk.supports_direct_io(inst_dir)
                         else 'writeback', volume_devices=volume_devices)
                     made['guest'] = self.host.define(cfg.to_xml())
-                made['guest'].launch()
+                if power_on:
+                    made['guest'].launch()
                 t['define_start'] = time.monotonic() - t2
                 t['total'] = time.monotonic() - t0
             except Exception as e:
