@@ -12,10 +12,12 @@ from common.conf import CONF
 from common.db import api as db_api
 from common.db import claims
 from common.db import compute_models as cm
+from common.db import evacuations
 from common.db import instances
 from common.db import netstate
 from common.db import volumes
 from scheduler import build
+from scheduler import evacuate
 from scheduler import host_cache
 from scheduler import moves
 from scheduler import resize
@@ -28,7 +30,7 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.4')
+    target = messaging.Target(version='1.7')
 
     def init_host(self):
         # Read every host once now, not during the first build.
@@ -97,7 +99,7 @@ class SchedulerManager:
         devices = volumes.block_devices_of([i.uuid for i in rows])
         migrations = resize.open_migrations(
             [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
-             st.RESIZE_TASKS])
+             st.RESIZE_TASKS or i.task_state in evacuations.TASKS])
         return [dict(instances.to_dict(i), block_devices=devices[i.uuid],
                      migration=migrations.get(i.uuid)) for i in rows]
 
@@ -114,3 +116,13 @@ class SchedulerManager:
         return moves.select_destination(context, uuid, consumer_uuid, flavor,
                                         requested_host=requested_host,
                                         allow_same_host=allow_same_host)
+
+    def evacuate_report(self, context, uuid, migration_uuid, ok, power_state, message=None):
+        return evacuate.report(context, uuid, migration_uuid, ok, power_state,
+                               message=message)
+
+    def get_host_evacuations(self, context, host):
+        return evacuate.leftovers(host)
+
+    def evacuation_cleaned(self, context, migration_uuid):
+        return evacuate.cleaned(migration_uuid)

@@ -13,6 +13,10 @@ Version history:
     1.3 - resize_report (call: a resize step done or failed on its host);
           get_host_instances entries carry 'migration' (a resize under way)
     1.4 - select_destination (call: claim room for a moving server)
+    1.7 - evacuate_report (call: an evacuation rebuilt on its destination,
+          or failed there); get_host_evacuations, evacuation_cleaned (calls:
+          a host back up removes what servers evacuated away left there);
+          get_host_instances entries carry 'migration' during an evacuation
 """
 
 from oslo_utils import timeutils
@@ -23,7 +27,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.4'
+    VERSION = '1.7'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -95,3 +99,23 @@ class SchedulerAPI:
         return cctxt.call(context, 'select_destination', uuid=uuid,
                           consumer_uuid=consumer_uuid, flavor=flavor,
                           requested_host=requested_host, allow_same_host=allow_same_host)
+
+    # -- evacuation (1.7) ------------------------------------------------------
+    def evacuate_report(self, context, uuid, migration_uuid, ok, power_state, message=None,
+                        timeout=None):
+        """The destination rebuilt the evacuated server (``ok``) or could
+        not (``message``): the books follow. The instance dict, or None."""
+        cctxt = self.client.prepare(version='1.7', timeout=timeout)
+        return cctxt.call(context, 'evacuate_report', uuid=uuid,
+                          migration_uuid=migration_uuid, ok=ok, power_state=power_state,
+                          message=message)
+
+    def get_host_evacuations(self, context, host, timeout=None):
+        """[{'uuid', 'instance_uuid', 'dest_compute', 'instance_host'}]:
+        servers evacuated away from ``host`` whose leftovers it must remove."""
+        cctxt = self.client.prepare(version='1.7', timeout=timeout)
+        return cctxt.call(context, 'get_host_evacuations', host=host)
+
+    def evacuation_cleaned(self, context, migration_uuid, timeout=None):
+        cctxt = self.client.prepare(version='1.7', timeout=timeout)
+        return cctxt.call(context, 'evacuation_cleaned', migration_uuid=migration_uuid)
