@@ -16,6 +16,7 @@ from common import instance_states as st
 from common import periodic
 from common.conf import CONF
 from compute import blockdev
+from compute import evacuate
 from compute import imagecache
 from compute import snapshot
 from compute.network import plane as netplane
@@ -45,7 +46,7 @@ def resting_vm_state(state, default=st.STOPPED):
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.7')
+    target = messaging.Target(version='1.10')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -62,6 +63,7 @@ class ComputeManager:
         self._net_lock = threading.Lock()
         self._net_synced_at = float('-inf')
         self.snapshots = snapshot.Snapshots(self)
+        self.evacuations = evacuate.Evacuations(self)
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -108,6 +110,7 @@ class ComputeManager:
     def reconcile(self):
         """Make libvirt and the books agree after a (re)start."""
         ctx = ctx_mod.get_admin_context()
+        self.evacuations.clean_leftovers(ctx)
         known = {i['uuid']: i for i in self.scheduler.get_host_instances(
             ctx, self.host, timeout=CONF.report_interval * 2)}
         running = set(self.driver.list_instance_uuids())
@@ -127,6 +130,9 @@ class ComputeManager:
             return
         if task in st.RESIZE_TASKS:
             self._init_resize(ctx, inst, exists)
+            return
+        if evacuate.is_evacuation(inst):
+            self.evacuations.settle(ctx, inst, exists)
             return
         if inst['vm_state'] == st.BUILDING:
             if exists:
@@ -565,6 +571,12 @@ class ComputeManager:
                 LOG.exception('Could not give %s its old flavor back', inst['uuid'])
         self._resize_report(ctx, inst, migration, 'resize', False,
                             message='The compute agent restarted during the resize.')
+
+    # -- evacuation -----------------------------------------------------------
+    def evacuate_instance(self, context, instance, migration, network_info):
+        """Rebuild here a server whose host is down (compute/evacuate.py)."""
+        with self._lock(instance['uuid']):
+            self.evacuations.rebuild(context, instance, migration, network_info)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

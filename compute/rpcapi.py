@@ -20,6 +20,8 @@ Version history:
           through its signed upload URL)
     1.7 - resize_instance, confirm_resize, revert_resize (casts; each with
           the migration record as a dict: old_flavor, new_flavor, uuid)
+    1.10 - evacuate_instance (cast to the destination: rebuild there a
+          server whose host is down, with its volumes and ports)
 """
 
 from common import exception
@@ -29,7 +31,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.7'
+    VERSION = '1.10'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -158,3 +160,14 @@ class ComputeAPI:
         root disk stays as grown)."""
         self._cast_17(context, host, 'revert_resize', instance=instance,
                       migration=migration)
+
+    # -- evacuation (1.10) -------------------------------------------------------
+    def evacuate_instance(self, context, host, instance, migration, network_info):
+        """Rebuild ``instance`` (with its 'block_devices') on ``host``, the
+        destination of ``migration``; the agent reports to the scheduler."""
+        cctxt = self._prepare(host, '1.10')
+        if not cctxt.can_send_version('1.10'):
+            raise exception.ServiceUnavailable(
+                reason='the compute service on %s does not know evacuate_instance yet' % host)
+        cctxt.cast(context, 'evacuate_instance', instance=instance, migration=migration,
+                   network_info=network_info)
