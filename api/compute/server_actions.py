@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from api import http
 from api import microversion
 from api.compute import consoles
+from api.compute import evacuate
 from api.compute import lifecycle_actions
 from api.compute import resize
 from api.compute import servers
@@ -42,8 +43,9 @@ _ACTION_SCHEMAS.update(consoles.LEGACY_SCHEMAS)
 _ACTION_SCHEMAS.update(lifecycle_actions.SCHEMAS)
 _ACTION_SCHEMAS[snapshots.ACTION] = snapshots.SCHEMA
 _ACTION_SCHEMAS.update(resize.SCHEMAS)
+_ACTION_SCHEMAS[evacuate.ACTION] = evacuate.SCHEMA
 _NOT_YET = ('migrate',
-            'os-migrateLive', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue')
+            'os-migrateLive', 'shelve', 'unshelve', 'rescue', 'unrescue')
 
 
 def _cast(ctx, inst, method, **kwargs):
@@ -105,6 +107,7 @@ _HANDLERS.update(dict.fromkeys(consoles.LEGACY_ACTIONS, consoles.legacy_action))
 _HANDLERS.update(lifecycle_actions.HANDLERS)
 _HANDLERS[snapshots.ACTION] = snapshots.create_image
 _HANDLERS.update(resize.HANDLERS)
+_HANDLERS[evacuate.ACTION] = evacuate.evacuate
 
 
 def server_action(server_id):
