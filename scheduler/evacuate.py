@@ -49,3 +49,15 @@ def leftovers(host):
 
 def cleaned(migration_uuid):
     return evacuations.completed(migration_uuid)
+
+
+def fail_stranded(context):
+    """No server waits in REBUILD for a destination that went down: its
+    evacuation fails (ERROR with a fault, back on its source). A
+    destination that comes back finds it gone from its books and removes
+    what it had made as an orphan."""
+    for uuid, migration_uuid, dest in evacuations.stranded():
+        LOG.warning('Destination %s of evacuating %s is down: failing the evacuation', dest,
+                    uuid)
+        report(context, uuid, migration_uuid, False, 0,
+               message='The compute service of %s went down during the evacuation.' % dest)

@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from common import context as ctx_mod
 from common import instance_states as st
+from common import periodic
 from common import servicegroup
 from common.conf import CONF
 from common.db import api as db_api
@@ -126,3 +128,7 @@ class SchedulerManager:
 
     def evacuation_cleaned(self, context, migration_uuid):
         return evacuate.cleaned(migration_uuid)
+
+    @periodic.periodic(lambda: CONF.service_down_time)
+    def fail_stranded_evacuations(self):
+        evacuate.fail_stranded(ctx_mod.get_admin_context())

@@ -10,6 +10,8 @@ another host (migration_type 'evacuation' in the migrations table).
 - failed: the destination's claim is given back, the server goes back to
   its source host (and its ports with it) in ERROR with a fault; status
   'failed'. It can be evacuated again.
+- stranded: evacuations whose destination's service went down before it
+  reported (the scheduler fails them, so no server stays in REBUILD).
 - from_host / completed: the source's agent, back again, removes what is
   left of servers evacuated away ('done') and marks them 'completed'.
 """
@@ -17,6 +19,7 @@ another host (migration_type 'evacuation' in the migrations table).
 import sqlalchemy as sa
 
 from common import instance_states as st
+from common import servicegroup
 from common.db import api as db_api
 from common.db import claims
 from common.db import compute_models as cm
@@ -119,3 +122,17 @@ def from_host(host):
 def completed(migration_uuid):
     """The source host removed its leftovers: 'done' -> 'completed'."""
     return resizes.set_status(migration_uuid, COMPLETED, expected=[DONE])
+
+
+def stranded():
+    """Evacuations under way whose destination's compute service is down:
+    [(instance uuid, migration uuid, destination)]."""
+    with db_api.reader() as s:
+        rows = s.execute(sa.select(M.instance_uuid, M.uuid, M.dest_compute)
+                         .where(M.migration_type == TYPE, M.status == resizes.MIGRATING)
+                         ).all()
+    if not rows:
+        return []
+    up = {r.host for r in servicegroup.list_services(binary='nova-compute')
+          if servicegroup.is_up(r)}
+    return [tuple(r) for r in rows if r.dest_compute not in up]

@@ -203,3 +203,18 @@ def test_delete_during_evacuation_gives_everything_back(nova, server):  # noqa: 
     assert used('h1') == NOTHING and used('h2') == NOTHING
     assert resizes.get(mig['uuid']).status == 'error'
     assert evacuations.done(server, mig['uuid'], RUNNING) is None
+
+
+def test_a_destination_that_goes_down_fails_the_evacuation(nova, server):  # noqa: F811
+    down()
+    evacuate(nova, server, 200)
+    mig = nova.casts[-1][4]['migration']
+    scheduler_evacuate.fail_stranded(CTX)  # h2 is up: nothing to do
+    assert show(nova, server, who='admin')['status'] == 'REBUILD'
+    down('h2')
+    scheduler_evacuate.fail_stranded(CTX)
+    srv = show(nova, server, who='admin')
+    assert (srv['status'], srv['OS-EXT-SRV-ATTR:host']) == ('ERROR', 'h1')
+    assert 'h2 went down during the evacuation' in srv['fault']['message']
+    assert used('h2') == NOTHING and resizes.get(mig['uuid']).status == 'failed'
+    scheduler_evacuate.fail_stranded(CTX)  # once only
