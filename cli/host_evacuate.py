@@ -79,20 +79,22 @@ def wait(conn, servers, timeout, out=sys.stdout):
     return ok
 
 
-def parse_args(argv):
+def parse_args(argv, config=None):
     """Our options and openstacksdk's (--os-cloud, --os-auth-url, ...)."""
     import openstack.config
 
     parser = _parser()
-    openstack.config.OpenStackConfig().register_argparse_arguments(parser, argv)
+    (config or openstack.config.OpenStackConfig()).register_argparse_arguments(parser, argv)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    import openstack
+    import openstack.config
+    import openstack.connection
 
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    conn = openstack.connect(options=args)
+    config = openstack.config.OpenStackConfig()
+    args = parse_args(sys.argv[1:] if argv is None else argv, config)
+    conn = openstack.connection.Connection(config=config.get_one(argparse=args))
     results = evacuate_host(conn, args.host, args.target_host)
     ok = all(accepted for _server, accepted in results)
     if args.wait:
