@@ -45,7 +45,7 @@ def evacuate_host(conn, host, target=None, out=sys.stdout):
     """Post an evacuate action for each server on ``host``; [(server,
     accepted)]."""
     results = []
-    servers = list(conn.compute.servers(details=True, all_projects=True, host=host))
+    servers = list(conn.compute.servers(details=True, all_projects=True, compute_host=host))
     if not servers:
         print('No servers on %s.' % host, file=out)
     for server in servers:

@@ -49,7 +49,7 @@ def test_one_line_per_server_and_the_target_passed_on():
     assert out.getvalue().splitlines() == [
         'a vm-a accepted evacuating to h1',
         'b vm-b refused Compute service of h2 is still in use.']
-    assert c.compute.listed == {'details': True, 'all_projects': True, 'host': 'h2'}
+    assert c.compute.listed == {'details': True, 'all_projects': True, 'compute_host': 'h2'}
     assert c.compute.posts[0] == ('/servers/a/action', {'evacuate': {'host': 'h1'}}, '2.29')
 
 
