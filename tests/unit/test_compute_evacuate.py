@@ -135,3 +135,17 @@ def test_source_back_removes_leftovers_and_completes(agent, books):  # noqa: F81
     assert gone['uuid'] not in agent.driver.instances
     assert back['uuid'] in agent.driver.instances
     assert books.cleaned == ['mig-1', 'mig-2']
+
+
+def test_a_server_booted_from_a_volume_boots_from_it_again(agent, books):  # noqa: F811
+    root = dict(VOLUME, attachment_id='att-0', volume={'id': 'vol-0', 'status': 'in-use'},
+                device='vda', boot_index=0)
+    inst = evacuated(agent, block_devices=[root])
+    inst['image_ref'] = ''
+    books.instances[SID]['image_ref'] = ''
+    agent.evacuate_instance(CTX, inst, migration(), [])
+    assert agent.driver.instances[SID]['volumes'] == {'vol-0': 'vda'}
+    assert books.reports == [('mig-e', True, power_state.RUNNING, None)]
+    assert agent.block.volumes.calls == [('terminate', 'vol-0', 'h2'),
+                                         ('initialize', 'vol-0', agent.host),
+                                         ('attached', 'vol-0', agent.host)]
