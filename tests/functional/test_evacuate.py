@@ -8,13 +8,16 @@ test polls, since this openstackclient's `evacuate --wait` never returns);
 host 2's agent back removes the leftover guest and folder and completes
 the evacuation; altostack-host-evacuate empties host 2 of three servers:
 one running, one stopped (it stays stopped), one whose image is gone (it
-fails: ERROR with a fault, left on host 2).
+fails: ERROR with a fault, left on host 2); a destination whose agent
+freezes as the evacuation is cast to it fails the evacuation once the
+scheduler sees it down.
 
 Host 2 reaches the volume over NBD: the volume service's exports listen on
 the hosts' bridge (host 1's my_ip) here, not on loopback."""
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -287,3 +290,47 @@ def test_host_evacuate_command_moves_every_server(mcloud, vm1, zones):
     assert r.returncode == 1 and 'Compute service of %s is still in use' % mcloud.host_name(2) \
         in r.stdout, r.stdout + r.stderr
     mcloud.openstack('server', 'delete', '--wait', *ids.values(), cloud='demo')
+
+
+def test_a_destination_that_dies_before_rebuilding_fails_the_evacuation(mcloud, vm1, zones):
+    """Host 1's agent is frozen (SIGSTOP) as the evacuation is cast to it:
+    once it counts as down, the scheduler fails the evacuation (ERROR with
+    a fault, back on host 2, host 1's claim given back), and the agent,
+    restarted, builds nothing from the cast it finds waiting."""
+    import requests
+    host1_in_zone(mcloud, 1)
+    sid = mcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                           'm1.tiny', '--nic', 'none', '--availability-zone', zones[2],
+                           '--wait', 'ev-vm5', cloud='demo', json_out=True)['id']
+    host2_down(mcloud)
+    host1_in_zone(mcloud, 2)
+    until(lambda: mcloud.compute_services().get(mcloud.host_name(1)) == 'up', 30, 'host 1 up')
+    before = vcpus_used(mcloud, 1)
+    token = mcloud.sdk().auth_token
+    agent = mcloud.procs['compute']
+    agent.send_signal(signal.SIGSTOP)
+    try:
+        r = requests.post('http://127.0.0.1:%d/compute/v2.1/servers/%s/action'
+                          % (mcloud.api_port, sid), json={'evacuate': {}}, timeout=30,
+                          headers={'X-Auth-Token': token,
+                                   'OpenStack-API-Version': 'compute 2.61'})
+        assert r.status_code == 200, r.text
+        t0 = time.monotonic()
+        until(lambda: show(mcloud, sid)['status'] == 'ERROR', 60, 'the evacuation failed')
+        TIMINGS['dead_destination_noticed'] = time.monotonic() - t0
+    finally:
+        mcloud.kill_service('compute')  # SIGKILL, even while stopped
+    srv = show(mcloud, sid)
+    assert srv['OS-EXT-SRV-ATTR:host'] == mcloud.host_name(2)
+    assert '%s went down during the evacuation' % mcloud.host_name(1) in \
+        srv['fault']['message'], srv['fault']
+    assert migrations(mcloud, sid)[0][:2] == ('evacuation', 'failed')
+    mcloud.start_service('compute')
+    until(lambda: mcloud.compute_services().get(mcloud.host_name(1)) == 'up', 60,
+          'host 1 up again')
+    time.sleep(5)  # the waiting cast is taken and dropped
+    assert 'altostack-%s' % sid not in domains(mcloud.host_uri(1))
+    assert vcpus_used(mcloud, 1) == before
+    assert show(mcloud, sid)['status'] == 'ERROR'
+    host2_up(mcloud)
+    mcloud.openstack('server', 'delete', '--wait', sid, cloud='demo')
