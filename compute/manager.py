@@ -17,6 +17,7 @@ from common import periodic
 from common.conf import CONF
 from compute import blockdev
 from compute import coldmig
+from compute import evacuate
 from compute import imagecache
 from compute import rpcapi as compute_rpcapi
 from compute import snapshot
@@ -47,7 +48,7 @@ def resting_vm_state(state, default=st.STOPPED):
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.8')
+    target = messaging.Target(version='1.10')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -66,6 +67,7 @@ class ComputeManager:
         self.snapshots = snapshot.Snapshots(self)
         self.compute_api = compute_rpcapi.ComputeAPI()
         self.moves = coldmig.ColdMoves(self)
+        self.evacuations = evacuate.Evacuations(self)
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -112,6 +114,7 @@ class ComputeManager:
     def reconcile(self):
         """Make libvirt and the books agree after a (re)start."""
         ctx = ctx_mod.get_admin_context()
+        self.evacuations.clean_leftovers(ctx)
         known = {i['uuid']: i for i in self.scheduler.get_host_instances(
             ctx, self.host, timeout=CONF.report_interval * 2)}
         running = set(self.driver.list_instance_uuids())
@@ -134,6 +137,9 @@ class ComputeManager:
             return
         if task in st.RESIZE_TASKS:
             self._init_resize(ctx, inst, exists)
+            return
+        if evacuate.is_evacuation(inst):
+            self.evacuations.settle(ctx, inst, exists)
             return
         if inst['vm_state'] == st.BUILDING:
             if exists:
@@ -599,6 +605,11 @@ class ComputeManager:
         with self._lock(instance['uuid']):
             self.moves.drop(context, instance)
             self._sync_network(context)
+    # -- evacuation -----------------------------------------------------------
+    def evacuate_instance(self, context, instance, migration, network_info):
+        """Rebuild here a server whose host is down (compute/evacuate.py)."""
+        with self._lock(instance['uuid']):
+            self.evacuations.rebuild(context, instance, migration, network_info)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

@@ -27,6 +27,8 @@ Version history:
           disk and starts the guest), finish_revert_migration (cast: the
           source starts its old guest again), cleanup_migration (cast: a
           host drops its copy of a deleted server)
+    1.10 - evacuate_instance (cast to the destination: rebuild there a
+          server whose host is down, with its volumes and ports)
 """
 
 from common import exception
@@ -36,7 +38,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.8'
+    VERSION = '1.10'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -196,3 +198,14 @@ class ComputeAPI:
         was moving or waiting to be confirmed."""
         self._cast_v('1.8', context, host, 'cleanup_migration', instance=instance,
                      migration=migration)
+
+    # -- evacuation (1.10) -------------------------------------------------------
+    def evacuate_instance(self, context, host, instance, migration, network_info):
+        """Rebuild ``instance`` (with its 'block_devices') on ``host``, the
+        destination of ``migration``; the agent reports to the scheduler."""
+        cctxt = self._prepare(host, '1.10')
+        if not cctxt.can_send_version('1.10'):
+            raise exception.ServiceUnavailable(
+                reason='the compute service on %s does not know evacuate_instance yet' % host)
+        cctxt.cast(context, 'evacuate_instance', instance=instance, migration=migration,
+                   network_info=network_info)

@@ -6,16 +6,20 @@ import sqlalchemy as sa
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from common import context as ctx_mod
 from common import instance_states as st
+from common import periodic
 from common import servicegroup
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import claims
 from common.db import compute_models as cm
+from common.db import evacuations
 from common.db import instances
 from common.db import netstate
 from common.db import volumes
 from scheduler import build
+from scheduler import evacuate
 from scheduler import host_cache
 from scheduler import moves
 from scheduler import resize
@@ -28,7 +32,7 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.5')
+    target = messaging.Target(version='1.7')
 
     def init_host(self):
         # Read every host once now, not during the first build.
@@ -100,7 +104,7 @@ class SchedulerManager:
         devices = volumes.block_devices_of([i.uuid for i in rows])
         migrations = resize.open_migrations(
             [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
-             st.RESIZE_TASKS])
+             st.RESIZE_TASKS or i.task_state in evacuations.TASKS])
         return [dict(instances.to_dict(i), block_devices=devices[i.uuid],
                      migration=migrations.get(i.uuid)) for i in rows]
 
@@ -120,3 +124,17 @@ class SchedulerManager:
 
     def bind_moving_ports(self, context, uuid, host):
         return resize.bind_moving_ports(context, uuid, host)
+
+    def evacuate_report(self, context, uuid, migration_uuid, ok, power_state, message=None):
+        return evacuate.report(context, uuid, migration_uuid, ok, power_state,
+                               message=message)
+
+    def get_host_evacuations(self, context, host):
+        return evacuate.leftovers(host)
+
+    def evacuation_cleaned(self, context, migration_uuid):
+        return evacuate.cleaned(migration_uuid)
+
+    @periodic.periodic(lambda: CONF.service_down_time)
+    def fail_stranded_evacuations(self):
+        evacuate.fail_stranded(ctx_mod.get_admin_context())

@@ -16,6 +16,10 @@ Version history:
     1.5 - bind_moving_ports (call: a moving server's ports to the host that
           is about to run it); get_host_instances also lists the servers
           a host is the source of an open move to another host
+    1.7 - evacuate_report (call: an evacuation rebuilt on its destination,
+          or failed there); get_host_evacuations, evacuation_cleaned (calls:
+          a host back up removes what servers evacuated away left there);
+          get_host_instances entries carry 'migration' during an evacuation
 """
 
 from oslo_utils import timeutils
@@ -26,7 +30,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.5'
+    VERSION = '1.7'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -104,3 +108,23 @@ class SchedulerAPI:
         ``host``, which is about to run its guest; its network_info."""
         cctxt = self.client.prepare(version='1.5', timeout=timeout)
         return cctxt.call(context, 'bind_moving_ports', uuid=uuid, host=host)
+
+    # -- evacuation (1.7) ------------------------------------------------------
+    def evacuate_report(self, context, uuid, migration_uuid, ok, power_state, message=None,
+                        timeout=None):
+        """The destination rebuilt the evacuated server (``ok``) or could
+        not (``message``): the books follow. The instance dict, or None."""
+        cctxt = self.client.prepare(version='1.7', timeout=timeout)
+        return cctxt.call(context, 'evacuate_report', uuid=uuid,
+                          migration_uuid=migration_uuid, ok=ok, power_state=power_state,
+                          message=message)
+
+    def get_host_evacuations(self, context, host, timeout=None):
+        """[{'uuid', 'instance_uuid', 'dest_compute', 'instance_host'}]:
+        servers evacuated away from ``host`` whose leftovers it must remove."""
+        cctxt = self.client.prepare(version='1.7', timeout=timeout)
+        return cctxt.call(context, 'get_host_evacuations', host=host)
+
+    def evacuation_cleaned(self, context, migration_uuid, timeout=None):
+        cctxt = self.client.prepare(version='1.7', timeout=timeout)
+        return cctxt.call(context, 'evacuation_cleaned', migration_uuid=migration_uuid)

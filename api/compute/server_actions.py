@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from api import http
 from api import microversion
 from api.compute import consoles
+from api.compute import evacuate
 from api.compute import lifecycle_actions
 from api.compute import migrate
 from api.compute import resize
@@ -44,7 +45,8 @@ _ACTION_SCHEMAS.update(lifecycle_actions.SCHEMAS)
 _ACTION_SCHEMAS[snapshots.ACTION] = snapshots.SCHEMA
 _ACTION_SCHEMAS.update(resize.SCHEMAS)
 _ACTION_SCHEMAS.update(migrate.SCHEMAS)
-_NOT_YET = ('os-migrateLive', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue')
+_ACTION_SCHEMAS[evacuate.ACTION] = evacuate.SCHEMA
+_NOT_YET = ('os-migrateLive', 'shelve', 'unshelve', 'rescue', 'unrescue')
 
 
 def _cast(ctx, inst, method, **kwargs):
@@ -107,6 +109,7 @@ _HANDLERS.update(lifecycle_actions.HANDLERS)
 _HANDLERS[snapshots.ACTION] = snapshots.create_image
 _HANDLERS.update(resize.HANDLERS)
 _HANDLERS.update(migrate.HANDLERS)
+_HANDLERS[evacuate.ACTION] = evacuate.evacuate
 
 
 def server_action(server_id):

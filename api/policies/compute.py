@@ -20,7 +20,7 @@ _ADMIN_ONLY = (
     'servers:index:get_all_tenants', 'servers:detail',
     'servers:action:unlock:unlock_override', 'servers:create:forced_host',
     'servers:action:os-resetState', 'servers:action:migrate',
-    'os-migrations:index', 'servers:migrations:index',
+    'os-migrations:index', 'servers:migrations:index', 'servers:action:evacuate',
 )
 _MEMBER = (
     'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',

@@ -98,7 +98,8 @@ class NoRoom(Exception):
     why, filter by filter)."""
 
 
-def start(context, inst, new_flavor, choose, migration_type='resize', action='resize'):
+def start(context, inst, new_flavor, choose, migration_type='resize', action='resize',
+          event='compute_prep_resize'):
     """Begin a move of ``inst`` (a row, checked by the caller) with
     ``new_flavor`` (an embedded flavor dict; the same one for a migration).
 
@@ -121,7 +122,7 @@ def start(context, inst, new_flavor, choose, migration_type='resize', action='re
         _release_quota(inst.project_id, delta)
         raise
     mig_uuid = str(uuid_mod.uuid4())
-    instances.event_start(context.request_id, inst.uuid, 'compute_prep_resize')
+    instances.event_start(context.request_id, inst.uuid, event)
     try:
         dest = choose(mig_uuid, dict(new_flavor))
     except Exception as e:  # noqa: BLE001 - the scheduler did not answer: give all back
@@ -136,7 +137,7 @@ def start(context, inst, new_flavor, choose, migration_type='resize', action='re
                          task_states=[st.TASK_OF[action]], action=action)
         # details show from microversion 2.84; admins see the traceback field
         # at any: it carries the reason too.
-        instances.event_finish(context.request_id, inst.uuid, 'compute_prep_resize',
+        instances.event_finish(context.request_id, inst.uuid, event,
                                result='Error', details=message,
                                traceback='NoValidHost: %s' % message)
         raise NoRoom(message)
@@ -149,8 +150,7 @@ def start(context, inst, new_flavor, choose, migration_type='resize', action='re
         s.add(mig)
         s.flush()
         out = to_dict(mig)
-    instances.event_finish(context.request_id, inst.uuid, 'compute_prep_resize',
-                           details=dest['host'])
+    instances.event_finish(context.request_id, inst.uuid, event, details=dest['host'])
     return inst, out
 
 

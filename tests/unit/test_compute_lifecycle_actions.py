@@ -39,6 +39,9 @@ class Books:
     def get_host_instances(self, ctx, host, timeout=None):
         return [dict(i) for i in self.instances.values()]
 
+    def get_host_evacuations(self, ctx, host, timeout=None):
+        return []
+
 
 class Images:
     def get_image_for_download(self, ctx, image_id):
