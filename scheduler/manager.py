@@ -17,6 +17,7 @@ from common.db import netstate
 from common.db import volumes
 from scheduler import build
 from scheduler import host_cache
+from scheduler import live_migration
 from scheduler import moves
 from scheduler import resize
 
@@ -28,7 +29,7 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.4')
+    target = messaging.Target(version='1.6')
 
     def init_host(self):
         # Read every host once now, not during the first build.
@@ -97,7 +98,7 @@ class SchedulerManager:
         devices = volumes.block_devices_of([i.uuid for i in rows])
         migrations = resize.open_migrations(
             [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
-             st.RESIZE_TASKS])
+             st.RESIZE_TASKS or i.task_state == st.MIGRATING])
         return [dict(instances.to_dict(i), block_devices=devices[i.uuid],
                      migration=migrations.get(i.uuid)) for i in rows]
 
@@ -114,3 +115,8 @@ class SchedulerManager:
         return moves.select_destination(context, uuid, consumer_uuid, flavor,
                                         requested_host=requested_host,
                                         allow_same_host=allow_same_host)
+
+    def live_migration_report(self, context, uuid, migration_uuid, step, ok, power_state,
+                              message=None):
+        return live_migration.report(context, uuid, migration_uuid, step, ok, power_state,
+                                     message=message)

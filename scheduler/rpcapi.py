@@ -13,6 +13,9 @@ Version history:
     1.3 - resize_report (call: a resize step done or failed on its host);
           get_host_instances entries carry 'migration' (a resize under way)
     1.4 - select_destination (call: claim room for a moving server)
+    1.6 - live_migration_report (call: a live migration's destination is
+          prepared, or the guest moved or stayed); get_host_instances
+          entries of MIGRATING servers carry 'migration'
 """
 
 from oslo_utils import timeutils
@@ -23,7 +26,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.4'
+    VERSION = '1.6'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -95,3 +98,14 @@ class SchedulerAPI:
         return cctxt.call(context, 'select_destination', uuid=uuid,
                           consumer_uuid=consumer_uuid, flavor=flavor,
                           requested_host=requested_host, allow_same_host=allow_same_host)
+
+    def live_migration_report(self, context, uuid, migration_uuid, step, ok, power_state,
+                              message=None, timeout=None):
+        """A live migration step (scheduler.live_migration.report):
+        'prepare' binds the server's ports to the destination and answers
+        {'network_info'}; 'migrate' ``ok`` moves the books to the
+        destination, not ``ok`` leaves them on the source."""
+        cctxt = self.client.prepare(version='1.6', timeout=timeout)
+        return cctxt.call(context, 'live_migration_report', uuid=uuid,
+                          migration_uuid=migration_uuid, step=step, ok=ok,
+                          power_state=power_state, message=message)

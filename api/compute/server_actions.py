@@ -7,6 +7,7 @@ from api import http
 from api import microversion
 from api.compute import consoles
 from api.compute import lifecycle_actions
+from api.compute import live_migrate
 from api.compute import resize
 from api.compute import servers
 from api.compute import snapshots
@@ -42,8 +43,8 @@ _ACTION_SCHEMAS.update(consoles.LEGACY_SCHEMAS)
 _ACTION_SCHEMAS.update(lifecycle_actions.SCHEMAS)
 _ACTION_SCHEMAS[snapshots.ACTION] = snapshots.SCHEMA
 _ACTION_SCHEMAS.update(resize.SCHEMAS)
-_NOT_YET = ('migrate',
-            'os-migrateLive', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue')
+_ACTION_SCHEMAS.update(live_migrate.SCHEMAS)
+_NOT_YET = ('migrate', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue')
 
 
 def _cast(ctx, inst, method, **kwargs):
@@ -105,6 +106,7 @@ _HANDLERS.update(dict.fromkeys(consoles.LEGACY_ACTIONS, consoles.legacy_action))
 _HANDLERS.update(lifecycle_actions.HANDLERS)
 _HANDLERS[snapshots.ACTION] = snapshots.create_image
 _HANDLERS.update(resize.HANDLERS)
+_HANDLERS.update(live_migrate.HANDLERS)
 
 
 def server_action(server_id):

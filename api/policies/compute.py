@@ -18,7 +18,7 @@ _ADMIN_ONLY = (
     'os-availability-zone:detail', 'os-quota-sets:show', 'os-quota-sets:update',
     'os-simple-tenant-usage:list', 'os-simple-tenant-usage:show', 'limits:other_project',
     'servers:index:get_all_tenants', 'servers:detail',
-    'servers:action:unlock:unlock_override',
+    'servers:action:unlock:unlock_override', 'servers:action:os-migrateLive',
 )
 _MEMBER = (
     'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',
