@@ -17,6 +17,7 @@ from common import periodic
 from common.conf import CONF
 from compute import blockdev
 from compute import imagecache
+from compute import live_migration
 from compute import snapshot
 from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
@@ -45,7 +46,7 @@ def resting_vm_state(state, default=st.STOPPED):
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.7')
+    target = messaging.Target(version='1.9')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -62,6 +63,7 @@ class ComputeManager:
         self._net_lock = threading.Lock()
         self._net_synced_at = float('-inf')
         self.snapshots = snapshot.Snapshots(self)
+        self.live_migrations = live_migration.LiveMigrations(self)
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -127,6 +129,9 @@ class ComputeManager:
             return
         if task in st.RESIZE_TASKS:
             self._init_resize(ctx, inst, exists)
+            return
+        if task == st.MIGRATING:
+            self.live_migrations.settle(ctx, inst, exists)
             return
         if inst['vm_state'] == st.BUILDING:
             if exists:
@@ -565,6 +570,19 @@ class ComputeManager:
                 LOG.exception('Could not give %s its old flavor back', inst['uuid'])
         self._resize_report(ctx, inst, migration, 'resize', False,
                             message='The compute agent restarted during the resize.')
+
+    # -- live migration (compute/live_migration.py) ------------------------
+    def check_live_migration_destination(self, context, instance):
+        return self.live_migrations.check_destination(context, instance)
+
+    def pre_live_migration(self, context, instance, migration, source):
+        return self.live_migrations.prepare(context, instance, migration, source)
+
+    def rollback_live_migration_at_destination(self, context, instance):
+        return self.live_migrations.rollback(context, instance)
+
+    def live_migration(self, context, instance, migration):
+        self.live_migrations.migrate(context, instance, migration)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

@@ -10,7 +10,6 @@ from common.db import claims
 from common.db import instances
 from common.db import resizes
 from scheduler import live_migration as scheduler_lm
-from tests.unit.test_server_lifecycle_actions import act
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
 from tests.unit.test_server_lifecycle_actions import show
 from tests.unit.test_server_resize import CTX

@@ -33,6 +33,7 @@ from compute.virt import vif as vif_mod
 from compute.virt.libvirt import config as config_mod
 from compute.virt.libvirt import designer
 from compute.virt.libvirt import host as host_mod
+from compute.virt.libvirt import migration as migration_mod
 from compute.virt.libvirt import ports as ports_mod
 
 LOG = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ class LibvirtDriver(driver.ComputeDriver):
                         supports_suspend=True,
                         supports_rebuild=True,
                         supports_snapshot=True,
-                        supports_resize=True)
+                        supports_resize=True,
+                        supports_live_migration=True)
 
     def __init__(self, uri=None, vif_driver=None, lifecycle_handler=None):
         self.uri = uri or CONF.compute.libvirt_uri
@@ -98,6 +100,8 @@ class LibvirtDriver(driver.ComputeDriver):
             self._domain_console_ports, CONF.compute.console_host,
             CONF.compute.console_port_min, CONF.compute.console_port_max)
         self._locks = locks.KeyedLocks()
+        self.live_migration = migration_mod.LiveMigration(self, DISK, CONFIG_DRIVE,
+                                                          CONSOLE_LOG)
         self.timings = {}  # last spawn's phases, seconds (for logs and benchmarks)
 
     # -- host -------------------------------------------------------------
