@@ -32,6 +32,7 @@ from oslo_log import log as logging
 
 from common import instance_states as st
 from common.conf import CONF
+from compute import blockdev
 from compute import rpcapi as compute_rpcapi
 from compute.virt import power_state
 
@@ -51,6 +52,11 @@ class LiveMigrations:
     def __init__(self, manager):
         self.manager = manager
         self.compute = compute_rpcapi.ComputeAPI()
+        self._connected = {}  # uuid -> volumes connected here for a guest arriving
+
+    @property
+    def volumes(self):
+        return self.manager.block.volumes
 
     @property
     def driver(self):
@@ -93,29 +99,54 @@ class LiveMigrations:
                 if out is None:
                     raise RuntimeError('the migration is no longer under way')
                 network_info = out['network_info']
+                block_devices = [bd for bd in out.get('block_devices') or []
+                                 if bd.get('status') == 'attached']
                 if network_info and not self.manager._sync_network(ctx):
                     raise RuntimeError('The host network for the server could not be set '
                                        'up.')
+                volumes = self._connect_volumes(ctx, uuid, block_devices)
                 image, base = {}, None
                 if instance.get('image_ref') and source.get('disk_size'):
                     image = self.manager.images.get_image_for_download(
                         ctx, instance['image_ref'])
                     with self.manager.cache.using(image) as base:
                         dest = self._steps().prepare(instance, image, base, network_info,
-                                                     source)
+                                                     source, volumes=volumes)
                 else:
-                    dest = self._steps().prepare(instance, image, base, network_info, source)
+                    dest = self._steps().prepare(instance, image, base, network_info, source,
+                                                 volumes=volumes)
         except Exception as e:  # noqa: BLE001 - the source hears it and rolls back
             LOG.exception('Could not prepare for %s to arrive', uuid)
+            self._disconnect_volumes(ctx, uuid)
             self.manager._event(ctx, instance, EVENT_PRE, 'finish', result='Error',
                                 details=str(e)[:500])
             raise
         self.manager._event(ctx, instance, EVENT_PRE, 'finish')
-        return dest
+        return dict(dest, block_devices=block_devices)
+
+    def _connect_volumes(self, ctx, uuid, block_devices):
+        """{volume id: connection info} of the server's volumes for this
+        host (the volume service exports them here)."""
+        self._connected[uuid] = []
+        out = {}
+        for bd in block_devices:
+            vol = bd['volume']
+            out[vol['id']] = self.volumes.initialize_connection(ctx, vol, blockdev.connector())
+            self._connected[uuid].append(vol)
+        return out
+
+    def _disconnect_volumes(self, ctx, uuid):
+        for vol in self._connected.pop(uuid, []):
+            try:
+                self.volumes.terminate_connection(ctx, vol, blockdev.connector())
+            except Exception:  # noqa: BLE001 - an export left over, no more
+                LOG.warning('Could not end the connection of volume %s', vol['id'],
+                            exc_info=True)
 
     def rollback(self, ctx, instance):
         with self.manager._lock(instance['uuid']):
             self._steps().rollback(ctx, instance)
+            self._disconnect_volumes(ctx, instance['uuid'])
         self.manager._sync_network(ctx)
         return True
 
@@ -132,6 +163,7 @@ class LiveMigrations:
                 timeout=CONF.live_migration.prepare_timeout)
             with self.manager._lock(uuid):
                 stats = self._steps().migrate(instance, dest)
+            stats['block_devices'] = dest.get('block_devices') or []
         except Exception as e:  # noqa: BLE001 - reported; the guest stays here
             if not self.driver.instance_exists(instance):
                 # It left after all (the error came after the switch).
@@ -150,6 +182,8 @@ class LiveMigrations:
             self._steps().cleanup_source(instance)
         except Exception:  # noqa: BLE001 - leftovers only; the guest moved
             LOG.exception('Could not remove the files %s left here', uuid)
+        self._hand_over_volumes(ctx, migration['dest_compute'],
+                                stats.get('block_devices') or [])
         try:
             self._report(ctx, instance, migration, 'migrate', True, _power_of(instance))
         except Exception:  # noqa: BLE001 - the restart reconcile settles it
@@ -159,6 +193,19 @@ class LiveMigrations:
         if stats.get('downtime') is not None:
             details += ', guest paused %d ms' % stats['downtime']
         self.manager._event(ctx, instance, EVENT, 'finish', details=details)
+
+    def _hand_over_volumes(self, ctx, dest_host, block_devices):
+        """The guest reads its volumes from the destination's connections
+        now: this host's export goes and the attachments name the
+        destination."""
+        for bd in block_devices:
+            vol = bd['volume']
+            try:
+                self.volumes.terminate_connection(ctx, vol, blockdev.connector())
+                self.volumes.attach_complete(ctx, vol, bd['attachment_id'], dest_host,
+                                             bd.get('device'))
+            except Exception:  # noqa: BLE001 - one volume must not stop the rest
+                LOG.exception('Could not hand volume %s over to %s', vol['id'], dest_host)
 
     def _failed(self, ctx, instance, migration, message):
         uuid = instance['uuid']

@@ -8,6 +8,7 @@ from common.db import instances
 from common.db import live_migrations
 from common.db import netstate
 from common.db import resizes
+from common.db import volumes
 from scheduler import build
 from scheduler import host_cache
 
@@ -22,7 +23,8 @@ def _reload(*hosts):
 
 def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
     """``step`` 'prepare' (from the destination: bind the ports there;
-    answers {'network_info'} or None when the migration is over) or
+    answers {'network_info', 'block_devices'} or None when the migration
+    is over) or
     'migrate' (from the source: ``ok`` the guest runs on the destination,
     else it stayed on the source, ``message`` says why). Answers the
     instance dict it ends as, or None."""
@@ -39,7 +41,8 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
         # as a VXLAN peer; the source keeps serving until the switch.
         build.refresh_hosts(context, netstate.hosts_for_instance(uuid) -
                             {mig.source_compute, mig.dest_compute})
-        return {'network_info': network_info}
+        return {'network_info': network_info,
+                'block_devices': volumes.block_devices_of([uuid])[uuid]}
     if step != 'migrate':
         raise ValueError('unknown live migration step %s' % step)
     if ok:

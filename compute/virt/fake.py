@@ -267,7 +267,7 @@ class FakeLiveMigration:
         self.driver._get(instance)
         return {'xml': '<domain/>', 'disk_size': 1024}
 
-    def prepare(self, instance, image_meta, base_path, network_info, source):
+    def prepare(self, instance, image_meta, base_path, network_info, source, volumes=None):
         self.driver.calls.append(('pre_live_migration', instance['uuid']))
         if instance['uuid'] in self.driver.instances:
             raise exception.InstanceExists(instance_id=instance['uuid'])

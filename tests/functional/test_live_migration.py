@@ -24,13 +24,17 @@ pytestmark = pytest.mark.skipif(
 
 # Writes a marker at sector 1,000,000 of its root disk, then prints a tick
 # every 0.2 s and, every 25 ticks, the marker read back from the disk
-# (page cache dropped first, so it comes from the disk the guest has now).
+# (page cache dropped first, so it comes from the disk the guest has now);
+# likewise for a volume once one shows up as vdb.
 COUNTER = """#!/bin/sh
 echo "LM-MARK-{tag}" | dd of=/dev/vda bs=512 seek=1000000 count=1 conv=sync,notrunc 2>/dev/null
 sync
 setsid sh -c 'i=0; while true; do i=$((i + 1)); echo "LM-TICK $i";
   if [ $((i % 25)) = 0 ]; then sync; echo 3 > /proc/sys/vm/drop_caches;
-    echo "LM-DISK $(dd if=/dev/vda bs=512 skip=1000000 count=1 2>/dev/null | head -c 20)"; fi;
+    echo "LM-DISK $(dd if=/dev/vda bs=512 skip=1000000 count=1 2>/dev/null | head -c 20)";
+    if [ -b /dev/vdb ]; then
+      [ -n "$v" ] || echo "LM-VOLMARK-{tag}" | dd of=/dev/vdb bs=512 count=1 conv=sync 2>/dev/null;
+      v=1; echo "LM-VOL $(dd if=/dev/vdb bs=512 count=1 2>/dev/null | head -c 20)"; fi; fi;
   sleep 0.2; done' </dev/null >/dev/console 2>&1 &
 echo LM-COUNTING
 """
@@ -46,7 +50,11 @@ VM_IP = '10.62.0.50'
 
 @pytest.fixture(scope='module')
 def mcloud():
-    with cloud_mod.LocalCloud(extra_hosts=2) as c:
+    c = cloud_mod.LocalCloud(extra_hosts=2)
+    # Volumes reach hosts 2..N over NBD on the hosts' bridge (host 1's
+    # address there), not on the machine's loopback.
+    c.extra_conf = '[volume]\nnbd_bind_host = %s.1\n' % c.hosts_subnet
+    with c:
         yield c
 
 
@@ -100,6 +108,12 @@ def test_a_running_guest_moves_between_hosts_and_keeps_running(mcloud, tmp_path)
                                             cloud='demo').splitlines()[-1], 60,
           'the pinger reaching the guest on host 2')
     assert usage(mcloud, 2) == (1, 512) and usage(mcloud, 3) == (0, 0)
+    # A volume in it (over NBD: the volume service is on host 1).
+    mcloud.openstack('volume', 'create', '--size', '1', 'lm-vol', cloud='demo')
+    until(lambda: mcloud.openstack('volume', 'show', 'lm-vol', '-c', 'status', '-f', 'value',
+                                   cloud='demo').strip() == 'available', 60, 'lm-vol')
+    mcloud.openstack('server', 'add', 'volume', 'lm-vm', 'lm-vol', cloud='demo')
+    wait_console(mcloud, 'lm-vm', 'LM-VOL LM-VOLMARK-1234', timeout=120)
 
     # Nowhere to go yet: host 3 is not in the server's zone, host 1 neither.
     r = mcloud.openstack('server', 'migrate', '--live-migration', sid, check=False)
@@ -130,10 +144,19 @@ def test_a_running_guest_moves_between_hosts_and_keeps_running(mcloud, tmp_path)
     assert dom in domains(mcloud.host_uri(3)) and dom not in domains(mcloud.host_uri(2))
     # The guest kept counting: the console (its log on host 3 now) goes on
     # from where it was, with no boot in between, and reads its marker.
-    after = wait_console(mcloud, 'lm-vm', 'LM-DISK LM-MARK-1234', timeout=60)
+    after = wait_console(mcloud, 'lm-vm', 'LM-VOL LM-VOLMARK-1234', timeout=60)
     assert 'ALTOSTACK-GUEST-BOOTED' not in after, after[:2000]
     assert min(ticks(after)) > last_before - 25 and max(ticks(after)) > last_before, (
         last_before, after[:500])
+    # Its volume came along: read through host 3's own NBD connection.
+    assert 'LM-DISK LM-MARK-1234' in after
+    blk = subprocess.run(['virsh', '-c', mcloud.host_uri(3), 'domblklist', dom],
+                         capture_output=True, text=True, check=True).stdout
+    vol_id = mcloud.openstack('volume', 'show', 'lm-vol', '-c', 'id', '-f', 'value',
+                              cloud='demo').strip()
+    assert re.search(r'vdb\s+%s' % vol_id, blk), blk
+    vol = mcloud.openstack('volume', 'show', vol_id, json_out=True)
+    assert vol['status'] == 'in-use' and h3 in str(vol['attachments']), vol
     # Its address moved with it: the guest on host 1 reaches it on host 3.
     n_moved = int(re.findall(r'LM-PING (\d+)', mcloud.openstack(
         'console', 'log', 'show', 'lm-pinger', cloud='demo'))[-1])
@@ -158,8 +181,11 @@ def test_a_running_guest_moves_between_hosts_and_keeps_running(mcloud, tmp_path)
     assert (srv['status'], srv['OS-EXT-SRV-ATTR:host']) == ('ACTIVE', h2), srv
     assert dom in domains(mcloud.host_uri(2)) and dom not in domains(mcloud.host_uri(3))
     assert usage(mcloud, 2) == (1, 512) and usage(mcloud, 3) == (0, 0)
-    out = wait_console(mcloud, 'lm-vm', 'LM-DISK LM-MARK-1234', timeout=60)
-    assert 'ALTOSTACK-GUEST-BOOTED' not in out
+    out = wait_console(mcloud, 'lm-vm', 'LM-VOL LM-VOLMARK-1234', timeout=60)
+    assert 'ALTOSTACK-GUEST-BOOTED' not in out and 'LM-DISK LM-MARK-1234' in out
 
+    mcloud.openstack('server', 'remove', 'volume', 'lm-vm', 'lm-vol', cloud='demo')
+    until(lambda: mcloud.openstack('volume', 'show', 'lm-vol', '-c', 'status', '-f', 'value',
+                                   cloud='demo').strip() == 'available', 60, 'lm-vol free')
     mcloud.openstack('server', 'delete', '--wait', 'lm-vm', 'lm-pinger', cloud='demo')
     until(lambda: dom not in domains(mcloud.host_uri(2)), 30, 'the guest gone')

@@ -32,6 +32,27 @@ class Agents:
         return self.dest.rollback_live_migration_at_destination(ctx, instance)
 
 
+class Volumes:
+    """The volume service: who is connected to which volume."""
+
+    def __init__(self):
+        self.calls = []
+
+    def initialize_connection(self, ctx, volume, connector, timeout=None):
+        self.calls.append(('connect', volume['id'], connector['host']))
+        return {'driver_volume_type': 'nbd', 'data': {'host': 'vol', 'name': volume['id']}}
+
+    def terminate_connection(self, ctx, volume, connector, timeout=None):
+        self.calls.append(('disconnect', volume['id'], connector['host']))
+
+    def attach_complete(self, ctx, volume, attachment_id, host_name, device):
+        self.calls.append(('attached', volume['id'], host_name, device))
+
+
+VOLUME = {'attachment_id': 'att-1', 'volume': {'id': 'vol-1'}, 'device': '/dev/vdb',
+          'status': 'attached'}
+
+
 @pytest.fixture
 def pair(agent):  # noqa: F811
     """(source agent, destination agent), one scheduler's books."""
@@ -40,12 +61,15 @@ def pair(agent):  # noqa: F811
     dest.images, dest.cache = agent.images, agent.cache
     agent.live_migrations.compute = Agents(dest)
     reports = []
+    volumes = Volumes()
+    agent.block.volumes = dest.block.volumes = volumes
+    agent.books.block_devices = []
 
     def live_migration_report(ctx, uuid, migration_uuid, step, ok, power, message=None):
         reports.append((step, ok, power, message))
         inst = agent.books.instances[uuid]
         if step == 'prepare':
-            return {'network_info': []}
+            return {'network_info': [], 'block_devices': agent.books.block_devices}
         inst.update(task_state=None, host='h2' if ok else 'h1')
         return dict(inst)
     agent.books.live_migration_report = live_migration_report
@@ -122,3 +146,28 @@ def test_the_destination_check(pair):
     assert dest.check_live_migration_destination(CTX, {'uuid': 'x'}) is None
     dest.driver.live_migration.refuse = 'host h2 does not accept live migrations'
     assert 'does not accept' in dest.check_live_migration_destination(CTX, {'uuid': 'x'})
+
+
+def test_volumes_are_connected_on_the_destination_and_handed_over(pair, monkeypatch):
+    src, dest = pair
+    hosts = iter(['h2', 'h1', 'h1'])  # who asks: the destination, then the source
+    monkeypatch.setattr(manager_mod.live_migration.blockdev, 'connector',
+                        lambda: {'host': next(hosts)})
+    inst = start(src)
+    src.books.block_devices = [VOLUME]
+    src.live_migration(CTX, inst, MIG)
+    assert src.block.volumes.calls == [('connect', 'vol-1', 'h2'),
+                                       ('disconnect', 'vol-1', 'h1'),
+                                       ('attached', 'vol-1', 'h2', '/dev/vdb')]
+
+
+def test_a_failed_move_drops_the_destinations_volume_connections(pair, monkeypatch):
+    src, dest = pair
+    monkeypatch.setattr(manager_mod.live_migration.blockdev, 'connector',
+                        lambda: {'host': 'h2'})
+    inst = start(src)
+    src.books.block_devices = [VOLUME]
+    src.driver.fail_next['live_migration'] = exception.VirtError(reason='link down')
+    src.live_migration(CTX, inst, MIG)
+    assert src.block.volumes.calls == [('connect', 'vol-1', 'h2'),
+                                       ('disconnect', 'vol-1', 'h2')]

@@ -6,6 +6,7 @@ rollback leaves nothing; the destination check names what it could not
 reach."""
 
 import os
+from xml.etree import ElementTree as ET
 
 import pytest
 
@@ -84,3 +85,23 @@ def test_check_destination(drv):  # noqa: F811
     finally:
         for opt in ('connect_uri', 'inbound_addr'):
             CONF.clear_override(opt, 'live_migration')
+
+
+def test_volumes_get_the_destinations_connection(drv, base):  # noqa: F811
+    inst = spawn(drv, base)
+    vid = '5a1b2c3d-0000-4000-8000-000000000001'
+    root = ET.fromstring(drv.host.get_guest(inst['uuid']).get_xml_desc())
+    root.find('devices').append(drv._volume_config(
+        {'driver_volume_type': 'file', 'data': {'path': base, 'format': 'qcow2'}}, vid,
+        'vdb').to_element())  # as a hot-plug on the source leaves it
+    xml = ET.tostring(root, encoding='unicode')
+
+    def volume_disk(volume_id, dev):
+        conn = {'driver_volume_type': 'nbd',
+                'data': {'host': '10.250.0.1', 'port': 10809, 'name': volume_id}}
+        return drv._volume_config(conn, volume_id, dev).to_element()
+    out = config_mod.parse_domain(migration.destination_xml(
+        xml, '/d/disk', '/d/disk.config', '127.0.0.1', 1, '/d/console.log', volume_disk))
+    vol, = [d for d in out['disks'] if d['serial'] == vid]
+    assert (vol['type'], vol['source_name'], vol['target']) == ('network', vid, 'vdb')
+    assert len(out['disks']) == 3

@@ -46,15 +46,27 @@ def _uri(template):
 
 
 def destination_xml(xml, disk_path, config_drive_path, console_host, console_port,
-                    console_log):
+                    console_log, volume_disk=None):
     """The domain XML of the guest on the destination: the source's with
     the root disk, config drive, serial console port and its log in the
-    destination's places; everything else (NICs, volumes, sizes, UUID,
-    metadata) as it was."""
+    destination's places, and each volume's disk (its <serial> is the
+    volume id) as ``volume_disk(volume_id, target_dev)`` (an Element, or
+    None to keep it) makes it for the destination's connection; everything
+    else (NICs, sizes, UUID, metadata) as it was."""
     root = ET.fromstring(xml)
+    devices = root.find('devices')
     for dev in root.findall('./devices/disk'):
         target = dev.find('target')
         src = dev.find('source')
+        serial = dev.findtext('serial')
+        if serial and volume_disk is not None and target is not None:
+            new = volume_disk(serial, target.get('dev'))
+            if new is not None:
+                for child in dev.findall('address') + dev.findall('alias'):
+                    new.append(child)  # same slot in the guest
+                devices.insert(list(devices).index(dev), new)
+                devices.remove(dev)
+            continue
         if target is None or src is None or dev.get('type') != 'file':
             continue
         if target.get('dev') == ROOT_TARGET and disk_path:
@@ -76,9 +88,11 @@ def destination_xml(xml, disk_path, config_drive_path, console_host, console_por
 
 
 def _completed_stats(dom):
-    """Libvirt's figures of the finished migration job (ms, bytes)."""
+    """Libvirt's figures of the finished migration job (ms, bytes); kept
+    for others to read too (virsh domjobinfo --completed)."""
     try:
-        stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED |
+                             libvirt.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED)
     except libvirt.libvirtError as e:
         LOG.info('No completed job figures for %s: %s', dom.UUIDString(), e)
         return {}
@@ -123,9 +137,18 @@ class LiveMigration:
                                                      self.names['disk']))
         return {'xml': xml, 'disk_size': header['virtual_size'] if header else None}
 
-    def prepare(self, instance, image_meta, base_path, network_info, source):
-        """Make the guest's place here; answers what the source migrates
-        with: {'xml' (its XML here), 'connect_uri', 'migrate_uri'}."""
+    def prepare(self, instance, image_meta, base_path, network_info, source, volumes=None):
+        """Make the guest's place here; ``volumes`` {volume id: connection
+        info for this host}. Answers what the source migrates with: {'xml'
+        (its XML here), 'connect_uri', 'migrate_uri'}."""
+        volumes = volumes or {}
+
+        def volume_disk(volume_id, dev):
+            conn = volumes.get(volume_id)
+            if conn is None:
+                return None
+            return self.driver._volume_config(conn, volume_id, dev).to_element()
+
         uuid = instance['uuid']
         drv = self.driver
         with drv._locks(uuid):
@@ -150,7 +173,8 @@ class LiveMigration:
                 with drv.ports.reserve() as port:
                     xml = destination_xml(source['xml'], disk_path, cd_path,
                                           CONF.compute.console_host, port,
-                                          os.path.join(inst_dir, self.names['console_log']))
+                                          os.path.join(inst_dir, self.names['console_log']),
+                                          volume_disk)
             except Exception:
                 shutil.rmtree(inst_dir, ignore_errors=True)
                 raise
