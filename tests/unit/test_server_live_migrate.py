@@ -63,7 +63,7 @@ def test_live_migration_moves_host_and_claims(nova, server):  # noqa: F811
         'live-migration', 'h1', 'h2')
     # Both hosts hold the flavor while it moves.
     assert used('h1') == TINY and used('h2') == TINY
-    assert report(server, 'prepare') == {'network_info': []}
+    assert report(server, 'prepare') == {'network_info': [], 'block_devices': []}
     inst = report(server, 'migrate')
     assert (inst['host'], inst['vm_state'], inst['task_state']) == ('h2', st.ACTIVE, None)
     srv = show(nova, server, who='admin')
