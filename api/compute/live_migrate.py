@@ -69,8 +69,9 @@ def _check_body(body):
 
 def _undo(ctx, inst, migration, message):
     live_migrations.failed(inst.uuid, migration['uuid'], inst.power_state)
+    # (the agent starts this event when it runs; here it ends before)
     instances.event_finish(ctx.request_id, inst.uuid, 'compute_live_migration',
-                           result='Error', details=message)
+                           result='Error', details=message, traceback=message)
 
 
 def _check_destination(ctx, inst, dest):
@@ -94,7 +95,6 @@ def migrate_live(ctx, inst, body):
     except resizes.NoRoom as e:
         raise NoValidHost(reason=str(e)) from None
     dest = migration['dest_compute']
-    instances.event_start(ctx.request_id, inst.uuid, 'compute_live_migration')
     why = _check_destination(ctx, inst, dest)
     if why:
         message = 'No valid host was found. %s.' % why.rstrip('.')

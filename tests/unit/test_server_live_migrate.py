@@ -139,6 +139,13 @@ def test_a_destination_that_refuses_is_400_and_gives_its_claim_back(nova, server
             else 'h1') == ('ACTIVE', 'h1')
     assert used('h1') == TINY and used('h2') == NONE
     assert resizes.get_open(server) is None
+    actions = nova('GET', '/servers/%s/os-instance-actions' % server,
+                   status=200, who='admin').get_json()['instanceActions']
+    detail = nova('GET', '/servers/%s/os-instance-actions/%s' % (
+        server, actions[0]['request_id']), status=200, who='admin').get_json()
+    events = [(e['event'], e['result']) for e in detail['instanceAction']['events']]
+    assert events == [('compute_prep_resize', 'Success'), ('compute_live_migration', 'Error')]
+    assert 'does not accept' in detail['instanceAction']['events'][1]['traceback']
 
 
 def test_wrong_states_are_409(nova, server):  # noqa: F811
