@@ -19,6 +19,7 @@ from compute import blockdev
 from compute import coldmig
 from compute import evacuate
 from compute import imagecache
+from compute import live_migration
 from compute import rpcapi as compute_rpcapi
 from compute import snapshot
 from compute.network import plane as netplane
@@ -68,6 +69,7 @@ class ComputeManager:
         self.compute_api = compute_rpcapi.ComputeAPI()
         self.moves = coldmig.ColdMoves(self)
         self.evacuations = evacuate.Evacuations(self)
+        self.live_migrations = live_migration.LiveMigrations(self)
 
     # -- helpers ------------------------------------------------------------
     def _lock(self, uuid):
@@ -140,6 +142,9 @@ class ComputeManager:
             return
         if evacuate.is_evacuation(inst):
             self.evacuations.settle(ctx, inst, exists)
+            return
+        if task == st.MIGRATING:
+            self.live_migrations.settle(ctx, inst, exists)
             return
         if inst['vm_state'] == st.BUILDING:
             if exists:
@@ -610,6 +615,19 @@ class ComputeManager:
         """Rebuild here a server whose host is down (compute/evacuate.py)."""
         with self._lock(instance['uuid']):
             self.evacuations.rebuild(context, instance, migration, network_info)
+
+    # -- live migration (compute/live_migration.py) ------------------------
+    def check_live_migration_destination(self, context, instance):
+        return self.live_migrations.check_destination(context, instance)
+
+    def pre_live_migration(self, context, instance, migration, source):
+        return self.live_migrations.prepare(context, instance, migration, source)
+
+    def rollback_live_migration_at_destination(self, context, instance):
+        return self.live_migrations.rollback(context, instance)
+
+    def live_migration(self, context, instance, migration):
+        self.live_migrations.migrate(context, instance, migration)
 
     # -- network ------------------------------------------------------------
     def refresh_network(self, context):

@@ -27,6 +27,9 @@ Version history:
           disk and starts the guest), finish_revert_migration (cast: the
           source starts its old guest again), cleanup_migration (cast: a
           host drops its copy of a deleted server)
+    1.9 - check_live_migration_destination, pre_live_migration,
+          rollback_live_migration_at_destination (calls, on the
+          destination); live_migration (cast, on the source)
     1.10 - evacuate_instance (cast to the destination: rebuild there a
           server whose host is down, with its volumes and ports)
 """
@@ -209,3 +212,37 @@ class ComputeAPI:
                 reason='the compute service on %s does not know evacuate_instance yet' % host)
         cctxt.cast(context, 'evacuate_instance', instance=instance, migration=migration,
                    network_info=network_info)
+
+    # -- live migration (1.9) --------------------------------------------------
+    def _prepare_19(self, host, method, timeout=None):
+        cctxt = self.client.prepare(server=host, version='1.9', timeout=timeout)
+        if not cctxt.can_send_version('1.9'):
+            raise exception.ServiceUnavailable(
+                reason='the compute service on %s does not know %s yet' % (host, method))
+        return cctxt
+
+    def check_live_migration_destination(self, context, host, instance, timeout=None):
+        """None when ``host`` can take ``instance`` live, else why not."""
+        return self._prepare_19(host, 'live migration', timeout).call(
+            context, 'check_live_migration_destination', instance=instance)
+
+    def live_migration(self, context, host, instance, migration):
+        """Move the running guest from ``host`` (its source) to
+        ``migration['dest_compute']``; the source reports the outcome."""
+        self._prepare_19(host, 'live migration').cast(
+            context, 'live_migration', instance=instance, migration=migration)
+
+    def pre_live_migration(self, context, host, instance, migration, source, timeout=None):
+        """Make ``host`` ready to receive the guest (image, disk, config
+        drive, ports, console port); ``source`` describes the guest on its
+        source (domain XML, disk size). Answers what the source migrates
+        with: {'xml', 'connect_uri', 'migrate_uri'}."""
+        return self._prepare_19(host, 'live migration', timeout).call(
+            context, 'pre_live_migration', instance=instance, migration=migration,
+            source=source)
+
+    def rollback_live_migration_at_destination(self, context, host, instance,
+                                               timeout=None):
+        """Remove what a failed live migration left on ``host``."""
+        return self._prepare_19(host, 'live migration', timeout).call(
+            context, 'rollback_live_migration_at_destination', instance=instance)

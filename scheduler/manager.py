@@ -21,6 +21,7 @@ from common.db import volumes
 from scheduler import build
 from scheduler import evacuate
 from scheduler import host_cache
+from scheduler import live_migration
 from scheduler import moves
 from scheduler import resize
 
@@ -104,7 +105,8 @@ class SchedulerManager:
         devices = volumes.block_devices_of([i.uuid for i in rows])
         migrations = resize.open_migrations(
             [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
-             st.RESIZE_TASKS or i.task_state in evacuations.TASKS])
+             st.RESIZE_TASKS or i.task_state in evacuations.TASKS or
+             i.task_state == st.MIGRATING])
         return [dict(instances.to_dict(i), block_devices=devices[i.uuid],
                      migration=migrations.get(i.uuid)) for i in rows]
 
@@ -138,3 +140,7 @@ class SchedulerManager:
     @periodic.periodic(lambda: CONF.service_down_time)
     def fail_stranded_evacuations(self):
         evacuate.fail_stranded(ctx_mod.get_admin_context())
+    def live_migration_report(self, context, uuid, migration_uuid, step, ok, power_state,
+                              message=None):
+        return live_migration.report(context, uuid, migration_uuid, step, ok, power_state,
+                                     message=message)

@@ -16,6 +16,9 @@ Version history:
     1.5 - bind_moving_ports (call: a moving server's ports to the host that
           is about to run it); get_host_instances also lists the servers
           a host is the source of an open move to another host
+    1.6 - live_migration_report (call: a live migration's destination is
+          prepared, or the guest moved or stayed); get_host_instances
+          entries of MIGRATING servers carry 'migration'
     1.7 - evacuate_report (call: an evacuation rebuilt on its destination,
           or failed there); get_host_evacuations, evacuation_cleaned (calls:
           a host back up removes what servers evacuated away left there);
@@ -128,3 +131,14 @@ class SchedulerAPI:
     def evacuation_cleaned(self, context, migration_uuid, timeout=None):
         cctxt = self.client.prepare(version='1.7', timeout=timeout)
         return cctxt.call(context, 'evacuation_cleaned', migration_uuid=migration_uuid)
+
+    def live_migration_report(self, context, uuid, migration_uuid, step, ok, power_state,
+                              message=None, timeout=None):
+        """A live migration step (scheduler.live_migration.report):
+        'prepare' binds the server's ports to the destination and answers
+        {'network_info'}; 'migrate' ``ok`` moves the books to the
+        destination, not ``ok`` leaves them on the source."""
+        cctxt = self.client.prepare(version='1.6', timeout=timeout)
+        return cctxt.call(context, 'live_migration_report', uuid=uuid,
+                          migration_uuid=migration_uuid, step=step, ok=ok,
+                          power_state=power_state, message=message)

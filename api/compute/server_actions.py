@@ -8,6 +8,7 @@ from api import microversion
 from api.compute import consoles
 from api.compute import evacuate
 from api.compute import lifecycle_actions
+from api.compute import live_migrate
 from api.compute import migrate
 from api.compute import resize
 from api.compute import servers
@@ -46,7 +47,8 @@ _ACTION_SCHEMAS[snapshots.ACTION] = snapshots.SCHEMA
 _ACTION_SCHEMAS.update(resize.SCHEMAS)
 _ACTION_SCHEMAS.update(migrate.SCHEMAS)
 _ACTION_SCHEMAS[evacuate.ACTION] = evacuate.SCHEMA
-_NOT_YET = ('os-migrateLive', 'shelve', 'unshelve', 'rescue', 'unrescue')
+_ACTION_SCHEMAS.update(live_migrate.SCHEMAS)
+_NOT_YET = ('shelve', 'unshelve', 'rescue', 'unrescue')
 
 
 def _cast(ctx, inst, method, **kwargs):
@@ -110,6 +112,7 @@ _HANDLERS[snapshots.ACTION] = snapshots.create_image
 _HANDLERS.update(resize.HANDLERS)
 _HANDLERS.update(migrate.HANDLERS)
 _HANDLERS[evacuate.ACTION] = evacuate.evacuate
+_HANDLERS.update(live_migrate.HANDLERS)
 
 
 def server_action(server_id):

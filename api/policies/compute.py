@@ -21,6 +21,7 @@ _ADMIN_ONLY = (
     'servers:action:unlock:unlock_override', 'servers:create:forced_host',
     'servers:action:os-resetState', 'servers:action:migrate',
     'os-migrations:index', 'servers:migrations:index', 'servers:action:evacuate',
+    'servers:action:os-migrateLive',
 )
 _MEMBER = (
     'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',

@@ -7,6 +7,7 @@ from common.conf import compute
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import live_migration
 from common.conf import network
 from common.conf import quota
 from common.conf import scheduler
@@ -17,6 +18,6 @@ from common.conf import zones
 
 CONF = cfg.CONF
 
-for _mod in (api, compute, database, identity, image, network, quota, scheduler, serial_console,
-             service, volume, zones):
+for _mod in (api, compute, database, identity, image, live_migration, network, quota,
+             scheduler, serial_console, service, volume, zones):
     _mod.register_opts(CONF)

@@ -5,6 +5,7 @@ from common.conf import compute
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import live_migration
 from common.conf import network
 from common.conf import quota
 from common.conf import scheduler
@@ -13,8 +14,8 @@ from common.conf import service
 from common.conf import volume
 from common.conf import zones
 
-_MODULES = (service, api, compute, database, identity, image, network, quota, scheduler,
-            serial_console, volume, zones)
+_MODULES = (service, api, compute, database, identity, image, live_migration, network,
+            quota, scheduler, serial_console, volume, zones)
 
 
 def list_opts():

@@ -58,6 +58,14 @@ class ComputeDriver(abc.ABC):
         'supports_migrate': False,         # cold moves: export_root_disk, spawn_migrated
     }
 
+    #: The live migration steps (compute/live_migration.py calls them), an
+    #: object with check_destination(), source_info(instance),
+    #: prepare(instance, image_meta, base_path, network_info, source),
+    #: rollback(context, instance), migrate(instance,
+    #: dest), abort_job(instance), cleanup_source(instance); None when
+    #: the driver cannot live-migrate.
+    live_migration = None
+
     # -- host -----------------------------------------------------------
     @abc.abstractmethod
     def init_host(self, host):

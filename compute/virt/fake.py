@@ -27,7 +27,8 @@ class FakeDriver(driver.ComputeDriver):
                         supports_pause=True,
                         supports_suspend=True,
                         supports_rebuild=True,
-                        supports_snapshot=True, supports_resize=True)
+                        supports_snapshot=True, supports_resize=True,
+                        supports_live_migration=True)
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -37,6 +38,7 @@ class FakeDriver(driver.ComputeDriver):
         self.fail_next_snapshot = None
         self.calls = []
         self._next_port = 10000
+        self.live_migration = FakeLiveMigration(self)
 
     def init_host(self, host):
         self.calls.append(('init_host', host))
@@ -263,6 +265,55 @@ class FakeDriver(driver.ComputeDriver):
         if entry['state'] != power_state.RUNNING:
             raise exception.ConsoleNotAvailable(instance_id=instance['uuid'])
         return {'host': '127.0.0.1', 'port': entry['port']}
+
+
+# connect URI -> FakeDriver: where a fake live migration lands
+DESTINATIONS = {}
+
+
+class FakeLiveMigration:
+    """The driver's live migration steps, moving the guest's entry from one
+    FakeDriver to another; ``driver.fail_next['live_migration']`` makes the
+    next move fail with the guest left where it was."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        self.uri = 'fake://%x' % id(driver)
+        self.refuse = None  # what check_destination answers
+
+    def check_destination(self):
+        return self.refuse
+
+    def source_info(self, instance):
+        self.driver._get(instance)
+        return {'xml': '<domain/>', 'disk_size': 1024}
+
+    def prepare(self, instance, image_meta, base_path, network_info, source, volumes=None):
+        self.driver.calls.append(('pre_live_migration', instance['uuid']))
+        if instance['uuid'] in self.driver.instances:
+            raise exception.InstanceExists(instance_id=instance['uuid'])
+        DESTINATIONS[self.uri] = self.driver
+        return {'xml': source['xml'], 'connect_uri': self.uri, 'migrate_uri': self.uri}
+
+    def rollback(self, context, instance):
+        self.driver.calls.append(('rollback_live_migration', instance['uuid']))
+        self.driver.destroy(context, instance)
+
+    def migrate(self, instance, dest):
+        self.driver.calls.append(('live_migration', instance['uuid']))
+        self.driver._maybe_fail('live_migration')
+        target = DESTINATIONS[dest['connect_uri']]
+        with self.driver._lock:
+            entry = self.driver.instances.pop(instance['uuid'])
+        with target._lock:
+            target.instances[instance['uuid']] = entry
+        return {'time_elapsed': 1000, 'downtime': 100}
+
+    def abort_job(self, instance):
+        self.driver.calls.append(('abort_live_migration', instance['uuid']))
+
+    def cleanup_source(self, instance):
+        self.driver.calls.append(('cleanup_live_migration_source', instance['uuid']))
 
 
 def fake_qcow2(virtual_size, payload=b''):

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from compute.virt import disk
-from compute.virt.libvirt import migration
+from compute.virt.libvirt import cold_migration as migration
 
 pytestmark = pytest.mark.skipif(not (shutil.which('qemu-nbd') and shutil.which('qemu-img')),
                                 reason='needs qemu-nbd and qemu-img')

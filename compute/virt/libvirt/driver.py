@@ -30,10 +30,11 @@ from compute.virt import exception
 from compute.virt import locks
 from compute.virt import power_state
 from compute.virt import vif as vif_mod
+from compute.virt.libvirt import cold_migration
 from compute.virt.libvirt import config as config_mod
 from compute.virt.libvirt import designer
 from compute.virt.libvirt import host as host_mod
-from compute.virt.libvirt import migration
+from compute.virt.libvirt import live_migration
 from compute.virt.libvirt import ports as ports_mod
 
 LOG = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def _remove(path):
         pass
 
 
-class LibvirtDriver(migration.ColdMoves, driver.ComputeDriver):
+class LibvirtDriver(cold_migration.ColdMoves, driver.ComputeDriver):
     capabilities = dict(driver.ComputeDriver.capabilities,
                         has_imagecache=True,
                         supports_config_drive=True,
@@ -90,7 +91,8 @@ class LibvirtDriver(migration.ColdMoves, driver.ComputeDriver):
                         supports_rebuild=True,
                         supports_snapshot=True,
                         supports_resize=True,
-                        supports_migrate=True)
+                        supports_migrate=True,
+                        supports_live_migration=True)
 
     def __init__(self, uri=None, vif_driver=None, lifecycle_handler=None):
         self.uri = uri or CONF.compute.libvirt_uri
@@ -100,6 +102,8 @@ class LibvirtDriver(migration.ColdMoves, driver.ComputeDriver):
             self._domain_console_ports, CONF.compute.console_host,
             CONF.compute.console_port_min, CONF.compute.console_port_max)
         self._locks = locks.KeyedLocks()
+        self.live_migration = live_migration.LiveMigration(self, DISK, CONFIG_DRIVE,
+                                                          CONSOLE_LOG)
         self.timings = {}  # last spawn's phases, seconds (for logs and benchmarks)
 
     # -- host -------------------------------------------------------------

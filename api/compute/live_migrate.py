@@ -1,0 +1,114 @@
+"""os-migrateLive: move a running server to another host without stopping
+it (admin only, as Nova).
+
+Unlike Nova from 2.34 on, the destination is chosen and claimed before the
+answer (the scheduler's select_destination under the migration's uuid,
+common.db.live_migrations), and the destination is asked whether its
+libvirtd takes incoming migrations: a server that cannot go anywhere is a
+400 that says why, host by host, and stays ACTIVE where it is. Then the
+source's agent is asked to migrate (compute/live_migration.py) and the
+answer is 202; the server shows MIGRATING until it runs on the destination
+(ACTIVE there) or, if the move fails, on its source again.
+"""
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from api import microversion
+from api.compute import resize
+from common import exception
+from common import instance_states as st
+from common.db import instances
+from common.db import live_migrations
+from common.db import resizes
+from compute import rpcapi as compute_rpcapi
+
+LOG = logging.getLogger(__name__)
+
+ACTION = 'os-migrateLive'
+# How long the API waits for the destination to say it can take the guest.
+CHECK_TIMEOUT = 20
+
+SCHEMAS = {ACTION: {
+    'type': 'object', 'required': ['block_migration', 'host'], 'additionalProperties': False,
+    'properties': {
+        'host': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255},
+        'block_migration': {'enum': [True, False, 'auto']},
+        'disk_over_commit': {'type': 'boolean'},
+        'force': {'type': 'boolean'},
+    }}}
+
+
+class NoValidHost(exception.BadRequest):
+    msg_fmt = '%(reason)s'
+
+
+def _check_body(body):
+    """(requested host or None, block_migration) after the microversion
+    rules: 'auto' from 2.25, disk_over_commit only before it, force from
+    2.30 (the host is still checked for room: claims never overcommit)."""
+    block = body['block_migration']
+    if microversion.at_least('2.25'):
+        if 'disk_over_commit' in body:
+            raise exception.BadRequest("Additional properties are not allowed "
+                                       "('disk_over_commit' was unexpected)")
+    else:
+        if block == 'auto':
+            raise exception.BadRequest("block_migration 'auto' needs microversion 2.25.")
+        if 'disk_over_commit' not in body:
+            raise exception.BadRequest("'disk_over_commit' is a required property")
+    if 'force' in body and not microversion.at_least('2.30'):
+        raise exception.BadRequest("Additional properties are not allowed ('force' was "
+                                   "unexpected)")
+    if block is False:
+        raise exception.BadRequest('Live migration without block migration needs storage '
+                                   'shared between the hosts; instance folders are not '
+                                   'shared here: use block_migration true or auto.')
+    return body.get('host'), block
+
+
+def _undo(ctx, inst, migration, message):
+    live_migrations.failed(inst.uuid, migration['uuid'], inst.power_state)
+    # (the agent starts this event when it runs; here it ends before)
+    instances.event_finish(ctx.request_id, inst.uuid, 'compute_live_migration',
+                           result='Error', details=message, traceback=message)
+
+
+def _check_destination(ctx, inst, dest):
+    """None if ``dest`` takes the guest live, else why not."""
+    try:
+        return compute_rpcapi.ComputeAPI().check_live_migration_destination(
+            ctx, dest, instances.to_dict(inst), timeout=CHECK_TIMEOUT)
+    except (messaging.MessagingException, exception.ServiceUnavailable) as e:
+        LOG.warning('Destination %s did not answer for %s: %s', dest, inst.uuid, e)
+        return 'the compute service on %s did not answer' % dest
+
+
+def migrate_live(ctx, inst, body):
+    host, _block = _check_body(body)
+    if not inst.host or not st.allowed('live_migrate', inst.vm_state, inst.task_state):
+        raise instances.InstanceInvalidState(ACTION, inst.uuid, inst.vm_state,
+                                             inst.task_state)
+    try:
+        inst, migration = live_migrations.start(ctx, inst, resize.chooser(
+            ctx, inst, requested_host=host))
+    except resizes.NoRoom as e:
+        raise NoValidHost(reason=str(e)) from None
+    dest = migration['dest_compute']
+    why = _check_destination(ctx, inst, dest)
+    if why:
+        message = 'No valid host was found. %s.' % why.rstrip('.')
+        _undo(ctx, inst, migration, message)
+        raise NoValidHost(reason=message)
+    try:
+        compute_rpcapi.ComputeAPI().live_migration(ctx, inst.host, instances.to_dict(inst),
+                                                   migration=migration)
+    except (messaging.MessagingException, exception.ServiceUnavailable) as e:
+        LOG.error('Could not ask %s to live-migrate %s: %s', inst.host, inst.uuid, e)
+        _undo(ctx, inst, migration, 'The compute service could not be reached.')
+        raise exception.ServiceUnavailable(reason='the compute host %s could not be reached'
+                                           % inst.host) from None
+    return None
+
+
+HANDLERS = {ACTION: migrate_live}
