@@ -12,21 +12,17 @@
 
 Prints p50 (min, max) of each over N runs.
 
-    PYTHONPATH=. python benchmarks/migration_bench.py [--runs 10] [--resize-runs 10]
+    python benchmarks/migration_bench.py [--runs 10] [--resize-runs 10]
 """
 
 import argparse
-import os
 import re
-import statistics
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-
-from benchmarks.snapshot_bench import Client  # noqa: E402
-from tests.functional.cloud import LocalCloud  # noqa: E402
+from benchlib import Client
+from benchlib import LocalCloud
+from benchlib import summary
 
 HOST = 'OS-EXT-SRV-ATTR:host'
 
@@ -59,21 +55,15 @@ def downtime_ms(cloud, n, sid):
 def live_migrate(cloud, client, sid, dest_n):
     dest = cloud.host_name(dest_n)
     t0 = time.perf_counter()
-    r = client.s.post(client.base + '/servers/%s/action' % sid,
-                      json={'os-migrateLive': {'host': dest, 'block_migration': 'auto'}},
-                      headers={'OpenStack-API-Version': 'compute 2.30'})
-    if r.status_code != 202:
-        raise RuntimeError('os-migrateLive: %d %s' % (r.status_code, r.text))
+    client.action(sid, {'os-migrateLive': {'host': dest, 'block_migration': 'auto'}},
+                  headers={'OpenStack-API-Version': 'compute 2.30'})
     wait(client, sid, 'ACTIVE', host=dest)
     return time.perf_counter() - t0, downtime_ms(cloud, dest_n, sid)
 
 
 def resize(client, sid, flavor):
     t0 = time.perf_counter()
-    r = client.s.post(client.base + '/servers/%s/action' % sid,
-                      json={'resize': {'flavorRef': flavor}})
-    if r.status_code != 202:
-        raise RuntimeError('resize: %d %s' % (r.status_code, r.text))
+    client.action(sid, {'resize': {'flavorRef': flavor}})
     wait(client, sid, 'VERIFY_RESIZE')
     took = time.perf_counter() - t0
     client.action(sid, {'revertResize': None})
@@ -81,10 +71,9 @@ def resize(client, sid, flavor):
     return took
 
 
-def p50(label, values, unit, scale=1.0):
-    values = [v * scale for v in values if v is not None]
-    print('%s (%d runs): p50 %.2f %s (min %.2f, max %.2f)' % (
-        label, len(values), statistics.median(values), unit, min(values), max(values)))
+def p50(label, values, unit):
+    values = [v for v in values if v is not None]
+    print('%s (%d runs): %s' % (label, len(values), summary(values, unit)))
 
 
 def main():
@@ -100,12 +89,7 @@ def main():
         bigger = cloud.openstack('flavor', 'create', '--vcpus', '1', '--ram', '640',
                                  '--disk', '1', 'bench-640', json_out=True)['id']
         client = Client(cloud)
-        r = client.s.post(client.base + '/servers', json={'server': {
-            'name': 'bench', 'imageRef': image, 'flavorRef': '1', 'networks': 'none',
-            'availability_zone': 'bench'}})
-        r.raise_for_status()
-        sid = r.json()['server']['id']
-        wait(client, sid, 'ACTIVE')
+        sid = client.boot(image, 'bench', availability_zone='bench')
         cloud.openstack('aggregate', 'add', 'host', 'bench-agg', cloud.host_name(3))
         time.sleep(10)  # let the guest finish booting
         runs = [] if args.skip_live else [
@@ -118,7 +102,7 @@ def main():
         if args.resize_runs:
             times = [resize(client, sid, bigger) for _ in range(args.resize_runs)]
             p50('resize on its own host, API call -> VERIFY_RESIZE', times, 's')
-        client.s.delete(client.base + '/servers/' + sid)
+        client.delete_servers([sid])
 
 
 if __name__ == '__main__':
