@@ -16,6 +16,7 @@ from compute.virt import vif as vif_mod  # noqa: E402
 from compute.virt.libvirt import config  # noqa: E402
 from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
 from compute.virt.libvirt import guest as guest_mod  # noqa: E402
+from compute.virt.libvirt import hotplug  # noqa: E402
 
 UUID = '6a5b1c2d-0000-4000-8000-000000000001'
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
@@ -99,7 +100,7 @@ class RecordingVIFDriver(vif_mod.BridgeVIFDriver):
 
 @pytest.fixture
 def make(monkeypatch):
-    monkeypatch.setattr(libvirt_driver, 'DETACH_POLL_INTERVAL', 0.001)
+    monkeypatch.setattr(hotplug, 'DETACH_POLL_INTERVAL', 0.001)
 
     def _make(dom, vif_driver=None):
         drv = libvirt_driver.LibvirtDriver(uri='test:///default',
@@ -185,8 +186,8 @@ def test_detach_of_a_nic_that_is_not_there_is_fine(make):
 
 
 def test_detach_asks_again_then_gives_up(make, monkeypatch):
-    monkeypatch.setattr(libvirt_driver, 'DETACH_TIMEOUT', 0.3)
-    monkeypatch.setattr(libvirt_driver, 'DETACH_RETRY_INTERVAL', 0.05)
+    monkeypatch.setattr(hotplug, 'DETACH_TIMEOUT', 0.3)
+    monkeypatch.setattr(hotplug, 'DETACH_RETRY_INTERVAL', 0.05)
     x = iface_xml(VIF['address'])
     dom = FakeDomain(active=True, live=[x], persistent=[x], release_after=None)
     drv = make(dom)

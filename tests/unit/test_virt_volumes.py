@@ -16,6 +16,7 @@ from compute.virt.libvirt import config  # noqa: E402
 from compute.virt.libvirt import designer  # noqa: E402
 from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
 from compute.virt.libvirt import guest as guest_mod  # noqa: E402
+from compute.virt.libvirt import hotplug  # noqa: E402
 
 UUID = '6a5b1c2d-0000-4000-8000-000000000002'
 VOL = '0e3f5d2a-1111-4222-8333-444455556666'
@@ -95,7 +96,7 @@ class FakeDomain:
 
 @pytest.fixture
 def make(monkeypatch):
-    monkeypatch.setattr(libvirt_driver, 'DETACH_POLL_INTERVAL', 0.001)
+    monkeypatch.setattr(hotplug, 'DETACH_POLL_INTERVAL', 0.001)
 
     def _make(dom):
         drv = libvirt_driver.LibvirtDriver(uri='test:///default')
@@ -250,8 +251,8 @@ def test_detach_from_a_stopped_guest_and_absent_volumes(make):
 
 
 def test_detach_asks_again_then_gives_up(make, monkeypatch):
-    monkeypatch.setattr(libvirt_driver, 'DETACH_TIMEOUT', 0.3)
-    monkeypatch.setattr(libvirt_driver, 'DETACH_RETRY_INTERVAL', 0.05)
+    monkeypatch.setattr(hotplug, 'DETACH_TIMEOUT', 0.3)
+    monkeypatch.setattr(hotplug, 'DETACH_RETRY_INTERVAL', 0.05)
     dom = FakeDomain(release_after=None)
     drv = make(dom)
     drv.attach_volume(None, INST, NBD_CI, VOL)

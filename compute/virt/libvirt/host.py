@@ -1,6 +1,7 @@
 """The libvirt connection of this host: opening it, noticing that it died
 and opening it again, lifecycle events, host facts, finding domains."""
 
+import functools
 import threading
 import time
 from xml.etree import ElementTree as ET
@@ -14,6 +15,18 @@ from compute.virt.libvirt import designer
 from compute.virt.libvirt import guest as guest_mod
 
 LOG = logging.getLogger(__name__)
+
+
+def libvirt_errors(fn):
+    """A libvirt error escaping a driver method becomes a VirtError, so the
+    manager (and RPC) only ever see AltostackErrors."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except libvirt.libvirtError as e:
+            raise exception.VirtError(reason=str(e)) from e
+    return wrapper
 
 DOMAIN_PREFIX = designer.DOMAIN_PREFIX
 
