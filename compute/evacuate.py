@@ -75,12 +75,7 @@ class Evacuations:
     def rebuild(self, ctx, inst, migration, network_info):
         """Build the evacuated server here and report the outcome."""
         mgr = self.mgr
-        mgr._event(ctx, inst, EVENT, 'start')
-        if mgr._update(ctx, inst, {'task_state': st.REBUILD_SPAWNING},
-                       expected=[st.REBUILDING]) is None:
-            LOG.info('Evacuation of %s cancelled: it changed before we started', inst['uuid'])
-            mgr._event(ctx, inst, EVENT, 'finish', result='Error',
-                       details='The server changed before the evacuation started.')
+        if not mgr._begin_spawn(ctx, inst, EVENT, 'evacuation'):
             return
         inst = dict(inst, task_state=st.REBUILD_SPAWNING)
         block_devices = inst.get('block_devices') or []

@@ -441,18 +441,27 @@ class ComputeManager:
         with self._lock(instance['uuid']):
             self._rebuild(context, instance, image_ref, orig_image_ref, network_info)
 
+    def _begin_spawn(self, ctx, inst, event, what):
+        """Start ``event`` and move a REBUILDING server on to
+        REBUILD_SPAWNING; False (the event marked Error) when it changed
+        before this agent got to it (a rebuild or an evacuation)."""
+        self._event(ctx, inst, event, 'start')
+        if self._update(ctx, inst, {'task_state': st.REBUILD_SPAWNING},
+                        expected=[st.REBUILDING]) is not None:
+            return True
+        LOG.info('%s of %s cancelled: it changed before we started', what.capitalize(),
+                 inst['uuid'])
+        self._event(ctx, inst, event, 'finish', result='Error',
+                    details='The server changed before the %s started.' % what)
+        return False
+
     def _rebuild(self, ctx, inst, image_ref, orig_image_ref, network_info):
         """A stopped server is rebuilt and left off, any other is started.
         A failure puts the old image back in the books and the server rests
         in what the hypervisor says."""
         event = 'compute_rebuild_instance'
         power_on = inst['vm_state'] != st.STOPPED
-        self._event(ctx, inst, event, 'start')
-        if self._update(ctx, inst, {'task_state': st.REBUILD_SPAWNING},
-                        expected=[st.REBUILDING]) is None:
-            LOG.info('Rebuild of %s cancelled: it changed before we started', inst['uuid'])
-            self._event(ctx, inst, event, 'finish', result='Error',
-                        details='The server changed before the rebuild started.')
+        if not self._begin_spawn(ctx, inst, event, 'rebuild'):
             return
         try:
             if network_info and not self._sync_network(ctx):

@@ -78,3 +78,14 @@ def admin_token(client):
 @pytest.fixture
 def demo_token(client):
     return issue(client, 'demo', DEMO_PW, 'demo')[0]
+
+
+@pytest.fixture
+def no_cache_thread(monkeypatch):
+    """The scheduler's host cache without its background thread, fresh for
+    each test: a test reads it when it says so, and none outlives it."""
+    from scheduler import host_cache
+    monkeypatch.setattr(host_cache, 'BACKGROUND', False)
+    host_cache.reset()
+    yield
+    host_cache.reset()

@@ -19,14 +19,7 @@ from scheduler import host_cache
 from scheduler import host_state
 from scheduler import weights
 
-
-@pytest.fixture(autouse=True)
-def no_background_refresh(monkeypatch):
-    """Each test reads the cache when it says so; none outlives its test."""
-    monkeypatch.setattr(host_cache, 'BACKGROUND', False)
-    host_cache.reset()
-    yield
-    host_cache.reset()
+pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
 def add_host(name, vcpus=2, memory_mb=4096, local_gb=100, reserved_memory_mb=0, up=True):

@@ -13,7 +13,6 @@ from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from scheduler import build
-from scheduler import host_cache
 from scheduler import moves
 from tests.unit.test_scheduler import add_host
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
@@ -22,12 +21,7 @@ CTX = get_admin_context()
 TINY = {'vcpus': 1, 'memory_mb': 512, 'root_gb': 1, 'flavorid': '1'}
 
 
-@pytest.fixture(autouse=True)
-def _no_cache_thread(monkeypatch):
-    monkeypatch.setattr(host_cache, 'BACKGROUND', False)
-    host_cache.reset()
-    yield
-    host_cache.reset()
+pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
 def server(host='a'):

@@ -15,7 +15,6 @@ from common.db import evacuations
 from common.db import instances
 from common.db import resizes
 from scheduler import evacuate as scheduler_evacuate
-from scheduler import host_cache
 from tests.unit.test_server_lifecycle_actions import IMAGE
 from tests.unit.test_server_lifecycle_actions import act
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
@@ -31,12 +30,7 @@ V213 = {'OpenStack-API-Version': 'compute 2.13'}
 V228 = {'OpenStack-API-Version': 'compute 2.28'}
 
 
-@pytest.fixture(autouse=True)
-def _no_cache_thread(monkeypatch):
-    monkeypatch.setattr(host_cache, 'BACKGROUND', False)
-    host_cache.reset()
-    yield
-    host_cache.reset()
+pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
 @pytest.fixture

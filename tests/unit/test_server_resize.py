@@ -13,7 +13,6 @@ from common.context import get_admin_context
 from common.db import claims
 from common.db import instances
 from common.db import resizes
-from scheduler import host_cache
 from scheduler import resize as scheduler_resize
 from tests.unit.test_server_lifecycle_actions import IMAGE
 from tests.unit.test_server_lifecycle_actions import act
@@ -27,12 +26,7 @@ SMALL = {'vcpus': 1, 'memory_mb': 2048, 'disk_gb': 20}
 MEDIUM = {'vcpus': 2, 'memory_mb': 4096, 'disk_gb': 40}
 
 
-@pytest.fixture(autouse=True)
-def _no_cache_thread(monkeypatch):
-    monkeypatch.setattr(host_cache, 'BACKGROUND', False)
-    host_cache.reset()
-    yield
-    host_cache.reset()
+pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
 def add_host(name='h1', vcpus=2, memory_mb=8192, local_gb=100):
