@@ -33,7 +33,7 @@ AGENT_FIELDS = {'vm_state', 'task_state', 'power_state', 'launched_at', 'fault',
 
 
 class SchedulerManager:
-    target = messaging.Target(version='1.7')
+    target = messaging.Target(version='1.8')
 
     def init_host(self):
         # Read every host once now, not during the first build.
@@ -119,10 +119,11 @@ class SchedulerManager:
                              message=message)
 
     def select_destination(self, context, uuid, consumer_uuid, flavor, requested_host=None,
-                           allow_same_host=False):
+                           allow_same_host=False, exclude_hosts=()):
         return moves.select_destination(context, uuid, consumer_uuid, flavor,
                                         requested_host=requested_host,
-                                        allow_same_host=allow_same_host)
+                                        allow_same_host=allow_same_host,
+                                        exclude_hosts=exclude_hosts)
 
     def bind_moving_ports(self, context, uuid, host):
         return resize.bind_moving_ports(context, uuid, host)

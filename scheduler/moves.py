@@ -15,7 +15,7 @@ LOG = logging.getLogger(__name__)
 
 
 def select_destination(context, uuid, consumer_uuid, flavor, requested_host=None,
-                       allow_same_host=False):
+                       allow_same_host=False, exclude_hosts=()):
     """Claim room for ``flavor`` (an embedded flavor dict) under
     ``consumer_uuid`` on the best host for instance ``uuid``; never its own
     host unless ``allow_same_host``; only ``requested_host`` when named.
@@ -31,13 +31,13 @@ def select_destination(context, uuid, consumer_uuid, flavor, requested_host=None
     spec.pop('last_error', None)
     spec.update(vcpus=flavor['vcpus'], memory_mb=flavor['memory_mb'],
                 disk_gb=resizes.disk_gb(inst, flavor), source_host=inst.host,
-                ignore_hosts=[] if allow_same_host else [inst.host],
+                ignore_hosts=([] if allow_same_host else [inst.host]) + list(exclude_hosts),
                 requested_host=requested_host)
     if requested_host and requested_host == inst.host and not allow_same_host:
         return {'host': None, 'reason': 'The requested host %s is the server\'s own host.'
                 % requested_host}
     if inst.vm_state == st.ERROR and not inst.host:
-        spec['ignore_hosts'] = []
+        spec['ignore_hosts'] = list(exclude_hosts)
     host, why = build.select_and_claim(consumer_uuid, spec)
     if host is None:
         LOG.info('No destination for %s: %s', uuid, why)

@@ -23,6 +23,8 @@ Version history:
           or failed there); get_host_evacuations, evacuation_cleaned (calls:
           a host back up removes what servers evacuated away left there);
           get_host_instances entries carry 'migration' during an evacuation
+    1.8 - select_destination takes exclude_hosts (hosts that refused the
+          move: tried no more)
 """
 
 from oslo_utils import timeutils
@@ -33,7 +35,7 @@ TOPIC = 'scheduler'
 
 
 class SchedulerAPI:
-    VERSION = '1.7'
+    VERSION = '1.8'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -97,14 +99,16 @@ class SchedulerAPI:
                           step=step, ok=ok, power_state=power_state, message=message)
 
     def select_destination(self, context, uuid, consumer_uuid, flavor, requested_host=None,
-                           allow_same_host=False, timeout=None):
+                           allow_same_host=False, exclude_hosts=None, timeout=None):
         """Claim room for ``flavor`` under ``consumer_uuid`` on a host for
-        moving server ``uuid`` (scheduler.moves): {'host', 'node'}, or
-        {'host': None, 'reason'} when none fits."""
-        cctxt = self.client.prepare(version='1.4', timeout=timeout)
+        moving server ``uuid`` (scheduler.moves), none of ``exclude_hosts``:
+        {'host', 'node'}, or {'host': None, 'reason'} when none fits."""
+        kwargs = {'exclude_hosts': list(exclude_hosts)} if exclude_hosts else {}
+        cctxt = self.client.prepare(version='1.8' if kwargs else '1.4', timeout=timeout)
         return cctxt.call(context, 'select_destination', uuid=uuid,
                           consumer_uuid=consumer_uuid, flavor=flavor,
-                          requested_host=requested_host, allow_same_host=allow_same_host)
+                          requested_host=requested_host, allow_same_host=allow_same_host,
+                          **kwargs)
 
     def bind_moving_ports(self, context, uuid, host, timeout=None):
         """Bind the ports of server ``uuid`` (moving between hosts) to

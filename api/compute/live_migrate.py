@@ -91,15 +91,10 @@ def migrate_live(ctx, inst, body):
                                              inst.task_state)
     try:
         inst, migration = live_migrations.start(ctx, inst, resize.chooser(
-            ctx, inst, requested_host=host))
+            ctx, inst, requested_host=host,
+            check=lambda dest: _check_destination(ctx, inst, dest)))
     except resizes.NoRoom as e:
         raise NoValidHost(reason=str(e)) from None
-    dest = migration['dest_compute']
-    why = _check_destination(ctx, inst, dest)
-    if why:
-        message = 'No valid host was found. %s.' % why.rstrip('.')
-        _undo(ctx, inst, migration, message)
-        raise NoValidHost(reason=message)
     try:
         compute_rpcapi.ComputeAPI().live_migration(ctx, inst.host, instances.to_dict(inst),
                                                    migration=migration)

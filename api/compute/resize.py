@@ -21,6 +21,7 @@ from common import exception
 from common import instance_states as st
 from common.conf import CONF
 from common.db import api as db_api
+from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from common.db import resizes
@@ -29,6 +30,8 @@ from compute import rpcapi as compute_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
+# Destinations a move tries when they refuse it (chooser's ``check``).
+MAX_TRIES = 3
 
 SCHEMAS = {
     'resize': {'type': 'object', 'required': ['flavorRef'], 'additionalProperties': False,
@@ -87,13 +90,29 @@ def _cast(ctx, inst, method, migration, undo, host=None):
                                            % host) from None
 
 
-def chooser(ctx, inst, requested_host=None, allow_same_host=False):
+def chooser(ctx, inst, requested_host=None, allow_same_host=False, check=None):
     """The ``choose`` of common.db.resizes.start: the scheduler claims room
-    on a destination under the migration's uuid."""
+    on a destination under the migration's uuid. With ``check(host)``
+    (None when the host takes the server, else why not), a host that
+    refuses gives its claim back and the next best is tried, up to
+    MAX_TRIES hosts, as Nova's conductor retries a live migration."""
     def choose(migration_uuid, flavor):
-        return scheduler_rpcapi.SchedulerAPI().select_destination(
-            ctx, inst.uuid, migration_uuid, flavor, requested_host=requested_host,
-            allow_same_host=allow_same_host)
+        refused = []
+        while True:
+            dest = scheduler_rpcapi.SchedulerAPI().select_destination(
+                ctx, inst.uuid, migration_uuid, flavor, requested_host=requested_host,
+                allow_same_host=allow_same_host, exclude_hosts=[h for h, _ in refused])
+            why = check(dest['host']) if check and dest.get('host') else None
+            if not why:
+                if refused and not dest.get('host'):
+                    dest['reason'] = '%s (refused: %s)' % (dest['reason'].rstrip('.'), '; '.join(
+                        '%s: %s' % r for r in refused))
+                return dest
+            claims.release(migration_uuid)
+            refused.append((dest['host'], why.rstrip('.')))
+            if requested_host or len(refused) >= MAX_TRIES:
+                return {'host': None, 'reason': 'No valid host was found. %s.' % '; '.join(
+                    '%s: %s' % r for r in refused)}
     return choose
 
 

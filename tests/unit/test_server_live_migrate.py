@@ -15,10 +15,11 @@ from tests.unit.test_server_lifecycle_actions import show
 from tests.unit.test_server_resize import CTX
 from tests.unit.test_server_resize import RUNNING
 from tests.unit.test_server_resize import TINY
-from tests.unit.test_server_resize import _no_cache_thread  # noqa: F401 - a fixture
 from tests.unit.test_server_resize import add_host
 from tests.unit.test_server_resize import server  # noqa: F401 - a fixture
 from tests.unit.test_server_resize import used
+
+pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 PAUSED = 3
 NONE = {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
@@ -144,8 +145,25 @@ def test_a_destination_that_refuses_is_400_and_gives_its_claim_back(nova, server
     detail = nova('GET', '/servers/%s/os-instance-actions/%s' % (
         server, actions[0]['request_id']), status=200, who='admin').get_json()
     events = [(e['event'], e['result']) for e in detail['instanceAction']['events']]
-    assert events == [('compute_prep_resize', 'Success'), ('compute_live_migration', 'Error')]
-    assert 'does not accept' in detail['instanceAction']['events'][1]['traceback']
+    assert events == [('compute_prep_resize', 'Error')]
+    assert 'does not accept' in detail['instanceAction']['events'][0]['traceback']
+
+
+def test_a_destination_that_refuses_makes_way_for_the_next(nova, server):  # noqa: F811
+    add_host('h2', memory_mb=16384)  # the best by weight: tried first
+    add_host('h3')
+    asked = []
+
+    def check(self, ctx, host, instance, timeout=None):
+        asked.append(host)
+        return 'its libvirtd does not listen' if host == 'h2' else None
+    nova.compute.check_live_migration_destination = check
+    live(nova, server)
+    assert asked == ['h2', 'h3']
+    method, host, _uuid, _task, kwargs = nova.casts[-1]
+    assert (method, host, kwargs['migration']['dest_compute']) == ('live_migration', 'h1',
+                                                                   'h3')
+    assert used('h2') == NONE and used('h3') == TINY and used('h1') == TINY
 
 
 def test_wrong_states_are_409(nova, server):  # noqa: F811

@@ -17,11 +17,12 @@ from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixt
 from tests.unit.test_server_lifecycle_actions import show
 from tests.unit.test_server_resize import CTX
 from tests.unit.test_server_resize import TINY
-from tests.unit.test_server_resize import _no_cache_thread  # noqa: F401 - a fixture
 from tests.unit.test_server_resize import add_host
 from tests.unit.test_server_resize import agent_reports
 from tests.unit.test_server_resize import server  # noqa: F401 - a fixture
 from tests.unit.test_server_resize import used
+
+pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 ZERO = {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
 SMALL = {'vcpus': 1, 'memory_mb': 2048, 'disk_gb': 20}
