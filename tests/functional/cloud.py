@@ -369,6 +369,7 @@ nbd_bind_host = {my_ip}
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        self._stop_nbd_daemon()
         for n in reversed(self.hosts_up):
             r = self.hosts_sh('altostack_host_down', str(n), check=False)
             if r.returncode != 0:
@@ -384,6 +385,19 @@ nbd_bind_host = {my_ip}
         self.db.drop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _stop_nbd_daemon(self):
+        """The volume service leaves its NBD export daemon running while
+        guests use its exports (so a restart of the service keeps them); a
+        cloud that goes away takes it along."""
+        path = os.path.join(self.workdir, 'state', 'volumes', 'nbd', 'qsd.pid')
+        try:
+            with open(path) as f:
+                pid = int(f.read().strip())
+        except (OSError, ValueError):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
 
     def _remove_guests(self):
         """Guests a failed test left behind (only this cloud's: their files
