@@ -83,16 +83,7 @@ class Evacuations:
             if network_info and not mgr._sync_network(ctx):
                 raise RuntimeError('The host network for the server could not be set up.')
             self._take_volumes(ctx, block_devices, migration['source_compute'])
-            bdi = mgr.block.connect_for_build(ctx, block_devices)
-            if inst.get('image_ref'):
-                image = mgr.images.get_image_for_download(ctx, inst['image_ref'])
-                with mgr.cache.using(image) as base:
-                    self.driver.spawn(ctx, inst, image, base, network_info=network_info,
-                                      block_device_info=bdi)
-            else:  # booted from a volume: its root volume is its disk
-                self.driver.spawn(ctx, inst, {}, None, network_info=network_info,
-                                  block_device_info=bdi)
-            mgr.block.complete_build(ctx, inst, block_devices)
+            mgr._spawn_guest(ctx, inst, block_devices, network_info)
         except Exception as e:  # noqa: BLE001 - any failure: ERROR with a fault
             LOG.exception('Evacuation of %s to %s failed', inst['uuid'], mgr.host)
             self._undo(ctx, inst, block_devices)

@@ -285,16 +285,7 @@ class ComputeManager:
             network_info = inst.get('network_info') or []
             if network_info and not self._sync_network(ctx):
                 raise RuntimeError('The host network for the server could not be set up.')
-            bdi = self.block.connect_for_build(ctx, block_devices)
-            if inst.get('image_ref'):
-                image = self.images.get_image_for_download(ctx, inst['image_ref'])
-                with self.cache.using(image) as base:
-                    self.driver.spawn(ctx, inst, image, base, network_info=network_info,
-                                      block_device_info=bdi)
-            else:  # booted from a volume
-                self.driver.spawn(ctx, inst, {}, None, network_info=network_info,
-                                  block_device_info=bdi)
-            self.block.complete_build(ctx, inst, block_devices)
+            self._spawn_guest(ctx, inst, block_devices, network_info)
         except Exception as e:  # noqa: BLE001 - any failure: reschedule elsewhere
             LOG.exception('Build of %s failed on %s', uuid, self.host)
             self.block.disconnect_failed_build(ctx, block_devices)
@@ -314,6 +305,22 @@ class ComputeManager:
             self.driver.destroy(ctx, inst, cleanup=True)
             return
         self._event(ctx, inst, 'compute_build_and_run_instance', 'finish')
+
+    def _spawn_guest(self, ctx, inst, block_devices, network_info):
+        """A new guest for ``inst`` here (a build or an evacuation; its
+        network already plumbed): its volumes connected, its disk from its
+        image (or its root volume), then the volumes marked attached. Raises
+        on any failure; the caller cleans up and reports."""
+        bdi = self.block.connect_for_build(ctx, block_devices)
+        if inst.get('image_ref'):
+            image = self.images.get_image_for_download(ctx, inst['image_ref'])
+            with self.cache.using(image) as base:
+                self.driver.spawn(ctx, inst, image, base, network_info=network_info,
+                                  block_device_info=bdi)
+        else:  # booted from a volume: its root volume is its disk
+            self.driver.spawn(ctx, inst, {}, None, network_info=network_info,
+                              block_device_info=bdi)
+        self.block.complete_build(ctx, inst, block_devices)
 
     def _power(self, ctx, inst, event, fn, final_vm_state, from_task):
         with self._lock(inst['uuid']):
