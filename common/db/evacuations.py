@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from common import instance_states as st
 from common import servicegroup
 from common.db import api as db_api
-from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from common.db import ports
@@ -82,8 +81,7 @@ def done(uuid, migration_uuid, power_state):
     except (instances.InstanceInvalidState, instances.InstanceNotFound):
         return None
     if resizes.set_status(migration_uuid, DONE, expected=[resizes.MIGRATING]):
-        claims.release(uuid)  # the source's
-        claims.move(migration_uuid, uuid)
+        resizes.keep_destination_claim(uuid, migration_uuid)
     return inst
 
 

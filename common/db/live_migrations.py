@@ -14,7 +14,6 @@ source host until the switch and on the destination after it.
 """
 
 from common import instance_states as st
-from common.db import claims
 from common.db import instances
 from common.db import ports
 from common.db import resizes
@@ -71,8 +70,7 @@ def completed(uuid, migration_uuid, power_state):
     if mig is None or inst is None:
         return None
     if resizes.set_status(migration_uuid, COMPLETED, expected=[resizes.MIGRATING]):
-        claims.release(uuid)
-        claims.move(migration_uuid, uuid)
+        resizes.keep_destination_claim(uuid, migration_uuid)
         ports.bind_instance_ports(uuid, mig.dest_compute)  # already, unless prepare failed
     try:
         return instances.update(uuid, {'host': mig.dest_compute, 'node': mig.dest_node,

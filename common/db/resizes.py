@@ -175,6 +175,14 @@ def _instance(uuid):
         return None
 
 
+def keep_destination_claim(uuid, migration_uuid):
+    """A move that is final: the instance gives back its own claim (on
+    its source) and the migration's claim (on the destination) becomes the
+    instance's."""
+    claims.release(uuid)
+    claims.move(migration_uuid, uuid)
+
+
 def abandon(migration_uuid, status, deltas=None):
     """Give back the second claim and the quota growth (or ``deltas``) of a
     migration that will not be confirmed: it failed, was reverted, or its
@@ -243,8 +251,7 @@ def confirmed(uuid, migration_uuid, power_state):
     if mig is None or inst is None:
         return None
     if _set_status(migration_uuid, CONFIRMED, expected=[CONFIRMING, FINISHED]):
-        claims.release(uuid)
-        claims.move(migration_uuid, uuid)
+        keep_destination_claim(uuid, migration_uuid)
         _release_quota(inst.project_id, shrink(mig.old_flavor, mig.new_flavor))
     try:
         return instances.update(uuid, {'vm_state': _resting(power_state), 'task_state': None,
