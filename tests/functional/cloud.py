@@ -82,6 +82,10 @@ def free_hosts_subnet():
 
 
 DB_PORTS = {'mysql': 3306, 'postgresql': 5432}
+# The tests' own login on the database servers (devstack/lib/testdbs.sh
+# makes it; ./run_tests.sh starts the servers).
+DB_LOGIN = '%s:%s' % (os.environ.get('ALTOSTACK_TESTDB_USER', 'altostack_test'),
+                      os.environ.get('ALTOSTACK_TESTDB_PASSWORD', 'altostack_test'))
 
 
 def skip_unless_db_server(kind):
@@ -102,16 +106,16 @@ class Database:
         if kind == 'sqlite':
             self.url = 'sqlite:///%s/altostack.sqlite' % workdir
         elif kind == 'mysql':
-            self.url = 'mysql+pymysql://root@127.0.0.1/%s' % self.name
+            self.url = 'mysql+pymysql://%s@127.0.0.1/%s' % (DB_LOGIN, self.name)
         elif kind == 'postgresql':
-            self.url = 'postgresql+psycopg2://postgres@127.0.0.1/%s' % self.name
+            self.url = 'postgresql+psycopg2://%s@127.0.0.1/%s' % (DB_LOGIN, self.name)
         else:
             raise ValueError(kind)
 
     def _admin(self, sql):
         import sqlalchemy as sa
-        base = {'mysql': 'mysql+pymysql://root@127.0.0.1/',
-                'postgresql': 'postgresql+psycopg2://postgres@127.0.0.1/postgres'}[self.kind]
+        base = {'mysql': 'mysql+pymysql://%s@127.0.0.1/' % DB_LOGIN,
+                'postgresql': 'postgresql+psycopg2://%s@127.0.0.1/postgres' % DB_LOGIN}[self.kind]
         eng = sa.create_engine(base, isolation_level='AUTOCOMMIT')
         with eng.connect() as conn:
             conn.exec_driver_sql(sql)
