@@ -57,8 +57,9 @@ EXPORT_GONE_TIMEOUT = 10.0
 DAEMON_STOP_TIMEOUT = 10.0
 MAX_UNIX_PATH = 100
 
-# What this backend reads from [volume], with the defaults it uses when the
-# option is not registered (the option module is the volume API's helper's).
+# What this backend reads from [volume] (common/conf/volume.py), with the
+# defaults it uses when the group is not registered (unit tests of the
+# backend alone).
 DEFAULTS = {
     'volumes_dir': None,          # None: $state_path/volumes
     'volume_format': 'qcow2',

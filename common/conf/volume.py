@@ -17,6 +17,16 @@ opts = [
                help='Volume type of a volume created without one (bootstrap makes it).'),
     cfg.StrOpt('backend', default='file',
                help='Storage backend of the volume service (blockstore.backends).'),
+    cfg.StrOpt('volume_format', default='qcow2', choices=('qcow2', 'raw'),
+               help='Format of the file backend\'s volume files: thin qcow2, or raw '
+                    '(sparse files).'),
+    cfg.BoolOpt('local_attach', default=False,
+                help='File backend: give every compute host a file connection (the '
+                     'volume\'s path) instead of an NBD export, for hosts that share '
+                     'volumes_dir with the volume service.'),
+    cfg.IntOpt('command_timeout', default=600, min=1,
+               help='Seconds the volume service lets one host command (qemu-img, '
+                    'qemu-storage-daemon start-up) run before it is killed.'),
     cfg.StrOpt('volumes_dir', default='$state_path/volumes',
                help='Folder where the volume service keeps volumes, snapshots, '
                     'downloaded images and its export state.'),

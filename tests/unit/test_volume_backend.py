@@ -250,15 +250,18 @@ def test_stats(backend):
 # -- connections and the export registry ------------------------------------------------
 
 @needs_qemu_img
-def test_local_host_gets_the_file(backend, monkeypatch):
+def test_local_host_gets_the_file(backend):
     backend.create('v', 1)
     ci = backend.initialize_connection('v', {'host': CONF.host, 'ip': '127.0.0.1'})
     assert ci == {'driver_volume_type': 'file',
                   'data': {'path': backend.find_volume('v')[0], 'format': 'qcow2'}}
     backend.terminate_connection('v', {'host': CONF.host})
     assert backend.starts == 0 and FakeQMP.calls == []
-    monkeypatch.setitem(file_mod.DEFAULTS, 'local_attach', True)  # "config says local"
-    assert backend.initialize_connection('v', REMOTE)['driver_volume_type'] == 'file'
+    CONF.set_override('local_attach', True, 'volume')  # "config says local"
+    try:
+        assert backend.initialize_connection('v', REMOTE)['driver_volume_type'] == 'file'
+    finally:
+        CONF.clear_override('local_attach', 'volume')
 
 
 @needs_qemu_img
