@@ -383,11 +383,12 @@ def list_volumes(project_id=None, filters=None, limit=None, marker=None, sort=No
                 q = q.where(getattr(V, key) == filters[key])
         if filters.get('bootable') is not None:
             q = q.where(V.bootable.is_(bool(filters['bootable'])))
-        rows = _sorted_paged(s, list(s.scalars(q)), sort, limit, marker, VolumeNotFound,
-                             'volume_id')
+        # Metadata is a JSON column: filtered here, but before paging, so a
+        # page holds `limit` matches and the marker is one of them.
         meta = filters.get('metadata') or {}
-        rows = [r for r in rows if all((r.metadata_ or {}).get(k) == v
-                                       for k, v in meta.items())]
+        rows = [r for r in s.scalars(q) if all((r.metadata_ or {}).get(k) == v
+                                              for k, v in meta.items())]
+        rows = _sorted_paged(s, rows, sort, limit, marker, VolumeNotFound, 'volume_id')
         return [_full(s, r) for r in rows]
 
 

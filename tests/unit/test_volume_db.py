@@ -128,3 +128,16 @@ def test_migration_0005_round_trip(db):
     migration.db_sync()
     assert 'volumes' in sa.inspect(db_api.get_engine()).get_table_names()
     assert migration.db_version() == migration.head()
+
+
+def test_metadata_filter_pages_over_the_matches(vol):
+    """A page holds `limit` matches (the filter runs before paging), and a
+    marker among the matches gives the next ones."""
+    made = [db_create(P1, 1, metadata={'tier': 'gold' if i % 2 else 'lead'}) for i in range(6)]
+    gold = {v['id'] for v in made if v['metadata'] == {'tier': 'gold'}}
+    want = {'metadata': {'tier': 'gold'}}
+    page1 = db.list_volumes(P1, filters=want, limit=2)
+    assert len(page1) == 2 and {v['id'] for v in page1} <= gold
+    page2 = db.list_volumes(P1, filters=want, limit=2, marker=page1[-1]['id'])
+    assert len(page2) == 1
+    assert {v['id'] for v in page1 + page2} == gold
