@@ -6,12 +6,16 @@ serializer. Every call has a timeout.
 """
 
 import threading
+import time
 
 import oslo_messaging as messaging
+from oslo_log import log as logging
 from oslo_messaging.rpc import dispatcher
 
 from common import context as ctx_mod
 from common.conf import CONF
+
+LOG = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _transport = None
@@ -77,3 +81,22 @@ def get_notifier(publisher_id):
     # default sends nothing, so no queue fills up without a consumer.
     return messaging.Notifier(get_notification_transport(), publisher_id=publisher_id,
                               serializer=ContextSerializer())
+
+
+def call_until_answered(call, what, tries=5, max_backoff=10):
+    """``call()`` again while the other side does not answer (MessagingTimeout),
+    up to ``tries`` times, backing off 1, 2, 4 ... ``max_backoff`` seconds.
+
+    For an agent's reports that must not be lost to a busy or restarting
+    peer. Returns what ``call`` returns; after the last try the last
+    MessagingTimeout is raised, and the caller says who settles it instead.
+    ``what`` names the call in the warnings ("the resize report of X").
+    """
+    for attempt in range(tries):
+        try:
+            return call()
+        except messaging.MessagingTimeout:
+            LOG.warning('No answer to %s (try %d of %d)', what, attempt + 1, tries)
+            if attempt + 1 == tries:
+                raise
+            time.sleep(min(2 ** attempt, max_backoff))

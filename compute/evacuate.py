@@ -16,12 +16,12 @@ On the destination after a restart: an evacuation it was running is
 reported failed (ERROR with a fault), whatever it had made removed.
 """
 
-import time
 
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from common import instance_states as st
+from common import rpc
 from common.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -47,17 +47,15 @@ class Evacuations:
 
     def _report(self, ctx, inst, migration, ok, message=None):
         state = self.mgr._safe_state(inst)
-        for attempt in range(5):
-            try:
-                return self.mgr.scheduler.evacuate_report(ctx, inst['uuid'], migration['uuid'],
-                                                          ok, state, message=message)
-            except messaging.MessagingTimeout:
-                LOG.warning('Scheduler did not take the evacuation report of %s (try %d)',
-                            inst['uuid'], attempt + 1)
-                time.sleep(min(2 ** attempt, 10))
-        LOG.error('Gave up reporting the evacuation of %s; the restart reconcile will',
-                  inst['uuid'])
-        return None
+        try:
+            return rpc.call_until_answered(
+                lambda: self.mgr.scheduler.evacuate_report(ctx, inst['uuid'], migration['uuid'],
+                                                           ok, state, message=message),
+                'the evacuation report of %s' % inst['uuid'])
+        except messaging.MessagingTimeout:
+            LOG.error('Gave up reporting the evacuation of %s; the restart reconcile will',
+                      inst['uuid'])
+            return None
 
     # -- destination ---------------------------------------------------------
     def _take_volumes(self, ctx, block_devices, source):

@@ -31,6 +31,7 @@ import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from common import instance_states as st
+from common import rpc
 from common.conf import CONF
 from compute import blockdev
 from compute import rpcapi as compute_rpcapi
@@ -70,15 +71,13 @@ class LiveMigrations:
         return steps
 
     def _report(self, ctx, inst, migration, step, ok, power, message=None):
-        for attempt in range(5):
-            try:
-                return self.manager.scheduler.live_migration_report(
-                    ctx, inst['uuid'], migration['uuid'], step, ok, power, message=message)
-            except messaging.MessagingTimeout:
-                LOG.warning('Scheduler did not take the %s report of %s (try %d)', step,
-                            inst['uuid'], attempt + 1)
-                time.sleep(min(2 ** attempt, 10))
-        raise RuntimeError('the scheduler did not take the %s report' % step)
+        try:
+            return rpc.call_until_answered(
+                lambda: self.manager.scheduler.live_migration_report(
+                    ctx, inst['uuid'], migration['uuid'], step, ok, power, message=message),
+                'the %s report of %s' % (step, inst['uuid']))
+        except messaging.MessagingTimeout as e:
+            raise RuntimeError('the scheduler did not take the %s report' % step) from e
 
     # -- destination ----------------------------------------------------------
     def check_destination(self, ctx, instance):

@@ -14,6 +14,7 @@ from oslo_log import log as logging
 from common import context as ctx_mod
 from common import instance_states as st
 from common import periodic
+from common import rpc
 from common.conf import CONF
 from compute import blockdev
 from compute import coldmig
@@ -78,17 +79,15 @@ class ComputeManager:
 
     def _update(self, ctx, instance, values, expected=None, retries=5):
         """Report a state change; retried while the scheduler is away."""
-        for attempt in range(retries):
-            try:
-                return self.scheduler.instance_update(ctx, instance['uuid'], values,
-                                                      expected_task_states=expected)
-            except messaging.MessagingTimeout:
-                LOG.warning('Scheduler did not answer an update of %s (try %d)',
-                            instance['uuid'], attempt + 1)
-                time.sleep(min(2 ** attempt, 10))
-        LOG.error('Gave up reporting %s for %s; the power sync will', values,
-                  instance['uuid'])
-        return None
+        try:
+            return rpc.call_until_answered(
+                lambda: self.scheduler.instance_update(ctx, instance['uuid'], values,
+                                                       expected_task_states=expected),
+                'an update of %s' % instance['uuid'], tries=retries)
+        except messaging.MessagingTimeout:
+            LOG.error('Gave up reporting %s for %s; the power sync will', values,
+                      instance['uuid'])
+            return None
 
     def _event(self, ctx, instance, event, phase, result=None, details=None):
         try:
@@ -368,12 +367,13 @@ class ComputeManager:
     def _terminate(self, ctx, inst):
         self.driver.destroy(ctx, inst, network_info=[], cleanup=True)
         self.block.release_all(ctx, inst)
-        for attempt in range(5):
-            try:
-                self.scheduler.instance_deleted(ctx, inst['uuid'], self.host)
-                break
-            except messaging.MessagingTimeout:
-                time.sleep(min(2 ** attempt, 10))
+        try:
+            rpc.call_until_answered(
+                lambda: self.scheduler.instance_deleted(ctx, inst['uuid'], self.host),
+                'the deletion of %s' % inst['uuid'])
+        except messaging.MessagingTimeout:
+            LOG.error('Gave up reporting the deletion of %s; the restart reconcile will',
+                      inst['uuid'])
         self._sync_network(ctx)  # its ports are gone from the books now
         with self._locks_guard:
             self._locks.pop(inst['uuid'], None)
@@ -507,17 +507,15 @@ class ComputeManager:
     # reports there (scheduler.resize / common.db.resizes).
     def _resize_report(self, ctx, inst, migration, step, ok, message=None, state=None):
         state = self._safe_state(inst) if state is None else state
-        for attempt in range(5):
-            try:
-                return self.scheduler.resize_report(ctx, inst['uuid'], migration['uuid'],
-                                                    step, ok, state, message=message)
-            except messaging.MessagingTimeout:
-                LOG.warning('Scheduler did not take the %s report of %s (try %d)', step,
-                            inst['uuid'], attempt + 1)
-                time.sleep(min(2 ** attempt, 10))
-        LOG.error('Gave up reporting the %s of %s; the restart reconcile will', step,
-                  inst['uuid'])
-        return None
+        try:
+            return rpc.call_until_answered(
+                lambda: self.scheduler.resize_report(ctx, inst['uuid'], migration['uuid'],
+                                                     step, ok, state, message=message),
+                'the %s report of %s' % (step, inst['uuid']))
+        except messaging.MessagingTimeout:
+            LOG.error('Gave up reporting the %s of %s; the restart reconcile will', step,
+                      inst['uuid'])
+            return None
 
     def _resize_to(self, ctx, inst, migration, step, flavor, power_on):
         """Redefine the guest with ``flavor`` and report the ``step``;
