@@ -3,8 +3,9 @@
 A token is valid when it decrypts, has not expired, was not revoked, its
 user and project (and their domains) exist and are enabled, the user's
 password did not change after it was issued, and the user still has a
-role on its scope. Roles are read at validation time, so a removed role
-takes effect at once; admin implies member implies reader.
+role on its scope, granted to the user or to a group the user belongs to
+(``held_by``). Roles are read at validation time, so a removed role, grant
+or membership takes effect at once; admin implies member implies reader.
 
 Validated tokens are cached for [identity] token_cache_time seconds. Any
 identity write calls ``changed()``, which bumps a generation counter in
@@ -45,6 +46,15 @@ def changed():
     with _lock:
         struct.pack_into('Q', _shared, 0, _generation() + 1)
         _cache.clear()
+
+
+def held_by(user_id):
+    """SQL condition on role_assignments: the assignment is the user's, given
+    to the user directly or to one of the user's groups. Every question of
+    "which roles does this user have where" goes through here."""
+    R, M = models.RoleAssignment, models.GroupMembership
+    return sa.or_(R.actor_id == user_id,
+                  R.actor_id.in_(sa.select(M.group_id).where(M.user_id == user_id)))
 
 
 def expand_roles(direct, all_roles):
@@ -131,8 +141,8 @@ def _load(payload):
             return TokenInfo(payload, user, user_domain)
         direct = list(s.scalars(
             sa.select(models.Role).join(R, R.role_id == models.Role.id)
-            .where(R.actor_id == user.id, R.target_type == target[0],
-                   R.target_id == target[1])))
+            .where(held_by(user.id), R.target_type == target[0],
+                   R.target_id == target[1]).distinct()))
         if not direct:
             raise exception.Unauthorized('The token is not valid: its user has no role '
                                          'on its scope any more.')

@@ -344,8 +344,12 @@ def _after(mrow, sort):
 
 # --- update -------------------------------------------------------------------------------
 
-def update(context, image_id, changes):
-    """Apply JSON-patch style ``changes`` [(op, name, value)] atomically."""
+def update(context, image_id, changes, add_replaces=True):
+    """Apply JSON-patch style ``changes`` [(op, name, value)] atomically.
+
+    ``add_replaces`` False is the older v2.0 patch format's rule: "add" of
+    an attribute the image already has is a 409 instead of a replace.
+    """
     with db_api.session() as s:
         row = visible_row(s, context, image_id, for_update=True)
         authorize(context, 'modify_image', row.owner)
@@ -354,6 +358,8 @@ def update(context, image_id, changes):
         base['tags'] = list(rec['tags'])
         props = dict(rec['properties'])
         for op, name, value in changes:
+            if op == 'add' and not add_replaces and (name in base or name in props):
+                raise exception.Conflict('Property %s already present.' % name)
             _apply(op, name, value, base, props, rec)
         tags = sorted(set(base['tags']))
         _check_quotas(props, tags)

@@ -5,7 +5,9 @@ import flask
 from api import http
 from api.identity import assignments
 from api.identity import auth_tokens as tok
+from api.identity import groups
 from api.identity import resources
+from api.identity import role_assignments
 
 bp = flask.Blueprint('identity', __name__)
 
@@ -40,15 +42,19 @@ ROUTES = [
     ('/v3/auth/domains', {'GET': tok.auth_domains}),
     ('/v3/users/<user_id>/password', {'POST': tok.change_password}),
     ('/v3/users/<user_id>/projects', {'GET': assignments.list_user_projects}),
-    ('/v3/role_assignments', {'GET': assignments.list_role_assignments}),
+    ('/v3/users/<user_id>/groups', {'GET': groups.list_user_groups}),
+    ('/v3/groups/<group_id>/users', {'GET': groups.list_users}),
+    ('/v3/groups/<group_id>/users/<user_id>',
+     {'PUT': groups.add_user, 'HEAD': groups.check_user, 'GET': groups.check_user,
+      'DELETE': groups.remove_user}),
+    ('/v3/role_assignments', {'GET': role_assignments.list_role_assignments}),
 ]
 
-for _target, _views in (('projects', assignments.project_grants),
-                        ('domains', assignments.domain_grants)):
+for (_target, _actor), _views in assignments.GRANTS.items():
     _list, _check, _grant, _revoke = _views
     ROUTES += [
-        ('/v3/%s/<target_id>/users/<user_id>/roles' % _target, {'GET': _list}),
-        ('/v3/%s/<target_id>/users/<user_id>/roles/<role_id>' % _target,
+        ('/v3/%s/<target_id>/%s/<actor_id>/roles' % (_target, _actor), {'GET': _list}),
+        ('/v3/%s/<target_id>/%s/<actor_id>/roles/<role_id>' % (_target, _actor),
          {'HEAD': _check, 'GET': _check, 'PUT': _grant, 'DELETE': _revoke}),
     ]
 

@@ -75,7 +75,7 @@ def _scope(s, scope, user):
     R = models.RoleAssignment
 
     def has_role(ttype, tid):
-        return s.scalars(sa.select(R).where(R.actor_id == user.id, R.target_type == ttype,
+        return s.scalars(sa.select(R).where(auth.held_by(user.id), R.target_type == ttype,
                                             R.target_id == tid)).first() is not None
 
     if scope == 'unscoped':
@@ -236,7 +236,7 @@ def auth_domains():
     R = models.RoleAssignment
     with db_api.reader() as s:
         doms = list(s.scalars(sa.select(models.Domain).where(models.Domain.id.in_(
-            sa.select(R.target_id).where(R.actor_id == info.user.id,
+            sa.select(R.target_id).where(auth.held_by(info.user.id),
                                          R.target_type == 'domain')))))
     return http.reply({'domains': [resources.Domains().render(d) for d in doms],
                        'links': resources.links('auth', 'domains')})

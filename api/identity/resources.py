@@ -1,5 +1,5 @@
 """Identity resources with plain create/read/update/delete: domains,
-projects, users, roles, services, endpoints and regions.
+projects, users, groups, roles, services, endpoints and regions.
 
 One ``Resource`` subclass per kind says what differs (fields, filters,
 checks); ``views(resource)`` makes the five HTTP handlers for any of them.
@@ -104,7 +104,7 @@ class Domains(Resource):
         if row.enabled:
             raise exception.Forbidden('Cannot delete a domain that is enabled, please '
                                       'disable it first.')
-        for model in (models.Project, models.User):
+        for model in (models.Project, models.User, models.Group):
             for child in s.scalars(sa.select(model).where(model.domain_id == row.id)):
                 _drop_assignments(s, child.id)
                 s.delete(child)
@@ -179,6 +179,28 @@ class Users(Resource):
 
     def target(self, id_):
         return {'user_id': id_}
+
+    def before_delete(self, s, row):
+        _drop_assignments(s, row.id)
+
+
+class Groups(Resource):
+    member, collection, model = 'group', 'groups', models.Group
+    fields = ('id', 'name', 'domain_id', 'description')
+    filters = ('name', 'domain_id')
+    props, required = schemas.group, ('name',)
+    unique_in = 'domain_id'
+
+    def prepare(self, s, values, row=None):
+        if row is None:
+            values.setdefault('domain_id', flask.g.context.user_domain_id or 'default')
+            get_or_404(s, models.Domain, 'domain', values['domain_id'])
+        elif 'domain_id' in values and values['domain_id'] != row.domain_id:
+            raise exception.BadRequest('A group cannot move to another domain.')
+        return values
+
+    def target(self, id_):
+        return {'group_id': id_}
 
     def before_delete(self, s, row):
         _drop_assignments(s, row.id)
@@ -259,8 +281,11 @@ class Regions(Resource):
 
 
 def _drop_assignments(s, id_):
-    R = models.RoleAssignment
+    """Forget the grants to or on a user, group, project or domain, and the
+    group memberships of a user or group."""
+    R, M = models.RoleAssignment, models.GroupMembership
     s.execute(sa.delete(R).where(sa.or_(R.actor_id == id_, R.target_id == id_)))
+    s.execute(sa.delete(M).where(sa.or_(M.user_id == id_, M.group_id == id_)))
 
 
 def _filter_value(col, raw):
@@ -355,4 +380,5 @@ def views(res):
     return list_, get, create, update, delete
 
 
-ALL = (Domains(), Projects(), Users(), Roles(), Services(), Endpoints(), Regions())
+ALL = (Domains(), Projects(), Users(), Groups(), Roles(), Services(), Endpoints(),
+       Regions())

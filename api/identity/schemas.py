@@ -26,6 +26,7 @@ user = {'name': _name, 'password': {'type': ['string', 'null'], 'maxLength': 409
         'enabled': _bool, 'domain_id': _id, 'default_project_id': {'type': ['string', 'null']},
         'email': _opt_str, 'description': _opt_str, 'options': _options,
         'federated': {'type': 'array', 'maxItems': 0}}
+group = {'name': _name, 'description': _opt_str, 'domain_id': _id}
 role = {'name': _name, 'description': _opt_str, 'domain_id': {'type': 'null'},
         'options': _options}
 service = {'type': _name, 'name': _opt_str, 'description': _opt_str, 'enabled': _bool}

@@ -21,6 +21,7 @@ RULES = (
                                   'or project_domain_id:%(domain_id)s')
     + _crud('project', 'projects', get='rule:admin_required or project_id:%(project_id)s')
     + _crud('user', 'users', get='rule:admin_or_self')
+    + _crud('group', 'groups')
     + _crud('role', 'roles')
     + _crud('service', 'services')
     + _crud('endpoint', 'endpoints')
@@ -28,6 +29,11 @@ RULES = (
     + [
         policy.RuleDefault('identity:list_user_projects', 'rule:admin_or_self'),
         policy.RuleDefault('identity:change_password', 'rule:admin_or_self'),
+        policy.RuleDefault('identity:list_groups_for_user', 'rule:admin_or_self'),
+        policy.RuleDefault('identity:list_users_in_group', ADMIN),
+        policy.RuleDefault('identity:check_user_in_group', ADMIN),
+        policy.RuleDefault('identity:add_user_to_group', ADMIN),
+        policy.RuleDefault('identity:remove_user_from_group', ADMIN),
         policy.RuleDefault('identity:list_role_assignments', ADMIN),
         policy.RuleDefault('identity:check_grant', ADMIN),
         policy.RuleDefault('identity:list_grants', ADMIN),

@@ -3,6 +3,7 @@
 import flask
 
 from api import http
+from api import microversion
 from api.volume import base
 from common import exception
 from common import servicegroup
@@ -123,13 +124,25 @@ def list_services(project_id):
     recs = [r for r in servicegroup.list_services(host=args.get('host'))
             if r.binary in ('cinder-volume', 'cinder-scheduler') and
             (binary is None or r.binary == binary)]
-    return http.reply({'services': [{
-        'binary': r.binary, 'host': r.host, 'zone': 'nova',
-        'status': 'disabled' if r.disabled else 'enabled',
-        'state': 'up' if servicegroup.is_up(r) else 'down',
-        'updated_at': _fmt(r.updated_at), 'disabled_reason': r.disabled_reason,
-        'frozen': False, 'replication_status': 'disabled', 'active_backend_id': None,
-        'cluster': None} for r in recs]})
+    return http.reply({'services': [_service(r) for r in recs]})
+
+
+def _service(rec):
+    """One service as Cinder's os-services draws it: the cluster from 3.7, the
+    backend state of a volume service from 3.49, replication state only for
+    volume services."""
+    up = servicegroup.is_up(rec)
+    out = {'binary': rec.binary, 'host': rec.host, 'zone': 'nova',
+           'status': 'disabled' if rec.disabled else 'enabled',
+           'state': 'up' if up else 'down',
+           'updated_at': _fmt(rec.updated_at), 'disabled_reason': rec.disabled_reason}
+    if microversion.at_least('3.7'):
+        out['cluster'] = None
+    if rec.binary == 'cinder-volume':
+        out.update(replication_status='disabled', active_backend_id=None, frozen=False)
+        if microversion.at_least('3.49'):
+            out['backend_state'] = 'up' if up else 'down'
+    return out
 
 
 P = '/v3/<project_id>'

@@ -56,7 +56,7 @@ def create_snapshot(project_id):
     snap = db.create_snapshot(values, force=_force(body.get('force')))
     if not base.send('create_snapshot', base.rpc().create_snapshot, ctx, snap, vol):
         snap = db.snapshot_set_status(snap['id'], db.ERROR, expected=[db.CREATING]) or snap
-    return http.reply({'snapshot': views.snapshot(snap)}, status=202)
+    return http.reply({'snapshot': views.snapshot(snap, extended=False)}, status=202)
 
 
 def _listing(detail):
@@ -67,11 +67,7 @@ def _listing(detail):
     limit = base.int_arg('limit')
     snaps = db.list_snapshots(base.scope(), filters, limit=limit, marker=args.get('marker'),
                               sort=base.sort_arg())
-    if detail:
-        out = {'snapshots': [views.snapshot(s) for s in snaps]}
-    else:
-        out = {'snapshots': [{k: v for k, v in views.snapshot(s).items()
-                              if not k.startswith('os-extended')} for s in snaps]}
+    out = {'snapshots': [views.snapshot(s, extended=detail) for s in snaps]}
     if microversion.at_least('3.45') and http.bool_arg('with_count', False):
         out['count'] = len(db.list_snapshots(base.scope(), filters))
     return http.reply(out)
@@ -114,7 +110,7 @@ def update_snapshot(project_id, snapshot_id):
     if 'metadata' in body:
         values['metadata'] = body['metadata'] or {}
     snap = db.update_snapshot(snap['id'], snap['project_id'], values)
-    return http.reply({'snapshot': views.snapshot(snap)})
+    return http.reply({'snapshot': views.snapshot(snap, extended=False)})
 
 
 def delete_snapshot(project_id, snapshot_id):

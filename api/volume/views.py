@@ -23,7 +23,13 @@ def volume_summary(vol):
     return {'id': vol['id'], 'name': vol['name'], 'links': base.link('volumes', vol['id'])}
 
 
-def volume(vol):
+def volume(vol, extended=True):
+    """A volume as Cinder draws it. ``extended`` adds what Cinder's API
+    extensions add to show and list-detail answers only (not to create or
+    update): the owner project (volume_extension:volume_tenant_attribute, a
+    project reader's), the image metadata (volume_image_metadata:show, the
+    same), and for an admin only the host and migration status.
+    """
     admin = base.is_admin()
     out = {
         'id': vol['id'], 'name': vol['name'], 'description': vol['description'],
@@ -35,18 +41,19 @@ def volume(vol):
         'volume_type': vol['volume_type_name'],
         'snapshot_id': vol['snapshot_id'], 'source_volid': vol['source_volid'],
         'metadata': vol['metadata'], 'user_id': vol['user_id'],
-        'os-vol-tenant-attr:tenant_id': vol['project_id'],
         'migration_status': None, 'replication_status': None,
         'consistencygroup_id': None,
         'created_at': base.fmt(vol['created_at']), 'updated_at': base.fmt(vol['updated_at']),
         'links': base.link('volumes', vol['id']),
     }
-    if admin:
-        out['os-vol-host-attr:host'] = vol['host']
-        out['os-vol-mig-status-attr:migstat'] = None
-        out['os-vol-mig-status-attr:name_id'] = None
-    if vol['image_metadata']:
-        out['volume_image_metadata'] = vol['image_metadata']
+    if extended:
+        out['os-vol-tenant-attr:tenant_id'] = vol['project_id']
+        if admin:
+            out['os-vol-host-attr:host'] = vol['host']
+            out['os-vol-mig-status-attr:migstat'] = None
+            out['os-vol-mig-status-attr:name_id'] = None
+        if vol['image_metadata']:
+            out['volume_image_metadata'] = vol['image_metadata']
     if microversion.at_least('3.13'):
         out['group_id'] = None
     if microversion.at_least('3.21'):
@@ -63,15 +70,19 @@ def volume(vol):
     return out
 
 
-def snapshot(snap):
+def snapshot(snap, extended=True):
+    """A snapshot as Cinder draws it; ``extended`` (show and list-detail
+    only, as Cinder's extended_snapshot_attributes extension) adds its
+    project and progress."""
     out = {'id': snap['id'], 'name': snap['name'], 'description': snap['description'],
            'volume_id': snap['volume_id'], 'size': snap['size'], 'status': snap['status'],
            'metadata': snap['metadata'],
            'created_at': base.fmt(snap['created_at']),
-           'updated_at': base.fmt(snap['updated_at']),
-           'os-extended-snapshot-attributes:project_id': snap['project_id'],
-           'os-extended-snapshot-attributes:progress':
-               '100%' if snap['status'] == 'available' else '0%'}
+           'updated_at': base.fmt(snap['updated_at'])}
+    if extended:
+        out['os-extended-snapshot-attributes:project_id'] = snap['project_id']
+        out['os-extended-snapshot-attributes:progress'] = \
+            '100%' if snap['status'] == 'available' else '0%'
     if microversion.at_least('3.14'):
         out['group_snapshot_id'] = None
     if microversion.at_least('3.41'):

@@ -165,7 +165,7 @@ def create_volume(project_id):
     vol = db.create(values)
     if not base.send('create_volume', base.rpc().create_volume, ctx, vol):
         vol = db.set_status(vol['id'], db.ERROR, expected=[db.CREATING]) or vol
-    return http.reply({'volume': views.volume(vol)}, status=202)
+    return http.reply({'volume': views.volume(vol, extended=False)}, status=202)
 
 
 def _listing(detail):
@@ -232,7 +232,7 @@ def update_volume(project_id, volume_id):
         raise exception.BadRequest("Invalid input received: Missing required element "
                                    "'volume' in request body.")
     vol = db.update(vol['id'], vol['project_id'], values)
-    return http.reply({'volume': views.volume(vol)})
+    return http.reply({'volume': views.volume(vol, extended=False)})
 
 
 def _delete(ctx, vol, cascade, force):

@@ -69,10 +69,30 @@ class Role(Base):
     description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
 
 
+class Group(Base):
+    __tablename__ = 'groups'
+    __table_args__ = (sa.UniqueConstraint('domain_id', 'name', name='uniq_groups_domain_name'),)
+    id: orm.Mapped[str] = _id_col()
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey('domains.id'))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)
+
+
+class GroupMembership(Base):
+    __tablename__ = 'group_memberships'
+    __table_args__ = (sa.Index('ix_group_memberships_user', 'user_id'),)
+    group_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey('groups.id', ondelete='CASCADE'), primary_key=True)
+    user_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey('users.id', ondelete='CASCADE'), primary_key=True)
+
+
 class RoleAssignment(Base):
     __tablename__ = 'role_assignments'
     __table_args__ = (sa.Index('ix_role_assignments_target', 'target_type', 'target_id'),)
-    # target_type: 'project' or 'domain'
+    # target_type: 'project' or 'domain'; actor_id: a user's id or a group's
+    # (both are generated uuid hex, so they never collide)
     actor_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     target_type: orm.Mapped[str] = orm.mapped_column(sa.String(16), primary_key=True)
     target_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)

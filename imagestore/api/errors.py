@@ -24,15 +24,18 @@ _PAGE = """<html>
 """
 
 
-def render(code, message):
+def render(code, message, err=None):
     status = '%d %s' % (code, http.client.responses.get(code, 'Error'))
     body = _PAGE % {'status': status, 'message': html.escape(message, quote=False)}
     resp = flask.Response(body, status=code, content_type='text/html; charset=UTF-8')
     if code == 401:
         resp.headers['WWW-Authenticate'] = 'Keystone uri="http://%s:%d/identity"' % (
             CONF.api.public_host, CONF.api.bind_port)
+    extra = getattr(err, 'headers', None)
+    if isinstance(extra, dict):
+        resp.headers.update(extra)  # e.g. Accept-Patch with a 415
     return resp
 
 
 def register(app):
-    web.register_error_handlers(app, lambda code, message, _err=None: render(code, message))
+    web.register_error_handlers(app, render)

@@ -29,9 +29,11 @@ def create():
 
 
 def update(image_id):
-    patch.check_media_type(flask.request.content_type)
-    changes = patch.parse(http.json_body(kind=list))
-    return http.reply(views.image(images.update(http.context(), image_id, changes)))
+    mime = patch.media_type(flask.request.content_type)
+    changes = patch.parse(http.json_body(kind=list), mime)
+    rec = images.update(http.context(), image_id, changes,
+                        add_replaces=(mime != patch.V2_0))
+    return http.reply(views.image(rec))
 
 
 def delete(image_id):

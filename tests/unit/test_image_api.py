@@ -391,6 +391,47 @@ def test_patch_needs_the_patch_media_type(image_client, people):
     img = create(image_client, people.demo)
     r = image_client.patch('/v2/images/%s' % img['id'], json=[], headers=people.demo.h)
     assert_html_error(r, 415, PATCH_TYPE)
+    # as Glance: the 415 says which patch types it takes
+    assert r.headers['Accept-Patch'] == ('application/openstack-images-v2.0-json-patch, '
+                                         'application/openstack-images-v2.1-json-patch')
+
+
+V2_0 = 'application/openstack-images-v2.0-json-patch'
+
+
+def patch_v2_0(client, who, image_id, ops, expect=200):
+    r = client.patch('/v2/images/%s' % image_id, json=ops,
+                     headers={**who.h, 'Content-Type': V2_0 + '; charset=UTF-8'})
+    assert r.status_code == expect, text(r)
+    return r.get_json() if expect == 200 else r
+
+
+def test_patch_in_the_v2_0_format(image_client, people):
+    """Glance's older patch media type: the op is the member's name, and
+    "add" of an attribute the image already has is a conflict."""
+    img = create(image_client, people.demo, name='old', os_distro='debian')
+    out = patch_v2_0(image_client, people.demo, img['id'], [
+        {'replace': '/name', 'value': 'new'},
+        {'add': '/hw_disk_bus', 'value': 'virtio'},
+        {'replace': '/os_distro', 'value': 'ubuntu'},
+        {'add': '/a~1b', 'value': 'slash'},
+    ])
+    assert out['name'] == 'new' and out['hw_disk_bus'] == 'virtio'
+    assert out['os_distro'] == 'ubuntu' and out['a/b'] == 'slash'
+    out = patch_v2_0(image_client, people.demo, img['id'], [{'remove': '/hw_disk_bus'}])
+    assert 'hw_disk_bus' not in out
+    for ops, code, fragment in (
+            ([{'add': '/os_distro', 'value': 'x'}], 409, 'already present'),
+            ([{'add': '/name', 'value': 'x'}], 409, 'already present'),
+            ([{'replace': '/nope', 'value': 'x'}], 409, 'does not exist'),
+            ([{'add': '/status', 'value': 'active'}], 403, 'read-only'),
+            ([{'op': 'add', 'path': '/x', 'value': 'y'}], 400, 'exactly one member'),
+            ([{'add': '/x', 'remove': '/y', 'value': 'y'}], 400, 'exactly one member'),
+            ([{'add': '/x'}], 400, 'needs a value')):
+        r = patch_v2_0(image_client, people.demo, img['id'], ops, expect=code)
+        assert_html_error(r, code, fragment)
+    shown = image_client.get('/v2/images/%s' % img['id'], headers=people.demo.h).get_json()
+    assert shown['name'] == 'new' and shown['os_distro'] == 'ubuntu'
 
 
 def test_formats_are_write_once(image_client, people, raw_bytes):

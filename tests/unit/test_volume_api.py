@@ -113,7 +113,8 @@ def test_create_shows_cinder_shape_and_casts(demo, casts, vtype):
     assert vol['status'] == 'creating' and vol['size'] == 2
     assert vol['bootable'] == 'false' and vol['attachments'] == []
     assert vol['volume_type'] == '__DEFAULT__' and vol['volume_type_id'] == vtype['id']
-    assert vol['os-vol-tenant-attr:tenant_id'] == demo.project_id
+    # as Cinder: the extension attributes are for show and list-detail only
+    assert 'os-vol-tenant-attr:tenant_id' not in vol
     assert vol['availability_zone'] == 'nova' and vol['metadata'] == {'a': 'b'}
     for key in ('migration_status', 'replication_status', 'consistencygroup_id',
                 'group_id', 'provider_id', 'cluster_name'):
@@ -178,6 +179,52 @@ def test_show_list_and_isolation(demo, admin):
     assert {v['name'] for v in every} == {'mine', 'theirs'}
     assert 'os-vol-host-attr:host' in every[0]
     assert admin.get('/volumes/%s' % mine['id'])['volume']['name'] == 'mine'
+
+
+ADMIN_ONLY = ('os-vol-host-attr:host', 'os-vol-mig-status-attr:migstat',
+              'os-vol-mig-status-attr:name_id', 'cluster_name')
+
+
+def test_a_member_sees_what_cinder_shows_a_project_reader(demo, admin):
+    """Owner project on show and detail (a project reader's, by Cinder's
+    policy); host, migration status and cluster for admins only."""
+    vol = demo.create(name='m')
+    put = demo.call('PUT', '/volumes/%s' % vol['id'], {'volume': {'name': 'm2'}},
+                    status=200).get_json()['volume']
+    shown = demo.get('/volumes/%s' % vol['id'])['volume']
+    listed = demo.get('/volumes/detail')['volumes'][0]
+    for doc in (vol, put, shown, listed):
+        assert not [k for k in ADMIN_ONLY if k in doc], doc
+    for doc in (shown, listed):
+        assert doc['os-vol-tenant-attr:tenant_id'] == demo.project_id
+    assert 'os-vol-tenant-attr:tenant_id' not in put
+    as_admin = admin.get('/volumes/%s' % vol['id'])['volume']
+    assert all(k in as_admin for k in ADMIN_ONLY)
+
+
+@pytest.mark.parametrize('version,present,absent', [
+    ('3.0', (), ('group_id', 'provider_id', 'service_uuid', 'shared_targets',
+                 'volume_type_id', 'encryption_key_id')),
+    ('3.13', ('group_id',), ('provider_id', 'service_uuid')),
+    ('3.21', ('group_id', 'provider_id'), ('service_uuid', 'shared_targets')),
+    ('3.48', ('service_uuid', 'shared_targets'), ('volume_type_id',)),
+    ('3.64', ('volume_type_id', 'encryption_key_id'), ('consumes_quota',)),
+    ('3.71', ('encryption_key_id',), ('consumes_quota',)),
+])
+def test_volume_fields_follow_the_microversion(demo, version, present, absent):
+    vol = demo.create()
+    doc = demo.get('/volumes/%s' % vol['id'],
+                   headers={'OpenStack-API-Version': 'volume ' + version})['volume']
+    assert all(k in doc for k in present) and not [k for k in absent if k in doc], doc
+
+
+def test_count_needs_3_45(demo):
+    demo.create()
+    old = {'OpenStack-API-Version': 'volume 3.44'}
+    assert 'count' not in demo.get('/volumes/detail?with_count=true', headers=old)
+    assert 'count' not in demo.get('/snapshots?with_count=true', headers=old)
+    assert demo.get('/volumes/detail?with_count=true')['count'] == 1
+    assert demo.get('/snapshots?with_count=true')['count'] == 0
 
 
 def test_list_filters_sort_and_paging(demo):
@@ -317,7 +364,9 @@ def test_create_from_image(demo, monkeypatch):
     err = demo.error('POST', '/volumes', {'volume': {'size': 1, 'imageRef': img_id}})
     assert 'larger than volume size' in err['badRequest']['message']
     vol = demo.create(4, imageRef=img_id)
-    assert vol['status'] == 'creating' and vol['volume_image_metadata']['image_id'] == img_id
+    assert vol['status'] == 'creating' and 'volume_image_metadata' not in vol
+    shown = demo.get('/volumes/%s' % vol['id'])['volume']
+    assert shown['volume_image_metadata']['image_id'] == img_id
     assert demo.create(None, imageRef=img_id)['size'] == 4
 
 
@@ -331,11 +380,19 @@ def test_snapshots(demo, admin, casts):
                                                  'description': None,
                                                  'metadata': None}})['snapshot']
     assert snap['status'] == 'creating' and snap['size'] == 2
-    assert snap['os-extended-snapshot-attributes:project_id'] == demo.project_id
+    assert not [k for k in snap if k.startswith('os-extended-snapshot-attributes')]
     assert casts[-1][0] == 'create_snapshot'
     db.snapshot_set_status(snap['id'], 'available')
     got = demo.get('/snapshots/%s' % snap['id'])['snapshot']
     assert got['os-extended-snapshot-attributes:progress'] == '100%'
+    assert got['os-extended-snapshot-attributes:project_id'] == demo.project_id
+    listed = demo.get('/snapshots/detail')['snapshots'][0]
+    assert listed['os-extended-snapshot-attributes:project_id'] == demo.project_id
+    assert 'os-extended-snapshot-attributes:progress' not in \
+        demo.get('/snapshots')['snapshots'][0]
+    renamed = demo.call('PUT', '/snapshots/%s' % snap['id'],
+                        {'snapshot': {'name': 's1'}}, status=200).get_json()['snapshot']
+    assert 'os-extended-snapshot-attributes:project_id' not in renamed
     assert [s['id'] for s in demo.get('/snapshots/detail?name=s1')['snapshots']] == \
         [snap['id']]
     assert demo.get('/snapshots/detail?volume_id=%s' % uuid.uuid4())['snapshots'] == []
@@ -414,6 +471,12 @@ def test_zones_and_services(demo, admin):
     svcs = admin.get('/os-services')['services']
     assert [(s['binary'], s['host'], s['state']) for s in svcs] == [('cinder-volume', 'h1',
                                                                     'up')]
+    assert svcs[0]['cluster'] is None and svcs[0]['backend_state'] == 'up'
+    # cluster is a 3.7 field, backend_state a 3.49 one
+    old = admin.get('/os-services', headers={'OpenStack-API-Version': 'volume 3.0'})
+    assert 'cluster' not in old['services'][0] and 'backend_state' not in old['services'][0]
+    mid = admin.get('/os-services', headers={'OpenStack-API-Version': 'volume 3.7'})
+    assert 'cluster' in mid['services'][0] and 'backend_state' not in mid['services'][0]
 
 
 def test_unauthenticated_is_401(client, vtype):
