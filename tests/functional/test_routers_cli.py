@@ -85,6 +85,9 @@ def sdk_network(cloud):
 
 def test_sdk_router_and_floating_ip_of_a_guest(cloud, image, sdk_network):
     conn, net, _sub, router = sdk_network
+    # POST /tags (add several), through the SDK's network proxy
+    conn.network.add_tags(conn.network.get_router(router['id']), ['sdk', 'two'])
+    assert sorted(conn.network.get_router(router['id']).tags) == ['sdk', 'two']
     cloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default',
                     cloud='demo', check=False)
     cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
