@@ -5,7 +5,7 @@ B1 compute/ never imports the database (common.db, sqlalchemy): agents
    hold no database credentials.
 B2 no service imports another service's manager; they talk through rpcapi.
 B3 common/ does not import the services (api, scheduler, compute,
-   blockstore, imagestore, consoleproxy) at module level.
+   blockstore, imagestore, consoleproxy, network) at module level.
 B4 tests never assign to CONF directly; they use set_override.
 B5 no print() in service code (logging only); CLIs (manage) may print.
 """
@@ -15,7 +15,8 @@ import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SERVICES = ('api', 'scheduler', 'compute', 'blockstore', 'imagestore', 'consoleproxy')
+SERVICES = ('api', 'scheduler', 'compute', 'blockstore', 'imagestore', 'consoleproxy',
+            'network')
 PRINT_OK = {'common/manage.py'}
 
 

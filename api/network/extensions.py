@@ -1,5 +1,5 @@
-"""extensions: what this Neutron subset offers, by alias. No 'router' and
-no 'availability_zone' (there are no such APIs here)."""
+"""extensions: what this Neutron subset offers, by alias. No
+'availability_zone' (there is no such API here)."""
 
 from api import http
 from common.db import neterrors as ne
@@ -10,6 +10,14 @@ EXTENSIONS = (
      'Security groups and their rules.'),
     ('external-net', 'Neutron external network', '2013-01-14T10:00:00-00:00',
      'router:external on networks.'),
+    ('router', 'Neutron L3 Router', '2012-07-20T10:00:00-00:00',
+     'Routers: external gateways, interfaces and floating IPs through them.'),
+    ('ext-gw-mode', 'Neutron L3 Configurable external gateway mode',
+     '2013-03-28T10:00:00-00:00', 'enable_snat in a router\'s external_gateway_info.'),
+    ('extraroute', 'Neutron Extra Route', '2013-02-01T10:00:00-00:00',
+     'Static routes (routes) on routers.'),
+    ('extraroute-atomic', 'Atomically add/remove extra routes', '2019-07-10T00:00:00-00:00',
+     'add_extraroutes and remove_extraroutes on routers.'),
     ('quotas', 'Quota management support', '2012-07-29T10:00:00-00:00',
      'Per-project limits.'),
     ('quota_details', 'Quota details management support', '2017-02-10T10:00:00-00:00',
@@ -21,7 +29,8 @@ EXTENSIONS = (
     ('standard-attr-description', 'standard-attr-description', '2016-02-10T10:00:00-00:00',
      'description on every resource.'),
     ('standard-attr-tag', 'Tag support for resources with standard attribute',
-     '2017-01-01T00:00:00-00:00', 'tags on networks, subnets, ports, groups, floating IPs.'),
+     '2017-01-01T00:00:00-00:00',
+     'tags on networks, subnets, ports, groups, floating IPs, routers.'),
     ('tag-creation', 'Tag creation extension', '2024-07-23T10:00:00-00:00',
      'tags given when a resource is created.'),
     ('standard-attr-revisions', 'Resource revision numbers', '2016-04-11T10:00:00-00:00',

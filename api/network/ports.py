@@ -1,5 +1,6 @@
 """ports: list (with Neutron's fixed_ips filter), show, create, update,
-delete. Deleting a server's port is allowed, as in Neutron."""
+delete. Deleting a server's port is allowed, as in Neutron; a router's
+leg is not (ServicePortInUse)."""
 
 from api import http
 from api.network import attrs
@@ -8,6 +9,7 @@ from api.network import query
 from common.db import neterrors as ne
 from common.db import netstate
 from common.db import portcore as db
+from network import routers
 
 A = attrs.Attr
 
@@ -91,6 +93,7 @@ def delete_port(port_id):
     ctx = http.context()
     current = db.get_port(ctx, port_id)
     attrs.authorize('delete_port', current['project_id'])
+    routers.check_port_delete(current)
     hosts = netstate.hosts_for_port_change([port_id])
     db.delete_port(ctx, port_id)
     notify.refresh_hosts(ctx, hosts)

@@ -1,5 +1,8 @@
-"""Tags of networks, subnets, ports, security groups and floating IPs
-(standard-attr-tag): /v2.0/<collection>/<id>/tags[/<tag>]."""
+"""Tags of networks, subnets, ports, security groups, floating IPs and
+routers (standard-attr-tag): /v2.0/<collection>/<id>/tags[/<tag>].
+GET lists, PUT replaces all, POST {"tags": [...]} adds several, DELETE
+removes all; on one tag PUT adds, GET answers 204/404, DELETE removes.
+Lists filter by tags, tags-any, not-tags, not-tags-any (api/network/query.py)."""
 
 from api import http
 from api.network import attrs
@@ -8,6 +11,7 @@ from common.db import floatingips
 from common.db import networks
 from common.db import portcore
 from common.db import secgroups
+from network import routers
 
 # collection: (get, update, the policy rule of a change)
 KINDS = {
@@ -17,6 +21,7 @@ KINDS = {
     'security-groups': (secgroups.get_group, secgroups.update_group, 'update_security_group'),
     'floatingips': (floatingips.get_fip, lambda ctx, rid, v: floatingips.update_fip(
         ctx, rid, v)[0], 'update_floatingip'),
+    'routers': (routers.get_router, routers.update_router, 'update_router'),
 }
 
 
@@ -40,6 +45,15 @@ def replace_tags(coll, rid):
     body = http.json_body()
     tags = attrs.tags('tags', body.get('tags'))
     return http.reply({'tags': _set(coll, rid, tags)})
+
+
+def add_tags(coll, rid):
+    """Add several tags at once (those already there stay once)."""
+    body = http.json_body()
+    new = attrs.tags('tags', body.get('tags'))
+    tags = _get(coll, rid)['tags']
+    return http.reply({'tags': _set(coll, rid, tags + [t for t in new if t not in tags])},
+                      status=201)
 
 
 def clear_tags(coll, rid):
@@ -75,10 +89,10 @@ def remove_tag(coll, rid, tag):
     return http.reply(status=204)
 
 
-_COLL = '<any(networks, subnets, ports, "security-groups", floatingips):coll>'
+_COLL = '<any(networks, subnets, ports, "security-groups", floatingips, routers):coll>'
 ROUTES = [
     ('/v2.0/%s/<rid>/tags' % _COLL, {'GET': list_tags, 'PUT': replace_tags,
-                                     'DELETE': clear_tags}),
+                                     'POST': add_tags, 'DELETE': clear_tags}),
     ('/v2.0/%s/<rid>/tags/<tag>' % _COLL, {'GET': check_tag, 'PUT': add_tag,
                                            'DELETE': remove_tag}),
 ]

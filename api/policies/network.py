@@ -13,6 +13,9 @@ _MEMBER = (
     'create_security_group', 'update_security_group', 'delete_security_group',
     'create_security_group_rule', 'delete_security_group_rule',
     'create_floatingip', 'update_floatingip', 'delete_floatingip',
+    'create_router', 'update_router', 'delete_router',
+    'create_router:external_gateway_info', 'update_router:external_gateway_info',
+    'add_router_interface', 'remove_router_interface', 'add_extraroutes', 'remove_extraroutes',
 )
 _ADMIN_ONLY = (
     # Attributes only an admin sets.
@@ -23,6 +26,10 @@ _ADMIN_ONLY = (
     'create_port:binding:profile', 'update_port:binding:profile',
     'update_port:mac_address',
     'create_floatingip:floating_ip_address',
+    'create_router:external_gateway_info:enable_snat',
+    'update_router:external_gateway_info:enable_snat',
+    'create_router:external_gateway_info:external_fixed_ips',
+    'update_router:external_gateway_info:external_fixed_ips',
     # Attributes only an admin reads.
     'get_network:provider', 'get_port:binding',
     'update_quota', 'delete_quota', 'get_quota:other_project',

@@ -19,6 +19,10 @@ opts = [
                     'no network of its own.'),
     cfg.StrOpt('private_cidr', default='10.0.0.0/24',
                help='Range of the shared private network bootstrap makes.'),
+    cfg.StrOpt('private_router_name', default='router1',
+               help='Name of the router bootstrap makes between the private network '
+                    'and the public one (as devstack\'s router1), through which the '
+                    'private network\'s servers take floating IPs.'),
     cfg.ListOpt('dns_nameservers', default=[],
                 help='DNS servers handed to guests when a subnet names none.'),
     cfg.IntOpt('network_mtu', default=1450, min=576,

@@ -1,11 +1,11 @@
 """Floating IPs: addresses of an external network, each NATed to one fixed
 IPv4 address of a port.
 
-There are no routers in this API: a port's subnet reaches the external
-network when it has a gateway (the compute host's router namespace holds
-that gateway and the floating IPs). A floating IP's address is an
-ip_allocations row on the external subnet, so ports and floating IPs
-never share one.
+A port's address reaches the external network through a router with an
+interface on the address's subnet and its gateway on that network
+(network/routers.py router_for); that router is the floating IP's
+router_id. A floating IP's address is an ip_allocations row on the
+external subnet, so ports and floating IPs never share one.
 """
 
 import ipaddress
@@ -33,11 +33,11 @@ def port_details(port):
             'device_owner': port.device_owner}
 
 
-def fip_dict(fip, port=None):
+def fip_dict(fip, port=None, router_id=None):
     return {
         'id': fip.id, 'tenant_id': fip.project_id, 'project_id': fip.project_id,
         'floating_ip_address': fip.floating_ip_address,
-        'floating_network_id': fip.floating_network_id, 'router_id': None,
+        'floating_network_id': fip.floating_network_id, 'router_id': router_id,
         'port_id': fip.port_id, 'fixed_ip_address': fip.fixed_ip_address,
         'status': 'ACTIVE' if fip.port_id else 'DOWN', 'description': fip.description,
         'tags': list(fip.tags or []), 'port_details': port_details(port),
@@ -52,7 +52,21 @@ def _dicts(s, fips):
     ports = {}
     if port_ids:
         ports = {p.id: p for p in s.scalars(sa.select(nm.Port).where(nm.Port.id.in_(port_ids)))}
-    return [fip_dict(f, ports.get(f.port_id)) for f in fips]
+    return [fip_dict(f, ports.get(f.port_id), _router_id(s, f)) for f in fips]
+
+
+def _fixed_subnet(s, port_id, ip):
+    return s.scalar(sa.select(nm.IPAllocation.subnet_id).where(
+        nm.IPAllocation.port_id == port_id, nm.IPAllocation.ip_address == ip))
+
+
+def _router_id(s, fip):
+    """The router a floating IP's traffic takes (None when not associated)."""
+    if not fip.port_id or not fip.fixed_ip_address:
+        return None
+    from network import routers  # the service's rules; common/ imports none at load
+    return routers.router_for(s, _fixed_subnet(s, fip.port_id, fip.fixed_ip_address),
+                              fip.floating_network_id)
 
 
 def _visible(ctx):
@@ -109,9 +123,9 @@ def _association(s, ctx, fip, port_id, fixed_ip):
             raise _bad('Port %s has multiple fixed IPv4 addresses.  Must provide a specific '
                        'IPv4 address when assigning a floating IP' % port.id)
         subnet_id, ip = ips[0]
+    from network import routers  # the service's rules; common/ imports none at load
     net = s.get(nm.Network, port.network_id)
-    subnet = s.get(nm.Subnet, subnet_id)
-    if net.external or not subnet.gateway_ip:
+    if net.external or routers.router_for(s, subnet_id, fip.floating_network_id) is None:
         raise ne.ExternalGatewayForFloatingIPNotFound(
             external_network_id=fip.floating_network_id, subnet_id=subnet_id, port_id=port.id)
     other = s.scalars(sa.select(F).where(F.floating_network_id == fip.floating_network_id,

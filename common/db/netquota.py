@@ -23,7 +23,7 @@ _FIXED = {'rbac_policy': 10, 'subnetpool': -1}
 _MODELS = {
     'network': nm.Network, 'subnet': nm.Subnet, 'port': nm.Port,
     'floatingip': nm.FloatingIP, 'security_group': nm.SecurityGroup,
-    'security_group_rule': nm.SecurityGroupRule,
+    'security_group_rule': nm.SecurityGroupRule, 'router': nm.Router,
 }
 
 

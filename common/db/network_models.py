@@ -4,7 +4,7 @@ networks -> subnets -> ip_allocations <- ports, floatingips
 security_groups -> security_group_rules; ports <-> security_groups
 (port_security_groups); default_security_groups names each project's
 'default' group; network_quotas holds per-project limits that differ from
-the [network] quota_* defaults.
+the [network] quota_* defaults; routers own ports (device_id) as their legs.
 
 Every IP address handed out on a subnet, to a port or to a floating IP, is
 one ip_allocations row whose primary key is (subnet_id, ip_address): two
@@ -226,3 +226,26 @@ class NetworkQuota(Base):
     project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     resource: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     hard_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+
+
+class Router(Base):
+    """A Neutron router. Its legs are ports whose device_id is the router's
+    id: 'network:router_interface' on its subnets (each holding a subnet's
+    gateway address, or the address of the port handed to it) and one
+    'network:router_gateway' on the external network (gw_port_id)."""
+    __tablename__ = 'routers'
+    __table_args__ = (sa.Index('ix_routers_project_id', 'project_id'),)
+    id: orm.Mapped[str] = _id()
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    name: orm.Mapped[str] = _str()
+    description: orm.Mapped[str] = _str()
+    admin_state_up: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    gw_port_id: orm.Mapped[str | None] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey('ports.id', ondelete='SET NULL'))
+    enable_snat: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    # [{'destination': cidr, 'nexthop': ip}] (extraroute)
+    routes: orm.Mapped[list] = orm.mapped_column(sa.JSON, default=list)
+    tags: orm.Mapped[list] = orm.mapped_column(sa.JSON, default=list)
+    revision_number: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)

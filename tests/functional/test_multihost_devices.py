@@ -93,6 +93,9 @@ def test_floating_ip_of_a_guest_on_host_2(hcloud):
     hcloud.openstack('network', 'create', 'h2-net', cloud='demo')
     hcloud.openstack('subnet', 'create', '--network', 'h2-net', '--subnet-range',
                      '10.62.0.0/24', 'h2-sub', cloud='demo')
+    hcloud.openstack('router', 'create', '--external-gateway', 'public', 'h2-router',
+                     cloud='demo')
+    hcloud.openstack('router', 'add', 'subnet', 'h2-router', 'h2-sub', cloud='demo')
     hcloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default',
                      cloud='demo')
     srv = hcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
@@ -113,4 +116,6 @@ def test_floating_ip_of_a_guest_on_host_2(hcloud):
     until(lambda: not ping(None, fip), 30, 'the floating IP gone')
     hcloud.openstack('floating', 'ip', 'delete', fip, cloud='demo')
     hcloud.openstack('server', 'delete', '--wait', 'h2-fip-vm', cloud='demo')
+    hcloud.openstack('router', 'remove', 'subnet', 'h2-router', 'h2-sub', cloud='demo')
+    hcloud.openstack('router', 'delete', 'h2-router', cloud='demo')
     hcloud.openstack('network', 'delete', 'h2-net', cloud='demo')

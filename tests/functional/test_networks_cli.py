@@ -68,7 +68,15 @@ def net1(cloud, image):
     sub = cloud.openstack('subnet', 'create', '--network', 'net1', '--subnet-range',
                           '10.10.0.0/24', 'sub1', cloud='demo', json_out=True)
     assert sub['gateway_ip'] == '10.10.0.1'
+    # Floating IPs reach net1 through a router, as in Neutron.
+    cloud.openstack('router', 'create', 'router-net1', cloud='demo')
+    cloud.openstack('router', 'set', '--external-gateway', 'public', 'router-net1',
+                    cloud='demo')
+    cloud.openstack('router', 'add', 'subnet', 'router-net1', 'sub1', cloud='demo')
     yield net
+    cloud.openstack('router', 'remove', 'subnet', 'router-net1', 'sub1', cloud='demo',
+                    check=False)
+    cloud.openstack('router', 'delete', 'router-net1', cloud='demo', check=False)
     cloud.openstack('network', 'delete', 'net1', cloud='demo', check=False)
 
 
@@ -245,6 +253,9 @@ def test_agent_restart_converges_the_data_plane(cloud, image):
     cloud.openstack('network', 'create', 'net-fault', cloud='admin')
     cloud.openstack('subnet', 'create', '--network', 'net-fault', '--subnet-range',
                     '10.40.0.0/24', 'sub-fault', cloud='admin')
+    cloud.openstack('router', 'create', '--external-gateway', 'public', 'router-fault',
+                    cloud='admin')
+    cloud.openstack('router', 'add', 'subnet', 'router-fault', 'sub-fault', cloud='admin')
     net = cloud.openstack('network', 'show', 'net-fault', cloud='admin', json_out=True)
     cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
                     '--network', 'net-fault', '--wait', 'fault-vm', cloud='admin')
@@ -286,4 +297,6 @@ def test_agent_restart_converges_the_data_plane(cloud, image):
     cloud.wait_all_up()
     cloud.openstack('server', 'delete', '--wait', 'fault-vm', cloud='admin')
     cloud.openstack('floating', 'ip', 'delete', fip, cloud='admin')
+    cloud.openstack('router', 'remove', 'subnet', 'router-fault', 'sub-fault', cloud='admin')
+    cloud.openstack('router', 'delete', 'router-fault', cloud='admin')
     cloud.openstack('network', 'delete', 'net-fault', cloud='admin')

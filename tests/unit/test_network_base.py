@@ -51,6 +51,16 @@ class Net:
     def port(self, network_id, **kw):
         return self.post('/ports', {'port': dict(network_id=network_id, **kw)})['port']
 
+    def router(self, name='router', gateway=None, subnets=(), **kw):
+        """A router with its gateway on network ``gateway`` (an id) and an
+        interface on each of ``subnets`` (ids)."""
+        if gateway:
+            kw['external_gateway_info'] = {'network_id': gateway}
+        router = self.post('/routers', {'router': dict(name=name, **kw)})['router']
+        for sub in subnets:
+            self.put('/routers/%s/add_router_interface' % router['id'], {'subnet_id': sub})
+        return router
+
 
 @pytest.fixture(autouse=True)
 def casts(monkeypatch):

@@ -12,10 +12,14 @@ from tests.unit.test_network_base import public  # noqa: F401
 
 
 @pytest.fixture
-def vm_port(demo, admin, casts):
-    """A demo server port on demo's own network, bound to host h1."""
+def vm_port(demo, admin, casts, public):
+    """A demo server port on demo's own network, bound to host h1; demo's
+    router joins the network to public."""
     net = demo.network('vmnet')
     sub = demo.subnet(net['id'], cidr='10.10.0.0/24')
+    router = demo.post('/routers', {'router': {'name': 'r', 'external_gateway_info': {
+        'network_id': public[0]['id']}}})['router']
+    demo.put('/routers/%s/add_router_interface' % router['id'], {'subnet_id': sub['id']})
     port = demo.port(net['id'], device_id='vm-1', device_owner='compute:nova')
     admin.put('/ports/%s' % port['id'], {'port': {'binding:host_id': 'h1'}})
     assert casts == ['h1']  # bound: its host hears of it
@@ -30,24 +34,24 @@ def _fip(api, network_id, status=201, **kw):
 
 
 def test_create_show_list_delete(demo, other, public):
-    pub, priv = public
+    pub, priv = public  # router1's gateway holds 172.24.4.10
     fip = _fip(demo, pub['id'])
-    for key, value in {'floating_ip_address': '172.24.4.10', 'floating_network_id': pub['id'],
+    for key, value in {'floating_ip_address': '172.24.4.11', 'floating_network_id': pub['id'],
                        'router_id': None, 'port_id': None, 'fixed_ip_address': None,
                        'status': 'DOWN', 'project_id': demo.project_id, 'description': '',
                        'tags': [], 'port_details': None, 'dns_domain': '', 'dns_name': '',
                        'qos_policy_id': None, 'revision_number': 1}.items():
         assert fip[key] == value, key
-    assert _fip(demo, pub['id'])['floating_ip_address'] == '172.24.4.11'
+    assert _fip(demo, pub['id'])['floating_ip_address'] == '172.24.4.12'
     assert demo.get('/floatingips/%s' % fip['id'])['floatingip']['id'] == fip['id']
-    demo.get('/floatingips/172.24.4.10', status=404)
+    demo.get('/floatingips/172.24.4.11', status=404)
     assert len(demo.get('/floatingips')['floatingips']) == 2
-    assert [f['id'] for f in demo.get('/floatingips?floating_ip_address=172.24.4.10')[
+    assert [f['id'] for f in demo.get('/floatingips?floating_ip_address=172.24.4.11')[
         'floatingips']] == [fip['id']]
     assert other.get('/floatingips')['floatingips'] == []
     other.get('/floatingips/%s' % fip['id'], status=404)
     demo.delete('/floatingips/%s' % fip['id'])
-    assert _fip(demo, pub['id'])['floating_ip_address'] == '172.24.4.10'  # reused
+    assert _fip(demo, pub['id'])['floating_ip_address'] == '172.24.4.11'  # reused
     err = _fip(demo, priv['id'], status=400)
     assert err == {'type': 'BadRequest', 'detail': '', 'message':
                    'Bad floatingip request: Network %s is not a valid external network.'

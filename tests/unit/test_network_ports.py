@@ -176,11 +176,12 @@ def test_quotas(demo, admin):
 def test_extensions(demo):
     aliases = {e['alias'] for e in demo.get('/extensions')['extensions']}
     assert {'security-group', 'external-net', 'quotas', 'binding', 'port-security',
-            'standard-attr-tag', 'fip-port-details', 'net-mtu', 'provider'} <= aliases
-    assert 'router' not in aliases and 'availability_zone' not in aliases
+            'standard-attr-tag', 'fip-port-details', 'net-mtu', 'provider', 'router',
+            'extraroute', 'ext-gw-mode'} <= aliases
+    assert 'availability_zone' not in aliases
     assert demo.get('/extensions/binding')['extension']['alias'] == 'binding'
     demo.get('/extensions/Availability%20Zone', status=404)
-    demo.get('/extensions/router', status=404)
+    assert demo.get('/extensions/router')['extension']['name'] == 'Neutron L3 Router'
 
 
 def test_lost_race_is_retried(demo, monkeypatch):

@@ -30,9 +30,14 @@ def _alloc(api, requested, vm=None, **kw):
     return vm, ports.allocate_for_instance(ctx_of(api), vm, api.project_id, requested, **kw)
 
 
-def _own_net(api, name='mine', cidr='10.1.0.0/24'):
+def _own_net(api, name='mine', cidr='10.1.0.0/24', router_to=None):
+    """A network with one subnet; with ``router_to`` (an external network)
+    also a router from it to that network."""
     net = api.network(name)
-    return net, api.subnet(net['id'], cidr=cidr)
+    sub = api.subnet(net['id'], cidr=cidr)
+    if router_to:
+        api.router(gateway=router_to['id'], subnets=[sub['id']])
+    return net, sub
 
 
 def _all_ports(admin):
@@ -127,7 +132,7 @@ def test_security_groups_by_name(demo):
 
 def test_deallocate(demo, admin, public):
     pub, _priv = public
-    net, _ = _own_net(demo)
+    net, _ = _own_net(demo, router_to=pub)
     user_port = demo.port(net['id'])
     vm, got = _alloc(demo, [{'uuid': net['id']}, {'port': user_port['id']}])
     ports.bind_instance_ports(vm, 'h1')
@@ -231,7 +236,7 @@ def test_interfaces(demo, public):
 
 def test_host_state(demo, admin, other, public):
     pub, priv = public
-    net, sub = _own_net(demo)
+    net, sub = _own_net(demo, router_to=pub)
     web = demo.post('/security-groups', {'security_group': {'name': 'web'}})['security_group']
     demo.post('/security-group-rules', {'security_group_rule': {
         'security_group_id': web['id'], 'direction': 'ingress', 'protocol': 'tcp',
