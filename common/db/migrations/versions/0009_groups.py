@@ -1,7 +1,7 @@
 """Identity groups and their members (a group's role grants live in
 role_assignments, with the group's id as the actor).
 
-Revision ID: 0009_groups
+Revision ID: 0009
 Revises: 0008
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 from common.db.types import DateTime
 
-revision = '0009_groups'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

@@ -1,16 +1,16 @@
 """Routers: a project's router with its external gateway and static routes
 (its interfaces are ports whose device_id is the router's id).
 
-Revision ID: 0009_routers
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
 from common.db.types import DateTime
 
-revision = '0009_routers'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
