@@ -10,7 +10,8 @@ work and reports the state it ends in.
 
 import base64
 import binascii
-import types
+import copy
+import types as pytypes
 import uuid as uuid_mod
 
 import oslo_messaging as messaging
@@ -18,8 +19,8 @@ import sqlalchemy as sa
 from oslo_log import log as logging
 
 from api import http
-from api import microversion
 from api.compute import images
+from api.compute import schema_types as types
 from api.compute import server_views as views
 from api.compute import servers
 from common import exception
@@ -33,31 +34,49 @@ from compute import rpcapi as compute_rpcapi
 
 LOG = logging.getLogger(__name__)
 
-_NONE = {'type': 'null'}
 _rebuild = {
     'type': 'object', 'required': ['imageRef'], 'additionalProperties': False,
     'properties': {
         'imageRef': {'type': 'string', 'minLength': 1},
         'name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
         'adminPass': {'type': 'string'},
-        'metadata': servers._create_schema['properties']['server']['properties']['metadata'],
-        'preserve_ephemeral': {'type': 'boolean'},
-        'accessIPv4': {'type': 'string'}, 'accessIPv6': {'type': 'string'},
+        'metadata': types.METADATA,
+        'preserve_ephemeral': types.BOOLEAN,
+        'accessIPv4': types.ACCESS_IPV4, 'accessIPv6': types.ACCESS_IPV6,
         'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']},
-        'description': {'type': ['string', 'null'], 'maxLength': 255},
-        'key_name': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255},
-        'user_data': {'type': ['string', 'null'], 'maxLength': 65535},
+        # Nova's file injection until 2.57; accepted and not injected.
+        'personality': {'type': 'array', 'items': {
+            'type': 'object', 'additionalProperties': False,
+            'properties': {'path': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+                           'contents': {'type': 'string'}}}},
     },
 }
-# Rebuild fields newer than the base API: name -> microversion
-_REBUILD_SINCE = {'description': '2.19', 'key_name': '2.54', 'user_data': '2.57'}
+
+
+def _rebuild_since(base, **added):
+    schema = copy.deepcopy(base)
+    for key, value in added.items():
+        if value is None:
+            del schema['properties'][key]
+        else:
+            schema['properties'][key] = value
+    return schema
+
+
+_rebuild_219 = _rebuild_since(_rebuild, description={'type': ['string', 'null'],
+                                                     'maxLength': 255})
+_rebuild_254 = _rebuild_since(_rebuild_219, key_name={
+    'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255})
+_rebuild_257 = _rebuild_since(_rebuild_254, personality=None, user_data={
+    'type': ['string', 'null'], 'maxLength': 65535})
 
 SCHEMAS = {
-    # locked_reason comes with 2.73, beyond what we serve.
-    'lock': {'type': ['null', 'object'], 'properties': {}, 'additionalProperties': False},
-    'unlock': _NONE,
-    'pause': _NONE, 'unpause': _NONE, 'suspend': _NONE, 'resume': _NONE,
-    'rebuild': _rebuild,
+    # Nova takes any value for these (lock's locked_reason comes with 2.73,
+    # beyond what we serve).
+    'lock': types.ANY, 'unlock': types.ANY,
+    'pause': types.ANY, 'unpause': types.ANY, 'suspend': types.ANY, 'resume': types.ANY,
+    'rebuild': [('2.1', _rebuild), ('2.19', _rebuild_219), ('2.54', _rebuild_254),
+                ('2.57', _rebuild_257)],
     'os-resetState': {'type': 'object', 'required': ['state'], 'additionalProperties': False,
                       'properties': {'state': {'enum': ['active', 'error']}}},
 }
@@ -108,15 +127,10 @@ def _unlock(ctx, inst, _body):
 
 
 def _rebuild_values(ctx, inst, body):
-    for key, version in _REBUILD_SINCE.items():
-        if key in body and not microversion.at_least(version):
-            raise exception.BadRequest("Invalid input for field/attribute rebuild. "
-                                       "Additional properties are not allowed ('%s' was "
-                                       "unexpected)" % key)
     image_ref = body['imageRef'].rsplit('/', 1)[-1]
     image = images.get(ctx, image_ref)
     fl = inst.flavor or {}
-    servers._check_image_fits(image, types.SimpleNamespace(
+    servers._check_image_fits(image, pytypes.SimpleNamespace(
         root_gb=fl.get('root_gb') or 0, memory_mb=fl.get('memory_mb') or 0))
     values = {'image_ref': image_ref}
     if 'name' in body:

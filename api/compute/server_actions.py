@@ -11,6 +11,7 @@ from api.compute import lifecycle_actions
 from api.compute import live_migrate
 from api.compute import migrate
 from api.compute import resize
+from api.compute import schema_types as types
 from api.compute import servers
 from api.compute import snapshots
 from api.network import notify
@@ -26,19 +27,21 @@ from compute import rpcapi as compute_rpcapi
 
 _T = '%Y-%m-%dT%H:%M:%S.%f'
 
+# Each action's body, as Nova validates it (schema_types.for_version picks
+# by microversion). os-stop and os-start take any value, as in Nova.
 _ACTION_SCHEMAS = {
-    'os-stop': {'type': 'null'},
-    'os-start': {'type': 'null'},
+    'os-stop': types.ANY,
+    'os-start': types.ANY,
     'reboot': {'type': 'object', 'required': ['type'], 'additionalProperties': False,
-               'properties': {'type': {'type': 'string',
-                                       'pattern': '^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$'}}},
-    'os-getConsoleOutput': {'type': ['object', 'null'], 'additionalProperties': False,
+               'properties': {'type': {'type': 'string', 'enum': [
+                   'HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']}}},
+    'os-getConsoleOutput': {'type': 'object', 'additionalProperties': False,
                             'properties': {'length': {'type': ['integer', 'string', 'null'],
-                                                      'pattern': '^-?[0-9]+$'}}},
+                                                      'pattern': '^-?[0-9]+$',
+                                                      'minimum': -1}}},
     'addSecurityGroup': {'type': 'object', 'required': ['name'],
                          'additionalProperties': False,
-                         'properties': {'name': {'type': 'string', 'minLength': 1,
-                                                 'maxLength': 255}}},
+                         'properties': {'name': {'type': 'string', 'minLength': 1}}},
 }
 _ACTION_SCHEMAS['removeSecurityGroup'] = _ACTION_SCHEMAS['addSecurityGroup']
 _ACTION_SCHEMAS.update(consoles.LEGACY_SCHEMAS)
@@ -106,7 +109,7 @@ _HANDLERS = {'os-stop': _stop, 'os-start': _start, 'reboot': _reboot,
              'os-getConsoleOutput': _console_output,
              'addSecurityGroup': _security_group(ports.add_security_group),
              'removeSecurityGroup': _security_group(ports.remove_security_group)}
-_HANDLERS.update(dict.fromkeys(consoles.LEGACY_ACTIONS, consoles.legacy_action))
+_HANDLERS.update({name: consoles.legacy_action(name) for name in consoles.LEGACY_ACTIONS})
 _HANDLERS.update(lifecycle_actions.HANDLERS)
 _HANDLERS[snapshots.ACTION] = snapshots.create_image
 _HANDLERS.update(resize.HANDLERS)
@@ -125,7 +128,9 @@ def server_action(server_id):
         raise exception.BadRequest('The %s action is not supported yet.' % name)
     if name not in _HANDLERS:
         raise exception.BadRequest('There is no such action: %s' % name)
-    http.validate(args, _ACTION_SCHEMAS[name])
+    schema = types.for_version(_ACTION_SCHEMAS[name])
+    if schema is not None:
+        http.validate(args, schema)
     inst = servers.get_instance(ctx, server_id)
     policy.authorize(ctx, 'os_compute_api:servers:action:%s' % name,
                      {'project_id': inst.project_id})
