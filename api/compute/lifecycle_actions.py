@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from oslo_log import log as logging
 
 from api import http
+from api import microversion
 from api.compute import images
 from api.compute import schema_types as types
 from api.compute import server_views as views
@@ -136,9 +137,11 @@ def _rebuild_values(ctx, inst, body):
     if 'name' in body:
         values['display_name'] = body['name']
     if 'metadata' in body:
+        servers.check_metadata_quota(inst.project_id, body['metadata'])
         values['meta'] = dict(body['metadata'])
     if 'description' in body:
         values['description'] = body['description']
+    values.update(servers.access_ips(body))
     if 'key_name' in body:
         values['key_name'] = values['key_data'] = None
         if body['key_name'] is not None:
@@ -170,7 +173,11 @@ def _rebuild(ctx, inst, body):
     inst = _begin_and_cast(ctx, inst, 'rebuild', 'rebuild_instance', values=values,
                            image_ref=values['image_ref'], orig_image_ref=orig_image_ref,
                            network_info=ports.network_info(inst.uuid))
-    server = views.detail(inst, ctx)
+    server = views.summary(inst, ctx)
+    if microversion.at_least('2.54'):
+        server['key_name'] = inst.key_name
+    if microversion.at_least('2.57'):
+        server['user_data'] = inst.user_data
     # As on create: the password is not set in the guest (no agent does it).
     server['adminPass'] = body.get('adminPass') or uuid_mod.uuid4().hex[:12]
     return http.reply({'server': server}, status=202)
