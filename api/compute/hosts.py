@@ -43,15 +43,15 @@ def _hypervisor(node, detail):
                           'id': (svc.uuid if microversion.at_least('2.53') else svc.id)
                           if svc else None,
                           'disabled_reason': svc.disabled_reason if svc else None}})
-    if not microversion.at_least('2.88'):
-        d.update({'vcpus': node.vcpus, 'memory_mb': node.memory_mb, 'local_gb': node.local_gb,
-                  'vcpus_used': node.vcpus_used, 'memory_mb_used': node.memory_mb_used,
-                  'local_gb_used': node.local_gb_used,
-                  'free_ram_mb': node.memory_mb - node.memory_mb_used,
-                  'free_disk_gb': node.local_gb - node.local_gb_used,
-                  'current_workload': 0, 'running_vms': node.running_vms,
-                  'disk_available_least': node.disk_available_least,
-                  'cpu_info': _cpu_info(node)})
+    # (Nova drops these resource fields at 2.88, beyond our max.)
+    d.update({'vcpus': node.vcpus, 'memory_mb': node.memory_mb, 'local_gb': node.local_gb,
+              'vcpus_used': node.vcpus_used, 'memory_mb_used': node.memory_mb_used,
+              'local_gb_used': node.local_gb_used,
+              'free_ram_mb': node.memory_mb - node.memory_mb_used,
+              'free_disk_gb': node.local_gb - node.local_gb_used,
+              'current_workload': 0, 'running_vms': node.running_vms,
+              'disk_available_least': node.disk_available_least,
+              'cpu_info': _cpu_info(node)})
     return d
 
 

@@ -168,12 +168,11 @@ POLICIES = ('affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity')
 def _group_view(s, g):
     members = list(s.scalars(sa.select(cm.ServerGroupMember.instance_uuid).where(
         cm.ServerGroupMember.group_id == g.id)))
-    d = {'id': g.uuid, 'name': g.name, 'members': members, 'project_id': g.project_id,
-         'user_id': g.user_id}
-    if microversion.at_least('2.64'):
-        d.update(policy=g.policy, rules=g.rules or {})
-    else:
-        d.update(policies=[g.policy], metadata={})
+    # (2.64, beyond our max, has policy and rules instead of policies)
+    d = {'id': g.uuid, 'name': g.name, 'members': members, 'policies': [g.policy],
+         'metadata': {}}
+    if microversion.at_least('2.13'):
+        d.update(project_id=g.project_id, user_id=g.user_id)
     return d
 
 
@@ -201,16 +200,15 @@ def create_group():
     body = http.json_body().get('server_group')
     if not isinstance(body, dict) or not body.get('name'):
         raise exception.BadRequest("Invalid input: 'server_group' needs a 'name'.")
-    if microversion.at_least('2.64'):
-        pol = body.get('policy')
-    else:
-        pols = body.get('policies')
-        if not isinstance(pols, list) or len(pols) != 1:
-            raise exception.BadRequest("Invalid input: 'policies' must hold one policy.")
-        pol = pols[0]
-    if pol not in POLICIES:
+    pols = body.get('policies')
+    if not isinstance(pols, list) or len(pols) != 1:
+        raise exception.BadRequest("Invalid input: 'policies' must hold one policy.")
+    pol = pols[0]
+    # the soft policies come with 2.15
+    offered = POLICIES if microversion.at_least('2.15') else POLICIES[:2]
+    if pol not in offered:
         raise exception.BadRequest('Invalid server group policy %r: use one of %s.'
-                                   % (pol, ', '.join(POLICIES)))
+                                   % (pol, ', '.join(offered)))
     lim = quota.limits(ctx.project_id)['server_groups']
     with db_api.session() as s:
         count = s.scalar(sa.select(sa.func.count()).select_from(cm.ServerGroup).where(
@@ -220,7 +218,7 @@ def create_group():
                                   limit=lim)
         g = cm.ServerGroup(uuid=str(uuid_mod.uuid4()), name=body['name'],
                            project_id=ctx.project_id, user_id=ctx.user_id, policy=pol,
-                           rules=body.get('rules') or {})
+                           rules={})
         s.add(g)
         s.flush()
         return http.reply({'server_group': _group_view(s, g)})

@@ -4,7 +4,6 @@ import oslo_messaging as messaging
 import sqlalchemy as sa
 
 from api import http
-from api import microversion
 from api.compute import consoles
 from api.compute import evacuate
 from api.compute import lifecycle_actions
@@ -176,12 +175,7 @@ def show_action(server_id, request_id):
               'result': e.result}
         if admin:
             ev['traceback'] = e.traceback
-            if microversion.at_least('2.62'):
-                ev['host'] = e.host
-        if microversion.at_least('2.62'):
-            ev['hostId'] = ''
-        if microversion.at_least('2.84'):
-            ev['details'] = e.details
+        # (host and hostId come with 2.62, details with 2.84: beyond our max)
         out['events'].append(ev)
     return http.reply({'instanceAction': out})
 

@@ -85,6 +85,8 @@ _create_schema = {
                 'tags': {'type': 'array', 'items': {'type': 'string', 'maxLength': 60},
                          'maxItems': 0},
                 'hostname': {'type': 'string', 'minLength': 1, 'maxLength': 63},
+                # file injection, until 2.57: accepted, not injected
+                'personality': {'type': 'array', 'items': {'type': 'object'}},
             }},
         'os:scheduler_hints': {'type': 'object'},
         'OS-SCH-HNT:scheduler_hints': {'type': 'object'},
@@ -191,6 +193,10 @@ def create_server():
     body = http.json_body(_create_schema)
     server = body['server']
     hints = body.get('os:scheduler_hints') or body.get('OS-SCH-HNT:scheduler_hints') or {}
+    if 'personality' in server and microversion.at_least('2.57'):
+        raise exception.BadRequest("Invalid input for field/attribute server. Additional "
+                                   "properties are not allowed ('personality' was "
+                                   "unexpected)")
     if microversion.at_least('2.37') and 'networks' not in server:
         raise exception.BadRequest("Invalid input for field/attribute server: 'networks' "
                                    'is a required property')
@@ -424,6 +430,8 @@ def _list(detail):
         for status in statuses:
             known = st.STATUS_TO_VM_STATES.get(status.upper())
             if known is None and status.upper() not in ('REBOOT', 'HARD_REBOOT'):
+                if microversion.at_least('2.38'):
+                    raise exception.BadRequest('Invalid status value')
                 return http.reply({'servers': []})
             vm_states |= known or {st.ACTIVE}
         q = q.where(cm.Instance.vm_state.in_(vm_states))
