@@ -72,3 +72,25 @@ def test_personality_until_2_57(nova, version, status):  # noqa: F811
                        'networks': 'none',
                        'personality': [{'path': '/etc/motd', 'contents': 'aGk='}]}}
     nova('POST', '/servers', body, status, version=_v(version))
+
+
+def _invalid_input(r):
+    return r.status_code == 400 and 'Invalid input' in r.get_json()['badRequest']['message']
+
+
+def test_attach_bodies_by_version(nova):  # noqa: F811
+    body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
+                       'networks': 'none'}}
+    sid = nova('POST', '/servers', body, 202).get_json()['server']['id']
+    vol = '/servers/%s/os-volume_attachments' % sid
+    tagged = {'volumeAttachment': {'volumeId': 'v1', 'tag': 'disk1'}}
+    assert _invalid_input(nova('POST', vol, tagged, version=_v('2.48')))
+    assert not _invalid_input(nova('POST', vol, tagged, version=_v('2.49')))
+    # delete_on_termination comes with 2.79, beyond what we serve
+    dot = {'volumeAttachment': {'volumeId': 'v1', 'delete_on_termination': True}}
+    assert _invalid_input(nova('POST', vol, dot, version=_v('2.61')))
+    nic = '/servers/%s/os-interface' % sid
+    assert not _invalid_input(nova('POST', nic, {}, version=_v('2.1')))
+    tagged = {'interfaceAttachment': {'tag': 'nic1'}}
+    assert _invalid_input(nova('POST', nic, tagged, version=_v('2.48')))
+    assert not _invalid_input(nova('POST', nic, tagged, version=_v('2.49')))
