@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 
 from api import http
 from api import microversion
+from api.compute import paging
 from common import exception
 from common import policy
 from common import servicegroup
@@ -74,16 +75,23 @@ def _cpu_info(node):
         return {}
 
 
+def _paged_nodes():
+    """The nodes, from 2.33 with limit and marker (the id as shown)."""
+    nodes = _nodes(flask.request.args)
+    if microversion.at_least('2.33'):
+        nodes = paging.page(nodes, lambda n: str(
+            n.uuid if microversion.at_least('2.53') else n.id))
+    return nodes
+
+
 def list_hypervisors():
     policy.authorize(http.context(), 'os_compute_api:os-hypervisors:list', {})
-    return http.reply({'hypervisors': [_hypervisor(n, False) for n in
-                                       _nodes(flask.request.args)]})
+    return http.reply({'hypervisors': [_hypervisor(n, False) for n in _paged_nodes()]})
 
 
 def list_hypervisors_detail():
     policy.authorize(http.context(), 'os_compute_api:os-hypervisors:list-detail', {})
-    return http.reply({'hypervisors': [_hypervisor(n, True) for n in
-                                       _nodes(flask.request.args)]})
+    return http.reply({'hypervisors': [_hypervisor(n, True) for n in _paged_nodes()]})
 
 
 def show_hypervisor(hypervisor_id):

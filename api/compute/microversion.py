@@ -25,7 +25,7 @@ does not serve (at any version); "missing" one we should still do.
 2.18 - URLs without a project id (ours never have one)
 2.19 - servers: description (create, update, rebuild, views)
 2.20 - n/a (shelve is not offered)
-2.21 - os-instance-actions of deleted servers (here at every version)
+2.21 - os-instance-actions of deleted servers
 2.22 - missing: force_complete of a live migration (servers/{id}/migrations)
 2.23 - os-migrations: migration_type; GET /servers/{id}/migrations
 2.24 - missing: DELETE /servers/{id}/migrations/{id} (abort a live migration)
@@ -38,7 +38,7 @@ does not serve (at any version); "missing" one we should still do.
 2.30 - os-migrateLive: force
 2.31 - n/a (os-console-auth-tokens)
 2.32 - tag on networks and block devices at create (accepted, not used)
-2.33 - missing: limit/marker paging of os-hypervisors
+2.33 - os-hypervisors: limit and marker
 2.34 - os-migrateLive checks: here still before the answer (a 400 says why)
 2.35 - keypairs: limit and marker
 2.36 - network quotas and limits gone from /limits and os-quota-sets; the
@@ -57,7 +57,8 @@ does not serve (at any version); "missing" one we should still do.
 2.48 - n/a (server diagnostics are not offered)
 2.49 - tag on interface and volume attach (accepted)
 2.50 - n/a (os-quota-class-sets is not offered)
-2.51 - n/a (os-server-external-events)
+2.51 - instance action events for the server's owner too (admins only
+       before); volume-extended events n/a
 2.52 - servers: tags at create (only an empty list here)
 2.53 - os-services and os-hypervisors: ids are UUIDs; PUT /os-services/{id}
        with status, disabled_reason and forced_down
@@ -66,7 +67,7 @@ does not serve (at any version); "missing" one we should still do.
 2.56 - servers: migrate may name the destination host
 2.57 - no personality (create, rebuild); rebuild: user_data (and in its
        answer); limits and quota sets: no injected file quotas
-2.58 - missing: limit/marker/changes-since paging of os-instance-actions
+2.58 - os-instance-actions: limit, marker, changes-since; updated_at
 2.59 - os-migrations: uuid; limit and marker paging
 2.60 - missing: a multiattach volume on a second server (attach needs the
        volume available)

@@ -1,14 +1,18 @@
 """POST /servers/{id}/action and the instance action log."""
 
+import flask
 import oslo_messaging as messaging
 import sqlalchemy as sa
+from oslo_utils import timeutils
 
 from api import http
+from api import microversion
 from api.compute import consoles
 from api.compute import evacuate
 from api.compute import lifecycle_actions
 from api.compute import live_migrate
 from api.compute import migrate
+from api.compute import paging
 from api.compute import resize
 from api.compute import schema_types as types
 from api.compute import servers
@@ -138,19 +142,33 @@ def server_action(server_id):
 
 
 def _action_view(a):
-    return {'action': a.action, 'instance_uuid': a.instance_uuid, 'request_id': a.request_id,
-            'user_id': a.user_id, 'project_id': a.project_id,
-            'start_time': a.start_time.strftime(_T), 'message': a.message,
-            'updated_at': (a.updated_at or a.start_time).strftime(_T)}
+    d = {'action': a.action, 'instance_uuid': a.instance_uuid, 'request_id': a.request_id,
+         'user_id': a.user_id, 'project_id': a.project_id,
+         'start_time': a.start_time.strftime(_T), 'message': a.message}
+    if microversion.at_least('2.58'):
+        d['updated_at'] = (a.updated_at or a.start_time).strftime(_T)
+    return d
 
 
 def list_actions(server_id):
+    """Newest first; from 2.58 with changes-since, limit and marker (a
+    request id), as Nova."""
     ctx = http.context()
     inst = _instance_incl_deleted(ctx, server_id)
+    A = cm.InstanceAction
+    q = sa.select(A).where(A.instance_uuid == inst.uuid)
+    paged = microversion.at_least('2.58')
+    since = flask.request.args.get('changes-since') if paged else None
+    if since:
+        try:
+            since = timeutils.parse_isotime(since).replace(tzinfo=None)
+        except ValueError:
+            raise exception.BadRequest('Invalid changes-since value.') from None
+        q = q.where(sa.func.coalesce(A.updated_at, A.start_time) >= since)
     with db_api.reader() as s:
-        rows = list(s.scalars(sa.select(cm.InstanceAction).where(
-            cm.InstanceAction.instance_uuid == inst.uuid).order_by(
-            cm.InstanceAction.start_time.desc(), cm.InstanceAction.id.desc())))
+        rows = list(s.scalars(q.order_by(A.start_time.desc(), A.id.desc())))
+    if paged:
+        rows = paging.page(rows, lambda a: a.request_id)
     return http.reply({'instanceActions': [_action_view(a) for a in rows]})
 
 
@@ -168,6 +186,8 @@ def show_action(server_id, request_id):
             cm.InstanceActionEvent.start_time)))
     out = _action_view(action)
     admin = ctx.is_admin_role
+    if not admin and not microversion.at_least('2.51'):
+        return http.reply({'instanceAction': out})  # events were admins' only
     out['events'] = []
     for e in events:
         ev = {'event': e.event, 'start_time': e.start_time.strftime(_T),
@@ -183,7 +203,7 @@ def show_action(server_id, request_id):
 def _instance_incl_deleted(ctx, server_id):
     try:
         return instances.get(server_id, None if ctx.is_admin_role else ctx.project_id,
-                             deleted=True)
+                             deleted=microversion.at_least('2.21'))
     except instances.InstanceNotFound:
         raise exception.NotFound('Instance %s could not be found.' % server_id) from None
 

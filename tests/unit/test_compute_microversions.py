@@ -94,3 +94,56 @@ def test_attach_bodies_by_version(nova):  # noqa: F811
     tagged = {'interfaceAttachment': {'tag': 'nic1'}}
     assert _invalid_input(nova('POST', nic, tagged, version=_v('2.48')))
     assert not _invalid_input(nova('POST', nic, tagged, version=_v('2.49')))
+
+
+def test_instance_actions_by_version(nova):  # noqa: F811
+    from common.db import api as db_api
+    from common.db import compute_models as cm
+    from common.db import instances
+    body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
+                       'networks': 'none'}}
+    sid = nova('POST', '/servers', body, 202).get_json()['server']['id']
+    instances.update(sid, {'host': 'h1', 'vm_state': 'active', 'task_state': None})
+    nova('POST', '/servers/%s/action' % sid, {'lock': None}, 202)
+    path = '/servers/%s/os-instance-actions' % sid
+
+    def listed(version, query=''):
+        return nova('GET', path + query, status=200,
+                    version=_v(version)).get_json()['instanceActions']
+    old, new = listed('2.57'), listed('2.58')
+    assert [a['action'] for a in old] == ['lock', 'create']
+    assert 'updated_at' not in old[0] and 'updated_at' in new[0]
+    assert [a['action'] for a in listed('2.58', '?limit=1')] == ['lock']
+    marker = new[0]['request_id']
+    assert [a['action'] for a in listed('2.58', '?marker=' + marker)] == ['create']
+    assert len(listed('2.57', '?limit=1')) == 2  # not paged before 2.58
+    assert listed('2.58', '?changes-since=2999-01-01T00:00:00Z') == []
+    # events: an admin's only before 2.51
+    req = new[-1]['request_id']
+    shown = nova('GET', '%s/%s' % (path, req), status=200, version=_v('2.50')).get_json()
+    assert 'events' not in shown['instanceAction']
+    shown = nova('GET', '%s/%s' % (path, req), status=200, version=_v('2.51')).get_json()
+    assert 'events' in shown['instanceAction']
+    shown = nova('GET', '%s/%s' % (path, req), status=200, who='admin',
+                 version=_v('2.50')).get_json()
+    assert 'events' in shown['instanceAction']
+    # a deleted server's actions from 2.21
+    with db_api.session() as s:
+        s.get(cm.Instance, sid).deleted = True
+    nova('GET', path, status=404, version=_v('2.20'))
+    nova('GET', path, status=200, version=_v('2.21'))
+
+
+def test_hypervisor_paging_from_2_33(nova):  # noqa: F811
+    from tests.unit.test_server_resize import add_host
+    for host in ('ha', 'hb', 'hc'):
+        add_host(host)
+
+    def ids(version, query):
+        r = nova('GET', '/os-hypervisors' + query, status=200, who='admin',
+                 version=_v(version))
+        return [h['id'] for h in r.get_json()['hypervisors']]
+    every = ids('2.53', '')
+    assert len(every) >= 3
+    assert ids('2.53', '?limit=1&marker=%s' % every[0]) == [every[1]]
+    assert ids('2.32', '?limit=1') == ids('2.32', '')
