@@ -13,6 +13,7 @@ from api.compute import migrations
 from api.compute import quotas
 from api.compute import server_actions
 from api.compute import server_metadata
+from api.compute import server_tags
 from api.compute import servers
 from api.compute import services
 from api.compute import volume_attachments
@@ -68,6 +69,6 @@ ROUTES = [
 ] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
       server_actions.ROUTES + consoles.ROUTES + interfaces.ROUTES + hosts.ROUTES +
       quotas.ROUTES + volume_attachments.ROUTES + migrations.ROUTES +
-      server_metadata.ROUTES)
+      server_metadata.ROUTES + server_tags.ROUTES)
 
 http.route_table(bp, ROUTES)

@@ -30,8 +30,8 @@ does not serve (at any version); "missing" one we should still do.
 2.23 - os-migrations: migration_type; GET /servers/{id}/migrations
 2.24 - missing: DELETE /servers/{id}/migrations/{id} (abort a live migration)
 2.25 - os-migrateLive: block_migration 'auto', no disk_over_commit
-2.26 - servers: tags (always empty here); missing: the /servers/{id}/tags API
-       and the tags filters of GET /servers
+2.26 - servers: tags, the /servers/{id}/tags API, the tags, tags-any,
+       not-tags and not-tags-any filters of GET /servers
 2.27 - the OpenStack-API-Version header
 2.28 - hypervisors: cpu_info is a JSON object
 2.29 - evacuate: force
@@ -59,7 +59,7 @@ does not serve (at any version); "missing" one we should still do.
 2.50 - n/a (os-quota-class-sets is not offered)
 2.51 - instance action events for the server's owner too (admins only
        before); volume-extended events n/a
-2.52 - servers: tags at create (only an empty list here)
+2.52 - servers: tags at create
 2.53 - os-services and os-hypervisors: ids are UUIDs; PUT /os-services/{id}
        with status, disabled_reason and forced_down
 2.54 - rebuild: key_name (and key_name in its answer)

@@ -106,7 +106,7 @@ def _since_219(d, inst):
     if microversion.at_least('2.19'):
         d['description'] = inst.description
     if microversion.at_least('2.26'):
-        d['tags'] = []
+        d['tags'] = list(inst.tags or [])
     return d
 
 

@@ -18,6 +18,7 @@ from api.compute import paging
 from api.compute import schema_types as types
 from api.compute import server_views as views
 from api.compute import server_volumes
+from api.compute import tags
 from api.network import notify
 from common import exception
 from common import instance_states as st
@@ -82,8 +83,7 @@ _create_schema = {
                 'description': {'type': ['string', 'null'], 'maxLength': 255},
                 'accessIPv4': types.ACCESS_IPV4, 'accessIPv6': types.ACCESS_IPV6,
                 'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']},
-                'tags': {'type': 'array', 'items': {'type': 'string', 'maxLength': 60},
-                         'maxItems': 0},
+                'tags': tags.TAGS,  # from 2.52
                 'hostname': {'type': 'string', 'minLength': 1, 'maxLength': 63},
                 # file injection, until 2.57: accepted, not injected
                 'personality': {'type': 'array', 'items': {'type': 'object'}},
@@ -193,6 +193,9 @@ def create_server():
     body = http.json_body(_create_schema)
     server = body['server']
     hints = body.get('os:scheduler_hints') or body.get('OS-SCH-HNT:scheduler_hints') or {}
+    if 'tags' in server and not microversion.at_least('2.52'):
+        raise exception.BadRequest("Invalid input for field/attribute server. Additional "
+                                   "properties are not allowed ('tags' was unexpected)")
     if 'personality' in server and microversion.at_least('2.57'):
         raise exception.BadRequest("Invalid input for field/attribute server. Additional "
                                    "properties are not allowed ('personality' was "
@@ -345,6 +348,7 @@ def _create_records(ctx, server, uuids, names, count, min_count, limits, fl, fla
                         description=server.get('description'), project_id=ctx.project_id,
                         access_ip_v4=server.get('accessIPv4'),
                         access_ip_v6=server.get('accessIPv6'),
+                        tags=tags.unique(server.get('tags')),
                         user_id=ctx.user_id, image_ref=image_ref, flavor=fl,
                         vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=disk_gb,
                         vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=0,
@@ -452,6 +456,7 @@ def _list(detail):
         rows = [r for r in rows if pattern.search(r.display_name)]
     if args.get('flavor'):
         rows = [r for r in rows if r.flavor.get('flavorid') == args['flavor']]
+    rows = tags.filter_rows(rows, args)
     if statuses:
         want = {s_.upper() for s_ in statuses}
         rows = [r for r in rows if st.status(r.vm_state, r.task_state) in want]

@@ -41,9 +41,11 @@ _MEMBER = (
     'servers:action:os-getVNCConsole', 'servers:action:os-getSPICEConsole',
     'servers:action:os-getRDPConsole', 'servers:action:createImage',
     'server-metadata:create', 'server-metadata:update', 'server-metadata:update_all',
-    'server-metadata:delete',
+    'server-metadata:delete', 'os-server-tags:update', 'os-server-tags:update_all',
+    'os-server-tags:delete', 'os-server-tags:delete_all',
 )
-_READER = ('server-metadata:index', 'server-metadata:show')
+_READER = ('server-metadata:index', 'server-metadata:show', 'os-server-tags:index',
+           'os-server-tags:show')
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +
          [policy.RuleDefault('os_compute_api:' + name, MEMBER) for name in _MEMBER] +

@@ -1,7 +1,7 @@
 """The compute API through openstacksdk itself (the conn.compute proxy and
 the cloud layer), as Ansible's openstack.cloud and other SDK users drive
 it: server metadata, access addresses, action bodies Nova takes, limits,
-the version document and a console type that is not offered. One small
+the version document, tags and a console type that is not offered. One small
 guest with no NIC."""
 
 import openstack.exceptions
@@ -85,3 +85,14 @@ def test_novnc_is_nova_shaped_400(conn, server):
         conn.compute.create_console(server, console_type='novnc')
     assert 'Unavailable console type novnc' in str(e.value)
     assert 'serial' in str(e.value)
+
+
+def test_tags(conn, server):
+    res = conn.compute.get_server(server.id)
+    res.set_tags(conn.compute, ['web', 'blue'])
+    res.add_tag(conn.compute, 'prod')
+    assert sorted(res.fetch_tags(conn.compute).tags) == ['blue', 'prod', 'web']
+    res.remove_tag(conn.compute, 'blue')
+    assert [s.id for s in conn.compute.servers(tags='web,prod')] == [server.id]
+    assert [s.id for s in conn.compute.servers(tags='blue')] == []
+    assert sorted(conn.compute.get_server(server.id).tags) == ['prod', 'web']
