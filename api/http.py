@@ -36,8 +36,12 @@ def _path(err):
     return '.'.join(parts)
 
 
+# 'format' (ipv4, ipv6, uuid, ...) is checked, as Nova's validator does.
+_FORMATS = jsonschema.FormatChecker()
+
+
 def validate(body, schema):
-    validator = jsonschema.Draft4Validator(schema)
+    validator = jsonschema.Draft4Validator(schema, format_checker=_FORMATS)
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     if not errors:
         return

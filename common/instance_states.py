@@ -85,6 +85,8 @@ ACTIONS = {
     'attach_volume': ({ACTIVE, STOPPED, PAUSED}, {None}, None),
     'detach_volume': ({ACTIVE, STOPPED, PAUSED}, {None}, None),
     'image_snapshot': ({ACTIVE, STOPPED, PAUSED}, {None}, IMAGE_SNAPSHOT),
+    # Server metadata changes (PUT/POST/DELETE .../metadata), as Nova allows.
+    'update_metadata': ({ACTIVE, PAUSED, SUSPENDED, STOPPED}, {None}, None),
 }
 # The task_state each action sets.
 TASK_OF = {action: task for action, (_vm, _tasks, task) in ACTIONS.items()}

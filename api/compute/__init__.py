@@ -12,6 +12,8 @@ from api.compute import microversion as mv
 from api.compute import migrations
 from api.compute import quotas
 from api.compute import server_actions
+from api.compute import server_metadata
+from api.compute import server_tags
 from api.compute import servers
 from api.compute import services
 from api.compute import volume_attachments
@@ -19,14 +21,18 @@ from api.compute import volume_attachments
 bp = flask.Blueprint('compute', __name__)
 
 
-def _v21():
-    return {'id': 'v2.1', 'status': 'CURRENT', 'version': mv.MAX, 'min_version': mv.MIN,
-            'updated': '2013-07-23T11:33:21Z',
-            'links': [{'rel': 'self', 'href': http.url('compute/v2.1/')},
-                      {'rel': 'describedby', 'type': 'text/html',
-                       'href': 'https://docs.openstack.org/'}],
-            'media-types': [{'base': 'application/json',
-                             'type': 'application/vnd.openstack.compute+json;version=2.1'}]}
+def _v21(full=True):
+    """The v2.1 version as Nova's version documents give it: in the
+    versions list without describedby and media-types, in GET /v2.1/ with."""
+    links = [{'rel': 'self', 'href': http.url('compute/v2.1') + '/'}]
+    v = {'id': 'v2.1', 'status': 'CURRENT', 'version': mv.MAX, 'min_version': mv.MIN,
+         'updated': '2013-07-23T11:33:21Z', 'links': links}
+    if full:
+        links.append({'rel': 'describedby', 'type': 'text/html',
+                      'href': 'http://docs.openstack.org/'})
+        v['media-types'] = [{'base': 'application/json',
+                             'type': 'application/vnd.openstack.compute+json;version=2.1'}]
+    return v
 
 
 @bp.before_request
@@ -44,10 +50,11 @@ def _version_headers(resp):
 
 @http.public
 def versions():
-    v20 = {'id': 'v2.0', 'status': 'SUPPORTED', 'version': '', 'min_version': '',
-           'updated': '2011-01-21T11:33:21Z',
+    # v2.0 is listed as Nova lists it (deprecated); it is not served here.
+    v20 = {'id': 'v2.0', 'status': 'DEPRECATED', 'version': '', 'min_version': '',
+           'updated': '2025-07-04T12:00:00Z',
            'links': [{'rel': 'self', 'href': http.url('compute/v2/')}]}
-    return http.reply({'versions': [v20, _v21()]})
+    return http.reply({'versions': [v20, _v21(full=False)]})
 
 
 @http.public
@@ -61,6 +68,7 @@ ROUTES = [
     ('/v2.1/', {'GET': version_v21}),
 ] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
       server_actions.ROUTES + consoles.ROUTES + interfaces.ROUTES + hosts.ROUTES +
-      quotas.ROUTES + volume_attachments.ROUTES + migrations.ROUTES)
+      quotas.ROUTES + volume_attachments.ROUTES + migrations.ROUTES +
+      server_metadata.ROUTES + server_tags.ROUTES)
 
 http.route_table(bp, ROUTES)

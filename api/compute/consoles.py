@@ -4,13 +4,15 @@ older os-get*Console server actions.
 This cloud offers one console type, ``serial``: the URL points at
 altostack-serialproxy with a short-lived token that names the guest's
 serial socket on its compute host. Every other type Nova knows (noVNC,
-SPICE, RDP, WebMKS) is answered with a 400 that says what is offered.
+SPICE, RDP, WebMKS) is answered with Nova's 400 for a console type the
+hosts do not offer ("Unavailable console type novnc."), naming serial.
 """
 
 import oslo_messaging as messaging
 
 from api import http
 from api import microversion
+from api.compute import schema_types
 from api.compute import servers
 from common import exception
 from common import instance_states as st
@@ -20,26 +22,38 @@ from common.db import console_tokens
 from common.db import instances
 from compute import rpcapi as compute_rpcapi
 
-# Nova's protocol -> the console types it carries.
-PROTOCOL_TYPES = {'vnc': ('novnc', 'xvpvnc'), 'spice': ('spice-html5', 'spice-direct'),
+# Nova's protocol -> the console types it carries (up to our max version).
+PROTOCOL_TYPES = {'vnc': ('novnc', 'xvpvnc'), 'spice': ('spice-html5',),
                   'rdp': ('rdp-html5',), 'serial': ('serial',), 'mks': ('webmks',)}
-ALL_TYPES = sorted({t for types in PROTOCOL_TYPES.values() for t in types})
 
-REMOTE_CONSOLE_SCHEMA = {
-    'type': 'object', 'required': ['remote_console'], 'additionalProperties': False,
-    'properties': {'remote_console': {
-        'type': 'object', 'required': ['protocol', 'type'], 'additionalProperties': False,
-        'properties': {'protocol': {'type': 'string', 'enum': sorted(PROTOCOL_TYPES)},
-                       'type': {'type': 'string', 'enum': ALL_TYPES}}}}}
 
-# The legacy actions: action name -> the console types its 'type' may name.
+def _remote_console_schema(protocols):
+    types = sorted({t for p in protocols for t in PROTOCOL_TYPES[p]})
+    return {
+        'type': 'object', 'required': ['remote_console'], 'additionalProperties': False,
+        'properties': {'remote_console': {
+            'type': 'object', 'required': ['protocol', 'type'],
+            'additionalProperties': False,
+            'properties': {'protocol': {'type': 'string', 'enum': sorted(protocols)},
+                           'type': {'type': 'string', 'enum': types}}}}}
+
+
+# mks (webmks) comes with 2.8.
+REMOTE_CONSOLE_SCHEMAS = [
+    ('2.6', _remote_console_schema(('vnc', 'spice', 'serial', 'rdp'))),
+    ('2.8', _remote_console_schema(('vnc', 'spice', 'serial', 'rdp', 'mks')))]
+
+# The legacy actions (2.1 to 2.5): action name -> the types 'type' may name.
+# os-getRDPConsole is Nova's too, always a 400 since RDP went with Hyper-V.
 LEGACY_ACTIONS = {'os-getVNCConsole': ('novnc', 'xvpvnc'),
-                  'os-getSPICEConsole': ('spice-html5', 'spice-direct'),
-                  'os-getRDPConsole': ('rdp-html5',),
+                  'os-getSPICEConsole': ('spice-html5',),
+                  'os-getRDPConsole': None,
                   'os-getSerialConsole': ('serial',)}
 LEGACY_SCHEMAS = {
-    name: {'type': 'object', 'required': ['type'], 'additionalProperties': False,
-           'properties': {'type': {'type': 'string', 'enum': list(types)}}}
+    name: [('2.1', {'type': 'object', 'required': ['type'], 'additionalProperties': False,
+                    'properties': {'type': {'type': 'string', 'enum': list(types)}}}
+            if types else {}),
+           ('2.6', None)]
     for name, types in LEGACY_ACTIONS.items()}
 
 RPC_TIMEOUT = 30
@@ -50,11 +64,13 @@ def available_types():
 
 
 def _check_type(console_type):
+    """Nova's 400 for a console type its hosts do not offer (what it says
+    when VNC or SPICE is disabled), naming what is offered here."""
     offered = available_types()
     if console_type not in offered:
-        raise exception.BadRequest('Console type %s is not available on this cloud; '
-                                   'available: %s' % (console_type,
-                                                      ', '.join(offered) or 'none'))
+        raise exception.BadRequest('Unavailable console type %s. Console types '
+                                   'available: %s.' % (console_type,
+                                                       ', '.join(offered) or 'none'))
 
 
 def _url(token):
@@ -87,25 +103,37 @@ def create_remote_console(server_id):
     if not microversion.at_least('2.6'):
         raise exception.NotFound('The resource could not be found.')
     ctx = http.context()
-    body = http.json_body(REMOTE_CONSOLE_SCHEMA)['remote_console']
-    protocol, console_type = body['protocol'], body['type']
-    if console_type not in PROTOCOL_TYPES[protocol]:
-        raise exception.BadRequest('Console type %s does not go with protocol %s.'
-                                   % (console_type, protocol))
-    if console_type == 'webmks' and not microversion.at_least('2.8'):
-        raise exception.BadRequest('Console type webmks needs microversion 2.8 or later.')
-    _check_type(console_type)
+    body = http.json_body(schema_types.for_version(REMOTE_CONSOLE_SCHEMAS))
+    protocol, console_type = body['remote_console']['protocol'], body['remote_console']['type']
     inst = servers.get_instance(ctx, server_id)
     policy.authorize(ctx, 'os_compute_api:os-remote-consoles',
                      {'project_id': inst.project_id})
+    if protocol == 'rdp':
+        raise exception.BadRequest('Unavailable console type rdp.')
+    if console_type not in PROTOCOL_TYPES[protocol]:
+        raise exception.BadRequest('Invalid console type %s for protocol %s.'
+                                   % (console_type, protocol))
+    _check_type(console_type)
     url = serial_console_url(ctx, inst)
     return http.reply({'remote_console': {'protocol': protocol, 'type': console_type,
                                           'url': url}})
 
 
-def legacy_action(ctx, inst, body):
-    """os-getSerialConsole and the other os-get*Console actions (the type
-    was checked against the action's schema already)."""
+def legacy_action(action):
+    """The handler of os-getSerialConsole or another os-get*Console action
+    (the type was checked against the action's schema already); these
+    actions are gone from 2.6 on (remote-consoles), a 404 as in Nova."""
+    def handler(ctx, inst, body):
+        if microversion.at_least('2.6'):
+            raise exception.NotFound('The resource could not be found.')
+        return _legacy(ctx, inst, body, action)
+    return handler
+
+
+def _legacy(ctx, inst, body, action):
+    if not LEGACY_ACTIONS[action]:
+        raise exception.BadRequest('Unavailable console type rdp-html5: RDP consoles went '
+                                   'with the Hyper-V driver.')
     console_type = body['type']
     _check_type(console_type)
     return http.reply({'console': {'type': console_type,

@@ -18,6 +18,7 @@ from oslo_log import log as logging
 from api import http
 from api import microversion
 from api.compute import resize
+from api.compute import schema_types as types
 from api.compute import servers
 from common import exception
 from common import instance_states as st
@@ -31,34 +32,22 @@ from compute import rpcapi as compute_rpcapi
 LOG = logging.getLogger(__name__)
 
 ACTION = 'evacuate'
-SCHEMA = {
-    'type': 'object', 'additionalProperties': False,
-    'properties': {
-        'host': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-        'adminPass': {'type': 'string'},
-        'onSharedStorage': {'type': ['boolean', 'string']},
-        'force': {'type': 'boolean'},
-    },
-}
+# 2.1: onSharedStorage required; 2.14: gone (and no adminPass answer);
+# 2.29: force.
+_v21 = {'type': 'object', 'required': ['onSharedStorage'], 'additionalProperties': False,
+        'properties': {'host': types.FQDN, 'onSharedStorage': types.BOOLEAN,
+                       'adminPass': {'type': 'string'}}}
+_v214 = {'type': 'object', 'additionalProperties': False,
+         'properties': {'host': types.FQDN, 'adminPass': {'type': 'string'}}}
+_v229 = dict(_v214, properties=dict(_v214['properties'], force=types.BOOLEAN))
+SCHEMA = [('2.1', _v21), ('2.14', _v214), ('2.29', _v229)]
 
 
 def _check_body(body):
-    def unexpected(key):
-        raise exception.BadRequest("Invalid input for field/attribute evacuate. Additional "
-                                   "properties are not allowed ('%s' was unexpected)" % key)
-    if microversion.at_least('2.14'):
-        if 'onSharedStorage' in body:
-            unexpected('onSharedStorage')
-    else:
-        if 'onSharedStorage' not in body:
-            raise exception.BadRequest("Invalid input for field/attribute evacuate. "
-                                       "'onSharedStorage' is a required property")
-        if str(body['onSharedStorage']).lower() in ('true', '1', 'yes', 'on'):
-            raise exception.BadRequest('Evacuation on shared storage is not supported: '
-                                       'the server is rebuilt from its image (volumes '
-                                       'keep their data).')
-    if 'force' in body and not microversion.at_least('2.29'):
-        unexpected('force')
+    if types.to_bool(body.get('onSharedStorage', False)):
+        raise exception.BadRequest('Evacuation on shared storage is not supported: '
+                                   'the server is rebuilt from its image (volumes '
+                                   'keep their data).')
 
 
 def _check_target(inst, host):

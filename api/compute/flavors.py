@@ -86,7 +86,7 @@ def render(flavor, specs=None, detail=True):
         return d
     d.update({'ram': flavor.memory_mb, 'vcpus': flavor.vcpus, 'disk': flavor.root_gb,
               'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral_gb,
-              'swap': flavor.swap if (flavor.swap or microversion.at_least('2.75')) else '',
+              'swap': flavor.swap or '',  # '' for none, until 2.75 (beyond our max)
               'rxtx_factor': flavor.rxtx_factor,
               'os-flavor-access:is_public': flavor.is_public,
               'OS-FLV-DISABLED:disabled': flavor.disabled})

@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 
 from api import http
 from api import microversion
+from api.compute import paging
 from common import exception
 from common import policy
 from common import servicegroup
@@ -43,15 +44,15 @@ def _hypervisor(node, detail):
                           'id': (svc.uuid if microversion.at_least('2.53') else svc.id)
                           if svc else None,
                           'disabled_reason': svc.disabled_reason if svc else None}})
-    if not microversion.at_least('2.88'):
-        d.update({'vcpus': node.vcpus, 'memory_mb': node.memory_mb, 'local_gb': node.local_gb,
-                  'vcpus_used': node.vcpus_used, 'memory_mb_used': node.memory_mb_used,
-                  'local_gb_used': node.local_gb_used,
-                  'free_ram_mb': node.memory_mb - node.memory_mb_used,
-                  'free_disk_gb': node.local_gb - node.local_gb_used,
-                  'current_workload': 0, 'running_vms': node.running_vms,
-                  'disk_available_least': node.disk_available_least,
-                  'cpu_info': _cpu_info(node)})
+    # (Nova drops these resource fields at 2.88, beyond our max.)
+    d.update({'vcpus': node.vcpus, 'memory_mb': node.memory_mb, 'local_gb': node.local_gb,
+              'vcpus_used': node.vcpus_used, 'memory_mb_used': node.memory_mb_used,
+              'local_gb_used': node.local_gb_used,
+              'free_ram_mb': node.memory_mb - node.memory_mb_used,
+              'free_disk_gb': node.local_gb - node.local_gb_used,
+              'current_workload': 0, 'running_vms': node.running_vms,
+              'disk_available_least': node.disk_available_least,
+              'cpu_info': _cpu_info(node)})
     return d
 
 
@@ -74,16 +75,23 @@ def _cpu_info(node):
         return {}
 
 
+def _paged_nodes():
+    """The nodes, from 2.33 with limit and marker (the id as shown)."""
+    nodes = _nodes(flask.request.args)
+    if microversion.at_least('2.33'):
+        nodes = paging.page(nodes, lambda n: str(
+            n.uuid if microversion.at_least('2.53') else n.id))
+    return nodes
+
+
 def list_hypervisors():
     policy.authorize(http.context(), 'os_compute_api:os-hypervisors:list', {})
-    return http.reply({'hypervisors': [_hypervisor(n, False) for n in
-                                       _nodes(flask.request.args)]})
+    return http.reply({'hypervisors': [_hypervisor(n, False) for n in _paged_nodes()]})
 
 
 def list_hypervisors_detail():
     policy.authorize(http.context(), 'os_compute_api:os-hypervisors:list-detail', {})
-    return http.reply({'hypervisors': [_hypervisor(n, True) for n in
-                                       _nodes(flask.request.args)]})
+    return http.reply({'hypervisors': [_hypervisor(n, True) for n in _paged_nodes()]})
 
 
 def show_hypervisor(hypervisor_id):

@@ -6,10 +6,13 @@ the guest; a failed plug gives the port back. Detach unplugs first and then
 releases the port (deleted if the server made it, unbound if the user did).
 """
 
+import copy
+
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from api import http
+from api.compute import schema_types as types
 from api.compute import servers
 from api.network import notify
 from common import exception
@@ -21,18 +24,23 @@ from compute import rpcapi as compute_rpcapi
 LOG = logging.getLogger(__name__)
 PLUG_TIMEOUT = 90
 
-_create_schema = {
-    'type': 'object', 'required': ['interfaceAttachment'],
+# As Nova's: the body may be {} (a port on a network chosen as at create),
+# the tag comes with 2.49.
+_create_v21 = {
+    'type': 'object', 'additionalProperties': False,
     'properties': {'interfaceAttachment': {
         'type': 'object', 'additionalProperties': False,
         'properties': {
             'net_id': {'type': 'string', 'format': 'uuid'},
             'port_id': {'type': 'string', 'format': 'uuid'},
-            'fixed_ips': {'type': 'array', 'maxItems': 1, 'items': {
+            'fixed_ips': {'type': 'array', 'minItems': 1, 'maxItems': 1, 'items': {
                 'type': 'object', 'required': ['ip_address'], 'additionalProperties': False,
-                'properties': {'ip_address': {'type': 'string'}}}},
-            'tag': {'type': 'string'}}}},
+                'properties': {'ip_address': {'type': 'string'}}}}}}},
 }
+_create_v249 = copy.deepcopy(_create_v21)
+_create_v249['properties']['interfaceAttachment']['properties']['tag'] = {
+    'type': 'string', 'maxLength': 60}
+_CREATE_SCHEMAS = [('2.1', _create_v21), ('2.49', _create_v249)]
 
 
 def _view(port):
@@ -97,7 +105,7 @@ def _ask_agent(ctx, inst, what, vif, on_error=None):
 def create_interface(server_id):
     ctx = http.context()
     inst = _instance(ctx, server_id, 'create')
-    req = http.json_body(_create_schema)['interfaceAttachment']
+    req = http.json_body(types.for_version(_CREATE_SCHEMAS)).get('interfaceAttachment', {})
     if req.get('fixed_ips') and not req.get('net_id'):
         raise exception.BadRequest('fixed_ips needs net_id.')
     if req.get('port_id') and req.get('net_id'):

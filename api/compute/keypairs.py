@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from api import http
 from api import microversion
+from api.compute import paging
 from common import exception
 from common import policy
 from common import quota
@@ -86,6 +87,8 @@ def list_keypairs():
     user_id = _user(ctx)
     with db_api.reader() as s:
         rows = list(s.scalars(sa.select(K).where(K.user_id == user_id).order_by(K.name)))
+    if microversion.at_least('2.35'):
+        rows = paging.page(rows, lambda k: k.name)
     return http.reply({'keypairs': [{'keypair': render(k)} for k in rows]})
 
 

@@ -10,7 +10,8 @@ work and reports the state it ends in.
 
 import base64
 import binascii
-import types
+import copy
+import types as pytypes
 import uuid as uuid_mod
 
 import oslo_messaging as messaging
@@ -20,6 +21,7 @@ from oslo_log import log as logging
 from api import http
 from api import microversion
 from api.compute import images
+from api.compute import schema_types as types
 from api.compute import server_views as views
 from api.compute import servers
 from common import exception
@@ -33,31 +35,49 @@ from compute import rpcapi as compute_rpcapi
 
 LOG = logging.getLogger(__name__)
 
-_NONE = {'type': 'null'}
 _rebuild = {
     'type': 'object', 'required': ['imageRef'], 'additionalProperties': False,
     'properties': {
         'imageRef': {'type': 'string', 'minLength': 1},
         'name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
         'adminPass': {'type': 'string'},
-        'metadata': servers._create_schema['properties']['server']['properties']['metadata'],
-        'preserve_ephemeral': {'type': 'boolean'},
-        'accessIPv4': {'type': 'string'}, 'accessIPv6': {'type': 'string'},
+        'metadata': types.METADATA,
+        'preserve_ephemeral': types.BOOLEAN,
+        'accessIPv4': types.ACCESS_IPV4, 'accessIPv6': types.ACCESS_IPV6,
         'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']},
-        'description': {'type': ['string', 'null'], 'maxLength': 255},
-        'key_name': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255},
-        'user_data': {'type': ['string', 'null'], 'maxLength': 65535},
+        # Nova's file injection until 2.57; accepted and not injected.
+        'personality': {'type': 'array', 'items': {
+            'type': 'object', 'additionalProperties': False,
+            'properties': {'path': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+                           'contents': {'type': 'string'}}}},
     },
 }
-# Rebuild fields newer than the base API: name -> microversion
-_REBUILD_SINCE = {'description': '2.19', 'key_name': '2.54', 'user_data': '2.57'}
+
+
+def _rebuild_since(base, **added):
+    schema = copy.deepcopy(base)
+    for key, value in added.items():
+        if value is None:
+            del schema['properties'][key]
+        else:
+            schema['properties'][key] = value
+    return schema
+
+
+_rebuild_219 = _rebuild_since(_rebuild, description={'type': ['string', 'null'],
+                                                     'maxLength': 255})
+_rebuild_254 = _rebuild_since(_rebuild_219, key_name={
+    'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255})
+_rebuild_257 = _rebuild_since(_rebuild_254, personality=None, user_data={
+    'type': ['string', 'null'], 'maxLength': 65535})
 
 SCHEMAS = {
-    # locked_reason comes with 2.73, beyond what we serve.
-    'lock': {'type': ['null', 'object'], 'properties': {}, 'additionalProperties': False},
-    'unlock': _NONE,
-    'pause': _NONE, 'unpause': _NONE, 'suspend': _NONE, 'resume': _NONE,
-    'rebuild': _rebuild,
+    # Nova takes any value for these (lock's locked_reason comes with 2.73,
+    # beyond what we serve).
+    'lock': types.ANY, 'unlock': types.ANY,
+    'pause': types.ANY, 'unpause': types.ANY, 'suspend': types.ANY, 'resume': types.ANY,
+    'rebuild': [('2.1', _rebuild), ('2.19', _rebuild_219), ('2.54', _rebuild_254),
+                ('2.57', _rebuild_257)],
     'os-resetState': {'type': 'object', 'required': ['state'], 'additionalProperties': False,
                       'properties': {'state': {'enum': ['active', 'error']}}},
 }
@@ -108,23 +128,20 @@ def _unlock(ctx, inst, _body):
 
 
 def _rebuild_values(ctx, inst, body):
-    for key, version in _REBUILD_SINCE.items():
-        if key in body and not microversion.at_least(version):
-            raise exception.BadRequest("Invalid input for field/attribute rebuild. "
-                                       "Additional properties are not allowed ('%s' was "
-                                       "unexpected)" % key)
     image_ref = body['imageRef'].rsplit('/', 1)[-1]
     image = images.get(ctx, image_ref)
     fl = inst.flavor or {}
-    servers._check_image_fits(image, types.SimpleNamespace(
+    servers._check_image_fits(image, pytypes.SimpleNamespace(
         root_gb=fl.get('root_gb') or 0, memory_mb=fl.get('memory_mb') or 0))
     values = {'image_ref': image_ref}
     if 'name' in body:
         values['display_name'] = body['name']
     if 'metadata' in body:
+        servers.check_metadata_quota(inst.project_id, body['metadata'])
         values['meta'] = dict(body['metadata'])
     if 'description' in body:
         values['description'] = body['description']
+    values.update(servers.access_ips(body))
     if 'key_name' in body:
         values['key_name'] = values['key_data'] = None
         if body['key_name'] is not None:
@@ -156,7 +173,11 @@ def _rebuild(ctx, inst, body):
     inst = _begin_and_cast(ctx, inst, 'rebuild', 'rebuild_instance', values=values,
                            image_ref=values['image_ref'], orig_image_ref=orig_image_ref,
                            network_info=ports.network_info(inst.uuid))
-    server = views.detail(inst, ctx)
+    server = views.summary(inst, ctx)
+    if microversion.at_least('2.54'):
+        server['key_name'] = inst.key_name
+    if microversion.at_least('2.57'):
+        server['user_data'] = inst.user_data
     # As on create: the password is not set in the guest (no agent does it).
     server['adminPass'] = body.get('adminPass') or uuid_mod.uuid4().hex[:12]
     return http.reply({'server': server}, status=202)

@@ -14,8 +14,8 @@ answer is 202; the server shows MIGRATING until it runs on the destination
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
-from api import microversion
 from api.compute import resize
+from api.compute import schema_types as types
 from common import exception
 from common import instance_states as st
 from common.db import instances
@@ -29,14 +29,19 @@ ACTION = 'os-migrateLive'
 # How long the API waits for the destination to say it can take the guest.
 CHECK_TIMEOUT = 20
 
-SCHEMAS = {ACTION: {
-    'type': 'object', 'required': ['block_migration', 'host'], 'additionalProperties': False,
-    'properties': {
-        'host': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255},
-        'block_migration': {'enum': [True, False, 'auto']},
-        'disk_over_commit': {'type': 'boolean'},
-        'force': {'type': 'boolean'},
-    }}}
+_HOST = {'host': types.FQDN_OR_NULL}
+# 2.1: block_migration and disk_over_commit booleans (also 'yes', 'off'...);
+# 2.25: block_migration may be 'auto', no disk_over_commit; 2.30: force.
+_v21 = {'type': 'object', 'required': ['block_migration', 'disk_over_commit', 'host'],
+        'additionalProperties': False,
+        'properties': dict(_HOST, block_migration=types.BOOLEAN,
+                           disk_over_commit=types.BOOLEAN)}
+_v225 = {'type': 'object', 'required': ['block_migration', 'host'],
+         'additionalProperties': False,
+         'properties': dict(_HOST, block_migration=dict(
+             types.BOOLEAN, enum=types.BOOLEAN['enum'] + ['auto']))}
+_v230 = dict(_v225, properties=dict(_v225['properties'], force=types.BOOLEAN))
+SCHEMAS = {ACTION: [('2.1', _v21), ('2.25', _v225), ('2.30', _v230)]}
 
 
 class NoValidHost(exception.BadRequest):
@@ -44,23 +49,11 @@ class NoValidHost(exception.BadRequest):
 
 
 def _check_body(body):
-    """(requested host or None, block_migration) after the microversion
-    rules: 'auto' from 2.25, disk_over_commit only before it, force from
-    2.30 (the host is still checked for room: claims never overcommit)."""
+    """(requested host or None, block_migration) of a body its versioned
+    schema let through; force (2.30) is taken, and the host still checked
+    for room: claims never overcommit."""
     block = body['block_migration']
-    if microversion.at_least('2.25'):
-        if 'disk_over_commit' in body:
-            raise exception.BadRequest("Additional properties are not allowed "
-                                       "('disk_over_commit' was unexpected)")
-    else:
-        if block == 'auto':
-            raise exception.BadRequest("block_migration 'auto' needs microversion 2.25.")
-        if 'disk_over_commit' not in body:
-            raise exception.BadRequest("'disk_over_commit' is a required property")
-    if 'force' in body and not microversion.at_least('2.30'):
-        raise exception.BadRequest("Additional properties are not allowed ('force' was "
-                                   "unexpected)")
-    if block is False:
+    if block != 'auto' and not types.to_bool(block):
         raise exception.BadRequest('Live migration without block migration needs storage '
                                    'shared between the hosts; instance folders are not '
                                    'shared here: use block_migration true or auto.')

@@ -9,6 +9,7 @@ host that is unknown, or no host that fits, is a 400 with the reason.
 
 from api import microversion
 from api.compute import resize
+from api.compute import schema_types as types
 from common import exception
 from common import instance_states as st
 from common.db import claims
@@ -16,17 +17,15 @@ from common.db import instances
 from common.db import resizes
 
 SCHEMAS = {
-    'migrate': {'type': ['object', 'null'], 'additionalProperties': False,
-                'properties': {'host': {'type': ['string', 'null'], 'minLength': 1,
-                                        'maxLength': 255}}},
+    # Before 2.56 Nova does not look at the value (null, {}, anything).
+    'migrate': [('2.1', None),
+                ('2.56', {'type': ['object', 'null'], 'additionalProperties': False,
+                          'properties': {'host': types.FQDN_OR_NULL}})],
 }
 
 
 def _migrate(ctx, inst, body):
-    if body is not None and not microversion.at_least('2.56'):
-        raise exception.BadRequest('Invalid input for field/attribute migrate: the body '
-                                   'must be null before microversion 2.56.')
-    host = (body or {}).get('host')
+    host = (body or {}).get('host') if microversion.at_least('2.56') else None
     if not inst.host or not st.allowed('migrate', inst.vm_state, inst.task_state):
         raise instances.InstanceInvalidState('migrate', inst.uuid, inst.vm_state,
                                              inst.task_state)

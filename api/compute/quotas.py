@@ -9,6 +9,7 @@ from oslo_utils import timeutils
 
 from api import http
 from api import microversion
+from api.compute import schema_types as types
 from common import exception
 from common import policy
 from common import quota
@@ -17,6 +18,46 @@ from common.db import compute_models as cm
 
 SHOWN = ('instances', 'cores', 'ram', 'key_pairs', 'server_groups', 'server_group_members',
          'metadata_items')
+# Quotas Nova still shows before 2.57: file injection (Nova's defaults; a
+# project's own values are stored like the others).
+INJECTED = {'injected_files': 5, 'injected_file_content_bytes': 10240,
+            'injected_file_path_bytes': 255}
+# and before 2.36: the network quotas of nova-network days, unlimited (-1)
+# and unused in Nova with Neutron, as here (the network API keeps its own).
+NETWORK_LEGACY = ('fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules')
+
+# /limits names of the quotas, and of their usage.
+_LIMIT_NAMES = {
+    'ram': ('maxTotalRAMSize',), 'instances': ('maxTotalInstances',),
+    'cores': ('maxTotalCores',), 'key_pairs': ('maxTotalKeypairs',),
+    'floating_ips': ('maxTotalFloatingIps',),
+    'metadata_items': ('maxServerMeta', 'maxImageMeta'),
+    'injected_files': ('maxPersonality',),
+    'injected_file_content_bytes': ('maxPersonalitySize',),
+    'security_groups': ('maxSecurityGroups',),
+    'security_group_rules': ('maxSecurityGroupRules',),
+    'server_groups': ('maxServerGroups',), 'server_group_members': ('maxServerGroupMembers',),
+}
+_USED_NAMES = {'totalRAMUsed': 'ram', 'totalCoresUsed': 'cores',
+               'totalInstancesUsed': 'instances', 'totalFloatingIpsUsed': 'floating_ips',
+               'totalSecurityGroupsUsed': 'security_groups',
+               'totalServerGroupsUsed': 'server_groups'}
+
+
+def _shown():
+    """The quotas shown (and settable) at the request's microversion."""
+    names = list(SHOWN)
+    if not microversion.at_least('2.57'):
+        names += list(INJECTED)
+    if not microversion.at_least('2.36'):
+        names += list(NETWORK_LEGACY)
+    return names
+
+
+def _limits(project_id):
+    lim = dict(INJECTED, **quota.limits(project_id))
+    lim.update(dict.fromkeys(NETWORK_LEGACY, -1))
+    return lim
 
 
 def _counted(project_id):
@@ -28,26 +69,32 @@ def _counted(project_id):
 
 
 def limits():
+    """GET /limits, by microversion as Nova: the network limits go at 2.36,
+    maxImageMeta at 2.39, maxPersonality* at 2.57."""
     ctx = http.context()
     project = flask.request.args.get('tenant_id') or ctx.project_id
     if project != ctx.project_id:
         policy.authorize(ctx, 'os_compute_api:limits:other_project', {})
-    lim = quota.limits(project)
+    lim = _limits(project)
     used = _counted(project)
-    return http.reply({'limits': {'rate': [], 'absolute': {
-        'maxTotalInstances': lim['instances'], 'maxTotalCores': lim['cores'],
-        'maxTotalRAMSize': lim['ram'], 'maxTotalKeypairs': lim['key_pairs'],
-        'maxServerMeta': lim['metadata_items'], 'maxServerGroups': lim['server_groups'],
-        'maxServerGroupMembers': lim['server_group_members'],
-        'totalInstancesUsed': used['instances'], 'totalCoresUsed': used['cores'],
-        'totalRAMUsed': used['ram'], 'totalServerGroupsUsed': used['server_groups']}}})
+    shown = set(_shown())
+    absolute = {}
+    for resource, names in _LIMIT_NAMES.items():
+        if resource in shown:
+            absolute.update(dict.fromkeys(names, lim[resource]))
+    if microversion.at_least('2.39'):
+        absolute.pop('maxImageMeta', None)
+    for name, resource in _USED_NAMES.items():
+        if resource in shown:
+            absolute[name] = used.get(resource, 0)
+    return http.reply({'limits': {'rate': [], 'absolute': absolute}})
 
 
 def _quota_set(project_id, detail=False):
-    lim = quota.limits(project_id)
+    lim = _limits(project_id)
     out = {'id': project_id}
     used = _counted(project_id) if detail else {}
-    for r in SHOWN:
+    for r in _shown():
         out[r] = {'limit': lim[r], 'in_use': used.get(r, 0), 'reserved': 0} if detail \
             else lim[r]
     return out
@@ -71,34 +118,46 @@ def show_quota_detail(project_id):
 
 
 def show_quota_defaults(project_id):
-    lim = {r: quota.limits('')[r] for r in SHOWN}
-    return http.reply({'quota_set': dict(lim, id=project_id)})
+    lim = _limits('')
+    return http.reply({'quota_set': dict({r: lim[r] for r in _shown()}, id=project_id)})
 
 
-_update_schema = {'type': 'object', 'required': ['quota_set'], 'additionalProperties': False,
-                  'properties': {'quota_set': {
-                      'type': 'object', 'additionalProperties': False,
-                      'properties': dict({r: {'type': ['integer', 'string'],
-                                              'pattern': '^-?[0-9]+$', 'minimum': -1}
-                                          for r in SHOWN},
-                                         force={'type': ['boolean', 'string']})}}}
+_LIMIT = {'type': ['integer', 'string'], 'pattern': '^-?[0-9]+$', 'minimum': -1,
+          'maximum': 0x7FFFFFFF}
+
+
+def _update_schema():
+    return {'type': 'object', 'required': ['quota_set'], 'additionalProperties': False,
+            'properties': {'quota_set': {
+                'type': 'object', 'additionalProperties': False,
+                'properties': dict(dict.fromkeys(_shown(), _LIMIT), force=types.BOOLEAN)}}}
 
 
 def update_quota(project_id):
     ctx = http.context()
     policy.authorize(ctx, 'os_compute_api:os-quota-sets:update', {})
-    body = dict(http.json_body(_update_schema)['quota_set'])
+    body = dict(http.json_body(_update_schema())['quota_set'])
     body.pop('force', None)
     values = {}
     for r, v in body.items():
         v = int(v)
         if v < -1:
             raise exception.BadRequest('Quota limit %s for %s must be -1 or more.' % (v, r))
-        values[r] = v
+        if r not in NETWORK_LEGACY:  # accepted and unused, as in Nova
+            values[r] = v
     quota.set_limits(project_id, values)
     out = _quota_set(project_id)
     out.pop('id')
     return http.reply({'quota_set': out})
+
+
+def delete_quota(project_id):
+    """The project's own limits go: its defaults apply again (202, as Nova)."""
+    ctx = http.context()
+    policy.authorize(ctx, 'os_compute_api:os-quota-sets:delete', {})
+    with db_api.session() as s:
+        s.execute(sa.delete(cm.QuotaLimit).where(cm.QuotaLimit.project_id == project_id))
+    return http.reply(status=202)
 
 
 # -- os-server-groups ---------------------------------------------------------
@@ -109,12 +168,11 @@ POLICIES = ('affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity')
 def _group_view(s, g):
     members = list(s.scalars(sa.select(cm.ServerGroupMember.instance_uuid).where(
         cm.ServerGroupMember.group_id == g.id)))
-    d = {'id': g.uuid, 'name': g.name, 'members': members, 'project_id': g.project_id,
-         'user_id': g.user_id}
-    if microversion.at_least('2.64'):
-        d.update(policy=g.policy, rules=g.rules or {})
-    else:
-        d.update(policies=[g.policy], metadata={})
+    # (2.64, beyond our max, has policy and rules instead of policies)
+    d = {'id': g.uuid, 'name': g.name, 'members': members, 'policies': [g.policy],
+         'metadata': {}}
+    if microversion.at_least('2.13'):
+        d.update(project_id=g.project_id, user_id=g.user_id)
     return d
 
 
@@ -142,16 +200,15 @@ def create_group():
     body = http.json_body().get('server_group')
     if not isinstance(body, dict) or not body.get('name'):
         raise exception.BadRequest("Invalid input: 'server_group' needs a 'name'.")
-    if microversion.at_least('2.64'):
-        pol = body.get('policy')
-    else:
-        pols = body.get('policies')
-        if not isinstance(pols, list) or len(pols) != 1:
-            raise exception.BadRequest("Invalid input: 'policies' must hold one policy.")
-        pol = pols[0]
-    if pol not in POLICIES:
+    pols = body.get('policies')
+    if not isinstance(pols, list) or len(pols) != 1:
+        raise exception.BadRequest("Invalid input: 'policies' must hold one policy.")
+    pol = pols[0]
+    # the soft policies come with 2.15
+    offered = POLICIES if microversion.at_least('2.15') else POLICIES[:2]
+    if pol not in offered:
         raise exception.BadRequest('Invalid server group policy %r: use one of %s.'
-                                   % (pol, ', '.join(POLICIES)))
+                                   % (pol, ', '.join(offered)))
     lim = quota.limits(ctx.project_id)['server_groups']
     with db_api.session() as s:
         count = s.scalar(sa.select(sa.func.count()).select_from(cm.ServerGroup).where(
@@ -161,7 +218,7 @@ def create_group():
                                   limit=lim)
         g = cm.ServerGroup(uuid=str(uuid_mod.uuid4()), name=body['name'],
                            project_id=ctx.project_id, user_id=ctx.user_id, policy=pol,
-                           rules=body.get('rules') or {})
+                           rules={})
         s.add(g)
         s.flush()
         return http.reply({'server_group': _group_view(s, g)})
@@ -250,7 +307,8 @@ def show_usage(project_id):
 
 ROUTES = [
     ('/v2.1/limits', {'GET': limits}),
-    ('/v2.1/os-quota-sets/<project_id>', {'GET': show_quota, 'PUT': update_quota}),
+    ('/v2.1/os-quota-sets/<project_id>', {'GET': show_quota, 'PUT': update_quota,
+                                          'DELETE': delete_quota}),
     ('/v2.1/os-quota-sets/<project_id>/detail', {'GET': show_quota_detail}),
     ('/v2.1/os-quota-sets/<project_id>/defaults', {'GET': show_quota_defaults}),
     ('/v2.1/os-server-groups', {'GET': list_groups, 'POST': create_group}),

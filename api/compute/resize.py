@@ -37,8 +37,8 @@ SCHEMAS = {
     'resize': {'type': 'object', 'required': ['flavorRef'], 'additionalProperties': False,
                'properties': {'flavorRef': {'type': ['string', 'integer'], 'minLength': 1},
                               'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']}}},
-    'confirmResize': {'type': 'null'},
-    'revertResize': {'type': 'null'},
+    # Nova takes any value for these two.
+    'confirmResize': {}, 'revertResize': {},
 }
 
 

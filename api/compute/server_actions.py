@@ -1,7 +1,9 @@
 """POST /servers/{id}/action and the instance action log."""
 
+import flask
 import oslo_messaging as messaging
 import sqlalchemy as sa
+from oslo_utils import timeutils
 
 from api import http
 from api import microversion
@@ -10,7 +12,9 @@ from api.compute import evacuate
 from api.compute import lifecycle_actions
 from api.compute import live_migrate
 from api.compute import migrate
+from api.compute import paging
 from api.compute import resize
+from api.compute import schema_types as types
 from api.compute import servers
 from api.compute import snapshots
 from api.network import notify
@@ -26,19 +30,21 @@ from compute import rpcapi as compute_rpcapi
 
 _T = '%Y-%m-%dT%H:%M:%S.%f'
 
+# Each action's body, as Nova validates it (schema_types.for_version picks
+# by microversion). os-stop and os-start take any value, as in Nova.
 _ACTION_SCHEMAS = {
-    'os-stop': {'type': 'null'},
-    'os-start': {'type': 'null'},
+    'os-stop': types.ANY,
+    'os-start': types.ANY,
     'reboot': {'type': 'object', 'required': ['type'], 'additionalProperties': False,
-               'properties': {'type': {'type': 'string',
-                                       'pattern': '^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$'}}},
-    'os-getConsoleOutput': {'type': ['object', 'null'], 'additionalProperties': False,
+               'properties': {'type': {'type': 'string', 'enum': [
+                   'HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']}}},
+    'os-getConsoleOutput': {'type': 'object', 'additionalProperties': False,
                             'properties': {'length': {'type': ['integer', 'string', 'null'],
-                                                      'pattern': '^-?[0-9]+$'}}},
+                                                      'pattern': '^-?[0-9]+$',
+                                                      'minimum': -1}}},
     'addSecurityGroup': {'type': 'object', 'required': ['name'],
                          'additionalProperties': False,
-                         'properties': {'name': {'type': 'string', 'minLength': 1,
-                                                 'maxLength': 255}}},
+                         'properties': {'name': {'type': 'string', 'minLength': 1}}},
 }
 _ACTION_SCHEMAS['removeSecurityGroup'] = _ACTION_SCHEMAS['addSecurityGroup']
 _ACTION_SCHEMAS.update(consoles.LEGACY_SCHEMAS)
@@ -106,7 +112,7 @@ _HANDLERS = {'os-stop': _stop, 'os-start': _start, 'reboot': _reboot,
              'os-getConsoleOutput': _console_output,
              'addSecurityGroup': _security_group(ports.add_security_group),
              'removeSecurityGroup': _security_group(ports.remove_security_group)}
-_HANDLERS.update(dict.fromkeys(consoles.LEGACY_ACTIONS, consoles.legacy_action))
+_HANDLERS.update({name: consoles.legacy_action(name) for name in consoles.LEGACY_ACTIONS})
 _HANDLERS.update(lifecycle_actions.HANDLERS)
 _HANDLERS[snapshots.ACTION] = snapshots.create_image
 _HANDLERS.update(resize.HANDLERS)
@@ -125,7 +131,9 @@ def server_action(server_id):
         raise exception.BadRequest('The %s action is not supported yet.' % name)
     if name not in _HANDLERS:
         raise exception.BadRequest('There is no such action: %s' % name)
-    http.validate(args, _ACTION_SCHEMAS[name])
+    schema = types.for_version(_ACTION_SCHEMAS[name])
+    if schema is not None:
+        http.validate(args, schema)
     inst = servers.get_instance(ctx, server_id)
     policy.authorize(ctx, 'os_compute_api:servers:action:%s' % name,
                      {'project_id': inst.project_id})
@@ -134,19 +142,33 @@ def server_action(server_id):
 
 
 def _action_view(a):
-    return {'action': a.action, 'instance_uuid': a.instance_uuid, 'request_id': a.request_id,
-            'user_id': a.user_id, 'project_id': a.project_id,
-            'start_time': a.start_time.strftime(_T), 'message': a.message,
-            'updated_at': (a.updated_at or a.start_time).strftime(_T)}
+    d = {'action': a.action, 'instance_uuid': a.instance_uuid, 'request_id': a.request_id,
+         'user_id': a.user_id, 'project_id': a.project_id,
+         'start_time': a.start_time.strftime(_T), 'message': a.message}
+    if microversion.at_least('2.58'):
+        d['updated_at'] = (a.updated_at or a.start_time).strftime(_T)
+    return d
 
 
 def list_actions(server_id):
+    """Newest first; from 2.58 with changes-since, limit and marker (a
+    request id), as Nova."""
     ctx = http.context()
     inst = _instance_incl_deleted(ctx, server_id)
+    A = cm.InstanceAction
+    q = sa.select(A).where(A.instance_uuid == inst.uuid)
+    paged = microversion.at_least('2.58')
+    since = flask.request.args.get('changes-since') if paged else None
+    if since:
+        try:
+            since = timeutils.parse_isotime(since).replace(tzinfo=None)
+        except ValueError:
+            raise exception.BadRequest('Invalid changes-since value.') from None
+        q = q.where(sa.func.coalesce(A.updated_at, A.start_time) >= since)
     with db_api.reader() as s:
-        rows = list(s.scalars(sa.select(cm.InstanceAction).where(
-            cm.InstanceAction.instance_uuid == inst.uuid).order_by(
-            cm.InstanceAction.start_time.desc(), cm.InstanceAction.id.desc())))
+        rows = list(s.scalars(q.order_by(A.start_time.desc(), A.id.desc())))
+    if paged:
+        rows = paging.page(rows, lambda a: a.request_id)
     return http.reply({'instanceActions': [_action_view(a) for a in rows]})
 
 
@@ -164,6 +186,8 @@ def show_action(server_id, request_id):
             cm.InstanceActionEvent.start_time)))
     out = _action_view(action)
     admin = ctx.is_admin_role
+    if not admin and not microversion.at_least('2.51'):
+        return http.reply({'instanceAction': out})  # events were admins' only
     out['events'] = []
     for e in events:
         ev = {'event': e.event, 'start_time': e.start_time.strftime(_T),
@@ -171,12 +195,7 @@ def show_action(server_id, request_id):
               'result': e.result}
         if admin:
             ev['traceback'] = e.traceback
-            if microversion.at_least('2.62'):
-                ev['host'] = e.host
-        if microversion.at_least('2.62'):
-            ev['hostId'] = ''
-        if microversion.at_least('2.84'):
-            ev['details'] = e.details
+        # (host and hostId come with 2.62, details with 2.84: beyond our max)
         out['events'].append(ev)
     return http.reply({'instanceAction': out})
 
@@ -184,7 +203,7 @@ def show_action(server_id, request_id):
 def _instance_incl_deleted(ctx, server_id):
     try:
         return instances.get(server_id, None if ctx.is_admin_role else ctx.project_id,
-                             deleted=True)
+                             deleted=microversion.at_least('2.21'))
     except instances.InstanceNotFound:
         raise exception.NotFound('Instance %s could not be found.' % server_id) from None
 

@@ -15,8 +15,10 @@ from api import microversion
 from api.compute import flavors as flavors_api
 from api.compute import images
 from api.compute import paging
+from api.compute import schema_types as types
 from api.compute import server_views as views
 from api.compute import server_volumes
+from api.compute import tags
 from api.network import notify
 from common import exception
 from common import instance_states as st
@@ -66,10 +68,7 @@ _create_schema = {
                         'additionalProperties': False}}]},
                 'key_name': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255},
                 'user_data': {'type': ['string', 'null'], 'maxLength': 65535},
-                'metadata': {'type': 'object', 'maxProperties': 128,
-                             'patternProperties': {'^.{1,255}$': {'type': 'string',
-                                                                  'maxLength': 255}},
-                             'additionalProperties': False},
+                'metadata': types.METADATA,
                 'availability_zone': {'type': 'string', 'minLength': 1, 'maxLength': 255},
                 'min_count': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$',
                               'minimum': 1},
@@ -82,11 +81,12 @@ _create_schema = {
                 'config_drive': {'type': ['boolean', 'string']},
                 'adminPass': {'type': 'string'},
                 'description': {'type': ['string', 'null'], 'maxLength': 255},
-                'accessIPv4': {'type': 'string'}, 'accessIPv6': {'type': 'string'},
+                'accessIPv4': types.ACCESS_IPV4, 'accessIPv6': types.ACCESS_IPV6,
                 'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']},
-                'tags': {'type': 'array', 'items': {'type': 'string', 'maxLength': 60},
-                         'maxItems': 0},
+                'tags': tags.TAGS,  # from 2.52
                 'hostname': {'type': 'string', 'minLength': 1, 'maxLength': 63},
+                # file injection, until 2.57: accepted, not injected
+                'personality': {'type': 'array', 'items': {'type': 'object'}},
             }},
         'os:scheduler_hints': {'type': 'object'},
         'OS-SCH-HNT:scheduler_hints': {'type': 'object'},
@@ -102,8 +102,8 @@ _update_schema = {
                                            'maxLength': 255},
                                   'description': {'type': ['string', 'null'],
                                                   'maxLength': 255},
-                                  'accessIPv4': {'type': 'string'},
-                                  'accessIPv6': {'type': 'string'},
+                                  'accessIPv4': types.ACCESS_IPV4,
+                                  'accessIPv6': types.ACCESS_IPV6,
                                   'OS-DCF:diskConfig': {'enum': ['AUTO', 'MANUAL']}}}},
 }
 
@@ -157,6 +157,18 @@ def _count(body, key):
         raise exception.BadRequest('%s must be an integer.' % key) from None
 
 
+class MetadataLimitExceeded(exception.Forbidden):
+    msg_fmt = 'Maximum number of metadata items exceeds %(allowed)d'
+
+
+def check_metadata_quota(project_id, metadata):
+    """Nova's 403 when ``metadata`` has more items than the project's
+    metadata_items quota allows."""
+    allowed = quota.limits(project_id)['metadata_items']
+    if 0 <= allowed < len(metadata or {}):
+        raise MetadataLimitExceeded(allowed=allowed)
+
+
 def _check_image_fits(image, flavor):
     if image.get('status') != 'active':
         raise exception.BadRequest('Image %s is not active.' % image['id'])
@@ -181,6 +193,13 @@ def create_server():
     body = http.json_body(_create_schema)
     server = body['server']
     hints = body.get('os:scheduler_hints') or body.get('OS-SCH-HNT:scheduler_hints') or {}
+    if 'tags' in server and not microversion.at_least('2.52'):
+        raise exception.BadRequest("Invalid input for field/attribute server. Additional "
+                                   "properties are not allowed ('tags' was unexpected)")
+    if 'personality' in server and microversion.at_least('2.57'):
+        raise exception.BadRequest("Invalid input for field/attribute server. Additional "
+                                   "properties are not allowed ('personality' was "
+                                   "unexpected)")
     if microversion.at_least('2.37') and 'networks' not in server:
         raise exception.BadRequest("Invalid input for field/attribute server: 'networks' "
                                    'is a required property')
@@ -213,6 +232,7 @@ def create_server():
     elif not image_ref:
         raise exception.BadRequest('An image is required (imageRef), or a block device '
                                    'mapping with boot_index 0 to a volume.')
+    check_metadata_quota(ctx.project_id, server.get('metadata'))
     user_data = server.get('user_data')
     if user_data:
         try:
@@ -326,6 +346,9 @@ def _create_records(ctx, server, uuids, names, count, min_count, limits, fl, fla
                         uuid=uuids[i], display_name=name,
                         hostname=hostname_of(server.get('hostname') or name),
                         description=server.get('description'), project_id=ctx.project_id,
+                        access_ip_v4=server.get('accessIPv4'),
+                        access_ip_v6=server.get('accessIPv6'),
+                        tags=tags.unique(server.get('tags')),
                         user_id=ctx.user_id, image_ref=image_ref, flavor=fl,
                         vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=disk_gb,
                         vm_state=st.BUILDING, task_state=st.SCHEDULING, power_state=0,
@@ -411,6 +434,8 @@ def _list(detail):
         for status in statuses:
             known = st.STATUS_TO_VM_STATES.get(status.upper())
             if known is None and status.upper() not in ('REBOOT', 'HARD_REBOOT'):
+                if microversion.at_least('2.38'):
+                    raise exception.BadRequest('Invalid status value')
                 return http.reply({'servers': []})
             vm_states |= known or {st.ACTIVE}
         q = q.where(cm.Instance.vm_state.in_(vm_states))
@@ -431,6 +456,7 @@ def _list(detail):
         rows = [r for r in rows if pattern.search(r.display_name)]
     if args.get('flavor'):
         rows = [r for r in rows if r.flavor.get('flavorid') == args['flavor']]
+    rows = tags.filter_rows(rows, args)
     if statuses:
         want = {s_.upper() for s_ in statuses}
         rows = [r for r in rows if st.status(r.vm_state, r.task_state) in want]
@@ -477,9 +503,18 @@ def update_server(server_id):
         if not microversion.at_least('2.19'):
             raise exception.BadRequest('description needs microversion 2.19.')
         values['description'] = body['description']
+    values.update(access_ips(body))
     if values:
         inst = instances.update(inst.uuid, values, action='update')
-    return http.reply({'server': views.detail(inst, ctx)})
+    return http.reply({'server': views.summary(inst, ctx)})
+
+
+def access_ips(body):
+    """The access_ip columns an accessIPv4/accessIPv6 in ``body`` sets
+    (Nova's access_ip_v4 and access_ip_v6)."""
+    return {col: body[key] or None for key, col in (('accessIPv4', 'access_ip_v4'),
+                                                    ('accessIPv6', 'access_ip_v6'))
+            if key in body}
 
 
 def delete_server(server_id):

@@ -33,6 +33,7 @@ from oslo_log import log as logging
 
 from api import http
 from api import microversion
+from api.compute import schema_types as types
 from blockstore import rpcapi as volume_rpcapi
 from common import exception
 from common import instance_states as st
@@ -50,10 +51,7 @@ SCHEMA = {
     'type': 'object', 'required': ['name'], 'additionalProperties': False,
     'properties': {
         'name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-        'metadata': {'type': 'object',
-                     'patternProperties': {'^[^\\x00]{1,255}$': {'type': 'string',
-                                                                 'maxLength': 255}},
-                     'additionalProperties': False},
+        'metadata': types.METADATA,
     },
 }
 

@@ -9,9 +9,12 @@ for the guest to let go, and reports. An agent that died in the middle
 settles both when it starts again (compute.blockdev.BlockDevices.settle).
 """
 
+import copy
+
 from oslo_log import log as logging
 
 from api import http
+from api.compute import schema_types as types
 from api.compute import servers
 from api.volume import views as volume_views
 from common import exception
@@ -21,17 +24,21 @@ from compute import rpcapi as compute_rpcapi
 
 LOG = logging.getLogger(__name__)
 
-_create_schema = {
+# As Nova's: the tag comes with 2.49 (delete_on_termination with 2.79,
+# beyond our max).
+_create_v21 = {
     'type': 'object', 'required': ['volumeAttachment'], 'additionalProperties': False,
     'properties': {'volumeAttachment': {
         'type': 'object', 'required': ['volumeId'], 'additionalProperties': False,
         'properties': {
             'volumeId': {'type': 'string', 'minLength': 1},
             'device': {'type': ['string', 'null'],
-                       'pattern': '^(/dev/)?[a-z]{2,4}[a-z]$'},
-            'tag': {'type': 'string', 'maxLength': 60},
-            'delete_on_termination': {'type': 'boolean'}}}},
+                       'pattern': '^(/dev/)?[a-z]{2,4}[a-z]$'}}}},
 }
+_create_v249 = copy.deepcopy(_create_v21)
+_create_v249['properties']['volumeAttachment']['properties']['tag'] = {
+    'type': 'string', 'maxLength': 60}
+_CREATE_SCHEMAS = [('2.1', _create_v21), ('2.49', _create_v249)]
 
 
 def _view(inst_uuid, att):
@@ -100,7 +107,7 @@ def _device(inst, wanted):
 def create_attachment(server_id):
     ctx = http.context()
     inst = _instance(ctx, server_id, 'create')
-    req = http.json_body(_create_schema)['volumeAttachment']
+    req = http.json_body(types.for_version(_CREATE_SCHEMAS))['volumeAttachment']
     volumes.get(req['volumeId'], inst.project_id)  # 404 for another project's
     device = _device(inst, req.get('device'))
     inst = _begin(ctx, inst, 'attach_volume')

@@ -5,6 +5,7 @@ from oslo_policy import policy
 ADMIN = 'rule:admin_required'
 OWNER = 'rule:admin_or_owner'
 MEMBER = '(role:member and project_id:%(project_id)s) or rule:admin_required'
+READER = '(role:reader and project_id:%(project_id)s) or rule:admin_required'
 
 _ADMIN_ONLY = (
     'os-services:list', 'os-services:update', 'os-services:delete',
@@ -16,12 +17,13 @@ _ADMIN_ONLY = (
     'os-aggregates:index', 'os-aggregates:create', 'os-aggregates:show',
     'os-aggregates:update', 'os-aggregates:delete', 'os-aggregates:add_host',
     'os-availability-zone:detail', 'os-quota-sets:show', 'os-quota-sets:update',
+    'os-quota-sets:delete',
     'os-simple-tenant-usage:list', 'os-simple-tenant-usage:show', 'limits:other_project',
     'servers:index:get_all_tenants', 'servers:detail',
     'servers:action:unlock:unlock_override', 'servers:create:forced_host',
     'servers:action:os-resetState', 'servers:action:migrate',
     'os-migrations:index', 'servers:migrations:index', 'servers:action:evacuate',
-    'servers:action:os-migrateLive',
+    'servers:action:os-migrateLive', 'servers:show:host_status',
 )
 _MEMBER = (
     'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',
@@ -38,7 +40,13 @@ _MEMBER = (
     'os-remote-consoles', 'servers:action:os-getSerialConsole',
     'servers:action:os-getVNCConsole', 'servers:action:os-getSPICEConsole',
     'servers:action:os-getRDPConsole', 'servers:action:createImage',
+    'server-metadata:create', 'server-metadata:update', 'server-metadata:update_all',
+    'server-metadata:delete', 'os-server-tags:update', 'os-server-tags:update_all',
+    'os-server-tags:delete', 'os-server-tags:delete_all',
 )
+_READER = ('server-metadata:index', 'server-metadata:show', 'os-server-tags:index',
+           'os-server-tags:show')
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +
-         [policy.RuleDefault('os_compute_api:' + name, MEMBER) for name in _MEMBER])
+         [policy.RuleDefault('os_compute_api:' + name, MEMBER) for name in _MEMBER] +
+         [policy.RuleDefault('os_compute_api:' + name, READER) for name in _READER])

@@ -88,6 +88,11 @@ class Instance(Base):
     progress: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
     locked: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(16))
+    # accessIPv4/accessIPv6 as the user gave them (Nova stores, never uses them)
+    access_ip_v4: orm.Mapped[str | None] = orm.mapped_column(sa.String(39))
+    access_ip_v6: orm.Mapped[str | None] = orm.mapped_column(sa.String(39))
+    # server tags (2.26), a list; None for none
+    tags: orm.Mapped[list | None] = orm.mapped_column(sa.JSON)
     launched_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column()
     terminated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column()
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)

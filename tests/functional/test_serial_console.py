@@ -103,7 +103,7 @@ def test_legacy_action_and_other_types(cloud, server):
     # noVNC (the CLI's default) is not offered here, and the error says what is.
     r = cloud.openstack('console', 'url', 'show', 'console-vm', cloud='demo', check=False)
     assert r.returncode != 0
-    assert 'Console type novnc is not available on this cloud; available: serial' in r.stderr
+    assert 'Unavailable console type novnc. Console types available: serial' in r.stderr
 
 
 def test_stopped_server_has_no_console(cloud, server):

@@ -145,8 +145,7 @@ def test_nova_message_for_a_stopped_server(nova, server):
 
 
 def test_bodies_are_checked(nova, server):
-    act(nova, server, {'pause': {'now': True}}, 400)
-    act(nova, server, {'lock': {'locked_reason': 'not before 2.73'}}, 400)
+    # (pause and lock take any value, as in Nova: test_server_action_bodies.py)
     act(nova, server, {'rebuild': {}}, 400)
     act(nova, server, {'rebuild': {'imageRef': IMAGE2['id'], 'colour': 'red'}}, 400)
     r = act(nova, server, {'rebuild': {'imageRef': IMAGE2['id'], 'key_name': 'k'}}, 400)
