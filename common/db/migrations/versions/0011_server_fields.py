@@ -2,14 +2,14 @@
 the user gave them at create, update or rebuild (Nova's access_ip_v4 and
 access_ip_v6), and the server's tags (2.26; a JSON list, at most 50).
 
-Revision ID: 0009_server_fields
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009_server_fields'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
