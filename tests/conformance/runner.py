@@ -1,0 +1,127 @@
+"""Run one sample case against the cloud: point the sample request at real
+resources, send it, compare the response with the sample by shape."""
+
+import copy
+import json
+import re
+
+import pytest
+
+from tests.conformance import client as client_mod
+from tests.conformance import shapes
+
+_TEMPLATE = re.compile(r'\{([^{}]+)\}')
+
+
+def fill(value, ctx, resp=None):
+    """Replace {name} with ctx[name] and {resp:a.b} with the response's
+    value; a value that is one template keeps the replacement's type."""
+    if not isinstance(value, str):
+        return value
+
+    def lookup(name):
+        if name.startswith('resp:'):
+            node = resp
+            for part in name[5:].split('.'):
+                node = node[part]
+            return node
+        return ctx[name]
+    whole = _TEMPLATE.fullmatch(value)
+    if whole:
+        return lookup(whole.group(1))
+    return _TEMPLATE.sub(lambda m: str(lookup(m.group(1))), value)
+
+
+def _walk(body, dotted):
+    """(parent, key) of a dotted path in body, or None when it is absent."""
+    parts = dotted.split('.')
+    node = body
+    for part in parts[:-1]:
+        node = _child(node, part)
+        if node is None:
+            return None
+    last = parts[-1]
+    if isinstance(node, dict) and last in node:
+        return node, last
+    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        return node, int(last)
+    return None
+
+
+def _child(node, part):
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return None
+
+
+def adapt(body, op, ctx):
+    """The sample request with the table's `set` and `drop` applied (only
+    where the sample has the field)."""
+    body = copy.deepcopy(body)
+    for dotted in op.get('drop', ()):
+        found = _walk(body, dotted)
+        if found:
+            parent, key = found
+            del parent[key]
+    for dotted, value in (op.get('set') or {}).items():
+        found = _walk(body, dotted)
+        if found:
+            parent, key = found
+            parent[key] = fill(value, ctx)
+    return body
+
+
+def _target_server(op, ctx):
+    return ctx['action_server_id'] if '{action_server_id}' in op['path'] else ctx['server_id']
+
+
+def follow_up(client, service, line, ctx, resp, version):
+    method, rest = line.split(' ', 1)
+    path, _, raw = rest.partition(' ')
+    body = json.loads(raw) if raw else None
+    client.call(service, method, fill(path, ctx, resp), body, version=version)
+
+
+def run(client, res, case):
+    op = case.op
+    if op.get('skip'):
+        pytest.skip(op['skip'])
+    ctx = dict(res, uniq=client_mod.fresh())
+    body = case.load('req')
+    if body is not None:
+        body = adapt(body, op, ctx)
+    headers = {}
+    if op.get('content_type'):
+        headers['Content-Type'] = op['content_type']
+    if op.get('subject_token'):
+        headers['X-Subject-Token'] = client.token
+    path = fill(op['path'], ctx)
+    raw = None
+    if op.get('content_type'):
+        raw, body = json.dumps(body), None
+    r = client.call(case.service, op['method'], path, body, version=case.version,
+                    base=op.get('base'), headers=headers, token=not op.get('no_token'),
+                    raw=raw)
+    data = None
+    try:
+        ok = r.status_code < 400 or (op.get('status_any') and r.status_code < 500)
+        assert ok, '%s %s -> %d: %s' % (op['method'], path, r.status_code, r.text[:800])
+        data = r.json() if r.content else None
+        if op.get('wait'):
+            client.wait_server(_target_server(op, ctx), op['wait'])
+        sample = case.load('resp')
+        if sample is not None:
+            assert data is not None, 'the sample has a body; ours is empty'
+            diffs = shapes.differences(sample, data, free=tuple(op.get('free', ())))
+            assert not diffs, 'shape differs from %s:\n  %s' % (
+                case.resp.name, '\n  '.join(diffs[:40]))
+    finally:
+        for line in op.get('then', ()):
+            try:
+                follow_up(client, case.service, line, ctx, data, case.version)
+            except (KeyError, TypeError):
+                pass  # nothing was made to clean up
+        if op.get('then') and op.get('wait') and op['wait'] != 'ACTIVE':
+            client.wait_server(_target_server(op, ctx), 'ACTIVE')
