@@ -26,7 +26,7 @@ def known_failures():
         return yaml.safe_load(f) or {}
 
 
-def _vkey(text):
+def vkey(text):
     major, minor = text.split('.')
     return int(major), int(minor)
 
@@ -38,6 +38,7 @@ class Case:
     version: str            # the microversion sent ('' for none)
     req: pathlib.Path = None
     resp: pathlib.Path = None
+    spec: dict = dataclasses.field(default=None, repr=False)
 
     @property
     def id(self):
@@ -49,6 +50,8 @@ class Case:
         return [p for p in (self.req, self.resp) if p is not None]
 
     def load(self, which):
+        """The sample's JSON (None when the case has none); raises
+        ValueError when upstream published a sample that is not JSON."""
         path = getattr(self, which)
         return None if path is None else json.loads(path.read_text())
 
@@ -73,12 +76,12 @@ def _versions_of(folder, rel, low, high):
 
 
 def _in(version, low, high):
-    return _vkey(low) <= _vkey(version) <= _vkey(high)
+    return vkey(low) <= vkey(version) <= vkey(high)
 
 
 def _newest_at(found, version):
-    keys = [v for v in found if _vkey(v) <= _vkey(version)]
-    return found[max(keys, key=_vkey)] if keys else None
+    keys = [v for v in found if vkey(v) <= vkey(version)]
+    return found[max(keys, key=vkey)] if keys else None
 
 
 def sample_cases():
@@ -91,16 +94,16 @@ def sample_cases():
                 req = folder / op['req'] if op.get('req') else None
                 resp = folder / op['resp'] if op.get('resp') else None
                 if all(p is None or p.exists() for p in (req, resp)):
-                    cases.append(Case(service, op, '', req, resp))
+                    cases.append(Case(service, op, '', req, resp, spec))
                 continue
             reqs = _versions_of(folder, op['req'], low, high) if op.get('req') else {}
             resps = _versions_of(folder, op['resp'], low, high) if op.get('resp') else {}
-            for version in sorted(set(reqs) | set(resps), key=_vkey):
+            for version in sorted(set(reqs) | set(resps), key=vkey):
                 req = _newest_at(reqs, version) if op.get('req') else None
                 resp = _newest_at(resps, version) if op.get('resp') else None
                 if (op.get('req') and req is None) or (op.get('resp') and resp is None):
                     continue
-                cases.append(Case(service, op, version, req, resp))
+                cases.append(Case(service, op, version, req, resp, spec))
     return cases
 
 
@@ -165,7 +168,7 @@ class SchemaCase:
 def schema_cases():
     out = []
     for module, attr, low, high in ACTION_SCHEMAS:
-        for version in sorted({low, high}, key=_vkey):
+        for version in sorted({low, high}, key=vkey):
             for size in ('minimal', 'maximal'):
                 out.append(SchemaCase(module, attr, version, size))
     return out

@@ -112,18 +112,27 @@ def make_resources(client, image):
                                                           'public_key': _public_key()}})
     projects = c.ok('identity', 'GET', '/projects')['projects']
     res['demo_project_id'] = next(p['id'] for p in projects if p['name'] == 'demo')
+    nets = c.ok('network', 'GET', '/networks')['networks']
+    res['network_id'] = next(n['id'] for n in nets if n['name'] == 'private')
+    res['public_network_id'] = next(n['id'] for n in nets if n['name'] == 'public')
     servers = {}
-    for name in ('conf-server', 'conf-actions'):
+    # The server the reads look at has no NIC; the one the actions change
+    # has a port (security group actions need one).
+    for name, networks in (('conf-server', 'none'),
+                           ('conf-actions', [{'uuid': res['network_id']}])):
         servers[name] = c.ok('compute', 'POST', '/servers', {'server': {
             'name': name, 'imageRef': image['id'], 'flavorRef': res['flavor_id'],
-            'networks': 'none', 'key_name': 'conf-key', 'metadata': {'k': 'v'}}},
+            'networks': networks, 'key_name': 'conf-key', 'metadata': {'k': 'v'}}},
             version='2.37')['server']['id']
     res['server_id'], res['action_server_id'] = servers['conf-server'], servers['conf-actions']
     for sid in servers.values():
         c.wait_server(sid, 'ACTIVE')
     res['request_id'] = c.ok('compute', 'GET', '/servers/%s/os-instance-actions'
                              % res['server_id'])['instanceActions'][0]['request_id']
-    # Volumes: one to read and snapshot, one attached, one to extend.
+    # Volumes: one to read and snapshot, one attached, one to extend; room
+    # for the ones the create samples make.
+    c.ok('volume', 'PUT', '/os-quota-sets/%s' % c.project_id,
+         {'quota_set': {'volumes': 100, 'gigabytes': 1000, 'snapshots': 100}})
     vols = {}
     for name in ('conf-vol', 'conf-attached', 'conf-extend'):
         vols[name] = c.ok('volume', 'POST', '/volumes', {'volume': {'name': name, 'size': 1}})[
@@ -141,6 +150,7 @@ def make_resources(client, image):
     # Hosts.
     hyp = c.ok('compute', 'GET', '/os-hypervisors', version='2.53')['hypervisors'][0]
     res['hypervisor_id'] = hyp['id']
+    res['hypervisor_id_legacy'] = c.ok('compute', 'GET', '/os-hypervisors')['hypervisors'][0]['id']
     res['host'] = cloud_mod_host(client)
     svcs = c.ok('compute', 'GET', '/os-services', version='2.53')['services']
     res['compute_service_id'] = next(s['id'] for s in svcs if s['binary'] == 'nova-compute')
@@ -162,9 +172,7 @@ def make_resources(client, image):
         res[key] = c.ok('image', 'POST', '/v2/images', dict(
             {'name': key, 'disk_format': 'qcow2', 'container_format': 'bare'}, **extra))['id']
     # Networks.
-    nets = c.ok('network', 'GET', '/networks')['networks']
-    res['network_id'] = next(n['id'] for n in nets if n['name'] == 'private')
-    res['public_network_id'] = next(n['id'] for n in nets if n['name'] == 'public')
+    res['extensions'] = {e['alias'] for e in c.ok('network', 'GET', '/extensions')['extensions']}
     res['subnet_id'] = c.ok('network', 'GET', '/subnets?network_id=%s'
                             % res['network_id'])['subnets'][0]['id']
     res['scratch_network_id'] = c.ok('network', 'POST', '/networks', {'network': {

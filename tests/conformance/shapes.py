@@ -11,14 +11,20 @@ The rules, where a value alone cannot tell the shape:
   in that state is null in another (``task_state``, ``terminated_at``,
   ``description``, a fault's ``details``). A null never stands for an
   object or a list;
-- lists: each element of ours is compared with the sample's element at the
-  same place, or its first when the sample's list is shorter;
   an empty list on either side says nothing about the elements;
+- lists: each element of ours is compared with the sample element it
+  resembles most (samples mix shapes in one list: a domain-scoped and a
+  project-scoped role assignment, the v2.0 and v2.1 version documents);
 - maps whose keys are data, not schema (``metadata``, ``extra_specs``,
-  ``addresses``, ...; ``FREE_MAPS`` and per-operation ``free`` paths): the
-  keys may differ, the values are compared with the sample's first value.
+  ``addresses``, ...; ``FREE_MAPS`` and ``free`` rules): the keys may
+  differ, the values are compared with the sample's first value;
+- ``*_links`` keys (pagination: ``servers_links``...) appear only when
+  there is a next page, so either side may lack them;
+- the table's ``Rules`` (optional keys, extra keys, opaque values), each
+  with its reason in operations.yaml.
 """
 
+import fnmatch
 import re
 
 FREE_MAPS = frozenset({
@@ -43,42 +49,90 @@ def kind(value):
     return type(value).__name__
 
 
-def differences(sample, ours, path='', free=()):
+class Rules:
+    """Per-service and per-operation exceptions, each a list of fnmatch
+    patterns over paths with list indices written ``[]`` (``a[].b``):
+
+    free      maps whose keys are data (their values are compared with the
+              sample's first value)
+    optional  keys we may leave out (state-dependent, or an extension we
+              do not announce)
+    extra_ok  keys we may add (the real service returns them although its
+              sample was captured without them)
+    extra_any objects that may carry any extra key (an image's custom
+              properties are top-level keys)
+    opaque    values not compared at all (a driver's free-form blob)
+    """
+
+    def __init__(self, free=(), optional=(), extra_ok=(), extra_any=(), opaque=()):
+        self.free = tuple(free)
+        self.optional = tuple(optional)
+        self.extra_ok = tuple(extra_ok)
+        self.extra_any = tuple(extra_any)
+        self.opaque = tuple(opaque)
+
+    def merged(self, other):
+        return Rules(*(getattr(self, k) + tuple(getattr(other, k)) for k in
+                       ('free', 'optional', 'extra_ok', 'extra_any', 'opaque')))
+
+    @staticmethod
+    def match(path, patterns):
+        return any(fnmatch.fnmatchcase(path, p) for p in patterns)
+
+
+def differences(sample, ours, path='', rules=None):
     """A list of human-readable differences (empty when the shapes match)."""
+    rules = rules or Rules()
+    norm = _strip_index(path)
+    if path and Rules.match(norm, rules.opaque):
+        return []
     ks, ko = kind(sample), kind(ours)
     if ks != ko:
         scalars = ('string', 'number', 'boolean')
         if 'null' in (ks, ko) and (ks in scalars or ko in scalars):
             return []
-        return ['%s: sample has %s, ours %s (%r)' % (path or '<body>', ks, ko, _short(ours))]
+        return ['%s: sample has %s, ours %s (%s)' % (path or '<body>', ks, ko, _short(ours))]
     if ks == 'list':
         if not sample or not ours:
             return []
         out = []
         for i, item in enumerate(ours):
-            model = sample[i] if i < len(sample) else sample[0]
-            out += differences(model, item, '%s[%d]' % (path, i), free)
+            # The sample element ours resembles most: lists may mix shapes
+            # (a domain-scoped and a project-scoped role assignment).
+            tries = [differences(model, item, '%s[%d]' % (path, i), rules) for model in sample]
+            out += min(tries, key=len)
         return out
     if ks != 'object':
         return []
     name = path.rsplit('.', 1)[-1].split('[')[0]
-    if name in FREE_MAPS or _strip_index(path) in free:
+    if name in FREE_MAPS or (path and Rules.match(norm, rules.free)):
         if not sample or not ours:
             return []
         first = next(iter(sample.values()))
         out = []
         for key, value in ours.items():
-            out += differences(first, value, '%s.%s' % (path, key), free)
+            out += differences(first, value, '%s.%s' % (path, key), rules)
         return out
     out = []
+    where = path or '<body>'
     for key in sorted(set(sample) - set(ours)):
-        out.append('%s: missing key %r' % (path or '<body>', key))
+        if key.endswith('_links') or Rules.match(_join(norm, key), rules.optional):
+            continue  # *_links: pagination, only when there is a next page
+        out.append('%s: missing key %r' % (where, key))
+    any_extra = Rules.match(norm, rules.extra_any)
     for key in sorted(set(ours) - set(sample)):
-        out.append('%s: extra key %r' % (path or '<body>', key))
+        if key.endswith('_links') or any_extra or Rules.match(_join(norm, key),
+                                                               rules.extra_ok):
+            continue
+        out.append('%s: extra key %r' % (where, key))
     for key in sorted(set(sample) & set(ours)):
         out += differences(sample[key], ours[key], '%s.%s' % (path, key) if path else key,
-                           free)
+                           rules)
     return out
+
+
+def _join(norm, key):
+    return '%s.%s' % (norm, key) if norm else key
 
 
 def _strip_index(path):
