@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, unit tests, then functional tests that start
-# the real services on RabbitMQ and drive them with the openstack CLI.
+# the real services on RabbitMQ and drive them with the openstack CLI, then
+# the conformance suite (upstream API samples; fetches pinned sdists from PyPI).
 # Installs what it needs (Debian packages, a broker if none answers, tox).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
@@ -16,4 +17,4 @@ if [ ! -x "$TOOLS/bin/tox" ]; then
     python3 -m venv "$TOOLS"
     "$TOOLS/bin/pip" install -q --upgrade pip tox
 fi
-exec "$TOOLS/bin/tox" -e pep8,py3,functional "$@"
+exec "$TOOLS/bin/tox" -e pep8,py3,functional,conformance "$@"

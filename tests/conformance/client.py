@@ -3,8 +3,6 @@ LocalCloud, an admin token, microversion headers, and the resources the
 samples' requests are pointed at (made once per session)."""
 
 import json
-import subprocess
-import tempfile
 import time
 import uuid
 
@@ -88,11 +86,11 @@ class Client:
 
 
 def _public_key():
-    with tempfile.TemporaryDirectory() as d:
-        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', d + '/k'],
-                       check=True)
-        with open(d + '/k.pub') as f:
-            return f.read().strip()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(serialization.Encoding.OpenSSH,
+                            serialization.PublicFormat.OpenSSH).decode()
 
 
 def make_resources(client, image):
@@ -163,6 +161,9 @@ def make_resources(client, image):
         'name': 'conf-scratch', 'domain_id': 'default'}})['project']['id']
     res['scratch_user_id'] = c.ok('identity', 'POST', '/users', {'user': {
         'name': 'conf-user', 'domain_id': 'default', 'password': 'pw'}})['user']['id']
+    # A user with no default project: its unscoped token stays unscoped.
+    res['unscoped_user_id'] = c.ok('identity', 'POST', '/users', {'user': {
+        'name': 'conf-unscoped', 'domain_id': 'default', 'password': 'pw'}})['user']['id']
     roles = c.ok('identity', 'GET', '/roles')['roles']
     res['role_id'] = next(r['id'] for r in roles if r['name'] == 'member')
     res['identity_service_id'] = c.ok('identity', 'GET', '/services')['services'][0]['id']

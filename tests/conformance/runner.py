@@ -97,7 +97,7 @@ def _target_server(op, ctx):
 def follow_up(client, service, line, ctx, resp, version):
     method, rest = line.split(' ', 1)
     path, _, raw = rest.partition(' ')
-    body = json.loads(raw) if raw else None
+    body = json.loads(fill(raw, ctx, resp)) if raw else None
     client.call(service, method, fill(path, ctx, resp), body, version=version)
 
 

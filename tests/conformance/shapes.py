@@ -62,22 +62,38 @@ class Rules:
     extra_any objects that may carry any extra key (an image's custom
               properties are top-level keys)
     opaque    values not compared at all (a driver's free-form blob)
+    or_empty  objects for which an empty string may stand (Nova's ``image``
+              of a server booted from a volume)
+
+    In ``free`` patterns a ``*`` stands for one path segment (a host name in
+    ``hosts.*``); elsewhere it spans any number of them.
     """
 
-    def __init__(self, free=(), optional=(), extra_ok=(), extra_any=(), opaque=()):
-        self.free = tuple(free)
-        self.optional = tuple(optional)
-        self.extra_ok = tuple(extra_ok)
-        self.extra_any = tuple(extra_any)
-        self.opaque = tuple(opaque)
+    KINDS = ('free', 'optional', 'extra_ok', 'extra_any', 'opaque', 'or_empty')
+
+    def __init__(self, **kinds):
+        for kind in self.KINDS:
+            setattr(self, kind, tuple(kinds.pop(kind, ())))
+        if kinds:
+            raise ValueError('unknown rules: %s' % ', '.join(kinds))
 
     def merged(self, other):
-        return Rules(*(getattr(self, k) + tuple(getattr(other, k)) for k in
-                       ('free', 'optional', 'extra_ok', 'extra_any', 'opaque')))
+        return Rules(**{k: getattr(self, k) + tuple(getattr(other, k)) for k in self.KINDS})
 
     @staticmethod
     def match(path, patterns):
-        return any(fnmatch.fnmatchcase(path, p) for p in patterns)
+        return any(fnmatch.fnmatchcase(path, p.replace('[]', '[[]]')) for p in patterns)
+
+    @staticmethod
+    def match_segments(path, patterns):
+        parts = path.split('.')
+        for p in patterns:
+            pp = p.split('.')
+            if len(pp) == len(parts) and all(
+                    fnmatch.fnmatchcase(a, b.replace('[]', '[[]]'))
+                    for a, b in zip(parts, pp, strict=True)):
+                return True
+        return False
 
 
 def differences(sample, ours, path='', rules=None):
@@ -87,6 +103,8 @@ def differences(sample, ours, path='', rules=None):
     if path and Rules.match(norm, rules.opaque):
         return []
     ks, ko = kind(sample), kind(ours)
+    if ks == 'object' and ours == '' and Rules.match(norm, rules.or_empty):
+        return []
     if ks != ko:
         scalars = ('string', 'number', 'boolean')
         if 'null' in (ks, ko) and (ks in scalars or ko in scalars):
@@ -105,7 +123,7 @@ def differences(sample, ours, path='', rules=None):
     if ks != 'object':
         return []
     name = path.rsplit('.', 1)[-1].split('[')[0]
-    if name in FREE_MAPS or (path and Rules.match(norm, rules.free)):
+    if name in FREE_MAPS or (path and Rules.match_segments(norm, rules.free)):
         if not sample or not ours:
             return []
         first = next(iter(sample.values()))
