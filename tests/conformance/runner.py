@@ -11,7 +11,7 @@ from tests.conformance import cases
 from tests.conformance import client as client_mod
 from tests.conformance import shapes
 
-_TEMPLATE = re.compile(r'\{([^{}]+)\}')
+_TEMPLATE = re.compile(r'\{((?:resp:)?[A-Za-z_][\w.\-]*)\}')
 
 
 def fill(value, ctx, resp=None):
