@@ -96,8 +96,9 @@ def sample_cases():
                 if all(p is None or p.exists() for p in (req, resp)):
                     cases.append(Case(service, op, '', req, resp, spec))
                 continue
-            reqs = _versions_of(folder, op['req'], low, high) if op.get('req') else {}
-            resps = _versions_of(folder, op['resp'], low, high) if op.get('resp') else {}
+            top = op.get('until', high)
+            reqs = _versions_of(folder, op['req'], low, top) if op.get('req') else {}
+            resps = _versions_of(folder, op['resp'], low, top) if op.get('resp') else {}
             for version in sorted(set(reqs) | set(resps), key=vkey):
                 req = _newest_at(reqs, version) if op.get('req') else None
                 resp = _newest_at(resps, version) if op.get('resp') else None

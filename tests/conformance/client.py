@@ -27,22 +27,23 @@ class Client:
         }
         self.project_id = project_id
         self.user_id = body['token']['user']['id']
+        self.demo_token = self.issue_token('demo', cloud_mod.DEMO_PASSWORD)[0]
 
-    def issue_token(self):
+    def issue_token(self, who='admin', password=cloud_mod.ADMIN_PASSWORD):
         body = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
-            'name': 'admin', 'domain': {'id': 'default'},
-            'password': cloud_mod.ADMIN_PASSWORD}}},
-            'scope': {'project': {'name': 'admin', 'domain': {'id': 'default'}}}}}
+            'name': who, 'domain': {'id': 'default'}, 'password': password}}},
+            'scope': {'project': {'name': who, 'domain': {'id': 'default'}}}}}
         r = requests.post(self.cloud.auth_url + '/auth/tokens', json=body, timeout=30)
         r.raise_for_status()
         return r.headers['X-Subject-Token'], r.json()
 
     def call(self, service, method, path, body=None, version='', base=None, headers=None,
              token=True, raw=None):
+        """token: True (admin), 'demo', or False (none)."""
         url = self.bases[base or service] + path
         hdrs = {'Accept': 'application/json'}
         if token:
-            hdrs['X-Auth-Token'] = self.token
+            hdrs['X-Auth-Token'] = self.demo_token if token == 'demo' else self.token
         if version and service == 'compute':
             hdrs['OpenStack-API-Version'] = 'compute %s' % version
             hdrs['X-OpenStack-Nova-API-Version'] = version
@@ -168,6 +169,17 @@ def make_resources(client, image):
     res['role_id'] = next(r['id'] for r in roles if r['name'] == 'member')
     res['identity_service_id'] = c.ok('identity', 'GET', '/services')['services'][0]['id']
     res['endpoint_id'] = c.ok('identity', 'GET', '/endpoints')['endpoints'][0]['id']
+    res['scratch_domain_id'] = c.ok('identity', 'POST', '/domains', {'domain': {
+        'name': 'conf-domain'}})['domain']['id']
+    res['scratch_role_id'] = c.ok('identity', 'POST', '/roles', {'role': {
+        'name': 'conf-role'}})['role']['id']
+    res['scratch_region_id'] = c.ok('identity', 'POST', '/regions', {'region': {
+        'id': 'conf-region'}})['region']['id']
+    res['scratch_service_id'] = c.ok('identity', 'POST', '/services', {'service': {
+        'type': 'conf', 'name': 'conf'}})['service']['id']
+    res['scratch_endpoint_id'] = c.ok('identity', 'POST', '/endpoints', {'endpoint': {
+        'service_id': res['scratch_service_id'], 'interface': 'public',
+        'url': 'http://127.0.0.1:1/conf', 'region_id': 'RegionOne'}})['endpoint']['id']
     # Images.
     for key, extra in (('scratch_image_id', {}), ('shared_image_id', {'visibility': 'shared'})):
         res[key] = c.ok('image', 'POST', '/v2/images', dict(
@@ -178,12 +190,19 @@ def make_resources(client, image):
                             % res['network_id'])['subnets'][0]['id']
     res['scratch_network_id'] = c.ok('network', 'POST', '/networks', {'network': {
         'name': 'conf-net'}})['network']['id']
-    c.ok('network', 'POST', '/subnets', {'subnet': {
-        'network_id': res['scratch_network_id'], 'cidr': '10.212.0.0/24', 'ip_version': 4}})
+    res['scratch_subnet_id'] = c.ok('network', 'POST', '/subnets', {'subnet': {
+        'network_id': res['scratch_network_id'], 'cidr': '10.212.0.0/24',
+        'ip_version': 4}})['subnet']['id']
     res['port_id'] = c.ok('network', 'POST', '/ports', {'port': {
         'network_id': res['scratch_network_id'], 'name': 'conf-port'}})['port']['id']
     sgs = c.ok('network', 'GET', '/security-groups?project_id=%s' % c.project_id)
-    res['secgroup_id'] = next(g['id'] for g in sgs['security_groups'] if g['name'] == 'default')
+    default = next(g for g in sgs['security_groups'] if g['name'] == 'default')
+    res['secgroup_id'] = default['id']
+    res['secgroup_rule_id'] = default['security_group_rules'][0]['id']
+    res['scratch_secgroup_id'] = c.ok('network', 'POST', '/security-groups', {
+        'security_group': {'name': 'conf-sg'}})['security_group']['id']
+    res['floatingip_id'] = c.ok('network', 'POST', '/floatingips', {'floatingip': {
+        'floating_network_id': res['public_network_id']}})['floatingip']['id']
     return res
 
 

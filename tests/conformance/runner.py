@@ -150,7 +150,8 @@ def run(client, res, case):
     if op.get('content_type'):
         raw, body = json.dumps(body), None
     r = client.call(case.service, op['method'], path, body, version=case.version,
-                    base=op.get('base'), headers=headers, token=not op.get('no_token'),
+                    base=op.get('base'), headers=headers,
+                    token=False if op.get('no_token') else op.get('token', True),
                     raw=raw)
     data = None
     try:

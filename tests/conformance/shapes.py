@@ -64,12 +64,13 @@ class Rules:
     opaque    values not compared at all (a driver's free-form blob)
     or_empty  objects for which an empty string may stand (Nova's ``image``
               of a server booted from a volume)
+    nullable  objects or lists for which null may stand (state-dependent)
 
     In ``free`` patterns a ``*`` stands for one path segment (a host name in
     ``hosts.*``); elsewhere it spans any number of them.
     """
 
-    KINDS = ('free', 'optional', 'extra_ok', 'extra_any', 'opaque', 'or_empty')
+    KINDS = ('free', 'optional', 'extra_ok', 'extra_any', 'opaque', 'or_empty', 'nullable')
 
     def __init__(self, **kinds):
         for kind in self.KINDS:
@@ -104,6 +105,8 @@ def differences(sample, ours, path='', rules=None):
         return []
     ks, ko = kind(sample), kind(ours)
     if ks == 'object' and ours == '' and Rules.match(norm, rules.or_empty):
+        return []
+    if ko == 'null' and ks in ('object', 'list') and Rules.match(norm, rules.nullable):
         return []
     if ks != ko:
         scalars = ('string', 'number', 'boolean')
