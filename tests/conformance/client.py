@@ -150,7 +150,7 @@ def make_resources(client, image):
     hyp = c.ok('compute', 'GET', '/os-hypervisors', version='2.53')['hypervisors'][0]
     res['hypervisor_id'] = hyp['id']
     res['hypervisor_id_legacy'] = c.ok('compute', 'GET', '/os-hypervisors')['hypervisors'][0]['id']
-    res['host'] = cloud_mod_host(client)
+    res['host'] = client.cloud.host
     svcs = c.ok('compute', 'GET', '/os-services', version='2.53')['services']
     res['compute_service_id'] = next(s['id'] for s in svcs if s['binary'] == 'nova-compute')
     res['aggregate_id'] = c.ok('compute', 'POST', '/os-aggregates', {'aggregate': {
@@ -204,10 +204,6 @@ def make_resources(client, image):
     res['floatingip_id'] = c.ok('network', 'POST', '/floatingips', {'floatingip': {
         'floating_network_id': res['public_network_id']}})['floatingip']['id']
     return res
-
-
-def cloud_mod_host(client):
-    return client.cloud.host
 
 
 def fresh():
