@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, unit tests, then functional tests that start
-# the real services on RabbitMQ and drive them with the openstack CLI.
+# the real services on RabbitMQ and drive them with the openstack CLI, then
+# the conformance suite (upstream API samples; fetches pinned sdists from PyPI).
 # Installs what it needs (Debian packages, a broker and the MariaDB and
 # PostgreSQL servers if none answers, tox); a skip not on
 # tests/skip_allowlist.txt fails the run.
@@ -25,4 +26,4 @@ if [ ! -x "$TOOLS/bin/tox" ]; then
     python3 -m venv "$TOOLS"
     "$TOOLS/bin/pip" install -q --upgrade pip tox
 fi
-exec "$TOOLS/bin/tox" -e pep8,py3,functional "$@"
+exec "$TOOLS/bin/tox" -e pep8,py3,functional,conformance "$@"

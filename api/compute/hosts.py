@@ -172,7 +172,10 @@ def create_aggregate():
                                availability_zone=body.get('availability_zone'), meta={})
             s.add(agg)
             s.flush()
-            return http.reply({'aggregate': _agg_view(s, agg)})
+            view = _agg_view(s, agg)
+            # As Nova: a new aggregate is shown without hosts and metadata.
+            del view['hosts'], view['metadata']
+            return http.reply({'aggregate': view})
     except sa_exc.IntegrityError:
         raise exception.Conflict('Aggregate %s already exists.' % body['name']) from None
 

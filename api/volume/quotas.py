@@ -37,8 +37,9 @@ def _quota_set(target, values, used=None):
         for key in list(out):
             if key == 'id':
                 continue
-            out[key] = {'limit': out[key], 'in_use': used.get(key, 0), 'reserved': 0,
-                        'allocated': 0}
+            # Cinder's default quota driver shows no 'allocated' (only its
+            # nested-projects driver did).
+            out[key] = {'limit': out[key], 'in_use': used.get(key, 0), 'reserved': 0}
     return out
 
 

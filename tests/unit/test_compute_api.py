@@ -123,6 +123,11 @@ def test_aggregates_and_zones(client, admin_token):
     r = client.post('/compute/v2.1/os-aggregates', json={'aggregate': {
         'name': 'agg1', 'availability_zone': 'az1'}}, headers=H(admin_token))
     assert r.status_code == 200 and r.get_json()['aggregate']['availability_zone'] == 'az1'
+    # Nova's create response has neither hosts nor metadata (show has both).
+    assert not {'hosts', 'metadata'} & set(r.get_json()['aggregate'])
+    agg_id = r.get_json()['aggregate']['id']
+    shown = client.get('/compute/v2.1/os-aggregates/%s' % agg_id, headers=H(admin_token))
+    assert {'hosts', 'metadata'} <= set(shown.get_json()['aggregate'])
     r = client.post('/compute/v2.1/os-aggregates', json={'aggregate': {'name': 'agg1'}},
                     headers=H(admin_token))
     assert r.status_code == 409
