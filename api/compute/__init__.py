@@ -12,6 +12,7 @@ from api.compute import microversion as mv
 from api.compute import migrations
 from api.compute import quotas
 from api.compute import server_actions
+from api.compute import server_ips
 from api.compute import server_metadata
 from api.compute import server_tags
 from api.compute import servers
@@ -69,6 +70,6 @@ ROUTES = [
 ] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
       server_actions.ROUTES + consoles.ROUTES + interfaces.ROUTES + hosts.ROUTES +
       quotas.ROUTES + volume_attachments.ROUTES + migrations.ROUTES +
-      server_metadata.ROUTES + server_tags.ROUTES)
+      server_metadata.ROUTES + server_tags.ROUTES + server_ips.ROUTES)
 
 http.route_table(bp, ROUTES)

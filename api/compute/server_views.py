@@ -68,7 +68,7 @@ _PROGRESS_STATUSES = ('ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', '
 _FAULT_STATUSES = ('ERROR', 'DELETED')
 
 
-def _plain_addresses(addresses):
+def plain_addresses(addresses):
     """Addresses without the OS-EXT-IPS fields (update and rebuild answers)."""
     return {net: [{'version': a['version'], 'addr': a['addr']} for a in entries]
             for net, entries in addresses.items()}
@@ -115,7 +115,7 @@ def summary(inst, ctx):
     2.75: no OS-EXT-* extensions, key_name, security groups or volumes, and
     addresses without their type and MAC."""
     addrs = ports.addresses([inst.uuid]).get(inst.uuid) or {}
-    return _since_219(_core(inst, ctx, _plain_addresses(addrs)), inst)
+    return _since_219(_core(inst, ctx, plain_addresses(addrs)), inst)
 
 
 def _may(ctx, rule, inst):

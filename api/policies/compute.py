@@ -44,8 +44,8 @@ _MEMBER = (
     'server-metadata:delete', 'os-server-tags:update', 'os-server-tags:update_all',
     'os-server-tags:delete', 'os-server-tags:delete_all',
 )
-_READER = ('server-metadata:index', 'server-metadata:show', 'os-server-tags:index',
-           'os-server-tags:show')
+_READER = ('ips:index', 'ips:show', 'server-metadata:index', 'server-metadata:show',
+           'os-server-tags:index', 'os-server-tags:show')
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +
          [policy.RuleDefault('os_compute_api:' + name, MEMBER) for name in _MEMBER] +
