@@ -17,6 +17,9 @@ from common.db import portcore
 from common.db import secgroups
 
 P, PSG, R = nm.Port, nm.PortSecurityGroup, nm.SecurityGroupRule
+# Router legs (network/routers.py owns the rules; common/ may not import it).
+ROUTER_INTERFACE = 'network:router_interface'
+ROUTER_GATEWAY = 'network:router_gateway'
 
 
 def _dns(subnet):
@@ -123,7 +126,8 @@ def host_state(host):
                     nm.FloatingIP.floating_ip_address)):
                 fips.setdefault(f.port_id, []).append(
                     {'id': f.id, 'floating_ip_address': f.floating_ip_address,
-                     'fixed_ip_address': f.fixed_ip_address})
+                     'fixed_ip_address': f.fixed_ip_address,
+                     'floating_network_id': f.floating_network_id})
         # VXLAN: the address of every host (this one included: each tenant
         # network here has a server port of this host) on each tenant network.
         local_ip, on_net = None, {}
@@ -139,6 +143,7 @@ def host_state(host):
                     local_ip = ip
                 else:
                     on_net.setdefault(net_id, set()).add(ip)
+        routers = _routers(s, port_ids, {p.network_id for p in ports}, ips, fips)
     by_net = {}
     for sub in subnets:
         by_net.setdefault(sub.network_id, []).append(
@@ -170,8 +175,79 @@ def host_state(host):
             'devname': netnames.tap(port.id), 'device_id': port.device_id,
             'hostname': port.dns_name or '', 'fixed_ips': _fixed(ips[port.id]),
             'port_security_enabled': port.port_security_enabled, 'rules': port_rules,
-            'floating_ips': fips.get(port.id, [])})
-    return {'host': host, 'networks': out_nets, 'ports': out_ports}
+            'floating_ips': [{k: f[k] for k in ('id', 'floating_ip_address',
+                                                'fixed_ip_address')}
+                             for f in fips.get(port.id, [])]})
+    return {'host': host, 'networks': out_nets, 'ports': out_ports, 'routers': routers}
+
+
+def _routers(s, port_ids, guest_nets, fixed, fips):
+    """The routers with an interface on a network where this host has a
+    server port (three queries): each with its interfaces (MAC, addresses
+    and their subnets' cidrs), its gateway (address, external subnet and
+    its gateway), enable_snat, routes, and the floating IPs of this host's
+    ports it carries (fixed address in one of its interface subnets,
+    floating IP on its gateway's network; the oldest router first, as the
+    API's router_id)."""
+    if not guest_nets:
+        return []
+    with_itf = sa.select(P.device_id).where(P.device_owner == ROUTER_INTERFACE,
+                                            P.network_id.in_(guest_nets))
+    routers = list(s.scalars(sa.select(nm.Router).where(nm.Router.id.in_(with_itf)).order_by(
+        nm.Router.created_at, nm.Router.id)))
+    if not routers:
+        return []
+    ids = [r.id for r in routers]
+    legs = list(s.scalars(sa.select(P).where(sa.or_(
+        sa.and_(P.device_owner == ROUTER_INTERFACE, P.device_id.in_(ids)),
+        P.id.in_([r.gw_port_id for r in routers if r.gw_port_id]))).order_by(
+        P.created_at, P.id)))
+    rows = s.execute(sa.select(nm.IPAllocation.port_id, nm.IPAllocation.ip_address,
+                               nm.Subnet).join(
+        nm.Subnet, nm.Subnet.id == nm.IPAllocation.subnet_id).where(
+        nm.IPAllocation.port_id.in_([p.id for p in legs])))
+    addrs = {}
+    for port_id, ip, sub in rows:
+        addrs.setdefault(port_id, []).append(
+            {'subnet_id': sub.id, 'ip_address': ip, 'cidr': sub.cidr,
+             'gateway_ip': sub.gateway_ip})
+    for v in addrs.values():
+        v.sort(key=lambda a: ipaddress.ip_address(a['ip_address']))
+    by_id = {p.id: p for p in legs}
+    # This host's fixed addresses: (port id, ip) -> subnet id.
+    fixed_subnet = {(port_id, ip): sub for port_id in port_ids
+                    for sub, ip in fixed.get(port_id, ())}
+    out, taken = [], set()
+    for r in routers:
+        itfs = [p for p in legs if p.device_id == r.id and p.device_owner == ROUTER_INTERFACE]
+        gw = by_id.get(r.gw_port_id) if r.gw_port_id else None
+        itf_subnets = {a['subnet_id'] for p in itfs for a in addrs.get(p.id, [])}
+        carried = []
+        if gw is not None:
+            for port_id, entries in fips.items():
+                for f in entries:
+                    sub = fixed_subnet.get((port_id, f['fixed_ip_address']))
+                    if f['id'] in taken or sub not in itf_subnets or \
+                            f['floating_network_id'] != gw.network_id:
+                        continue
+                    taken.add(f['id'])
+                    carried.append({'id': f['id'], 'port_id': port_id,
+                                    'floating_ip_address': f['floating_ip_address'],
+                                    'fixed_ip_address': f['fixed_ip_address']})
+        carried.sort(key=lambda f: ipaddress.ip_address(f['floating_ip_address']))
+        out.append({
+            'id': r.id, 'enable_snat': bool(r.enable_snat),
+            'routes': [{'destination': x['destination'], 'nexthop': x['nexthop']}
+                       for x in r.routes or []],
+            'interfaces': [{'port_id': p.id, 'network_id': p.network_id,
+                            'mac_address': p.mac_address,
+                            'fixed_ips': [{k: a[k] for k in ('subnet_id', 'ip_address', 'cidr')}
+                                          for a in addrs.get(p.id, [])]} for p in itfs],
+            'gateway': None if gw is None else {
+                'port_id': gw.id, 'network_id': gw.network_id,
+                'fixed_ips': addrs.get(gw.id, [])},
+            'floating_ips': carried})
+    return out
 
 
 # --- who must hear of a change -----------------------------------------------
@@ -261,3 +337,17 @@ def hosts_for_host_networks(host):
         P.host == host, _segment_port(), nm.Network.external.is_(False))
     return _hosts(sa.select(P.host).where(
         P.network_id.in_(its_nets), _segment_port()).distinct())
+
+
+def hosts_for_router(router_id):
+    """Hosts that run the router: those with a server port on a network
+    where it has an interface. Call it after an interface is added and
+    before one is removed (or take both), so every host that ran or runs it
+    is counted."""
+    if not router_id:
+        return set()
+    its_nets = sa.select(P.network_id).where(P.device_id == router_id,
+                                             P.device_owner == ROUTER_INTERFACE)
+    return _hosts(sa.select(P.host).where(
+        P.network_id.in_(its_nets), P.device_owner.startswith(portcore.COMPUTE_PREFIX)
+    ).distinct())

@@ -13,11 +13,12 @@ tables of this agent in the root namespace, rebuilt together in one
     server replies and no IPv6 router advertisements from a guest; IPv6
     only from its fixed IPv6 addresses, link-local or ::; nothing else.
   * VXLAN devices (compute/network/vxlan.py): every host has its own
-    router leg (same gateway address and MAC) and its own dnsmasq, so
+    router legs (same addresses and MACs) and its own dnsmasq, so
     chains ``vxlan_in`` (prerouting, -200; before the bridge learns the
     source MAC) and ``vxlan_out`` (postrouting, -200) jump to ``vxlan_K``
     for frames from / to the device of a network: frames from or to the
-    router leg's MAC, ARP about the gateway addresses, DHCP (udp 67/68)
+    router legs' MACs, ARP about their addresses and the subnet gateways,
+    DHCP (udp 67/68)
     and DHCPv6 (udp 546/547) are dropped. A frame from a device starts
     with mark 0 (it comes from no local port: only the ingress rules of
     the port it goes to apply); a frame to one leaves with mark 0 (the port
@@ -215,8 +216,11 @@ def _replace(family, table, body):
 
 
 def _segment_chain(k, seg):
-    mac = seg['gateway_mac'].lower()
-    lines = ['ether saddr %s drop' % mac, 'ether daddr %s drop' % mac]
+    macs = sorted({m.lower() for m in seg.get('router_macs') or []})
+    lines = []
+    if macs:
+        lines += ['ether saddr { %s } drop' % ', '.join(macs),
+                  'ether daddr { %s } drop' % ', '.join(macs)]
     gws = sorted(set(seg.get('gateway_ips') or []), key=ipaddress.ip_address)
     if gws:
         lines += ['ether type arp arp saddr ip { %s } drop' % ', '.join(gws),
@@ -232,7 +236,9 @@ def ruleset(table, ports, port_index, bridges, zones, segments=()):
     ``ports``: the secured ports (dicts of the host state), ``port_index``:
     devname -> index, ``bridges``: every bridge this agent makes, ``zones``:
     tenant bridge -> conntrack zone, ``segments``: the VXLAN devices
-    ({'dev', 'gateway_mac', 'gateway_ips'}) of the tenant networks.
+    ({'dev', 'router_macs', 'gateway_ips'}: the MACs of the router legs on
+    the network and their addresses and the subnets' gateways) of the
+    tenant networks.
     """
     secured = sorted(((port_index[p['devname']], p) for p in ports),
                      key=lambda item: item[0])
