@@ -30,6 +30,11 @@ def _fixed(ips):
     return [{'subnet_id': sub, 'ip_address': ip} for sub, ip in ips]
 
 
+def _ip_key(ip):
+    addr = ipaddress.ip_address(ip)
+    return (addr.version, addr)
+
+
 def _version(ip):
     return 6 if ':' in ip else 4
 
@@ -94,6 +99,9 @@ def host_state(host):
             P.created_at, P.id)))
         port_ids = [p.id for p in ports]
         net_ids = {p.network_id for p in ports}
+        rows = _router_rows(s, net_ids)
+        # The router's other networks too: its legs there reach their guests.
+        net_ids |= {p.network_id for p in rows[1] if p.device_owner == ROUTER_INTERFACE}
         nets = list(s.scalars(sa.select(nm.Network).where(sa.or_(
             nm.Network.id.in_(net_ids), nm.Network.external.is_(True))).order_by(
             nm.Network.created_at, nm.Network.id)))
@@ -143,7 +151,7 @@ def host_state(host):
                     local_ip = ip
                 else:
                     on_net.setdefault(net_id, set()).add(ip)
-        routers = _routers(s, port_ids, {p.network_id for p in ports}, ips, fips)
+        routers = _routers(rows, port_ids, ips, fips)
     by_net = {}
     for sub in subnets:
         by_net.setdefault(sub.network_id, []).append(
@@ -181,22 +189,19 @@ def host_state(host):
     return {'host': host, 'networks': out_nets, 'ports': out_ports, 'routers': routers}
 
 
-def _routers(s, port_ids, guest_nets, fixed, fips):
-    """The routers with an interface on a network where this host has a
-    server port (three queries): each with its interfaces (MAC, addresses
-    and their subnets' cidrs), its gateway (address, external subnet and
-    its gateway), enable_snat, routes, and the floating IPs of this host's
-    ports it carries (fixed address in one of its interface subnets,
-    floating IP on its gateway's network; the oldest router first, as the
-    API's router_id)."""
+def _router_rows(s, guest_nets):
+    """(routers, their legs, {port id: addresses}, {network id: [(mac, ip)]})
+    of the routers with an interface on a network where this host has a
+    server port, in four queries; the last: the server ports (any host) on
+    the routers' interface networks, the neighbours of their legs."""
     if not guest_nets:
-        return []
+        return [], [], {}, {}
     with_itf = sa.select(P.device_id).where(P.device_owner == ROUTER_INTERFACE,
                                             P.network_id.in_(guest_nets))
     routers = list(s.scalars(sa.select(nm.Router).where(nm.Router.id.in_(with_itf)).order_by(
         nm.Router.created_at, nm.Router.id)))
     if not routers:
-        return []
+        return [], [], {}, {}
     ids = [r.id for r in routers]
     legs = list(s.scalars(sa.select(P).where(sa.or_(
         sa.and_(P.device_owner == ROUTER_INTERFACE, P.device_id.in_(ids)),
@@ -213,6 +218,26 @@ def _routers(s, port_ids, guest_nets, fixed, fips):
              'gateway_ip': sub.gateway_ip})
     for v in addrs.values():
         v.sort(key=lambda a: ipaddress.ip_address(a['ip_address']))
+    itf_nets = {p.network_id for p in legs if p.device_owner == ROUTER_INTERFACE}
+    neighbours = {}
+    for net_id, mac, ip in s.execute(sa.select(
+            P.network_id, P.mac_address, nm.IPAllocation.ip_address).join(
+            nm.IPAllocation, nm.IPAllocation.port_id == P.id).where(
+            P.network_id.in_(itf_nets), P.device_owner.startswith(portcore.COMPUTE_PREFIX))):
+        neighbours.setdefault(net_id, []).append((mac, ip))
+    return routers, legs, addrs, neighbours
+
+
+def _routers(rows, port_ids, fixed, fips):
+    """The routers with an interface on a network where this host has a
+    server port: each with its interfaces (MAC, addresses and their subnets'
+    cidrs, and the server ports on its network: 'neighbours', [{'ip_address',
+    'mac_address'}]), its gateway (address, external subnet and its
+    gateway), enable_snat, routes, and the floating IPs of this host's ports
+    it carries (fixed address in one of its interface subnets, floating IP
+    on its gateway's network; the oldest router first, as the API's
+    router_id)."""
+    routers, legs, addrs, neighbours = rows
     by_id = {p.id: p for p in legs}
     # This host's fixed addresses: (port id, ip) -> subnet id.
     fixed_subnet = {(port_id, ip): sub for port_id in port_ids
@@ -242,7 +267,12 @@ def _routers(s, port_ids, guest_nets, fixed, fips):
             'interfaces': [{'port_id': p.id, 'network_id': p.network_id,
                             'mac_address': p.mac_address,
                             'fixed_ips': [{k: a[k] for k in ('subnet_id', 'ip_address', 'cidr')}
-                                          for a in addrs.get(p.id, [])]} for p in itfs],
+                                          for a in addrs.get(p.id, [])],
+                            'neighbours': [{'ip_address': ip, 'mac_address': mac}
+                                           for mac, ip in sorted(
+                                               neighbours.get(p.network_id, []),
+                                               key=lambda x: _ip_key(x[1]))]}
+                           for p in itfs],
             'gateway': None if gw is None else {
                 'port_id': gw.id, 'network_id': gw.network_id,
                 'fixed_ips': addrs.get(gw.id, [])},
@@ -321,8 +351,22 @@ def hosts_for_port_networks(port_ids):
     their_nets = sa.select(P.network_id).join(
         nm.Network, nm.Network.id == P.network_id).where(
         P.id.in_(ids), nm.Network.external.is_(False))
-    return _hosts(sa.select(P.host).where(
-        P.network_id.in_(their_nets), _segment_port()).distinct())
+    return _hosts_on(their_nets)
+
+
+def _hosts_on(nets):
+    """Hosts with a server or DHCP port on the networks (a subquery of
+    network ids), and the hosts running a router with an interface on one
+    of them (their routers' legs there hold the networks' guests as
+    neighbours, and their VXLAN segments name the networks' hosts)."""
+    routers = sa.select(P.device_id).where(P.device_owner == ROUTER_INTERFACE,
+                                           P.network_id.in_(nets))
+    siblings = sa.select(P.network_id).where(P.device_owner == ROUTER_INTERFACE,
+                                             P.device_id.in_(routers))
+    return _hosts(sa.select(P.host).where(sa.or_(
+        sa.and_(P.network_id.in_(nets), _segment_port()),
+        sa.and_(P.network_id.in_(siblings),
+                P.device_owner.startswith(portcore.COMPUTE_PREFIX)))).distinct())
 
 
 def hosts_for_host_networks(host):
@@ -335,8 +379,7 @@ def hosts_for_host_networks(host):
     its_nets = sa.select(P.network_id).join(
         nm.Network, nm.Network.id == P.network_id).where(
         P.host == host, _segment_port(), nm.Network.external.is_(False))
-    return _hosts(sa.select(P.host).where(
-        P.network_id.in_(its_nets), _segment_port()).distinct())
+    return _hosts_on(its_nets)
 
 
 def hosts_for_router(router_id):

@@ -230,12 +230,14 @@ def _segment_chain(k, seg):
     return 'vxlan_%d' % k, lines
 
 
-def ruleset(table, ports, port_index, bridges, zones, segments=()):
+def ruleset(table, ports, port_index, bridges, zones, segments=(), host_mac=None):
     """The nft script (text) that replaces this agent's two tables.
 
     ``ports``: the secured ports (dicts of the host state), ``port_index``:
     devname -> index, ``bridges``: every bridge this agent makes, ``zones``:
-    tenant bridge -> conntrack zone, ``segments``: the VXLAN devices
+    tenant bridge -> conntrack zone, ``host_mac``: the source MAC routed
+    frames from a router leg get when they leave through a VXLAN device,
+    ``segments``: the VXLAN devices
     ({'dev', 'router_macs', 'gateway_ips'}: the MACs of the router legs on
     the network and their addresses and the subnets' gateways) of the
     tenant networks.
@@ -268,7 +270,14 @@ def ruleset(table, ports, port_index, bridges, zones, segments=()):
         jumps = ', '.join('%s : jump vxlan_%d' % (_q(seg['dev']), k)
                           for k, seg in enumerate(segments, 1))
         vx_in = ['iifname { %s } meta mark set 0x0' % devs, 'iifname vmap { %s }' % jumps]
-        vx_out = ['oifname vmap { %s }' % jumps, 'oifname { %s } meta mark set 0x0' % devs]
+        vx_out = []
+        macs = sorted({m.lower() for seg in segments for m in seg.get('router_macs') or []})
+        if macs and host_mac:
+            # Routed IPv4 from a router leg leaves with this host's MAC (ARP
+            # from the legs is dropped in vxlan_K, which still sees their MAC).
+            vx_out.append('oifname { %s } ether saddr { %s } ether type ip ether saddr set %s'
+                          % (devs, ', '.join(macs), host_mac))
+        vx_out += ['oifname vmap { %s }' % jumps, 'oifname { %s } meta mark set 0x0' % devs]
     body += _chain('vxlan_in', vx_in,
                    'type filter hook prerouting priority -200; policy accept;')
     body += _chain('vxlan_out', vx_out,

@@ -73,3 +73,11 @@ def table_name(host):
     clean = re.sub(r'[^a-z0-9_]', '_', (host or 'host').lower())[:40]
     digest = hashlib.sha1((host or '').encode('utf-8')).hexdigest()[:6]
     return 'altostack_%s_%s' % (clean, digest)
+
+
+def host_router_mac(host):
+    """The source MAC this host's routers give frames they send through a
+    VXLAN device (fa:16:3f:..): router legs have the same MAC on every host,
+    so a routed frame must not carry it to another host's bridge."""
+    d = hashlib.sha1(('dvr-' + (host or '')).encode('utf-8')).digest()
+    return 'fa:16:3f:%02x:%02x:%02x' % (d[0], d[1], d[2])

@@ -231,7 +231,7 @@ class HostNetwork:
             res['firewall'] = {
                 'table': self.table,
                 'ruleset': firewall.ruleset(self.table, secured, port_index, bridges, zones,
-                                            segments)}
+                                            segments, names.host_router_mac(self.host))}
         return res, port_index, zones
 
     # -- one resource ---------------------------------------------------------------

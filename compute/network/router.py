@@ -1,9 +1,12 @@
 """A Neutron router on this host: namespace qrouter-<router id>.
 
-* one leg qr-<port> per interface port of the router on a network this
-  host carries (its bridge is here), holding the port's addresses with the
-  subnet prefix and the port's MAC (the same on every host: each host's
-  guests use their local router, the firewall keeps router legs off VXLAN);
+* one leg qr-<port> per interface port of the router, holding the port's
+  addresses with the subnet prefix and the port's MAC (the same on every
+  host: each host's guests use their local router; the firewall keeps ARP
+  about router addresses off VXLAN and gives routed frames leaving through
+  VXLAN this host's own source MAC), with the guests of its network (on
+  any host) as permanent neighbours, so east-west traffic is routed on the
+  sender's host and crosses VXLAN on the destination network;
 * when the router has a gateway on an external network of the state, a leg
   qg-<router> into that network's bridge holding the floating IPs of this
   host's ports behind the router as /32 (and, on the host that holds the
@@ -102,10 +105,17 @@ def _leg(itf, net, default_mtu):
     if not addresses:
         return None
     pid = itf['port_id']
+    nets = [ipaddress.ip_network(c) for c in cidrs]
+    neighbours = sorted({(n['ip_address'], n['mac_address'].lower())
+                         for n in itf.get('neighbours') or []
+                         if _v4(n['ip_address'])
+                         and any(ipaddress.ip_address(n['ip_address']) in c for c in nets)},
+                        key=lambda x: ipaddress.ip_address(x[0]))
     return {'port_id': pid, 'host_if': names.router_host_if(pid),
             'ns_if': names.router_ns_if(pid), 'bridge': net['bridge'],
             'mtu': net.get('mtu') or default_mtu, 'mac': itf['mac_address'].lower(),
-            'addresses': addresses, 'cidrs': cidrs}
+            'addresses': addresses, 'cidrs': cidrs,
+            'neighbours': [list(x) for x in neighbours]}
 
 
 def _external(rt, nets, default_mtu, hold_gateway):
@@ -168,6 +178,19 @@ def host_links(sp):
     return legs
 
 
+def _ensure_neighbours(run, ns, leg, old):
+    """The guests of the leg's network as permanent neighbours: ARP about
+    the router's addresses does not cross VXLAN, so a leg learns the MAC of
+    a guest on another host from the books."""
+    wanted = {ip: mac for ip, mac in leg.get('neighbours') or []}
+    for ip, _mac in (old or {}).get('neighbours') or []:
+        if ip not in wanted:
+            run.ip('neigh', 'del', ip, 'dev', leg['ns_if'], netns=ns, check=False)
+    for ip, mac in sorted(wanted.items()):
+        run.ip('neigh', 'replace', ip, 'lladdr', mac, 'dev', leg['ns_if'], 'nud',
+               'permanent', netns=ns)
+
+
 def _ensure_routes(run, ns, sp, old):
     wanted = {(r['destination'], r['nexthop']) for r in sp['routes']}
     for r in (old or {}).get('routes') or []:
@@ -188,10 +211,12 @@ def ensure(run, sp, old=None):
     for leg in (old or {}).get('legs') or []:
         if leg['host_if'] not in wanted:
             br.delete_link(run, leg['host_if'])
+    old_legs = {leg['host_if']: leg for leg in (old or {}).get('legs') or []}
     for leg in sp['legs']:
         br.ensure_veth(run, leg['host_if'], leg['bridge'], ns, leg['ns_if'], leg['mtu'],
                        mac=leg['mac'])
         br.ensure_addresses(run, leg['ns_if'], leg['addresses'], netns=ns)
+        _ensure_neighbours(run, ns, leg, old_legs.get(leg['host_if']))
     ext = sp.get('external')
     if ext:
         br.ensure_veth(run, ext['host_if'], ext['bridge'], ns, ext['ns_if'], ext['mtu'])

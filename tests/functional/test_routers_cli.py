@@ -176,12 +176,6 @@ def test_router_data_plane_snat_east_west_and_isolation(cloud, image, tmp_path):
             wait_console(cloud, name, 'ALTOSTACK-READY', timeout=240)
         cloud.openstack('server', 'add', 'floating', 'ip', 'rb-vm', fip, cloud='demo')
         until(lambda: ping(None, fip), 30, 'the floating IP of rb-vm')
-        # one namespace per router, a leg per interface
-        for name, legs in (('rt-a', 2), ('rt-b', 1)):
-            ns = 'qrouter-%s' % routers[name]['id']
-            links = subprocess.run(['ip', '-n', ns, '-o', 'link'], capture_output=True,
-                                   text=True).stdout
-            assert links.count(': qr-') == legs and links.count(': qg-') == 1, links
         _server(cloud, 'ra1-vm', 'ra1', script=PINGS.format(targets=' '.join([
             '%s:60' % gateway, '10.52.0.50:30', '%s:30' % fip, '10.53.0.50:4'])),
             tmp_path=tmp_path)
@@ -195,6 +189,12 @@ def test_router_data_plane_snat_east_west_and_isolation(cloud, image, tmp_path):
         assert 'PING-RESULT 10.53.0.50 unreachable' in out, out[-1500:]   # router B's
         out = wait_console(cloud, 'lone-vm', 'PINGS-DONE', timeout=300)
         assert 'PING-RESULT %s unreachable' % gateway in out, out[-1500:]
+        # one namespace per router, a leg per interface
+        for name, legs in (('rt-a', 2), ('rt-b', 1)):
+            ns = 'qrouter-%s' % routers[name]['id']
+            links = subprocess.run(['ip', '-n', ns, '-o', 'link'], capture_output=True,
+                                   text=True).stdout
+            assert links.count(': qr-') == legs and links.count(': qg-') == 1, links
     finally:
         if servers:
             cloud.openstack('server', 'delete', '--wait', *servers, cloud='demo',

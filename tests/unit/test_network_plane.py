@@ -998,6 +998,8 @@ def test_ruleset_keeps_routers_and_dhcp_on_their_host(hn):
         'iifname vmap { "%s" : jump vxlan_1 }' % VX1]
     assert chain(text, 'vxlan_out') == [
         'type filter hook postrouting priority -200; policy accept;',
+        'oifname { "%s" } ether saddr { %s } ether type ip ether saddr set %s' % (
+            VX1, MAC1, names.host_router_mac('node-1')),
         'oifname vmap { "%s" : jump vxlan_1 }' % VX1,
         'oifname { "%s" } meta mark set 0x0' % VX1]
     assert chain(text, 'vxlan_1') == [

@@ -23,6 +23,7 @@ from tests.unit.test_network_plane import RTR2
 from tests.unit.test_network_plane import SUB1
 from tests.unit.test_network_plane import SUB2
 from tests.unit.test_network_plane import a_router
+from tests.unit.test_network_plane import chain
 from tests.unit.test_network_plane import fake  # noqa: F401 - fixtures
 from tests.unit.test_network_plane import hn  # noqa: F401
 from tests.unit.test_network_plane import interface
@@ -39,6 +40,19 @@ def one_router_state(snat=True, routes=()):
                interface(ITF2, NET2, SUB2, '10.2.0.1', '10.2.0.0/24', MAC2)],
         gw_ip='172.24.9.5', snat=snat, routes=routes,
         fips=[('172.24.9.10', '10.1.0.10', PORT_A)])]
+    return state
+
+
+def with_neighbours(state):
+    """The guests of NET1 and NET2 (one of them on another host) as the
+    books list them on RTR1's interfaces."""
+    for itf in state['routers'][0]['interfaces']:
+        itf['neighbours'] = {
+            NET1: [{'ip_address': '10.1.0.10', 'mac_address': 'fa:16:3e:aa:00:01'}],
+            NET2: [{'ip_address': '10.2.0.10', 'mac_address': 'fa:16:3e:cc:00:01'},
+                   {'ip_address': '10.2.0.77', 'mac_address': 'FA:16:3E:77:00:01'},
+                   {'ip_address': '10.9.9.9', 'mac_address': 'fa:16:3e:99:00:01'}]}[
+            itf['network_id']]
     return state
 
 
@@ -181,3 +195,35 @@ def test_the_previous_per_network_registry_is_cleaned_up(hn, fake):
     # and teardown of an old registry knows the old shape
     assert [leg['host_if'] for leg in router.host_links(old)] == [
         'rt-' + NET1[:11], 'rg-' + NET1[:11]]
+
+
+def test_legs_know_the_guests_of_their_network_on_every_host(hn, fake):
+    hn.apply(with_neighbours(one_router_state()))
+    qr2 = names.router_ns_if(ITF2)
+    sp = hn.resources['router:' + RTR1]
+    assert sp['legs'][1]['neighbours'] == [['10.2.0.10', 'fa:16:3e:cc:00:01'],
+                                           ['10.2.0.77', 'fa:16:3e:77:00:01']]
+    assert fake.ran('ip -n %s neigh replace 10.2.0.77 lladdr fa:16:3e:77:00:01 dev %s nud '
+                    'permanent' % (NS1, qr2))
+    assert not fake.ran('10.9.9.9')                      # not on the leg's subnet
+    fake.reset()
+    state = with_neighbours(one_router_state())
+    del state['routers'][0]['interfaces'][1]['neighbours'][1]   # the remote guest went
+    assert hn.apply(state)['updated'] == ['router:' + RTR1]
+    assert fake.ran('ip -n %s neigh del 10.2.0.77 dev %s' % (NS1, qr2))
+
+
+def test_routed_frames_leave_through_vxlan_with_the_hosts_mac(hn):
+    state = one_router_state()
+    for n in state['networks']:
+        if not n['external']:
+            n['vxlan'] = {'vni': 5, 'local_ip': '192.0.2.1', 'peers': ['192.0.2.2']}
+    text = hn.desired(state)[0]['firewall']['ruleset']
+    mine = names.host_router_mac('node-1')
+    assert mine != names.host_router_mac('node-2') and mine.startswith('fa:16:3f:')
+    vx1, vx2 = names.vxlan_if(NET1), names.vxlan_if(NET2)
+    out = chain(text, 'vxlan_out')
+    assert out[1] == ('oifname { "%s", "%s" } ether saddr { %s, %s } ether type ip '
+                      'ether saddr set %s' % (vx1, vx2, MAC1, MAC2, mine))
+    assert out[2].startswith('oifname vmap')      # then the drops (ARP from the legs)
+    assert 'ether saddr { %s } drop' % MAC1 in text

@@ -29,7 +29,7 @@ def test_routers_in_the_host_state(demo, admin, public):
     demo.subnet(lone['id'], cidr='10.3.0.0/24')
     vm1, (p1,) = _alloc(demo, [{'uuid': net_a['id'], 'fixed_ip': '10.1.0.11'}])
     vm2, (p2,) = _alloc(demo, [{'uuid': net_b['id'], 'fixed_ip': '10.2.0.11'}])
-    vm3, (_p3,) = _alloc(demo, [{'uuid': lone['id']}])
+    vm3, (p3,) = _alloc(demo, [{'uuid': lone['id']}])
     ports.bind_instance_ports(vm1, 'h1')
     ports.bind_instance_ports(vm2, 'h2')
     ports.bind_instance_ports(vm3, 'h3')
@@ -41,7 +41,12 @@ def test_routers_in_the_host_state(demo, admin, public):
         '/ports?device_id=%s' % router['id'])['ports']}
     gw_ip = router['external_gateway_info']['external_fixed_ips'][0]['ip_address']
 
-    (rt,) = netstate.host_state('h1')['routers']     # not bootstrap's router1
+    state = netstate.host_state('h1')
+    (rt,) = state['routers']                          # not bootstrap's router1
+    # the router's other network is here too: its leg reaches h2's guest
+    assert [n['id'] for n in state['networks']] == [pub['id'], net_a['id'], net_b['id']]
+    guests = {sub_a['id']: [{'ip_address': '10.1.0.11', 'mac_address': p1['mac_address']}],
+              sub_b['id']: [{'ip_address': '10.2.0.11', 'mac_address': p2['mac_address']}]}
     assert rt == {
         'id': router['id'], 'enable_snat': True,
         'routes': [{'destination': '10.9.0.0/16', 'nexthop': '10.2.0.254'}],
@@ -49,7 +54,8 @@ def test_routers_in_the_host_state(demo, admin, public):
             {'port_id': legs[sub['id']]['id'], 'network_id': sub['network_id'],
              'mac_address': legs[sub['id']]['mac_address'],
              'fixed_ips': [{'subnet_id': sub['id'], 'ip_address': sub['gateway_ip'],
-                            'cidr': sub['cidr']}]} for sub in (sub_a, sub_b)],
+                            'cidr': sub['cidr']}],
+             'neighbours': guests[sub['id']]} for sub in (sub_a, sub_b)],
         'gateway': {'port_id': legs[pub['subnets'][0]]['id'], 'network_id': pub['id'],
                     'fixed_ips': [{'subnet_id': pub['subnets'][0], 'ip_address': gw_ip,
                                    'cidr': '172.24.4.0/24', 'gateway_ip': '172.24.4.1'}]},
@@ -62,6 +68,10 @@ def test_routers_in_the_host_state(demo, admin, public):
     # a network with no router: no router at all
     assert netstate.host_state('h3')['routers'] == []
     assert netstate.hosts_for_router(router['id']) == {'h1', 'h2'}
+    # a guest coming or going on net_b concerns h1 too (its leg's neighbours)
+    assert netstate.hosts_for_port_networks([p2['id']]) == {'h1', 'h2'}
+    assert netstate.hosts_for_host_networks('h2') == {'h1', 'h2'}
+    assert netstate.hosts_for_port_networks([p3['id']]) == {'h3'}
     assert netstate.hosts_for_router(None) == set()
 
 

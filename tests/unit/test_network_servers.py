@@ -335,5 +335,5 @@ def test_host_state_is_a_handful_of_queries(demo, public):
     assert len(state['ports']) == 12
     peers = ['192.0.2.%d' % n for n in range(10, 14)]
     assert [n['vxlan']['peers'] for n in state['networks'] if n['vxlan']] == [peers, peers]
-    assert len(statements) <= 14   # 11, and 3 for the routers (private's router1)
+    assert len(statements) <= 15   # 11, and 4 for the routers (private's router1)
     assert len(state['routers']) == 1
