@@ -6,6 +6,7 @@ and which hosts a change concerns (for refresh_network casts).
 import ipaddress
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from common import netnames
 from common.conf import CONF
@@ -137,14 +138,25 @@ def host_state(host):
                      'fixed_ip_address': f.fixed_ip_address,
                      'floating_network_id': f.floating_network_id})
         # VXLAN: the address of every host (this one included: each tenant
-        # network here has a server port of this host) on each tenant network.
+        # network here has a server port of this host, or a router of one)
+        # on each tenant network: its server and DHCP ports' hosts, and the
+        # hosts running a router with an interface on it.
         local_ip, on_net = None, {}
         tenant_ids = [n.id for n in nets if not n.external and n.segmentation_id is not None]
         if tenant_ids:
-            for net_id, peer, ip in s.execute(sa.select(
+            itf, other, guest = orm.aliased(P), orm.aliased(P), orm.aliased(P)
+            by_router = sa.select(itf.network_id, cm.ComputeNode.host,
+                                  cm.ComputeNode.host_ip).join(
+                other, sa.and_(other.device_id == itf.device_id,
+                               other.device_owner == ROUTER_INTERFACE)).join(
+                guest, sa.and_(guest.network_id == other.network_id,
+                               guest.device_owner.startswith(portcore.COMPUTE_PREFIX))).join(
+                cm.ComputeNode, cm.ComputeNode.host == guest.host).where(
+                itf.device_owner == ROUTER_INTERFACE, itf.network_id.in_(tenant_ids))
+            for net_id, peer, ip in s.execute(sa.union(sa.select(
                     P.network_id, cm.ComputeNode.host, cm.ComputeNode.host_ip).join(
                     cm.ComputeNode, cm.ComputeNode.host == P.host).where(
-                    P.network_id.in_(tenant_ids), _segment_port()).distinct()):
+                    P.network_id.in_(tenant_ids), _segment_port()), by_router)):
                 if not ip:
                     continue
                 if peer == host:
@@ -217,7 +229,7 @@ def _router_rows(s, guest_nets):
             {'subnet_id': sub.id, 'ip_address': ip, 'cidr': sub.cidr,
              'gateway_ip': sub.gateway_ip})
     for v in addrs.values():
-        v.sort(key=lambda a: ipaddress.ip_address(a['ip_address']))
+        v.sort(key=lambda a: _ip_key(a['ip_address']))
     itf_nets = {p.network_id for p in legs if p.device_owner == ROUTER_INTERFACE}
     neighbours = {}
     for net_id, mac, ip in s.execute(sa.select(
@@ -259,7 +271,7 @@ def _routers(rows, port_ids, fixed, fips):
                     carried.append({'id': f['id'], 'port_id': port_id,
                                     'floating_ip_address': f['floating_ip_address'],
                                     'fixed_ip_address': f['fixed_ip_address']})
-        carried.sort(key=lambda f: ipaddress.ip_address(f['floating_ip_address']))
+        carried.sort(key=lambda f: _ip_key(f['floating_ip_address']))
         out.append({
             'id': r.id, 'enable_snat': bool(r.enable_snat),
             'routes': [{'destination': x['destination'], 'nexthop': x['nexthop']}

@@ -123,6 +123,20 @@ def test_floating_ip_of_a_guest_on_host_2(hcloud):
     hcloud.openstack('network', 'delete', 'h2-net', cloud='demo')
 
 
+DIAG = ('ip netns list; for ns in $(ip netns list | grep -o "qrouter-[^ ]*"); do '
+        'echo "== $ns"; ip -n $ns -br addr; ip -n $ns neigh; ip -n $ns route; done; '
+        'ip -br link | grep -E "^(vx|brq|rt)-?"; '
+        'for d in $(ip -br link | grep -o "^vx-[^@ ]*"); do bridge fdb show dev $d; done')
+
+
+def _diagnose(hcloud):
+    """Both hosts' routers, VXLAN devices and FDB, for a failure message."""
+    one = subprocess.run(['sh', '-c', DIAG], capture_output=True, text=True).stdout
+    two = hcloud.host_exec(2, 'sh', '-c', DIAG, check=False).stdout
+    return 'host 1:\n%s\nhost 2:\n%s\nagent 2:\n%s' % (
+        one, two, hcloud.log_tail('compute-h2', 30) or hcloud.log_tail('compute', 30))
+
+
 def test_east_west_across_hosts(hcloud, tmp_path):
     """Two subnets on one router, a guest on each, on two hosts: each
     host's router routes for its own guests (the leg on the other network
@@ -160,7 +174,8 @@ def test_east_west_across_hosts(hcloud, tmp_path):
             shown = hcloud.openstack('server', 'show', name, cloud='admin', json_out=True)
             assert shown['OS-EXT-SRV-ATTR:host'] == hcloud.host_name(n)
         out = wait_console(hcloud, 'ew1-vm', 'PINGS-DONE', timeout=300, cloud_name='admin')
-        assert 'PING-RESULT 10.64.0.50 reached' in out, out[-1500:]
+        assert 'PING-RESULT 10.64.0.50 reached' in out, '%s\n%s' % (out[-800:],
+                                                                  _diagnose(hcloud))
     finally:
         if servers:
             hcloud.openstack('server', 'delete', '--wait', *servers, cloud='admin',

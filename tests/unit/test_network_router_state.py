@@ -2,6 +2,7 @@
 refresh_network casts a router change sends to the hosts that run it."""
 # ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
+from common.db import claims
 from common.db import netstate
 from common.db import ports
 from tests.unit.test_network_base import admin  # noqa: F401
@@ -73,6 +74,18 @@ def test_routers_in_the_host_state(demo, admin, public):
     assert netstate.hosts_for_host_networks('h2') == {'h1', 'h2'}
     assert netstate.hosts_for_port_networks([p3['id']]) == {'h3'}
     assert netstate.hosts_for_router(None) == set()
+    # VXLAN: h2 runs the router too, so it is h1's peer on net_a (where h2
+    # has no port: the replies its router sends there) as well as on net_b
+    for n, name in ((1, 'h1'), (2, 'h2'), (3, 'h3')):
+        claims.update_node(name, {'hypervisor_hostname': name, 'hypervisor_type': 'QEMU',
+                                  'vcpus': 1, 'memory_mb': 512, 'local_gb': 1,
+                                  'host_ip': '192.0.2.%d' % n})
+    for name, other in (('h1', '192.0.2.2'), ('h2', '192.0.2.1')):
+        peers = {n['id']: n['vxlan']['peers'] for n in netstate.host_state(name)['networks']
+                 if n['vxlan']}
+        assert peers == {net_a['id']: [other], net_b['id']: [other]}, name
+    assert [n['vxlan']['peers'] for n in netstate.host_state('h3')['networks']
+            if n['vxlan']] == [[]]
 
 
 def test_router_changes_refresh_the_hosts_that_run_it(demo, admin, public, casts):
