@@ -26,6 +26,7 @@ def dhcp_namespace(network_id):
     return DHCP_NS_PREFIX + network_id
 
 
-def router_namespace(network_id):
-    """The namespace routing a network to the external one (gateway, floating IPs)."""
-    return ROUTER_NS_PREFIX + network_id
+def router_namespace(router_id):
+    """The namespace of a Neutron router on a host (its interfaces, gateway,
+    floating IPs and NAT), as Neutron names it."""
+    return ROUTER_NS_PREFIX + router_id

@@ -4,8 +4,10 @@ network/routers.py and network/interfaces.py."""
 
 from api import http
 from api.network import attrs
+from api.network import notify
 from api.network import query
 from common.db import neterrors as ne
+from common.db import netstate
 from network import interfaces
 from network import routers as db
 
@@ -68,7 +70,10 @@ def update_router(router_id):
     if 'external_gateway_info' in values:
         _authorize_gateway(values['external_gateway_info'], current['project_id'], current,
                            put=True)
-    return http.reply(query.show('router', db.update_router(ctx, router_id, values)))
+    router = db.update_router(ctx, router_id, values)
+    if {'external_gateway_info', 'routes', 'admin_state_up'} & set(values):
+        notify.refresh_hosts(ctx, netstate.hosts_for_router(router_id))
+    return http.reply(query.show('router', router))
 
 
 def delete_router(router_id):
@@ -81,13 +86,18 @@ def delete_router(router_id):
 def add_interface(router_id):
     ctx = http.context()
     attrs.authorize('add_router_interface', db.get_router(ctx, router_id)['project_id'])
-    return http.reply(interfaces.add_interface(ctx, router_id, http.json_body()))
+    info = interfaces.add_interface(ctx, router_id, http.json_body())
+    notify.refresh_hosts(ctx, netstate.hosts_for_router(router_id))
+    return http.reply(info)
 
 
 def remove_interface(router_id):
     ctx = http.context()
     attrs.authorize('remove_router_interface', db.get_router(ctx, router_id)['project_id'])
-    return http.reply(interfaces.remove_interface(ctx, router_id, http.json_body()))
+    hosts = netstate.hosts_for_router(router_id)
+    info = interfaces.remove_interface(ctx, router_id, http.json_body())
+    notify.refresh_hosts(ctx, hosts)
+    return http.reply(info)
 
 
 def _route_body():
@@ -101,6 +111,7 @@ def add_extraroutes(router_id):
     ctx = http.context()
     attrs.authorize('add_extraroutes', db.get_router(ctx, router_id)['project_id'])
     router = db.change_routes(ctx, router_id, _route_body(), add=True)
+    notify.refresh_hosts(ctx, netstate.hosts_for_router(router_id))
     return http.reply(query.show('router', router))
 
 
@@ -108,6 +119,7 @@ def remove_extraroutes(router_id):
     ctx = http.context()
     attrs.authorize('remove_extraroutes', db.get_router(ctx, router_id)['project_id'])
     router = db.change_routes(ctx, router_id, _route_body(), add=False)
+    notify.refresh_hosts(ctx, netstate.hosts_for_router(router_id))
     return http.reply(query.show('router', router))
 
 

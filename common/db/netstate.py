@@ -6,6 +6,7 @@ and which hosts a change concerns (for refresh_network casts).
 import ipaddress
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from common import netnames
 from common.conf import CONF
@@ -17,6 +18,9 @@ from common.db import portcore
 from common.db import secgroups
 
 P, PSG, R = nm.Port, nm.PortSecurityGroup, nm.SecurityGroupRule
+# Router legs (network/routers.py owns the rules; common/ may not import it).
+ROUTER_INTERFACE = 'network:router_interface'
+ROUTER_GATEWAY = 'network:router_gateway'
 
 
 def _dns(subnet):
@@ -25,6 +29,11 @@ def _dns(subnet):
 
 def _fixed(ips):
     return [{'subnet_id': sub, 'ip_address': ip} for sub, ip in ips]
+
+
+def _ip_key(ip):
+    addr = ipaddress.ip_address(ip)
+    return (addr.version, addr)
 
 
 def _version(ip):
@@ -91,6 +100,9 @@ def host_state(host):
             P.created_at, P.id)))
         port_ids = [p.id for p in ports]
         net_ids = {p.network_id for p in ports}
+        rows = _router_rows(s, net_ids)
+        # The router's other networks too: its legs there reach their guests.
+        net_ids |= {p.network_id for p in rows[1] if p.device_owner == ROUTER_INTERFACE}
         nets = list(s.scalars(sa.select(nm.Network).where(sa.or_(
             nm.Network.id.in_(net_ids), nm.Network.external.is_(True))).order_by(
             nm.Network.created_at, nm.Network.id)))
@@ -123,22 +135,35 @@ def host_state(host):
                     nm.FloatingIP.floating_ip_address)):
                 fips.setdefault(f.port_id, []).append(
                     {'id': f.id, 'floating_ip_address': f.floating_ip_address,
-                     'fixed_ip_address': f.fixed_ip_address})
+                     'fixed_ip_address': f.fixed_ip_address,
+                     'floating_network_id': f.floating_network_id})
         # VXLAN: the address of every host (this one included: each tenant
-        # network here has a server port of this host) on each tenant network.
+        # network here has a server port of this host, or a router of one)
+        # on each tenant network: its server and DHCP ports' hosts, and the
+        # hosts running a router with an interface on it.
         local_ip, on_net = None, {}
         tenant_ids = [n.id for n in nets if not n.external and n.segmentation_id is not None]
         if tenant_ids:
-            for net_id, peer, ip in s.execute(sa.select(
+            itf, other, guest = orm.aliased(P), orm.aliased(P), orm.aliased(P)
+            by_router = sa.select(itf.network_id, cm.ComputeNode.host,
+                                  cm.ComputeNode.host_ip).join(
+                other, sa.and_(other.device_id == itf.device_id,
+                               other.device_owner == ROUTER_INTERFACE)).join(
+                guest, sa.and_(guest.network_id == other.network_id,
+                               guest.device_owner.startswith(portcore.COMPUTE_PREFIX))).join(
+                cm.ComputeNode, cm.ComputeNode.host == guest.host).where(
+                itf.device_owner == ROUTER_INTERFACE, itf.network_id.in_(tenant_ids))
+            for net_id, peer, ip in s.execute(sa.union(sa.select(
                     P.network_id, cm.ComputeNode.host, cm.ComputeNode.host_ip).join(
                     cm.ComputeNode, cm.ComputeNode.host == P.host).where(
-                    P.network_id.in_(tenant_ids), _segment_port()).distinct()):
+                    P.network_id.in_(tenant_ids), _segment_port()), by_router)):
                 if not ip:
                     continue
                 if peer == host:
                     local_ip = ip
                 else:
                     on_net.setdefault(net_id, set()).add(ip)
+        routers = _routers(rows, port_ids, ips, fips)
     by_net = {}
     for sub in subnets:
         by_net.setdefault(sub.network_id, []).append(
@@ -170,8 +195,101 @@ def host_state(host):
             'devname': netnames.tap(port.id), 'device_id': port.device_id,
             'hostname': port.dns_name or '', 'fixed_ips': _fixed(ips[port.id]),
             'port_security_enabled': port.port_security_enabled, 'rules': port_rules,
-            'floating_ips': fips.get(port.id, [])})
-    return {'host': host, 'networks': out_nets, 'ports': out_ports}
+            'floating_ips': [{k: f[k] for k in ('id', 'floating_ip_address',
+                                                'fixed_ip_address')}
+                             for f in fips.get(port.id, [])]})
+    return {'host': host, 'networks': out_nets, 'ports': out_ports, 'routers': routers}
+
+
+def _router_rows(s, guest_nets):
+    """(routers, their legs, {port id: addresses}, {network id: [(mac, ip)]})
+    of the routers with an interface on a network where this host has a
+    server port, in four queries; the last: the server ports (any host) on
+    the routers' interface networks, the neighbours of their legs."""
+    if not guest_nets:
+        return [], [], {}, {}
+    with_itf = sa.select(P.device_id).where(P.device_owner == ROUTER_INTERFACE,
+                                            P.network_id.in_(guest_nets))
+    routers = list(s.scalars(sa.select(nm.Router).where(nm.Router.id.in_(with_itf)).order_by(
+        nm.Router.created_at, nm.Router.id)))
+    if not routers:
+        return [], [], {}, {}
+    ids = [r.id for r in routers]
+    legs = list(s.scalars(sa.select(P).where(sa.or_(
+        sa.and_(P.device_owner == ROUTER_INTERFACE, P.device_id.in_(ids)),
+        P.id.in_([r.gw_port_id for r in routers if r.gw_port_id]))).order_by(
+        P.created_at, P.id)))
+    rows = s.execute(sa.select(nm.IPAllocation.port_id, nm.IPAllocation.ip_address,
+                               nm.Subnet).join(
+        nm.Subnet, nm.Subnet.id == nm.IPAllocation.subnet_id).where(
+        nm.IPAllocation.port_id.in_([p.id for p in legs])))
+    addrs = {}
+    for port_id, ip, sub in rows:
+        addrs.setdefault(port_id, []).append(
+            {'subnet_id': sub.id, 'ip_address': ip, 'cidr': sub.cidr,
+             'gateway_ip': sub.gateway_ip})
+    for v in addrs.values():
+        v.sort(key=lambda a: _ip_key(a['ip_address']))
+    itf_nets = {p.network_id for p in legs if p.device_owner == ROUTER_INTERFACE}
+    neighbours = {}
+    for net_id, mac, ip in s.execute(sa.select(
+            P.network_id, P.mac_address, nm.IPAllocation.ip_address).join(
+            nm.IPAllocation, nm.IPAllocation.port_id == P.id).where(
+            P.network_id.in_(itf_nets), P.device_owner.startswith(portcore.COMPUTE_PREFIX))):
+        neighbours.setdefault(net_id, []).append((mac, ip))
+    return routers, legs, addrs, neighbours
+
+
+def _routers(rows, port_ids, fixed, fips):
+    """The routers with an interface on a network where this host has a
+    server port: each with its interfaces (MAC, addresses and their subnets'
+    cidrs, and the server ports on its network: 'neighbours', [{'ip_address',
+    'mac_address'}]), its gateway (address, external subnet and its
+    gateway), enable_snat, routes, and the floating IPs of this host's ports
+    it carries (fixed address in one of its interface subnets, floating IP
+    on its gateway's network; the oldest router first, as the API's
+    router_id)."""
+    routers, legs, addrs, neighbours = rows
+    by_id = {p.id: p for p in legs}
+    # This host's fixed addresses: (port id, ip) -> subnet id.
+    fixed_subnet = {(port_id, ip): sub for port_id in port_ids
+                    for sub, ip in fixed.get(port_id, ())}
+    out, taken = [], set()
+    for r in routers:
+        itfs = [p for p in legs if p.device_id == r.id and p.device_owner == ROUTER_INTERFACE]
+        gw = by_id.get(r.gw_port_id) if r.gw_port_id else None
+        itf_subnets = {a['subnet_id'] for p in itfs for a in addrs.get(p.id, [])}
+        carried = []
+        if gw is not None:
+            for port_id, entries in fips.items():
+                for f in entries:
+                    sub = fixed_subnet.get((port_id, f['fixed_ip_address']))
+                    if f['id'] in taken or sub not in itf_subnets or \
+                            f['floating_network_id'] != gw.network_id:
+                        continue
+                    taken.add(f['id'])
+                    carried.append({'id': f['id'], 'port_id': port_id,
+                                    'floating_ip_address': f['floating_ip_address'],
+                                    'fixed_ip_address': f['fixed_ip_address']})
+        carried.sort(key=lambda f: _ip_key(f['floating_ip_address']))
+        out.append({
+            'id': r.id, 'enable_snat': bool(r.enable_snat),
+            'routes': [{'destination': x['destination'], 'nexthop': x['nexthop']}
+                       for x in r.routes or []],
+            'interfaces': [{'port_id': p.id, 'network_id': p.network_id,
+                            'mac_address': p.mac_address,
+                            'fixed_ips': [{k: a[k] for k in ('subnet_id', 'ip_address', 'cidr')}
+                                          for a in addrs.get(p.id, [])],
+                            'neighbours': [{'ip_address': ip, 'mac_address': mac}
+                                           for mac, ip in sorted(
+                                               neighbours.get(p.network_id, []),
+                                               key=lambda x: _ip_key(x[1]))]}
+                           for p in itfs],
+            'gateway': None if gw is None else {
+                'port_id': gw.id, 'network_id': gw.network_id,
+                'fixed_ips': addrs.get(gw.id, [])},
+            'floating_ips': carried})
+    return out
 
 
 # --- who must hear of a change -----------------------------------------------
@@ -245,8 +363,22 @@ def hosts_for_port_networks(port_ids):
     their_nets = sa.select(P.network_id).join(
         nm.Network, nm.Network.id == P.network_id).where(
         P.id.in_(ids), nm.Network.external.is_(False))
-    return _hosts(sa.select(P.host).where(
-        P.network_id.in_(their_nets), _segment_port()).distinct())
+    return _hosts_on(their_nets)
+
+
+def _hosts_on(nets):
+    """Hosts with a server or DHCP port on the networks (a subquery of
+    network ids), and the hosts running a router with an interface on one
+    of them (their routers' legs there hold the networks' guests as
+    neighbours, and their VXLAN segments name the networks' hosts)."""
+    routers = sa.select(P.device_id).where(P.device_owner == ROUTER_INTERFACE,
+                                           P.network_id.in_(nets))
+    siblings = sa.select(P.network_id).where(P.device_owner == ROUTER_INTERFACE,
+                                             P.device_id.in_(routers))
+    return _hosts(sa.select(P.host).where(sa.or_(
+        sa.and_(P.network_id.in_(nets), _segment_port()),
+        sa.and_(P.network_id.in_(siblings),
+                P.device_owner.startswith(portcore.COMPUTE_PREFIX)))).distinct())
 
 
 def hosts_for_host_networks(host):
@@ -259,5 +391,18 @@ def hosts_for_host_networks(host):
     its_nets = sa.select(P.network_id).join(
         nm.Network, nm.Network.id == P.network_id).where(
         P.host == host, _segment_port(), nm.Network.external.is_(False))
+    return _hosts_on(its_nets)
+
+
+def hosts_for_router(router_id):
+    """Hosts that run the router: those with a server port on a network
+    where it has an interface. Call it after an interface is added and
+    before one is removed (or take both), so every host that ran or runs it
+    is counted."""
+    if not router_id:
+        return set()
+    its_nets = sa.select(P.network_id).where(P.device_id == router_id,
+                                             P.device_owner == ROUTER_INTERFACE)
     return _hosts(sa.select(P.host).where(
-        P.network_id.in_(its_nets), _segment_port()).distinct())
+        P.network_id.in_(its_nets), P.device_owner.startswith(portcore.COMPUTE_PREFIX)
+    ).distinct())

@@ -13,11 +13,12 @@ tables of this agent in the root namespace, rebuilt together in one
     server replies and no IPv6 router advertisements from a guest; IPv6
     only from its fixed IPv6 addresses, link-local or ::; nothing else.
   * VXLAN devices (compute/network/vxlan.py): every host has its own
-    router leg (same gateway address and MAC) and its own dnsmasq, so
+    router legs (same addresses and MACs) and its own dnsmasq, so
     chains ``vxlan_in`` (prerouting, -200; before the bridge learns the
     source MAC) and ``vxlan_out`` (postrouting, -200) jump to ``vxlan_K``
     for frames from / to the device of a network: frames from or to the
-    router leg's MAC, ARP about the gateway addresses, DHCP (udp 67/68)
+    router legs' MACs, ARP about their addresses and the subnet gateways,
+    DHCP (udp 67/68)
     and DHCPv6 (udp 546/547) are dropped. A frame from a device starts
     with mark 0 (it comes from no local port: only the ingress rules of
     the port it goes to apply); a frame to one leaves with mark 0 (the port
@@ -215,8 +216,11 @@ def _replace(family, table, body):
 
 
 def _segment_chain(k, seg):
-    mac = seg['gateway_mac'].lower()
-    lines = ['ether saddr %s drop' % mac, 'ether daddr %s drop' % mac]
+    macs = sorted({m.lower() for m in seg.get('router_macs') or []})
+    lines = []
+    if macs:
+        lines += ['ether saddr { %s } drop' % ', '.join(macs),
+                  'ether daddr { %s } drop' % ', '.join(macs)]
     gws = sorted(set(seg.get('gateway_ips') or []), key=ipaddress.ip_address)
     if gws:
         lines += ['ether type arp arp saddr ip { %s } drop' % ', '.join(gws),
@@ -226,13 +230,17 @@ def _segment_chain(k, seg):
     return 'vxlan_%d' % k, lines
 
 
-def ruleset(table, ports, port_index, bridges, zones, segments=()):
+def ruleset(table, ports, port_index, bridges, zones, segments=(), host_mac=None):
     """The nft script (text) that replaces this agent's two tables.
 
     ``ports``: the secured ports (dicts of the host state), ``port_index``:
     devname -> index, ``bridges``: every bridge this agent makes, ``zones``:
-    tenant bridge -> conntrack zone, ``segments``: the VXLAN devices
-    ({'dev', 'gateway_mac', 'gateway_ips'}) of the tenant networks.
+    tenant bridge -> conntrack zone, ``host_mac``: the source MAC routed
+    frames from a router leg get when they leave through a VXLAN device,
+    ``segments``: the VXLAN devices
+    ({'dev', 'router_macs', 'gateway_ips'}: the MACs of the router legs on
+    the network and their addresses and the subnets' gateways) of the
+    tenant networks.
     """
     secured = sorted(((port_index[p['devname']], p) for p in ports),
                      key=lambda item: item[0])
@@ -262,7 +270,14 @@ def ruleset(table, ports, port_index, bridges, zones, segments=()):
         jumps = ', '.join('%s : jump vxlan_%d' % (_q(seg['dev']), k)
                           for k, seg in enumerate(segments, 1))
         vx_in = ['iifname { %s } meta mark set 0x0' % devs, 'iifname vmap { %s }' % jumps]
-        vx_out = ['oifname vmap { %s }' % jumps, 'oifname { %s } meta mark set 0x0' % devs]
+        vx_out = []
+        macs = sorted({m.lower() for seg in segments for m in seg.get('router_macs') or []})
+        if macs and host_mac:
+            # Routed IPv4 from a router leg leaves with this host's MAC (ARP
+            # from the legs is dropped in vxlan_K, which still sees their MAC).
+            vx_out.append('oifname { %s } ether saddr { %s } ether type ip ether saddr set %s'
+                          % (devs, ', '.join(macs), host_mac))
+        vx_out += ['oifname vmap { %s }' % jumps, 'oifname { %s } meta mark set 0x0' % devs]
     body += _chain('vxlan_in', vx_in,
                    'type filter hook prerouting priority -200; policy accept;')
     body += _chain('vxlan_out', vx_out,

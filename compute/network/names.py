@@ -1,13 +1,14 @@
 """Names of the devices and tables the data plane makes besides the ones in
 common.netnames (bridges, taps, namespaces). Linux interface names are at
 most 15 characters; every name here is a 3-character prefix and the first
-11 characters of the network id.
+11 characters of an id (net: network id, port: a router interface port's
+id, router: the router's id).
 
 | what | root namespace side | namespace side |
 |---|---|---|
 | DHCP leg of a network | dh-<net> (on brq<net>) | ns-<net> in qdhcp-<net> |
-| router leg into the tenant bridge | rt-<net> (on brq<net>) | qr-<net> in qrouter-<net> |
-| router leg into the external bridge | rg-<net> (on brq<ext>) | qg-<net> in qrouter-<net> |
+| router interface leg | rt-<port> (on brq<net>) | qr-<port> in qrouter-<router> |
+| router gateway leg | rg-<router> (on brq<ext>) | qg-<router> in qrouter-<router> |
 | VXLAN device of a network (to the other hosts) | vx-<net> (on brq<net>) | |
 """
 
@@ -44,20 +45,22 @@ def dhcp_ns_if(network_id):
     return DHCP_NS_PREFIX + _short(network_id)
 
 
-def router_host_if(network_id):
-    return ROUTER_HOST_PREFIX + _short(network_id)
+def router_host_if(port_id):
+    """Root side of a router interface leg (``port_id``: the interface port)."""
+    return ROUTER_HOST_PREFIX + _short(port_id)
 
 
-def router_ns_if(network_id):
-    return ROUTER_NS_PREFIX + _short(network_id)
+def router_ns_if(port_id):
+    return ROUTER_NS_PREFIX + _short(port_id)
 
 
-def gateway_host_if(network_id):
-    return GATEWAY_HOST_PREFIX + _short(network_id)
+def gateway_host_if(router_id):
+    """Root side of a router's leg into the external bridge."""
+    return GATEWAY_HOST_PREFIX + _short(router_id)
 
 
-def gateway_ns_if(network_id):
-    return GATEWAY_NS_PREFIX + _short(network_id)
+def gateway_ns_if(router_id):
+    return GATEWAY_NS_PREFIX + _short(router_id)
 
 
 def vxlan_if(network_id):
@@ -72,7 +75,9 @@ def table_name(host):
     return 'altostack_%s_%s' % (clean, digest)
 
 
-def gateway_mac(network_id):
-    """The router leg's MAC, the same on every host for one network (fa:16:3f:..)."""
-    d = hashlib.sha1(('gw-' + network_id).encode('utf-8')).digest()
+def host_router_mac(host):
+    """The source MAC this host's routers give frames they send through a
+    VXLAN device (fa:16:3f:..): router legs have the same MAC on every host,
+    so a routed frame must not carry it to another host's bridge."""
+    d = hashlib.sha1(('dvr-' + (host or '')).encode('utf-8')).digest()
     return 'fa:16:3f:%02x:%02x:%02x' % (d[0], d[1], d[2])

@@ -10,7 +10,8 @@ The data plane is a set of resources, each a JSON-able spec:
                       what must not cross a VXLAN segment)
     vxlan:<net id>    device vx-<net> joining the network's bridges on other hosts
     dhcp:<net id>     namespace qdhcp-<net id>, its leg and dnsmasq
-    router:<net id>   namespace qrouter-<net id>, its legs, NAT and forward policy
+    router:<rtr id>   namespace qrouter-<router id>, its legs, routes, NAT and
+                      forward policy
 
 ``apply(state)`` computes the specs the state asks for, compares them with
 the ones it applied (kept in memory and in <state_dir>/registry.json, so a
@@ -178,7 +179,21 @@ class HostNetwork:
                        'address': '%s/%d' % (gw, net.prefixlen)}
                 break
 
+        by_id = {n['id']: n for n in nets}
         res = {}
+        for rt in state.get('routers') or []:
+            sp = router.spec(rt, by_id, default_mtu, CONF.network.external_gateway)
+            if sp is not None:
+                sp['netns'] = netnames.router_namespace(rt['id'])
+                res['router:' + rt['id']] = sp
+        # Router legs per network: their MACs and addresses stay on this host.
+        legs = {}
+        for rt in state.get('routers') or []:
+            for itf in rt.get('interfaces') or []:
+                leg = legs.setdefault(itf['network_id'], {'macs': set(), 'ips': set()})
+                leg['macs'].add(itf['mac_address'].lower())
+                leg['ips'].update(f['ip_address'] for f in itf.get('fixed_ips') or []
+                                  if ':' not in f['ip_address'])
         segments = []
         for n in nets:
             is_ext = ext is not None and n['id'] == ext['network_id']
@@ -196,17 +211,14 @@ class HostNetwork:
             if sp is not None:
                 res['dhcp:' + n['id']] = sp
             if not n.get('external'):
-                sp = router.spec(n, by_net.get(n['id'], []), ext, default_mtu)
-                if sp is not None:
-                    sp['netns'] = netnames.router_namespace(n['id'])
-                    res['router:' + n['id']] = sp
                 sp = vxlan.spec(n, CONF.network.vxlan_port, default_mtu)
                 if sp is not None:
                     res['vxlan:' + n['id']] = sp
-                    gateways = {sub['gateway_ip'] for sub in n.get('subnets') or []
-                                if sub.get('gateway_ip') and ':' not in sub['gateway_ip']}
-                    segments.append({'dev': sp['name'],
-                                     'gateway_mac': names.gateway_mac(n['id']),
+                    leg = legs.get(n['id'], {'macs': set(), 'ips': set()})
+                    gateways = leg['ips'] | {
+                        sub['gateway_ip'] for sub in n.get('subnets') or []
+                        if sub.get('gateway_ip') and ':' not in sub['gateway_ip']}
+                    segments.append({'dev': sp['name'], 'router_macs': sorted(leg['macs']),
                                      'gateway_ips': sorted(gateways)})
 
         secured = [p for p in ports if p.get('port_security_enabled')]
@@ -219,7 +231,7 @@ class HostNetwork:
             res['firewall'] = {
                 'table': self.table,
                 'ruleset': firewall.ruleset(self.table, secured, port_index, bridges, zones,
-                                            segments)}
+                                            segments, names.host_router_mac(self.host))}
         return res, port_index, zones
 
     # -- one resource ---------------------------------------------------------------
@@ -235,9 +247,9 @@ class HostNetwork:
                     and run.link_master(sp['host_if']) == sp['bridge']
                     and dhcp.is_running(run, sp))
         if kind == 'router':
-            legs = [sp['tenant']] + ([sp['external']] if sp.get('external') else [])
             return run.netns_exists(sp['netns']) and all(
-                run.link_master(leg['host_if']) == leg['bridge'] for leg in legs)
+                run.link_master(leg['host_if']) == leg['bridge']
+                for leg in router.host_links(sp))
         if kind == 'vxlan':
             return run.link_master(sp['name']) == sp['bridge']
         return True
@@ -247,7 +259,7 @@ class HostNetwork:
         listed = set(res.stdout.split('\n')) if res.ok else set()
         return all('table %s %s' % (fam, sp['table']) in listed for fam in ('bridge', 'inet'))
 
-    def _ensure(self, key, sp):
+    def _ensure(self, key, sp, old=None):
         kind = _kind(key)
         if kind == 'bridge':
             br.ensure_bridge(self.run, sp['name'], sp['mtu'], sp['addresses'],
@@ -265,7 +277,7 @@ class HostNetwork:
         elif kind == 'dhcp':
             dhcp.ensure(self.run, sp)
         elif kind == 'router':
-            router.ensure(self.run, sp)
+            router.ensure(self.run, sp, old)
 
     def _remove(self, key, sp):
         kind = _kind(key)
@@ -342,6 +354,7 @@ class HostNetwork:
                 drop(key)
             for key in sorted(todo, key=_order):
                 (summary['updated'] if key in have else summary['created']).append(key)
+                old = have.get(key)
                 have[key] = want[key]           # written down before it is made
                 failed.add(key)
                 reg['failed'] = sorted(failed)
@@ -353,7 +366,7 @@ class HostNetwork:
                     errors[key] = 'the firewall is not in place'
                     continue
                 try:
-                    self._ensure(key, want[key])
+                    self._ensure(key, want[key], old)
                     failed.discard(key)
                     if key == 'firewall':
                         self._fw_checked = time.monotonic()
@@ -431,9 +444,7 @@ class HostNetwork:
                 out['netns'].add(sp['netns'])
                 out['files'].add(sp['files']['dir'])
             elif kind == 'router':
-                out['links'].add(sp['tenant']['host_if'])
-                if sp.get('external'):
-                    out['links'].add(sp['external']['host_if'])
+                out['links'].update(leg['host_if'] for leg in router.host_links(sp))
                 out['netns'].add(sp['netns'])
             elif kind == 'vxlan':
                 out['links'].add(sp['name'])

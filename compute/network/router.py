@@ -1,20 +1,29 @@
-"""The router of a tenant network on this host: namespace qrouter-<net id>.
+"""A Neutron router on this host: namespace qrouter-<router id>.
 
-* a leg qr-<net> into the tenant bridge holding the subnet gateway
-  address(es), with the same MAC on every host;
-* when the state has an external network, a leg qg-<net> into the external
-  network's bridge, holding the floating IPs of the network's ports as /32,
-  a route to the external subnet on it and the default route via the
-  external subnet's gateway (onlink);
-* ip_forward=1 inside the namespace only;
+* one leg qr-<port> per interface port of the router, holding the port's
+  addresses with the subnet prefix and the port's MAC (the same on every
+  host: each host's guests use their local router; the firewall keeps ARP
+  about router addresses off VXLAN and gives routed frames leaving through
+  VXLAN this host's own source MAC), with the guests of its network (on
+  any host) as permanent neighbours, so east-west traffic is routed on the
+  sender's host and crosses VXLAN on the destination network;
+* when the router has a gateway on an external network of the state, a leg
+  qg-<router> into that network's bridge holding the floating IPs of this
+  host's ports behind the router as /32 (and, on the host that holds the
+  external gateway, the gateway port's address), a link route to the
+  external subnet and the default route via its gateway (onlink);
+* the router's static routes (``proto static``), ip_forward=1 inside the
+  namespace only;
 * nft ``table ip altostack_router``: per floating IP, DNAT fip -> fixed in
-  prerouting and SNAT fixed -> fip in postrouting (and hairpin: a guest
-  reaching a floating IP of its own network gets the reply through the
-  router); forward policy drop, except DNATed traffic in, replies, and
-  traffic from fixed addresses that have a floating IP out. A port without
-  a floating IP cannot leave its network, and nothing is routed between
-  two tenant networks (each namespace has one tenant leg; floating IPs are
-  the only way in).
+  prerouting and SNAT fixed -> fip out of qg-; SNAT of the subnets behind
+  the router to the gateway port's address (enable_snat, on the gateway
+  host only); hairpin masquerade for a guest reaching a floating IP on its
+  own subnet; forward policy drop, except replies, traffic between the
+  router's own interfaces (east-west), DNATed traffic in, and traffic out
+  of qg- from fixed addresses with a floating IP or from SNATed subnets.
+
+Two routers never meet: each namespace has only its own legs, and a
+network with no router has no namespace at all (no way out).
 """
 
 import ipaddress
@@ -27,30 +36,49 @@ from compute.network import names
 LOG = logging.getLogger(__name__)
 
 
-def _v4(cidr):
-    return ipaddress.ip_network(cidr, strict=False).version == 4
+def _v4(ip):
+    return ipaddress.ip_address(ip.split('/')[0]).version == 4
+
+
+def _ips(items):
+    return ', '.join(sorted(set(items), key=lambda x: ipaddress.ip_network(x,
+                                                                          strict=False)))
 
 
 def nft_ruleset(sp):
     """The namespace's nft script (replaces its table in one transaction)."""
-    qr = sp['tenant']['ns_if']
+    legs = sp['legs']
     ext = sp.get('external')
     fips = ext['fips'] if ext else []
+    qrs = '{ %s }' % ', '.join('"%s"' % leg['ns_if'] for leg in legs)
+    cidrs = [c for leg in legs for c in leg['cidrs']]
     t = names.ROUTER_TABLE
     pre, post = [], []
     for f in fips:
         pre.append('ip daddr %s dnat to %s' % (f['fip'], f['fixed']))
         post.append('oifname "%s" ip saddr %s snat to %s' % (ext['ns_if'], f['fixed'],
                                                               f['fip']))
-    for cidr in sp['tenant']['cidrs']:
-        # Hairpin: a guest reaching a floating IP of its own network.
-        post.append('oifname "%s" ct status dnat ip saddr %s masquerade' % (qr, cidr))
-    fwd = ['ct state established,related accept', 'ct state invalid drop',
-           'ct status dnat accept']
+    snat = ext and ext.get('snat') and cidrs
+    if snat:
+        post.append('oifname "%s" ip saddr { %s } snat to %s' % (
+            ext['ns_if'], _ips(cidrs), ext['address'].split('/')[0]))
+    for leg in legs:
+        # Hairpin: a guest reaching a floating IP on its own subnet.
+        for cidr in leg['cidrs']:
+            post.append('oifname "%s" ct status dnat ip saddr %s masquerade'
+                        % (leg['ns_if'], cidr))
+    fwd = ['ct state established,related accept',
+           # East-west between the router's own interfaces; before the
+           # invalid check: a reply may come back through another host's
+           # router, so this one may see only one direction.
+           'iifname %s oifname %s accept' % (qrs, qrs),
+           'ct state invalid drop', 'ct status dnat accept']
     if fips:
-        fwd.append('iifname "%s" oifname "%s" ip saddr { %s } accept' % (
-            qr, ext['ns_if'], ', '.join(sorted({f['fixed'] for f in fips},
-                                               key=ipaddress.ip_address))))
+        fwd.append('iifname %s oifname "%s" ip saddr { %s } accept' % (
+            qrs, ext['ns_if'], _ips(f['fixed'] for f in fips)))
+    if snat:
+        fwd.append('iifname %s oifname "%s" ip saddr { %s } accept' % (
+            qrs, ext['ns_if'], _ips(cidrs)))
     lines = ['table ip %s {' % t, '}', 'delete table ip %s' % t, 'table ip %s {' % t,
              '  chain nat_pre {',
              '    type nat hook prerouting priority -100; policy accept;']
@@ -65,59 +93,137 @@ def nft_ruleset(sp):
     return '\n'.join(lines) + '\n'
 
 
-def spec(network, ports, external, default_mtu):
-    """The router of ``network`` or None (no IPv4 subnet with a gateway).
-
-    ``external``: {'bridge', 'mtu', 'cidr', 'gateway'} of the external
-    network, or None."""
+def _leg(itf, net, default_mtu):
     addresses, cidrs = [], []
-    for sub in network.get('subnets') or []:
-        if sub.get('gateway_ip') and _v4(sub['cidr']):
-            prefix = ipaddress.ip_network(sub['cidr'], strict=False)
-            addresses.append('%s/%d' % (sub['gateway_ip'], prefix.prefixlen))
+    for f in itf.get('fixed_ips') or []:
+        if not f.get('cidr') or not _v4(f['ip_address']):
+            continue
+        prefix = ipaddress.ip_network(f['cidr'], strict=False)
+        addresses.append('%s/%d' % (f['ip_address'], prefix.prefixlen))
+        if str(prefix) not in cidrs:
             cidrs.append(str(prefix))
     if not addresses:
         return None
-    nid = network['id']
-    sp = {
-        'network_id': nid,
-        'netns': None,  # filled by the caller (common.netnames)
-        'tenant': {'host_if': names.router_host_if(nid), 'ns_if': names.router_ns_if(nid),
-                   'bridge': network['bridge'], 'mtu': network.get('mtu') or default_mtu,
-                   'mac': names.gateway_mac(nid), 'addresses': addresses, 'cidrs': cidrs},
-        'external': None,
-    }
-    if external:
-        fips = []
-        for port in ports:
-            v4 = [f['ip_address'] for f in port.get('fixed_ips') or []
-                  if ipaddress.ip_address(f['ip_address']).version == 4]
-            for f in port.get('floating_ips') or []:
-                fixed = f.get('fixed_ip_address') or (v4[0] if v4 else None)
-                if fixed and f.get('floating_ip_address'):
-                    fips.append({'fip': f['floating_ip_address'], 'fixed': fixed})
-        fips.sort(key=lambda f: ipaddress.ip_address(f['fip']))
-        sp['external'] = {'host_if': names.gateway_host_if(nid),
-                          'ns_if': names.gateway_ns_if(nid),
-                          'bridge': external['bridge'], 'mtu': external['mtu'],
-                          'cidr': external['cidr'], 'gateway': external['gateway'],
-                          'fips': fips}
-    return sp
+    pid = itf['port_id']
+    nets = [ipaddress.ip_network(c) for c in cidrs]
+    neighbours = sorted({(n['ip_address'], n['mac_address'].lower())
+                         for n in itf.get('neighbours') or []
+                         if _v4(n['ip_address'])
+                         and any(ipaddress.ip_address(n['ip_address']) in c for c in nets)},
+                        key=lambda x: ipaddress.ip_address(x[0]))
+    return {'port_id': pid, 'host_if': names.router_host_if(pid),
+            'ns_if': names.router_ns_if(pid), 'bridge': net['bridge'],
+            'mtu': net.get('mtu') or default_mtu, 'mac': itf['mac_address'].lower(),
+            'addresses': addresses, 'cidrs': cidrs,
+            'neighbours': [list(x) for x in neighbours]}
 
 
-def ensure(run, sp):
+def _external(rt, nets, default_mtu, hold_gateway):
+    gw = rt.get('gateway')
+    net = nets.get(gw['network_id']) if gw else None
+    if net is None or not net.get('external'):
+        return None
+    addr = next((f for f in gw.get('fixed_ips') or [] if _v4(f['ip_address'])
+                 and f.get('cidr')), None)
+    if addr is None:
+        return None
+    cidr = ipaddress.ip_network(addr['cidr'], strict=False)
+    fips = [{'fip': f['floating_ip_address'], 'fixed': f['fixed_ip_address']}
+            for f in rt.get('floating_ips') or []
+            if f.get('floating_ip_address') and f.get('fixed_ip_address')
+            and _v4(f['floating_ip_address'])]
+    fips.sort(key=lambda f: ipaddress.ip_address(f['fip']))
+    rid = rt['id']
+    return {'host_if': names.gateway_host_if(rid), 'ns_if': names.gateway_ns_if(rid),
+            'bridge': net['bridge'], 'mtu': net.get('mtu') or default_mtu,
+            'cidr': str(cidr), 'gateway': addr.get('gateway_ip') or str(next(cidr.hosts())),
+            'address': '%s/32' % addr['ip_address'] if hold_gateway else None,
+            'snat': bool(hold_gateway and rt.get('enable_snat')), 'fips': fips}
+
+
+def spec(rt, nets, default_mtu, hold_gateway):
+    """The spec of router ``rt`` (a 'routers' entry of the host state) on
+    this host, or None (no IPv4 interface on a network this host carries).
+
+    ``nets``: {network id: network of the state, with its 'bridge'};
+    ``hold_gateway``: this host's external bridge holds the public gateway
+    ([network] external_gateway), so this host's qg- leg holds the router's
+    gateway address and SNATs its subnets."""
+    legs = []
+    for itf in rt.get('interfaces') or []:
+        net = nets.get(itf.get('network_id'))
+        if net is None or net.get('external'):
+            continue
+        leg = _leg(itf, net, default_mtu)
+        if leg is not None:
+            legs.append(leg)
+    if not legs:
+        return None
+    legs.sort(key=lambda leg: leg['port_id'])
+    routes = [{'destination': str(ipaddress.ip_network(r['destination'], strict=False)),
+               'nexthop': r['nexthop']} for r in rt.get('routes') or []
+              if _v4(r['nexthop']) and _v4(r['destination'])]
+    routes.sort(key=lambda r: (r['destination'], r['nexthop']))
+    return {'router_id': rt['id'], 'netns': None,  # filled by the caller (common.netnames)
+            'legs': legs, 'external': _external(rt, nets, default_mtu, hold_gateway),
+            'routes': routes}
+
+
+def host_links(sp):
+    """The root-namespace devices of a router spec (also of the per-network
+    specs the previous version wrote: {'tenant', 'external'})."""
+    legs = list(sp.get('legs') or []) + ([sp['tenant']] if sp.get('tenant') else [])
+    if sp.get('external'):
+        legs.append(sp['external'])
+    return legs
+
+
+def _ensure_neighbours(run, ns, leg, old):
+    """The guests of the leg's network as permanent neighbours: ARP about
+    the router's addresses does not cross VXLAN, so a leg learns the MAC of
+    a guest on another host from the books."""
+    wanted = {ip: mac for ip, mac in leg.get('neighbours') or []}
+    for ip, _mac in (old or {}).get('neighbours') or []:
+        if ip not in wanted:
+            run.ip('neigh', 'del', ip, 'dev', leg['ns_if'], netns=ns, check=False)
+    for ip, mac in sorted(wanted.items()):
+        run.ip('neigh', 'replace', ip, 'lladdr', mac, 'dev', leg['ns_if'], 'nud',
+               'permanent', netns=ns)
+
+
+def _ensure_routes(run, ns, sp, old):
+    wanted = {(r['destination'], r['nexthop']) for r in sp['routes']}
+    for r in (old or {}).get('routes') or []:
+        if (r['destination'], r['nexthop']) not in wanted:
+            run.ip('route', 'del', r['destination'], 'via', r['nexthop'], 'proto', 'static',
+                   netns=ns, check=False)
+    for dest, hop in sorted(wanted):
+        run.ip('route', 'replace', dest, 'via', hop, 'proto', 'static', netns=ns)
+
+
+def ensure(run, sp, old=None):
+    """Make the router match ``sp``; ``old``: the spec applied before (legs
+    and routes it had that ``sp`` no longer names go)."""
     ns = sp['netns']
-    ten = sp['tenant']
     br.ensure_netns(run, ns)
     run.run(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], netns=ns)
-    br.ensure_veth(run, ten['host_if'], ten['bridge'], ns, ten['ns_if'], ten['mtu'],
-                   mac=ten['mac'])
-    br.ensure_addresses(run, ten['ns_if'], ten['addresses'], netns=ns)
+    wanted = {leg['host_if'] for leg in sp['legs']}
+    for leg in (old or {}).get('legs') or []:
+        if leg['host_if'] not in wanted:
+            br.delete_link(run, leg['host_if'])
+    old_legs = {leg['host_if']: leg for leg in (old or {}).get('legs') or []}
+    for leg in sp['legs']:
+        br.ensure_veth(run, leg['host_if'], leg['bridge'], ns, leg['ns_if'], leg['mtu'],
+                       mac=leg['mac'])
+        br.ensure_addresses(run, leg['ns_if'], leg['addresses'], netns=ns)
+        _ensure_neighbours(run, ns, leg, old_legs.get(leg['host_if']))
     ext = sp.get('external')
     if ext:
         br.ensure_veth(run, ext['host_if'], ext['bridge'], ns, ext['ns_if'], ext['mtu'])
-        added, removed = br.ensure_addresses(
-            run, ext['ns_if'], ['%s/32' % f['fip'] for f in ext['fips']], netns=ns)
+        held = ['%s/32' % f['fip'] for f in ext['fips']]
+        if ext.get('address'):
+            held.append(ext['address'])
+        added, removed = br.ensure_addresses(run, ext['ns_if'], held, netns=ns)
         run.ip('route', 'replace', ext['cidr'], 'dev', ext['ns_if'], 'scope', 'link',
                netns=ns)
         run.ip('route', 'replace', 'default', 'via', ext['gateway'], 'dev', ext['ns_if'],
@@ -127,12 +233,16 @@ def ensure(run, sp):
             run.ip('neigh', 'flush', 'dev', ext['bridge'], 'to', cidr.split('/')[0],
                    check=False)
     else:
-        br.delete_link(run, names.gateway_host_if(sp['network_id']))
+        br.delete_link(run, names.gateway_host_if(sp['router_id']))
+    _ensure_routes(run, ns, sp, old)
     run.nft(nft_ruleset(sp), netns=ns)
 
 
 def remove(run, sp):
-    br.delete_link(run, sp['tenant']['host_if'])
-    if sp.get('external'):
-        br.delete_link(run, sp['external']['host_if'])
+    for leg in host_links(sp):
+        br.delete_link(run, leg['host_if'])
+    ext = sp.get('external')
+    for f in (ext or {}).get('fips') or []:
+        # The host forgets the MAC of the leg that held the floating IP.
+        run.ip('neigh', 'flush', 'dev', ext['bridge'], 'to', f['fip'], check=False)
     br.delete_netns(run, sp['netns'])

@@ -4,7 +4,7 @@ export listens on the hosts bridge), the serial console through the proxy
 on host 1 (the guest's socket listens on host 2's address), and a
 floating IP of a guest on host 2 answering pings from the machine (host
 2's external bridge is on the hosts' external wire, host 1's holds the
-gateway)."""
+gateway), and two subnets of one router reaching each other across hosts."""
 
 import os
 import shutil
@@ -17,6 +17,8 @@ from tests.functional.test_multihost import domains
 from tests.functional.test_networks_cli import addresses
 from tests.functional.test_networks_cli import ping
 from tests.functional.test_networks_cli import until
+from tests.functional.test_networks_cli import user_data
+from tests.functional.test_routers_cli import PINGS
 from tests.functional.test_serial_console import connect
 from tests.functional.test_serial_console import read_until
 from tests.functional.test_servers_cli import wait_console
@@ -119,3 +121,68 @@ def test_floating_ip_of_a_guest_on_host_2(hcloud):
     hcloud.openstack('router', 'remove', 'subnet', 'h2-router', 'h2-sub', cloud='demo')
     hcloud.openstack('router', 'delete', 'h2-router', cloud='demo')
     hcloud.openstack('network', 'delete', 'h2-net', cloud='demo')
+
+
+DIAG = ('ip netns list; for ns in $(ip netns list | grep -o "qrouter-[^ ]*"); do '
+        'echo "== $ns"; ip -n $ns -br addr; ip -n $ns neigh; ip -n $ns route; done; '
+        'ip -br link | grep -E "^(vx|brq|rt)-?"; '
+        'for d in $(ip -br link | grep -o "^vx-[^@ ]*"); do bridge fdb show dev $d; done')
+
+
+def _diagnose(hcloud):
+    """Both hosts' routers, VXLAN devices and FDB, for a failure message."""
+    one = subprocess.run(['sh', '-c', DIAG], capture_output=True, text=True).stdout
+    two = hcloud.host_exec(2, 'sh', '-c', DIAG, check=False).stdout
+    return 'host 1:\n%s\nhost 2:\n%s\nagent 2:\n%s' % (
+        one, two, hcloud.log_tail('compute-h2', 30) or hcloud.log_tail('compute', 30))
+
+
+def test_east_west_across_hosts(hcloud, tmp_path):
+    """Two subnets on one router, a guest on each, on two hosts: each
+    host's router routes for its own guests (the leg on the other network
+    knows the remote guest from the books) and the frame crosses VXLAN on
+    the destination network."""
+    nets = (('ew1', '10.63.0.0/24'), ('ew2', '10.64.0.0/24'))
+    hcloud.openstack('router', 'create', 'ew-router', cloud='admin')
+    servers = []
+    try:
+        for name, cidr in nets:
+            hcloud.openstack('network', 'create', name, cloud='admin')
+            hcloud.openstack('subnet', 'create', '--network', name, '--subnet-range', cidr,
+                             name + '-sub', cloud='admin')
+            hcloud.openstack('router', 'add', 'subnet', 'ew-router', name + '-sub',
+                             cloud='admin')
+        groups = hcloud.openstack('security', 'group', 'list', '--project', 'admin',
+                                  cloud='admin', json_out=True)
+        default = [g['ID'] for g in groups if g['Name'] == 'default'][0]
+        hcloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp',
+                         default, cloud='admin', check=False)
+        hcloud.openstack('port', 'create', '--network', 'ew2', '--fixed-ip',
+                         'ip-address=10.64.0.50', 'ew2-port', cloud='admin')
+        hcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                         'm1.tiny', '--port', 'ew2-port', '--availability-zone',
+                         'nova:' + hcloud.host_name(2), '--wait', 'ew2-vm', cloud='admin')
+        servers.append('ew2-vm')
+        wait_console(hcloud, 'ew2-vm', 'ALTOSTACK-READY', timeout=240, cloud_name='admin')
+        hcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
+                         'm1.tiny', '--network', 'ew1', '--availability-zone',
+                         'nova:' + hcloud.host_name(1), '--user-data',
+                         user_data(tmp_path, 'ew.sh', PINGS.format(targets='10.64.0.50:60')),
+                         '--wait', 'ew1-vm', cloud='admin')
+        servers.append('ew1-vm')
+        for name, n in (('ew1-vm', 1), ('ew2-vm', 2)):
+            shown = hcloud.openstack('server', 'show', name, cloud='admin', json_out=True)
+            assert shown['OS-EXT-SRV-ATTR:host'] == hcloud.host_name(n)
+        out = wait_console(hcloud, 'ew1-vm', 'PINGS-DONE', timeout=300, cloud_name='admin')
+        assert 'PING-RESULT 10.64.0.50 reached' in out, '%s\n%s' % (out[-800:],
+                                                                  _diagnose(hcloud))
+    finally:
+        if servers:
+            hcloud.openstack('server', 'delete', '--wait', *servers, cloud='admin',
+                             check=False)
+        hcloud.openstack('port', 'delete', 'ew2-port', cloud='admin', check=False)
+        for name, _cidr in nets:
+            hcloud.openstack('router', 'remove', 'subnet', 'ew-router', name + '-sub',
+                             cloud='admin', check=False)
+            hcloud.openstack('network', 'delete', name, cloud='admin', check=False)
+        hcloud.openstack('router', 'delete', 'ew-router', cloud='admin', check=False)

@@ -179,6 +179,23 @@ class Lab:
                 'port_security_enabled': True, 'extra_rules': [], 'fip': None}
         self.ports['a']['fip'] = str(self.nets['ext']['hosts'][9])
         self.ports['c']['fip'] = str(self.nets['ext']['hosts'][10])
+        # Each network behind its own router (gateway on ext, SNAT off: a
+        # port without a floating IP has no way out).
+        self.routers = {}
+        for key, net, last in (('r1', 'n1', 4), ('r2', 'n2', 5)):
+            n, ext = self.nets[net], self.nets['ext']
+            self.routers[key] = {
+                'id': str(uuid_mod.uuid4()), 'net': net, 'enable_snat': False, 'routes': [],
+                'interfaces': [{'port_id': str(uuid_mod.uuid4()), 'network_id': n['id'],
+                                'mac_address': rand_mac(),
+                                'fixed_ips': [{'subnet_id': n['subnets'][0]['id'],
+                                               'ip_address': str(n['hosts'][0]),
+                                               'cidr': n['cidr']}]}],
+                'gateway': {'port_id': str(uuid_mod.uuid4()), 'network_id': ext['id'],
+                            'fixed_ips': [{'subnet_id': ext['subnets'][0]['id'],
+                                           'ip_address': str(ext['hosts'][last]),
+                                           'cidr': ext['cidr'],
+                                           'gateway_ip': str(ext['hosts'][0])}]}}
         self.hn = plane.HostNetwork(os.path.join(workdir, 'network'), self.host)
         self.guests = {}
 
@@ -195,11 +212,19 @@ class Lab:
                 'floating_ips': [{'id': 'fip-' + key, 'floating_ip_address': p['fip'],
                                   'fixed_ip_address': p['ip']}] if p['fip'] else []}
 
+    def router_state(self, key):
+        r = self.routers[key]
+        fips = [{'id': 'fip-' + k, 'port_id': p['id'], 'floating_ip_address': p['fip'],
+                 'fixed_ip_address': p['ip']}
+                for k, p in self.ports.items() if p['fip'] and p['net'] == r['net']]
+        return dict({k: v for k, v in r.items() if k != 'net'}, floating_ips=fips)
+
     def state(self, extra_ports=()):
         nets = [{k: v for k, v in n.items() if k not in ('cidr', 'hosts')}
                 for n in self.nets.values()]
         return {'host': self.host, 'networks': nets,
-                'ports': [self.port_state(k) for k in self.ports] + list(extra_ports)}
+                'ports': [self.port_state(k) for k in self.ports] + list(extra_ports),
+                'routers': [self.router_state(k) for k in self.routers]}
 
     def apply(self, **kw):
         return self.hn.apply(self.state(**kw))
@@ -442,7 +467,7 @@ def test_floating_ip(lab):
     t0 = time.monotonic()
     summary = lab.apply()
     TIMINGS['fip_remove_apply'] = time.monotonic() - t0
-    assert summary['updated'] == ['router:' + lab.nets['n1']['id']], summary
+    assert summary['updated'] == ['router:' + lab.routers['r1']['id']], summary
     assert not ns_ping(None, fip)
     lab.ports['a']['fip'] = fip
     lab.apply()
@@ -571,9 +596,10 @@ def test_dead_dnsmasq_and_lost_devices_come_back(lab):
     os.kill(pid, 9)
     assert eventually(lambda: not os.path.exists('/proc/%d/cmdline' % pid)
                       or not open('/proc/%d/cmdline' % pid).read(), 5, 0.1)
-    sh('ip', 'link', 'del', names.router_host_if(n1))
+    sh('ip', 'link', 'del', names.router_host_if(lab.routers['r1']['interfaces'][0]['port_id']))
     summary = lab.apply()
-    assert sorted(summary['updated']) == sorted(['dhcp:' + n1, 'router:' + n1]), summary
+    assert sorted(summary['updated']) == sorted(['dhcp:' + n1,
+                                                 'router:' + lab.routers['r1']['id']]), summary
     with open(sp['files']['pid']) as f:
         assert int(f.read()) != pid
     assert lab.apply()['changed'] is False

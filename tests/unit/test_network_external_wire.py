@@ -9,7 +9,7 @@ from common import netnames
 from common.conf import CONF
 from compute.network import names
 from tests.unit.test_network_plane import EXT
-from tests.unit.test_network_plane import NET1
+from tests.unit.test_network_plane import RTR1
 from tests.unit.test_network_plane import fake  # noqa: F401 - fixtures
 from tests.unit.test_network_plane import hn  # noqa: F401
 from tests.unit.test_network_plane import make_state
@@ -30,7 +30,7 @@ def test_default_external_bridge_has_the_gateway_and_no_wire(hn, fake):  # noqa:
     hn.apply(make_state())
     assert fake.links[(None, netnames.bridge(EXT))]['addrs'] == ['172.24.9.1/24']
     assert WIRE not in fake.bridge_ports(netnames.bridge(EXT))
-    assert names.gateway_host_if(NET1) in fake.bridge_ports(netnames.bridge(EXT))
+    assert names.gateway_host_if(RTR1) in fake.bridge_ports(netnames.bridge(EXT))
 
 
 def test_a_host_on_the_wire_without_the_gateway(hn, fake, wired):  # noqa: F811
@@ -41,7 +41,7 @@ def test_a_host_on_the_wire_without_the_gateway(hn, fake, wired):  # noqa: F811
     assert fake.links[(None, bridge)]['addrs'] == []
     assert fake.link_master(WIRE) == bridge
     # the routers still route via the gateway, now across the wire
-    assert fake.ran('default via 172.24.9.1 dev %s onlink' % names.gateway_ns_if(NET1))
+    assert fake.ran('default via 172.24.9.1 dev %s onlink' % names.gateway_ns_if(RTR1))
     # the wire taken off the bridge is put back at the next apply
     fake.links[(None, WIRE)]['master'] = None
     summary = hn.apply(make_state())

@@ -30,6 +30,11 @@ PORT_A = 'aaaaaaaa-0000-4000-8000-00000000000a'
 PORT_B = 'bbbbbbbb-0000-4000-8000-00000000000b'
 PORT_C = 'cccccccc-0000-4000-8000-00000000000c'
 PORT_X = 'dddddddd-0000-4000-8000-00000000000d'
+RTR1 = 'r1r1r1r1-0000-4000-8000-000000000001'
+RTR2 = 'r2r2r2r2-0000-4000-8000-000000000002'
+ITF1 = 'i1i1i1i1-0000-4000-8000-000000000001'   # RTR1's interface on NET1
+ITF2 = 'i2i2i2i2-0000-4000-8000-000000000002'   # RTR2's interface on NET2
+MAC1, MAC2 = 'fa:16:3e:f1:00:01', 'fa:16:3e:f2:00:01'
 
 
 # -- a fake host ----------------------------------------------------------------------
@@ -317,6 +322,23 @@ def port(pid, nid, sub, mac, ip, rules=None, fips=(), security=True, hostname=''
                               'fixed_ip_address': ip} for f in fips]}
 
 
+def interface(pid, nid, sub, ip, cidr, mac):
+    return {'port_id': pid, 'network_id': nid, 'mac_address': mac,
+            'fixed_ips': [{'subnet_id': sub, 'ip_address': ip, 'cidr': cidr}]}
+
+
+def a_router(rid, interfaces, gw_ip=None, snat=True, routes=(), fips=()):
+    """A 'routers' entry of the host state; gateway on EXT when gw_ip."""
+    return {'id': rid, 'enable_snat': snat, 'routes': [dict(r) for r in routes],
+            'interfaces': list(interfaces),
+            'gateway': None if gw_ip is None else {
+                'port_id': 'gw-' + rid[:4], 'network_id': EXT,
+                'fixed_ips': [{'subnet_id': SUBE, 'ip_address': gw_ip,
+                               'cidr': '172.24.9.0/24', 'gateway_ip': '172.24.9.1'}]},
+            'floating_ips': [{'id': 'fip-' + f, 'port_id': pid, 'floating_ip_address': f,
+                              'fixed_ip_address': fixed} for f, fixed, pid in fips]}
+
+
 def make_state():
     return {'host': 'node-1', 'networks': [
         network(EXT, SUBE, '172.24.9.0/24', '172.24.9.1', None, external=True, mtu=1500),
@@ -330,7 +352,15 @@ def make_state():
             port(PORT_B, NET1, SUB1, 'fa:16:3e:bb:00:01', '10.1.0.11',
                  default_rules(['10.1.0.10', '10.1.0.11'])),
             port(PORT_C, NET2, SUB2, 'fa:16:3e:cc:00:01', '10.2.0.10', security=False,
-                 rules=[])]}
+                 rules=[])],
+        # NET1 and NET2 each behind their own router, SNAT off (only A's
+        # floating IP leaves)
+        'routers': [
+            a_router(RTR1, [interface(ITF1, NET1, SUB1, '10.1.0.1', '10.1.0.0/24', MAC1)],
+                     gw_ip='172.24.9.5', snat=False,
+                     fips=[('172.24.9.10', '10.1.0.10', PORT_A)]),
+            a_router(RTR2, [interface(ITF2, NET2, SUB2, '10.2.0.1', '10.2.0.0/24', MAC2)],
+                     gw_ip='172.24.9.6', snat=False)]}
 
 
 @pytest.fixture
@@ -353,7 +383,6 @@ def test_device_names_fit_linux_and_tables_are_per_host():
         assert len(fn(NET1)) <= 15
     assert names.table_name('node-1') != names.table_name('node.1')
     assert names.table_name('Node-1').startswith('altostack_node_1_')
-    assert names.gateway_mac(NET1) == names.gateway_mac(NET1) != names.gateway_mac(NET2)
 
 
 # -- firewall ruleset ------------------------------------------------------------------------
@@ -510,31 +539,32 @@ def test_leases_file(tmp_path):
 
 def test_router_nat_and_forward_policy(hn):
     want, _i, _z = hn.desired(make_state())
-    assert 'router:' + EXT not in want
-    sp = want['router:' + NET1]
-    assert sp['netns'] == 'qrouter-' + NET1
-    assert sp['tenant']['addresses'] == ['10.1.0.1/24']
+    assert not [k for k in want if k.startswith('router:') and k[7:] in (EXT, NET1, NET2)]
+    sp = want['router:' + RTR1]
+    assert sp['netns'] == 'qrouter-' + RTR1
+    assert [leg['addresses'] for leg in sp['legs']] == [['10.1.0.1/24']]
+    assert sp['legs'][0]['mac'] == MAC1
     assert sp['external']['fips'] == [{'fip': '172.24.9.10', 'fixed': '10.1.0.10'}]
     assert sp['external']['gateway'] == '172.24.9.1'
     text = router.nft_ruleset(sp)
     lines = [x.strip() for x in text.splitlines()]
-    qr, qg = names.router_ns_if(NET1), names.gateway_ns_if(NET1)
+    qr, qg = names.router_ns_if(ITF1), names.gateway_ns_if(RTR1)
     assert 'ip daddr 172.24.9.10 dnat to 10.1.0.10' in lines
     assert 'oifname "%s" ip saddr 10.1.0.10 snat to 172.24.9.10' % qg in lines
     assert 'type filter hook forward priority 0; policy drop;' in lines
     assert 'ct status dnat accept' in lines
-    assert 'iifname "%s" oifname "%s" ip saddr { 10.1.0.10 } accept' % (qr, qg) in lines
-    # NET2 has no floating IP: nothing leaves
-    text2 = router.nft_ruleset(want['router:' + NET2])
-    assert 'snat' not in text2 and 'oifname "%s"' % names.gateway_ns_if(NET2) not in text2
+    assert 'iifname { "%s" } oifname "%s" ip saddr { 10.1.0.10 } accept' % (qr, qg) in lines
+    # NET2 has no floating IP and its router no SNAT: nothing leaves
+    text2 = router.nft_ruleset(want['router:' + RTR2])
+    assert 'snat' not in text2 and 'oifname "%s"' % names.gateway_ns_if(RTR2) not in text2
 
 
 def test_router_without_external_network(hn):
     state = make_state()
     state['networks'] = [n for n in state['networks'] if not n['external']]
     want, _i, _z = hn.desired(state)
-    assert want['router:' + NET1]['external'] is None
-    assert 'dnat to' not in router.nft_ruleset(want['router:' + NET1])
+    assert want['router:' + RTR1]['external'] is None
+    assert 'dnat to' not in router.nft_ruleset(want['router:' + RTR1])
 
 
 # -- apply: what it makes, changes and removes ----------------------------------------------
@@ -551,21 +581,22 @@ def test_first_apply_makes_everything_in_order(hn, fake):
     assert fake.links[(None, netnames.bridge(EXT))]['addrs'] == ['172.24.9.1/24']
     assert fake.links[(None, netnames.bridge(NET1))]['addrs'] == []
     assert fake.ran('nf_call_iptables 1')
-    assert {'qdhcp-' + NET1, 'qdhcp-' + NET2, 'qrouter-' + NET1,
-            'qrouter-' + NET2} == fake.netns
+    assert {'qdhcp-' + NET1, 'qdhcp-' + NET2, 'qrouter-' + RTR1,
+            'qrouter-' + RTR2} == fake.netns
     assert fake.links[('qdhcp-' + NET1, names.dhcp_ns_if(NET1))]['addrs'] == ['10.1.0.2/24']
     assert fake.links[('qdhcp-' + NET1, names.dhcp_ns_if(NET1))]['mac'] == 'fa:16:3e:00:00:11'
     assert fake.links[(None, names.dhcp_host_if(NET1))]['master'] == netnames.bridge(NET1)
-    qg = fake.links[('qrouter-' + NET1, names.gateway_ns_if(NET1))]
-    assert qg['addrs'] == ['172.24.9.10/32']
-    assert fake.links[(None, names.gateway_host_if(NET1))]['master'] == netnames.bridge(EXT)
-    assert fake.links[('qrouter-' + NET1, names.router_ns_if(NET1))]['addrs'] == ['10.1.0.1/24']
+    qg = fake.links[('qrouter-' + RTR1, names.gateway_ns_if(RTR1))]
+    assert qg['addrs'] == ['172.24.9.10/32', '172.24.9.5/32']
+    assert fake.links[(None, names.gateway_host_if(RTR1))]['master'] == netnames.bridge(EXT)
+    qr = fake.links[('qrouter-' + RTR1, names.router_ns_if(ITF1))]
+    assert (qr['addrs'], qr['mac']) == (['10.1.0.1/24'], MAC1)
     assert fake.ran('net.ipv4.ip_forward=1')
-    assert fake.ran('default via 172.24.9.1 dev %s onlink' % names.gateway_ns_if(NET1))
+    assert fake.ran('default via 172.24.9.1 dev %s onlink' % names.gateway_ns_if(RTR1))
     assert len(fake.procs) == 2
     table = names.table_name('node-1')
     assert fake.tables == {'bridge ' + table, 'inet ' + table}
-    assert fake.ns_tables['qrouter-' + NET1] == {'ip ' + names.ROUTER_TABLE}
+    assert fake.ns_tables['qrouter-' + RTR1] == {'ip ' + names.ROUTER_TABLE}
     reg = json.load(open(os.path.join(hn.state_dir, 'registry.json')))
     assert sorted(reg['resources']) == sorted(summary['created'])
     assert reg['failed'] == [] and reg['host'] == 'node-1'
@@ -633,9 +664,11 @@ def test_floating_ip_removed(hn, fake):
     hn.apply(state)
     fake.reset()
     state['ports'][0]['floating_ips'] = []
+    state['routers'][0]['floating_ips'] = []
     summary = hn.apply(state)
-    assert summary['updated'] == ['router:' + NET1]
-    assert fake.links[('qrouter-' + NET1, names.gateway_ns_if(NET1))]['addrs'] == []
+    assert summary['updated'] == ['router:' + RTR1]
+    assert fake.links[('qrouter-' + RTR1, names.gateway_ns_if(RTR1))]['addrs'] == [
+        '172.24.9.5/32']
     assert fake.ran('neigh flush dev %s to 172.24.9.10' % netnames.bridge(EXT))
     nft = [i for a, i in fake.commands if 'nft' in a]
     assert nft and 'dnat to' not in nft[0]
@@ -647,11 +680,12 @@ def test_network_gone_is_removed_in_reverse_order(hn, fake):
     fake.reset()
     state['networks'] = [n for n in state['networks'] if n['id'] != NET2]
     state['ports'] = [p for p in state['ports'] if p['network_id'] != NET2]
+    state['routers'] = state['routers'][:1]
     summary = hn.apply(state)
-    assert summary['removed'] == ['router:' + NET2, 'dhcp:' + NET2,
+    assert summary['removed'] == ['router:' + RTR2, 'dhcp:' + NET2,
                                   'bridge:' + netnames.bridge(NET2)]
     assert summary['updated'] == ['firewall']    # zones changed
-    assert 'qdhcp-' + NET2 not in fake.netns and 'qrouter-' + NET2 not in fake.netns
+    assert 'qdhcp-' + NET2 not in fake.netns and 'qrouter-' + RTR2 not in fake.netns
     assert not fake.link_exists(netnames.bridge(NET2))
     assert len(fake.procs) == 1
     assert not os.path.exists(os.path.join(hn.state_dir, 'dhcp', NET2))
@@ -678,14 +712,14 @@ def test_what_went_missing_is_made_again(hn, fake):
     hn.apply(state)
     pid = next(p for p, argv in fake.procs.items() if names.dhcp_ns_if(NET1) in ' '.join(argv))
     del fake.procs[pid]                                  # dnsmasq died
-    fake._del((None, names.router_host_if(NET2)))        # a leg was deleted
+    fake._del((None, names.router_host_if(ITF2)))        # a leg was deleted
     fake._link(None, 'del', ['dev', netnames.bridge(EXT)], False)   # legs fall off it
     summary = hn.apply(state)
     assert sorted(summary['updated']) == sorted([
-        'dhcp:' + NET1, 'router:' + NET1, 'router:' + NET2, 'bridge:' + netnames.bridge(EXT)])
-    assert fake.links[(None, names.gateway_host_if(NET1))]['master'] == netnames.bridge(EXT)
+        'dhcp:' + NET1, 'router:' + RTR1, 'router:' + RTR2, 'bridge:' + netnames.bridge(EXT)])
+    assert fake.links[(None, names.gateway_host_if(RTR1))]['master'] == netnames.bridge(EXT)
     assert len(fake.procs) == 2
-    assert fake.link_exists(names.router_host_if(NET2))
+    assert fake.link_exists(names.router_host_if(ITF2))
     assert fake.links[(None, netnames.bridge(EXT))]['addrs'] == ['172.24.9.1/24']
 
 
@@ -705,7 +739,7 @@ def test_a_failure_is_reported_and_retried(hn, fake):
     fake.fail['--interface=' + names.dhcp_ns_if(NET2)] = 'dnsmasq: failed to bind'
     with pytest.raises(exception.NetworkApplyFailed, match='failed to bind'):
         hn.apply(state)
-    assert 'router:' + NET2 in hn.resources          # the rest was done
+    assert 'router:' + RTR2 in hn.resources          # the rest was done
     assert fake.link_exists(netnames.bridge(NET2))
     reg = json.load(open(hn.registry_path))
     assert reg['failed'] == ['dhcp:' + NET2]
@@ -917,8 +951,9 @@ def test_vxlan_removed_with_its_network_and_by_teardown(hn, fake):
     assert fake.link_exists(vx2)
     state['networks'] = [n for n in state['networks'] if n['id'] != NET2]
     state['ports'] = [p for p in state['ports'] if p['network_id'] != NET2]
+    state['routers'] = state['routers'][:1]
     summary = hn.apply(state)
-    assert summary['removed'] == ['vxlan:' + NET2, 'router:' + NET2, 'dhcp:' + NET2,
+    assert summary['removed'] == ['vxlan:' + NET2, 'router:' + RTR2, 'dhcp:' + NET2,
                                   'bridge:' + netnames.bridge(NET2)]
     assert not fake.link_exists(vx2) and fake.link_exists(VX1)
     removed = hn.teardown()
@@ -946,7 +981,7 @@ def test_a_vni_taken_on_this_kernel_fails_only_its_segment(hn, fake):
                                                'port': 4789, 'learning': False}}
     with pytest.raises(exception.NetworkApplyFailed, match='VNI already exists'):
         hn.apply(vx_state())
-    assert hn.resources['router:' + NET1] and len(fake.procs) == 2
+    assert hn.resources['router:' + RTR1] and len(fake.procs) == 2
     assert json.load(open(hn.registry_path))['failed'] == ['vxlan:' + NET1]
 
 
@@ -957,17 +992,18 @@ def test_ruleset_keeps_routers_and_dhcp_on_their_host(hn):
         'dns_nameservers': [], 'host_routes': []})
     want, index, _z = hn.desired(state)
     text = want['firewall']['ruleset']
-    gw = names.gateway_mac(NET1)
     assert chain(text, 'vxlan_in') == [
         'type filter hook prerouting priority -200; policy accept;',
         'iifname { "%s" } meta mark set 0x0' % VX1,
         'iifname vmap { "%s" : jump vxlan_1 }' % VX1]
     assert chain(text, 'vxlan_out') == [
         'type filter hook postrouting priority -200; policy accept;',
+        'oifname { "%s" } ether saddr { %s } ether type ip ether saddr set %s' % (
+            VX1, MAC1, names.host_router_mac('node-1')),
         'oifname vmap { "%s" : jump vxlan_1 }' % VX1,
         'oifname { "%s" } meta mark set 0x0' % VX1]
     assert chain(text, 'vxlan_1') == [
-        'ether saddr %s drop' % gw, 'ether daddr %s drop' % gw,
+        'ether saddr { %s } drop' % MAC1, 'ether daddr { %s } drop' % MAC1,
         'ether type arp arp saddr ip { 10.1.0.1, 10.3.0.1 } drop',
         'ether type arp arp daddr ip { 10.1.0.1, 10.3.0.1 } drop',
         'ether type ip udp dport { 67, 68 } drop',

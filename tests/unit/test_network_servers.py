@@ -291,7 +291,7 @@ def test_host_state(demo, admin, other, public):
     assert len(rules) == 4  # web: 2 egress + 2 ingress
     assert set(netstate.host_state('h2')['ports'][0]) == set(port)
     empty = netstate.host_state('nowhere')
-    assert empty == {'host': 'nowhere', 'ports': [], 'networks': [
+    assert empty == {'host': 'nowhere', 'ports': [], 'routers': [], 'networks': [
         dict(ext, dhcp_port=None)]}
     # who hears of a change
     assert netstate.hosts_for_ports([p1['id'], p2['id'], None]) == {'h1', 'h2'}
@@ -335,4 +335,5 @@ def test_host_state_is_a_handful_of_queries(demo, public):
     assert len(state['ports']) == 12
     peers = ['192.0.2.%d' % n for n in range(10, 14)]
     assert [n['vxlan']['peers'] for n in state['networks'] if n['vxlan']] == [peers, peers]
-    assert len(statements) <= 11
+    assert len(statements) <= 15   # 11, and 4 for the routers (private's router1)
+    assert len(state['routers']) == 1
