@@ -19,7 +19,6 @@ SPEC = {
     'subnet_id': A(attrs.nullable(attrs.uuid_str), put=False),
     'port_id': A(attrs.nullable(attrs.uuid_str)),
     'fixed_ip_address': A(attrs.nullable(attrs.string(64))),
-    'qos_policy_id': A(attrs.nullable(attrs.one_of())),
     'tags': A(attrs.tags, put=False),
 }
 

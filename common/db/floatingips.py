@@ -41,7 +41,8 @@ def fip_dict(fip, port=None, router_id=None):
         'port_id': fip.port_id, 'fixed_ip_address': fip.fixed_ip_address,
         'status': 'ACTIVE' if fip.port_id else 'DOWN', 'description': fip.description,
         'tags': list(fip.tags or []), 'port_details': port_details(port),
-        'dns_domain': '', 'dns_name': '', 'qos_policy_id': None, 'port_forwardings': [],
+        # no qos_policy_id: no QoS extension (qos, qos-fip) is announced
+        'dns_domain': '', 'dns_name': '', 'port_forwardings': [],
         'created_at': nm.iso(fip.created_at), 'updated_at': nm.iso(fip.updated_at),
         'revision_number': fip.revision_number,
     }

@@ -40,8 +40,12 @@ def test_create_show_list_delete(demo, other, public):
                        'router_id': None, 'port_id': None, 'fixed_ip_address': None,
                        'status': 'DOWN', 'project_id': demo.project_id, 'description': '',
                        'tags': [], 'port_details': None, 'dns_domain': '', 'dns_name': '',
-                       'qos_policy_id': None, 'revision_number': 1}.items():
+                       'revision_number': 1}.items():
         assert fip[key] == value, key
+    # no QoS extension is announced: no QoS key shown, nor taken
+    assert 'qos_policy_id' not in fip
+    err = _fip(demo, pub['id'], status=400, qos_policy_id=None)
+    assert 'qos_policy_id' in err['message']
     assert _fip(demo, pub['id'])['floating_ip_address'] == '172.24.4.12'
     assert demo.get('/floatingips/%s' % fip['id'])['floatingip']['id'] == fip['id']
     demo.get('/floatingips/172.24.4.11', status=404)
