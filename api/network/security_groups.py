@@ -37,7 +37,6 @@ RULE_SPEC = {
     'port_range_min': A(_port, put=False), 'port_range_max': A(_port, put=False),
     'remote_ip_prefix': A(attrs.nullable(attrs.string(64)), put=False),
     'remote_group_id': A(attrs.nullable(attrs.uuid_str), put=False),
-    'remote_address_group_id': A(attrs.nullable(attrs.one_of()), put=False),
 }
 
 
