@@ -21,6 +21,9 @@ def _bad(attr, reason):
     return ne.HTTPBadRequest(msg='Invalid input for %s. Reason: %s.' % (attr, reason))
 
 
+bad = _bad  # for the converters of other modules (dns.py)
+
+
 def string(maxlen=255):
     def conv(attr, value):
         if value is None:

@@ -2,6 +2,7 @@
 
 from api import http
 from api.network import attrs
+from api.network import dns
 from api.network import notify
 from api.network import query
 from common.db import netstate
@@ -20,6 +21,7 @@ SPEC = {
     'provider:physical_network': A(attrs.nullable(attrs.string(64)), put=False),
     'provider:segmentation_id': A(attrs.integer(nullable=True), put=False),
     'tags': A(attrs.tags, put=False),
+    'dns_domain': A(dns.domain),
 }
 # Attributes only an admin sets to anything but their default.
 _ADMIN_ATTRS = ('shared', 'router:external', 'is_default')

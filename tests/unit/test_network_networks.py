@@ -23,7 +23,7 @@ def test_network_create_fields(demo, admin):
                        'port_security_enabled': True, 'is_default': False, 'tags': [],
                        'availability_zones': [], 'availability_zone_hints': [],
                        'ipv4_address_scope': None, 'ipv6_address_scope': None,
-                       'description': '', 'revision_number': 1,
+                       'description': '', 'revision_number': 1, 'dns_domain': '',
                        'project_id': demo.project_id, 'tenant_id': demo.project_id}.items():
         assert net[key] == value, key
     assert net['created_at'].endswith('Z') and len(net['created_at']) == 20
@@ -35,6 +35,22 @@ def test_network_create_fields(demo, admin):
     assert seen['provider:physical_network'] is None
     updated = demo.put('/networks/%s' % net['id'], {'network': {'name': 'n2'}})['network']
     assert updated['name'] == 'n2' and updated['revision_number'] == 2
+
+
+def test_dns_domain(demo):
+    """dns-integration: a network's dns_domain is checked, kept and shown."""
+    net = demo.post('/networks', {'network': {'name': 'd', 'dns_domain': 'my-domain.org.'}})[
+        'network']
+    assert net['dns_domain'] == 'my-domain.org.'
+    got = demo.put('/networks/%s' % net['id'], {'network': {'dns_domain': 'other.example'}})
+    assert got['network']['dns_domain'] == 'other.example'
+    assert demo.get('/networks/%s' % net['id'])['network']['dns_domain'] == 'other.example'
+    assert demo.put('/networks/%s' % net['id'], {'network': {'dns_domain': None}})[
+        'network']['dns_domain'] == ''
+    for bad in ('a..b', 'bad_label.org', 'x' * 64 + '.org', 'a.' * 130, 7):
+        err = demo.put('/networks/%s' % net['id'], {'network': {'dns_domain': bad}},
+                       status=400)['NeutronError']
+        assert 'dns_domain' in err['message'], bad
 
 
 def test_vni_unique_and_external_flat(admin):
