@@ -284,3 +284,21 @@ def test_bootstrap_networks(admin, demo, public, conf):
     bootstrap.bootstrap(admin.project_id)  # idempotent
     assert len(admin.get('/networks')['networks']) == 2
     assert len(admin.get('/subnets')['subnets']) == 2
+
+
+def test_bulk_create_all_or_none(demo):
+    """{"networks": [...]} makes each, in order; a refused one undoes the rest."""
+    made = demo.post('/networks', {'networks': [{'name': 'b1'}, {'name': 'b2'}]})['networks']
+    assert [n['name'] for n in made] == ['b1', 'b2']
+    subs = demo.post('/subnets', {'subnets': [
+        {'network_id': made[0]['id'], 'cidr': '10.31.0.0/24', 'ip_version': 4},
+        {'network_id': made[1]['id'], 'cidr': '10.32.0.0/24', 'ip_version': 4}]})['subnets']
+    assert [s['cidr'] for s in subs] == ['10.31.0.0/24', '10.32.0.0/24']
+    before = len(demo.get('/networks')['networks'])
+    err = demo.post('/networks', {'networks': [{'name': 'b3'}, {'name': 'b4', 'mtu': 'x'}]},
+                    status=400)['NeutronError']
+    assert 'mtu' in err['message']
+    assert len(demo.get('/networks')['networks']) == before  # b3 went again
+    assert 'b3' not in [n['name'] for n in demo.get('/networks')['networks']]
+    for bad in ({'networks': []}, {'networks': 'x'}, {'networks': [1]}):
+        demo.post('/networks', bad, status=400)
