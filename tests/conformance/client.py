@@ -23,7 +23,7 @@ class Client:
             'volume_root': api + '/volume', 'volume': api + '/volume/v3/' + project_id,
             'identity_root': api + '/identity', 'identity': api + '/identity/v3',
             'image': 'http://127.0.0.1:%d' % cloud.image_port,
-            'network': api + '/network/v2.0',
+            'network_root': api + '/network', 'network': api + '/network/v2.0',
         }
         self.project_id = project_id
         self.user_id = body['token']['user']['id']
@@ -218,8 +218,9 @@ def make_resources(client, image):
     for key in ('router_id', 'scratch_router_id', 'route_router_id'):
         res[key] = c.ok('network', 'POST', '/routers', {'router': {
             'name': 'conf-' + key}})['router']['id']
-    c.ok('network', 'PUT', '/routers/%s' % res['router_id'], {'router': {
-        'external_gateway_info': {'network_id': res['public_network_id']}}})
+    for key in ('router_id', 'route_router_id'):
+        c.ok('network', 'PUT', '/routers/%s' % res[key], {'router': {
+            'external_gateway_info': {'network_id': res['public_network_id']}}})
     # Extra routes need a next hop on a subnet of the router.
     route_net = c.ok('network', 'POST', '/networks', {'network': {
         'name': 'conf-route-net'}})['network']['id']
@@ -227,6 +228,13 @@ def make_resources(client, image):
         'network_id': route_net, 'cidr': '10.214.0.0/24', 'ip_version': 4}})['subnet']['id']
     c.ok('network', 'PUT', '/routers/%s/add_router_interface' % res['route_router_id'],
          {'subnet_id': route_subnet})
+    # A port behind that router, for a floating IP to point at.
+    res['fip_port_id'] = c.ok('network', 'POST', '/ports', {'port': {
+        'network_id': route_net, 'name': 'conf-fip-port'}})['port']['id']
+    res['unscoped_token'] = c.call('identity', 'POST', '/auth/tokens', {'auth': {'identity': {
+        'methods': ['password'], 'password': {'user': {
+            'id': res['unscoped_user_id'], 'password': 'pw'}}}}}, token=False).headers[
+        'X-Subject-Token']
     res['floatingip_id'] = c.ok('network', 'POST', '/floatingips', {'floatingip': {
         'floating_network_id': res['public_network_id']}})['floatingip']['id']
     return res

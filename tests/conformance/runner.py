@@ -28,7 +28,7 @@ def fill(value, ctx, resp=None):
         if name.startswith('resp:'):
             node = resp
             for part in name[5:].split('.'):
-                node = node[part]
+                node = node[int(part)] if isinstance(node, list) else node[part]
             return node
         return ctx[name]
     whole = _TEMPLATE.fullmatch(value)
