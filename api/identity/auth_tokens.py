@@ -144,6 +144,25 @@ def render_token(info, with_catalog=True):
     return {'token': body}
 
 
+# The authentication methods this cloud offers; as in Keystone, a rule's
+# methods that are not offered are left out, and a rule left empty goes.
+_METHODS = ('password', 'token')
+
+
+def _check_mfa_rules(user, methods):
+    """A user with multi-factor rules must satisfy one of them."""
+    options = user.options or {}
+    if not options.get('multi_factor_auth_enabled'):
+        return
+    rules = [set(m for m in rule if m in _METHODS)
+             for rule in options.get('multi_factor_auth_rules') or []]
+    rules = [rule for rule in rules if rule]
+    if rules and not any(rule <= set(methods) for rule in rules):
+        raise exception.Unauthorized(
+            'Insufficient authentication methods: this user must authenticate with %s.'
+            % ' or '.join('+'.join(sorted(rule)) for rule in rules))
+
+
 @http.public
 def issue_token():
     body = http.json_body(schemas.auth)['auth']
@@ -156,6 +175,7 @@ def issue_token():
             if 'password' not in ident:
                 raise exception.BadRequest('The password method needs a "password" object.')
             user = _password_user(s, ident['password']['user'])
+            _check_mfa_rules(user, methods)
         elif 'token' in methods:
             if 'token' not in ident:
                 raise exception.BadRequest('The token method needs a "token" object.')
@@ -247,6 +267,9 @@ def change_password(user_id):
     body = http.json_body(schemas.password_change)['user']
     with db_api.session() as s:
         user = resources.get_or_404(s, models.User, 'user', user_id)
+        if (user.options or {}).get('lock_password'):
+            raise exception.Forbidden('You cannot change your password: it is locked '
+                                      '(lock_password). An administrator can reset it.')
         if not passwords.verify_password(body['original_password'], user.password_hash):
             raise exception.Unauthorized(_AUTH_FAILED)
         user.password_hash = passwords.hash_password(body['password'])

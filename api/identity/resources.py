@@ -157,11 +157,20 @@ class Users(Resource):
         for key in ('default_project_id', 'email', 'description'):
             if d[key] is None:
                 del d[key]
-        d.update(password_expires_at=None, options={})
+        d.update(password_expires_at=None, options=dict(row.options or {}))
         return d
 
     def prepare(self, s, values, row=None):
-        values.pop('options', None)
+        if 'options' in values:
+            # as in Keystone: the options given are set, a null one unset,
+            # the others kept
+            options = dict((row.options if row is not None else None) or {})
+            for name, value in values['options'].items():
+                if value is None:
+                    options.pop(name, None)
+                else:
+                    options[name] = value
+            values['options'] = options
         values.pop('federated', None)
         if row is None:
             values.setdefault('domain_id', flask.g.context.user_domain_id or 'default')

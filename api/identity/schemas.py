@@ -22,9 +22,19 @@ domain = {'name': _name, 'description': _opt_str, 'enabled': _bool, 'id': _id,
 project = {'name': _name, 'description': _opt_str, 'enabled': _bool, 'domain_id': _id,
            'parent_id': {'type': ['string', 'null']}, 'is_domain': {'enum': [False]},
            'tags': _tags, 'options': _options}
+# Keystone's user resource options: null unsets one.
+_opt_bool = {'type': ['boolean', 'null']}
+_mfa_rules = {'type': ['array', 'null'], 'items': {
+    'type': 'array', 'minItems': 1, 'uniqueItems': True,
+    'items': {'type': 'string', 'minLength': 1, 'maxLength': 255}}}
+USER_OPTIONS = ('ignore_change_password_upon_first_use', 'ignore_password_expiry',
+                'ignore_lockout_failure_attempts', 'lock_password', 'ignore_user_inactivity',
+                'multi_factor_auth_enabled', 'multi_factor_auth_rules')
+_user_options = {'type': 'object', 'additionalProperties': False, 'properties': dict(
+    {name: _opt_bool for name in USER_OPTIONS}, multi_factor_auth_rules=_mfa_rules)}
 user = {'name': _name, 'password': {'type': ['string', 'null'], 'maxLength': 4096},
         'enabled': _bool, 'domain_id': _id, 'default_project_id': {'type': ['string', 'null']},
-        'email': _opt_str, 'description': _opt_str, 'options': _options,
+        'email': _opt_str, 'description': _opt_str, 'options': _user_options,
         'federated': {'type': 'array', 'maxItems': 0}}
 group = {'name': _name, 'description': _opt_str, 'domain_id': _id}
 role = {'name': _name, 'description': _opt_str, 'domain_id': {'type': 'null'},

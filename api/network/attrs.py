@@ -21,6 +21,9 @@ def _bad(attr, reason):
     return ne.HTTPBadRequest(msg='Invalid input for %s. Reason: %s.' % (attr, reason))
 
 
+bad = _bad  # for the converters of other modules (dns.py)
+
+
 def string(maxlen=255):
     def conv(attr, value):
         if value is None:
@@ -125,11 +128,12 @@ PROJECT = Attr(string(64), put=False)
 TAGS = Attr(tags)
 
 
-def parse(kind, spec, put=False):
-    """The ``kind`` object of the request body, converted per ``spec``."""
+def parse(kind, spec, put=False, data=None):
+    """The ``kind`` object of the request body (or ``data``, one item of a
+    bulk create), converted per ``spec``."""
     ctx = http.context()
-    body = http.json_body()
-    data = body.get(kind)
+    if data is None:
+        data = http.json_body().get(kind)
     if not isinstance(data, dict):
         raise ne.HTTPBadRequest(msg="Unable to find '%s' in request body" % kind)
     unknown = sorted(k for k in data if k not in spec)

@@ -47,7 +47,8 @@ EXTENSIONS = (
     ('allowed-address-pairs', 'Allowed Address Pairs', '2013-07-23T10:00:00-00:00',
      'allowed_address_pairs on ports.'),
     ('dns-integration', 'DNS Integration', '2015-08-15T18:00:00-00:00',
-     'dns_name and dns_assignment on ports.'),
+     'dns_name and dns_assignment on ports, dns_domain on networks, dns_name and '
+     'dns_domain on floating IPs (kept; no external DNS service is driven).'),
     ('project-id', 'project_id field enabled', '2016-09-09T09:09:09-09:09',
      'project_id beside tenant_id.'),
     ('pagination', 'Pagination support', '2016-06-12T00:00:00-00:00', 'limit and marker.'),

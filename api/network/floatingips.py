@@ -4,6 +4,7 @@ GET /floatingips/<address>, which must be a 404."""
 
 from api import http
 from api.network import attrs
+from api.network import dns
 from api.network import notify
 from api.network import query
 from common.db import floatingips as db
@@ -19,8 +20,8 @@ SPEC = {
     'subnet_id': A(attrs.nullable(attrs.uuid_str), put=False),
     'port_id': A(attrs.nullable(attrs.uuid_str)),
     'fixed_ip_address': A(attrs.nullable(attrs.string(64))),
-    'qos_policy_id': A(attrs.nullable(attrs.one_of())),
     'tags': A(attrs.tags, put=False),
+    'dns_name': A(dns.fip_name, put=False), 'dns_domain': A(dns.domain, put=False),
 }
 
 
@@ -40,6 +41,7 @@ def show_fip(fip_id):
 def create_fip():
     ctx = http.context()
     values = attrs.parse('floatingip', SPEC)
+    dns.check_fip(values)
     project_id = values.get('project_id') or ctx.project_id
     attrs.authorize('create_floatingip', project_id)
     if values.get('floating_ip_address'):

@@ -2,6 +2,8 @@
 
 from api import http
 from api.network import attrs
+from api.network import bulk
+from api.network import dns
 from api.network import notify
 from api.network import query
 from common.db import netstate
@@ -20,6 +22,7 @@ SPEC = {
     'provider:physical_network': A(attrs.nullable(attrs.string(64)), put=False),
     'provider:segmentation_id': A(attrs.integer(nullable=True), put=False),
     'tags': A(attrs.tags, put=False),
+    'dns_domain': A(dns.domain),
 }
 # Attributes only an admin sets to anything but their default.
 _ADMIN_ATTRS = ('shared', 'router:external', 'is_default')
@@ -37,8 +40,12 @@ def show_network(net_id):
 
 
 def create_network():
+    return bulk.create('network', 'networks', _create_network, delete_network)
+
+
+def _create_network(data):
     ctx = http.context()
-    values = attrs.parse('network', SPEC)
+    values = attrs.parse('network', SPEC, data=data)
     project_id = values.get('project_id') or ctx.project_id
     attrs.authorize('create_network', project_id)
     attrs.authorize_attrs('network', {k: v for k, v in values.items() if v}, _ADMIN_ATTRS,
@@ -48,7 +55,7 @@ def create_network():
     net = db.create_network(ctx, values)
     if net['router:external']:  # every host carries the external network
         notify.refresh_hosts(ctx, netstate.hosts_for_network(net['id']))
-    return http.reply(query.show('network', net), status=201)
+    return net
 
 
 def update_network(net_id):

@@ -4,6 +4,7 @@ leg is not (ServicePortInUse)."""
 
 from api import http
 from api.network import attrs
+from api.network import bulk
 from api.network import notify
 from api.network import query
 from common.db import neterrors as ne
@@ -60,8 +61,12 @@ def show_port(port_id):
 
 
 def create_port():
+    return bulk.create('port', 'ports', _create_port, delete_port)
+
+
+def _create_port(data):
     ctx = http.context()
-    values = attrs.parse('port', SPEC)
+    values = attrs.parse('port', SPEC, data=data)
     project_id = values.get('project_id') or ctx.project_id
     attrs.authorize('create_port', project_id)
     attrs.authorize_attrs('port', {k: v for k, v in values.items() if v}, _ADMIN_ATTRS,
@@ -71,7 +76,7 @@ def create_port():
     port = db.create_port(ctx, values)
     if port['binding:host_id']:
         notify.refresh_hosts(ctx, netstate.hosts_for_port_change([port['id']]))
-    return http.reply(query.show('port', port), status=201)
+    return port
 
 
 def update_port(port_id):

@@ -2,6 +2,7 @@
 
 from api import http
 from api.network import attrs
+from api.network import bulk
 from api.network import notify
 from api.network import query
 from common.db import netstate
@@ -37,7 +38,6 @@ RULE_SPEC = {
     'port_range_min': A(_port, put=False), 'port_range_max': A(_port, put=False),
     'remote_ip_prefix': A(attrs.nullable(attrs.string(64)), put=False),
     'remote_group_id': A(attrs.nullable(attrs.uuid_str), put=False),
-    'remote_address_group_id': A(attrs.nullable(attrs.one_of()), put=False),
 }
 
 
@@ -89,13 +89,18 @@ def show_rule(rule_id):
 
 
 def create_rule():
+    return bulk.create('security_group_rule', 'security_group_rules', _create_rule,
+                       delete_rule)
+
+
+def _create_rule(data):
     ctx = http.context()
-    values = attrs.parse('security_group_rule', RULE_SPEC)
+    values = attrs.parse('security_group_rule', RULE_SPEC, data=data)
     group = db.get_group(ctx, values['security_group_id'])
     attrs.authorize('create_security_group_rule', group['project_id'])
     rule = db.create_rule(ctx, values)
     notify.refresh_hosts(ctx, netstate.hosts_for_security_group(group['id']))
-    return http.reply(query.show('security_group_rule', rule), status=201)
+    return rule
 
 
 def delete_rule(rule_id):

@@ -2,6 +2,7 @@
 
 from api import http
 from api.network import attrs
+from api.network import bulk
 from api.network import notify
 from api.network import query
 from common.db import netstate
@@ -44,14 +45,18 @@ def show_subnet(subnet_id):
 
 
 def create_subnet():
+    return bulk.create('subnet', 'subnets', _create_subnet, delete_subnet)
+
+
+def _create_subnet(data):
     ctx = http.context()
-    values = attrs.parse('subnet', SPEC)
+    values = attrs.parse('subnet', SPEC, data=data)
     attrs.authorize('create_subnet', values.get('project_id') or ctx.project_id)
     if values.get('use_default_subnet_pool'):
         values['subnetpool_id'] = 'default'
     sub = db.create_subnet(ctx, values)
     notify.refresh_hosts(ctx, netstate.hosts_for_network(sub['network_id']))
-    return http.reply(query.show('subnet', sub), status=201)
+    return sub
 
 
 def update_subnet(subnet_id):

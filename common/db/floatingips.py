@@ -41,7 +41,9 @@ def fip_dict(fip, port=None, router_id=None):
         'port_id': fip.port_id, 'fixed_ip_address': fip.fixed_ip_address,
         'status': 'ACTIVE' if fip.port_id else 'DOWN', 'description': fip.description,
         'tags': list(fip.tags or []), 'port_details': port_details(port),
-        'dns_domain': '', 'dns_name': '', 'qos_policy_id': None, 'port_forwardings': [],
+        # no qos_policy_id: no QoS extension (qos, qos-fip) is announced
+        'dns_domain': fip.dns_domain or '', 'dns_name': fip.dns_name or '',
+        'port_forwardings': [],
         'created_at': nm.iso(fip.created_at), 'updated_at': nm.iso(fip.updated_at),
         'revision_number': fip.revision_number,
     }
@@ -174,8 +176,9 @@ def create_fip(ctx, values):
         now = utcnow()
         fip = F(id=networks.new_id(), project_id=project_id, floating_network_id=net.id,
                 floating_ip_address=address, description=values.get('description') or '',
-                tags=list(values.get('tags') or []), revision_number=1, created_at=now,
-                updated_at=now)
+                tags=list(values.get('tags') or []), dns_name=values.get('dns_name') or '',
+                dns_domain=values.get('dns_domain') or '', revision_number=1,
+                created_at=now, updated_at=now)
         s.add(fip)
         s.flush()
         ipam.allocate(s, subnet, address, floatingip_id=fip.id)

@@ -60,6 +60,8 @@ class User(Base):
     # Tokens issued before this moment are no longer valid (password change).
     tokens_valid_after: orm.Mapped[datetime.datetime | None] = orm.mapped_column()
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)
+    # Keystone's resource options set on the user ({name: value}).
+    options: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
 
 
 class Role(Base):

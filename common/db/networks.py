@@ -87,7 +87,8 @@ def network_dict(net, subnet_ids):
         'availability_zones': [], 'ipv4_address_scope': None, 'ipv6_address_scope': None,
         'router:external': net.external, 'description': net.description,
         'port_security_enabled': net.port_security_enabled, 'is_default': net.is_default,
-        'tags': list(net.tags or []), 'created_at': nm.iso(net.created_at),
+        'tags': list(net.tags or []), 'dns_domain': net.dns_domain or '',
+        'created_at': nm.iso(net.created_at),
         'updated_at': nm.iso(net.updated_at), 'revision_number': net.revision_number,
         'provider:network_type': net.network_type,
         'provider:physical_network': net.physical_network,
@@ -201,8 +202,8 @@ def create_network(ctx, values):
             port_security_enabled=values.get('port_security_enabled', True),
             network_type=ntype, physical_network=physnet, segmentation_id=seg,
             availability_zone_hints=list(values.get('availability_zone_hints') or []),
-            tags=list(values.get('tags') or []), revision_number=1,
-            created_at=now, updated_at=now)
+            tags=list(values.get('tags') or []), dns_domain=values.get('dns_domain') or '',
+            revision_number=1, created_at=now, updated_at=now)
         s.add(net)
         s.flush()
         return network_dict(net, [])
@@ -211,7 +212,7 @@ def create_network(ctx, values):
 _NET_FIELDS = {'name': 'name', 'description': 'description', 'admin_state_up': 'admin_state_up',
                'shared': 'shared', 'router:external': 'external', 'mtu': 'mtu',
                'port_security_enabled': 'port_security_enabled', 'is_default': 'is_default',
-               'tags': 'tags'}
+               'tags': 'tags', 'dns_domain': 'dns_domain'}
 
 
 def update_network(ctx, net_id, values):

@@ -63,7 +63,9 @@ def rule_dict(r):
         'port_range_min': r.port_range_min, 'port_range_max': r.port_range_max,
         'remote_ip_prefix': r.remote_ip_prefix,
         'normalized_cidr': normalized_cidr(r.remote_ip_prefix),
-        'remote_group_id': r.remote_group_id, 'remote_address_group_id': None,
+        # no remote_address_group_id: address groups (the extension
+        # security-groups-remote-address-group) are not offered
+        'remote_group_id': r.remote_group_id,
         'description': r.description, 'created_at': nm.iso(r.created_at),
         'updated_at': nm.iso(r.updated_at), 'revision_number': r.revision_number,
     }

@@ -23,7 +23,7 @@ class Client:
             'volume_root': api + '/volume', 'volume': api + '/volume/v3/' + project_id,
             'identity_root': api + '/identity', 'identity': api + '/identity/v3',
             'image': 'http://127.0.0.1:%d' % cloud.image_port,
-            'network': api + '/network/v2.0',
+            'network_root': api + '/network', 'network': api + '/network/v2.0',
         }
         self.project_id = project_id
         self.user_id = body['token']['user']['id']
@@ -167,6 +167,15 @@ def make_resources(client, image):
         'name': 'conf-unscoped', 'domain_id': 'default', 'password': 'pw'}})['user']['id']
     roles = c.ok('identity', 'GET', '/roles')['roles']
     res['role_id'] = next(r['id'] for r in roles if r['name'] == 'member')
+    # A group with a member and roles on a project and a domain.
+    for key in ('group_id', 'scratch_group_id'):
+        res[key] = c.ok('identity', 'POST', '/groups', {'group': {
+            'name': 'conf-' + key, 'domain_id': 'default'}})['group']['id']
+    c.ok('identity', 'PUT', '/groups/%s/users/%s' % (res['group_id'], res['scratch_user_id']))
+    for target in ('/projects/%s' % c.project_id, '/domains/default'):
+        c.ok('identity', 'PUT', '%s/groups/%s/roles/%s' % (target, res['group_id'],
+                                                           res['role_id']))
+    c.ok('identity', 'PUT', '/domains/default/users/%s/roles/%s' % (c.user_id, res['role_id']))
     res['identity_service_id'] = c.ok('identity', 'GET', '/services')['services'][0]['id']
     res['endpoint_id'] = c.ok('identity', 'GET', '/endpoints')['endpoints'][0]['id']
     res['scratch_domain_id'] = c.ok('identity', 'POST', '/domains', {'domain': {
@@ -201,6 +210,31 @@ def make_resources(client, image):
     res['secgroup_rule_id'] = default['security_group_rules'][0]['id']
     res['scratch_secgroup_id'] = c.ok('network', 'POST', '/security-groups', {
         'security_group': {'name': 'conf-sg'}})['security_group']['id']
+    res['public_subnet_id'] = c.ok('network', 'GET', '/subnets?network_id=%s'
+                                   % res['public_network_id'])['subnets'][0]['id']
+    for key in ('router_port_id', 'router_port2_id'):
+        res[key] = c.ok('network', 'POST', '/ports', {'port': {
+            'network_id': res['scratch_network_id'], 'name': key}})['port']['id']
+    for key in ('router_id', 'scratch_router_id', 'route_router_id'):
+        res[key] = c.ok('network', 'POST', '/routers', {'router': {
+            'name': 'conf-' + key}})['router']['id']
+    for key in ('router_id', 'route_router_id'):
+        c.ok('network', 'PUT', '/routers/%s' % res[key], {'router': {
+            'external_gateway_info': {'network_id': res['public_network_id']}}})
+    # Extra routes need a next hop on a subnet of the router.
+    route_net = c.ok('network', 'POST', '/networks', {'network': {
+        'name': 'conf-route-net'}})['network']['id']
+    route_subnet = c.ok('network', 'POST', '/subnets', {'subnet': {
+        'network_id': route_net, 'cidr': '10.214.0.0/24', 'ip_version': 4}})['subnet']['id']
+    c.ok('network', 'PUT', '/routers/%s/add_router_interface' % res['route_router_id'],
+         {'subnet_id': route_subnet})
+    # A port behind that router, for a floating IP to point at.
+    res['fip_port_id'] = c.ok('network', 'POST', '/ports', {'port': {
+        'network_id': route_net, 'name': 'conf-fip-port'}})['port']['id']
+    res['unscoped_token'] = c.call('identity', 'POST', '/auth/tokens', {'auth': {'identity': {
+        'methods': ['password'], 'password': {'user': {
+            'id': res['unscoped_user_id'], 'password': 'pw'}}}}}, token=False).headers[
+        'X-Subject-Token']
     res['floatingip_id'] = c.ok('network', 'POST', '/floatingips', {'floatingip': {
         'floating_network_id': res['public_network_id']}})['floatingip']['id']
     return res

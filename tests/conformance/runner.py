@@ -11,6 +11,10 @@ from tests.conformance import cases
 from tests.conformance import client as client_mod
 from tests.conformance import shapes
 
+# What a 400 says when the body itself is refused (ours and Nova's wording
+# for a schema error, an unknown or unsupported action).
+REFUSED = ('Invalid input', 'There is no such action', 'is not supported yet')
+
 _TEMPLATE = re.compile(r'\{((?:resp:)?[A-Za-z_][\w.\-]*)\}')
 
 
@@ -24,7 +28,7 @@ def fill(value, ctx, resp=None):
         if name.startswith('resp:'):
             node = resp
             for part in name[5:].split('.'):
-                node = node[part]
+                node = node[int(part)] if isinstance(node, list) else node[part]
             return node
         return ctx[name]
     whole = _TEMPLATE.fullmatch(value)
@@ -154,6 +158,12 @@ def run(client, res, case):
                     token=False if op.get('no_token') else op.get('token', True),
                     raw=raw)
     data = None
+    if op.get('refusal_ok') and r.status_code in (400, 409):
+        # The action cannot happen on this cloud (refusal_ok says why); a
+        # refusal that is not about the body shows the body was accepted.
+        assert not any(m in r.text for m in REFUSED), (
+            '%s %s refused the sample body: %s' % (op['method'], path, r.text[:800]))
+        return
     try:
         ok = r.status_code < 400 or (op.get('status_any') and r.status_code < 500)
         assert ok, '%s %s -> %d: %s' % (op['method'], path, r.status_code, r.text[:800])

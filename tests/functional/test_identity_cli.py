@@ -110,3 +110,18 @@ def test_disabling_or_deleting_user_revokes_tokens(cloud, enabled_flag):
     resp = requests.get(url, headers={'X-Auth-Token': token}, timeout=10)
     assert resp.status_code == 401
     assert resp.json()['error']['title'] == 'Unauthorized'
+
+
+def test_user_resource_options(cloud):
+    """Keystone's user options through the CLI: set at create, changed, shown."""
+    user = _name('opts')
+    u = cloud.openstack('user', 'create', '--domain', 'default', '--password', 'pw-1',
+                        '--ignore-password-expiry', '--enable-lock-password', user,
+                        json_out=True)
+    assert u['options'] == {'ignore_password_expiry': True, 'lock_password': True}
+    cloud.openstack('user', 'set', '--disable-lock-password',
+                    '--ignore-lockout-failure-attempts', user)
+    shown = cloud.openstack('user', 'show', user, json_out=True)
+    assert shown['options'] == {'ignore_password_expiry': True, 'lock_password': False,
+                                'ignore_lockout_failure_attempts': True}
+    cloud.openstack('user', 'delete', user)

@@ -40,8 +40,12 @@ def test_create_show_list_delete(demo, other, public):
                        'router_id': None, 'port_id': None, 'fixed_ip_address': None,
                        'status': 'DOWN', 'project_id': demo.project_id, 'description': '',
                        'tags': [], 'port_details': None, 'dns_domain': '', 'dns_name': '',
-                       'qos_policy_id': None, 'revision_number': 1}.items():
+                       'revision_number': 1}.items():
         assert fip[key] == value, key
+    # no QoS extension is announced: no QoS key shown, nor taken
+    assert 'qos_policy_id' not in fip
+    err = _fip(demo, pub['id'], status=400, qos_policy_id=None)
+    assert 'qos_policy_id' in err['message']
     assert _fip(demo, pub['id'])['floating_ip_address'] == '172.24.4.12'
     assert demo.get('/floatingips/%s' % fip['id'])['floatingip']['id'] == fip['id']
     demo.get('/floatingips/172.24.4.11', status=404)
@@ -162,3 +166,21 @@ def test_refresh_casts_and_dead_bus(demo, admin, vm_port, casts, monkeypatch):
     monkeypatch.setattr(notify.compute_rpcapi, 'ComputeAPI', DeadBus)
     demo.put('/ports/%s' % port['id'], {'port': {'security_groups': [group_id]}})
     demo.delete('/ports/%s' % port['id'])
+
+
+def test_dns_name_and_domain(demo, public):
+    """dns-integration: set together at create, checked, kept, shown."""
+    pub, _priv = public
+    fip = _fip(demo, pub['id'], dns_name='myfip', dns_domain='example.org.')
+    assert (fip['dns_name'], fip['dns_domain']) == ('myfip', 'example.org.')
+    shown = demo.get('/floatingips/%s' % fip['id'])['floatingip']
+    assert (shown['dns_name'], shown['dns_domain']) == ('myfip', 'example.org.')
+    for kw, words in (({'dns_name': 'myfip'}, 'without a dns_domain'),
+                      ({'dns_domain': 'example.org.'}, 'without a dns_name'),
+                      ({'dns_name': 'my.fip.', 'dns_domain': 'example.org.'}, 'FQDN'),
+                      ({'dns_name': '-bad', 'dns_domain': 'example.org.'}, 'DNS label'),
+                      ({'dns_name': 'a', 'dns_domain': 'example.123'}, 'numeric')):
+        assert words in _fip(demo, pub['id'], status=400, **kw)['message'], kw
+    err = demo.put('/floatingips/%s' % fip['id'], {'floatingip': {'dns_name': 'x'}},
+                   status=400)['NeutronError']
+    assert 'dns_name' in err['message']

@@ -23,7 +23,7 @@ def test_network_create_fields(demo, admin):
                        'port_security_enabled': True, 'is_default': False, 'tags': [],
                        'availability_zones': [], 'availability_zone_hints': [],
                        'ipv4_address_scope': None, 'ipv6_address_scope': None,
-                       'description': '', 'revision_number': 1,
+                       'description': '', 'revision_number': 1, 'dns_domain': '',
                        'project_id': demo.project_id, 'tenant_id': demo.project_id}.items():
         assert net[key] == value, key
     assert net['created_at'].endswith('Z') and len(net['created_at']) == 20
@@ -35,6 +35,22 @@ def test_network_create_fields(demo, admin):
     assert seen['provider:physical_network'] is None
     updated = demo.put('/networks/%s' % net['id'], {'network': {'name': 'n2'}})['network']
     assert updated['name'] == 'n2' and updated['revision_number'] == 2
+
+
+def test_dns_domain(demo):
+    """dns-integration: a network's dns_domain is checked, kept and shown."""
+    net = demo.post('/networks', {'network': {'name': 'd', 'dns_domain': 'my-domain.org.'}})[
+        'network']
+    assert net['dns_domain'] == 'my-domain.org.'
+    got = demo.put('/networks/%s' % net['id'], {'network': {'dns_domain': 'other.example'}})
+    assert got['network']['dns_domain'] == 'other.example'
+    assert demo.get('/networks/%s' % net['id'])['network']['dns_domain'] == 'other.example'
+    assert demo.put('/networks/%s' % net['id'], {'network': {'dns_domain': None}})[
+        'network']['dns_domain'] == ''
+    for bad in ('a..b', 'bad_label.org', 'x' * 64 + '.org', 'a.' * 130, 7):
+        err = demo.put('/networks/%s' % net['id'], {'network': {'dns_domain': bad}},
+                       status=400)['NeutronError']
+        assert 'dns_domain' in err['message'], bad
 
 
 def test_vni_unique_and_external_flat(admin):
@@ -268,3 +284,21 @@ def test_bootstrap_networks(admin, demo, public, conf):
     bootstrap.bootstrap(admin.project_id)  # idempotent
     assert len(admin.get('/networks')['networks']) == 2
     assert len(admin.get('/subnets')['subnets']) == 2
+
+
+def test_bulk_create_all_or_none(demo):
+    """{"networks": [...]} makes each, in order; a refused one undoes the rest."""
+    made = demo.post('/networks', {'networks': [{'name': 'b1'}, {'name': 'b2'}]})['networks']
+    assert [n['name'] for n in made] == ['b1', 'b2']
+    subs = demo.post('/subnets', {'subnets': [
+        {'network_id': made[0]['id'], 'cidr': '10.31.0.0/24', 'ip_version': 4},
+        {'network_id': made[1]['id'], 'cidr': '10.32.0.0/24', 'ip_version': 4}]})['subnets']
+    assert [s['cidr'] for s in subs] == ['10.31.0.0/24', '10.32.0.0/24']
+    before = len(demo.get('/networks')['networks'])
+    err = demo.post('/networks', {'networks': [{'name': 'b3'}, {'name': 'b4', 'mtu': 'x'}]},
+                    status=400)['NeutronError']
+    assert 'mtu' in err['message']
+    assert len(demo.get('/networks')['networks']) == before  # b3 went again
+    assert 'b3' not in [n['name'] for n in demo.get('/networks')['networks']]
+    for bad in ({'networks': []}, {'networks': 'x'}, {'networks': [1]}):
+        demo.post('/networks', bad, status=400)

@@ -81,6 +81,10 @@ def test_rule_create_and_validation(demo):
                        'remote_group_id': None, 'security_group_id': g['id'],
                        'project_id': demo.project_id}.items():
         assert r[key] == value, key
+    # address groups are not offered: no remote_address_group_id, shown or taken
+    assert 'remote_address_group_id' not in r
+    assert 'remote_address_group_id' in _rule(demo, g['id'], status=400,
+                                              remote_address_group_id=None)['message']
     err = _rule(demo, g['id'], status=409, ethertype='IPv4', protocol='6', port_range_min=22,
                 port_range_max=22, remote_ip_prefix='0.0.0.0/0')
     assert err == {'type': 'SecurityGroupRuleExists', 'detail': '', 'message':
