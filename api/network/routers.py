@@ -107,20 +107,21 @@ def _route_body():
     return db.parse_routes(body['routes'])
 
 
-def add_extraroutes(router_id):
+def _change_routes(router_id, add):
     ctx = http.context()
-    attrs.authorize('add_extraroutes', db.get_router(ctx, router_id)['project_id'])
-    router = db.change_routes(ctx, router_id, _route_body(), add=True)
+    rule = 'add_extraroutes' if add else 'remove_extraroutes'
+    attrs.authorize(rule, db.get_router(ctx, router_id)['project_id'])
+    router = db.change_routes(ctx, router_id, _route_body(), add=add)
     notify.refresh_hosts(ctx, netstate.hosts_for_router(router_id))
     return http.reply(query.show('router', router))
+
+
+def add_extraroutes(router_id):
+    return _change_routes(router_id, add=True)
 
 
 def remove_extraroutes(router_id):
-    ctx = http.context()
-    attrs.authorize('remove_extraroutes', db.get_router(ctx, router_id)['project_id'])
-    router = db.change_routes(ctx, router_id, _route_body(), add=False)
-    notify.refresh_hosts(ctx, netstate.hosts_for_router(router_id))
-    return http.reply(query.show('router', router))
+    return _change_routes(router_id, add=False)
 
 
 ROUTES = [
