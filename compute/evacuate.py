@@ -16,7 +16,6 @@ On the destination after a restart: an evacuation it was running is
 reported failed (ERROR with a fault), whatever it had made removed.
 """
 
-
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
