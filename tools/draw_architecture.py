@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Draw the services and how they talk, read from the code (not remembered).
+
+* a service is a console script in setup.cfg whose target is ``<pkg>.cmd``;
+* its RPC topic is ``TOPIC`` in ``<pkg>/rpcapi.py``;
+* an RPC arrow A -> B is an import of B's rpcapi anywhere in package A;
+* an SQL arrow is an import of ``common.db`` anywhere in the package;
+* the HTTP edges are the packages that import flask (websockets: the
+  console proxy).
+
+Writes docs/architecture.dot and, when Graphviz's ``dot`` is installed,
+docs/architecture.svg. ``--check`` only compares the committed .dot with
+what the code says now (tests/unit/test_architecture_picture.py runs it).
+
+    python3 tools/draw_architecture.py [--check]
+"""
+
+import ast
+import configparser
+import pathlib
+import shutil
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOT = ROOT / 'docs' / 'architecture.dot'
+SVG = ROOT / 'docs' / 'architecture.svg'
+
+
+def services():
+    """{package: console script} for every service started from <pkg>.cmd."""
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / 'setup.cfg')
+    out = {}
+    for line in cfg['options.entry_points']['console_scripts'].strip().splitlines():
+        name, target = [p.strip() for p in line.split('=', 1)]
+        module = target.split(':')[0]
+        pkg, _, rest = module.partition('.')
+        if rest == 'cmd':
+            out[pkg] = name
+    return out
+
+
+def _imports(pkg):
+    for path in sorted((ROOT / pkg).rglob('*.py')):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    yield a.name
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                yield node.module
+                for a in node.names:
+                    yield '%s.%s' % (node.module, a.name)
+
+
+def topic(pkg):
+    path = ROOT / pkg / 'rpcapi.py'
+    if not path.exists():
+        return None
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == 'TOPIC' for t in node.targets):
+            return ast.literal_eval(node.value)
+    return None
+
+
+def graph():
+    svcs = services()
+    lines = ['digraph altostack {',
+             '  rankdir=LR; node [shape=box, fontname="Helvetica", fontsize=11];',
+             '  edge [fontname="Helvetica", fontsize=9];',
+             '  clients [label="openstack CLI / openstacksdk /\\nkeystoneauth1 / browsers",'
+             ' shape=ellipse];',
+             '  db [label="SQL database\\n(SQLite, MariaDB, PostgreSQL)", shape=cylinder];']
+    edges = []
+    for pkg in sorted(svcs):
+        t = topic(pkg)
+        label = '%s\\n%s/%s' % (svcs[pkg], pkg, '\\ntopic %s' % t if t else '')
+        lines.append('  %s [label="%s"];' % (pkg, label))
+        imported = set(_imports(pkg))
+        if any(m == 'flask' or m.startswith('flask.') for m in imported):
+            edges.append('  clients -> %s [label="HTTP"];' % pkg)
+        elif any(m == 'websockets' or m.startswith('websockets.') for m in imported):
+            edges.append('  clients -> %s [label="websocket"];' % pkg)
+        for other in sorted(svcs):
+            if other != pkg and topic(other) and '%s.rpcapi' % other in imported:
+                edges.append('  %s -> %s [label="RPC"];' % (pkg, other))
+        if any(m == 'common.db' or m.startswith('common.db.') for m in imported):
+            edges.append('  %s -> db [label="SQL", style=dashed];' % pkg)
+    return '\n'.join(lines + edges + ['}']) + '\n'
+
+
+def main(argv):
+    text = graph()
+    if '--check' in argv:
+        if not DOT.exists() or DOT.read_text() != text:
+            print('docs/architecture.dot is out of date with the code: run '
+                  'python3 tools/draw_architecture.py and commit the result')
+            return 1
+        return 0
+    DOT.write_text(text)
+    if shutil.which('dot'):
+        subprocess.run(['dot', '-Tsvg', str(DOT), '-o', str(SVG)], check=True)
+    else:
+        print('Graphviz dot not installed: wrote %s only' % DOT)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
