@@ -2,13 +2,15 @@
 """Boot benchmark: POST /servers -> ACTIVE (polled every 50 ms) for the tiny
 image on a real all-in-one cloud (real RabbitMQ, libvirt, QEMU TCG), one at
 a time and N at once; then the RSS of every Altostack process idle and with
-the N servers running.
+the N servers running, and of the RabbitMQ broker they use, with the total
+(target: the idle control plane within 1 GiB).
 
-    python benchmarks/boot_bench.py [--sequential 5] [--parallel 10]
+    python benchmarks/boot_bench.py [--sequential 5] [--parallel 10] [--idle-only]
 """
 
 import argparse
 import concurrent.futures
+import os
 import statistics
 import time
 
@@ -16,8 +18,31 @@ from benchlib import Client
 from benchlib import LocalCloud
 
 
+def _rss_kib(pid):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    return 0
+
+
+def _broker_pids():
+    """The RabbitMQ node (beam.smp) the clouds use; it serves the machine."""
+    out = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/comm' % entry) as f:
+                    if f.read().strip() == 'beam.smp':
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
 def rss_by_service(cloud):
-    """{service: MiB}, an API's forked workers counted with it."""
+    """{service: MiB}, an API's forked workers counted with it; then the
+    broker and the total."""
     out = {}
     for name, proc in cloud.procs.items():
         pids = [proc.pid]
@@ -26,14 +51,17 @@ def rss_by_service(cloud):
                 pids += [int(p) for p in f.read().split()]
         except OSError:
             pass
-        total = 0
-        for pid in pids:
-            with open('/proc/%d/status' % pid) as f:
-                for line in f:
-                    if line.startswith('VmRSS:'):
-                        total += int(line.split()[1])
-        out[name] = total / 1024.0
+        out[name] = sum(_rss_kib(pid) for pid in pids) / 1024.0
+    out['rabbitmq'] = sum(_rss_kib(pid) for pid in _broker_pids()) / 1024.0
+    out['total'] = sum(out.values())
     return out
+
+
+def print_rss(rows):
+    names = list(rows[0][1])
+    print('RSS MiB      %s' % ' '.join('%12s' % n for n in names))
+    for label, row in rows:
+        print('%-12s %s' % (label, ' '.join('%12.1f' % row[n] for n in names)))
 
 
 def boot_timed(client, image, name):
@@ -46,6 +74,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--sequential', type=int, default=5)
     ap.add_argument('--parallel', type=int, default=10)
+    ap.add_argument('--idle-only', action='store_true',
+                    help='only the idle RSS (no guests)')
     args = ap.parse_args()
     # Ten tiny guests on two cores need more than Nova's default 4 vCPUs
     # per core.
@@ -55,6 +85,9 @@ def main():
         client = Client(cloud)
         time.sleep(3)
         idle = rss_by_service(cloud)
+        if args.idle_only:
+            print_rss([('idle', idle)])
+            return
         seq = []
         for i in range(args.sequential):
             sid, dt = boot_timed(client, image, 'seq-%d' % i)
@@ -69,10 +102,7 @@ def main():
         print('%d at once: all ACTIVE; p50 %.2f s, max %.2f s'
               % (len(times), statistics.median(times), max(times)))
         loaded = rss_by_service(cloud)
-        print('RSS MiB      %s' % ' '.join('%10s' % n for n in idle))
-        print('idle         %s' % ' '.join('%10.1f' % idle[n] for n in idle))
-        print('%2d servers   %s' % (args.parallel,
-                                    ' '.join('%10.1f' % loaded[n] for n in idle)))
+        print_rss([('idle', idle), ('%d servers' % args.parallel, loaded)])
         client.delete_servers([sid for sid, _dt in results])
 
 
