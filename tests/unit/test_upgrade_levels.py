@@ -2,6 +2,10 @@
 the old-agent branches of the rpcapis are taken while a rolling upgrade
 leaves old services on the bus."""
 
+import glob
+import importlib
+import os
+
 import oslo_messaging as messaging
 import pytest
 
@@ -12,6 +16,7 @@ from common.conf import CONF
 from compute import rpcapi as compute_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INSTANCE = {'uuid': 'u-1', 'host': 'h1'}
 CTX = context.RequestContext()
 
@@ -111,3 +116,19 @@ def test_a_cap_at_the_old_release_lets_its_methods_through(sent, cap):
     with pytest.raises(exception.ServiceUnavailable):
         api.evacuate_instance(CTX, 'h2', INSTANCE, move, [])
     assert sent == [('resize_instance', '1.8', 'h1')]
+
+
+def test_every_rpcapi_takes_the_cap_of_its_topic(sent, cap):
+    """Each */rpcapi.py (a new one too) has an option and goes through get_client."""
+    found = 0
+    for path in glob.glob(os.path.join(ROOT, '*', 'rpcapi.py')):
+        mod = importlib.import_module('%s.rpcapi' % os.path.basename(os.path.dirname(path)))
+        assert mod.TOPIC in CONF.upgrade_levels, 'no [upgrade_levels] %s' % mod.TOPIC
+        client_cls = next(c for c in vars(mod).values()
+                          if isinstance(c, type) and hasattr(c, 'VERSION'))
+        cap(mod.TOPIC, '1.0')
+        client = client_cls().client
+        assert client.can_send_version('1.0')
+        assert not client.can_send_version('1.1'), mod.__name__
+        found += 1
+    assert found >= 4
