@@ -61,10 +61,20 @@ def cleanup():
         _transport = _notification_transport = None
 
 
-def get_client(topic, version, version_cap=None, server=None):
+def version_cap(topic):
+    """The ``[upgrade_levels]`` cap of ``topic`` (None: no cap, or a topic
+    without an option)."""
+    levels = CONF.upgrade_levels
+    return levels[topic] if topic in levels else None
+
+
+def get_client(topic, version, server=None):
+    """A client of ``topic`` that sends at most ``[upgrade_levels] <topic>``:
+    ``cctxt.can_send_version(v)`` is False above it, and a call or cast
+    prepared above it raises RPCVersionCapError."""
     target = messaging.Target(topic=topic, version=version, server=server)
     return messaging.get_rpc_client(
-        get_transport(), target, version_cap=version_cap,
+        get_transport(), target, version_cap=version_cap(topic),
         serializer=ContextSerializer(), timeout=CONF.rpc_call_timeout)
 
 

@@ -13,11 +13,12 @@ from common.conf import quota
 from common.conf import scheduler
 from common.conf import serial_console
 from common.conf import service
+from common.conf import upgrade_levels
 from common.conf import volume
 from common.conf import zones
 
 CONF = cfg.CONF
 
 for _mod in (api, compute, database, identity, image, live_migration, network, quota,
-             scheduler, serial_console, service, volume, zones):
+             scheduler, serial_console, service, upgrade_levels, volume, zones):
     _mod.register_opts(CONF)

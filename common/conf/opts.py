@@ -11,11 +11,12 @@ from common.conf import quota
 from common.conf import scheduler
 from common.conf import serial_console
 from common.conf import service
+from common.conf import upgrade_levels
 from common.conf import volume
 from common.conf import zones
 
 _MODULES = (service, api, compute, database, identity, image, live_migration, network,
-            quota, scheduler, serial_console, volume, zones)
+            quota, scheduler, serial_console, upgrade_levels, volume, zones)
 
 
 def list_opts():

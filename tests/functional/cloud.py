@@ -133,10 +133,14 @@ class Database:
 class LocalCloud:
     """``extra_hosts`` K > 0 adds compute hosts 2 .. K+1, each in its own
     namespaces with its own libvirtd and agent (devstack/lib/hosts.sh, the
-    same functions stack.sh uses); host 1 is the all-in-one."""
+    same functions stack.sh uses); host 1 is the all-in-one.
+
+    ``compute_venv``: a venv whose altostack-compute runs host 1's agent
+    instead of this checkout's (another release's, for a rolling upgrade);
+    it runs without PYTHONPATH, so this checkout stays out of it."""
 
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
-                 password_hash_rounds=20000, extra_hosts=0):
+                 password_hash_rounds=20000, extra_hosts=0, compute_venv=None):
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
@@ -158,6 +162,7 @@ class LocalCloud:
         self.hosts_subnet = free_hosts_subnet() if extra_hosts else None
         self.hosts_up = []
         self.host_seconds = {}
+        self.compute_venv = compute_venv
 
     # -- set-up -----------------------------------------------------------
     def _write_conf(self):
@@ -221,6 +226,8 @@ nbd_bind_host = {my_ip}
                               check=True, timeout=120).stdout
 
     def _command(self, name):
+        if name == 'compute' and self.compute_venv:
+            return [os.path.join(self.compute_venv, 'bin', 'altostack-compute')]
         script = os.path.join(BIN, 'altostack-%s' % name)
         if name in MODULES and not os.path.exists(script):
             return [sys.executable, '-m', MODULES[name]]
@@ -233,6 +240,8 @@ nbd_bind_host = {my_ip}
             # Run from this checkout, which the venv's install may not know.
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(
                 p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
+        elif name == 'compute' and self.compute_venv:
+            env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
         self.procs[name] = subprocess.Popen(
             cmd + ['--config-file', self.conf_path,
                    '--log-file', os.path.join(self.workdir, '%s.log' % name)],
