@@ -25,7 +25,7 @@ from oslo_log import log as logging
 
 from common.conf import CONF
 from common.host import disk
-from compute import configdrive
+from compute.virt import configdrive
 from compute.virt import exception
 
 LOG = logging.getLogger(__name__)
