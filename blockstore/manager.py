@@ -19,6 +19,7 @@ from common import periodic
 from common.conf import CONF
 from common.context import get_admin_context
 from common.db import volumes as db
+from common.host import images
 
 LOG = logging.getLogger(__name__)
 
@@ -120,15 +121,15 @@ class VolumeManager:
         return self._image_api
 
     def _create_from_image(self, context, volume):
-        """Download the image (verified, through the compute image cache code)
-        into a temporary cache under the volumes folder, then hand it over."""
-        from compute import imagecache  # the shared download-and-verify code
+        """Download the image (verified: common.host.images) into a temporary
+        folder under the volumes folder, then hand it over."""
         image = self._image_rpc().get_image_for_download(context, volume['image_id'])
         root = CONF.volume.volumes_dir
         os.makedirs(root, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=root, prefix='image-') as tmp:
-            cache = imagecache.ImageCache(instances_path=tmp, subdir='_base', enabled=False)
-            self.backend.create_from_image(volume['id'], cache.fetch(image), volume['size'])
+            path = os.path.join(tmp, images.check_id(image.get('id')))
+            images.download(image, path, CONF.compute.image_download_timeout)
+            self.backend.create_from_image(volume['id'], path, volume['size'])
 
     def delete_volume(self, context, volume):
         vid = volume['id']

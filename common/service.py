@@ -18,13 +18,15 @@ from oslo_log import log as logging
 from common import context as ctx_mod
 from common import periodic
 from common import rpc
-from common import servicegroup
 from common.conf import CONF
 
 LOG = logging.getLogger(__name__)
 
 
 def db_reporter(host, binary, topic):
+    # Imported here, not with this module: a compute agent (it reports over
+    # RPC) must not load the database code.
+    from common import servicegroup
     servicegroup.report(host, binary, topic)
 
 

@@ -31,7 +31,7 @@ from oslo_log import log as logging
 
 from common import instance_states as st
 from common.conf import CONF
-from compute.virt import disk
+from common.host import disk
 from compute.virt import exception
 from compute.virt import power_state
 

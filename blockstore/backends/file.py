@@ -43,9 +43,9 @@ from oslo_log import log as logging
 
 from blockstore.backends import base
 from common.conf import CONF
-from compute.network import cmd as hostcmd
-from compute.virt import disk
-from compute.virt import exception as virt_exc
+from common.host import cmd as hostcmd
+from common.host import disk
+from common.host import exception as host_exc
 
 LOG = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class FileBackend(base.VolumeBackend):
     def _run(self, *argv):
         try:
             return self.runner.run(list(argv))
-        except virt_exc.VirtError as e:
+        except host_exc.VirtError as e:
             raise base.BackendError(reason=str(e)) from e
 
     def _qemu_img(self, *args):

@@ -35,8 +35,8 @@ from oslo_log import log as logging
 
 from common import netnames
 from common.conf import CONF
+from common.host import cmd
 from compute.network import bridge as br
-from compute.network import cmd
 from compute.network import dhcp
 from compute.network import firewall
 from compute.network import names

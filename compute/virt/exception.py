@@ -2,10 +2,15 @@
 faults. All are AltostackErrors, so they cross RPC with a code."""
 
 from common import exception
+from common.host import exception as host_exception
 
-
-class VirtError(exception.AltostackError):
-    msg_fmt = 'Hypervisor error: %(reason)s'
+# The host helpers' errors (common.host) are the virt layer's too.
+VirtError = host_exception.VirtError
+NotSupported = host_exception.NotSupported
+NetworkCommandFailed = host_exception.NetworkCommandFailed
+ImageUnacceptable = host_exception.ImageUnacceptable
+ImageDownloadFailed = host_exception.ImageDownloadFailed
+ImageChecksumMismatch = host_exception.ImageChecksumMismatch
 
 
 class HypervisorUnavailable(exception.ServiceUnavailable):
@@ -36,19 +41,6 @@ class NoFreeConsolePort(VirtError):
     msg_fmt = 'No free serial console port in %(port_min)d-%(port_max)d on %(host)s.'
 
 
-class ImageUnacceptable(exception.BadRequest):
-    msg_fmt = 'Image %(image_id)s is unacceptable: %(reason)s'
-
-
-class ImageDownloadFailed(VirtError):
-    msg_fmt = 'Download of image %(image_id)s failed: %(reason)s'
-
-
-class ImageChecksumMismatch(ImageDownloadFailed):
-    msg_fmt = ('Image %(image_id)s failed verification: %(algo)s is %(actual)s, '
-               'expected %(expected)s.')
-
-
 class FlavorDiskSmallerThanImage(exception.BadRequest):
     msg_fmt = ('Flavor\'s disk (%(flavor_size)d bytes) is smaller than image '
                '%(image_id)s (%(image_size)d bytes).')
@@ -56,14 +48,6 @@ class FlavorDiskSmallerThanImage(exception.BadRequest):
 
 class ConfigDriveFailure(VirtError):
     msg_fmt = 'Building the config drive failed: %(reason)s'
-
-
-class NotSupported(exception.BadRequest):
-    msg_fmt = 'Not supported by this hypervisor driver: %(what)s'
-
-
-class NetworkCommandFailed(VirtError):
-    msg_fmt = 'Data plane command %(cmd)s failed (%(code)s): %(stderr)s'
 
 
 class NetworkApplyFailed(VirtError):

@@ -28,8 +28,9 @@ BINARIES = {'api': 'altostack-api', 'scheduler': 'nova-scheduler',
 # Started too, but they keep no service record.
 PROXIES = ('serialproxy',)
 # Module to run when the console script is not installed in the venv (a
-# branch newer than the venv's install).
-MODULES = {'serialproxy': 'consoleproxy.cmd'}
+# branch newer than the venv's install); altostack-manage always runs its
+# module (an installed script may name another checkout's).
+MODULES = {'serialproxy': 'consoleproxy.cmd', 'manage': 'cli.manage'}
 BIN = os.path.dirname(sys.executable)
 ADMIN_PASSWORD = 'admin-secret'
 DEMO_PASSWORD = 'demo-secret'
@@ -42,6 +43,13 @@ def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def _checkout_env():
+    """The environment that runs modules from this checkout, which the
+    venv's install may not know."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
 
 
 def _rabbitmqctl(*args):
@@ -221,9 +229,9 @@ nbd_bind_host = {my_ip}
             yaml.safe_dump(clouds, f)
 
     def manage(self, *args):
-        return subprocess.run([os.path.join(BIN, 'altostack-manage'), '--config-file',
+        return subprocess.run([sys.executable, '-m', MODULES['manage'], '--config-file',
                                self.conf_path, *args], capture_output=True, text=True,
-                              check=True, timeout=120).stdout
+                              check=True, timeout=120, env=_checkout_env()).stdout
 
     def _command(self, name):
         if name == 'compute' and self.compute_venv:
@@ -237,9 +245,7 @@ nbd_bind_host = {my_ip}
         log = open(os.path.join(self.workdir, '%s.out' % name), 'ab')
         cmd, env = self._command(name), None
         if cmd[0] == sys.executable:
-            # Run from this checkout, which the venv's install may not know.
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-                p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
+            env = _checkout_env()
         elif name == 'compute' and self.compute_venv:
             env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
         self.procs[name] = subprocess.Popen(

@@ -160,7 +160,7 @@ def test_disk_grows_and_never_shrinks(tmp_path):
     import shutil
     import subprocess
 
-    from compute.virt import disk
+    from common.host import disk
     if shutil.which('qemu-img') is None:
         pytest.skip('qemu-img is not installed')
     path = str(tmp_path / 'disk')

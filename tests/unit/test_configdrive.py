@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from compute import configdrive
+from compute.virt import configdrive
 from compute.virt import exception
 
 pytestmark = pytest.mark.skipif(not (shutil.which('genisoimage') and shutil.which('isoinfo')),

@@ -14,8 +14,9 @@ from oslo_config import cfg
 
 from common.conf import CONF
 from common.conf import compute as compute_conf
+from common.host import disk
+from common.host import images
 from compute import imagecache
-from compute.virt import disk
 from compute.virt import exception
 
 try:
@@ -145,6 +146,19 @@ def test_http_error_leaves_nothing(server, cache):
     with pytest.raises(exception.ImageDownloadFailed, match='404'):
         cache.fetch(image)
     assert base_files(cache) == []
+
+
+def test_download_without_a_cache(server, tmp_path):
+    """What the volume service uses: common.host.images alone, into any
+    folder; a failure leaves nothing in it."""
+    image = publish(server, 'img-vol')
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    assert images.download(image, str(dest / 'img-vol'), timeout=10) == image['size']
+    assert sorted(os.listdir(dest)) == ['img-vol']
+    with pytest.raises(exception.ImageChecksumMismatch):
+        images.download(dict(image, checksum='0' * 32), str(dest / 'again'), timeout=10)
+    assert sorted(os.listdir(dest)) == ['img-vol']
 
 
 def test_unsupported_format_and_unsafe_ids_are_refused_without_download(server, cache):

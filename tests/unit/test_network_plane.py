@@ -12,8 +12,8 @@ import pytest
 
 from common import netnames
 from common.conf import CONF
+from common.host import cmd
 from compute.network import cleanup
-from compute.network import cmd
 from compute.network import dhcp
 from compute.network import firewall
 from compute.network import names

@@ -9,7 +9,7 @@ from oslo_config import cfg
 
 from common.conf import CONF
 from common.conf import compute as compute_conf
-from compute.virt import disk
+from common.host import disk
 from compute.virt import driver
 from compute.virt import exception
 from compute.virt import fake

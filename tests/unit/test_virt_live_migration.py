@@ -13,7 +13,7 @@ import pytest
 libvirt = pytest.importorskip('libvirt')
 
 from common.conf import CONF  # noqa: E402
-from compute.virt import disk  # noqa: E402
+from common.host import disk  # noqa: E402
 from compute.virt.libvirt import config as config_mod  # noqa: E402
 from compute.virt.libvirt import live_migration as migration  # noqa: E402
 from tests.unit.test_virt_libvirt import IMAGE  # noqa: E402

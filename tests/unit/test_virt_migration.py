@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from compute.virt import disk
+from common.host import disk
 from compute.virt.libvirt import cold_migration as migration
 
 pytestmark = pytest.mark.skipif(not (shutil.which('qemu-nbd') and shutil.which('qemu-img')),

@@ -2,6 +2,7 @@
 its volume or snapshot in a settled status, on success and on failure."""
 
 import datetime
+import os
 import uuid
 
 import pytest
@@ -88,8 +89,9 @@ def test_create_from_image_failure_is_error(new_volume):
 
 
 def test_create_from_image_downloads_and_hands_over(new_volume, monkeypatch):
-    from compute import imagecache
-    monkeypatch.setattr(imagecache.ImageCache, 'fetch', lambda self, image: '/tmp/img')
+    fetched = []
+    monkeypatch.setattr(manager_mod.images, 'download',
+                        lambda image, path, timeout: fetched.append(path))
 
     class Images:
         def get_image_for_download(self, ctx, image_id):
@@ -100,7 +102,9 @@ def test_create_from_image_downloads_and_hands_over(new_volume, monkeypatch):
     mgr.create_volume(CTX, vol)
     got = db.get(vol['id'])
     assert got['status'] == 'available' and got['bootable'] is True
-    assert backend.calls == [('create_from_image', vol['id'], '/tmp/img', 1)]
+    (path,) = fetched
+    assert os.path.basename(path) == vol['image_id']
+    assert backend.calls == [('create_from_image', vol['id'], path, 1)]
 
 
 def test_delete_and_extend(new_volume):

@@ -17,7 +17,7 @@ import time
 
 from oslo_log import log as logging
 
-from compute.virt import disk
+from common.host import disk
 from compute.virt import exception
 
 LOG = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from oslo_log import log as logging
 
 from common import exception as common_exc
 from common.conf import CONF
-from compute import configdrive
-from compute.virt import disk
+from common.host import disk
+from compute.virt import configdrive
 from compute.virt import driver
 from compute.virt import exception
 from compute.virt import locks

@@ -24,8 +24,8 @@ import libvirt
 from oslo_log import log as logging
 
 from common.conf import CONF
-from compute import configdrive
-from compute.virt import disk
+from common.host import disk
+from compute.virt import configdrive
 from compute.virt import exception
 
 LOG = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import subprocess
 
 from oslo_log import log as logging
 
-from compute.virt import exception
+from common.host import exception
 
 LOG = logging.getLogger(__name__)
 

@@ -1,4 +1,9 @@
-"""altostack-manage: database schema, bootstrap, token keys, service list."""
+"""altostack-manage: database schema, bootstrap, token keys, service list.
+
+A command-line tool, not a service: it lives in cli/ because bootstrap
+runs the API service's set-up code (api.*/bootstrap), which common/ may
+not import.
+"""
 
 import sys
 
@@ -108,3 +113,7 @@ def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
     CONF.command.func()
     return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,9 +1,11 @@
-"""The one way the data plane touches the host: run ip, nft, dnsmasq and
-sysctl with a timeout ([network] command_timeout), and answer cheap
-questions (does this link, namespace or process exist?) by reading /sys,
+"""The one way the host agents run host commands: ip, nft, dnsmasq and
+sysctl for the compute agent's data plane, qemu-img and
+qemu-storage-daemon for the volume service; each with a timeout (the
+runner's own, else [network] command_timeout). Cheap questions (does this
+link, namespace or process exist?) are answered by reading /sys,
 /run/netns and /proc instead of forking.
 
-A failed command raises compute.virt.exception.NetworkCommandFailed with
+A failed command raises common.host.exception.NetworkCommandFailed with
 its stderr. Unit tests swap the whole Runner for a fake one.
 """
 
@@ -16,7 +18,7 @@ import time
 from oslo_log import log as logging
 
 from common.conf import CONF
-from compute.virt import exception
+from common.host import exception
 
 LOG = logging.getLogger(__name__)
 

@@ -1,0 +1,30 @@
+"""Every console script setup.cfg declares names a module of this tree and
+a callable in it (devstack and the functional tests run them; a module that
+moved must take its entry point along)."""
+
+import configparser
+import importlib
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def console_scripts():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / 'setup.cfg')
+    for line in cfg['options.entry_points']['console_scripts'].strip().splitlines():
+        name, _, target = (p.strip() for p in line.partition('='))
+        yield name, target
+
+
+def test_there_are_console_scripts():
+    assert 'altostack-manage' in dict(console_scripts())
+
+
+@pytest.mark.parametrize('name,target', list(console_scripts()))
+def test_console_script_resolves(name, target):
+    module, _, func = target.partition(':')
+    assert (ROOT / (module.replace('.', '/') + '.py')).is_file(), (name, target)
+    assert callable(getattr(importlib.import_module(module), func)), (name, target)
