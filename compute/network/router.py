@@ -12,6 +12,21 @@
   host's ports behind the router as /32 (and, on the host that holds the
   external gateway, the gateway port's address), a link route to the
   external subnet and the default route via its gateway (onlink);
+* centralized SNAT (Neutron DVR's), for guests without a floating IP on
+  any host: the router has a SNAT port per IPv4 interface subnet
+  (network/snat.py), bound to the host that holds the external gateway.
+  There, a leg sg-<port> on the subnet's bridge holds the port's MAC and
+  address (/32: replies go back by the qr- leg, which knows every guest)
+  and what arrives on it from its subnet is SNATed out of qg-; the legs
+  answer ARP only for their own addresses (arp_ignore) and rp_filter is
+  off. On a host that does not hold the gateway, each subnet of a leg
+  whose SNAT port is elsewhere gets a table with the default route to the
+  port's address (a permanent neighbour of the leg) and ``ip rule``s:
+  fixed addresses with a floating IP here and destinations the router
+  reaches itself (its subnets here, its static routes) keep the main
+  table, the rest of the subnet's traffic looks up the subnet's table;
+  ICMP redirects are off. The firewall lets ARP about the SNAT ports'
+  addresses cross VXLAN (they are unique, unlike the router legs');
 * the router's static routes (``proto static``), ip_forward=1 inside the
   namespace only;
 * nft ``table ip altostack_router``: per floating IP, DNAT fip -> fixed in
@@ -19,8 +34,10 @@
   the router to the gateway port's address (enable_snat, on the gateway
   host only); hairpin masquerade for a guest reaching a floating IP on its
   own subnet; forward policy drop, except replies, traffic between the
-  router's own interfaces (east-west), DNATed traffic in, and traffic out
-  of qg- from fixed addresses with a floating IP or from SNATed subnets.
+  router's own interfaces (east-west, and a subnet's traffic to its SNAT
+  port, which leaves by the leg it came in), DNATed traffic in, traffic
+  out of qg- from fixed addresses with a floating IP or from SNATed
+  subnets, and from a SNAT leg out of qg- from that leg's subnet only.
 
 Two routers never meet: each namespace has only its own legs, and a
 network with no router has no namespace at all (no way out).
