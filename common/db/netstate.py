@@ -96,14 +96,13 @@ def host_state(host):
     ports bound here with their rules (remote groups expanded to addresses)
     and floating IPs."""
     with db_api.reader() as s:
-        ports = list(s.scalars(sa.select(P).where(
-            P.host == host, P.device_owner.startswith(portcore.COMPUTE_PREFIX)).order_by(
-            P.created_at, P.id)))
+        # (The SNAT host runs the routers whose SNAT ports are bound here.)
+        bound = list(s.scalars(sa.select(P).where(P.host == host, sa.or_(
+            P.device_owner.startswith(portcore.COMPUTE_PREFIX),
+            P.device_owner == ROUTER_SNAT)).order_by(P.created_at, P.id)))
+        ports = [p for p in bound if p.device_owner != ROUTER_SNAT]
         port_ids = [p.id for p in ports]
-        net_ids = {p.network_id for p in ports}
-        # The SNAT host runs the routers whose SNAT ports are bound here.
-        net_ids |= set(s.scalars(sa.select(P.network_id).where(
-            P.host == host, P.device_owner == ROUTER_SNAT)))
+        net_ids = {p.network_id for p in bound}
         rows = _router_rows(s, net_ids)
         # The router's other networks too: its legs there reach their guests.
         net_ids |= {p.network_id for p in rows[1] if p.device_owner == ROUTER_INTERFACE}
