@@ -187,7 +187,7 @@ class ComputeManager:
         res.update(reserved_vcpus=CONF.compute.reserved_host_cpus,
                    reserved_memory_mb=CONF.compute.reserved_host_memory_mb,
                    reserved_disk_gb=-(-CONF.compute.reserved_host_disk_mb // 1024),
-                   host_ip=CONF.my_ip)
+                   host_ip=CONF.my_ip, external_gateway=CONF.network.external_gateway)
         # Until the first report lands (the scheduler may still be starting),
         # retry every few seconds: no server can be placed here before it.
         tries = 1 if self._reported else 10

@@ -96,6 +96,7 @@ def add_interface(ctx, router_id, body):
             port, subnet_ids = _by_subnet(s, ctx, router, subnet_id)
         else:
             port, subnet_ids = _by_port(s, ctx, router, port_id)
+        routers.sync_snat(s, ctx, router)
         networks.touch(router)
         s.flush()
         return _info(router, port, subnet_ids)
@@ -136,5 +137,6 @@ def remove_interface(ctx, router_id, body):
         _check_unused(s, router, subnet_ids)
         info = _info(router, port, subnet_ids)
         portcore.delete_in(s, port)
+        routers.sync_snat(s, ctx, router)
         networks.touch(router)
         return info

@@ -27,11 +27,12 @@ from common.db import networks
 from common.db import portcore
 from common.db.models import utcnow
 from network import errors
+from network import snat
 
 R, P, A = nm.Router, nm.Port, nm.IPAllocation
 GW_OWNER = 'network:router_gateway'
 INTERFACE_OWNER = 'network:router_interface'
-OWNERS = (GW_OWNER, INTERFACE_OWNER)
+OWNERS = (GW_OWNER, INTERFACE_OWNER, snat.OWNER)
 MAX_ROUTES = 30  # Neutron's [DEFAULT] max_routes
 
 
@@ -185,6 +186,7 @@ def set_gateway(s, ctx, router, info):
         if current is not None:
             _drop_gateway(s, router)
         router.enable_snat = True
+        sync_snat(s, ctx, router)
         return
     if current is not None and current.network_id != info['network_id']:
         _drop_gateway(s, router)
@@ -197,6 +199,17 @@ def set_gateway(s, ctx, router, info):
         router.enable_snat = bool(info['enable_snat'])
     elif current is None:
         router.enable_snat = True
+    sync_snat(s, ctx, router)
+
+
+def sync_snat(s, ctx, router):
+    """The router's centralized SNAT ports (network/snat.py): one per IPv4
+    interface subnet while it has a gateway with enable_snat, else none.
+    Returns the hosts they were and are bound to."""
+    s.flush()
+    subs = list(interface_subnets(s, router.id)) \
+        if router.gw_port_id and router.enable_snat else []
+    return snat.sync(s, ctx, router, subs)
 
 
 # --- routes ------------------------------------------------------------------
@@ -309,6 +322,7 @@ def delete_router(ctx, router_id):
             raise errors.RouterInUse(router_id=router.id)
         if router.gw_port_id:
             _drop_gateway(s, router)
+        sync_snat(s, ctx, router)
         s.delete(router)
 
 

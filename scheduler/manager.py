@@ -18,6 +18,7 @@ from common.db import evacuations
 from common.db import instances
 from common.db import netstate
 from common.db import volumes
+from network import snat
 from scheduler import build
 from scheduler import evacuate
 from scheduler import host_cache
@@ -60,6 +61,9 @@ class SchedulerManager:
         if before is not None and before.host_ip != resources.get('host_ip'):
             # VXLAN peers of this host tunnel to its address: tell them.
             build.refresh_hosts(context, netstate.hosts_for_host_networks(host) - {host})
+        if before is None or before.external_gateway != bool(resources.get('external_gateway')):
+            # The host serving the routers' centralized SNAT ports may have changed.
+            build.refresh_hosts(context, snat.rebind())
         node = claims.node_for_host(host)
         if node is not None:
             host_cache.get().reload_nodes([node.id])

@@ -70,9 +70,11 @@ def update_router(router_id):
     if 'external_gateway_info' in values:
         _authorize_gateway(values['external_gateway_info'], current['project_id'], current,
                            put=True)
+    # Before and after: a gateway that goes takes the SNAT ports off their host.
+    hosts = netstate.hosts_for_router(router_id)
     router = db.update_router(ctx, router_id, values)
     if {'external_gateway_info', 'routes', 'admin_state_up'} & set(values):
-        notify.refresh_hosts(ctx, netstate.hosts_for_router(router_id))
+        notify.refresh_hosts(ctx, hosts | netstate.hosts_for_router(router_id))
     return http.reply(query.show('router', router))
 
 

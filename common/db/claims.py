@@ -87,7 +87,8 @@ def update_node(host, resources):
     totals = {k: resources[k] for k in (
         'hypervisor_hostname', 'hypervisor_type', 'hypervisor_version', 'vcpus', 'memory_mb',
         'local_gb', 'cpu_info', 'disk_available_least', 'running_vms', 'host_ip',
-        'reserved_vcpus', 'reserved_memory_mb', 'reserved_disk_gb') if k in resources}
+        'reserved_vcpus', 'reserved_memory_mb', 'reserved_disk_gb', 'external_gateway')
+        if k in resources}
     totals['updated_at'] = utcnow()
     with db_api.session() as s:
         node = s.scalars(sa.select(N).where(N.host == host)).first()

@@ -140,6 +140,9 @@ class ComputeNode(Base):
     hypervisor_type: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     hypervisor_version: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
     host_ip: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    # The agent's [network] external_gateway: it serves centralized SNAT.
+    external_gateway: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False,
+                                                           server_default=sa.false())
     cpu_info: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     vcpus: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     memory_mb: orm.Mapped[int] = orm.mapped_column(sa.Integer)

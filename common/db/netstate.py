@@ -21,6 +21,7 @@ P, PSG, R = nm.Port, nm.PortSecurityGroup, nm.SecurityGroupRule
 # Router legs (network/routers.py owns the rules; common/ may not import it).
 ROUTER_INTERFACE = 'network:router_interface'
 ROUTER_GATEWAY = 'network:router_gateway'
+ROUTER_SNAT = 'network:router_centralized_snat'   # network/snat.py
 
 
 def _dns(subnet):
@@ -56,11 +57,11 @@ def _rule(rule, members):
 
 
 def _segment_port():
-    """Ports that put their host on a network's VXLAN segment: server and
-    DHCP ports bound to a host."""
+    """Ports that put their host on a network's VXLAN segment: server,
+    DHCP and centralized SNAT ports bound to a host."""
     return sa.and_(P.host.is_not(None), P.host != '', sa.or_(
         P.device_owner.startswith(portcore.COMPUTE_PREFIX),
-        P.device_owner == networks.DHCP_OWNER))
+        P.device_owner.in_([networks.DHCP_OWNER, ROUTER_SNAT])))
 
 
 def _vxlan(net, local_ip, on_net):
@@ -95,11 +96,13 @@ def host_state(host):
     ports bound here with their rules (remote groups expanded to addresses)
     and floating IPs."""
     with db_api.reader() as s:
-        ports = list(s.scalars(sa.select(P).where(
-            P.host == host, P.device_owner.startswith(portcore.COMPUTE_PREFIX)).order_by(
-            P.created_at, P.id)))
+        # (The SNAT host runs the routers whose SNAT ports are bound here.)
+        bound = list(s.scalars(sa.select(P).where(P.host == host, sa.or_(
+            P.device_owner.startswith(portcore.COMPUTE_PREFIX),
+            P.device_owner == ROUTER_SNAT)).order_by(P.created_at, P.id)))
+        ports = [p for p in bound if p.device_owner != ROUTER_SNAT]
         port_ids = [p.id for p in ports]
-        net_ids = {p.network_id for p in ports}
+        net_ids = {p.network_id for p in bound}
         rows = _router_rows(s, net_ids)
         # The router's other networks too: its legs there reach their guests.
         net_ids |= {p.network_id for p in rows[1] if p.device_owner == ROUTER_INTERFACE}
@@ -216,7 +219,7 @@ def _router_rows(s, guest_nets):
         return [], [], {}, {}
     ids = [r.id for r in routers]
     legs = list(s.scalars(sa.select(P).where(sa.or_(
-        sa.and_(P.device_owner == ROUTER_INTERFACE, P.device_id.in_(ids)),
+        sa.and_(P.device_owner.in_([ROUTER_INTERFACE, ROUTER_SNAT]), P.device_id.in_(ids)),
         P.id.in_([r.gw_port_id for r in routers if r.gw_port_id]))).order_by(
         P.created_at, P.id)))
     rows = s.execute(sa.select(nm.IPAllocation.port_id, nm.IPAllocation.ip_address,
@@ -288,6 +291,13 @@ def _routers(rows, port_ids, fixed, fips):
             'gateway': None if gw is None else {
                 'port_id': gw.id, 'network_id': gw.network_id,
                 'fixed_ips': addrs.get(gw.id, [])},
+            'snat_ports': [{'port_id': p.id, 'network_id': p.network_id,
+                            'mac_address': p.mac_address, 'host': p.host,
+                            'fixed_ips': [{k: a[k] for k in ('subnet_id', 'ip_address',
+                                                             'cidr')}
+                                          for a in addrs.get(p.id, [])]}
+                           for p in legs if p.device_id == r.id
+                           and p.device_owner == ROUTER_SNAT],
             'floating_ips': carried})
     return out
 
@@ -377,8 +387,9 @@ def _hosts_on(nets):
                                              P.device_id.in_(routers))
     return _hosts(sa.select(P.host).where(sa.or_(
         sa.and_(P.network_id.in_(nets), _segment_port()),
-        sa.and_(P.network_id.in_(siblings),
-                P.device_owner.startswith(portcore.COMPUTE_PREFIX)))).distinct())
+        sa.and_(P.network_id.in_(siblings), sa.or_(
+            P.device_owner.startswith(portcore.COMPUTE_PREFIX),
+            P.device_owner == ROUTER_SNAT)))).distinct())
 
 
 def hosts_for_host_networks(host):
@@ -396,13 +407,13 @@ def hosts_for_host_networks(host):
 
 def hosts_for_router(router_id):
     """Hosts that run the router: those with a server port on a network
-    where it has an interface. Call it after an interface is added and
-    before one is removed (or take both), so every host that ran or runs it
-    is counted."""
+    where it has an interface, and the host its SNAT ports are bound to.
+    Call it after an interface is added and before one is removed (or take
+    both), so every host that ran or runs it is counted."""
     if not router_id:
         return set()
     its_nets = sa.select(P.network_id).where(P.device_id == router_id,
                                              P.device_owner == ROUTER_INTERFACE)
-    return _hosts(sa.select(P.host).where(
-        P.network_id.in_(its_nets), P.device_owner.startswith(portcore.COMPUTE_PREFIX)
-    ).distinct())
+    return _hosts(sa.select(P.host).where(sa.or_(sa.and_(
+        P.network_id.in_(its_nets), P.device_owner.startswith(portcore.COMPUTE_PREFIX)),
+        sa.and_(P.device_id == router_id, P.device_owner == ROUTER_SNAT))).distinct())

@@ -2,13 +2,14 @@
 common.netnames (bridges, taps, namespaces). Linux interface names are at
 most 15 characters; every name here is a 3-character prefix and the first
 11 characters of an id (net: network id, port: a router interface port's
-id, router: the router's id).
+id or a centralized SNAT port's id, router: the router's id).
 
 | what | root namespace side | namespace side |
 |---|---|---|
 | DHCP leg of a network | dh-<net> (on brq<net>) | ns-<net> in qdhcp-<net> |
 | router interface leg | rt-<port> (on brq<net>) | qr-<port> in qrouter-<router> |
 | router gateway leg | rg-<router> (on brq<ext>) | qg-<router> in qrouter-<router> |
+| centralized SNAT leg (SNAT host) | rs-<port> (on brq<net>) | sg-<port> in qrouter-<router> |
 | VXLAN device of a network (to the other hosts) | vx-<net> (on brq<net>) | |
 """
 
@@ -23,11 +24,13 @@ ROUTER_HOST_PREFIX = 'rt-'
 ROUTER_NS_PREFIX = 'qr-'
 GATEWAY_HOST_PREFIX = 'rg-'
 GATEWAY_NS_PREFIX = 'qg-'
+SNAT_HOST_PREFIX = 'rs-'
+SNAT_NS_PREFIX = 'sg-'
 VXLAN_PREFIX = 'vx-'
 
 # Every root-namespace device name this package may make.
 OWN_PREFIXES = (netnames.BRIDGE_PREFIX, DHCP_HOST_PREFIX, ROUTER_HOST_PREFIX,
-                GATEWAY_HOST_PREFIX, VXLAN_PREFIX)
+                GATEWAY_HOST_PREFIX, SNAT_HOST_PREFIX, VXLAN_PREFIX)
 
 # nft table of each router namespace (namespaces are private: one name).
 ROUTER_TABLE = 'altostack_router'
@@ -61,6 +64,15 @@ def gateway_host_if(router_id):
 
 def gateway_ns_if(router_id):
     return GATEWAY_NS_PREFIX + _short(router_id)
+
+
+def snat_host_if(port_id):
+    """Root side of a centralized SNAT port's leg (``port_id``: that port)."""
+    return SNAT_HOST_PREFIX + _short(port_id)
+
+
+def snat_ns_if(port_id):
+    return SNAT_NS_PREFIX + _short(port_id)
 
 
 def vxlan_if(network_id):

@@ -182,13 +182,17 @@ class HostNetwork:
         by_id = {n['id']: n for n in nets}
         res = {}
         for rt in state.get('routers') or []:
-            sp = router.spec(rt, by_id, default_mtu, CONF.network.external_gateway)
+            sp = router.spec(rt, by_id, default_mtu, CONF.network.external_gateway,
+                             self.host or state.get('host'))
             if sp is not None:
                 sp['netns'] = netnames.router_namespace(rt['id'])
                 res['router:' + rt['id']] = sp
-        # Router legs per network: their MACs and addresses stay on this host.
-        legs = {}
+        # Router legs per network: their MACs and addresses stay on this host
+        # (a centralized SNAT port's are its own: ARP about them crosses).
+        legs, snat_ips = {}, set()
         for rt in state.get('routers') or []:
+            snat_ips.update(f['ip_address'] for p in rt.get('snat_ports') or []
+                            for f in p.get('fixed_ips') or [])
             for itf in rt.get('interfaces') or []:
                 leg = legs.setdefault(itf['network_id'], {'macs': set(), 'ips': set()})
                 leg['macs'].add(itf['mac_address'].lower())
@@ -219,7 +223,7 @@ class HostNetwork:
                         sub['gateway_ip'] for sub in n.get('subnets') or []
                         if sub.get('gateway_ip') and ':' not in sub['gateway_ip']}
                     segments.append({'dev': sp['name'], 'router_macs': sorted(leg['macs']),
-                                     'gateway_ips': sorted(gateways)})
+                                     'gateway_ips': sorted(gateways - snat_ips)})
 
         secured = [p for p in ports if p.get('port_security_enabled')]
         port_index = firewall.assign_indexes({p['devname'] for p in secured},

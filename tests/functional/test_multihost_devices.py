@@ -4,11 +4,17 @@ export listens on the hosts bridge), the serial console through the proxy
 on host 1 (the guest's socket listens on host 2's address), and a
 floating IP of a guest on host 2 answering pings from the machine (host
 2's external bridge is on the hosts' external wire, host 1's holds the
-gateway), and two subnets of one router reaching each other across hosts."""
+gateway), the same guest without a floating IP reaching the external
+network through its router's centralized SNAT port on host 1 (also after
+either agent restarts), and two subnets of one router reaching each other
+across hosts."""
 
 import os
 import shutil
+import socket
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -91,21 +97,37 @@ def test_serial_console_of_a_guest_on_host_2(hcloud, vm):
         read_until(ws, b'HOST-h2-vm-42')
 
 
-def test_floating_ip_of_a_guest_on_host_2(hcloud):
+@pytest.fixture(scope='module')
+def h2_routed(hcloud):
+    """h2-net behind h2-router (gateway on public, SNAT on; host 1 holds the
+    external gateway) and a guest on host 2 there without a floating IP,
+    its shell ready on the serial console."""
     hcloud.openstack('network', 'create', 'h2-net', cloud='demo')
     hcloud.openstack('subnet', 'create', '--network', 'h2-net', '--subnet-range',
                      '10.62.0.0/24', 'h2-sub', cloud='demo')
-    hcloud.openstack('router', 'create', '--external-gateway', 'public', 'h2-router',
-                     cloud='demo')
+    router = hcloud.openstack('router', 'create', '--external-gateway', 'public',
+                              'h2-router', cloud='demo', json_out=True)
     hcloud.openstack('router', 'add', 'subnet', 'h2-router', 'h2-sub', cloud='demo')
     hcloud.openstack('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default',
                      cloud='demo')
     srv = hcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',
                            'm1.tiny', '--network', 'h2-net', '--availability-zone',
                            'zone-h2', '--wait', 'h2-fip-vm', cloud='demo', json_out=True)
-    shown = hcloud.openstack('server', 'show', srv['id'], json_out=True)
-    assert shown['OS-EXT-SRV-ATTR:host'] == hcloud.host_name(2)
-    wait_console(hcloud, 'h2-fip-vm', 'ALTOSTACK-READY', timeout=240)
+    try:
+        shown = hcloud.openstack('server', 'show', srv['id'], json_out=True)
+        assert shown['OS-EXT-SRV-ATTR:host'] == hcloud.host_name(2)
+        wait_console(hcloud, 'h2-fip-vm', 'ALTOSTACK-READY', timeout=240)
+        yield {'server': srv, 'router': router}
+    finally:
+        hcloud.openstack('server', 'delete', '--wait', 'h2-fip-vm', cloud='demo',
+                         check=False)
+        hcloud.openstack('router', 'remove', 'subnet', 'h2-router', 'h2-sub', cloud='demo',
+                         check=False)
+        hcloud.openstack('router', 'delete', 'h2-router', cloud='demo', check=False)
+        hcloud.openstack('network', 'delete', 'h2-net', cloud='demo', check=False)
+
+
+def test_floating_ip_of_a_guest_on_host_2(hcloud, h2_routed):
     fip = hcloud.openstack('floating', 'ip', 'create', 'public', cloud='demo',
                            json_out=True)['floating_ip_address']
     assert not ping(None, fip)
@@ -117,10 +139,128 @@ def test_floating_ip_of_a_guest_on_host_2(hcloud):
     hcloud.openstack('server', 'remove', 'floating', 'ip', 'h2-fip-vm', fip, cloud='demo')
     until(lambda: not ping(None, fip), 30, 'the floating IP gone')
     hcloud.openstack('floating', 'ip', 'delete', fip, cloud='demo')
-    hcloud.openstack('server', 'delete', '--wait', 'h2-fip-vm', cloud='demo')
-    hcloud.openstack('router', 'remove', 'subnet', 'h2-router', 'h2-sub', cloud='demo')
-    hcloud.openstack('router', 'delete', 'h2-router', cloud='demo')
-    hcloud.openstack('network', 'delete', 'h2-net', cloud='demo')
+
+
+class Listener:
+    """A TCP listener on host 1's end of the external network (the public
+    gateway, on host 1's external bridge) that records who connects."""
+
+    def __init__(self, address):
+        self.sock = socket.socket()
+        self.sock.bind((address, 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.5)
+        self.port = self.sock.getsockname()[1]
+        self.peers = []
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, peer = self.sock.accept()
+            except OSError:
+                continue
+            self.peers.append(peer[0])
+            conn.close()
+
+    def close(self):
+        self._stop = True
+        self._thread.join(5)
+        self.sock.close()
+
+
+def guest_run(hcloud, name, command, timeout=60):
+    """Run a shell command on the guest's serial console (through the
+    proxy); its output up to the RC line the command ends with."""
+    url = hcloud.openstack('console', 'url', 'show', '--serial', name, cloud='demo',
+                           json_out=True)['url']
+    with connect(url) as ws:
+        ws.send(b'\n')
+        ws.send(('%s; echo CMD-RC=$((0+$?))\n' % command).encode())
+        out = b''
+        deadline = time.monotonic() + timeout
+        while b'CMD-RC=' not in out.replace(b'CMD-RC=$', b'') and \
+                time.monotonic() < deadline:
+            try:
+                out += ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                pass
+    return out.decode('utf-8', 'replace').replace('CMD-RC=$', '')
+
+
+def reaches_out(hcloud, gateway, listener):
+    """The guest pings the public gateway and connects to the listener."""
+    before = len(listener.peers)
+    out = guest_run(hcloud, 'h2-fip-vm', 'ping -c 2 -W 2 %s >/dev/null && echo x | nc -w 5 '
+                    '%s %d' % (gateway, gateway, listener.port))
+    return 'CMD-RC=0' in out and len(listener.peers) > before
+
+
+def snat_rules(hcloud, router_id):
+    """Host 2's rules sending the subnet to the SNAT port, as ip prints them."""
+    r = hcloud.host_exec(2, 'ip', '-n', 'qrouter-%s' % router_id, 'rule', 'show',
+                         check=False)
+    return [line for line in r.stdout.splitlines() if line.startswith('22000:')]
+
+
+def test_snat_of_a_guest_on_host_2_without_a_floating_ip(hcloud, h2_routed):
+    """Host 2 does not hold the external gateway: its router sends the
+    guest's traffic to the router's centralized SNAT port, which host 1
+    holds and SNATs to the router's gateway address. It still works after
+    each agent restarts with its part of the data plane gone, and the port
+    and rules go with the gateway."""
+    rid = h2_routed['router']['id']
+    router = hcloud.openstack('router', 'show', rid, cloud='admin', json_out=True)
+    gw_ip = router['external_gateway_info']['external_fixed_ips'][0]['ip_address']
+    public = hcloud.openstack('network', 'show', 'public', cloud='admin', json_out=True)
+    gateway = hcloud.openstack('subnet', 'show', public['subnets'][0], cloud='admin',
+                               json_out=True)['gateway_ip']
+    csnat = hcloud.openstack('port', 'list', '--device-owner',
+                             'network:router_centralized_snat', '--router', rid,
+                             cloud='admin', json_out=True)
+    assert len(csnat) == 1, csnat
+    port = hcloud.openstack('port', 'show', csnat[0]['ID'], cloud='admin', json_out=True)
+    assert port['binding_host_id'] == hcloud.host_name(1)
+    assert port['project_id'] == '' and port['device_id'] == rid
+    assert not hcloud.openstack('port', 'list', '--device-owner',
+                                'network:router_centralized_snat', cloud='demo',
+                                json_out=True)
+    listener = Listener(gateway)
+    try:
+        until(lambda: reaches_out(hcloud, gateway, listener), 90,
+              'the guest on host 2 reaching %s' % gateway)
+        # SNATed on host 1 to the router's gateway address
+        assert set(listener.peers) == {gw_ip}, (listener.peers, _diagnose(hcloud))
+        assert snat_rules(hcloud, rid)
+
+        # Host 2's agent restarts with its router namespace gone.
+        hcloud.stop_host_agent(2)
+        hcloud.host_exec(2, 'ip', 'netns', 'del', 'qrouter-%s' % rid)
+        hcloud.start_host_agent(2)
+        until(lambda: reaches_out(hcloud, gateway, listener), 120,
+              'the guest reaching out after host 2\'s agent restarted')
+        # Host 1's agent restarts with the SNAT leg gone.
+        leg = 'rs-' + port['id'][:11]
+        hcloud.kill_service('compute')
+        subprocess.run(['ip', 'link', 'del', 'dev', leg], check=True)
+        hcloud.start_service('compute')
+        until(lambda: os.path.exists('/sys/class/net/%s' % leg), 120,
+              'host 1\'s SNAT leg made again')
+        until(lambda: reaches_out(hcloud, gateway, listener), 120,
+              'the guest reaching out after host 1\'s agent restarted')
+        assert set(listener.peers) == {gw_ip}, listener.peers
+    finally:
+        listener.close()
+    # The gateway goes: so do the SNAT port, host 1's leg and host 2's rules.
+    hcloud.openstack('router', 'unset', '--external-gateway', 'h2-router', cloud='demo')
+    assert not hcloud.openstack('port', 'list', '--device-owner',
+                                'network:router_centralized_snat', '--router', rid,
+                                cloud='admin', json_out=True)
+    until(lambda: not snat_rules(hcloud, rid), 30, 'host 2\'s SNAT rules gone')
+    until(lambda: not os.path.exists('/sys/class/net/%s' % leg), 30,
+          'host 1\'s SNAT leg gone')
 
 
 DIAG = ('ip netns list; for ns in $(ip netns list | grep -o "qrouter-[^ ]*"); do '

@@ -39,8 +39,14 @@ def test_routers_in_the_host_state(demo, admin, public):
     demo.put('/routers/%s' % router['id'], {'router': {'routes': [
         {'destination': '10.9.0.0/16', 'nexthop': '10.2.0.254'}]}})
     legs = {p['fixed_ips'][0]['subnet_id']: p for p in admin.get(
-        '/ports?device_id=%s' % router['id'])['ports']}
+        '/ports?device_id=%s' % router['id'])['ports']
+        if p['device_owner'] != 'network:router_centralized_snat'}
     gw_ip = router['external_gateway_info']['external_fixed_ips'][0]['ip_address']
+    # its centralized SNAT ports (no host reported an external gateway: unbound)
+    csnat = {p['fixed_ips'][0]['subnet_id']: p for p in admin.get(
+        '/ports?device_id=%s&device_owner=network:router_centralized_snat'
+        % router['id'])['ports']}
+    assert sorted(csnat) == sorted([sub_a['id'], sub_b['id']])
 
     state = netstate.host_state('h1')
     (rt,) = state['routers']                          # not bootstrap's router1
@@ -60,6 +66,12 @@ def test_routers_in_the_host_state(demo, admin, public):
         'gateway': {'port_id': legs[pub['subnets'][0]]['id'], 'network_id': pub['id'],
                     'fixed_ips': [{'subnet_id': pub['subnets'][0], 'ip_address': gw_ip,
                                    'cidr': '172.24.4.0/24', 'gateway_ip': '172.24.4.1'}]},
+        'snat_ports': [
+            {'port_id': csnat[sub['id']]['id'], 'network_id': sub['network_id'],
+             'mac_address': csnat[sub['id']]['mac_address'], 'host': None,
+             'fixed_ips': [{'subnet_id': sub['id'],
+                            'ip_address': csnat[sub['id']]['fixed_ips'][0]['ip_address'],
+                            'cidr': sub['cidr']}]} for sub in (sub_a, sub_b)],
         'floating_ips': [{'id': fip['id'], 'port_id': p1['id'],
                           'floating_ip_address': fip['floating_ip_address'],
                           'fixed_ip_address': '10.1.0.11'}]}
