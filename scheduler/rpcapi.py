@@ -138,7 +138,7 @@ class SchedulerAPI:
 
     def live_migration_report(self, context, uuid, migration_uuid, step, ok, power_state,
                               message=None, timeout=None):
-        """A live migration step (scheduler.live_migration.report):
+        """A live migration step (conductor.live_migration.report):
         'prepare' binds the server's ports to the destination and answers
         {'network_info'}; 'migrate' ``ok`` moves the books to the
         destination, not ``ok`` leaves them on the source."""

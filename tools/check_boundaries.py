@@ -15,8 +15,8 @@ import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SERVICES = ('api', 'scheduler', 'compute', 'blockstore', 'imagestore', 'consoleproxy',
-            'network')
+SERVICES = ('api', 'scheduler', 'conductor', 'compute', 'blockstore', 'imagestore',
+            'consoleproxy', 'network')
 PRINT_OK = {'common/manage.py'}
 
 

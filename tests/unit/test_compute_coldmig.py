@@ -1,6 +1,6 @@
 """Two compute agents (fake drivers) moving a server between them
 (compute/coldmig.py), wired to each other in process and to a scheduler
-that keeps the books in a dict as common.db.resizes would: the guest
+that keeps the books in a dict as conductor.resizes would: the guest
 lands on the destination and the source keeps its own until confirm;
 revert starts the source's again; a destination that fails or never
 answers leaves the server running on the source; a failure report that

@@ -6,10 +6,11 @@ failure, and what a restarting agent learns."""
 import pytest
 
 from common import instance_states as st
-from common.db import claims
 from common.db import instances
-from common.db import resizes
-from scheduler import live_migration as scheduler_lm
+from conductor import live_migration as scheduler_lm
+from conductor import records
+from conductor import resizes
+from scheduler import claims
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
 from tests.unit.test_server_lifecycle_actions import show
 from tests.unit.test_server_resize import CTX
@@ -212,5 +213,5 @@ def test_delete_waits_for_the_move_then_frees_its_claim(nova, server):  # noqa: 
     nova('DELETE', '/servers/' + server, status=409)  # the state table: not mid-move
     report(server, 'migrate')
     nova('DELETE', '/servers/' + server, status=204)
-    instances.finish_delete(CTX.request_id, server)
+    records.finish_delete(CTX.request_id, server)
     assert used('h1') == NONE and used('h2') == NONE
