@@ -86,6 +86,7 @@ class Wire:
 def pair(conf, monkeypatch):
     books = MoveBooks()
     monkeypatch.setattr(manager_mod.scheduler_rpcapi, 'SchedulerAPI', lambda: books)
+    monkeypatch.setattr(manager_mod.conductor_rpcapi, 'ConductorAPI', lambda: books)
     monkeypatch.setattr(manager_mod.image_rpcapi, 'ImageAPI', Images)
     monkeypatch.setattr(manager_mod.imagecache, 'ImageCache', Cache)
     agents = {}

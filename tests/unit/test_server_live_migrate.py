@@ -198,10 +198,10 @@ def test_old_microversions_take_disk_over_commit(nova, server):  # noqa: F811
 
 
 def test_restarting_agents_learn_of_the_open_migration(nova, server):  # noqa: F811
-    from scheduler import manager as scheduler_manager
+    from conductor import manager as conductor_manager
     add_host('h2')
     live(nova, server)
-    inst, = scheduler_manager.SchedulerManager().get_host_instances(CTX, 'h1')
+    inst, = conductor_manager.ConductorManager().get_host_instances(CTX, 'h1')
     assert inst['task_state'] == st.MIGRATING
     assert inst['migration']['migration_type'] == 'live-migration'
     assert inst['migration']['dest_compute'] == 'h2'

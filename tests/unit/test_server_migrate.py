@@ -8,10 +8,10 @@ import pytest
 from common import instance_states as st
 from common.conf import CONF
 from common.db import instances
+from conductor import manager as conductor_manager
 from conductor import records
 from conductor import resizes
 from scheduler import claims
-from scheduler import manager as scheduler_manager
 from tests.unit.test_server_lifecycle_actions import V
 from tests.unit.test_server_lifecycle_actions import act
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
@@ -59,7 +59,7 @@ def test_migrate_then_confirm(nova, server, h2):  # noqa: F811
     srv = show(nova, server, who='admin')
     assert (srv['status'], srv['OS-EXT-SRV-ATTR:host']) == ('VERIFY_RESIZE', 'h2')
     # Its source still hears of it (it keeps the old guest), with the move.
-    mgr = scheduler_manager.SchedulerManager()
+    mgr = conductor_manager.ConductorManager()
     entry, = mgr.get_host_instances(CTX, 'h1')
     assert entry['uuid'] == server and entry['host'] == 'h2'
     assert entry['migration']['dest_compute'] == 'h2'

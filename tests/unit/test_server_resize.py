@@ -279,9 +279,9 @@ def test_a_failed_revert_can_be_tried_again_or_confirmed(nova, server):  # noqa:
 
 
 def test_agents_restarting_learn_of_the_open_resize(nova, server):  # noqa: F811
-    from scheduler import manager as scheduler_manager
+    from conductor import manager as conductor_manager
     resize(nova, server, '3')
-    mgr = scheduler_manager.SchedulerManager()
+    mgr = conductor_manager.ConductorManager()
     inst, = mgr.get_host_instances(CTX, 'h1')
     assert inst['migration']['new_flavor']['name'] == 'm1.medium'
     assert inst['migration']['vm_state_before'] == st.ACTIVE
