@@ -14,6 +14,7 @@ from conductor import evacuate
 from conductor import live_migration
 from conductor import records
 from conductor import resize
+from conductor import snapshots
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ class ConductorManager:
                               message=None):
         return live_migration.report(context, uuid, migration_uuid, step, ok, power_state,
                                      message=message)
+
+    def snapshot_volume_backed(self, context, instance_uuid, image_id, upload_url,
+                               snapshot_ids):
+        snapshots.finish_volume_backed(context, instance_uuid, image_id, upload_url,
+                                       snapshot_ids)
 
     @periodic.periodic(lambda: CONF.service_down_time)
     def fail_stranded_evacuations(self):

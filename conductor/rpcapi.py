@@ -110,3 +110,11 @@ class ConductorAPI:
         return self._call(context, 'live_migration_report', timeout=timeout, uuid=uuid,
                           migration_uuid=migration_uuid, step=step, ok=ok,
                           power_state=power_state, message=message)
+
+    # -- snapshots -------------------------------------------------------------
+    def snapshot_volume_backed(self, context, instance_uuid, image_id, upload_url,
+                               snapshot_ids):
+        """Wait for the volume snapshots of a volume-backed server's image,
+        then activate the image (or delete it and them)."""
+        self._cast(context, 'snapshot_volume_backed', instance_uuid=instance_uuid,
+                   image_id=image_id, upload_url=upload_url, snapshot_ids=snapshot_ids)
