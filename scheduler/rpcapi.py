@@ -1,7 +1,9 @@
 """Client of the scheduler service; every other service imports this.
 
-The scheduler places servers and keeps the books for compute agents,
-which hold no database credentials: they report through these calls.
+The scheduler places servers. The books of the compute agents (which
+hold no database credentials) moved to the conductor (conductor.rpcapi);
+the calls of 1.1-1.7 that keep them stay here, deprecated, for one
+release: what compute agents of the previous release send.
 
 Version history:
 
