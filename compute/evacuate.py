@@ -1,5 +1,5 @@
 """A compute agent's side of evacuations (the books: conductor.evacuations,
-through the scheduler, since the agent holds no database credentials).
+through the conductor, since the agent holds no database credentials).
 
 On the destination: the server is built anew here, from its image (a new
 root disk) or its root volume, with its volumes and its ports (already
