@@ -179,3 +179,36 @@ def test_the_compute_agent_reports_to_the_conductor(monkeypatch):
     mgr.conductor.instance_event(CTX, 'u', 'e', 'start')
     assert sent == ['instance_event']
     assert isinstance(mgr.scheduler, NoBooks)
+
+
+def test_put_no_data_sends_zero_bytes_to_the_signed_url():
+    import http.server
+    import threading
+
+    from conductor import snapshots
+
+    got = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self):  # noqa: N802 - http.server's name
+            got.append((self.path, self.headers['Content-Length'],
+                        self.headers['X-OpenStack-Image-Size'], self.headers['Content-Type']))
+            self.send_response(204 if len(got) == 1 else 403)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = 'http://127.0.0.1:%d/internal/images/i1/file?expires=1&sig=s' % (
+            server.server_address[1])
+        snapshots.put_no_data(url, 5)
+        assert got == [('/internal/images/i1/file?expires=1&sig=s', '0', '0',
+                        'application/octet-stream')]
+        with pytest.raises(snapshots.SnapshotFailed):
+            snapshots.put_no_data(url, 5)
+    finally:
+        server.shutdown()
+        server.server_close()
