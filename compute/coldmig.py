@@ -64,7 +64,7 @@ class ColdMoves:
         network_info ([] when the scheduler could not be reached: the
         periodic network sync catches up)."""
         try:
-            network_info = self.m.scheduler.bind_moving_ports(ctx, inst['uuid'], self.host,
+            network_info = self.m.conductor.bind_moving_ports(ctx, inst['uuid'], self.host,
                                                               timeout=CONF.rpc_call_timeout)
         except Exception:  # noqa: BLE001 - the guest should still start
             LOG.exception('Could not bind the ports of %s to %s', inst['uuid'], self.host)

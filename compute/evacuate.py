@@ -1,5 +1,5 @@
-"""A compute agent's side of evacuations (the books: common.db.evacuations,
-through the scheduler, since the agent holds no database credentials).
+"""A compute agent's side of evacuations (the books: conductor.evacuations,
+through the conductor, since the agent holds no database credentials).
 
 On the destination: the server is built anew here, from its image (a new
 root disk) or its root volume, with its volumes and its ports (already
@@ -48,7 +48,7 @@ class Evacuations:
         state = self.mgr._safe_state(inst)
         try:
             return rpc.call_until_answered(
-                lambda: self.mgr.scheduler.evacuate_report(ctx, inst['uuid'], migration['uuid'],
+                lambda: self.mgr.conductor.evacuate_report(ctx, inst['uuid'], migration['uuid'],
                                                            ok, state, message=message),
                 'the evacuation report of %s' % inst['uuid'])
         except messaging.MessagingTimeout:
@@ -122,7 +122,7 @@ class Evacuations:
         away from this host while it was down, and mark each evacuation
         completed. Returns the uuids whose guests were removed."""
         removed = set()
-        for evac in self.mgr.scheduler.get_host_evacuations(
+        for evac in self.mgr.conductor.get_host_evacuations(
                 ctx, self.mgr.host, timeout=CONF.report_interval * 2):
             uuid = evac['instance_uuid']
             if evac['instance_host'] != self.mgr.host:  # it may have come back since
@@ -131,7 +131,7 @@ class Evacuations:
                 with self.mgr._lock(uuid):
                     self.driver.destroy(ctx, {'uuid': uuid}, network_info=[], cleanup=True)
                 removed.add(uuid)
-            self.mgr.scheduler.evacuation_cleaned(ctx, evac['uuid'])
+            self.mgr.conductor.evacuation_cleaned(ctx, evac['uuid'])
         if removed:
             self.mgr._sync_network(ctx)  # their ports are bound elsewhere now
         return removed

@@ -73,7 +73,7 @@ class LiveMigrations:
     def _report(self, ctx, inst, migration, step, ok, power, message=None):
         try:
             return rpc.call_until_answered(
-                lambda: self.manager.scheduler.live_migration_report(
+                lambda: self.manager.conductor.live_migration_report(
                     ctx, inst['uuid'], migration['uuid'], step, ok, power, message=message),
                 'the %s report of %s' % (step, inst['uuid']))
         except messaging.MessagingTimeout as e:

@@ -27,6 +27,7 @@ from compute.network import plane as netplane
 from compute.virt import driver as virt_driver
 from compute.virt import exception as virt_exception
 from compute.virt import power_state
+from conductor import rpcapi as conductor_rpcapi
 from imagestore import rpcapi as image_rpcapi
 from scheduler import rpcapi as scheduler_rpcapi
 
@@ -56,6 +57,7 @@ class ComputeManager:
         self.host = CONF.host
         self.driver = driver
         self.scheduler = scheduler_rpcapi.SchedulerAPI()
+        self.conductor = conductor_rpcapi.ConductorAPI()
         self.images = image_rpcapi.ImageAPI()
         self.cache = imagecache.ImageCache()
         self.block = blockdev.BlockDevices(lambda: self.driver)
@@ -81,7 +83,7 @@ class ComputeManager:
         """Report a state change; retried while the scheduler is away."""
         try:
             return rpc.call_until_answered(
-                lambda: self.scheduler.instance_update(ctx, instance['uuid'], values,
+                lambda: self.conductor.instance_update(ctx, instance['uuid'], values,
                                                        expected_task_states=expected),
                 'an update of %s' % instance['uuid'], tries=retries)
         except messaging.MessagingTimeout:
@@ -91,7 +93,7 @@ class ComputeManager:
 
     def _event(self, ctx, instance, event, phase, result=None, details=None):
         try:
-            self.scheduler.instance_event(ctx, instance['uuid'], event, phase, result=result,
+            self.conductor.instance_event(ctx, instance['uuid'], event, phase, result=result,
                                           details=details, host=self.host)
         except Exception:  # noqa: BLE001 - the log of events is not worth a failed action
             LOG.warning('Could not record event %s of %s', event, instance['uuid'],
@@ -116,7 +118,7 @@ class ComputeManager:
         """Make libvirt and the books agree after a (re)start."""
         ctx = ctx_mod.get_admin_context()
         self.evacuations.clean_leftovers(ctx)
-        known = {i['uuid']: i for i in self.scheduler.get_host_instances(
+        known = {i['uuid']: i for i in self.conductor.get_host_instances(
             ctx, self.host, timeout=CONF.report_interval * 2)}
         running = set(self.driver.list_instance_uuids())
         for uuid in running - set(known):
@@ -213,7 +215,7 @@ class ComputeManager:
         if not self._reconciled:
             return
         ctx = ctx_mod.get_admin_context()
-        for inst in self.scheduler.get_host_instances(ctx, self.host):
+        for inst in self.conductor.get_host_instances(ctx, self.host):
             if inst['task_state'] is not None or inst['vm_state'] not in (
                     st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED):
                 continue
@@ -246,7 +248,7 @@ class ComputeManager:
         (the periodic sync tries again soon)."""
         with self._net_lock:
             try:
-                state = self.scheduler.get_host_network_state(
+                state = self.conductor.get_host_network_state(
                     ctx, self.host, timeout=CONF.rpc_call_timeout)
                 self.network.apply(state)
                 self._net_synced_at = time.monotonic()
@@ -260,7 +262,7 @@ class ComputeManager:
 
     @periodic.periodic(600)
     def clean_image_cache(self):
-        active = {i['image_ref'] for i in self.scheduler.get_host_instances(
+        active = {i['image_ref'] for i in self.conductor.get_host_instances(
             ctx_mod.get_admin_context(), self.host) if i.get('image_ref')}
         self.cache.cleanup_unused(active)
 
@@ -290,7 +292,7 @@ class ComputeManager:
             self.block.disconnect_failed_build(ctx, block_devices)
             self._event(ctx, inst, 'compute_build_and_run_instance', 'finish',
                         result='Error', details=str(e)[:500])
-            self.scheduler.build_failed(ctx, uuid, self.host, str(e) or type(e).__name__)
+            self.conductor.build_failed(ctx, uuid, self.host, str(e) or type(e).__name__)
             if inst.get('network_info'):
                 self._sync_network(ctx)  # the ports moved on: drop their DHCP entries
             return
@@ -369,7 +371,7 @@ class ComputeManager:
         self.block.release_all(ctx, inst)
         try:
             rpc.call_until_answered(
-                lambda: self.scheduler.instance_deleted(ctx, inst['uuid'], self.host),
+                lambda: self.conductor.instance_deleted(ctx, inst['uuid'], self.host),
                 'the deletion of %s' % inst['uuid'])
         except messaging.MessagingTimeout:
             LOG.error('Gave up reporting the deletion of %s; the restart reconcile will',
@@ -504,12 +506,12 @@ class ComputeManager:
     # vCPUs and memory (its root disk grown, never shrunk); a migration
     # whose destination is another host goes to compute/coldmig.py. The
     # books (flavor, both claims, quota) are the scheduler's: each step
-    # reports there (scheduler.resize / common.db.resizes).
+    # reports there (conductor.resize / conductor.resizes).
     def _resize_report(self, ctx, inst, migration, step, ok, message=None, state=None):
         state = self._safe_state(inst) if state is None else state
         try:
             return rpc.call_until_answered(
-                lambda: self.scheduler.resize_report(ctx, inst['uuid'], migration['uuid'],
+                lambda: self.conductor.resize_report(ctx, inst['uuid'], migration['uuid'],
                                                      step, ok, state, message=message),
                 'the %s report of %s' % (step, inst['uuid']))
         except messaging.MessagingTimeout:

@@ -9,13 +9,15 @@ from oslo_log import log as logging
 from common import instance_states as st
 from common.conf import CONF
 from common.db import api as db_api
-from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from common.db import netstate
 from common.db import ports
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
+from conductor import notify
+from conductor import records
+from scheduler import claims
 from scheduler import filters
 from scheduler import host_cache
 from scheduler import host_state
@@ -94,20 +96,6 @@ def explain(spec):
     return '; '.join(explanations) or 'No host passed the filters.'
 
 
-def _fail(context, uuid, message):
-    LOG.warning('Instance %s: %s', uuid, message)
-    try:
-        instances.update(uuid, {'vm_state': st.ERROR, 'task_state': None,
-                                'fault': {'code': 500, 'message': message[:4000],
-                                          'created': instances.utcnow().strftime(
-                                              '%Y-%m-%dT%H:%M:%SZ')}},
-                         action='fail build')
-    except instances.InstanceNotFound:
-        return
-    instances.event_finish(context.request_id, uuid, 'schedule', result='Error',
-                           details=message[:4000])
-
-
 def build(context, uuid):
     """Schedule one instance (first try or a retry) and cast its build."""
     try:
@@ -126,7 +114,7 @@ def build(context, uuid):
         prefix = 'No valid host was found. '
         if spec.get('last_error'):
             prefix += 'Earlier attempts failed (last: %s). ' % spec['last_error']
-        _fail(context, uuid, prefix + why)
+        records.fail_build(context, uuid, prefix + why)
         return
     try:
         inst = instances.update(uuid, {'host': host.host, 'node': host.hypervisor_hostname,
@@ -147,42 +135,16 @@ def build(context, uuid):
     payload['block_devices'] = volumes.instance_block_devices(uuid)
     compute_rpcapi.ComputeAPI().build_and_run_instance(context, host.host, payload)
     # Hosts whose remote-group rules must now let the new addresses in.
-    refresh_hosts(context, netstate.hosts_for_instance(uuid) - {host.host})
-
-
-def refresh_hosts(context, hosts):
-    """Nudge hosts to resync their data plane; one that misses the nudge
-    catches up at its periodic sync."""
-    for host in sorted(hosts):
-        try:
-            compute_rpcapi.ComputeAPI().refresh_network(context, host)
-        except Exception:  # noqa: BLE001
-            LOG.warning('Could not ask %s to refresh its network', host, exc_info=True)
+    notify.refresh_hosts(context, netstate.hosts_for_instance(uuid) - {host.host})
 
 
 def build_failed(context, uuid, host, message, reschedule=True):
-    """An agent could not build: free its claim, then retry or give up."""
+    """An agent could not build: the books (conductor.records) free its
+    claim and say whether to try another host; then this process does."""
     node = claims.node_for_host(host)
-    claims.release(uuid, node.id if node else None)
+    again = records.build_failed(context, uuid, host, message, CONF.scheduler.max_attempts,
+                                 reschedule=reschedule)
     if node is not None:
         host_cache.get().reload_nodes([node.id])
-    try:
-        inst = instances.get(uuid)
-    except instances.InstanceNotFound:
-        return
-    spec = dict(inst.request_spec)
-    tried = list(spec.get('tried_hosts', [])) + [host]
-    spec.update(tried_hosts=tried, last_error=message[:500])
-    if not reschedule or len(tried) >= CONF.scheduler.max_attempts:
-        instances.update(uuid, {'request_spec': spec}, action='build failed')
-        _fail(context, uuid, 'Build failed on %d host%s (%s); last error on %s: %s'
-              % (len(tried), '' if len(tried) == 1 else 's', ', '.join(tried), host, message))
-        return
-    try:
-        instances.update(uuid, {'request_spec': spec, 'host': None, 'node': None,
-                                'task_state': st.SCHEDULING},
-                         vm_states=[st.BUILDING], action='reschedule')
-    except instances.InstanceInvalidState:
-        return
-    LOG.info('Instance %s failed on %s (%s); rescheduling', uuid, host, message)
-    build(context, uuid)
+    if again:
+        build(context, uuid)

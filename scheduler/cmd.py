@@ -1,4 +1,4 @@
-"""altostack-scheduler: placement decisions and multi-step flows."""
+"""altostack-scheduler: placement decisions (where servers go, and their claims)."""
 
 import sys
 

@@ -2,13 +2,13 @@
 evacuation each ask for a destination here, and the claim for the flavor
 it will have there is taken under the migration's uuid (the instance's own
 claim stays on its source until the move is confirmed or done; see
-common.db.resizes)."""
+conductor.resizes)."""
 
 from oslo_log import log as logging
 
 from common import instance_states as st
 from common.db import instances
-from common.db import resizes
+from conductor import resizes
 from scheduler import build
 
 LOG = logging.getLogger(__name__)

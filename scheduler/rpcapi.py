@@ -1,7 +1,9 @@
 """Client of the scheduler service; every other service imports this.
 
-The scheduler places servers and keeps the books for compute agents,
-which hold no database credentials: they report through these calls.
+The scheduler places servers. The books of the compute agents (which
+hold no database credentials) moved to the conductor (conductor.rpcapi);
+the calls of 1.1-1.7 that keep them stay here, deprecated, for one
+release: what compute agents of the previous release send.
 
 Version history:
 
@@ -138,7 +140,7 @@ class SchedulerAPI:
 
     def live_migration_report(self, context, uuid, migration_uuid, step, ok, power_state,
                               message=None, timeout=None):
-        """A live migration step (scheduler.live_migration.report):
+        """A live migration step (conductor.live_migration.report):
         'prepare' binds the server's ports to the destination and answers
         {'network_info'}; 'migrate' ``ok`` moves the books to the
         destination, not ``ok`` leaves them on the source."""

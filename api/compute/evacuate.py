@@ -6,7 +6,7 @@ new root disk) or its root volume, keeping its volumes and its ports.
 still in use."), for the server's own host as target, for a shared-storage
 evacuation (not offered: the root disk is always made anew), and when no
 host can take the server; 404 for a target host that is not a compute
-host; 409 when the state table refuses. The books: common.db.evacuations;
+host; 409 when the state table refuses. The books: conductor.evacuations;
 the destination's agent: compute/evacuate.py.
 """
 
@@ -23,11 +23,11 @@ from api.compute import servers
 from common import exception
 from common import instance_states as st
 from common import servicegroup
-from common.db import evacuations
 from common.db import instances
-from common.db import resizes
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
+from conductor import evacuations
+from conductor import resizes
 
 LOG = logging.getLogger(__name__)
 

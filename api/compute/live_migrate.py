@@ -3,7 +3,7 @@ it (admin only, as Nova).
 
 Unlike Nova from 2.34 on, the destination is chosen and claimed before the
 answer (the scheduler's select_destination under the migration's uuid,
-common.db.live_migrations), and the destination is asked whether its
+conductor.live_migrations), and the destination is asked whether its
 libvirtd takes incoming migrations: a server that cannot go anywhere is a
 400 that says why, host by host, and stays ACTIVE where it is. Then the
 source's agent is asked to migrate (compute/live_migration.py) and the
@@ -19,9 +19,9 @@ from api.compute import schema_types as types
 from common import exception
 from common import instance_states as st
 from common.db import instances
-from common.db import live_migrations
-from common.db import resizes
 from compute import rpcapi as compute_rpcapi
+from conductor import live_migrations
+from conductor import resizes
 
 LOG = logging.getLogger(__name__)
 

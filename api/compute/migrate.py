@@ -12,9 +12,9 @@ from api.compute import resize
 from api.compute import schema_types as types
 from common import exception
 from common import instance_states as st
-from common.db import claims
 from common.db import instances
-from common.db import resizes
+from conductor import resizes
+from scheduler import claims
 
 SCHEMAS = {
     # Before 2.56 Nova does not look at the value (null, {}, anything).

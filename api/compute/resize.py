@@ -2,7 +2,7 @@
 
 resize checks the new flavor (another one, not a smaller root disk), takes
 the quota the growth needs and a second claim for the new flavor on the
-host the scheduler chooses (common.db.resizes): the server's own host or
+host the scheduler chooses (conductor.resizes): the server's own host or
 another ([DEFAULT] allow_resize_to_same_host; False: always another), then
 casts to the server's agent, which redefines the guest in place or sends it
 to the other host (compute/coldmig.py), and the server waits in
@@ -21,12 +21,12 @@ from common import exception
 from common import instance_states as st
 from common.conf import CONF
 from common.db import api as db_api
-from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import resizes
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
+from conductor import resizes
+from scheduler import claims
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _cast(ctx, inst, method, migration, undo, host=None):
 
 
 def chooser(ctx, inst, requested_host=None, allow_same_host=False, check=None):
-    """The ``choose`` of common.db.resizes.start: the scheduler claims room
+    """The ``choose`` of conductor.resizes.start: the scheduler claims room
     on a destination under the migration's uuid. With ``check(host)``
     (None when the host takes the server, else why not), a host that
     refuses gives its claim back and the next best is tried, up to

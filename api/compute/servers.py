@@ -31,9 +31,10 @@ from common.db import compute_models as cm
 from common.db import instances
 from common.db import netstate
 from common.db import ports
-from common.db import resizes
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
+from conductor import records
+from conductor import resizes
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -533,7 +534,7 @@ def delete_server(server_id):
         # that comes back cleans up the orphan domain at start-up.
         hosts = netstate.hosts_for_instance(inst.uuid)
         server_volumes.release_for_deleted_server(ctx, inst.uuid)
-        instances.finish_delete(ctx.request_id, inst.uuid)
+        records.finish_delete(ctx.request_id, inst.uuid)
         notify.refresh_hosts(ctx, hosts)
     return http.reply(status=204)
 

@@ -26,7 +26,6 @@ is always bootable; the task_state is image_snapshot meanwhile.
 
 import contextlib
 import json
-import time
 
 import oslo_messaging as messaging
 from oslo_log import log as logging
@@ -41,6 +40,8 @@ from common.conf import CONF
 from common.db import instances
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
+from conductor import rpcapi as conductor_rpcapi
+from conductor import snapshots as conductor_snapshots
 from imagestore import rpcapi as image_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -170,13 +171,11 @@ def _answer(image_id):
 
 # -- servers booted from volumes ----------------------------------------------------
 
-SNAPSHOT_POLL = 0.2
-
 
 def _snapshot_volumes(ctx, devices, name):
-    """A volume snapshot of each of ``devices`` (the server's volumes):
-    [(block device, snapshot)], every snapshot available (else the ones
-    made are deleted again and the error raised)."""
+    """A volume snapshot of each of ``devices`` (the server's volumes),
+    asked of the volume service: [(block device, snapshot)] (else the
+    ones made are deleted again and the error raised)."""
     api = volume_rpcapi.VolumeAPI()
     made = []
     try:
@@ -188,30 +187,11 @@ def _snapshot_volumes(ctx, devices, name):
                  'description': vol.get('description')}, force=True)
             made.append((bd, snap))
             api.create_snapshot(ctx, snap, vol)
-        deadline = time.monotonic() + CONF.volume.rpc_timeout
-        done = []
-        for bd, snap in made:
-            while snap['status'] == volumes.CREATING and time.monotonic() < deadline:
-                time.sleep(SNAPSHOT_POLL)
-                snap = volumes.get_snapshot(snap['id'])
-            if snap['status'] != volumes.AVAILABLE:
-                raise exception.ServiceUnavailable(
-                    reason='snapshot %s of volume %s is %s' % (snap['id'], snap['volume_id'],
-                                                               snap['status']))
-            done.append((bd, snap))
-        return done
+        return made
     except Exception:
         for _bd, snap in made:
-            _drop_snapshot(ctx, snap)
+            conductor_snapshots.drop_snapshot(ctx, snap)
         raise
-
-
-def _drop_snapshot(ctx, snap):
-    try:
-        snap = volumes.begin_delete_snapshot(snap['id'], snap['project_id'], force=True)
-        volume_rpcapi.VolumeAPI().delete_snapshot(ctx, snap, volumes.get(snap['volume_id']))
-    except Exception:  # noqa: BLE001 - the caller's error is the news
-        LOG.exception('Could not delete snapshot %s again', snap['id'])
 
 
 def block_device_mapping(done):
@@ -233,23 +213,27 @@ def _create_volume_backed(ctx, inst, name, metadata):
         raise exception.BadRequest('Server %s has neither an image nor a root volume.'
                                    % inst.uuid)
     inst = instances.begin_action(ctx, inst.uuid, 'image_snapshot', record_as=ACTION)
+    made, image = [], None
     try:
-        done = _snapshot_volumes(ctx, devices, name)
+        made = _snapshot_volumes(ctx, devices, name)
         props = image_properties(ctx, inst, metadata)
-        root_gb = next(snap['size'] for bd, snap in done if bd['boot_index'] == 0)
-        props.update({'min_disk': max(props['min_disk'], root_gb),
+        root_gb = next(snap['size'] for bd, snap in made if bd['boot_index'] == 0)
+        props.update({'min_disk': max(props['min_disk'], root_gb), 'disk_format': 'raw',
                       'bdm_v2': 'True', 'root_device_name': '/dev/%s' % volumes.ROOT_DEVICE,
-                      'block_device_mapping': json.dumps(block_device_mapping(done))})
+                      'block_device_mapping': json.dumps(block_device_mapping(made))})
         props.pop('base_image_ref', None)
-        try:
-            image = _new_image(ctx, name, inst.project_id, props, empty=True)
-        except Exception:
-            for _bd, snap in done:
-                _drop_snapshot(ctx, snap)
-            raise
-    finally:
+        image = _new_image(ctx, name, inst.project_id, props)
+        # The conductor waits for the snapshots and activates the image.
+        conductor_rpcapi.ConductorAPI().snapshot_volume_backed(
+            ctx, inst.uuid, image['id'], image['upload_url'], [s['id'] for _bd, s in made])
+    except Exception:
+        for _bd, snap in made:
+            conductor_snapshots.drop_snapshot(ctx, snap)
+        if image is not None:
+            _discard(ctx, inst, image['id'])
         with contextlib.suppress(instances.InstanceNotFound, instances.InstanceInvalidState):
             instances.update(inst.uuid, {'task_state': None}, task_states=[st.IMAGE_SNAPSHOT])
+        raise
     LOG.info('Image %s of volume-backed server %s names snapshots %s', image['id'],
-             inst.uuid, ', '.join(snap['id'] for _bd, snap in done))
+             inst.uuid, ', '.join(snap['id'] for _bd, snap in made))
     return _answer(image['id'])

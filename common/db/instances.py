@@ -14,7 +14,6 @@ from common import exception
 from common import instance_states as st
 from common import quota
 from common.db import api as db_api
-from common.db import claims
 from common.db import compute_models as cm
 from common.db.models import utcnow
 
@@ -182,22 +181,25 @@ def to_dict(inst):
     }
 
 
-def finish_delete(request_id, uuid):
-    """Give back ports, mark deleted, give back claims and quota, leave the
-    group. Idempotent."""
-    from common.db import ports  # a late import: ports reads instances too
-    ports.deallocate_for_instance(uuid)
+def on_host(host):
+    """The instance rows (not deleted) placed on ``host``."""
+    with db_api.reader() as s:
+        return list(s.scalars(sa.select(cm.Instance).where(
+            cm.Instance.host == host, cm.Instance.deleted.is_(False))))
+
+
+def mark_deleted(uuid):
+    """Mark the instance deleted, give back its quota and leave its group:
+    False if it was already (conductor.records.finish_delete gives back
+    the rest)."""
     now = utcnow()
     with db_api.session() as s:
         inst = s.get(cm.Instance, uuid)
         if inst is None or inst.deleted:
-            return
+            return False
         inst.deleted, inst.deleted_at, inst.terminated_at = True, now, now
         inst.vm_state, inst.task_state, inst.updated_at = st.DELETED, None, now
         quota.release(s, inst.project_id, quota.instance_deltas(inst.flavor))
         s.execute(sa.delete(cm.ServerGroupMember).where(
             cm.ServerGroupMember.instance_uuid == uuid))
-    claims.release(uuid)
-    from common.db import resizes  # a late import: resizes reads instances too
-    resizes.on_delete(uuid)
-    event_finish(request_id, uuid, 'terminate')
+    return True

@@ -60,9 +60,10 @@ altostack_hosts_down_above() {
 # The services, in start order, and the binary name each one reports in
 # `altostack-manage service list` (serialproxy keeps no service record: it
 # is healthy when it answers /healthcheck).
-ALTOSTACK_SERVICES=(api scheduler compute volume image serialproxy)
+ALTOSTACK_SERVICES=(api scheduler conductor compute volume image serialproxy)
 declare -A ALTOSTACK_SERVICE_BINARY=(
-    [api]=altostack-api [scheduler]=nova-scheduler [compute]=nova-compute
+    [api]=altostack-api [scheduler]=nova-scheduler [conductor]=nova-conductor
+    [compute]=nova-compute
     [volume]=cinder-volume [image]=altostack-image [serialproxy]=
 )
 

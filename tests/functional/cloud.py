@@ -22,15 +22,17 @@ import uuid
 
 import yaml
 
-SERVICES = ('api', 'scheduler', 'compute', 'volume', 'image')
+SERVICES = ('api', 'scheduler', 'conductor', 'compute', 'volume', 'image')
 BINARIES = {'api': 'altostack-api', 'scheduler': 'nova-scheduler',
-            'compute': 'nova-compute', 'volume': 'cinder-volume', 'image': 'altostack-image'}
+            'conductor': 'nova-conductor', 'compute': 'nova-compute',
+            'volume': 'cinder-volume', 'image': 'altostack-image'}
 # Started too, but they keep no service record.
 PROXIES = ('serialproxy',)
 # Module to run when the console script is not installed in the venv (a
 # branch newer than the venv's install); altostack-manage always runs its
 # module (an installed script may name another checkout's).
-MODULES = {'serialproxy': 'consoleproxy.cmd', 'manage': 'cli.manage'}
+MODULES = {'serialproxy': 'consoleproxy.cmd', 'conductor': 'conductor.cmd',
+           'manage': 'cli.manage'}
 BIN = os.path.dirname(sys.executable)
 ADMIN_PASSWORD = 'admin-secret'
 DEMO_PASSWORD = 'demo-secret'

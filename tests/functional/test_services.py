@@ -10,8 +10,8 @@ def _states(cloud):
 
 def test_every_worker_is_up(cloud):
     rows = _states(cloud)
-    for binary in ('nova-scheduler', 'nova-compute', 'cinder-volume', 'altostack-image',
-                   'altostack-api'):
+    for binary in ('nova-scheduler', 'nova-conductor', 'nova-compute', 'cinder-volume',
+                   'altostack-image', 'altostack-api'):
         assert rows[binary]['State'] == 'up', rows
         assert rows[binary]['Status'] == 'enabled'
         assert rows[binary]['Host'] == cloud.host

@@ -16,5 +16,5 @@ def test_committed_picture_matches_the_code():
 
 def test_picture_names_every_service_package():
     dot = (ROOT / 'docs' / 'architecture.dot').read_text()
-    for pkg in ('api', 'scheduler', 'compute', 'blockstore', 'imagestore'):
+    for pkg in ('api', 'scheduler', 'conductor', 'compute', 'blockstore', 'imagestore'):
         assert '  %s [label=' % pkg in dot

@@ -259,9 +259,9 @@ for info in pkgutil.walk_packages(compute.__path__, 'compute.'):
         if getattr(e, 'name', None) != 'libvirt':
             raise
 bad = sorted(m for m in sys.modules
-             if m.split('.')[0] in ('sqlalchemy', 'api', 'network', 'conductor')
+             if m.split('.')[0] in ('sqlalchemy', 'api', 'network')
              or m.startswith('common.db')
-             or (m.split('.')[0] in ('scheduler', 'blockstore', 'imagestore')
+             or (m.split('.')[0] in ('scheduler', 'conductor', 'blockstore', 'imagestore')
                  and '.' in m and m.split('.', 1)[1] != 'rpcapi'))
 print('\\n'.join(bad))
 '''

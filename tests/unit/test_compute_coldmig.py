@@ -1,6 +1,6 @@
 """Two compute agents (fake drivers) moving a server between them
 (compute/coldmig.py), wired to each other in process and to a scheduler
-that keeps the books in a dict as common.db.resizes would: the guest
+that keeps the books in a dict as conductor.resizes would: the guest
 lands on the destination and the source keeps its own until confirm;
 revert starts the source's again; a destination that fails or never
 answers leaves the server running on the source; a failure report that
@@ -86,6 +86,7 @@ class Wire:
 def pair(conf, monkeypatch):
     books = MoveBooks()
     monkeypatch.setattr(manager_mod.scheduler_rpcapi, 'SchedulerAPI', lambda: books)
+    monkeypatch.setattr(manager_mod.conductor_rpcapi, 'ConductorAPI', lambda: books)
     monkeypatch.setattr(manager_mod.image_rpcapi, 'ImageAPI', Images)
     monkeypatch.setattr(manager_mod.imagecache, 'ImageCache', Cache)
     agents = {}

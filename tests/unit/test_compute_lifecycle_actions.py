@@ -60,6 +60,7 @@ class Cache:
 def agent(conf, monkeypatch):
     books = Books()
     monkeypatch.setattr(manager_mod.scheduler_rpcapi, 'SchedulerAPI', lambda: books)
+    monkeypatch.setattr(manager_mod.conductor_rpcapi, 'ConductorAPI', lambda: books)
     monkeypatch.setattr(manager_mod.image_rpcapi, 'ImageAPI', Images)
     monkeypatch.setattr(manager_mod.imagecache, 'ImageCache', Cache)
     mgr = manager_mod.ComputeManager(driver=fake.FakeDriver())

@@ -58,6 +58,7 @@ def pair(agent):  # noqa: F811
     """(source agent, destination agent), one scheduler's books."""
     dest = manager_mod.ComputeManager(driver=fake.FakeDriver())
     dest.host, dest.books, dest.scheduler = 'h2', agent.books, agent.books
+    dest.conductor = agent.books
     dest.images, dest.cache = agent.images, agent.cache
     agent.live_migrations.compute = Agents(dest)
     reports = []

@@ -118,12 +118,12 @@ def test_bad_network_creates_nothing(nova, demo, admin, public):  # noqa: F811
 
 
 def test_delete_gives_ports_back(nova, demo, public):  # noqa: F811
-    from common.db import instances
+    from conductor import records
     net = demo.network('n1')
     demo.subnet(net['id'], '10.9.0.0/24')
     sid = _create(nova, [{'uuid': net['id']}]).get_json()['server']['id']
     assert len(demo.get('/ports?device_id=' + sid)['ports']) == 1
-    instances.finish_delete('req-x', sid)
+    records.finish_delete('req-x', sid)
     assert demo.get('/ports?device_id=' + sid)['ports'] == []
 
 

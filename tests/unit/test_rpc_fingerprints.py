@@ -36,7 +36,7 @@ PARTS = ('version', 'client', 'endpoint', 'payload')
 # The functions that build the dicts a service's clients send (module:name).
 # A builder that moves: point its entry here at the new place (the keys stay).
 PAYLOADS = {
-    'compute': ['common.db.instances:to_dict', 'common.db.resizes:to_dict',
+    'compute': ['common.db.instances:to_dict', 'conductor.resizes:to_dict',
                 'common.db.volumes:to_dict', 'common.db.volumes:attachment_to_dict'],
     'blockstore': ['common.db.volumes:to_dict', 'common.db.volumes:snapshot_to_dict'],
 }
@@ -47,11 +47,16 @@ def services():
                   for p in glob.glob(os.path.join(ROOT, '*', 'rpcapi.py')))
 
 
-def _signatures(cls):
+def _signatures(cls, endpoint=False):
+    """Public methods and their parameters. On an endpoint class only those
+    the dispatcher can call: their first parameter is the request context
+    (init_host and periodic tasks are the service's own, not RPC)."""
     out = []
     for name, fn in inspect.getmembers(cls, inspect.isfunction):
         if not name.startswith('_'):
             params = list(inspect.signature(fn).parameters.values())[1:]  # no self
+            if endpoint and (not params or params[0].name != 'context'):
+                continue
             out.append('%s(%s)' % (name, ', '.join(str(p) for p in params)))
     return out
 
@@ -100,8 +105,9 @@ def describe(service):
         'version': ['client %s' % client.VERSION] + [
             'endpoint %s %s' % (c.__name__, c.target.version) for c in endpoints],
         'client': _signatures(client),
-        'endpoint': [line for c in endpoints for line in _signatures(c)],
-        'payload': ['%s: %s' % (ref, ' '.join(_dict_keys(ref)))
+        'endpoint': [line for c in endpoints for line in _signatures(c, endpoint=True)],
+        # The builder's name, not its module: moving it is no interface change.
+        'payload': ['%s: %s' % (ref.split(':')[1], ' '.join(_dict_keys(ref)))
                     for ref in PAYLOADS.get(service, ())],
     }
     return client.VERSION, desc

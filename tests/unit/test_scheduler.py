@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from common import servicegroup
 from common.db import api as db_api
-from common.db import claims
 from common.db import compute_models as cm
 from scheduler import build
+from scheduler import claims
 from scheduler import filters
 from scheduler import host_cache
 from scheduler import host_state

@@ -9,10 +9,10 @@ import pytest
 from common import instance_states as st
 from common.context import get_admin_context
 from common.db import api as db_api
-from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from scheduler import build
+from scheduler import claims
 from scheduler import moves
 from tests.unit.test_scheduler import add_host
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture

@@ -10,11 +10,12 @@ import pytest
 from common import instance_states as st
 from common import servicegroup
 from common.context import get_admin_context
-from common.db import claims
-from common.db import evacuations
 from common.db import instances
-from common.db import resizes
-from scheduler import evacuate as scheduler_evacuate
+from conductor import evacuate as scheduler_evacuate
+from conductor import evacuations
+from conductor import records
+from conductor import resizes
+from scheduler import claims
 from tests.unit.test_server_lifecycle_actions import IMAGE
 from tests.unit.test_server_lifecycle_actions import act
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
@@ -193,7 +194,7 @@ def test_delete_during_evacuation_gives_everything_back(nova, server):  # noqa: 
     down()
     evacuate(nova, server, 200)
     mig = nova.casts[-1][4]['migration']
-    instances.finish_delete(CTX.request_id, server)
+    records.finish_delete(CTX.request_id, server)
     assert used('h1') == NOTHING and used('h2') == NOTHING
     assert resizes.get(mig['uuid']).status == 'error'
     assert evacuations.done(server, mig['uuid'], RUNNING) is None

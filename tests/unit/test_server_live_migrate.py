@@ -6,10 +6,11 @@ failure, and what a restarting agent learns."""
 import pytest
 
 from common import instance_states as st
-from common.db import claims
 from common.db import instances
-from common.db import resizes
-from scheduler import live_migration as scheduler_lm
+from conductor import live_migration as scheduler_lm
+from conductor import records
+from conductor import resizes
+from scheduler import claims
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
 from tests.unit.test_server_lifecycle_actions import show
 from tests.unit.test_server_resize import CTX
@@ -197,10 +198,10 @@ def test_old_microversions_take_disk_over_commit(nova, server):  # noqa: F811
 
 
 def test_restarting_agents_learn_of_the_open_migration(nova, server):  # noqa: F811
-    from scheduler import manager as scheduler_manager
+    from conductor import manager as conductor_manager
     add_host('h2')
     live(nova, server)
-    inst, = scheduler_manager.SchedulerManager().get_host_instances(CTX, 'h1')
+    inst, = conductor_manager.ConductorManager().get_host_instances(CTX, 'h1')
     assert inst['task_state'] == st.MIGRATING
     assert inst['migration']['migration_type'] == 'live-migration'
     assert inst['migration']['dest_compute'] == 'h2'
@@ -212,5 +213,5 @@ def test_delete_waits_for_the_move_then_frees_its_claim(nova, server):  # noqa: 
     nova('DELETE', '/servers/' + server, status=409)  # the state table: not mid-move
     report(server, 'migrate')
     nova('DELETE', '/servers/' + server, status=204)
-    instances.finish_delete(CTX.request_id, server)
+    records.finish_delete(CTX.request_id, server)
     assert used('h1') == NONE and used('h2') == NONE

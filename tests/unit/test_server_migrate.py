@@ -7,10 +7,11 @@ import pytest
 
 from common import instance_states as st
 from common.conf import CONF
-from common.db import claims
 from common.db import instances
-from common.db import resizes
-from scheduler import manager as scheduler_manager
+from conductor import manager as conductor_manager
+from conductor import records
+from conductor import resizes
+from scheduler import claims
 from tests.unit.test_server_lifecycle_actions import V
 from tests.unit.test_server_lifecycle_actions import act
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
@@ -58,7 +59,7 @@ def test_migrate_then_confirm(nova, server, h2):  # noqa: F811
     srv = show(nova, server, who='admin')
     assert (srv['status'], srv['OS-EXT-SRV-ATTR:host']) == ('VERIFY_RESIZE', 'h2')
     # Its source still hears of it (it keeps the old guest), with the move.
-    mgr = scheduler_manager.SchedulerManager()
+    mgr = conductor_manager.ConductorManager()
     entry, = mgr.get_host_instances(CTX, 'h1')
     assert entry['uuid'] == server and entry['host'] == 'h2'
     assert entry['migration']['dest_compute'] == 'h2'
@@ -124,7 +125,7 @@ def test_a_late_failure_report_changes_nothing(nova, server, h2):  # noqa: F811
     migrate(nova, server)
     mig = resizes.get_open(server)
     agent_reports(server, 'resize')
-    from scheduler import resize as scheduler_resize
+    from conductor import resize as scheduler_resize
     assert scheduler_resize.report(CTX, server, mig.uuid, 'resize', False, 1,
                                    message='timed out') is None
     assert instances.get(server).host == 'h2'
@@ -138,7 +139,7 @@ def test_delete_in_verify_resize_cleans_both_hosts(nova, server, h2):  # noqa: F
     nova('DELETE', '/servers/' + server, status=204)
     sent = {c[0]: c[1] for c in nova.casts}
     assert sent['terminate_instance'] == 'h2' and sent['cleanup_migration'] == 'h1'
-    instances.finish_delete('req', server)
+    records.finish_delete('req', server)
     assert used('h1') == ZERO and used('h2') == ZERO
 
 

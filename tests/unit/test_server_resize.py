@@ -10,10 +10,11 @@ from common import instance_states as st
 from common import quota
 from common import servicegroup
 from common.context import get_admin_context
-from common.db import claims
 from common.db import instances
-from common.db import resizes
-from scheduler import resize as scheduler_resize
+from conductor import records
+from conductor import resize as scheduler_resize
+from conductor import resizes
+from scheduler import claims
 from tests.unit.test_server_lifecycle_actions import IMAGE
 from tests.unit.test_server_lifecycle_actions import act
 from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
@@ -240,7 +241,7 @@ def test_delete_mid_resize_frees_both_claims(nova, server, stage):  # noqa: F811
     if stage == 'resized':
         agent_reports(server, 'resize')
     project = instances.get(server).project_id
-    instances.finish_delete('req', server)
+    records.finish_delete('req', server)
     assert used() == {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
     assert quota.usage(project) == {'instances': 0, 'cores': 0, 'ram': 0}
 
@@ -278,9 +279,9 @@ def test_a_failed_revert_can_be_tried_again_or_confirmed(nova, server):  # noqa:
 
 
 def test_agents_restarting_learn_of_the_open_resize(nova, server):  # noqa: F811
-    from scheduler import manager as scheduler_manager
+    from conductor import manager as conductor_manager
     resize(nova, server, '3')
-    mgr = scheduler_manager.SchedulerManager()
+    mgr = conductor_manager.ConductorManager()
     inst, = mgr.get_host_instances(CTX, 'h1')
     assert inst['migration']['new_flavor']['name'] == 'm1.medium'
     assert inst['migration']['vm_state_before'] == st.ACTIVE

@@ -371,7 +371,7 @@ def agent(conf, tmp_path):
     mgr.host = 'h1'
     mgr.driver = fake.FakeDriver()
     mgr.driver.spawn(None, inst, {}, '/base', [])
-    mgr.scheduler = FakeScheduler(inst)
+    mgr.scheduler = mgr.conductor = FakeScheduler(inst)
     mgr.images = FakeImages()
     mgr.block = mock.Mock()
     mgr._locks, mgr._locks_guard = {}, threading.Lock()

@@ -1,8 +1,9 @@
 """createImage of a server booted from a volume, and servers booted from
 the image it makes, without a bus: the compute API with the volume and
 image services replaced by recorders (the volume service's recorder
-finishes or fails snapshots as the real one would), and the image
-service's zero-byte snapshot image."""
+finishes or fails snapshots as the real one would), the conductor's flow
+that waits for the snapshots run in process when the test says, and the
+image service's zero-byte snapshot image."""
 
 import json
 import uuid
@@ -15,6 +16,8 @@ from common import context as ctx_mod
 from common import instance_states as st
 from common.db import instances
 from common.db import volumes as db
+from conductor import manager as conductor_manager
+from conductor import snapshots as conductor_snapshots
 from imagestore import manager as image_manager
 from tests.unit.test_network_base import admin  # noqa: F401 - fixtures
 from tests.unit.test_network_base import casts  # noqa: F401
@@ -30,7 +33,7 @@ class Volumes:
     """The volume service: snapshots become available (or error)."""
 
     def __init__(self, outcome=db.AVAILABLE):
-        self.outcome = outcome
+        self.outcome = outcome  # None: the snapshots stay 'creating'
         self.calls = []
 
     def __call__(self):
@@ -39,7 +42,7 @@ class Volumes:
     def __getattr__(self, name):
         def record(ctx, *args, **kw):
             self.calls.append((name, args))
-            if name == 'create_snapshot':
+            if name == 'create_snapshot' and self.outcome:
                 db.snapshot_set_status(args[0]['id'], self.outcome, expected=[db.CREATING])
         return record
 
@@ -47,15 +50,43 @@ class Volumes:
 class Images:
     def __init__(self):
         self.made = []
+        self.discarded = []
 
     def __call__(self):
         return self
 
     def create_snapshot_image(self, ctx, name, owner, properties, empty=False):
-        image = {'id': str(uuid.uuid4()), 'name': name, 'owner': owner, 'status': 'active',
-                 'properties': properties, 'empty': empty}
+        image = {'id': str(uuid.uuid4()), 'name': name, 'owner': owner,
+                 'status': 'active' if empty else 'queued', 'properties': properties,
+                 'empty': empty, 'upload_url': 'http://images/%s' % len(self.made)}
         self.made.append(image)
         return image
+
+    def put_no_data(self, url, timeout):
+        image, = [i for i in self.made if i['upload_url'] == url]
+        image['status'] = 'active'
+
+    def discard_snapshot_images(self, ctx, instance_uuid, image_id=None):
+        self.discarded.append(image_id)
+        self.made = [i for i in self.made if i['id'] != image_id]
+
+
+class Conductor:
+    """The conductor's casts, run when the test says (run())."""
+
+    def __init__(self):
+        self.casts = []
+
+    def __call__(self):
+        return self
+
+    def snapshot_volume_backed(self, ctx, *args):
+        self.casts.append((ctx, args))
+
+    def run(self):
+        while self.casts:
+            ctx, args = self.casts.pop(0)
+            conductor_manager.ConductorManager().snapshot_volume_backed(ctx, *args)
 
 
 @pytest.fixture
@@ -76,10 +107,13 @@ def bfv(nova, monkeypatch):  # noqa: F811
                          host='vh')
     att = db.reserve(data['id'], data['project_id'], sid)
     db.attach_complete(att['id'], 'h1', 'vdb')
-    vols, imgs = Volumes(), Images()
+    vols, imgs, conductor = Volumes(), Images(), Conductor()
     monkeypatch.setattr(snapshots.volume_rpcapi, 'VolumeAPI', vols)
     monkeypatch.setattr(snapshots.image_rpcapi, 'ImageAPI', imgs)
-    monkeypatch.setattr(snapshots, 'SNAPSHOT_POLL', 0.01)
+    monkeypatch.setattr(snapshots.conductor_rpcapi, 'ConductorAPI', conductor)
+    monkeypatch.setattr(conductor_snapshots, 'put_no_data', imgs.put_no_data)
+    monkeypatch.setattr(conductor_snapshots, 'SNAPSHOT_POLL', 0.01)
+    imgs.conductor = conductor
     return sid, root['volume'], data, vols, imgs
 
 
@@ -90,8 +124,12 @@ def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
     assert r.status_code == 202, r.get_data(as_text=True)
     image, = imgs.made
     assert r.get_json()['image_id'] == image['id']
+    assert image['status'] == 'queued'
+    imgs.conductor.run()
+    assert image['status'] == 'active'
     props = image['properties']
-    assert image['empty'] and props['bdm_v2'] == 'True' and props['k'] == 'v'
+    assert props['disk_format'] == 'raw'
+    assert props['bdm_v2'] == 'True' and props['k'] == 'v'
     assert props['root_device_name'] == '/dev/vda' and props['image_type'] == 'snapshot'
     assert props['instance_uuid'] == sid and props['min_disk'] == 2
     assert 'base_image_ref' not in props
@@ -110,12 +148,31 @@ def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
     assert db.get(root['id'])['status'] == db.IN_USE
 
 
+def test_the_api_answers_before_the_snapshots_are_done(nova, bfv):  # noqa: F811
+    """The request does not wait: the image stays queued and the server in
+    image_snapshot until the conductor sees the snapshots available."""
+    sid, _root, _data, vols, imgs = bfv
+    vols.outcome = None
+    r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}}, 202)
+    image, = imgs.made
+    assert r.get_json()['image_id'] == image['id'] and image['status'] == 'queued'
+    assert instances.get(sid).task_state == st.IMAGE_SNAPSHOT
+    (_ctx, args), = imgs.conductor.casts
+    assert args[:2] == (sid, image['id'])
+    for snap_id in args[3]:
+        db.snapshot_set_status(snap_id, db.AVAILABLE, expected=[db.CREATING])
+    imgs.conductor.run()
+    assert image['status'] == 'active' and instances.get(sid).task_state is None
+
+
 def test_failed_volume_snapshot_makes_no_image(nova, bfv):  # noqa: F811
     sid, root, _data, vols, imgs = bfv
     vols.outcome = db.ERROR
     r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}})
-    assert r.status_code == 503, r.get_data(as_text=True)
-    assert imgs.made == []
+    assert r.status_code == 202, r.get_data(as_text=True)
+    image_id = r.get_json()['image_id']
+    imgs.conductor.run()
+    assert imgs.made == [] and imgs.discarded == [image_id]
     # the snapshots made are deleted again
     assert [c[0] for c in vols.calls].count('delete_snapshot') == 2
     assert all(s['status'] == db.DELETING for s in db.list_snapshots())
@@ -126,6 +183,7 @@ def test_server_from_a_volume_backed_image_boots_from_its_snapshots(nova, bfv,  
                                                                      monkeypatch):
     sid, root, _data, _vols, imgs = bfv
     nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}}, 202)
+    imgs.conductor.run()
     image = dict(imgs.made[0], size=0, min_disk=2, min_ram=0)
     image['properties'] = {k: str(v) for k, v in image['properties'].items()}
     monkeypatch.setattr(images, 'get', lambda ctx, ref: dict(image, id=ref))

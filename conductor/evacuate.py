@@ -1,24 +1,17 @@
 """What compute agents report of evacuations, applied to the books
-(common.db.evacuations): the destination's rebuild done or failed, and the
+(conductor.evacuations): the destination's rebuild done or failed, and the
 source's leftovers removed once it is back."""
 
 from oslo_log import log as logging
 
-from common.db import claims
-from common.db import evacuations
 from common.db import instances
 from common.db import netstate
-from common.db import resizes
-from scheduler import build
-from scheduler import host_cache
+from conductor import evacuations
+from conductor import notify
+from conductor import resizes
 
 LOG = logging.getLogger(__name__)
 
-
-def _reload(*hosts):
-    ids = [n.id for n in (claims.node_for_host(h) for h in hosts if h) if n is not None]
-    if ids:
-        host_cache.get().reload_nodes(ids)
 
 
 def report(context, uuid, migration_uuid, ok, power_state, message=None):
@@ -33,9 +26,8 @@ def report(context, uuid, migration_uuid, ok, power_state, message=None):
     else:
         inst = evacuations.failed(uuid, migration_uuid, power_state,
                                   message or 'The evacuation failed.')
-    _reload(mig.source_compute, mig.dest_compute)
     # Hosts whose remote-group rules or VXLAN peers name the server's ports.
-    build.refresh_hosts(context, netstate.hosts_for_instance(uuid) - {
+    notify.refresh_hosts(context, netstate.hosts_for_instance(uuid) - {
         mig.source_compute, mig.dest_compute})
     LOG.info('Evacuation of %s from %s to %s: %s', uuid, mig.source_compute,
              mig.dest_compute, 'done' if ok else 'failed: %s' % message)

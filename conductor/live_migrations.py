@@ -2,7 +2,7 @@
 source host until the switch and on the destination after it.
 
 - start (compute API): the migrations row (type 'live-migration') and the
-  destination's claim under the migration's uuid (common.db.resizes.start
+  destination's claim under the migration's uuid (conductor.resizes.start
   with the scheduler's select_destination); the server is MIGRATING.
 - prepared (scheduler, for the destination agent): the server's ports are
   bound to the destination, whose data plane serves them from then on.
@@ -16,7 +16,7 @@ source host until the switch and on the destination after it.
 from common import instance_states as st
 from common.db import instances
 from common.db import ports
-from common.db import resizes
+from conductor import resizes
 
 TYPE = 'live-migration'
 ACTION = 'live_migrate'
@@ -28,7 +28,7 @@ _RESTING = {1: st.ACTIVE, 3: st.PAUSED}
 
 def start(context, inst, choose):
     """Begin a live migration of ``inst`` (a row, checked by the caller);
-    ``choose`` as for common.db.resizes.start. Returns (instance row,
+    ``choose`` as for conductor.resizes.start. Returns (instance row,
     migration dict); raises what resizes.start raises (NoRoom: no host)."""
     return resizes.start(context, inst, dict(inst.flavor), choose, migration_type=TYPE,
                          action=ACTION)

@@ -1,24 +1,17 @@
 """What compute agents report of a live migration, applied to the books
-(common.db.live_migrations): the agents hold no database credentials."""
+(conductor.live_migrations): the agents hold no database credentials."""
 
 from oslo_log import log as logging
 
-from common.db import claims
 from common.db import instances
-from common.db import live_migrations
 from common.db import netstate
-from common.db import resizes
 from common.db import volumes
-from scheduler import build
-from scheduler import host_cache
+from conductor import live_migrations
+from conductor import notify
+from conductor import resizes
 
 LOG = logging.getLogger(__name__)
 
-
-def _reload(*hosts):
-    ids = [n.id for n in (claims.node_for_host(h) for h in hosts if h) if n is not None]
-    if ids:
-        host_cache.get().reload_nodes(ids)
 
 
 def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
@@ -39,7 +32,7 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
             return None
         # The other hosts on the server's networks learn the destination
         # as a VXLAN peer; the source keeps serving until the switch.
-        build.refresh_hosts(context, netstate.hosts_for_instance(uuid) -
+        notify.refresh_hosts(context, netstate.hosts_for_instance(uuid) -
                             {mig.source_compute, mig.dest_compute})
         return {'network_info': network_info,
                 'block_devices': volumes.block_devices_of([uuid])[uuid]}
@@ -49,8 +42,7 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
         inst = live_migrations.completed(uuid, migration_uuid, power_state)
     else:
         inst = live_migrations.failed(uuid, migration_uuid, power_state)
-    _reload(mig.source_compute, mig.dest_compute)
-    build.refresh_hosts(context, netstate.hosts_for_instance(uuid) |
+    notify.refresh_hosts(context, netstate.hosts_for_instance(uuid) |
                         {mig.source_compute, mig.dest_compute})
     LOG.info('Live migration of %s from %s to %s: %s', uuid, mig.source_compute,
              mig.dest_compute, 'done' if ok else 'failed: %s' % message)

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from common import instance_states as st
 from common import quota
 from common.db import api as db_api
-from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from common.db.models import utcnow
+from scheduler import claims
 
 M = cm.Migration
 # migration statuses (Nova's words)

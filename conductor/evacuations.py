@@ -2,7 +2,7 @@
 another host (migration_type 'evacuation' in the migrations table).
 
 - start (compute API): the destination is claimed under the migration's
-  uuid (common.db.resizes.start with the server's own flavor), the server
+  uuid (conductor.resizes.start with the server's own flavor), the server
   is placed on the destination and its ports are bound there, so the
   destination's agent finds it in its books and its network state.
 - done (scheduler, for the destination's agent): the source's claim is
@@ -24,7 +24,7 @@ from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
 from common.db import ports
-from common.db import resizes
+from conductor import resizes
 
 M = cm.Migration
 TYPE = 'evacuation'

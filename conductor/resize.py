@@ -1,27 +1,20 @@
 """What a compute agent reports of a resize, applied to the books
-(common.db.resizes): the agent holds no database credentials."""
+(conductor.resizes): the agent holds no database credentials."""
 
 import sqlalchemy as sa
 from oslo_log import log as logging
 
 from common import instance_states as st
 from common.db import api as db_api
-from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
 from common.db import netstate
 from common.db import ports
-from common.db import resizes
-from scheduler import build
-from scheduler import host_cache
+from conductor import notify
+from conductor import resizes
 
 LOG = logging.getLogger(__name__)
 
-
-def _reload(host):
-    node = claims.node_for_host(host) if host else None
-    if node is not None:
-        host_cache.get().reload_nodes([node.id])
 
 
 def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
@@ -43,9 +36,6 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
                                        message or 'Revert failed.'))
     else:
         raise ValueError('unknown resize step %s' % step)
-    _reload(mig.dest_compute)
-    if mig.source_compute != mig.dest_compute:
-        _reload(mig.source_compute)
     LOG.info('Resize of %s: %s %s', uuid, step, 'done' if ok else 'failed: %s' % message)
     return instances.to_dict(inst) if inst is not None else None
 
@@ -77,6 +67,6 @@ def bind_moving_ports(context, uuid, host):
     run its guest); the hosts that served them resync. Its network_info."""
     before = netstate.hosts_for_instance(uuid)
     network_info = ports.bind_instance_ports(uuid, host)
-    build.refresh_hosts(context, (before | netstate.hosts_for_instance(uuid)) - {host})
+    notify.refresh_hosts(context, (before | netstate.hosts_for_instance(uuid)) - {host})
     LOG.info('Ports of %s bound to %s', uuid, host)
     return network_info
