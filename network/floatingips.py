@@ -13,13 +13,13 @@ import ipaddress
 import sqlalchemy as sa
 
 from common.db import api as db_api
-from common.db import ipam
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
-from common.db import networks
-from common.db import portcore
 from common.db.models import utcnow
+from network import exception as ne
+from network import ipam
+from network import networks
+from network import portcore
+from network import quota as netquota
 
 F = nm.FloatingIP
 

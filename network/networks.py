@@ -19,11 +19,11 @@ from sqlalchemy import exc as sa_exc
 from common import exception
 from common.conf import CONF
 from common.db import api as db_api
-from common.db import ipam
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
 from common.db.models import utcnow
+from network import exception as ne
+from network import ipam
+from network import quota as netquota
 
 LOG = logging.getLogger(__name__)
 ATTEMPTS = 4

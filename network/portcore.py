@@ -12,13 +12,13 @@ import uuid
 import sqlalchemy as sa
 
 from common.db import api as db_api
-from common.db import ipam
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
-from common.db import networks
-from common.db import secgroups
 from common.db.models import utcnow
+from network import exception as ne
+from network import ipam
+from network import networks
+from network import quota as netquota
+from network import secgroups
 
 P = nm.Port
 DHCP_OWNER = networks.DHCP_OWNER

@@ -5,7 +5,8 @@ Ports made here for a server (networks 'auto' or {'uuid': net}) are marked
 preserve_on_delete=False and go with the server; ports a user made and
 handed over ({'port': id}) are only unbound when the server goes, as in
 Nova. Errors are Nova's (400/403/409 with Nova's messages), since the
-callers answer in Nova's shape. Everything returns plain dicts.
+callers answer in Nova's shape. Everything returns plain dicts. A deleted
+server's ports are given back through common.db.instances' delete hook.
 """
 
 import sqlalchemy as sa
@@ -15,11 +16,12 @@ from common import netnames
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
-from common.db import neterrors as ne
+from common.db import instances
 from common.db import network_models as nm
-from common.db import networks
-from common.db import portcore
-from common.db import secgroups
+from network import exception as ne
+from network import networks
+from network import portcore
+from network import secgroups
 
 P = nm.Port
 OWNER = 'compute:nova'
@@ -188,6 +190,7 @@ def _release(s, port):
     networks.touch(port)
 
 
+@instances.on_delete
 def deallocate_for_instance(instance_uuid):
     """Give back a server's ports (delete ours, unbind the user's; floating
     IPs of deleted ports are disassociated). Idempotent. Returns the set of

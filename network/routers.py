@@ -19,14 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from common.db import api as db_api
-from common.db import ipam
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
-from common.db import networks
-from common.db import portcore
 from common.db.models import utcnow
-from network import errors
+from network import exception as errors
+from network import ipam
+from network import networks
+from network import portcore
+from network import quota as netquota
 
 R, P, A = nm.Router, nm.Port, nm.IPAllocation
 GW_OWNER = 'network:router_gateway'
@@ -138,18 +137,18 @@ def parse_gateway(value):
     if value is None or value == {}:
         return None
     if not isinstance(value, dict):
-        raise ne.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: '%s' "
+        raise errors.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: '%s' "
                                     'is not a dictionary.' % (value,))
     unknown = sorted(set(value) - set(_GW_KEYS))
     if unknown:
-        raise ne.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: "
+        raise errors.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: "
                                     "Unrecognized keys %s." % ', '.join(unknown))
     if not value.get('network_id'):
-        raise ne.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: "
+        raise errors.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: "
                                     "network_id is required.")
     fixed = value.get('external_fixed_ips')
     if fixed is not None and not isinstance(fixed, list):
-        raise ne.HTTPBadRequest(msg="Invalid input for external_fixed_ips. Reason: '%s' is "
+        raise errors.HTTPBadRequest(msg="Invalid input for external_fixed_ips. Reason: '%s' is "
                                     'not a list.' % (fixed,))
     return dict(value)
 

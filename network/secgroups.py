@@ -14,11 +14,11 @@ from sqlalchemy import exc as sa_exc
 
 from common import exception
 from common.db import api as db_api
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
-from common.db import networks
 from common.db.models import utcnow
+from network import exception as ne
+from network import networks
+from network import quota as netquota
 
 SG, R = nm.SecurityGroup, nm.SecurityGroupRule
 

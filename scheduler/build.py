@@ -12,10 +12,10 @@ from common.db import api as db_api
 from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import netstate
-from common.db import ports
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
+from network import ports
+from network import state as netstate
 from scheduler import filters
 from scheduler import host_cache
 from scheduler import host_state

@@ -7,8 +7,8 @@ from oslo_log import log as logging
 from common.db import claims
 from common.db import evacuations
 from common.db import instances
-from common.db import netstate
 from common.db import resizes
+from network import state as netstate
 from scheduler import build
 from scheduler import host_cache
 

@@ -6,9 +6,9 @@ from oslo_log import log as logging
 from common.db import claims
 from common.db import instances
 from common.db import live_migrations
-from common.db import netstate
 from common.db import resizes
 from common.db import volumes
+from network import state as netstate
 from scheduler import build
 from scheduler import host_cache
 

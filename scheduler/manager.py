@@ -16,8 +16,8 @@ from common.db import claims
 from common.db import compute_models as cm
 from common.db import evacuations
 from common.db import instances
-from common.db import netstate
 from common.db import volumes
+from network import state as netstate
 from scheduler import build
 from scheduler import evacuate
 from scheduler import host_cache

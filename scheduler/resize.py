@@ -9,9 +9,9 @@ from common.db import api as db_api
 from common.db import claims
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import netstate
-from common.db import ports
 from common.db import resizes
+from network import ports
+from network import state as netstate
 from scheduler import build
 from scheduler import host_cache
 

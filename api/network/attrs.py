@@ -8,8 +8,8 @@ import uuid
 from api import http
 from common import exception
 from common import policy
-from common.db import neterrors as ne
-from common.db import networks as db_networks
+from network import exception as ne
+from network import networks as db_networks
 
 
 class Attr:

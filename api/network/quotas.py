@@ -3,9 +3,9 @@ admins read any and change them), with use (details)."""
 
 from api import http
 from api.network import attrs
-from common.db import neterrors as ne
-from common.db import netquota
-from common.db import networks as db_networks
+from network import exception as ne
+from network import networks as db_networks
+from network import quota as netquota
 
 _FLAGS = ('force', 'check_limit')
 

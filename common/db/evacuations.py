@@ -23,7 +23,6 @@ from common import servicegroup
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import ports
 from common.db import resizes
 
 M = cm.Migration
@@ -54,6 +53,7 @@ def start(context, inst, choose):
     except (instances.InstanceInvalidState, instances.InstanceNotFound):
         resizes.abandon(mig['uuid'], FAILED)  # deleted meanwhile: give the claim back
         raise
+    from network import ports  # late: common/ imports no service at load
     network_info = ports.bind_instance_ports(inst.uuid, mig['dest_compute'])
     return inst, mig, network_info
 
@@ -100,6 +100,7 @@ def failed(uuid, migration_uuid, power_state, message):
                                 task_states=list(TASKS), action='evacuation failed')
     except (instances.InstanceInvalidState, instances.InstanceNotFound):
         return None
+    from network import ports  # late: common/ imports no service at load
     ports.bind_instance_ports(uuid, mig.source_compute)
     return inst
 

@@ -182,11 +182,24 @@ def to_dict(inst):
     }
 
 
+# What other services keep for an instance and give back when it goes
+# (network/ports.py registers the release of its ports when imported):
+# common.db imports no service.
+_RELEASES = []
+
+
+def on_delete(release):
+    """Have ``release(uuid)`` called first whenever an instance is deleted."""
+    if release not in _RELEASES:
+        _RELEASES.append(release)
+    return release
+
+
 def finish_delete(request_id, uuid):
-    """Give back ports, mark deleted, give back claims and quota, leave the
-    group. Idempotent."""
-    from common.db import ports  # a late import: ports reads instances too
-    ports.deallocate_for_instance(uuid)
+    """Give back ports (the registered releases), mark deleted, give back
+    claims and quota, leave the group. Idempotent."""
+    for release in _RELEASES:
+        release(uuid)
     now = utcnow()
     with db_api.session() as s:
         inst = s.get(cm.Instance, uuid)

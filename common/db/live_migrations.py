@@ -15,7 +15,6 @@ source host until the switch and on the destination after it.
 
 from common import instance_states as st
 from common.db import instances
-from common.db import ports
 from common.db import resizes
 
 TYPE = 'live-migration'
@@ -53,6 +52,7 @@ def prepared(uuid, migration_uuid):
         return None
     if inst.task_state != st.MIGRATING:
         return None
+    from network import ports  # late: common/ imports no service at load
     return ports.bind_instance_ports(uuid, mig.dest_compute)
 
 
@@ -71,6 +71,7 @@ def completed(uuid, migration_uuid, power_state):
         return None
     if resizes.set_status(migration_uuid, COMPLETED, expected=[resizes.MIGRATING]):
         resizes.keep_destination_claim(uuid, migration_uuid)
+        from network import ports  # late: common/ imports no service at load
         ports.bind_instance_ports(uuid, mig.dest_compute)  # already, unless prepare failed
     try:
         return instances.update(uuid, {'host': mig.dest_compute, 'node': mig.dest_node,
@@ -91,6 +92,7 @@ def failed(uuid, migration_uuid, power_state):
         inst = instances.get(uuid)
     except instances.InstanceNotFound:
         return None
+    from network import ports  # late: common/ imports no service at load
     ports.bind_instance_ports(uuid, mig.source_compute)
     try:
         return instances.update(uuid, {'host': mig.source_compute, 'node': mig.source_node,

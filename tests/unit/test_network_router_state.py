@@ -3,8 +3,8 @@ refresh_network casts a router change sends to the hosts that run it."""
 # ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
 from common.db import claims
-from common.db import netstate
-from common.db import ports
+from network import ports
+from network import state as netstate
 from tests.unit.test_network_base import admin  # noqa: F401
 from tests.unit.test_network_base import casts  # noqa: F401
 from tests.unit.test_network_base import demo  # noqa: F401
