@@ -19,6 +19,7 @@ from common.db import compute_models as cm
 from common.db import instances
 from common.db import network_models as nm
 from network import exception as ne
+from network import lookup
 from network import networks
 from network import portcore
 from network import secgroups
@@ -75,7 +76,7 @@ def _network_for_server(s, ctx, net_id):
         net = networks.find_network(s, ctx, net_id)
     except ne.NetworkNotFound:
         raise exception.BadRequest('Network %s could not be found.' % net_id) from None
-    if net.external and not net.shared and not networks.is_admin(ctx):
+    if net.external and not net.shared and not lookup.is_admin(ctx):
         raise exception.Forbidden('It is not allowed to create an interface on external '
                                   'network %s' % net.id)
     if not portcore.subnets_of(s, net.id):
@@ -102,7 +103,7 @@ def _new_port(s, ctx, instance_uuid, project_id, net, fixed_ip, hostname, groups
         values['security_groups'] = groups
     try:
         return portcore.create_in(s, ctx, net, values, project_id,
-                                  admin=networks.is_admin(ctx), preserve=False,
+                                  admin=lookup.is_admin(ctx), preserve=False,
                                   device_index=index)
     except (ne.InvalidIpForNetwork, ne.InvalidIpForSubnet):
         raise exception.BadRequest('Fixed IP %s is not a valid ip address for network %s.'

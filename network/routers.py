@@ -23,6 +23,7 @@ from common.db import network_models as nm
 from common.db.models import utcnow
 from network import exception as errors
 from network import ipam
+from network import lookup
 from network import networks
 from network import portcore
 from network import quota as netquota
@@ -60,15 +61,8 @@ def router_dict(s, router):
 
 # --- finding -----------------------------------------------------------------
 
-def _visible(ctx):
-    return sa.true() if networks.is_admin(ctx) else R.project_id == ctx.project_id
-
-
 def find_router(s, ctx, router_id):
-    router = s.scalars(sa.select(R).where(R.id == str(router_id), _visible(ctx))).first()
-    if router is None:
-        raise errors.RouterNotFound(router_id=router_id)
-    return router
+    return lookup.find(s, ctx, R, router_id, errors.RouterNotFound(router_id=router_id))
 
 
 def get_router(ctx, router_id):
@@ -77,7 +71,7 @@ def get_router(ctx, router_id):
 
 
 def list_routers(ctx, ids=None, names=None):
-    q = sa.select(R).where(_visible(ctx))
+    q = sa.select(R).where(lookup.visible(ctx, R))
     if ids:
         q = q.where(R.id.in_(ids))
     if names:
