@@ -22,7 +22,7 @@ class HTTPBadRequest(exception.BadRequest):
     msg_fmt = '%(msg)s'
 
 
-class InvalidInput(exception.BadRequest):
+class InvalidInput(exception.InvalidInput):
     neutron_type = 'InvalidInput'
     msg_fmt = 'Invalid input for operation: %(error_message)s.'
 
@@ -128,7 +128,7 @@ class TunnelIdInUse(exception.Conflict):
     msg_fmt = 'Unable to create the network. The tunnel ID %(tunnel_id)s is in use.'
 
 
-class OverQuota(exception.Conflict):
+class OverQuota(exception.OverQuota, exception.Conflict):
     neutron_type = 'OverQuota'
     msg_fmt = 'Quota exceeded for resources: %(overs)s.'
 
