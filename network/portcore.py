@@ -1,6 +1,6 @@
 """Port records: the rules of making, changing and removing a port, shared
 by the port API (api/network/ports.py) and the server-facing functions
-(common/db/ports.py).
+(network/ports.py).
 
 Helpers with a leading session argument work inside the caller's
 transaction, so a server's ports are made all together or not at all.

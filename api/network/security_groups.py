@@ -22,7 +22,7 @@ def _port(attr, value):
 
 
 def _protocol(attr, value):
-    """A name or number; checked by the rule logic (common/db/secgroups)."""
+    """A name or number; checked by the rule logic (network/secgroups.py)."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     return attrs.string(40)(attr, value)

@@ -1,4 +1,4 @@
-"""The routers section of the host state (common/db/netstate.py) and the
+"""The routers section of the host state (network/state.py) and the
 refresh_network casts a router change sends to the hosts that run it."""
 # ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
