@@ -198,6 +198,8 @@ def on_delete(release):
 def finish_delete(request_id, uuid):
     """Give back ports (the registered releases), mark deleted, give back
     claims and quota, leave the group. Idempotent."""
+    if not _RELEASES:  # a process that never imported network.ports would leak them
+        raise RuntimeError('no release registered for deleted instances: import network.ports')
     for release in _RELEASES:
         release(uuid)
     now = utcnow()
