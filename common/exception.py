@@ -27,6 +27,10 @@ class BadRequest(AltostackError):
     msg_fmt = 'The request is not valid: %(reason)s'
 
 
+class InvalidInput(BadRequest):
+    msg_fmt = 'Invalid input received: %(reason)s'
+
+
 class Unauthorized(AltostackError):
     code = 401
     msg_fmt = 'The request you have made requires authentication.'
@@ -58,6 +62,13 @@ class NotAcceptable(AltostackError):
 class Conflict(AltostackError):
     code = 409
     msg_fmt = 'Conflict: %(reason)s'
+
+
+class OverQuota(AltostackError):
+    """A project asked for more than its quota allows. Each API answers it
+    with its own code (Nova 403, Neutron 409): a subclass also derives from
+    the error that carries the code."""
+    msg_fmt = 'Quota exceeded: %(reason)s'
 
 
 class Duplicate(Conflict):

@@ -19,7 +19,7 @@ RESOURCES = ('instances', 'cores', 'ram', 'key_pairs', 'server_groups',
 TRACKED = ('instances', 'cores', 'ram')
 
 
-class OverQuota(exception.Forbidden):
+class OverQuota(exception.OverQuota, exception.Forbidden):
     msg_fmt = ('Quota exceeded for %(resource)s: Requested %(requested)d, but already used '
                '%(used)d of %(limit)d %(resource)s')
 

@@ -5,10 +5,10 @@ source's leftovers removed once it is back."""
 from oslo_log import log as logging
 
 from common.db import instances
-from common.db import netstate
 from conductor import evacuations
 from conductor import notify
 from conductor import resizes
+from network import state as netstate
 
 LOG = logging.getLogger(__name__)
 

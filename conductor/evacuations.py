@@ -23,8 +23,8 @@ from common import servicegroup
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import ports
 from conductor import resizes
+from network import ports
 
 M = cm.Migration
 TYPE = 'evacuation'

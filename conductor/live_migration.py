@@ -4,11 +4,11 @@
 from oslo_log import log as logging
 
 from common.db import instances
-from common.db import netstate
 from common.db import volumes
 from conductor import live_migrations
 from conductor import notify
 from conductor import resizes
+from network import state as netstate
 
 LOG = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ source host until the switch and on the destination after it.
 
 from common import instance_states as st
 from common.db import instances
-from common.db import ports
 from conductor import resizes
+from network import ports
 
 TYPE = 'live-migration'
 ACTION = 'live_migrate'

@@ -10,13 +10,13 @@ from oslo_log import log as logging
 
 from common import instance_states as st
 from common.db import instances
-from common.db import netstate
-from common.db import ports
 from common.db import volumes
 from conductor import evacuations
 from conductor import notify
 from conductor import resize
 from conductor import resizes
+from network import ports
+from network import state as netstate
 from scheduler import claims
 
 LOG = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from common import instance_states as st
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import netstate
-from common.db import ports
 from conductor import notify
 from conductor import resizes
+from network import ports
+from network import state as netstate
 
 LOG = logging.getLogger(__name__)
 

@@ -65,7 +65,7 @@ class ConductorAPI:
         return self._call(context, 'get_host_instances', timeout=timeout, host=host)
 
     def get_host_network_state(self, context, host, timeout=None):
-        """The desired data plane of ``host`` (see common.db.netstate)."""
+        """The desired data plane of ``host`` (see network.state)."""
         return self._call(context, 'get_host_network_state', timeout=timeout, host=host)
 
     # -- moves -----------------------------------------------------------------

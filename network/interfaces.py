@@ -16,11 +16,11 @@ project_id, port_id, subnet_id, subnet_ids, network_id.
 import ipaddress
 
 from common.db import api as db_api
-from common.db import ipam
 from common.db import network_models as nm
-from common.db import networks
-from common.db import portcore
-from network import errors
+from network import exception as errors
+from network import ipam
+from network import networks
+from network import portcore
 from network import routers
 
 

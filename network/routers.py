@@ -19,14 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from common.db import api as db_api
-from common.db import ipam
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
-from common.db import networks
-from common.db import portcore
 from common.db.models import utcnow
-from network import errors
+from network import exception as errors
+from network import ipam
+from network import lookup
+from network import networks
+from network import portcore
+from network import quota as netquota
 from network import snat
 
 R, P, A = nm.Router, nm.Port, nm.IPAllocation
@@ -62,15 +62,8 @@ def router_dict(s, router):
 
 # --- finding -----------------------------------------------------------------
 
-def _visible(ctx):
-    return sa.true() if networks.is_admin(ctx) else R.project_id == ctx.project_id
-
-
 def find_router(s, ctx, router_id):
-    router = s.scalars(sa.select(R).where(R.id == str(router_id), _visible(ctx))).first()
-    if router is None:
-        raise errors.RouterNotFound(router_id=router_id)
-    return router
+    return lookup.find(s, ctx, R, router_id, errors.RouterNotFound(router_id=router_id))
 
 
 def get_router(ctx, router_id):
@@ -79,7 +72,7 @@ def get_router(ctx, router_id):
 
 
 def list_routers(ctx, ids=None, names=None):
-    q = sa.select(R).where(_visible(ctx))
+    q = sa.select(R).where(lookup.visible(ctx, R))
     if ids:
         q = q.where(R.id.in_(ids))
     if names:
@@ -139,18 +132,18 @@ def parse_gateway(value):
     if value is None or value == {}:
         return None
     if not isinstance(value, dict):
-        raise ne.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: '%s' "
+        raise errors.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: '%s' "
                                     'is not a dictionary.' % (value,))
     unknown = sorted(set(value) - set(_GW_KEYS))
     if unknown:
-        raise ne.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: "
+        raise errors.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: "
                                     "Unrecognized keys %s." % ', '.join(unknown))
     if not value.get('network_id'):
-        raise ne.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: "
+        raise errors.HTTPBadRequest(msg="Invalid input for external_gateway_info. Reason: "
                                     "network_id is required.")
     fixed = value.get('external_fixed_ips')
     if fixed is not None and not isinstance(fixed, list):
-        raise ne.HTTPBadRequest(msg="Invalid input for external_fixed_ips. Reason: '%s' is "
+        raise errors.HTTPBadRequest(msg="Invalid input for external_fixed_ips. Reason: '%s' is "
                                     'not a list.' % (fixed,))
     return dict(value)
 

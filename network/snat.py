@@ -20,9 +20,9 @@ import sqlalchemy as sa
 
 from common.db import api as db_api
 from common.db import compute_models as cm
-from common.db import netstate
 from common.db import network_models as nm
-from common.db import portcore
+from network import portcore
+from network import state as netstate
 
 P = nm.Port
 OWNER = 'network:router_centralized_snat'

@@ -11,12 +11,12 @@ from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import netstate
-from common.db import ports
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from conductor import notify
 from conductor import records
+from network import ports
+from network import state as netstate
 from scheduler import claims
 from scheduler import filters
 from scheduler import host_cache

@@ -7,13 +7,13 @@ from oslo_utils import timeutils
 
 from common import servicegroup
 from common.conf import CONF
-from common.db import netstate
 from conductor import evacuate
 from conductor import live_migration
 from conductor import notify
 from conductor import records
 from conductor import resize
 from network import snat
+from network import state as netstate
 from scheduler import build
 from scheduler import claims
 from scheduler import host_cache

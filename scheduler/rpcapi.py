@@ -87,7 +87,7 @@ class SchedulerAPI:
         return cctxt.call(context, 'get_host_instances', host=host)
 
     def get_host_network_state(self, context, host, timeout=None):
-        """The desired data plane of ``host`` (see common.db.netstate)."""
+        """The desired data plane of ``host`` (see network/state.py)."""
         cctxt = self.client.prepare(version='1.2', timeout=timeout)
         return cctxt.call(context, 'get_host_network_state', host=host)
 

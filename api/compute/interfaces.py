@@ -17,9 +17,9 @@ from api.compute import servers
 from api.network import notify
 from common import exception
 from common.db import instances
-from common.db import netstate
-from common.db import ports
 from compute import rpcapi as compute_rpcapi
+from network import ports
+from network import state as netstate
 
 LOG = logging.getLogger(__name__)
 PLUG_TIMEOUT = 90

@@ -30,8 +30,8 @@ from common import policy
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import ports
 from compute import rpcapi as compute_rpcapi
+from network import ports
 
 LOG = logging.getLogger(__name__)
 

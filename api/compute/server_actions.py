@@ -24,9 +24,9 @@ from common import policy
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import netstate
-from common.db import ports
 from compute import rpcapi as compute_rpcapi
+from network import ports
+from network import state as netstate
 
 _T = '%Y-%m-%dT%H:%M:%S.%f'
 

@@ -7,7 +7,7 @@ from api import http
 from api.compute import server_views as views
 from api.compute import servers
 from common import exception
-from common.db import ports
+from network import ports
 
 
 def _addresses(ctx, server_id, rule):

@@ -8,8 +8,8 @@ from common import exception
 from common import instance_states as st
 from common import policy
 from common import servicegroup
-from common.db import ports
 from common.db import volumes
+from network import ports
 
 _TIME = '%Y-%m-%dT%H:%M:%SZ'
 

@@ -29,12 +29,12 @@ from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import netstate
-from common.db import ports
 from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from conductor import records
 from conductor import resizes
+from network import ports
+from network import state as netstate
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ import uuid
 from api import http
 from common import exception
 from common import policy
-from common.db import neterrors as ne
-from common.db import networks as db_networks
+from network import exception as ne
+from network import lookup
 
 
 class Attr:
@@ -158,7 +158,7 @@ def parse(kind, spec, put=False, data=None):
             raise ne.HTTPBadRequest(msg="'project_id' and 'tenant_id' do not match")
         out['project_id'] = tenant
     if out.get('project_id') and out['project_id'] != ctx.project_id and \
-            not db_networks.is_admin(ctx):
+            not lookup.is_admin(ctx):
         raise ne.HTTPBadRequest(msg="Specifying 'project_id' or 'tenant_id' other than the "
                                     'authenticated project in request requires admin '
                                     'privileges')

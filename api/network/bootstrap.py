@@ -14,8 +14,8 @@ from common.context import RequestContext
 from common.db import api as db_api
 from common.db import models
 from common.db import network_models as nm
-from common.db import networks
 from network import interfaces
+from network import networks
 from network import routers
 
 

@@ -6,7 +6,7 @@ does). The answer lists the items made, in request order."""
 
 from api import http
 from api.network import query
-from common.db import neterrors as ne
+from network import exception as ne
 
 
 def create(kind, collection, create_one, delete_one):

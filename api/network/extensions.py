@@ -2,7 +2,7 @@
 'availability_zone' (there is no such API here)."""
 
 from api import http
-from common.db import neterrors as ne
+from network import exception as ne
 
 # (alias, name, updated, what it brings)
 EXTENSIONS = (

@@ -7,8 +7,8 @@ from api.network import attrs
 from api.network import dns
 from api.network import notify
 from api.network import query
-from common.db import floatingips as db
-from common.db import netstate
+from network import floatingips as db
+from network import state as netstate
 
 A = attrs.Attr
 

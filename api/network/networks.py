@@ -6,8 +6,8 @@ from api.network import bulk
 from api.network import dns
 from api.network import notify
 from api.network import query
-from common.db import netstate
-from common.db import networks as db
+from network import networks as db
+from network import state as netstate
 
 A = attrs.Attr
 

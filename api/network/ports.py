@@ -7,10 +7,10 @@ from api.network import attrs
 from api.network import bulk
 from api.network import notify
 from api.network import query
-from common.db import neterrors as ne
-from common.db import netstate
-from common.db import portcore as db
+from network import exception as ne
+from network import portcore as db
 from network import routers
+from network import state as netstate
 
 A = attrs.Attr
 

@@ -3,9 +3,9 @@ admins read any and change them), with use (details)."""
 
 from api import http
 from api.network import attrs
-from common.db import neterrors as ne
-from common.db import netquota
-from common.db import networks as db_networks
+from network import exception as ne
+from network import lookup
+from network import quota as netquota
 
 _FLAGS = ('force', 'check_limit')
 
@@ -16,7 +16,7 @@ def _project(project_id):
 
 def _check_read(project_id):
     ctx = http.context()
-    if project_id != ctx.project_id and not db_networks.is_admin(ctx):
+    if project_id != ctx.project_id and not lookup.is_admin(ctx):
         raise ne.NotAuthorized()
     attrs.authorize('get_quota', project_id)
 

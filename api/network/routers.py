@@ -6,10 +6,10 @@ from api import http
 from api.network import attrs
 from api.network import notify
 from api.network import query
-from common.db import neterrors as ne
-from common.db import netstate
+from network import exception as ne
 from network import interfaces
 from network import routers as db
+from network import state as netstate
 
 A = attrs.Attr
 

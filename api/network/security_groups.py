@@ -5,8 +5,8 @@ from api.network import attrs
 from api.network import bulk
 from api.network import notify
 from api.network import query
-from common.db import netstate
-from common.db import secgroups as db
+from network import secgroups as db
+from network import state as netstate
 
 A = attrs.Attr
 
@@ -22,7 +22,7 @@ def _port(attr, value):
 
 
 def _protocol(attr, value):
-    """A name or number; checked by the rule logic (common/db/secgroups)."""
+    """A name or number; checked by the rule logic (network/secgroups.py)."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     return attrs.string(40)(attr, value)

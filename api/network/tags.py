@@ -7,11 +7,11 @@ Lists filter by tags, tags-any, not-tags, not-tags-any (api/network/query.py).""
 from api import http
 from api.network import attrs
 from common import exception
-from common.db import floatingips
-from common.db import networks
-from common.db import portcore
-from common.db import secgroups
+from network import floatingips
+from network import networks
+from network import portcore
 from network import routers
+from network import secgroups
 
 # collection: (get, update, the policy rule of a change)
 KINDS = {

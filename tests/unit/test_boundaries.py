@@ -269,3 +269,16 @@ print('\\n'.join(bad))
                        text=True, cwd=str(ROOT), timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == []
+
+
+def test_b1_compute_does_not_reach_the_network_records(tmp_path):
+    # network/ (the Neutron side's records) reads the database; the agents'
+    # data plane is compute/network/.
+    errs = lint(tmp_path, {
+        'compute/x.py': 'from network import state\nfrom compute.network import plane\n',
+        'compute/network/plane.py': '',
+        'network/state.py': 'from common.db import api\n',
+        'common/db/api.py': '',
+    })
+    assert sorted(errs) == [('compute/x.py', 'B1')]
+    assert 'network.state -> common.db.api' in errs[('compute/x.py', 'B1')]

@@ -60,7 +60,7 @@ def _create(nova, networks, name='vm', status=202, **extra):
 
 def _place(uuid, host='h1'):
     from common.db import instances
-    from common.db import ports
+    from network import ports
     instances.update(uuid, {'host': host})
     return ports.bind_instance_ports(uuid, host)
 

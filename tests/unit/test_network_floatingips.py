@@ -110,7 +110,7 @@ def test_associate_disassociate(demo, admin, public, vm_port, casts):
     assert casts == ['h1', 'h1']
     # the server's addresses show the floating IP after its fixed one
     demo.put('/floatingips/%s' % fip['id'], {'floatingip': {'port_id': port['id']}})
-    from common.db import ports
+    from network import ports
     addrs = ports.addresses(['vm-1'])['vm-1']['vmnet']
     assert [(a['addr'], a['OS-EXT-IPS:type']) for a in addrs] == [
         (port['fixed_ips'][0]['ip_address'], 'fixed'), (fip['floating_ip_address'],

@@ -187,7 +187,7 @@ def test_extensions(demo):
 def test_lost_race_is_retried(demo, monkeypatch):
     """A MAC (or address) taken by a concurrent writer fails the insert;
     the create runs again and picks another."""
-    from common.db import ipam
+    from network import ipam
     net, _ = _net(demo)
     first = demo.port(net['id'])
     real = ipam.new_mac

@@ -1,9 +1,9 @@
-"""The routers section of the host state (common/db/netstate.py) and the
+"""The routers section of the host state (network/state.py) and the
 refresh_network casts a router change sends to the hosts that run it."""
 # ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
-from common.db import netstate
-from common.db import ports
+from network import ports
+from network import state as netstate
 from scheduler import claims
 from tests.unit.test_network_base import admin  # noqa: F401
 from tests.unit.test_network_base import casts  # noqa: F401

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from common import exception
 from common.db import api as db_api
-from common.db import netstate
-from common.db import ports
+from network import ports
+from network import state as netstate
 from scheduler import claims
 from tests.unit.test_network_base import admin  # noqa: F401
 from tests.unit.test_network_base import casts  # noqa: F401

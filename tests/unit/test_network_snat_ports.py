@@ -7,10 +7,10 @@ the host state says of them (the SNAT host runs the router, its peers
 tunnel to it)."""
 # ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
-from common.db import claims
-from common.db import netstate
-from common.db import ports
+from network import ports
 from network import snat
+from network import state as netstate
+from scheduler import claims
 from tests.unit.test_network_base import admin  # noqa: F401
 from tests.unit.test_network_base import casts  # noqa: F401
 from tests.unit.test_network_base import demo  # noqa: F401
@@ -144,7 +144,7 @@ def test_a_host_report_of_its_external_gateway_rebinds(admin, monkeypatch):
     from scheduler import manager
     called, refreshed = [], []
     monkeypatch.setattr(manager.snat, 'rebind', lambda: called.append(1) or {'hx'})
-    monkeypatch.setattr(manager.build, 'refresh_hosts', lambda ctx, h: refreshed.append(h))
+    monkeypatch.setattr(manager.notify, 'refresh_hosts', lambda ctx, h: refreshed.append(h))
     mgr = manager.SchedulerManager.__new__(manager.SchedulerManager)
     res = {'hypervisor_hostname': 'hx', 'hypervisor_type': 'QEMU', 'vcpus': 1,
            'memory_mb': 512, 'local_gb': 1, 'host_ip': '192.0.2.9',

@@ -5,7 +5,8 @@ Ports made here for a server (networks 'auto' or {'uuid': net}) are marked
 preserve_on_delete=False and go with the server; ports a user made and
 handed over ({'port': id}) are only unbound when the server goes, as in
 Nova. Errors are Nova's (400/403/409 with Nova's messages), since the
-callers answer in Nova's shape. Everything returns plain dicts.
+callers answer in Nova's shape. Everything returns plain dicts. A deleted
+server's ports are given back through common.db.instances' delete hook.
 """
 
 import sqlalchemy as sa
@@ -15,11 +16,12 @@ from common import netnames
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
-from common.db import neterrors as ne
 from common.db import network_models as nm
-from common.db import networks
-from common.db import portcore
-from common.db import secgroups
+from network import exception as ne
+from network import lookup
+from network import networks
+from network import portcore
+from network import secgroups
 
 P = nm.Port
 OWNER = 'compute:nova'
@@ -73,7 +75,7 @@ def _network_for_server(s, ctx, net_id):
         net = networks.find_network(s, ctx, net_id)
     except ne.NetworkNotFound:
         raise exception.BadRequest('Network %s could not be found.' % net_id) from None
-    if net.external and not net.shared and not networks.is_admin(ctx):
+    if net.external and not net.shared and not lookup.is_admin(ctx):
         raise exception.Forbidden('It is not allowed to create an interface on external '
                                   'network %s' % net.id)
     if not portcore.subnets_of(s, net.id):
@@ -100,7 +102,7 @@ def _new_port(s, ctx, instance_uuid, project_id, net, fixed_ip, hostname, groups
         values['security_groups'] = groups
     try:
         return portcore.create_in(s, ctx, net, values, project_id,
-                                  admin=networks.is_admin(ctx), preserve=False,
+                                  admin=lookup.is_admin(ctx), preserve=False,
                                   device_index=index)
     except (ne.InvalidIpForNetwork, ne.InvalidIpForSubnet):
         raise exception.BadRequest('Fixed IP %s is not a valid ip address for network %s.'

@@ -1,4 +1,6 @@
-"""Errors of the network API with Neutron's types and messages.
+"""Errors of the network service with Neutron's types and messages (its
+core resources and the L3 and extraroute ones of neutron-lib), each defined
+once.
 
 Each class names its Neutron type (``neutron_type``), which api/errors.py
 puts in {"NeutronError": {"type", "message", "detail"}}; the HTTP code
@@ -20,7 +22,7 @@ class HTTPBadRequest(exception.BadRequest):
     msg_fmt = '%(msg)s'
 
 
-class InvalidInput(exception.BadRequest):
+class InvalidInput(exception.InvalidInput):
     neutron_type = 'InvalidInput'
     msg_fmt = 'Invalid input for operation: %(error_message)s.'
 
@@ -126,7 +128,7 @@ class TunnelIdInUse(exception.Conflict):
     msg_fmt = 'Unable to create the network. The tunnel ID %(tunnel_id)s is in use.'
 
 
-class OverQuota(exception.Conflict):
+class OverQuota(exception.OverQuota, exception.Conflict):
     neutron_type = 'OverQuota'
     msg_fmt = 'Quota exceeded for resources: %(overs)s.'
 
@@ -194,6 +196,77 @@ class AddressPairAndPortSecurityRequired(exception.Conflict):
 class NotAuthorized(exception.Forbidden):
     neutron_type = 'NotAuthorized'
     msg_fmt = 'Not authorized.'
+
+
+# --- routers (L3, extraroute) ------------------------------------------------
+
+def bad_router(msg):
+    """Neutron's 'Bad router request: <msg>.'"""
+    return BadRequest(resource='router', msg=msg)
+
+
+class RouterNotFound(exception.NotFound):
+    neutron_type = 'RouterNotFound'
+    msg_fmt = 'Router %(router_id)s could not be found'
+
+
+class RouterInUse(exception.Conflict):
+    neutron_type = 'RouterInUse'
+    msg_fmt = 'Router %(router_id)s %(reason)s'
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault('reason', 'still has ports')
+        super().__init__(**kwargs)
+
+
+class RouterInterfaceNotFound(exception.NotFound):
+    neutron_type = 'RouterInterfaceNotFound'
+    msg_fmt = 'Router %(router_id)s does not have an interface with id %(port_id)s'
+
+
+class RouterInterfaceNotFoundForSubnet(exception.NotFound):
+    neutron_type = 'RouterInterfaceNotFoundForSubnet'
+    msg_fmt = 'Router %(router_id)s has no interface on subnet %(subnet_id)s'
+
+
+class RouterInterfaceInUseByFloatingIP(exception.Conflict):
+    neutron_type = 'RouterInterfaceInUseByFloatingIP'
+    msg_fmt = ('Router interface for subnet %(subnet_id)s on router %(router_id)s cannot be '
+               'deleted, as it is required by one or more floating IPs.')
+
+
+class RouterInterfaceInUseByRoute(exception.Conflict):
+    neutron_type = 'RouterInterfaceInUseByRoute'
+    msg_fmt = ('Router interface for subnet %(subnet_id)s on router %(router_id)s cannot be '
+               'deleted, as it is required by one or more routes.')
+
+
+class RouterExternalGatewayInUseByFloatingIp(exception.Conflict):
+    neutron_type = 'RouterExternalGatewayInUseByFloatingIp'
+    msg_fmt = ('Gateway cannot be updated for router %(router_id)s, since a gateway to '
+               'external network %(net_id)s is required by one or more floating IPs.')
+
+
+class InvalidRoutes(exception.BadRequest):
+    neutron_type = 'InvalidRoutes'
+    msg_fmt = 'Invalid format for routes: %(routes)s, %(reason)s'
+
+
+class RoutesExhausted(exception.BadRequest):
+    neutron_type = 'RoutesExhausted'
+    msg_fmt = ('Unable to complete operation for %(router_id)s. The number of routes exceeds '
+               'the maximum %(quota)s.')
+
+
+class PortInUse(exception.Conflict):
+    neutron_type = 'PortInUse'
+    msg_fmt = ('Unable to complete operation on port %(port_id)s for network %(net_id)s. '
+               'Port already has an attached device %(device_id)s.')
+
+
+class ServicePortInUse(exception.Conflict):
+    neutron_type = 'ServicePortInUse'
+    msg_fmt = ('Port %(port_id)s cannot be deleted directly via the port API: %(reason)s.')
 
 
 def policy_error(action):

@@ -1,6 +1,6 @@
 """Port records: the rules of making, changing and removing a port, shared
 by the port API (api/network/ports.py) and the server-facing functions
-(common/db/ports.py).
+(network/ports.py).
 
 Helpers with a leading session argument work inside the caller's
 transaction, so a server's ports are made all together or not at all.
@@ -12,13 +12,14 @@ import uuid
 import sqlalchemy as sa
 
 from common.db import api as db_api
-from common.db import ipam
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
-from common.db import networks
-from common.db import secgroups
 from common.db.models import utcnow
+from network import exception as ne
+from network import ipam
+from network import lookup
+from network import networks
+from network import quota as netquota
+from network import secgroups
 
 P = nm.Port
 DHCP_OWNER = networks.DHCP_OWNER
@@ -104,15 +105,8 @@ def dicts(s, ports):
 
 # --- finding -----------------------------------------------------------------
 
-def _visible(ctx):
-    return sa.true() if networks.is_admin(ctx) else P.project_id == ctx.project_id
-
-
 def find_port(s, ctx, port_id):
-    port = s.scalars(sa.select(P).where(P.id == str(port_id), _visible(ctx))).first()
-    if port is None:
-        raise ne.PortNotFound(port_id=port_id)
-    return port
+    return lookup.find(s, ctx, P, port_id, ne.PortNotFound(port_id=port_id))
 
 
 def get_port(ctx, port_id):
@@ -122,7 +116,7 @@ def get_port(ctx, port_id):
 
 def list_ports(ctx, ids=None, network_ids=None, device_ids=None, names=None,
                device_owners=None):
-    q = sa.select(P).where(_visible(ctx))
+    q = sa.select(P).where(lookup.visible(ctx, P))
     for col, values in ((P.id, ids), (P.network_id, network_ids), (P.device_id, device_ids),
                         (P.name, names), (P.device_owner, device_owners)):
         if values:
@@ -284,7 +278,7 @@ def create_in(s, ctx, net, values, project_id, admin=False, port_id=None, quota=
 @networks.retry_on_conflict
 def create_port(ctx, values):
     """The port API's create: on a network the caller may use."""
-    admin = networks.is_admin(ctx)
+    admin = lookup.is_admin(ctx)
     project_id = values.get('project_id') or ctx.project_id
     with db_api.session() as s:
         net = networks.find_network(s, ctx, values['network_id'])
@@ -330,7 +324,7 @@ def update_in(s, ctx, port, values):
     groups = groups_of(s, [port.id])[port.id]
     if 'security_groups' in values:
         groups = secgroups.check_port_groups(s, port.project_id, values['security_groups'] or [],
-                                             networks.is_admin(ctx))
+                                             lookup.is_admin(ctx))
         _set_groups(s, port, groups)
     if groups and not port.port_security_enabled:
         raise ne.PortSecurityPortHasSecurityGroup()

@@ -13,9 +13,9 @@ from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import network_models as nm
-from common.db import networks
-from common.db import portcore
-from common.db import secgroups
+from network import networks
+from network import portcore
+from network import secgroups
 
 P, PSG, R = nm.Port, nm.PortSecurityGroup, nm.SecurityGroupRule
 # Router legs (network/routers.py owns the rules; common/ may not import it).

@@ -13,13 +13,15 @@ import ipaddress
 import sqlalchemy as sa
 
 from common.db import api as db_api
-from common.db import ipam
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
-from common.db import networks
-from common.db import portcore
 from common.db.models import utcnow
+from network import exception as ne
+from network import ipam
+from network import lookup
+from network import networks
+from network import portcore
+from network import quota as netquota
+from network import routers
 
 F = nm.FloatingIP
 
@@ -66,20 +68,12 @@ def _router_id(s, fip):
     """The router a floating IP's traffic takes (None when not associated)."""
     if not fip.port_id or not fip.fixed_ip_address:
         return None
-    from network import routers  # the service's rules; common/ imports none at load
     return routers.router_for(s, _fixed_subnet(s, fip.port_id, fip.fixed_ip_address),
                               fip.floating_network_id)
 
 
-def _visible(ctx):
-    return sa.true() if networks.is_admin(ctx) else F.project_id == ctx.project_id
-
-
 def find_fip(s, ctx, fip_id):
-    fip = s.scalars(sa.select(F).where(F.id == str(fip_id), _visible(ctx))).first()
-    if fip is None:
-        raise ne.FloatingIPNotFound(floatingip_id=fip_id)
-    return fip
+    return lookup.find(s, ctx, F, fip_id, ne.FloatingIPNotFound(floatingip_id=fip_id))
 
 
 def get_fip(ctx, fip_id):
@@ -88,7 +82,7 @@ def get_fip(ctx, fip_id):
 
 
 def list_fips(ctx, ids=None, addresses=None, port_ids=None, network_ids=None):
-    q = sa.select(F).where(_visible(ctx))
+    q = sa.select(F).where(lookup.visible(ctx, F))
     for col, values in ((F.id, ids), (F.floating_ip_address, addresses),
                         (F.port_id, port_ids), (F.floating_network_id, network_ids)):
         if values:
@@ -105,7 +99,7 @@ def _association(s, ctx, fip, port_id, fixed_ip):
     """Check that ``fip`` may be NATed to ``port_id`` (at ``fixed_ip``, or
     its only IPv4 address); returns the fixed address."""
     port = portcore.find_port(s, ctx, port_id)
-    if port.project_id != fip.project_id and not networks.is_admin(ctx):
+    if port.project_id != fip.project_id and not lookup.is_admin(ctx):
         raise _bad('Cannot process floating IP association with Port %s, since that port is '
                    'owned by a different project' % port.id)
     if port.device_owner and not port.device_owner.startswith(portcore.COMPUTE_PREFIX):
@@ -125,7 +119,6 @@ def _association(s, ctx, fip, port_id, fixed_ip):
             raise _bad('Port %s has multiple fixed IPv4 addresses.  Must provide a specific '
                        'IPv4 address when assigning a floating IP' % port.id)
         subnet_id, ip = ips[0]
-    from network import routers  # the service's rules; common/ imports none at load
     net = s.get(nm.Network, port.network_id)
     if net.external or routers.router_for(s, subnet_id, fip.floating_network_id) is None:
         raise ne.ExternalGatewayForFloatingIPNotFound(

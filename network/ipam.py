@@ -12,8 +12,8 @@ import random
 import sqlalchemy as sa
 
 from common.conf import CONF
-from common.db import neterrors as ne
 from common.db import network_models as nm
+from network import exception as ne
 
 
 def parse_cidr(value):

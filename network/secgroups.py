@@ -14,11 +14,12 @@ from sqlalchemy import exc as sa_exc
 
 from common import exception
 from common.db import api as db_api
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
-from common.db import networks
 from common.db.models import utcnow
+from network import exception as ne
+from network import lookup
+from network import networks
+from network import quota as netquota
 
 SG, R = nm.SecurityGroup, nm.SecurityGroupRule
 
@@ -149,15 +150,8 @@ def _is_default(s, group):
 
 # --- groups ------------------------------------------------------------------
 
-def _visible(ctx):
-    return sa.true() if networks.is_admin(ctx) else SG.project_id == ctx.project_id
-
-
 def find_group(s, ctx, group_id):
-    g = s.scalars(sa.select(SG).where(SG.id == str(group_id), _visible(ctx))).first()
-    if g is None:
-        raise ne.SecurityGroupNotFound(id=group_id)
-    return g
+    return lookup.find(s, ctx, SG, group_id, ne.SecurityGroupNotFound(id=group_id))
 
 
 def get_group(ctx, group_id):
@@ -168,7 +162,7 @@ def get_group(ctx, group_id):
 
 def list_groups(ctx, ids=None, names=None):
     ensure_default(ctx.project_id)
-    q = sa.select(SG).where(_visible(ctx))
+    q = sa.select(SG).where(lookup.visible(ctx, SG))
     if ids:
         q = q.where(SG.id.in_(ids))
     if names:
@@ -217,7 +211,7 @@ def delete_group(ctx, group_id):
     409 for a non-admin's default group and for a group ports use."""
     with db_api.session() as s:
         g = find_group(s, ctx, group_id)
-        if _is_default(s, g) and not networks.is_admin(ctx):
+        if _is_default(s, g) and not lookup.is_admin(ctx):
             raise ne.SecurityGroupCannotRemoveDefault()
         if s.scalar(sa.select(nm.PortSecurityGroup.port_id).where(
                 nm.PortSecurityGroup.security_group_id == g.id).limit(1)) is not None:
@@ -271,12 +265,9 @@ def check_port_groups(s, project_id, group_ids, admin=False):
 # --- rules -------------------------------------------------------------------
 
 def find_rule(s, ctx, rule_id):
-    q = sa.select(R).join(SG, SG.id == R.security_group_id).where(R.id == str(rule_id),
-                                                                   _visible(ctx))
-    r = s.scalars(q).first()
-    if r is None:
-        raise ne.SecurityGroupRuleNotFound(id=rule_id)
-    return r
+    q = sa.select(R).join(SG, SG.id == R.security_group_id).where(
+        R.id == str(rule_id), lookup.visible(ctx, SG))
+    return lookup.first(s, q, ne.SecurityGroupRuleNotFound(id=rule_id))
 
 
 def get_rule(ctx, rule_id):
@@ -286,7 +277,7 @@ def get_rule(ctx, rule_id):
 
 def list_rules(ctx, ids=None, group_ids=None):
     ensure_default(ctx.project_id)
-    q = sa.select(R).join(SG, SG.id == R.security_group_id).where(_visible(ctx))
+    q = sa.select(R).join(SG, SG.id == R.security_group_id).where(lookup.visible(ctx, SG))
     if ids:
         q = q.where(R.id.in_(ids))
     if group_ids:

@@ -19,11 +19,12 @@ from sqlalchemy import exc as sa_exc
 from common import exception
 from common.conf import CONF
 from common.db import api as db_api
-from common.db import ipam
-from common.db import neterrors as ne
-from common.db import netquota
 from common.db import network_models as nm
 from common.db.models import utcnow
+from network import exception as ne
+from network import ipam
+from network import lookup
+from network import quota as netquota
 
 LOG = logging.getLogger(__name__)
 ATTEMPTS = 4
@@ -53,10 +54,6 @@ def retry_on_conflict(fn):
     return wrapper
 
 
-def is_admin(ctx):
-    return bool(getattr(ctx, 'is_admin', False) or 'admin' in (ctx.roles or []))
-
-
 def touch(row):
     """A change: bump the revision and the update time."""
     row.revision_number = (row.revision_number or 0) + 1
@@ -65,7 +62,7 @@ def touch(row):
 
 def visible(ctx):
     """SQL condition: the networks ``ctx`` may see."""
-    if is_admin(ctx):
+    if lookup.is_admin(ctx):
         return sa.true()
     return sa.or_(nm.Network.project_id == ctx.project_id, nm.Network.shared.is_(True),
                   nm.Network.external.is_(True))
@@ -73,7 +70,7 @@ def visible(ctx):
 
 def usable(ctx, net):
     """May ``ctx`` put ports on ``net``: its own, shared, or as admin."""
-    return is_admin(ctx) or net.shared or net.project_id == ctx.project_id
+    return lookup.is_admin(ctx) or net.shared or net.project_id == ctx.project_id
 
 
 # --- views -------------------------------------------------------------------
@@ -125,11 +122,8 @@ def _subnet_ids(s, net_ids):
 
 def find_network(s, ctx, net_id):
     """The network row ``ctx`` may see, or NetworkNotFound."""
-    net = s.scalars(sa.select(nm.Network).where(nm.Network.id == str(net_id),
-                                                visible(ctx))).first()
-    if net is None:
-        raise ne.NetworkNotFound(net_id=net_id)
-    return net
+    q = sa.select(nm.Network).where(nm.Network.id == str(net_id), visible(ctx))
+    return lookup.first(s, q, ne.NetworkNotFound(net_id=net_id))
 
 
 def get_network(ctx, net_id):
@@ -259,12 +253,11 @@ def delete_network(ctx, net_id):
 # --- subnets -----------------------------------------------------------------
 
 def find_subnet(s, ctx, subnet_id):
-    row = s.execute(sa.select(nm.Subnet, nm.Network).join(
+    """The subnet row ``ctx`` may see and its network's, or SubnetNotFound."""
+    q = sa.select(nm.Subnet, nm.Network).join(
         nm.Network, nm.Network.id == nm.Subnet.network_id).where(
-        nm.Subnet.id == str(subnet_id), visible(ctx))).first()
-    if row is None:
-        raise ne.SubnetNotFound(subnet_id=subnet_id)
-    return row[0], row[1]
+        nm.Subnet.id == str(subnet_id), visible(ctx))
+    return lookup.first(s, q, ne.SubnetNotFound(subnet_id=subnet_id))
 
 
 def get_subnet(ctx, subnet_id):
@@ -341,7 +334,7 @@ def create_subnet(ctx, values):
     project_id = values.get('project_id') or ctx.project_id
     with db_api.session() as s:
         net = find_network(s, ctx, values['network_id'])
-        if not is_admin(ctx) and net.project_id != ctx.project_id:
+        if not lookup.is_admin(ctx) and net.project_id != ctx.project_id:
             raise ne.policy_error('create_subnet')
         for other in s.scalars(sa.select(nm.Subnet.cidr).where(
                 nm.Subnet.network_id == net.id)):

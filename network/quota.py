@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from common import quota
 from common.conf import CONF
 from common.db import api as db_api
-from common.db import neterrors as ne
 from common.db import network_models as nm
+from network import exception as ne
 
 RESOURCES = ('network', 'subnet', 'port', 'router', 'floatingip', 'security_group',
              'security_group_rule', 'rbac_policy', 'subnetpool')
