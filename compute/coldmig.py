@@ -69,7 +69,7 @@ class ColdMoves:
         except Exception:  # noqa: BLE001 - the guest should still start
             LOG.exception('Could not bind the ports of %s to %s', inst['uuid'], self.host)
             return []
-        if network_info and not self.m._sync_network(ctx):
+        if network_info and not self.m.netsync.sync(ctx):
             raise RuntimeError('The host network for the server could not be set up.')
         return network_info
 
@@ -98,7 +98,7 @@ class ColdMoves:
             self._end_export(inst)
         if result.get('ok'):
             LOG.info('Moved %s to %s', inst['uuid'], dest)
-            self.m._event(ctx, inst, 'compute_resize_instance', 'finish')
+            self.m.reports.event(ctx, inst, 'compute_resize_instance', 'finish')
             return True
         self.take_back(ctx, inst, migration, result.get('message') or 'The move failed.',
                        power_on=was_running)
@@ -108,10 +108,10 @@ class ColdMoves:
         """The move did not happen: the books first (they may say the
         destination won after all), then the ports and the guest here."""
         want = power_state.RUNNING if power_on else power_state.SHUTDOWN
-        done = self.m._resize_report(ctx, inst, migration, 'resize', False,
-                                     message=message, state=want)
-        self.m._event(ctx, inst, 'compute_resize_instance', 'finish', result='Error',
-                      details=message[:500])
+        done = self.m.reports.resize_step(ctx, inst, migration, 'resize', False,
+                                          message=message, state=want)
+        self.m.reports.event(ctx, inst, 'compute_resize_instance', 'finish', result='Error',
+                             details=message[:500])
         if done is None:
             LOG.warning('The books of %s moved on; its guest here stays off', inst['uuid'])
             return
@@ -130,12 +130,12 @@ class ColdMoves:
         event = 'compute_finish_resize'
         # A call that waited in this host's queue while the agent was away
         # may come after the source gave up: the books say whether to act.
-        if self.m._update(ctx, inst, {'task_state': st.RESIZE_MIGRATING},
-                          expected=[st.RESIZE_MIGRATING]) is None:
+        if self.m.reports.update(ctx, inst, {'task_state': st.RESIZE_MIGRATING},
+                                 expected=[st.RESIZE_MIGRATING]) is None:
             LOG.warning('%s is no longer moving here; not taking it', inst['uuid'])
             return {'ok': False, 'message': 'The server is no longer moving to %s.'
                     % self.host}
-        self.m._event(ctx, inst, event, 'start')
+        self.m.reports.event(ctx, inst, event, 'start')
         block_devices = inst.get('block_devices') or []
         new = dict(inst, flavor=migration['new_flavor'], host=self.host)
         try:
@@ -149,15 +149,15 @@ class ColdMoves:
             self.m.block.disconnect_failed_build(ctx, block_devices)
             message = 'Starting the server on %s failed: %s' % (self.host,
                                                                 str(e) or type(e).__name__)
-            self.m._event(ctx, inst, event, 'finish', result='Error', details=message[:500])
+            self.m.reports.event(ctx, inst, event, 'finish', result='Error', details=message[:500])
             return {'ok': False, 'message': message}
-        if self.m._resize_report(ctx, new, migration, 'resize', True) is None:
+        if self.m.reports.resize_step(ctx, new, migration, 'resize', True) is None:
             LOG.warning('%s changed while it moved here; removing its guest', inst['uuid'])
             self.drop(ctx, new)
-            self.m._event(ctx, inst, event, 'finish', result='Error',
-                          details='The server changed while it moved.')
+            self.m.reports.event(ctx, inst, event, 'finish', result='Error',
+                                 details='The server changed while it moved.')
             return {'ok': False, 'message': 'The server changed while it moved.'}
-        self.m._event(ctx, inst, event, 'finish')
+        self.m.reports.event(ctx, inst, event, 'finish')
         return {'ok': True}
 
     def drop(self, ctx, inst):
@@ -175,17 +175,17 @@ class ColdMoves:
     def confirm(self, ctx, inst, migration):
         """On the source: the old guest and disk go; the books give the
         source's claim back."""
-        self.m._event(ctx, inst, 'compute_confirm_resize', 'start')
+        self.m.reports.event(ctx, inst, 'compute_confirm_resize', 'start')
         self.drop(ctx, inst)
-        self.m._resize_report(ctx, inst, migration, 'confirm', True,
-                              state=inst.get('power_state'))
-        self.m._sync_network(ctx)
-        self.m._event(ctx, inst, 'compute_confirm_resize', 'finish')
+        self.m.reports.resize_step(ctx, inst, migration, 'confirm', True,
+                                   state=inst.get('power_state'))
+        self.m.netsync.sync(ctx)
+        self.m.reports.event(ctx, inst, 'compute_confirm_resize', 'finish')
 
     def revert(self, ctx, inst, migration):
         """On the destination: its copy goes, then the source starts its
         own again (finish_revert_migration)."""
-        self.m._event(ctx, inst, 'compute_revert_resize', 'start')
+        self.m.reports.event(ctx, inst, 'compute_revert_resize', 'start')
         self.drop(ctx, inst)
         try:
             self.m.compute_api.finish_revert_migration(ctx, migration['source_compute'],
@@ -195,10 +195,10 @@ class ColdMoves:
                           inst['uuid'])
             message = 'The source host %s could not be reached: %s' % (
                 migration['source_compute'], e)
-            self.m._resize_report(ctx, inst, migration, 'revert', False, message=message,
-                                  state=power_state.NOSTATE)
-            self.m._event(ctx, inst, 'compute_revert_resize', 'finish', result='Error',
-                          details=message[:500])
+            self.m.reports.resize_step(ctx, inst, migration, 'revert', False, message=message,
+                                       state=power_state.NOSTATE)
+            self.m.reports.event(ctx, inst, 'compute_revert_resize', 'finish', result='Error',
+                                 details=message[:500])
 
     def finish_revert(self, ctx, inst, migration):
         """On the source: the old guest (old flavor, untouched disk) runs
@@ -210,8 +210,8 @@ class ColdMoves:
                 self.driver.power_on(ctx, inst, network_info)
         except Exception:  # noqa: BLE001 - back here all the same; it rests as it is
             LOG.exception('Could not start %s again on %s', inst['uuid'], self.host)
-        self.m._resize_report(ctx, inst, migration, 'revert', True)
-        self.m._event(ctx, inst, 'compute_revert_resize', 'finish')
+        self.m.reports.resize_step(ctx, inst, migration, 'revert', True)
+        self.m.reports.event(ctx, inst, 'compute_revert_resize', 'finish')
 
     # -- after a restart ---------------------------------------------------
     def moved_away(self, inst):

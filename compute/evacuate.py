@@ -45,7 +45,7 @@ class Evacuations:
         return self.mgr.driver
 
     def _report(self, ctx, inst, migration, ok, message=None):
-        state = self.mgr._safe_state(inst)
+        state = self.mgr.guests.power_state(inst)
         try:
             return rpc.call_until_answered(
                 lambda: self.mgr.conductor.evacuate_report(ctx, inst['uuid'], migration['uuid'],
@@ -72,23 +72,23 @@ class Evacuations:
     def rebuild(self, ctx, inst, migration, network_info):
         """Build the evacuated server here and report the outcome."""
         mgr = self.mgr
-        if not mgr._begin_spawn(ctx, inst, EVENT, 'evacuation'):
+        if not mgr.reports.begin_spawn(ctx, inst, EVENT, 'evacuation'):
             return
         inst = dict(inst, task_state=st.REBUILD_SPAWNING)
         block_devices = inst.get('block_devices') or []
         try:
-            if network_info and not mgr._sync_network(ctx):
+            if network_info and not mgr.netsync.sync(ctx):
                 raise RuntimeError('The host network for the server could not be set up.')
             self._take_volumes(ctx, block_devices, migration['source_compute'])
-            mgr._spawn_guest(ctx, inst, block_devices, network_info)
+            mgr.guests.spawn(ctx, inst, block_devices, network_info)
         except Exception as e:  # noqa: BLE001 - any failure: ERROR with a fault
             LOG.exception('Evacuation of %s to %s failed', inst['uuid'], mgr.host)
             self._undo(ctx, inst, block_devices)
             message = 'Evacuation to %s failed: %s' % (mgr.host, str(e) or type(e).__name__)
             self._report(ctx, inst, migration, False, message=message)
-            mgr._event(ctx, inst, EVENT, 'finish', result='Error', details=message[:500])
+            mgr.reports.event(ctx, inst, EVENT, 'finish', result='Error', details=message[:500])
             if network_info:
-                mgr._sync_network(ctx)  # the ports went back to the source
+                mgr.netsync.sync(ctx)  # the ports went back to the source
             return
         if migration.get('vm_state_before') == st.STOPPED:
             try:  # as Nova: a stopped server evacuated stays stopped
@@ -96,7 +96,7 @@ class Evacuations:
             except Exception:  # noqa: BLE001 - the books follow the power state
                 LOG.exception('Could not stop evacuated server %s', inst['uuid'])
         self._report(ctx, inst, migration, True)
-        mgr._event(ctx, inst, EVENT, 'finish', details=mgr.host)
+        mgr.reports.event(ctx, inst, EVENT, 'finish', details=mgr.host)
 
     def _undo(self, ctx, inst, block_devices):
         try:
@@ -114,7 +114,7 @@ class Evacuations:
         self._report(ctx, inst, inst['migration'], False,
                      message='The compute agent of %s restarted during the evacuation.'
                      % self.mgr.host)
-        self.mgr._sync_network(ctx)
+        self.mgr.netsync.sync(ctx)
 
     # -- source ---------------------------------------------------------------
     def clean_leftovers(self, ctx):
@@ -128,11 +128,11 @@ class Evacuations:
             if evac['instance_host'] != self.mgr.host:  # it may have come back since
                 LOG.warning('Server %s was evacuated to %s: removing its guest here', uuid,
                             evac['dest_compute'])
-                with self.mgr._lock(uuid):
+                with self.mgr.guests.lock(uuid):
                     self.driver.destroy(ctx, {'uuid': uuid}, network_info=[], cleanup=True)
                 removed.add(uuid)
             self.mgr.conductor.evacuation_cleaned(ctx, evac['uuid'])
         if removed:
-            self.mgr._sync_network(ctx)  # their ports are bound elsewhere now
+            self.mgr.netsync.sync(ctx)  # their ports are bound elsewhere now
         return removed
 

@@ -90,9 +90,9 @@ class LiveMigrations:
         """Make this host ready for the guest; answers {'xml',
         'connect_uri', 'migrate_uri'} for the source."""
         uuid = instance['uuid']
-        self.manager._event(ctx, instance, EVENT_PRE, 'start')
+        self.manager.reports.event(ctx, instance, EVENT_PRE, 'start')
         try:
-            with self.manager._lock(uuid):
+            with self.manager.guests.lock(uuid):
                 out = self._report(ctx, instance, migration, 'prepare', True,
                                    _power_of(instance))
                 if out is None:
@@ -100,7 +100,7 @@ class LiveMigrations:
                 network_info = out['network_info']
                 block_devices = [bd for bd in out.get('block_devices') or []
                                  if bd.get('status') == 'attached']
-                if network_info and not self.manager._sync_network(ctx):
+                if network_info and not self.manager.netsync.sync(ctx):
                     raise RuntimeError('The host network for the server could not be set '
                                        'up.')
                 volumes = self._connect_volumes(ctx, uuid, block_devices)
@@ -117,10 +117,10 @@ class LiveMigrations:
         except Exception as e:  # noqa: BLE001 - the source hears it and rolls back
             LOG.exception('Could not prepare for %s to arrive', uuid)
             self._disconnect_volumes(ctx, uuid)
-            self.manager._event(ctx, instance, EVENT_PRE, 'finish', result='Error',
-                                details=str(e)[:500])
+            self.manager.reports.event(ctx, instance, EVENT_PRE, 'finish', result='Error',
+                                       details=str(e)[:500])
             raise
-        self.manager._event(ctx, instance, EVENT_PRE, 'finish')
+        self.manager.reports.event(ctx, instance, EVENT_PRE, 'finish')
         return dict(dest, block_devices=block_devices)
 
     def _connect_volumes(self, ctx, uuid, block_devices):
@@ -143,24 +143,24 @@ class LiveMigrations:
                             exc_info=True)
 
     def rollback(self, ctx, instance):
-        with self.manager._lock(instance['uuid']):
+        with self.manager.guests.lock(instance['uuid']):
             self._steps().rollback(ctx, instance)
             self._disconnect_volumes(ctx, instance['uuid'])
-        self.manager._sync_network(ctx)
+        self.manager.netsync.sync(ctx)
         return True
 
     # -- source ---------------------------------------------------------------
     def migrate(self, ctx, instance, migration):
         uuid = instance['uuid']
         dest_host = migration['dest_compute']
-        self.manager._event(ctx, instance, EVENT, 'start')
+        self.manager.reports.event(ctx, instance, EVENT, 'start')
         t0 = time.monotonic()
         try:
             source = self._steps().source_info(instance)
             dest = self.compute.pre_live_migration(
                 ctx, dest_host, instance, migration, source,
                 timeout=CONF.live_migration.prepare_timeout)
-            with self.manager._lock(uuid):
+            with self.manager.guests.lock(uuid):
                 stats = self._steps().migrate(instance, dest)
             stats['block_devices'] = dest.get('block_devices') or []
         except Exception as e:  # noqa: BLE001 - reported; the guest stays here
@@ -187,11 +187,11 @@ class LiveMigrations:
             self._report(ctx, instance, migration, 'migrate', True, _power_of(instance))
         except Exception:  # noqa: BLE001 - the restart reconcile settles it
             LOG.exception('Could not report the live migration of %s', uuid)
-        self.manager._sync_network(ctx)
+        self.manager.netsync.sync(ctx)
         details = 'to %s in %.2f s' % (migration['dest_compute'], time.monotonic() - t0)
         if stats.get('downtime') is not None:
             details += ', guest paused %d ms' % stats['downtime']
-        self.manager._event(ctx, instance, EVENT, 'finish', details=details)
+        self.manager.reports.event(ctx, instance, EVENT, 'finish', details=details)
 
     def _hand_over_volumes(self, ctx, dest_host, block_devices):
         """The guest reads its volumes from the destination's connections
@@ -214,23 +214,23 @@ class LiveMigrations:
         except Exception:  # noqa: BLE001 - its reconcile removes an orphan guest
             LOG.warning('Could not ask %s to roll back %s', migration['dest_compute'], uuid,
                         exc_info=True)
-        power = self.manager._safe_state(instance)
+        power = self.manager.guests.power_state(instance)
         try:
             self._report(ctx, instance, migration, 'migrate', False, power, message=message)
         except Exception:  # noqa: BLE001
             LOG.exception('Could not report the failed live migration of %s', uuid)
-        self.manager._sync_network(ctx)
-        self.manager._event(ctx, instance, EVENT, 'finish', result='Error',
-                            details=message[:500])
+        self.manager.netsync.sync(ctx)
+        self.manager.reports.event(ctx, instance, EVENT, 'finish', result='Error',
+                                   details=message[:500])
 
     # -- restart --------------------------------------------------------------
     def settle(self, ctx, inst, exists):
         """After a restart of the source's agent: the books follow the guest."""
         migration = inst.get('migration')
         if migration is None or migration.get('migration_type') != 'live-migration':
-            self.manager._update(ctx, inst, {'task_state': None,
-                                             'power_state': self.manager._safe_state(inst)},
-                                 expected=[st.MIGRATING])
+            power = self.manager.guests.power_state(inst)
+            self.manager.reports.update(ctx, inst, {'task_state': None, 'power_state': power},
+                                        expected=[st.MIGRATING])
             return
         if exists:
             self._steps().abort_job(inst)

@@ -17,7 +17,7 @@ meanwhile stops the snapshot. A failure anywhere discards the image (the
 image service deletes it, as its data never arrived), puts the task_state
 back to None and finishes the event with Error; the temporary file always
 goes. An agent that restarts finds image_* task states in
-ComputeManager._init_instance and settles them the same way (settle).
+compute/reconcile.py and settles them the same way (settle).
 """
 
 import http.client
@@ -95,19 +95,19 @@ class Snapshots:
         self.agent = agent
 
     def _step(self, ctx, inst, new_task, from_task):
-        if self.agent._update(ctx, inst, {'task_state': new_task},
-                              expected=[from_task]) is None:
+        if self.agent.reports.update(ctx, inst, {'task_state': new_task},
+                                     expected=[from_task]) is None:
             raise Cancelled('the server left %s (deleted?)' % from_task)
 
     def take(self, ctx, inst, image_id, upload_url):
         uuid = inst['uuid']
         agent = self.agent
         t0 = time.monotonic()
-        agent._event(ctx, inst, EVENT, 'start')
+        agent.reports.event(ctx, inst, EVENT, 'start')
         path = None
         try:
             path = _file_for(image_id)
-            with agent._lock(uuid):
+            with agent.guests.lock(uuid):
                 if not agent.driver.capabilities.get('supports_snapshot'):
                     raise exception.NotSupported(what='snapshot')
                 agent.driver.snapshot(ctx, inst, path)
@@ -125,22 +125,22 @@ class Snapshots:
             else:
                 LOG.exception('Snapshot %s of %s failed', image_id, uuid)
             self._discard(ctx, uuid, image_id)
-            with agent._lock(uuid):
-                agent._update(ctx, inst, resting_values(agent._safe_state(inst),
-                                                        inst['vm_state']),
-                              expected=list(st.IMAGE_TASK_STATES))
-            agent._event(ctx, inst, EVENT, 'finish', result='Error',
-                         details=(str(e) or type(e).__name__)[:500])
+            with agent.guests.lock(uuid):
+                state = agent.guests.power_state(inst)
+                agent.reports.update(ctx, inst, resting_values(state, inst['vm_state']),
+                                     expected=list(st.IMAGE_TASK_STATES))
+            agent.reports.event(ctx, inst, EVENT, 'finish', result='Error',
+                                details=(str(e) or type(e).__name__)[:500])
             return False
         finally:
             if path is not None:
                 _unlink(path)
-        if agent._update(ctx, inst, {'task_state': None},
-                         expected=[st.IMAGE_UPLOADING]) is None:
+        if agent.reports.update(ctx, inst, {'task_state': None},
+                                expected=[st.IMAGE_UPLOADING]) is None:
             # Deleted while the bytes went up: the image is whole, it stays.
             LOG.info('Instance %s went away during its snapshot; image %s is kept',
                      uuid, image_id)
-        agent._event(ctx, inst, EVENT, 'finish')
+        agent.reports.event(ctx, inst, EVENT, 'finish')
         LOG.info('Snapshot %s of %s uploaded: %d bytes (copy %.2fs, upload %.2fs)',
                  image_id, uuid, size, t_copy, t_upload)
         return True
@@ -169,9 +169,9 @@ class Snapshots:
                 LOG.exception('Could not stop the interrupted snapshot of %s', uuid)
         self._discard(ctx, uuid)
         if exists:
-            self.agent._update(ctx, inst, resting_values(self.agent._safe_state(inst),
-                                                         inst['vm_state']),
-                               expected=list(st.IMAGE_TASK_STATES))
+            state = self.agent.guests.power_state(inst)
+            self.agent.reports.update(ctx, inst, resting_values(state, inst['vm_state']),
+                                      expected=list(st.IMAGE_TASK_STATES))
 
 
 def check_file(uuid, path):

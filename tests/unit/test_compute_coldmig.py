@@ -94,7 +94,7 @@ def pair(conf, monkeypatch):
         mgr = manager_mod.ComputeManager(driver=fake.FakeDriver())
         mgr.host = host
         mgr._reconciled = True
-        mgr._sync_network = lambda ctx: True
+        mgr.netsync.sync = lambda ctx: True
         agents[host] = mgr
     wire = Wire(agents)
     for mgr in agents.values():

@@ -46,7 +46,7 @@ def books(agent, monkeypatch):  # noqa: F811
     agent.books.evacuation_cleaned = lambda ctx, mig: cleaned.append(mig) or True
     agent.books.reports, agent.books.cleaned = reports, cleaned
     agent.block.volumes = Volumes()
-    monkeypatch.setattr(agent, '_sync_network', lambda ctx: True)
+    monkeypatch.setattr(agent.netsync, 'sync', lambda ctx: True)
     return agent.books
 
 

@@ -76,7 +76,7 @@ def pair(agent):  # noqa: F811
     agent.books.live_migration_report = live_migration_report
     agent.books.reports = reports
     for mgr in (agent, dest):
-        mgr._sync_network = lambda ctx: True
+        mgr.netsync.sync = lambda ctx: True
     return agent, dest
 
 

@@ -20,9 +20,12 @@ from common import instance_states as st
 from common.db import api as db_api
 from common.db import compute_models as cm
 from compute import coldmig
+from compute import guests
 from compute import manager as compute_manager
+from compute import reconcile
 from compute import rpcapi as compute_rpcapi
 from compute import snapshot
+from compute import state_reports
 from compute.virt import exception as virt_exception
 from compute.virt import fake
 from compute.virt import power_state
@@ -374,7 +377,9 @@ def agent(conf, tmp_path):
     mgr.scheduler = mgr.conductor = FakeScheduler(inst)
     mgr.images = FakeImages()
     mgr.block = mock.Mock()
-    mgr._locks, mgr._locks_guard = {}, threading.Lock()
+    mgr.guests = guests.Guests(mgr)
+    mgr.reports = state_reports.StateReports(mgr)
+    mgr.reconciler = reconcile.Reconcile(mgr)
     mgr.snapshots = snapshot.Snapshots(mgr)
     mgr.moves = coldmig.ColdMoves(mgr)
     server = UploadServer()
@@ -484,7 +489,7 @@ def test_agent_restart_settles_an_interrupted_snapshot(agent, task):
     (work / 'left-over.qcow2').write_bytes(b'x')
     snapshot.clean_work_dir()
     assert _leftovers(agent) == []
-    agent.mgr._init_instance(None, inst, True)
+    agent.mgr.reconciler.settle(None, inst, True)
     assert ('abort_snapshot', inst['uuid']) in agent.mgr.driver.calls
     assert agent.mgr.images.discarded == [(inst['uuid'], None)]
     assert agent.books.inst['task_state'] is None
@@ -494,7 +499,7 @@ def test_agent_restart_settles_an_interrupted_snapshot(agent, task):
 def test_agent_restart_with_the_guest_gone(agent):
     agent.books.inst['task_state'] = st.IMAGE_UPLOADING
     inst = dict(agent.inst, task_state=st.IMAGE_UPLOADING)
-    agent.mgr._init_instance(None, inst, False)
+    agent.mgr.reconciler.settle(None, inst, False)
     assert agent.mgr.images.discarded == [(inst['uuid'], None)]
     assert ('abort_snapshot', inst['uuid']) not in agent.mgr.driver.calls
     assert (agent.books.inst['vm_state'], agent.books.inst['task_state']) == (st.ERROR, None)

@@ -2,6 +2,10 @@
 
 Orchestration only: the Host holds the connection, a Guest drives one
 domain, the designer decides the domain's shape and config renders it.
+Parts of the driver live beside it: inventory.py (this agent's guests,
+their state, the serial console), power.py (destroy and the power
+actions), hotplug.py and cold_migration.py; live_migration.py is its
+``live_migration`` object.
 Files of an instance live in [compute] instances_path/<uuid>/:
 disk (qcow2 overlay of the cached base), disk.config (config drive ISO)
 and console.log (everything the serial console printed, appended across
@@ -27,15 +31,16 @@ from compute.virt import configdrive
 from compute.virt import driver
 from compute.virt import exception
 from compute.virt import locks
-from compute.virt import power_state
 from compute.virt import vif as vif_mod
 from compute.virt.libvirt import cold_migration
 from compute.virt.libvirt import config as config_mod
 from compute.virt.libvirt import designer
 from compute.virt.libvirt import host as host_mod
 from compute.virt.libvirt import hotplug
+from compute.virt.libvirt import inventory
 from compute.virt.libvirt import live_migration
 from compute.virt.libvirt import ports as ports_mod
+from compute.virt.libvirt import power
 
 LOG = logging.getLogger(__name__)
 
@@ -62,7 +67,8 @@ def _remove(path):
         pass
 
 
-class LibvirtDriver(cold_migration.ColdMoves, hotplug.Hotplug, driver.ComputeDriver):
+class LibvirtDriver(inventory.Inventory, power.PowerActions, cold_migration.ColdMoves,
+                    hotplug.Hotplug, driver.ComputeDriver):
     capabilities = dict(driver.ComputeDriver.capabilities,
                         has_imagecache=True,
                         supports_config_drive=True,
@@ -131,57 +137,6 @@ class LibvirtDriver(cold_migration.ColdMoves, hotplug.Hotplug, driver.ComputeDri
         if not isinstance(uuid, str) or not _UUID_RE.match(uuid):  # used as a path
             raise exception.VirtError(reason='bad instance uuid %r' % uuid)
         return os.path.join(self.instances_path, uuid)
-
-    # -- inventory --------------------------------------------------------
-    def _is_mine(self, conf):
-        """A guest is this agent's if its files live in our instances_path:
-        several agents (test clouds, hosts in namespaces) may share one
-        libvirtd, and none must take another's guests for orphans."""
-        root = os.path.realpath(self.instances_path) + os.sep
-        paths = [d['path'] for d in conf['disks'] if d['path']] + [conf['console_log'] or '']
-        return any(os.path.realpath(p).startswith(root) for p in paths if p)
-
-    def _my_guests(self):
-        """[(Guest, parsed domain XML)] of this agent's guests."""
-        mine = []
-        for guest in self.host.list_guests():
-            try:
-                conf = guest.get_config()
-            except libvirt.libvirtError as e:
-                if host_mod.is_libvirt_error(e, libvirt.VIR_ERR_NO_DOMAIN):
-                    continue
-                raise
-            if self._is_mine(conf):
-                mine.append((guest, conf))
-        return mine
-
-    @_libvirt_errors
-    def list_instance_uuids(self):
-        return [g.uuid for g, _conf in self._my_guests()]
-
-    @_libvirt_errors
-    def list_instances(self):
-        out = []
-        for guest, conf in self._my_guests():
-            try:
-                md = conf['metadata']
-                out.append({'uuid': guest.uuid, 'name': guest.name,
-                            'power_state': guest.get_power_state(),
-                            'metadata': md.to_dict() if md else {}})
-            except libvirt.libvirtError as e:
-                if not host_mod.is_libvirt_error(e, libvirt.VIR_ERR_NO_DOMAIN):
-                    raise
-        return out
-
-    @_libvirt_errors
-    def get_instance_metadata(self, uuid):
-        """What spawn recorded in the domain (dict), {} if nothing."""
-        md = self.host.get_guest(uuid).get_metadata()
-        return md.to_dict() if md else {}
-
-    @_libvirt_errors
-    def instance_exists(self, instance):
-        return self.host.find_guest(instance['uuid']) is not None
 
     # -- spawn ------------------------------------------------------------
     def _root_disk_size(self, instance, image_meta, base_path, base_format):
@@ -331,91 +286,7 @@ class LibvirtDriver(cold_migration.ColdMoves, hotplug.Hotplug, driver.ComputeDri
         if made['dir']:
             shutil.rmtree(inst_dir, ignore_errors=True)
 
-    # -- destroy ----------------------------------------------------------
-    @_libvirt_errors
-    def destroy(self, context, instance, network_info=None, cleanup=True):
-        uuid = instance['uuid']
-        with self._locks(uuid):
-            guest = self.host.find_guest(uuid)
-            if guest is not None:
-                guest.poweroff()
-                guest.undefine()
-            for vif in network_info or []:
-                self.vif_driver.unplug(instance, vif)
-            if cleanup:
-                shutil.rmtree(self.instance_dir(uuid), ignore_errors=True)
-        LOG.info('Destroyed %s%s', uuid, '' if guest else ' (no domain was defined)')
-
-    # -- power ------------------------------------------------------------
-    @_libvirt_errors
-    def power_off(self, instance, timeout=None):
-        timeout = CONF.compute.shutdown_timeout if timeout is None else timeout
-        uuid = instance['uuid']
-        with self._locks(uuid):
-            guest = self.host.get_guest(uuid)
-            try:
-                how = guest.shutdown(timeout)
-            except libvirt.libvirtError as e:
-                raise exception.InstancePowerOffFailure(instance_id=uuid, reason=str(e)) from e
-        LOG.info('Powered off %s (%s)', uuid, how)
-        return how
-
-    def _plug_vifs(self, instance, network_info):
-        for vif in network_info or []:
-            self.vif_driver.plug(instance, vif)
-
-    @_libvirt_errors
-    def power_on(self, context, instance, network_info):
-        self._launch(instance, network_info, 'Powered on')
-
-    def _launch(self, instance, network_info, what):
-        """Start the guest unless it runs (a managed-saved one restores)."""
-        uuid = instance['uuid']
-        with self._locks(uuid):
-            guest = self.host.get_guest(uuid)
-            if guest.is_active():
-                return
-            self._plug_vifs(instance, network_info)
-            guest.launch()
-        LOG.info('%s %s', what, uuid)
-
-    @_libvirt_errors
-    def reboot(self, context, instance, network_info, reboot_type):
-        if reboot_type not in ('SOFT', 'HARD'):
-            raise exception.NotSupported(what='reboot type %s' % reboot_type)
-        uuid = instance['uuid']
-        with self._locks(uuid):
-            guest = self.host.get_guest(uuid)
-            self._plug_vifs(instance, network_info)
-            how = guest.reboot(reboot_type, CONF.compute.shutdown_timeout)
-        LOG.info('Rebooted %s (%s)', uuid, how)
-        return how
-
-    # -- pause, suspend, rebuild ------------------------------------------------
-    @_libvirt_errors
-    def pause(self, instance):
-        with self._locks(instance['uuid']):
-            self.host.get_guest(instance['uuid']).pause()
-        LOG.info('Paused %s', instance['uuid'])
-
-    @_libvirt_errors
-    def unpause(self, instance):
-        with self._locks(instance['uuid']):
-            self.host.get_guest(instance['uuid']).unpause()
-        LOG.info('Unpaused %s', instance['uuid'])
-
-    @_libvirt_errors
-    def suspend(self, context, instance):
-        """libvirt's managed save: memory to a file libvirt keeps, the guest
-        stops, and its next start restores it."""
-        with self._locks(instance['uuid']):
-            self.host.get_guest(instance['uuid']).managed_save()
-        LOG.info('Suspended %s', instance['uuid'])
-
-    @_libvirt_errors
-    def resume(self, context, instance, network_info):
-        self._launch(instance, network_info, 'Resumed')
-
+    # -- rebuild --------------------------------------------------------------
     @_libvirt_errors
     def rebuild(self, context, instance, image_meta, base_image_path, network_info,
                 power_on=True):
@@ -569,10 +440,7 @@ class LibvirtDriver(cold_migration.ColdMoves, hotplug.Hotplug, driver.ComputeDri
                 _remove(path)
 
     # -- observation ------------------------------------------------------
-    @_libvirt_errors
-    def get_info(self, instance):
-        return {'state': self.host.get_guest(instance['uuid']).get_power_state()}
-
+    # -- observation (the rest: inventory.py) -----------------------------
     @_libvirt_errors
     def get_console_output(self, instance, max_bytes=None):
         max_bytes = MAX_CONSOLE_BYTES if max_bytes is None else int(max_bytes)
@@ -587,17 +455,6 @@ class LibvirtDriver(cold_migration.ColdMoves, hotplug.Hotplug, driver.ComputeDri
         except FileNotFoundError:
             return ''
         return data.decode('utf-8', 'replace')
-
-    @_libvirt_errors
-    def get_serial_console(self, instance):
-        uuid = instance['uuid']
-        guest = self.host.get_guest(uuid)
-        if guest.get_power_state() != power_state.RUNNING:
-            raise exception.ConsoleNotAvailable(instance_id=uuid)
-        serial = guest.get_config()['serial_tcp']
-        if not serial:
-            raise exception.ConsoleNotAvailable(instance_id=uuid)
-        return {'host': serial[0]['host'], 'port': serial[0]['port']}
 
     # -- resources --------------------------------------------------------
     def _disk_usage(self, uuids):
