@@ -3,12 +3,12 @@
 
 from oslo_log import log as logging
 
+from blockstore import attachments
 from common.db import claims
 from common.db import instances
 from common.db import live_migrations
 from common.db import netstate
 from common.db import resizes
-from common.db import volumes
 from scheduler import build
 from scheduler import host_cache
 
@@ -42,7 +42,7 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
         build.refresh_hosts(context, netstate.hosts_for_instance(uuid) -
                             {mig.source_compute, mig.dest_compute})
         return {'network_info': network_info,
-                'block_devices': volumes.block_devices_of([uuid])[uuid]}
+                'block_devices': attachments.block_devices_of([uuid])[uuid]}
     if step != 'migrate':
         raise ValueError('unknown live migration step %s' % step)
     if ok:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from blockstore import attachments
 from common import context as ctx_mod
 from common import instance_states as st
 from common import periodic
@@ -17,7 +18,6 @@ from common.db import compute_models as cm
 from common.db import evacuations
 from common.db import instances
 from common.db import netstate
-from common.db import volumes
 from scheduler import build
 from scheduler import evacuate
 from scheduler import host_cache
@@ -102,7 +102,7 @@ class SchedulerManager:
         # A server that moved away but may still come back (VERIFY_RESIZE
         # after a move to another host) keeps its old guest here.
         rows += resize.moved_away_from(host, {i.uuid for i in rows})
-        devices = volumes.block_devices_of([i.uuid for i in rows])
+        devices = attachments.block_devices_of([i.uuid for i in rows])
         migrations = resize.open_migrations(
             [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
              st.RESIZE_TASKS or i.task_state in evacuations.TASKS or

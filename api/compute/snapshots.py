@@ -34,12 +34,14 @@ from oslo_log import log as logging
 from api import http
 from api import microversion
 from api.compute import schema_types as types
+from blockstore import attachments
 from blockstore import rpcapi as volume_rpcapi
+from blockstore import snapshots as volume_snapshots
+from blockstore import volumes
 from common import exception
 from common import instance_states as st
 from common.conf import CONF
 from common.db import instances
-from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from imagestore import rpcapi as image_rpcapi
 
@@ -182,7 +184,7 @@ def _snapshot_volumes(ctx, devices, name):
     try:
         for bd in devices:
             vol = bd['volume']
-            snap = volumes.create_snapshot(
+            snap = volume_snapshots.create_snapshot(
                 {'project_id': vol['project_id'], 'user_id': ctx.user_id,
                  'volume_id': vol['id'], 'name': 'snapshot for %s' % name,
                  'description': vol.get('description')}, force=True)
@@ -193,7 +195,7 @@ def _snapshot_volumes(ctx, devices, name):
         for bd, snap in made:
             while snap['status'] == volumes.CREATING and time.monotonic() < deadline:
                 time.sleep(SNAPSHOT_POLL)
-                snap = volumes.get_snapshot(snap['id'])
+                snap = volume_snapshots.get_snapshot(snap['id'])
             if snap['status'] != volumes.AVAILABLE:
                 raise exception.ServiceUnavailable(
                     reason='snapshot %s of volume %s is %s' % (snap['id'], snap['volume_id'],
@@ -208,7 +210,7 @@ def _snapshot_volumes(ctx, devices, name):
 
 def _drop_snapshot(ctx, snap):
     try:
-        snap = volumes.begin_delete_snapshot(snap['id'], snap['project_id'], force=True)
+        snap = volume_snapshots.begin_delete_snapshot(snap['id'], snap['project_id'], force=True)
         volume_rpcapi.VolumeAPI().delete_snapshot(ctx, snap, volumes.get(snap['volume_id']))
     except Exception:  # noqa: BLE001 - the caller's error is the news
         LOG.exception('Could not delete snapshot %s again', snap['id'])
@@ -227,7 +229,7 @@ def block_device_mapping(done):
 
 
 def _create_volume_backed(ctx, inst, name, metadata):
-    devices = sorted(volumes.instance_block_devices(inst.uuid),
+    devices = sorted(attachments.instance_block_devices(inst.uuid),
                      key=lambda bd: bd['boot_index'] != 0)
     if not any(bd['boot_index'] == 0 for bd in devices):
         raise exception.BadRequest('Server %s has neither an image nor a root volume.'
