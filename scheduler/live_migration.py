@@ -3,7 +3,7 @@
 
 from oslo_log import log as logging
 
-from blockstore import attachments
+from blockstore import attachments as volumes
 from common.db import claims
 from common.db import instances
 from common.db import live_migrations
@@ -42,7 +42,7 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
         build.refresh_hosts(context, netstate.hosts_for_instance(uuid) -
                             {mig.source_compute, mig.dest_compute})
         return {'network_info': network_info,
-                'block_devices': attachments.block_devices_of([uuid])[uuid]}
+                'block_devices': volumes.block_devices_of([uuid])[uuid]}
     if step != 'migrate':
         raise ValueError('unknown live migration step %s' % step)
     if ok:

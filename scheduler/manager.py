@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
-from blockstore import attachments
+from blockstore import attachments as volumes
 from common import context as ctx_mod
 from common import instance_states as st
 from common import periodic
@@ -102,7 +102,7 @@ class SchedulerManager:
         # A server that moved away but may still come back (VERIFY_RESIZE
         # after a move to another host) keeps its old guest here.
         rows += resize.moved_away_from(host, {i.uuid for i in rows})
-        devices = attachments.block_devices_of([i.uuid for i in rows])
+        devices = volumes.block_devices_of([i.uuid for i in rows])
         migrations = resize.open_migrations(
             [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
              st.RESIZE_TASKS or i.task_state in evacuations.TASKS or
