@@ -15,10 +15,13 @@ import tempfile
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
+from blockstore import attachments
+from blockstore import exception
+from blockstore import snapshots
+from blockstore import volumes
 from common import periodic
 from common.conf import CONF
 from common.context import get_admin_context
-from common.db import volumes as db
 from common.host import images
 
 LOG = logging.getLogger(__name__)
@@ -49,7 +52,8 @@ class VolumeManager:
             self.backend.start()
         except Exception:
             LOG.exception('The volume backend did not start')
-        for vol in db.volumes_of_host(CONF.host, [db.CREATING, db.DELETING, db.EXTENDING]):
+        for vol in volumes.volumes_of_host(CONF.host, [volumes.CREATING, volumes.DELETING,
+                                                       volumes.EXTENDING]):
             self._settle(vol)
 
     def cleanup_host(self):
@@ -58,12 +62,12 @@ class VolumeManager:
 
     def _settle(self, vol):
         """A volume found in transit (the work that moved it is lost)."""
-        if vol['status'] == db.CREATING:
-            db.set_status(vol['id'], db.ERROR, expected=[db.CREATING])
-        elif vol['status'] == db.DELETING:
+        if vol['status'] == volumes.CREATING:
+            volumes.set_status(vol['id'], volumes.ERROR, expected=[volumes.CREATING])
+        elif vol['status'] == volumes.DELETING:
             self.delete_volume(get_admin_context(), vol)
-        elif vol['status'] == db.EXTENDING:
-            db.finish_extend(vol['id'], vol['size'], ok=False)
+        elif vol['status'] == volumes.EXTENDING:
+            volumes.finish_extend(vol['id'], vol['size'], ok=False)
         LOG.warning('Volume %s was left %s; settled', vol['id'], vol['status'])
 
     @periodic.periodic(lambda: CONF.volume.reconcile_interval)
@@ -71,21 +75,23 @@ class VolumeManager:
         """Volumes and snapshots stuck past [volume] stuck_timeout: failed;
         attachments of servers that are gone: released."""
         timeout = CONF.volume.stuck_timeout
-        for vol in db.stuck([db.CREATING, db.DELETING, db.EXTENDING], timeout):
+        for vol in volumes.stuck([volumes.CREATING, volumes.DELETING, volumes.EXTENDING], timeout):
             if vol['host'] in (None, CONF.host):
                 self._settle(vol)
-        for orphan in db.orphan_attachments(timeout):
+        for orphan in attachments.orphan_attachments(timeout):
             # Its server is gone and its agent could not say so.
             LOG.warning('Volume %s is still held by deleted server %s; releasing it',
                         orphan['volume']['id'], orphan['instance_uuid'])
             self.release_attachment(get_admin_context(), orphan['volume'],
                                     orphan['attachment_id'], None,
                                     delete_volume=orphan['delete_on_termination'])
-        for snap in db.stuck_snapshots([db.CREATING, db.DELETING], timeout):
-            if snap['status'] == db.CREATING:
-                db.snapshot_set_status(snap['id'], db.ERROR, expected=[db.CREATING])
+        for snap in snapshots.stuck_snapshots([volumes.CREATING, volumes.DELETING], timeout):
+            if snap['status'] == volumes.CREATING:
+                snapshots.snapshot_set_status(snap['id'], volumes.ERROR,
+                                              expected=[volumes.CREATING])
             else:
-                db.snapshot_set_status(snap['id'], 'error_deleting', expected=[db.DELETING])
+                snapshots.snapshot_set_status(snap['id'], 'error_deleting',
+                                              expected=[volumes.DELETING])
 
     def ping(self, context):
         return {'service': 'volume', 'host': CONF.host}
@@ -93,7 +99,8 @@ class VolumeManager:
     # -- volumes ---------------------------------------------------------------
     def create_volume(self, context, volume):
         vid, size = volume['id'], volume['size']
-        if db.set_status(vid, db.CREATING, expected=[db.CREATING], host=CONF.host) is None:
+        if volumes.set_status(vid, volumes.CREATING, expected=[volumes.CREATING],
+                              host=CONF.host) is None:
             LOG.info('Volume %s is no longer creating; nothing to do', vid)
             return
         extra = {}
@@ -109,9 +116,9 @@ class VolumeManager:
                 self.backend.create(vid, size)
         except Exception:
             LOG.exception('Volume %s could not be created', vid)
-            db.set_status(vid, db.ERROR, expected=[db.CREATING])
+            volumes.set_status(vid, volumes.ERROR, expected=[volumes.CREATING])
             return
-        if db.finish_create(vid, **extra) is None:
+        if volumes.finish_create(vid, **extra) is None:
             LOG.warning('Volume %s changed while it was made', vid)
 
     def _image_rpc(self):
@@ -137,9 +144,9 @@ class VolumeManager:
             self.backend.delete(vid)
         except Exception:
             LOG.exception('Volume %s could not be deleted', vid)
-            db.set_status(vid, db.ERROR_DELETING, expected=[db.DELETING])
+            volumes.set_status(vid, volumes.ERROR_DELETING, expected=[volumes.DELETING])
             return
-        db.finish_delete(vid)
+        volumes.finish_delete(vid)
 
     def extend_volume(self, context, volume, new_size):
         vid = volume['id']
@@ -147,9 +154,9 @@ class VolumeManager:
             self.backend.extend(vid, new_size)
         except Exception:
             LOG.exception('Volume %s could not be extended to %sG', vid, new_size)
-            db.finish_extend(vid, new_size, ok=False)
+            volumes.finish_extend(vid, new_size, ok=False)
             return
-        db.finish_extend(vid, new_size)
+        volumes.finish_extend(vid, new_size)
 
     # -- snapshots -------------------------------------------------------------
     def create_snapshot(self, context, snapshot):
@@ -158,9 +165,9 @@ class VolumeManager:
             self.backend.create_snapshot(sid, snapshot['volume_id'])
         except Exception:
             LOG.exception('Snapshot %s could not be created', sid)
-            db.snapshot_set_status(sid, db.ERROR, expected=[db.CREATING])
+            snapshots.snapshot_set_status(sid, volumes.ERROR, expected=[volumes.CREATING])
             return
-        db.snapshot_set_status(sid, db.AVAILABLE, expected=[db.CREATING])
+        snapshots.snapshot_set_status(sid, volumes.AVAILABLE, expected=[volumes.CREATING])
 
     def delete_snapshot(self, context, snapshot):
         sid = snapshot['id']
@@ -168,9 +175,9 @@ class VolumeManager:
             self.backend.delete_snapshot(sid)
         except Exception:
             LOG.exception('Snapshot %s could not be deleted', sid)
-            db.snapshot_set_status(sid, 'error_deleting', expected=[db.DELETING])
+            snapshots.snapshot_set_status(sid, 'error_deleting', expected=[volumes.DELETING])
             return
-        db.snapshot_finish_delete(sid)
+        snapshots.snapshot_finish_delete(sid)
 
     # -- exports (calls) -------------------------------------------------------
     def initialize_connection(self, context, volume, connector):
@@ -184,16 +191,16 @@ class VolumeManager:
     # attach or detach here, and the volume books follow.
     def get_volume(self, context, volume_id):
         try:
-            return db.get(volume_id)
-        except db.VolumeNotFound:
+            return volumes.get(volume_id)
+        except exception.VolumeNotFound:
             return None
 
     def attach_complete(self, context, volume, attachment_id, host_name, device):
         """The guest has the disk: the attachment is 'attached', the volume
         in-use. None when the attachment is gone (the agent then unplugs)."""
         try:
-            return db.attach_complete(attachment_id, host_name, device)
-        except db.AttachmentNotFound:
+            return attachments.attach_complete(attachment_id, host_name, device)
+        except exception.AttachmentNotFound:
             LOG.warning('Attachment %s of volume %s is gone; not completing it',
                         attachment_id, volume['id'])
             return None
@@ -208,13 +215,13 @@ class VolumeManager:
             self.backend.terminate_connection(volume['id'], connector)
         except Exception:  # noqa: BLE001 - the books must still move on
             LOG.exception('Could not end the connection of volume %s', volume['id'])
-        vol = db.detach_complete(attachment_id)
+        vol = attachments.detach_complete(attachment_id)
         if delete_volume and vol is not None:
-            vol = db.set_status(volume['id'], db.DELETING, expected=[db.AVAILABLE])
+            vol = volumes.set_status(volume['id'], volumes.DELETING, expected=[volumes.AVAILABLE])
             if vol is not None:
                 self.delete_volume(context, vol)
         return vol
 
     def roll_detaching(self, context, volume):
         """A detach that failed: the volume is in-use again."""
-        return db.roll_detaching(volume['id'])
+        return attachments.roll_detaching(volume['id'])

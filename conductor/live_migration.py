@@ -3,8 +3,8 @@
 
 from oslo_log import log as logging
 
+from blockstore import attachments
 from common.db import instances
-from common.db import volumes
 from conductor import live_migrations
 from conductor import notify
 from conductor import resizes
@@ -35,7 +35,7 @@ def report(context, uuid, migration_uuid, step, ok, power_state, message=None):
         notify.refresh_hosts(context, netstate.hosts_for_instance(uuid) -
                             {mig.source_compute, mig.dest_compute})
         return {'network_info': network_info,
-                'block_devices': volumes.block_devices_of([uuid])[uuid]}
+                'block_devices': attachments.block_devices_of([uuid])[uuid]}
     if step != 'migrate':
         raise ValueError('unknown live migration step %s' % step)
     if ok:

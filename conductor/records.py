@@ -8,9 +8,9 @@ previous release that still send there) call these functions.
 
 from oslo_log import log as logging
 
+from blockstore import attachments
 from common import instance_states as st
 from common.db import instances
-from common.db import volumes
 from conductor import evacuations
 from conductor import notify
 from conductor import resize
@@ -76,7 +76,7 @@ def get_host_instances(host):
     # A server that moved away but may still come back (VERIFY_RESIZE
     # after a move to another host) keeps its old guest here.
     rows += resize.moved_away_from(host, {i.uuid for i in rows})
-    devices = volumes.block_devices_of([i.uuid for i in rows])
+    devices = attachments.block_devices_of([i.uuid for i in rows])
     migrations = resize.open_migrations(
         [i.uuid for i in rows if i.vm_state == st.RESIZED or i.task_state in
          st.RESIZE_TASKS or i.task_state in evacuations.TASKS or

@@ -19,10 +19,11 @@ import urllib.parse
 from oslo_log import log as logging
 
 from blockstore import rpcapi as volume_rpcapi
+from blockstore import snapshots as volume_snapshots
+from blockstore import volumes
 from common import instance_states as st
 from common.conf import CONF
 from common.db import instances
-from common.db import volumes
 from imagestore import rpcapi as image_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class SnapshotFailed(Exception):
 def drop_snapshot(ctx, snap):
     """Delete a volume snapshot made for an image that will not be."""
     try:
-        snap = volumes.begin_delete_snapshot(snap['id'], snap['project_id'], force=True)
+        snap = volume_snapshots.begin_delete_snapshot(snap['id'], snap['project_id'], force=True)
         volume_rpcapi.VolumeAPI().delete_snapshot(ctx, snap, volumes.get(snap['volume_id']))
     except Exception:  # noqa: BLE001 - the caller's error is the news
         LOG.exception('Could not delete snapshot %s again', snap['id'])
@@ -49,10 +50,10 @@ def wait_available(snapshot_ids, timeout):
     SnapshotFailed when one is not available (or not by ``timeout``)."""
     deadline = time.monotonic() + timeout
     for sid in snapshot_ids:
-        snap = volumes.get_snapshot(sid)
+        snap = volume_snapshots.get_snapshot(sid)
         while snap['status'] == volumes.CREATING and time.monotonic() < deadline:
             time.sleep(SNAPSHOT_POLL)
-            snap = volumes.get_snapshot(sid)
+            snap = volume_snapshots.get_snapshot(sid)
         if snap['status'] != volumes.AVAILABLE:
             raise SnapshotFailed('snapshot %s of volume %s is %s' % (
                 snap['id'], snap['volume_id'], snap['status']))
@@ -88,7 +89,7 @@ def finish_volume_backed(context, instance_uuid, image_id, upload_url, snapshot_
                     instance_uuid, e)
         for sid in snapshot_ids:
             with contextlib.suppress(Exception):
-                drop_snapshot(context, volumes.get_snapshot(sid))
+                drop_snapshot(context, volume_snapshots.get_snapshot(sid))
         try:
             image_rpcapi.ImageAPI().discard_snapshot_images(context, instance_uuid, image_id)
         except Exception:  # noqa: BLE001

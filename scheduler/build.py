@@ -6,12 +6,12 @@ host fits, the server goes to ERROR with a fault that says why.
 import sqlalchemy as sa
 from oslo_log import log as logging
 
+from blockstore import attachments
 from common import instance_states as st
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from conductor import notify
 from conductor import records
@@ -132,7 +132,7 @@ def build(context, uuid):
     # The ports go with the claim: the agent plugs them and serves them DHCP.
     payload['network_info'] = ports.bind_instance_ports(uuid, host.host)
     # And its volumes: the agent connects them and the guest boots with them.
-    payload['block_devices'] = volumes.instance_block_devices(uuid)
+    payload['block_devices'] = attachments.instance_block_devices(uuid)
     compute_rpcapi.ComputeAPI().build_and_run_instance(context, host.host, payload)
     # Hosts whose remote-group rules must now let the new addresses in.
     notify.refresh_hosts(context, netstate.hosts_for_instance(uuid) - {host.host})

@@ -20,11 +20,11 @@ from api import microversion
 from api.compute import resize
 from api.compute import schema_types as types
 from api.compute import servers
+from blockstore import attachments
 from common import exception
 from common import instance_states as st
 from common import servicegroup
 from common.db import instances
-from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from conductor import evacuations
 from conductor import resizes
@@ -77,7 +77,7 @@ def evacuate(ctx, inst, body):
         raise exception.BadRequest('Unable to evacuate server %s: %s' % (inst.uuid, e)) \
             from None
     payload = dict(instances.to_dict(inst),
-                   block_devices=volumes.instance_block_devices(inst.uuid))
+                   block_devices=attachments.instance_block_devices(inst.uuid))
     dest = migration['dest_compute']
     try:
         compute_rpcapi.ComputeAPI().evacuate_instance(ctx, dest, payload, migration=migration,

@@ -17,13 +17,13 @@ from oslo_log import log as logging
 
 from api import http
 from api.compute import flavors as flavors_api
+from blockstore import attachments
 from common import exception
 from common import instance_states as st
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from conductor import resizes
 from scheduler import claims
@@ -77,7 +77,7 @@ def _cast(ctx, inst, method, migration, undo, host=None):
     ``undo`` puts the books back and the caller hears 503."""
     host = host or inst.host
     payload = dict(instances.to_dict(inst),
-                   block_devices=volumes.instance_block_devices(inst.uuid))
+                   block_devices=attachments.instance_block_devices(inst.uuid))
     try:
         getattr(compute_rpcapi.ComputeAPI(), method)(ctx, host, payload, migration=migration)
     except (messaging.MessagingException, exception.ServiceUnavailable) as e:

@@ -4,11 +4,11 @@ import hashlib
 
 from api import http
 from api import microversion
+from blockstore import attachments
 from common import exception
 from common import instance_states as st
 from common import policy
 from common import servicegroup
-from common.db import volumes
 from network import ports
 
 _TIME = '%Y-%m-%dT%H:%M:%SZ'
@@ -58,7 +58,7 @@ def details(insts, ctx):
     uuids = [i.uuid for i in insts]
     addrs = ports.addresses(uuids) if uuids else {}
     groups = ports.security_group_names(uuids) if uuids else {}
-    vols = volumes.volumes_attached(uuids)
+    vols = attachments.volumes_attached(uuids)
     return [detail(i, ctx, addrs.get(i.uuid), groups.get(i.uuid), vols.get(i.uuid))
             for i in insts]
 

@@ -16,9 +16,13 @@ import json
 from oslo_log import log as logging
 
 from api.volume import volumes as volume_api
+from blockstore import attachments
+from blockstore import exception as volume_exc
 from blockstore import rpcapi as volume_rpcapi
+from blockstore import snapshots as volume_snapshots
+from blockstore import types as volume_types
+from blockstore import volumes
 from common import exception
-from common.db import volumes
 
 LOG = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ def parse(ctx, bdms):
                                            '(%dGB).' % (entry['size'], img['id'], need))
             entry['image'] = img
         elif source == 'snapshot':
-            snap = volumes.get_snapshot(entry['uuid'], ctx.project_id)
+            snap = volume_snapshots.get_snapshot(entry['uuid'], ctx.project_id)
             if snap['status'] != volumes.AVAILABLE:
                 raise exception.BadRequest('Snapshot %s is not available.' % snap['id'])
             entry['size'] = max(entry['size'] or 0, snap['size'])
@@ -142,8 +146,8 @@ def image_properties(plan):
 
 def _default_type():
     try:
-        return volumes.default_type()['id']
-    except volumes.VolumeTypeNotFound:
+        return volume_types.default_type()['id']
+    except volume_exc.VolumeTypeNotFound:
         return None
 
 
@@ -155,8 +159,8 @@ def make(ctx, plan, instance_uuid, project_id):
         for entry in plan:
             device = volumes.ROOT_DEVICE if entry['boot_index'] == 0 else None
             if entry['source'] == 'volume':
-                att = volumes.reserve(entry['uuid'], project_id, instance_uuid,
-                                      entry['delete_on_termination'], device=device)
+                att = attachments.reserve(entry['uuid'], project_id, instance_uuid,
+                                          entry['delete_on_termination'], device=device)
                 made.append({'attachment_id': att['id'], 'volume': entry['volume'],
                              'new': False})
                 continue
@@ -197,7 +201,7 @@ def undo(made):
         if m['new']:
             volumes.finish_delete(m['volume']['id'])
         else:
-            volumes.unreserve(m['attachment_id'])
+            attachments.unreserve(m['attachment_id'])
 
 
 def release_for_deleted_server(ctx, instance_uuid):
@@ -205,8 +209,8 @@ def release_for_deleted_server(ctx, instance_uuid):
     down): its volumes are available again, or deleted when they were to
     be deleted on termination. (An NBD export a dead host held stays until
     the volume is deleted.)"""
-    for bd in volumes.instance_block_devices(instance_uuid):
-        vol = volumes.detach_complete(bd['attachment_id'])
+    for bd in attachments.instance_block_devices(instance_uuid):
+        vol = attachments.detach_complete(bd['attachment_id'])
         if vol is None or not bd['delete_on_termination']:
             continue
         vol = volumes.set_status(vol['id'], volumes.DELETING, expected=[volumes.AVAILABLE])

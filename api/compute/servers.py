@@ -20,6 +20,7 @@ from api.compute import server_views as views
 from api.compute import server_volumes
 from api.compute import tags
 from api.network import notify
+from blockstore import attachments
 from common import exception
 from common import instance_states as st
 from common import policy
@@ -29,7 +30,6 @@ from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from conductor import records
 from conductor import resizes
@@ -527,7 +527,7 @@ def delete_server(server_id):
     _clean_other_host(ctx, inst)
     if inst.host and host_up(inst.host):
         payload = dict(instances.to_dict(inst),
-                       block_devices=volumes.instance_block_devices(inst.uuid))
+                       block_devices=attachments.instance_block_devices(inst.uuid))
         compute_rpcapi.ComputeAPI().terminate_instance(ctx, inst.host, payload)
     else:
         # Never placed, or its host is down: delete the books here. A host
@@ -550,7 +550,7 @@ def _clean_other_host(ctx, inst):
     if not other or not host_up(other):
         return  # it removes the orphan when it starts again
     payload = dict(instances.to_dict(inst),
-                   block_devices=volumes.instance_block_devices(inst.uuid))
+                   block_devices=attachments.instance_block_devices(inst.uuid))
     try:
         compute_rpcapi.ComputeAPI().cleanup_migration(ctx, other, payload,
                                                       migration=resizes.to_dict(mig))

@@ -33,12 +33,14 @@ from oslo_log import log as logging
 from api import http
 from api import microversion
 from api.compute import schema_types as types
+from blockstore import attachments
 from blockstore import rpcapi as volume_rpcapi
+from blockstore import snapshots as volume_snapshots
+from blockstore import volumes
 from common import exception
 from common import instance_states as st
 from common.conf import CONF
 from common.db import instances
-from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 from conductor import rpcapi as conductor_rpcapi
 from conductor import snapshots as conductor_snapshots
@@ -181,7 +183,7 @@ def _snapshot_volumes(ctx, devices, name):
     try:
         for bd in devices:
             vol = bd['volume']
-            snap = volumes.create_snapshot(
+            snap = volume_snapshots.create_snapshot(
                 {'project_id': vol['project_id'], 'user_id': ctx.user_id,
                  'volume_id': vol['id'], 'name': 'snapshot for %s' % name,
                  'description': vol.get('description')}, force=True)
@@ -207,7 +209,7 @@ def block_device_mapping(done):
 
 
 def _create_volume_backed(ctx, inst, name, metadata):
-    devices = sorted(volumes.instance_block_devices(inst.uuid),
+    devices = sorted(attachments.instance_block_devices(inst.uuid),
                      key=lambda bd: bd['boot_index'] != 0)
     if not any(bd['boot_index'] == 0 for bd in devices):
         raise exception.BadRequest('Server %s has neither an image nor a root volume.'

@@ -17,9 +17,10 @@ from api import http
 from api.compute import schema_types as types
 from api.compute import servers
 from api.volume import views as volume_views
+from blockstore import attachments
+from blockstore import volumes
 from common import exception
 from common.db import instances
-from common.db import volumes
 from compute import rpcapi as compute_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -54,11 +55,11 @@ def list_attachments(server_id):
     ctx = http.context()
     inst = _instance(ctx, server_id, 'index')
     return http.reply({'volumeAttachments': [
-        _view(inst.uuid, a) for a in volumes.attachments_of_instance(inst.uuid)]})
+        _view(inst.uuid, a) for a in attachments.attachments_of_instance(inst.uuid)]})
 
 
 def _attachment(inst, volume_id):
-    for att in volumes.attachments_of_instance(inst.uuid):
+    for att in attachments.attachments_of_instance(inst.uuid):
         if att['volume_id'] == volume_id:
             return att
     raise exception.NotFound('Volume %s is not attached to server %s.'
@@ -88,7 +89,7 @@ def _device(inst, wanted):
     """The disk name to ask for: ``wanted`` when free, else the next one
     after the server's known devices (the agent has the last word)."""
     used = {volumes.ROOT_DEVICE} | {a['device'] for a in
-                                    volumes.attachments_of_instance(inst.uuid)
+                                    attachments.attachments_of_instance(inst.uuid)
                                     if a['device']}
     if wanted:
         dev = wanted.rsplit('/', 1)[-1]
@@ -111,15 +112,15 @@ def create_attachment(server_id):
     volumes.get(req['volumeId'], inst.project_id)  # 404 for another project's
     device = _device(inst, req.get('device'))
     inst = _begin(ctx, inst, 'attach_volume')
-    att = volumes.reserve(req['volumeId'], inst.project_id, inst.uuid,
-                          delete_on_termination=req.get('delete_on_termination', False))
+    att = attachments.reserve(req['volumeId'], inst.project_id, inst.uuid,
+                              delete_on_termination=req.get('delete_on_termination', False))
     vol = volumes.get(req['volumeId'])
     try:
         compute_rpcapi.ComputeAPI().attach_volume(ctx, inst.host, instances.to_dict(inst),
                                                   vol, att['id'], device)
     except Exception as e:  # noqa: BLE001 - the broker is away: give the volume back
         LOG.error('Could not ask %s to attach volume %s: %s', inst.host, vol['id'], e)
-        volumes.unreserve(att['id'])
+        attachments.unreserve(att['id'])
         raise exception.ServiceUnavailable(reason='the compute host %s could not be reached'
                                            % inst.host) from None
     return http.reply({'volumeAttachment': _view(inst.uuid, dict(att, device=device))})
@@ -132,14 +133,14 @@ def delete_attachment(server_id, volume_id):
     if att['device'] == volumes.ROOT_DEVICE:
         raise exception.BadRequest("Can't detach root device volume")
     inst = _begin(ctx, inst, 'detach_volume')
-    volumes.begin_detaching(volume_id, inst.uuid)
+    attachments.begin_detaching(volume_id, inst.uuid)
     vol = volumes.get(volume_id)
     try:
         compute_rpcapi.ComputeAPI().detach_volume(ctx, inst.host, instances.to_dict(inst),
                                                   vol, att['attachment_id'])
     except Exception as e:  # noqa: BLE001 - the broker is away: still attached
         LOG.error('Could not ask %s to detach volume %s: %s', inst.host, volume_id, e)
-        volumes.roll_detaching(volume_id)
+        attachments.roll_detaching(volume_id)
         raise exception.ServiceUnavailable(reason='the compute host %s could not be reached'
                                            % inst.host) from None
     return http.reply(status=202)

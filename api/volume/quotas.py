@@ -5,9 +5,10 @@ import flask
 from api import http
 from api import microversion
 from api.volume import base
+from blockstore import quota as volume_quota
+from blockstore import types as volume_types
 from common import exception
 from common import servicegroup
-from common.db import volumes as db
 
 _PER_TYPE = ('volumes', 'gigabytes', 'snapshots')
 
@@ -15,7 +16,7 @@ _PER_TYPE = ('volumes', 'gigabytes', 'snapshots')
 def limits(project_id):
     base.check_project(project_id)
     ctx = http.context()
-    lim, used = db.limits(ctx.project_id), db.usage(ctx.project_id)
+    lim, used = volume_quota.limits(ctx.project_id), volume_quota.usage(ctx.project_id)
     return http.reply({'limits': {'rate': [], 'absolute': {
         'maxTotalVolumes': lim['volumes'], 'maxTotalSnapshots': lim['snapshots'],
         'maxTotalVolumeGigabytes': lim['gigabytes'],
@@ -27,10 +28,10 @@ def limits(project_id):
 
 def _quota_set(target, values, used=None):
     out = {'id': target}
-    for key in db.QUOTA_RESOURCES:
+    for key in volume_quota.QUOTA_RESOURCES:
         out[key] = values[key]
     # Per-type limits (Cinder shows <resource>_<type name>); none are set here.
-    for vt in db.list_types(None):
+    for vt in volume_types.list_types(None):
         for key in _PER_TYPE:
             out['%s_%s' % (key, vt['name'])] = -1
     if used is not None:
@@ -54,14 +55,14 @@ def _check_read(target):
 def show_quota_set(project_id, target):
     base.check_project(project_id)
     _check_read(target)
-    used = db.usage(target) if http.bool_arg('usage', False) else None
-    return http.reply({'quota_set': _quota_set(target, db.limits(target), used)})
+    used = volume_quota.usage(target) if http.bool_arg('usage', False) else None
+    return http.reply({'quota_set': _quota_set(target, volume_quota.limits(target), used)})
 
 
 def show_defaults(project_id, target):
     base.check_project(project_id)
     _check_read(target)
-    return http.reply({'quota_set': _quota_set(target, db.quota_defaults())})
+    return http.reply({'quota_set': _quota_set(target, volume_quota.quota_defaults())})
 
 
 def update_quota_set(project_id, target):
@@ -71,14 +72,15 @@ def update_quota_set(project_id, target):
     if not isinstance(body, dict):
         raise exception.BadRequest("Invalid input received: Missing required element "
                                    "'quota_set' in request body.")
-    per_type = {'%s_%s' % (k, vt['name']) for vt in db.list_types(None) for k in _PER_TYPE}
-    bad = sorted(k for k in body if k not in db.QUOTA_RESOURCES and k not in per_type
+    per_type = {'%s_%s' % (k, vt['name']) for vt in volume_types.list_types(None)
+                for k in _PER_TYPE}
+    bad = sorted(k for k in body if k not in volume_quota.QUOTA_RESOURCES and k not in per_type
                  and k not in ('id', 'tenant_id'))
     if bad:
         raise exception.BadRequest('Bad key(s) in quota set: %s' % ','.join(bad))
     values = {}
     for key, raw in body.items():
-        if key not in db.QUOTA_RESOURCES:
+        if key not in volume_quota.QUOTA_RESOURCES:
             continue
         try:
             val = int(raw)
@@ -88,22 +90,22 @@ def update_quota_set(project_id, target):
             raise exception.BadRequest("Invalid input received: Quota %s must be an integer "
                                        "of -1 or more, not '%s'." % (key, raw)) from None
         values[key] = val
-    used = db.usage(target)
+    used = volume_quota.usage(target)
     for key, val in values.items():
         if 0 <= val < used.get(key, 0):
             raise exception.BadRequest(
                 'Invalid input received: Quota %s limit must be equal or greater than '
                 'existing resources. Current usage is %s and the requested limit is %s.'
                 % (key, used[key], val))
-    db.set_limits(target, values)
-    return http.reply({'quota_set': {k: v for k, v in _quota_set(target, db.limits(target))
-                                     .items() if k != 'id'}})
+    volume_quota.set_limits(target, values)
+    out = _quota_set(target, volume_quota.limits(target))
+    return http.reply({'quota_set': {k: v for k, v in out.items() if k != 'id'}})
 
 
 def delete_quota_set(project_id, target):
     base.check_project(project_id)
     base.authorize('volume_extension:quotas:delete', target)
-    db.reset_limits(target)
+    volume_quota.reset_limits(target)
     return http.reply(status=200)
 
 

@@ -6,8 +6,10 @@ from api import http
 from api import microversion
 from api.volume import base
 from api.volume import views
+from blockstore import exception as volume_exc
+from blockstore import snapshots as volume_snapshots
+from blockstore import volumes
 from common import exception
-from common.db import volumes as db
 
 _STR = {'type': ['string', 'null'], 'maxLength': 255}
 _META = {'type': ['object', 'null'], 'additionalProperties': {'type': 'string',
@@ -39,7 +41,7 @@ def _force(raw):
         return True
     if low in ('false', '0', 'no', 'off', 'f', 'n'):
         return False
-    raise db.InvalidInput(reason='Invalid value for force: %s' % raw)
+    raise volume_exc.InvalidInput(reason='Invalid value for force: %s' % raw)
 
 
 def create_snapshot(project_id):
@@ -47,15 +49,16 @@ def create_snapshot(project_id):
     ctx = http.context()
     body = http.json_body(CREATE)['snapshot']
     base.authorize('volume:create_snapshot')
-    vol = db.get(body['volume_id'], ctx.project_id)
+    vol = volumes.get(body['volume_id'], ctx.project_id)
     values = {'project_id': ctx.project_id, 'user_id': ctx.user_id,
               'volume_id': vol['id'],
               'name': body.get('name', body.get('display_name')),
               'description': body.get('description', body.get('display_description')),
               'metadata': body.get('metadata') or {}}
-    snap = db.create_snapshot(values, force=_force(body.get('force')))
+    snap = volume_snapshots.create_snapshot(values, force=_force(body.get('force')))
     if not base.send('create_snapshot', base.rpc().create_snapshot, ctx, snap, vol):
-        snap = db.snapshot_set_status(snap['id'], db.ERROR, expected=[db.CREATING]) or snap
+        snap = volume_snapshots.snapshot_set_status(snap['id'], volumes.ERROR,
+                                                    expected=[volumes.CREATING]) or snap
     return http.reply({'snapshot': views.snapshot(snap, extended=False)}, status=202)
 
 
@@ -65,11 +68,11 @@ def _listing(detail):
     filters = {'name': args.get('name') or args.get('display_name'),
                'status': args.get('status'), 'volume_id': args.get('volume_id')}
     limit = base.int_arg('limit')
-    snaps = db.list_snapshots(base.scope(), filters, limit=limit, marker=args.get('marker'),
-                              sort=base.sort_arg())
+    snaps = volume_snapshots.list_snapshots(base.scope(), filters, limit=limit,
+                                            marker=args.get('marker'), sort=base.sort_arg())
     out = {'snapshots': [views.snapshot(s, extended=detail) for s in snaps]}
     if microversion.at_least('3.45') and http.bool_arg('with_count', False):
-        out['count'] = len(db.list_snapshots(base.scope(), filters))
+        out['count'] = len(volume_snapshots.list_snapshots(base.scope(), filters))
     return http.reply(out)
 
 
@@ -85,7 +88,8 @@ def list_snapshots_detail(project_id):
 
 def _get(snapshot_id):
     ctx = http.context()
-    return db.get_snapshot(snapshot_id, None if base.is_admin(ctx) else ctx.project_id)
+    return volume_snapshots.get_snapshot(snapshot_id,
+                                         None if base.is_admin(ctx) else ctx.project_id)
 
 
 def show_snapshot(project_id, snapshot_id):
@@ -109,7 +113,7 @@ def update_snapshot(project_id, snapshot_id):
             values[key] = body.get(key, body.get(old))
     if 'metadata' in body:
         values['metadata'] = body['metadata'] or {}
-    snap = db.update_snapshot(snap['id'], snap['project_id'], values)
+    snap = volume_snapshots.update_snapshot(snap['id'], snap['project_id'], values)
     return http.reply({'snapshot': views.snapshot(snap, extended=False)})
 
 
@@ -118,15 +122,16 @@ def delete_snapshot(project_id, snapshot_id):
     ctx = http.context()
     snap = _get(snapshot_id)
     base.authorize('volume:delete_snapshot', snap['project_id'])
-    snap = db.begin_delete_snapshot(snap['id'], snap['project_id'])
+    snap = volume_snapshots.begin_delete_snapshot(snap['id'], snap['project_id'])
     try:
-        vol = db.get(snap['volume_id'])
+        vol = volumes.get(snap['volume_id'])
     except exception.NotFound:
         vol = {}
     if not vol.get('host'):
-        db.snapshot_finish_delete(snap['id'])
+        volume_snapshots.snapshot_finish_delete(snap['id'])
     elif not base.send('delete_snapshot', base.rpc().delete_snapshot, ctx, snap, vol):
-        db.snapshot_set_status(snap['id'], 'error_deleting', expected=[db.DELETING])
+        volume_snapshots.snapshot_set_status(snap['id'], 'error_deleting',
+                                             expected=[volumes.DELETING])
     return http.reply(status=202)
 
 
@@ -142,7 +147,7 @@ def snapshot_action(project_id, snapshot_id):
     if status not in ('available', 'error', 'creating', 'deleting', 'error_deleting'):
         raise exception.BadRequest("Invalid input received: '%s' is not a valid snapshot "
                                    "status." % status)
-    db.snapshot_set_status(snap['id'], status)
+    volume_snapshots.snapshot_set_status(snap['id'], status)
     return http.reply(status=202)
 
 

@@ -5,8 +5,8 @@ import flask
 from api import http
 from api.volume import base
 from api.volume import views
+from blockstore import types as volume_types
 from common import exception
-from common.db import volumes as db
 
 CREATE = {
     'type': 'object', 'required': ['volume_type'],
@@ -29,18 +29,18 @@ def list_types(project_id):
     else:
         is_public = True
     return http.reply({'volume_types': [views.volume_type(t)
-                                        for t in db.list_types(is_public)]})
+                                        for t in volume_types.list_types(is_public)]})
 
 
 def show_type(project_id, type_id):
     base.check_project(project_id)
     if type_id == 'default':
         try:
-            vt = db.default_type()
+            vt = volume_types.default_type()
         except exception.NotFound:
             raise exception.NotFound('Default volume type can not be found.') from None
     else:
-        vt = db.get_type(type_id)
+        vt = volume_types.get_type(type_id)
     return http.reply({'volume_type': views.volume_type(vt)})
 
 
@@ -51,15 +51,15 @@ def create_type(project_id):
     public = body.get('os-volume-type-access:is_public', True)
     if isinstance(public, str):
         public = public.strip().lower() in ('true', '1', 'yes')
-    vt = db.create_type(body['name'], body.get('description'), public,
-                        body.get('extra_specs'))
+    vt = volume_types.create_type(body['name'], body.get('description'), public,
+                                  body.get('extra_specs'))
     return http.reply({'volume_type': views.volume_type(vt)})
 
 
 def delete_type(project_id, type_id):
     base.check_project(project_id)
     base.authorize('volume_extension:types_manage')
-    db.delete_type(type_id)
+    volume_types.delete_type(type_id)
     return http.reply(status=202)
 
 

@@ -12,8 +12,12 @@ from api import microversion
 from api.compute import images
 from api.volume import base
 from api.volume import views
+from blockstore import attachments
+from blockstore import exception as volume_exc
+from blockstore import snapshots as volume_snapshots
+from blockstore import types as volume_types
+from blockstore import volumes
 from common import exception
-from common.db import volumes as db
 
 LOG = logging.getLogger(__name__)
 GiB = 1024 ** 3
@@ -61,16 +65,16 @@ def _size(raw, field='size'):
     except (TypeError, ValueError):
         size = 0
     if isinstance(raw, bool) or size < 1:
-        raise db.InvalidInput(reason="Invalid input for field/attribute %s. Value: %s. "
-                              "%s must be an integer greater than 0." % (field, raw, field))
+        raise volume_exc.InvalidInput(reason="Invalid input for field/attribute %s. Value: %s. "
+                                      "%s must be an integer greater than 0." % (field, raw, field))
     return size
 
 
 def _volume_type(requested):
     if requested:
-        return db.get_type(requested, by_name_error=True)
+        return volume_types.get_type(requested, by_name_error=True)
     try:
-        return db.default_type()
+        return volume_types.default_type()
     except exception.NotFound:
         return None
 
@@ -123,28 +127,28 @@ def create_volume(project_id):
         raise exception.BadRequest('Invalid input received: only one of snapshot_id, '
                                    'source_volid and imageRef may be given.')
     if body.get('snapshot_id'):
-        snap = db.get_snapshot(body['snapshot_id'], ctx.project_id)
-        if snap['status'] != db.AVAILABLE:
-            raise db.InvalidSnapshot(reason="Originating snapshot status must be one of "
-                                     "'available' values")
+        snap = volume_snapshots.get_snapshot(body['snapshot_id'], ctx.project_id)
+        if snap['status'] != volumes.AVAILABLE:
+            raise volume_exc.InvalidSnapshot(reason="Originating snapshot status must be one of "
+                                             "'available' values")
         if size is None:
             size = snap['size']
         elif size < snap['size']:
-            raise db.InvalidInput(reason="Volume size '%dGB' cannot be smaller than the "
-                                  "snapshot size %dGB. They must be >= original snapshot "
-                                  "size." % (size, snap['size']))
+            raise volume_exc.InvalidInput(reason="Volume size '%dGB' cannot be smaller than the "
+                                          "snapshot size %dGB. They must be >= original snapshot "
+                                          "size." % (size, snap['size']))
         values['snapshot_id'] = snap['id']
     elif body.get('source_volid'):
-        src = db.get(body['source_volid'], ctx.project_id)
-        if src['status'] not in (db.AVAILABLE, db.IN_USE):
-            raise db.InvalidVolume(reason='Source volume status must be available or '
-                                   'in-use, not %s.' % src['status'])
+        src = volumes.get(body['source_volid'], ctx.project_id)
+        if src['status'] not in (volumes.AVAILABLE, volumes.IN_USE):
+            raise volume_exc.InvalidVolume(reason='Source volume status must be available or '
+                                           'in-use, not %s.' % src['status'])
         if size is None:
             size = src['size']
         elif size < src['size']:
-            raise db.InvalidInput(reason="Volume size '%dGB' cannot be smaller than "
-                                  "original volume size %dGB. They must be >= original "
-                                  "volume size." % (size, src['size']))
+            raise volume_exc.InvalidInput(reason="Volume size '%dGB' cannot be smaller than "
+                                          "original volume size %dGB. They must be >= original "
+                                          "volume size." % (size, src['size']))
         values['source_volid'] = src['id']
         values['bootable'] = src['bootable']
         values['image_metadata'] = src['image_metadata']
@@ -154,17 +158,17 @@ def create_volume(project_id):
         if size is None:
             size = need
         elif size < need:
-            raise db.InvalidInput(reason='Size of specified image %dGB is larger than '
-                                  'volume size %dGB.' % (need, size))
+            raise volume_exc.InvalidInput(reason='Size of specified image %dGB is larger than '
+                                          'volume size %dGB.' % (need, size))
         values['image_id'] = img['id']
         values['image_metadata'] = image_metadata(img)
     if size is None:
-        raise db.InvalidInput(reason="Invalid input for field/attribute size. Value: None. "
-                              "None is not of type 'integer', 'string'")
+        raise volume_exc.InvalidInput(reason="Invalid input for field/attribute size. Value: None. "
+                                      "None is not of type 'integer', 'string'")
     values['size'] = size
-    vol = db.create(values)
+    vol = volumes.create(values)
     if not base.send('create_volume', base.rpc().create_volume, ctx, vol):
-        vol = db.set_status(vol['id'], db.ERROR, expected=[db.CREATING]) or vol
+        vol = volumes.set_status(vol['id'], volumes.ERROR, expected=[volumes.CREATING]) or vol
     return http.reply({'volume': views.volume(vol, extended=False)}, status=202)
 
 
@@ -180,8 +184,8 @@ def _listing(detail):
         filters['bootable'] = http.bool_arg('bootable')
     proj = base.scope()
     limit = base.int_arg('limit')
-    vols = db.list_volumes(proj, filters, limit=limit, marker=args.get('marker'),
-                           sort=base.sort_arg())
+    vols = volumes.list_volumes(proj, filters, limit=limit, marker=args.get('marker'),
+                                sort=base.sort_arg())
     out = {'volumes': [views.volume(v) if detail else views.volume_summary(v)
                        for v in vols]}
     if limit and len(vols) == limit:
@@ -190,7 +194,7 @@ def _listing(detail):
             'volumes/detail' if detail else 'volumes') + '?limit=%d&marker=%s'
             % (limit, vols[-1]['id'])}]
     if microversion.at_least('3.45') and http.bool_arg('with_count', False):
-        out['count'] = len(db.list_volumes(proj, filters))
+        out['count'] = len(volumes.list_volumes(proj, filters))
     del ctx
     return http.reply(out)
 
@@ -207,7 +211,7 @@ def list_volumes_detail(project_id):
 
 def _get(volume_id):
     ctx = http.context()
-    return db.get(volume_id, None if base.is_admin(ctx) else ctx.project_id)
+    return volumes.get(volume_id, None if base.is_admin(ctx) else ctx.project_id)
 
 
 def show_volume(project_id, volume_id):
@@ -231,24 +235,25 @@ def update_volume(project_id, volume_id):
     if not body:
         raise exception.BadRequest("Invalid input received: Missing required element "
                                    "'volume' in request body.")
-    vol = db.update(vol['id'], vol['project_id'], values)
+    vol = volumes.update(vol['id'], vol['project_id'], values)
     return http.reply({'volume': views.volume(vol, extended=False)})
 
 
 def _delete(ctx, vol, cascade, force):
-    vol = db.begin_delete(vol['id'], vol['project_id'], cascade=cascade, force=force)
+    vol = volumes.begin_delete(vol['id'], vol['project_id'], cascade=cascade, force=force)
     if not vol['host']:
         # Never reached a volume service: nothing to remove on a backend.
         for snap in vol['snapshots']:
-            db.snapshot_finish_delete(snap['id'])
-        db.finish_delete(vol['id'])
+            volume_snapshots.snapshot_finish_delete(snap['id'])
+        volumes.finish_delete(vol['id'])
         return
     rpc = base.rpc()
     for snap in vol['snapshots']:
         if not base.send('delete_snapshot', rpc.delete_snapshot, ctx, snap, vol):
-            db.snapshot_set_status(snap['id'], 'error_deleting', expected=[db.DELETING])
+            volume_snapshots.snapshot_set_status(snap['id'], 'error_deleting',
+                                                 expected=[volumes.DELETING])
     if not base.send('delete_volume', rpc.delete_volume, ctx, vol):
-        db.set_status(vol['id'], db.ERROR_DELETING, expected=[db.DELETING])
+        volumes.set_status(vol['id'], volumes.ERROR_DELETING, expected=[volumes.DELETING])
 
 
 def delete_volume(project_id, volume_id):
@@ -286,7 +291,7 @@ def set_metadata(project_id, volume_id):
     vol = _get(volume_id)
     base.authorize('volume:update_volume_metadata', vol['project_id'])
     replace = flask.request.method == 'PUT'
-    meta = db.set_metadata(vol['id'], vol['project_id'], _meta_body(), replace=replace)
+    meta = volumes.set_metadata(vol['id'], vol['project_id'], _meta_body(), replace=replace)
     return http.reply({'metadata': meta})
 
 
@@ -305,7 +310,7 @@ def set_metadata_key(project_id, volume_id, key):
     meta = _meta_body('meta')
     if list(meta) != [key]:
         raise exception.BadRequest('Request body and URI mismatch')
-    db.set_metadata(vol['id'], vol['project_id'], meta)
+    volumes.set_metadata(vol['id'], vol['project_id'], meta)
     return http.reply({'meta': meta})
 
 
@@ -313,7 +318,7 @@ def delete_metadata_key(project_id, volume_id, key):
     base.check_project(project_id)
     vol = _get(volume_id)
     base.authorize('volume:delete_volume_metadata', vol['project_id'])
-    db.delete_metadata_key(vol['id'], vol['project_id'], key)
+    volumes.delete_metadata_key(vol['id'], vol['project_id'], key)
     return http.reply(status=200)
 
 
@@ -331,7 +336,8 @@ def _bool(raw, what):
                                                         'no', 'on', 'off', 't', 'f', 'y',
                                                         'n'):
         return raw.strip().lower() in ('true', '1', 'yes', 'on', 't', 'y')
-    raise db.InvalidInput(reason="Invalid value '%s' for %s: must be a boolean." % (raw, what))
+    raise volume_exc.InvalidInput(reason="Invalid value '%s' for %s: must be a boolean."
+                                  % (raw, what))
 
 
 def _extend(ctx, vol, args):
@@ -340,24 +346,24 @@ def _extend(ctx, vol, args):
     # Growing an attached volume needs the guest's QEMU to resize it (a
     # running QEMU holds the file's write lock); until the compute agent
     # does that, an in-use volume is refused at every microversion.
-    vol = db.begin_extend(vol['id'], vol['project_id'], new_size, allow_in_use=False)
+    vol = volumes.begin_extend(vol['id'], vol['project_id'], new_size, allow_in_use=False)
     if not base.send('extend_volume', base.rpc().extend_volume, ctx, vol, new_size):
-        db.set_status(vol['id'], db.ERROR_EXTENDING, expected=[db.EXTENDING])
+        volumes.set_status(vol['id'], volumes.ERROR_EXTENDING, expected=[volumes.EXTENDING])
 
 
 def _set_bootable(ctx, vol, args):
     base.authorize('volume_extension:volume_actions:set_bootable', vol['project_id'])
     if not isinstance(args, dict) or 'bootable' not in args:
-        raise db.InvalidInput(reason='Must specify bootable in request.')
-    db.update(vol['id'], vol['project_id'], {'bootable': _bool(args['bootable'],
+        raise volume_exc.InvalidInput(reason='Must specify bootable in request.')
+    volumes.update(vol['id'], vol['project_id'], {'bootable': _bool(args['bootable'],
                                                                 'bootable')})
 
 
 def _update_readonly(ctx, vol, args):
     base.authorize('volume:update_readonly_flag', vol['project_id'])
     if not isinstance(args, dict) or 'readonly' not in args:
-        raise db.InvalidInput(reason="Must specify readonly in request.")
-    db.update(vol['id'], vol['project_id'], {'readonly': _bool(args['readonly'],
+        raise volume_exc.InvalidInput(reason="Must specify readonly in request.")
+    volumes.update(vol['id'], vol['project_id'], {'readonly': _bool(args['readonly'],
                                                                 'readonly')})
 
 
@@ -376,9 +382,9 @@ def _reset_status(ctx, vol, args):
         raise exception.BadRequest("Invalid input received: '%s' is not a valid attach "
                                    "status." % attach)
     if status is not None:
-        db.set_status(vol['id'], status)
+        volumes.set_status(vol['id'], status)
     if attach == 'detached':
-        db.clear_attachments(vol['id'])
+        attachments.clear_attachments(vol['id'])
 
 
 def _force_delete(ctx, vol, args):

@@ -9,6 +9,8 @@ LVM, iSCSI or Ceph RBD backends add an entry here and nothing else.
 
 import importlib
 
+from blockstore import exception
+
 BACKENDS = {
     'file': 'blockstore.backends.file.FileBackend',
 }
@@ -19,8 +21,7 @@ def load_backend(name, **kwargs):
     try:
         path = BACKENDS[name]
     except KeyError:
-        from blockstore.backends import base
-        raise base.BackendError(reason='unknown volume backend %r (known: %s)'
-                                % (name, ', '.join(sorted(BACKENDS)))) from None
+        raise exception.BackendError(reason='unknown volume backend %r (known: %s)'
+                                     % (name, ', '.join(sorted(BACKENDS)))) from None
     module, _, cls = path.rpartition('.')
     return getattr(importlib.import_module(module), cls)(**kwargs)

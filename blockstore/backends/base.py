@@ -15,45 +15,22 @@ connection: {'host': its [DEFAULT] host, 'ip': its address}. The answer,
               'format': 'raw'}}                                 over the network
 
 (later backends add e.g. 'iscsi' or 'rbd' with their own data). Errors are
-AltostackErrors (below), so they cross RPC with a code.
+AltostackErrors (blockstore/exception.py), so they cross RPC with a code.
 """
 
 import abc
 import re
 
-from common import exception
+from blockstore import exception
+from common import exception as common_exc
 
 _ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
-
-
-class BackendError(exception.AltostackError):
-    msg_fmt = 'Volume backend error: %(reason)s'
-
-
-class VolumeNotFound(exception.NotFound):
-    msg_fmt = 'Volume %(volume_id)s is not on this backend.'
-
-
-class SnapshotNotFound(exception.NotFound):
-    msg_fmt = 'Snapshot %(snapshot_id)s is not on this backend.'
-
-
-class VolumeExists(exception.Conflict):
-    msg_fmt = 'Volume %(volume_id)s already exists on this backend.'
-
-
-class InvalidSize(exception.BadRequest):
-    msg_fmt = 'Invalid size: %(reason)s'
-
-
-class VolumeBusy(exception.Conflict):
-    msg_fmt = 'Volume %(volume_id)s is busy: %(reason)s'
 
 
 def check_id(value, what='id'):
     """Ids become file and export names: refuse anything path-like."""
     if not isinstance(value, str) or not _ID_RE.match(value):
-        raise exception.BadRequest(reason='bad %s %r' % (what, value))
+        raise common_exc.BadRequest(reason='bad %s %r' % (what, value))
     return value
 
 
@@ -61,9 +38,10 @@ def check_size(size_gb):
     try:
         size = int(size_gb)
     except (TypeError, ValueError):
-        raise InvalidSize(reason='%r is not a whole number of GiB' % (size_gb,)) from None
+        raise exception.InvalidSize(reason='%r is not a whole number of GiB'
+                                    % (size_gb,)) from None
     if size < 1 or size != size_gb:
-        raise InvalidSize(reason='%r GiB (a whole number >= 1 is needed)' % (size_gb,))
+        raise exception.InvalidSize(reason='%r GiB (a whole number >= 1 is needed)' % (size_gb,))
     return size
 
 

@@ -41,6 +41,7 @@ import time
 
 from oslo_log import log as logging
 
+from blockstore import exception
 from blockstore.backends import base
 from common.conf import CONF
 from common.host import cmd as hostcmd
@@ -80,7 +81,7 @@ def volume_opt(name):
     return DEFAULTS[name] if value is None else value
 
 
-class QMPError(base.BackendError):
+class QMPError(exception.BackendError):
     msg_fmt = 'qemu-storage-daemon monitor: %(reason)s'
 
 
@@ -175,8 +176,8 @@ class FileBackend(base.VolumeBackend):
     def volume_format(self):
         fmt = self._format or volume_opt('volume_format')
         if fmt not in FORMATS:
-            raise base.BackendError(reason='[volume] volume_format %r is not one of %s'
-                                    % (fmt, ', '.join(FORMATS)))
+            raise exception.BackendError(reason='[volume] volume_format %r is not one of %s'
+                                         % (fmt, ', '.join(FORMATS)))
         return fmt
 
     @property
@@ -239,12 +240,13 @@ class FileBackend(base.VolumeBackend):
     def _get_volume(self, volume_id):
         found = self.find_volume(volume_id)
         if found is None:
-            raise base.VolumeNotFound(volume_id=volume_id)
+            raise exception.VolumeNotFound('Volume %s is not on this backend.' % volume_id,
+                                           volume_id=volume_id)
         return found
 
     def _new_volume_path(self, volume_id):
         if self.find_volume(volume_id) is not None:
-            raise base.VolumeExists(volume_id=volume_id)
+            raise exception.VolumeExists(volume_id=volume_id)
         os.makedirs(self.volumes_dir, exist_ok=True)
         return self._volume_file(volume_id, self.volume_format)
 
@@ -253,7 +255,7 @@ class FileBackend(base.VolumeBackend):
         try:
             return self.runner.run(list(argv))
         except host_exc.VirtError as e:
-            raise base.BackendError(reason=str(e)) from e
+            raise exception.BackendError(reason=str(e)) from e
 
     def _qemu_img(self, *args):
         return self._run('qemu-img', *args).stdout
@@ -271,8 +273,8 @@ class FileBackend(base.VolumeBackend):
         have = self.image_info(path, fmt)['virtual-size']
         want = size_gb * GiB
         if want < have:
-            raise base.InvalidSize(reason='%d GiB is smaller than the source (%d bytes)'
-                                   % (size_gb, have))
+            raise exception.InvalidSize(reason='%d GiB is smaller than the source (%d bytes)'
+                                        % (size_gb, have))
         if want > have:
             self._qemu_img('resize', '-q', '-f', fmt, path, str(want))
 
@@ -308,7 +310,8 @@ class FileBackend(base.VolumeBackend):
         size_gb = base.check_size(size_gb)
         snap = self.snapshot_path(snapshot_id)
         if not os.path.exists(snap):
-            raise base.SnapshotNotFound(snapshot_id=snapshot_id)
+            raise exception.SnapshotNotFound('Snapshot %s is not on this backend.'
+                                             % snapshot_id, snapshot_id=snapshot_id)
         self._convert_into(volume_id, snap, 'qcow2', size_gb)
 
     def create_from_volume(self, volume_id, source_volume_id, size_gb):
@@ -319,12 +322,12 @@ class FileBackend(base.VolumeBackend):
     def create_from_image(self, volume_id, image_path, size_gb, image_format=None):
         size_gb = base.check_size(size_gb)
         if not os.path.isfile(image_path):
-            raise base.BackendError(reason='image file %s does not exist' % image_path)
+            raise exception.BackendError(reason='image file %s does not exist' % image_path)
         info = self.image_info(image_path, image_format)
         if info.get('backing-filename') or info.get('full-backing-filename'):
             # a probed image must not make us read another file of the host
-            raise base.BackendError(reason='image %s names a backing file; refused'
-                                    % image_path)
+            raise exception.BackendError(reason='image %s names a backing file; refused'
+                                         % image_path)
         self._convert_into(volume_id, image_path, image_format or info['format'], size_gb)
 
     def delete(self, volume_id):
@@ -344,16 +347,16 @@ class FileBackend(base.VolumeBackend):
         have = self.image_info(path, fmt)['virtual-size']
         want = new_size_gb * GiB
         if want < have:
-            raise base.InvalidSize(reason='volumes never shrink (%d bytes now, %d GiB asked)'
-                                   % (have, new_size_gb))
+            raise exception.InvalidSize(reason='volumes never shrink (%d bytes now, %d GiB '
+                                        'asked)' % (have, new_size_gb))
         if want == have:
             return
         with self._lock:
             if volume_id in self._load_registry():
                 # the NBD export does not share 'resize' (QEMU 7.2): grow it
                 # when no host uses it
-                raise base.VolumeBusy(volume_id=volume_id,
-                                      reason='it is exported over NBD; extend it detached')
+                raise exception.VolumeBusy(volume_id=volume_id,
+                                           reason='it is exported over NBD; extend it detached')
             self._qemu_img('resize', '-q', '-f', fmt, path, str(want))
         LOG.info('Volume %s extended to %d GiB', volume_id, new_size_gb)
 
@@ -362,7 +365,7 @@ class FileBackend(base.VolumeBackend):
         snap = self.snapshot_path(snapshot_id)
         src, src_fmt = self._get_volume(volume_id)
         if os.path.exists(snap):
-            raise base.BackendError(reason='snapshot %s exists' % snapshot_id)
+            raise exception.BackendError(reason='snapshot %s exists' % snapshot_id)
         tmp = snap + '.part'
         try:
             self._qemu_img('convert', '-U', '-q', '-f', src_fmt, '-O', 'qcow2', src, tmp)
@@ -389,8 +392,8 @@ class FileBackend(base.VolumeBackend):
         if self.is_local(connector):
             with self._lock:
                 if volume_id in self._load_registry():
-                    raise base.VolumeBusy(volume_id=volume_id,
-                                          reason='it is exported over NBD')
+                    raise exception.VolumeBusy(volume_id=volume_id,
+                                               reason='it is exported over NBD')
             return {'driver_volume_type': 'file', 'data': {'path': path, 'format': fmt}}
         who = connector.get('host') or connector.get('ip') or '?'
         with self._lock:
@@ -512,7 +515,7 @@ class FileBackend(base.VolumeBackend):
                   '--pidfile', self.pid_path, '--daemonize')
         pid = self.daemon_pid()
         if pid is None:
-            raise base.BackendError(reason='qemu-storage-daemon did not stay up')
+            raise exception.BackendError(reason='qemu-storage-daemon did not stay up')
         reg = self._load_registry()
         restored = []
         for volume_id, entry in sorted(reg.items()):
@@ -557,7 +560,7 @@ class FileBackend(base.VolumeBackend):
                     deadline = time.monotonic() + EXPORT_GONE_TIMEOUT
                     while any(e['id'] == node for e in qmp.execute('query-block-exports')):
                         if time.monotonic() > deadline:
-                            raise base.BackendError(
+                            raise exception.BackendError(
                                 reason='export of %s did not go away' % volume_id)
                         time.sleep(0.02)
                 if any(n.get('node-name') == node

@@ -1,5 +1,6 @@
 """Block storage tables (Cinder v3 subset), owned by the volume API; the
-volume service writes status changes through common.db.volumes.
+volume service writes status changes through blockstore (volumes.py and its
+neighbours); these models never import those rules.
 
 volume_types; volumes -> volume_attachments (one row per server a volume
 is reserved for or attached to); volume_snapshots; volume_quotas holds

@@ -26,7 +26,7 @@ import pytest
 
 libvirt = pytest.importorskip('libvirt')
 
-from blockstore.backends import base as backend_base  # noqa: E402
+from blockstore import exception as volume_exc  # noqa: E402
 from blockstore.backends import file as file_backend  # noqa: E402
 from blockstore.backends import load_backend  # noqa: E402
 from common.conf import CONF  # noqa: E402
@@ -243,7 +243,7 @@ def test_volume_over_nbd_and_file_with_real_guests(lab):
     assert 'ALTOSTACK-VOLMARK-42' in out.replace("printf 'ALTOSTACK-VOLMARK-42'", ''), out
     # while a guest has the file, qemu's image lock keeps the daemon from
     # opening it too
-    with pytest.raises(backend_base.BackendError):
+    with pytest.raises(volume_exc.BackendError):
         backend.initialize_connection(vol, {'host': 'remote-host'})
     assert backend.list_exports() == {}
     off = console_len(drv, b)
@@ -266,11 +266,11 @@ def test_volume_over_nbd_and_file_with_real_guests(lab):
     assert read_head(cpath, cfmt, 20) == b'ALTOSTACK-VOLMARK-42'
 
     # extend 1 -> 2 GiB; the guest sees the new size when it is attached again
-    with pytest.raises(backend_base.InvalidSize):
+    with pytest.raises(volume_exc.InvalidSize):
         backend.extend(vol, 0)
     backend.extend(vol, 2)
     assert backend.virtual_size(vol) == 2 * GiB
-    with pytest.raises(backend_base.InvalidSize):
+    with pytest.raises(volume_exc.InvalidSize):
         backend.extend(vol, 1)
     off = console_len(drv, b)
     assert drv.attach_volume(None, b, local, vol, device='/dev/vdc') == 'vdc'

@@ -37,8 +37,8 @@ PARTS = ('version', 'client', 'endpoint', 'payload')
 # A builder that moves: point its entry here at the new place (the keys stay).
 PAYLOADS = {
     'compute': ['common.db.instances:to_dict', 'conductor.resizes:to_dict',
-                'common.db.volumes:to_dict', 'common.db.volumes:attachment_to_dict'],
-    'blockstore': ['common.db.volumes:to_dict', 'common.db.volumes:snapshot_to_dict'],
+                'blockstore.views:to_dict', 'blockstore.views:attachment_to_dict'],
+    'blockstore': ['blockstore.views:to_dict', 'blockstore.views:snapshot_to_dict'],
 }
 
 

@@ -6,7 +6,10 @@ import uuid
 import pytest
 
 from api.compute import images
-from common.db import volumes as db
+from blockstore import attachments
+from blockstore import quota as volume_quota
+from blockstore import snapshots as volume_snapshots
+from blockstore import volumes
 
 MV = {'OpenStack-API-Version': 'volume 3.71'}
 
@@ -85,7 +88,7 @@ def demo(client, demo_token, admin_token, vtype):
 
 
 def available(vol_id, **values):
-    return db.set_status(vol_id, 'available', **values)
+    return volumes.set_status(vol_id, 'available', **values)
 
 
 # --- discovery and microversions ------------------------------------------------
@@ -265,22 +268,22 @@ def test_delete_rules(demo, casts):
     vol = demo.create()
     available(vol['id'], host='h1')
     snap = demo.post('/snapshots', {'snapshot': {'volume_id': vol['id']}})['snapshot']
-    db.snapshot_set_status(snap['id'], 'available')
+    volume_snapshots.snapshot_set_status(snap['id'], 'available')
     err = demo.error('DELETE', '/volumes/%s?cascade=False&force=False' % vol['id'])
     assert 'Invalid volume' in err['badRequest']['message']
     demo.call('DELETE', '/volumes/%s?cascade=True' % vol['id'], status=202)
     assert [c[0] for c in casts[-2:]] == ['delete_snapshot', 'delete_volume']
     assert demo.get('/volumes/%s' % vol['id'])['volume']['status'] == 'deleting'
-    db.finish_delete(vol['id'])
-    db.finish_delete(vol['id'])  # idempotent
+    volumes.finish_delete(vol['id'])
+    volumes.finish_delete(vol['id'])  # idempotent
     demo.call('GET', '/volumes/%s' % vol['id'], status=404)
 
 
 def test_delete_of_an_attached_volume_is_refused(demo):
     vol = demo.create()
     available(vol['id'], host='h1')
-    att = db.reserve(vol['id'], demo.project_id, str(uuid.uuid4()))
-    db.attach_complete(att['id'], 'h1', '/dev/vdb')
+    att = attachments.reserve(vol['id'], demo.project_id, str(uuid.uuid4()))
+    attachments.attach_complete(att['id'], 'h1', '/dev/vdb')
     shown = demo.get('/volumes/%s' % vol['id'])['volume']
     assert shown['status'] == 'in-use'
     a = shown['attachments'][0]
@@ -301,7 +304,7 @@ def test_extend(demo, casts):
               status=202)
     assert casts[-1][0] == 'extend_volume' and casts[-1][1][1] == 4
     assert demo.get('/volumes/%s' % vol['id'])['volume']['status'] == 'extending'
-    db.finish_extend(vol['id'], 4)
+    volumes.finish_extend(vol['id'], 4)
     got = demo.get('/volumes/%s' % vol['id'])['volume']
     assert (got['status'], got['size']) == ('available', 4)
 
@@ -322,9 +325,9 @@ def test_set_bootable_readonly_and_reset_status(demo, admin):
                {'os-reset_status': {'status': 'error'}}, status=202, project=demo.project_id)
     assert demo.get('/volumes/%s' % vol['id'])['volume']['status'] == 'error'
     demo.call('POST', '/volumes/%s/action' % vol['id'], {'os-bogus': {}}, status=400)
-    db.set_status(vol['id'], 'available')
-    att = db.reserve(vol['id'], demo.project_id, str(uuid.uuid4()))
-    db.attach_complete(att['id'], 'h1', '/dev/vdb')
+    volumes.set_status(vol['id'], 'available')
+    att = attachments.reserve(vol['id'], demo.project_id, str(uuid.uuid4()))
+    attachments.attach_complete(att['id'], 'h1', '/dev/vdb')
     admin.call('POST', '/volumes/%s/action' % vol['id'],
                {'os-reset_status': {'status': 'available', 'attach_status': 'detached'}},
                status=202, project=demo.project_id)
@@ -333,7 +336,7 @@ def test_set_bootable_readonly_and_reset_status(demo, admin):
 
 
 def test_quota_over_limit_is_413(demo):
-    db.set_limits(demo.project_id, {'gigabytes': 6, 'volumes': 2})
+    volume_quota.set_limits(demo.project_id, {'gigabytes': 6, 'volumes': 2})
     demo.create(4)
     err = demo.error('POST', '/volumes', {'volume': {'size': 3}}, status=413)
     assert err['overLimit']['message'].startswith(
@@ -347,7 +350,7 @@ def test_create_from_snapshot_and_volume(demo):
     src = demo.create(2)
     available(src['id'], host='h1')
     snap = demo.post('/snapshots', {'snapshot': {'volume_id': src['id']}})['snapshot']
-    db.snapshot_set_status(snap['id'], 'available')
+    volume_snapshots.snapshot_set_status(snap['id'], 'available')
     vol = demo.create(None, snapshot_id=snap['id'])
     assert vol['size'] == 2 and vol['snapshot_id'] == snap['id']
     demo.error('POST', '/volumes', {'volume': {'size': 1, 'snapshot_id': snap['id']}})
@@ -382,7 +385,7 @@ def test_snapshots(demo, admin, casts):
     assert snap['status'] == 'creating' and snap['size'] == 2
     assert not [k for k in snap if k.startswith('os-extended-snapshot-attributes')]
     assert casts[-1][0] == 'create_snapshot'
-    db.snapshot_set_status(snap['id'], 'available')
+    volume_snapshots.snapshot_set_status(snap['id'], 'available')
     got = demo.get('/snapshots/%s' % snap['id'])['snapshot']
     assert got['os-extended-snapshot-attributes:progress'] == '100%'
     assert got['os-extended-snapshot-attributes:project_id'] == demo.project_id
@@ -401,14 +404,14 @@ def test_snapshots(demo, admin, casts):
     admin.call('GET', '/snapshots/%s' % snap['id'], status=200)
     demo.call('GET', '/snapshots/%s' % uuid.uuid4(), status=404)
     # in-use needs force
-    att = db.reserve(vol['id'], demo.project_id, str(uuid.uuid4()))
-    db.attach_complete(att['id'], 'h1', '/dev/vdb')
+    att = attachments.reserve(vol['id'], demo.project_id, str(uuid.uuid4()))
+    attachments.attach_complete(att['id'], 'h1', '/dev/vdb')
     demo.error('POST', '/snapshots', {'snapshot': {'volume_id': vol['id']}})
     demo.post('/snapshots', {'snapshot': {'volume_id': vol['id'], 'force': True}})
     demo.call('DELETE', '/snapshots/%s' % snap['id'], status=202)
     assert casts[-1][0] == 'delete_snapshot'
     assert demo.get('/snapshots/%s' % snap['id'])['snapshot']['status'] == 'deleting'
-    db.snapshot_finish_delete(snap['id'])
+    volume_snapshots.snapshot_finish_delete(snap['id'])
     demo.call('GET', '/snapshots/%s' % snap['id'], status=404)
 
 
@@ -460,7 +463,7 @@ def test_limits_and_quota_sets(demo, admin):
     assert demo.get('/os-quota-sets/%s/defaults' % demo.project_id)['quota_set'][
         'volumes'] == 10
     admin.call('DELETE', '/os-quota-sets/%s' % demo.project_id, status=200)
-    assert db.limits(demo.project_id)['volumes'] == 10
+    assert volume_quota.limits(demo.project_id)['volumes'] == 10
 
 
 def test_zones_and_services(demo, admin):

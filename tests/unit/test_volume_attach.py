@@ -7,9 +7,11 @@ import pytest
 from api.compute import server_volumes
 from api.compute import servers
 from api.compute import volume_attachments
+from blockstore import attachments
+from blockstore import exception as volume_exc
+from blockstore import volumes
 from common.context import get_admin_context
 from common.db import instances
-from common.db import volumes as db
 from compute import blockdev
 from tests.unit.test_network_base import admin  # noqa: F401 - fixtures
 from tests.unit.test_network_base import casts  # noqa: F401
@@ -62,9 +64,9 @@ def _server(nova, name='vm', host='h1', **extra):
     return sid
 
 
-def _volume(project_id, size=1, status=db.AVAILABLE):
-    vol = db.create({'project_id': project_id, 'user_id': 'u', 'size': size})
-    return db.set_status(vol['id'], status, host='vh')
+def _volume(project_id, size=1, status=volumes.AVAILABLE):
+    vol = volumes.create({'project_id': project_id, 'user_id': 'u', 'size': size})
+    return volumes.set_status(vol['id'], status, host='vh')
 
 
 def test_attach_reserves_and_casts_then_detach(nova, demo):  # noqa: F811
@@ -76,9 +78,9 @@ def test_attach_reserves_and_casts_then_detach(nova, demo):  # noqa: F811
                                        'serverId': sid, 'device': '/dev/vdb'}
     name, args, _kw = nova.sent[-1]
     assert name == 'attach_volume' and args[0] == 'h1' and args[-1] == 'vdb'
-    assert db.get(vol['id'])['status'] == db.ATTACHING
+    assert volumes.get(vol['id'])['status'] == volumes.ATTACHING
     # the agent's report
-    db.attach_complete(args[3], 'h1', 'vdb')
+    attachments.attach_complete(args[3], 'h1', 'vdb')
     listed = nova('GET', path, status=200).get_json()['volumeAttachments']
     assert [a['device'] for a in listed] == ['/dev/vdb']
     nova('GET', '%s/%s' % (path, vol['id']), status=200)
@@ -92,7 +94,7 @@ def test_attach_reserves_and_casts_then_detach(nova, demo):  # noqa: F811
     assert 'in-use' in r.get_data(as_text=True)
     nova('DELETE', '%s/%s' % (path, vol['id']), status=202)
     assert nova.sent[-1][0] == 'detach_volume'
-    assert db.get(vol['id'])['status'] == db.DETACHING
+    assert volumes.get(vol['id'])['status'] == volumes.DETACHING
     # a second detach while it is detaching: refused, nothing changes
     nova('DELETE', '%s/%s' % (path, vol['id']), status=400)
 
@@ -115,7 +117,7 @@ def test_attach_refusals(nova, demo, other):  # noqa: F811
     unplaced = _server(nova, 'vm-new', host=None)
     nova('POST', '/servers/%s/os-volume_attachments' % unplaced,
          {'volumeAttachment': {'volumeId': mine['id']}}, 409)
-    assert db.get(mine['id'])['status'] == db.AVAILABLE
+    assert volumes.get(mine['id'])['status'] == volumes.AVAILABLE
 
 
 def test_boot_from_image_volume_and_existing_volume(nova, demo):  # noqa: F811
@@ -127,14 +129,14 @@ def test_boot_from_image_volume_and_existing_volume(nova, demo):  # noqa: F811
     inst = instances.get(sid)
     assert inst.image_ref is None and inst.root_gb == 0
     assert inst.request_spec['image_properties'] == {'hw_x': '1'}
-    devs = db.instance_block_devices(sid)
+    devs = attachments.instance_block_devices(sid)
     assert [(d['device'], d['boot_index'], d['status']) for d in devs] == [('vda', 0,
                                                                            'reserved')]
     vol = devs[0]['volume']
     assert vol['size'] == 2 and vol['image_id'] == IMAGE['id'] and vol['status'] == 'creating'
     assert ('create_volume', (vol,), {}) in [(n, a, k) for n, a, k in nova.sent]
     # made: attaching, not available (the server holds it)
-    assert db.finish_create(vol['id'])['status'] == db.ATTACHING
+    assert volumes.finish_create(vol['id'])['status'] == volumes.ATTACHING
     srv = nova('GET', '/servers/' + sid, status=200).get_json()['server']
     assert srv['image'] == ''
     # an existing volume, and one in use
@@ -143,7 +145,7 @@ def test_boot_from_image_volume_and_existing_volume(nova, demo):  # noqa: F811
             'destination_type': 'volume'}]
     body['server'].update(name='bfv2', block_device_mapping_v2=bdm)
     nova('POST', '/servers', body, 202)
-    assert db.get(mine['id'])['status'] == db.ATTACHING
+    assert volumes.get(mine['id'])['status'] == volumes.ATTACHING
     r = nova('POST', '/servers', body, 400)
     assert 'must be' in r.get_data(as_text=True)
     # nothing half made: the failed request left no server and no volume
@@ -167,18 +169,18 @@ def test_boot_volume_over_quota_leaves_nothing(nova, demo, small_quota):  # noqa
     r = nova('POST', '/servers', body)
     assert r.status_code == 413, r.get_data(as_text=True)
     assert nova('GET', '/servers', status=200).get_json()['servers'] == []
-    assert db.list_volumes(demo.project_id) == []
+    assert volumes.list_volumes(demo.project_id) == []
 
 
 def test_delete_without_agent_releases_volumes(nova, demo):  # noqa: F811
     sid = _server(nova, host='h9')  # its host is down
     keep, drop = _volume(demo.project_id), _volume(demo.project_id)
     for vol, dot in ((keep, False), (drop, True)):
-        att = db.reserve(vol['id'], demo.project_id, sid, delete_on_termination=dot)
-        db.attach_complete(att['id'], 'h9', 'vdb')
+        att = attachments.reserve(vol['id'], demo.project_id, sid, delete_on_termination=dot)
+        attachments.attach_complete(att['id'], 'h9', 'vdb')
     nova('DELETE', '/servers/' + sid, status=204)
-    assert db.get(keep['id'])['status'] == db.AVAILABLE
-    assert db.get(drop['id'])['status'] == db.DELETING
+    assert volumes.get(keep['id'])['status'] == volumes.AVAILABLE
+    assert volumes.get(drop['id'])['status'] == volumes.DELETING
     assert 'delete_volume' in [n for n, _a, _k in nova.sent]
 
 
@@ -286,19 +288,19 @@ def test_release_attachment_deletes_on_termination():
     vol = _volume('p1')
     att = db_reserve(vol, 'srv', True)
     mgr.release_attachment(CTX, vol, att['id'], {'host': 'h1'}, delete_volume=True)
-    with pytest.raises(db.VolumeNotFound):
-        db.get(vol['id'])
+    with pytest.raises(volume_exc.VolumeNotFound):
+        volumes.get(vol['id'])
     vol = _volume('p1')
     att = db_reserve(vol, 'srv', False)
-    assert mgr.attach_complete(CTX, vol, att['id'], 'h1', 'vdb')['status'] == db.IN_USE
+    assert mgr.attach_complete(CTX, vol, att['id'], 'h1', 'vdb')['status'] == volumes.IN_USE
     assert mgr.attach_complete(CTX, vol, 'gone', 'h1', 'vdb') is None
     assert mgr.release_attachment(CTX, vol, att['id'], {'host': 'h1'})['status'] == \
-        db.AVAILABLE
-    assert db.volumes_attached(['srv']) == {'srv': []}
+        volumes.AVAILABLE
+    assert attachments.volumes_attached(['srv']) == {'srv': []}
 
 
 def db_reserve(vol, server, dot):
-    return db.reserve(vol['id'], vol['project_id'], server, delete_on_termination=dot)
+    return attachments.reserve(vol['id'], vol['project_id'], server, delete_on_termination=dot)
 
 
 @pytest.mark.usefixtures('db')
@@ -313,11 +315,11 @@ def test_reconcile_releases_volumes_of_deleted_servers(monkeypatch):
     from tests.unit.test_volume_manager import FakeBackend
     vol = _volume('p1')
     att = db_reserve(vol, 'gone-server', False)
-    db.attach_complete(att['id'], 'h1', 'vdb')
-    assert db.orphan_attachments(60) == []  # too young: a create may be under way
+    attachments.attach_complete(att['id'], 'h1', 'vdb')
+    assert attachments.orphan_attachments(60) == []  # too young: a create may be under way
     with db_api.session() as s:
         s.execute(sa.update(vm.VolumeAttachment).values(
             created_at=datetime.datetime(2020, 1, 1)))
-    assert [o['attachment_id'] for o in db.orphan_attachments(60)] == [att['id']]
+    assert [o['attachment_id'] for o in attachments.orphan_attachments(60)] == [att['id']]
     manager_mod.VolumeManager(backend=FakeBackend()).reconcile()
-    assert db.get(vol['id'])['status'] == db.AVAILABLE
+    assert volumes.get(vol['id'])['status'] == volumes.AVAILABLE

@@ -12,10 +12,12 @@ import pytest
 
 from api.compute import images
 from api.compute import snapshots
+from blockstore import attachments
+from blockstore import snapshots as volume_snapshots
+from blockstore import volumes
 from common import context as ctx_mod
 from common import instance_states as st
 from common.db import instances
-from common.db import volumes as db
 from conductor import manager as conductor_manager
 from conductor import snapshots as conductor_snapshots
 from imagestore import manager as image_manager
@@ -32,7 +34,7 @@ pytest_plugins = ['tests.unit.test_image_fixtures']
 class Volumes:
     """The volume service: snapshots become available (or error)."""
 
-    def __init__(self, outcome=db.AVAILABLE):
+    def __init__(self, outcome=volumes.AVAILABLE):
         self.outcome = outcome  # None: the snapshots stay 'creating'
         self.calls = []
 
@@ -43,7 +45,8 @@ class Volumes:
         def record(ctx, *args, **kw):
             self.calls.append((name, args))
             if name == 'create_snapshot' and self.outcome:
-                db.snapshot_set_status(args[0]['id'], self.outcome, expected=[db.CREATING])
+                volume_snapshots.snapshot_set_status(args[0]['id'], self.outcome,
+                                                     expected=[volumes.CREATING])
         return record
 
 
@@ -99,14 +102,14 @@ def bfv(nova, monkeypatch):  # noqa: F811
                        'block_device_mapping_v2': bdm}}
     sid = nova('POST', '/servers', body, 202).get_json()['server']['id']
     instances.update(sid, {'host': 'h1', 'vm_state': st.ACTIVE, 'task_state': None})
-    root, = db.instance_block_devices(sid)
-    db.finish_create(root['volume']['id'])
-    db.attach_complete(root['attachment_id'], 'h1', 'vda')
-    data = db.set_status(db.create({'project_id': root['volume']['project_id'],
-                                    'user_id': 'u', 'size': 1})['id'], db.AVAILABLE,
+    root, = attachments.instance_block_devices(sid)
+    volumes.finish_create(root['volume']['id'])
+    attachments.attach_complete(root['attachment_id'], 'h1', 'vda')
+    data = volumes.set_status(volumes.create({'project_id': root['volume']['project_id'],
+                                    'user_id': 'u', 'size': 1})['id'], volumes.AVAILABLE,
                          host='vh')
-    att = db.reserve(data['id'], data['project_id'], sid)
-    db.attach_complete(att['id'], 'h1', 'vdb')
+    att = attachments.reserve(data['id'], data['project_id'], sid)
+    attachments.attach_complete(att['id'], 'h1', 'vdb')
     vols, imgs, conductor = Volumes(), Images(), Conductor()
     monkeypatch.setattr(snapshots.volume_rpcapi, 'VolumeAPI', vols)
     monkeypatch.setattr(snapshots.image_rpcapi, 'ImageAPI', imgs)
@@ -138,14 +141,14 @@ def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
              m['device_name'], m['delete_on_termination']) for m in mapping] == [
         ('snapshot', 'volume', 0, 2, '/dev/vda', True),
         ('snapshot', 'volume', None, 1, '/dev/vdb', False)]
-    snaps = [db.get_snapshot(m['snapshot_id']) for m in mapping]
+    snaps = [volume_snapshots.get_snapshot(m['snapshot_id']) for m in mapping]
     assert [(s['volume_id'], s['status']) for s in snaps] == [
-        (root['id'], db.AVAILABLE), (data['id'], db.AVAILABLE)]
+        (root['id'], volumes.AVAILABLE), (data['id'], volumes.AVAILABLE)]
     assert [c[0] for c in vols.calls] == ['create_snapshot', 'create_snapshot']
     inst = instances.get(sid)
     assert (inst.vm_state, inst.task_state) == (st.ACTIVE, None)
     # the volumes stay in use by the server
-    assert db.get(root['id'])['status'] == db.IN_USE
+    assert volumes.get(root['id'])['status'] == volumes.IN_USE
 
 
 def test_the_api_answers_before_the_snapshots_are_done(nova, bfv):  # noqa: F811
@@ -160,14 +163,15 @@ def test_the_api_answers_before_the_snapshots_are_done(nova, bfv):  # noqa: F811
     (_ctx, args), = imgs.conductor.casts
     assert args[:2] == (sid, image['id'])
     for snap_id in args[3]:
-        db.snapshot_set_status(snap_id, db.AVAILABLE, expected=[db.CREATING])
+        volume_snapshots.snapshot_set_status(snap_id, volumes.AVAILABLE,
+                                             expected=[volumes.CREATING])
     imgs.conductor.run()
     assert image['status'] == 'active' and instances.get(sid).task_state is None
 
 
 def test_failed_volume_snapshot_makes_no_image(nova, bfv):  # noqa: F811
     sid, root, _data, vols, imgs = bfv
-    vols.outcome = db.ERROR
+    vols.outcome = volumes.ERROR
     r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}})
     assert r.status_code == 202, r.get_data(as_text=True)
     image_id = r.get_json()['image_id']
@@ -175,7 +179,7 @@ def test_failed_volume_snapshot_makes_no_image(nova, bfv):  # noqa: F811
     assert imgs.made == [] and imgs.discarded == [image_id]
     # the snapshots made are deleted again
     assert [c[0] for c in vols.calls].count('delete_snapshot') == 2
-    assert all(s['status'] == db.DELETING for s in db.list_snapshots())
+    assert all(s['status'] == volumes.DELETING for s in volume_snapshots.list_snapshots())
     assert instances.get(sid).task_state is None
 
 
@@ -195,12 +199,12 @@ def test_server_from_a_volume_backed_image_boots_from_its_snapshots(nova, bfv,  
     props = inst.request_spec['image_properties']
     assert 'block_device_mapping' not in props and props['hw_x'] == '1'
     mapping = json.loads(image['properties']['block_device_mapping'])
-    devs = db.instance_block_devices(new)
+    devs = attachments.instance_block_devices(new)
     assert [(d['device'], d['boot_index'], d['volume']['snapshot_id'], d['volume']['size'],
              d['delete_on_termination']) for d in devs] == [
         ('vda', 0, mapping[0]['snapshot_id'], 2, True),
         (None, None, mapping[1]['snapshot_id'], 1, False)]
-    assert all(d['volume']['status'] == db.CREATING for d in devs)
+    assert all(d['volume']['status'] == volumes.CREATING for d in devs)
     # an image whose mapping is not JSON is a 400
     image['properties']['block_device_mapping'] = '[{'
     nova('POST', '/servers', body, 400)

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from blockstore import exception
 from blockstore.backends import base
 from blockstore.backends import file as file_mod
 from blockstore.backends import load_backend
@@ -109,7 +110,7 @@ REMOTE = {'host': 'compute-2', 'ip': '192.0.2.2'}
 def test_load_backend_registry(tmp_path):
     b = load_backend('file', volumes_dir=str(tmp_path))
     assert isinstance(b, file_mod.FileBackend) and isinstance(b, base.VolumeBackend)
-    with pytest.raises(base.BackendError, match='unknown volume backend'):
+    with pytest.raises(exception.BackendError, match='unknown volume backend'):
         load_backend('ceph-someday')
 
 
@@ -127,7 +128,7 @@ def test_ids_and_sizes_are_checked(backend):
             backend.create(bad, 1)
         assert getattr(e.value, 'code', None) == 400
     for bad in (0, -1, 1.5, 'x'):
-        with pytest.raises(base.InvalidSize):
+        with pytest.raises(exception.InvalidSize):
             backend.create('vol-1', bad)
 
 
@@ -163,18 +164,18 @@ def test_create_extend_never_shrinks_delete(backend):
     path, fmt = backend.find_volume('vol-1')
     assert fmt == 'qcow2' and path.endswith('volume-vol-1.qcow2')
     assert info(path)['virtual-size'] == GiB and os.path.getsize(path) < 1024 * 1024  # thin
-    with pytest.raises(base.VolumeExists):
+    with pytest.raises(exception.VolumeExists):
         backend.create('vol-1', 1)
     backend.extend('vol-1', 3)
     assert backend.virtual_size('vol-1') == 3 * GiB
     backend.extend('vol-1', 3)  # same size: nothing to do
-    with pytest.raises(base.InvalidSize, match='never shrink'):
+    with pytest.raises(exception.InvalidSize, match='never shrink'):
         backend.extend('vol-1', 2)
     assert backend.virtual_size('vol-1') == 3 * GiB
     backend.delete('vol-1')
     assert backend.find_volume('vol-1') is None
     backend.delete('vol-1')  # absent: fine
-    with pytest.raises(base.VolumeNotFound):
+    with pytest.raises(exception.VolumeNotFound):
         backend.extend('vol-1', 4)
 
 
@@ -196,7 +197,7 @@ def test_snapshot_and_clones_are_independent(backend):
     snap = backend.snapshot_path('snap-1')
     assert info(snap).get('backing-filename') is None  # standalone copy
     write_marker(path, fmt, b'MARK-TWO')  # the volume moves on; the snapshot does not
-    with pytest.raises(base.InvalidSize):
+    with pytest.raises(exception.InvalidSize):
         backend.create_from_snapshot('too-small', 'snap-1', 0)
     backend.create_from_snapshot('from-snap', 'snap-1', 2)
     backend.create_from_volume('clone', 'src', 1)
@@ -207,9 +208,9 @@ def test_snapshot_and_clones_are_independent(backend):
     assert read_marker(p, f, 8) == b'MARK-ONE' and backend.virtual_size('from-snap') == 2 * GiB
     p, f = backend.find_volume('clone')
     assert read_marker(p, f, 8) == b'MARK-TWO' and info(p).get('backing-filename') is None
-    with pytest.raises(base.SnapshotNotFound):
+    with pytest.raises(exception.SnapshotNotFound):
         backend.create_from_snapshot('x', 'snap-1', 1)
-    with pytest.raises(base.VolumeNotFound):
+    with pytest.raises(exception.VolumeNotFound):
         backend.create_from_volume('x', 'src', 1)
     assert not [n for n in os.listdir(backend.volumes_dir) if n.endswith('.part')]
 
@@ -217,7 +218,7 @@ def test_snapshot_and_clones_are_independent(backend):
 @needs_qemu_img
 def test_clone_smaller_than_its_source_is_refused_and_leaves_nothing(backend):
     backend.create('big', 2)
-    with pytest.raises(base.InvalidSize):
+    with pytest.raises(exception.InvalidSize):
         backend.create_from_volume('small', 'big', 1)
     assert backend.find_volume('small') is None
     assert sorted(os.listdir(backend.volumes_dir)) == ['volume-big.qcow2']
@@ -235,9 +236,9 @@ def test_create_from_image(backend, tmp_path):
     over = str(tmp_path / 'over.qcow2')
     subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', img, '-F', 'qcow2', over],
                    check=True)
-    with pytest.raises(base.BackendError, match='backing file'):
+    with pytest.raises(exception.BackendError, match='backing file'):
         backend.create_from_image('bad', over, 1)
-    with pytest.raises(base.BackendError, match='does not exist'):
+    with pytest.raises(exception.BackendError, match='does not exist'):
         backend.create_from_image('bad', str(tmp_path / 'nope'), 1)
     assert backend.find_volume('bad') is None
 
@@ -282,10 +283,10 @@ def test_remote_host_gets_an_nbd_export_opened_once(backend):
     assert backend.starts == 1 and len(FakeQMP.nodes) == 1
     assert backend.list_exports()['v']['connectors'] == ['compute-2', 'compute-3']
     # the local host may not have the file while it is exported
-    with pytest.raises(base.VolumeBusy):
+    with pytest.raises(exception.VolumeBusy):
         backend.initialize_connection('v', {'host': CONF.host})
     # nor may it grow under the export
-    with pytest.raises(base.VolumeBusy):
+    with pytest.raises(exception.VolumeBusy):
         backend.extend('v', 2)
     backend.terminate_connection('v', REMOTE)
     assert node in FakeQMP.exports  # compute-3 still uses it

@@ -8,13 +8,16 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from blockstore import exception as volume_exc
 from blockstore import manager as manager_mod
+from blockstore import quota as volume_quota
 from blockstore import rpcapi
+from blockstore import snapshots as volume_snapshots
+from blockstore import volumes
 from common.conf import CONF
 from common.context import get_admin_context
 from common.db import api as db_api
 from common.db import volume_models as vm
-from common.db import volumes as db
 
 
 class FakeBackend:
@@ -50,7 +53,7 @@ def new_volume(db):
 
 
 def db_mod_create(size, **kw):
-    return db.create(dict(project_id='p1', user_id='u', size=size, **kw))
+    return volumes.create(dict(project_id='p1', user_id='u', size=size, **kw))
 
 
 def test_create_success_and_failure(new_volume):
@@ -58,13 +61,13 @@ def test_create_success_and_failure(new_volume):
     mgr = manager_mod.VolumeManager(backend=backend)
     vol = new_volume(2)
     mgr.create_volume(CTX, vol)
-    got = db.get(vol['id'])
+    got = volumes.get(vol['id'])
     assert (got['status'], got['host']) == ('available', CONF.host)
     assert backend.calls == [('create', vol['id'], 2)]
     bad = manager_mod.VolumeManager(backend=FakeBackend(fail={'create'}))
     vol2 = new_volume()
     bad.create_volume(CTX, vol2)
-    assert db.get(vol2['id'])['status'] == 'error'
+    assert volumes.get(vol2['id'])['status'] == 'error'
 
 
 def test_create_from_snapshot_and_source(new_volume):
@@ -85,7 +88,7 @@ def test_create_from_image_failure_is_error(new_volume):
     mgr = manager_mod.VolumeManager(backend=FakeBackend(), image_api=Images())
     vol = new_volume(image_id=str(uuid.uuid4()))
     mgr.create_volume(CTX, vol)
-    assert db.get(vol['id'])['status'] == 'error'
+    assert volumes.get(vol['id'])['status'] == 'error'
 
 
 def test_create_from_image_downloads_and_hands_over(new_volume, monkeypatch):
@@ -100,7 +103,7 @@ def test_create_from_image_downloads_and_hands_over(new_volume, monkeypatch):
     mgr = manager_mod.VolumeManager(backend=backend, image_api=Images())
     vol = new_volume(image_id=str(uuid.uuid4()))
     mgr.create_volume(CTX, vol)
-    got = db.get(vol['id'])
+    got = volumes.get(vol['id'])
     assert got['status'] == 'available' and got['bootable'] is True
     (path,) = fetched
     assert os.path.basename(path) == vol['image_id']
@@ -112,44 +115,46 @@ def test_delete_and_extend(new_volume):
     mgr = manager_mod.VolumeManager(backend=backend)
     vol = new_volume()
     mgr.create_volume(CTX, vol)
-    vol = db.begin_extend(vol['id'], 'p1', 3)
+    vol = volumes.begin_extend(vol['id'], 'p1', 3)
     mgr.extend_volume(CTX, vol, 3)
-    assert (db.get(vol['id'])['size'], db.get(vol['id'])['status']) == (3, 'available')
+    assert (volumes.get(vol['id'])['size'], volumes.get(vol['id'])['status']) == (3, 'available')
     failing = manager_mod.VolumeManager(backend=FakeBackend(fail={'extend', 'delete'}))
-    vol = db.begin_extend(vol['id'], 'p1', 4)
+    vol = volumes.begin_extend(vol['id'], 'p1', 4)
     failing.extend_volume(CTX, vol, 4)
-    got = db.get(vol['id'])
+    got = volumes.get(vol['id'])
     assert (got['size'], got['status']) == (3, 'error_extending')
-    db.set_status(vol['id'], 'available')
-    vol = db.begin_delete(vol['id'], 'p1')
+    volumes.set_status(vol['id'], 'available')
+    vol = volumes.begin_delete(vol['id'], 'p1')
     failing.delete_volume(CTX, vol)
-    assert db.get(vol['id'])['status'] == 'error_deleting'
-    vol = db.begin_delete(vol['id'], 'p1', force=True)
+    assert volumes.get(vol['id'])['status'] == 'error_deleting'
+    vol = volumes.begin_delete(vol['id'], 'p1', force=True)
     mgr.delete_volume(CTX, vol)
-    with pytest.raises(db.VolumeNotFound):
-        db.get(vol['id'])
-    assert db.usage('p1')['gigabytes'] == 0
+    with pytest.raises(volume_exc.VolumeNotFound):
+        volumes.get(vol['id'])
+    assert volume_quota.usage('p1')['gigabytes'] == 0
 
 
 def test_snapshots(new_volume):
     mgr = manager_mod.VolumeManager(backend=FakeBackend())
     vol = new_volume()
     mgr.create_volume(CTX, vol)
-    snap = db.create_snapshot({'project_id': 'p1', 'user_id': 'u', 'volume_id': vol['id']})
+    snap = volume_snapshots.create_snapshot({'project_id': 'p1', 'user_id': 'u',
+                                             'volume_id': vol['id']})
     mgr.create_snapshot(CTX, snap)
-    assert db.get_snapshot(snap['id'])['status'] == 'available'
-    snap = db.begin_delete_snapshot(snap['id'], 'p1')
+    assert volume_snapshots.get_snapshot(snap['id'])['status'] == 'available'
+    snap = volume_snapshots.begin_delete_snapshot(snap['id'], 'p1')
     mgr.delete_snapshot(CTX, snap)
-    with pytest.raises(db.SnapshotNotFound):
-        db.get_snapshot(snap['id'])
+    with pytest.raises(volume_exc.SnapshotNotFound):
+        volume_snapshots.get_snapshot(snap['id'])
     bad = manager_mod.VolumeManager(backend=FakeBackend(fail={'create_snapshot',
                                                               'delete_snapshot'}))
-    snap = db.create_snapshot({'project_id': 'p1', 'user_id': 'u', 'volume_id': vol['id']})
+    snap = volume_snapshots.create_snapshot({'project_id': 'p1', 'user_id': 'u',
+                                             'volume_id': vol['id']})
     bad.create_snapshot(CTX, snap)
-    assert db.get_snapshot(snap['id'])['status'] == 'error'
-    snap = db.begin_delete_snapshot(snap['id'], 'p1')
+    assert volume_snapshots.get_snapshot(snap['id'])['status'] == 'error'
+    snap = volume_snapshots.begin_delete_snapshot(snap['id'], 'p1')
     bad.delete_snapshot(CTX, snap)
-    assert db.get_snapshot(snap['id'])['status'] == 'error_deleting'
+    assert volume_snapshots.get_snapshot(snap['id'])['status'] == 'error_deleting'
 
 
 def test_connections_go_to_the_backend(new_volume):
@@ -166,29 +171,29 @@ def test_init_host_and_reconcile_settle_what_was_in_transit(new_volume):
     backend = FakeBackend()
     mgr = manager_mod.VolumeManager(backend=backend)
     creating = new_volume()
-    db.set_status(creating['id'], 'creating', host=CONF.host)
+    volumes.set_status(creating['id'], 'creating', host=CONF.host)
     deleting = new_volume()
-    db.set_status(deleting['id'], 'deleting', host=CONF.host)
+    volumes.set_status(deleting['id'], 'deleting', host=CONF.host)
     extending = new_volume()
-    db.set_status(extending['id'], 'extending', host=CONF.host)
+    volumes.set_status(extending['id'], 'extending', host=CONF.host)
     elsewhere = new_volume()
-    db.set_status(elsewhere['id'], 'creating', host='other-host')
+    volumes.set_status(elsewhere['id'], 'creating', host='other-host')
     mgr.init_host()
     assert backend.started
-    assert db.get(creating['id'])['status'] == 'error'
-    assert db.get(extending['id'])['status'] == 'error_extending'
-    with pytest.raises(db.VolumeNotFound):
-        db.get(deleting['id'])
-    assert db.get(elsewhere['id'])['status'] == 'creating'
+    assert volumes.get(creating['id'])['status'] == 'error'
+    assert volumes.get(extending['id'])['status'] == 'error_extending'
+    with pytest.raises(volume_exc.VolumeNotFound):
+        volumes.get(deleting['id'])
+    assert volumes.get(elsewhere['id'])['status'] == 'creating'
     # reconcile: only past the timeout
     stuck = new_volume()
     mgr.reconcile()
-    assert db.get(stuck['id'])['status'] == 'creating'
+    assert volumes.get(stuck['id'])['status'] == 'creating'
     with db_api.session() as s:
         s.execute(sa.update(vm.Volume).where(vm.Volume.id == stuck['id'])
                   .values(updated_at=datetime.datetime(2020, 1, 1)))
     mgr.reconcile()
-    assert db.get(stuck['id'])['status'] == 'error'
+    assert volumes.get(stuck['id'])['status'] == 'error'
 
 
 def test_rpcapi_casts_are_bounded(monkeypatch):
