@@ -13,6 +13,11 @@ import pathlib
 
 ALLOWLIST = pathlib.Path(__file__).with_name('skip_allowlist.txt')
 
+# The fixtures the test modules share, by name (tests/fixtures/__init__.py).
+pytest_plugins = [
+    'tests.fixtures.cloud',
+]
+
 _skipped = []
 
 
