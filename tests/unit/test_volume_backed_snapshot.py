@@ -16,14 +16,15 @@ from common import instance_states as st
 from common.db import instances
 from common.db import volumes as db
 from imagestore import manager as image_manager
-from tests.unit.test_network_base import admin  # noqa: F401 - fixtures
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
-from tests.unit.test_volume_attach import IMAGE
-from tests.unit.test_volume_attach import nova  # noqa: F401
+from tests.fixtures.volume_api import IMAGE
 
-pytest_plugins = ['tests.unit.test_image_fixtures']
+pytestmark = pytest.mark.usefixtures('casts')
+
+
+@pytest.fixture
+def nova(volume_nova):
+    """The compute API with its volume side recorded."""
+    return volume_nova
 
 
 class Volumes:
@@ -59,7 +60,7 @@ class Images:
 
 
 @pytest.fixture
-def bfv(nova, monkeypatch):  # noqa: F811
+def bfv(nova, monkeypatch):
     """A server booted from a volume, ACTIVE on h1, its root volume in-use,
     and a data volume attached at vdb."""
     bdm = [{'uuid': IMAGE['id'], 'boot_index': 0, 'source_type': 'image',
@@ -83,7 +84,7 @@ def bfv(nova, monkeypatch):  # noqa: F811
     return sid, root['volume'], data, vols, imgs
 
 
-def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
+def test_snapshot_of_a_volume_backed_server(nova, bfv):
     sid, root, data, vols, imgs = bfv
     r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap',
                                                                   'metadata': {'k': 'v'}}})
@@ -110,7 +111,7 @@ def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
     assert db.get(root['id'])['status'] == db.IN_USE
 
 
-def test_failed_volume_snapshot_makes_no_image(nova, bfv):  # noqa: F811
+def test_failed_volume_snapshot_makes_no_image(nova, bfv):
     sid, root, _data, vols, imgs = bfv
     vols.outcome = db.ERROR
     r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}})
@@ -122,7 +123,7 @@ def test_failed_volume_snapshot_makes_no_image(nova, bfv):  # noqa: F811
     assert instances.get(sid).task_state is None
 
 
-def test_server_from_a_volume_backed_image_boots_from_its_snapshots(nova, bfv,  # noqa: F811
+def test_server_from_a_volume_backed_image_boots_from_its_snapshots(nova, bfv,
                                                                      monkeypatch):
     sid, root, _data, _vols, imgs = bfv
     nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}}, 202)
