@@ -13,6 +13,19 @@ import pathlib
 
 ALLOWLIST = pathlib.Path(__file__).with_name('skip_allowlist.txt')
 
+# The fixtures the test modules share, by name (tests/fixtures/__init__.py).
+pytest_plugins = [
+    'tests.fixtures.cloud',
+    'tests.fixtures.compute_agent',
+    'tests.fixtures.host_network',
+    'tests.fixtures.images',
+    'tests.fixtures.libvirt_test',
+    'tests.fixtures.network_api',
+    'tests.fixtures.nova_api',
+    'tests.fixtures.resize_api',
+    'tests.fixtures.volume_api',
+]
+
 _skipped = []
 
 

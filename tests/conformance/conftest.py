@@ -1,5 +1,5 @@
-"""One real cloud for the whole conformance session, the resources the
-samples point at, known failures as strict xfails, and the summary printed
+"""One real cloud for the whole conformance session (tests/fixtures/cloud.py),
+the resources the samples point at, known failures as strict xfails, and the summary printed
 at the end of the run (samples served / covered / passing per service)."""
 
 import collections
@@ -11,7 +11,6 @@ import pytest
 from tests.conformance import cases as cases_mod
 from tests.conformance import client as client_mod
 from tests.conformance import upstream
-from tests.functional import cloud as cloud_mod
 
 _OUTCOMES = {}          # case id -> 'passed' | 'failed' | 'skipped' | 'xfailed' | 'xpassed'
 _CASES = {}             # case id -> Case or SchemaCase
@@ -42,12 +41,6 @@ def pytest_generate_tests(metafunc):
         params.append(pytest.param(c, id=c.id, marks=marks))
     name = 'case' if 'case' in metafunc.fixturenames else 'schema_case'
     metafunc.parametrize(name, params)
-
-
-@pytest.fixture(scope='session')
-def cloud():
-    with cloud_mod.LocalCloud() as c:
-        yield c
 
 
 @pytest.fixture(scope='session')

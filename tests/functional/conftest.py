@@ -1,12 +1,7 @@
+"""The functional tier: the session's cloud (tests/fixtures/cloud.py) and
+the tiny guest image uploaded to it once."""
+
 import pytest
-
-from tests.functional import cloud as cloud_mod
-
-
-@pytest.fixture(scope='session')
-def cloud():
-    with cloud_mod.LocalCloud() as c:
-        yield c
 
 
 @pytest.fixture(scope='session')

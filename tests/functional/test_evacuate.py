@@ -26,11 +26,12 @@ import uuid
 
 import pytest
 
+from tests.fixtures import bus
+from tests.fixtures.hosts import domains
+from tests.fixtures.netcheck import addresses
+from tests.fixtures.netcheck import until
+from tests.fixtures.servers import wait_console
 from tests.functional import cloud as cloud_mod
-from tests.functional.test_multihost import domains
-from tests.functional.test_networks_cli import addresses
-from tests.functional.test_networks_cli import until
-from tests.functional.test_servers_cli import wait_console
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which('nsenter') or not shutil.which('libvirtd'),
@@ -328,7 +329,9 @@ def test_a_destination_that_dies_before_rebuilding_fails_the_evacuation(mcloud, 
     mcloud.start_service('compute')
     until(lambda: mcloud.compute_services().get(mcloud.host_name(1)) == 'up', 60,
           'host 1 up again')
-    time.sleep(5)  # the waiting cast is taken and dropped
+    # The waiting cast is taken and dropped: the books moved on.
+    until(lambda: bus.logged(mcloud, 'compute', 'Evacuation of %s cancelled' % sid), 60,
+          'the waiting evacuation cast dropped')
     assert 'altostack-%s' % sid not in domains(mcloud.host_uri(1))
     assert vcpus_used(mcloud, 1) == before
     assert show(mcloud, sid)['status'] == 'ERROR'

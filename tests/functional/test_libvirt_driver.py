@@ -16,16 +16,13 @@ Environment (all optional):
 Skips only when libvirtd cannot be reached.
 """
 
-import base64
 import contextlib
 import functools
 import hashlib
 import http.server
 import json
 import os
-import pathlib
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -45,18 +42,19 @@ from compute.virt import exception  # noqa: E402
 from compute.virt import power_state  # noqa: E402
 from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
 from compute.virt.libvirt import ports  # noqa: E402
+from tests.fixtures.libvirt_guest import ROOT  # noqa: E402
+from tests.fixtures.libvirt_guest import URI  # noqa: E402
+from tests.fixtures.libvirt_guest import make_instance  # noqa: E402
+from tests.fixtures.libvirt_guest import serial_command  # noqa: E402
+from tests.fixtures.libvirt_guest import wait_console  # noqa: E402
 
 try:
     compute_conf.register_opts(CONF)
 except cfg.DuplicateOptError:
     pass
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 GUEST_IMAGE_LIB = ROOT / 'devstack' / 'lib' / 'guest-image.sh'
 RECIPE_BUILD = ROOT.parent / 'shared' / 'recipes' / 'build_image.sh'
-URI = os.environ.get('ALTOSTACK_TEST_LIBVIRT_URI', 'qemu:///system')
-BOOT_TIMEOUT = 90
-USER_DATA = b'#!/bin/sh\necho hello-userdata\n'
 
 
 # -- fixtures ------------------------------------------------------------------
@@ -155,21 +153,6 @@ def compute(libvirtd, workdir):
         CONF.clear_override(k, 'compute')
 
 
-def make_instance(**kw):
-    inst = {
-        'uuid': str(uuid_mod.uuid4()), 'name': 'func test', 'hostname': 'vm-func',
-        'project_id': 'proj-func', 'user_id': 'user-func', 'image_ref': None,
-        'flavor': {'name': 'm1.nano', 'vcpus': 1, 'memory_mb': 192, 'root_gb': 1,
-                   'ephemeral_gb': 0, 'swap': 0, 'extra_specs': {}},
-        'key_name': None, 'key_data': None,
-        'user_data': base64.b64encode(USER_DATA).decode(),
-        'metadata': {'purpose': 'functional'}, 'launch_index': 0,
-        'availability_zone': 'nova', 'created_at': '2025-01-01T00:00:00Z',
-    }
-    inst.update(kw)
-    return inst
-
-
 # -- helpers -------------------------------------------------------------------------
 
 def virsh_state(name):
@@ -181,39 +164,6 @@ def virsh_state(name):
         if line.startswith('State:'):
             return line.split(':', 1)[1].strip()
     return ''
-
-
-def wait_console(drv, inst, marker, count=1, timeout=BOOT_TIMEOUT):
-    """Seconds until ``marker`` appears ``count`` times on the console."""
-    t0 = time.monotonic()
-    while True:
-        out = drv.get_console_output(inst, max_bytes=10 ** 6)
-        if out.count(marker) >= count:
-            return time.monotonic() - t0
-        if time.monotonic() - t0 > timeout:
-            raise AssertionError('%r x%d not on the console after %ds; console:\n%s'
-                                 % (marker, count, timeout, out[-3000:]))
-        time.sleep(0.2)
-
-
-def serial_command(host, port, command, end='ENDMARK', timeout=20):
-    """Run a shell command on the guest's serial console (RECIPES item 7)."""
-    half = len(end) // 2
-    quoted_end = '%s""%s' % (end[:half], end[half:])   # the echo must not match
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        s.sendall(b'\n')
-        time.sleep(0.3)
-        s.sendall(('%s; echo %s\n' % (command, quoted_end)).encode())
-        buf, deadline = b'', time.monotonic() + timeout
-        while end.encode() not in buf and time.monotonic() < deadline:
-            try:
-                chunk = s.recv(4096)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            buf += chunk
-    return buf.decode('utf-8', 'replace')
 
 
 # -- tests ---------------------------------------------------------------------------

@@ -13,10 +13,10 @@ import time
 
 import pytest
 
+from tests.fixtures.netcheck import until
+from tests.fixtures.netcheck import user_data
+from tests.fixtures.servers import wait_console
 from tests.functional import cloud as cloud_mod
-from tests.functional.test_networks_cli import until
-from tests.functional.test_networks_cli import user_data
-from tests.functional.test_servers_cli import wait_console
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which('nsenter') or not shutil.which('libvirtd'),

@@ -11,12 +11,13 @@ import time
 
 import pytest
 
+from tests.fixtures.hosts import domains
+from tests.fixtures.netcheck import PING_SCRIPT
+from tests.fixtures.netcheck import addresses
+from tests.fixtures.netcheck import until
+from tests.fixtures.netcheck import user_data
+from tests.fixtures.servers import wait_console
 from tests.functional import cloud as cloud_mod
-from tests.functional.test_networks_cli import PING_SCRIPT
-from tests.functional.test_networks_cli import addresses
-from tests.functional.test_networks_cli import until
-from tests.functional.test_networks_cli import user_data
-from tests.functional.test_servers_cli import wait_console
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which('nsenter') or not shutil.which('libvirtd'),
@@ -44,12 +45,6 @@ def zones(mcloud):
         mcloud.openstack('aggregate', 'create', '--zone', 'zone-h%d' % n, 'agg-h%d' % n)
         mcloud.openstack('aggregate', 'add', 'host', 'agg-h%d' % n, mcloud.host_name(n))
     return ['zone-h%d' % n for n in range(1, EXTRA_HOSTS + 2)]
-
-
-def domains(uri):
-    r = subprocess.run(['virsh', '-q', '-c', uri, 'list', '--all', '--name'],
-                       capture_output=True, text=True, timeout=30, check=True)
-    return set(r.stdout.split())
 
 
 def test_every_host_is_a_hypervisor_that_is_up(mcloud):
@@ -164,8 +159,8 @@ def test_snapshot_pause_suspend_and_lock_of_a_guest_on_another_host(mcloud, mima
     """An admin places servers by host ('nova:HOST'); a guest on host 3
     pauses, suspends and locks in host 3's libvirtd, its snapshot goes to
     the image service from there and boots on host 2 with its data."""
-    from tests.functional.test_server_snapshot import read_script
-    from tests.functional.test_server_snapshot import write_script
+    from tests.fixtures.servers import read_script
+    from tests.fixtures.servers import write_script
     host3, host2 = mcloud.host_name(3), mcloud.host_name(2)
     marker = 'MHSNAP-%d' % os.getpid()
     srv = mcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor',

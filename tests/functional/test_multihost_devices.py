@@ -18,18 +18,18 @@ import time
 
 import pytest
 
+from tests.fixtures.console import connect
+from tests.fixtures.console import read_until
+from tests.fixtures.hosts import domains
+from tests.fixtures.netcheck import PINGS
+from tests.fixtures.netcheck import addresses
+from tests.fixtures.netcheck import ping
+from tests.fixtures.netcheck import until
+from tests.fixtures.netcheck import user_data
+from tests.fixtures.servers import wait_console
+from tests.fixtures.volumes import VOL
+from tests.fixtures.volumes import wait_status
 from tests.functional import cloud as cloud_mod
-from tests.functional.test_multihost import domains
-from tests.functional.test_networks_cli import addresses
-from tests.functional.test_networks_cli import ping
-from tests.functional.test_networks_cli import until
-from tests.functional.test_networks_cli import user_data
-from tests.functional.test_routers_cli import PINGS
-from tests.functional.test_serial_console import connect
-from tests.functional.test_serial_console import read_until
-from tests.functional.test_servers_cli import wait_console
-from tests.functional.test_volumes_cli import VOL
-from tests.functional.test_volumes_cli import wait_status
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which('nsenter') or not shutil.which('libvirtd'),

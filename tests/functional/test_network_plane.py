@@ -43,7 +43,7 @@ from common.conf import network as network_conf  # noqa: E402
 from compute.network import names  # noqa: E402
 from compute.network import plane  # noqa: E402
 from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
-from tests.functional import test_libvirt_driver as libvirt_tests  # noqa: E402
+from tests.fixtures import libvirt_guest as libvirt_tests  # noqa: E402
 
 for _mod in (compute_conf, network_conf):
     try:

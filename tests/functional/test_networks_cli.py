@@ -4,62 +4,28 @@ floating IPs reachable from the host, and projects kept apart."""
 
 import json
 import subprocess
-import time
 
 import pytest
 
-from tests.functional.test_servers_cli import wait_console
+from tests.fixtures import bus
+from tests.fixtures.netcheck import PING_SCRIPT
+from tests.fixtures.netcheck import addresses
+from tests.fixtures.netcheck import netns_ok
+from tests.fixtures.netcheck import ping
+from tests.fixtures.netcheck import until
+from tests.fixtures.netcheck import user_data
+from tests.fixtures.servers import wait_console
 
 VIRSH = ['virsh', '-c', 'qemu:///system']
-PING_SCRIPT = """#!/bin/sh
-if ping -c 3 -W 2 {target} >/dev/null 2>&1; then r=reached; else r=unreachable; fi
-echo "PING-RESULT {target} $r"
-"""
 LISTEN_SCRIPT = """#!/bin/sh
 (while true; do echo altostack-hello | nc -l -p 22; done) >/dev/null 2>&1 &
 echo LISTENING
 """
 
 
-def until(predicate, timeout=30, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    raise AssertionError('timed out waiting for %s' % what)
-
-
-def netns_ok(namespace, *cmd):
-    return subprocess.run(['ip', 'netns', 'exec', namespace, *cmd], capture_output=True,
-                          timeout=30).returncode == 0
-
-
-def ping(namespace, address):
-    cmd = ['ping', '-c', '1', '-W', '1', address]
-    if namespace is None:
-        return subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0
-    return netns_ok(namespace, *cmd)
-
-
 def tcp_open(namespace, address, port):
     return netns_ok(namespace, 'timeout', '3', 'bash', '-c',
                     '</dev/tcp/%s/%d' % (address, port))
-
-
-def user_data(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
-def addresses(cloud, name, cloud_name):
-    srv = cloud.openstack('server', 'show', name, cloud=cloud_name, json_out=True)
-    addrs = srv['addresses']
-    if isinstance(addrs, str):  # older CLIs print "net=ip, ip"
-        return {n.split('=')[0]: n.split('=')[1].split(', ') for n in addrs.split('; ')}
-    return {net: [a if isinstance(a, str) else a['addr'] for a in lst]
-            for net, lst in addrs.items()}
 
 
 @pytest.fixture(scope='module')
@@ -246,7 +212,6 @@ def test_network_bad_input(cloud, net1):
     cloud.openstack('port', 'delete', 'taken1', cloud='demo')
 
 
-
 def test_agent_restart_converges_the_data_plane(cloud, image):
     """Changes made while the compute agent is dead, and a DHCP server that
     died with it, are put right when the agent comes back."""
@@ -275,9 +240,12 @@ def test_agent_restart_converges_the_data_plane(cloud, image):
     subprocess.run(['kill', '-9', *dnsmasq], check=True)
     fip = cloud.openstack('floating', 'ip', 'create', 'public', cloud='admin',
                           json_out=True)['floating_ip_address']
+    queue = 'compute.%s' % cloud.host
+    before = bus.queued(cloud, queue) or 0
     cloud.openstack('server', 'add', 'floating', 'ip', 'fault-vm', fip, cloud='admin')
-    time.sleep(2)
-    assert not ping(None, fip)  # nobody applied it yet
+    # The API made the change and its nudge waits for the dead agent...
+    until(lambda: (bus.queued(cloud, queue) or 0) > before, 30, 'the nudge queued')
+    assert not ping(None, fip)  # ...and nobody applied it yet
     cloud.start_service('compute')
     try:
         until(lambda: ping(None, fip), 60, 'the floating IP after the agent restarted')

@@ -12,23 +12,11 @@ import subprocess
 
 import pytest
 
-from tests.functional.test_networks_cli import ping
-from tests.functional.test_networks_cli import until
-from tests.functional.test_networks_cli import user_data
-from tests.functional.test_servers_cli import wait_console
-
-# Each target: reached within `tries` pings of one second, else unreachable.
-PINGS = """#!/bin/sh
-for spec in {targets}; do
-  t=${{spec%:*}}; n=${{spec#*:}}; r=unreachable; i=0
-  while [ $i -lt $n ]; do
-    if ping -c 1 -W 1 $t >/dev/null 2>&1; then r=reached; break; fi
-    i=$((i + 1))
-  done
-  echo "PING-RESULT $t $r"
-done
-echo PINGS-DONE
-"""
+from tests.fixtures.netcheck import PINGS
+from tests.fixtures.netcheck import ping
+from tests.fixtures.netcheck import until
+from tests.fixtures.netcheck import user_data
+from tests.fixtures.servers import wait_console
 
 
 @pytest.fixture(scope='module', autouse=True)

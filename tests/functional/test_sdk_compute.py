@@ -8,7 +8,7 @@ import openstack.exceptions
 import pytest
 import requests
 
-from tests.functional.test_servers_cli import wait_server
+from tests.fixtures.servers import wait_server
 
 
 @pytest.fixture(scope='module')

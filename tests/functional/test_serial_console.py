@@ -3,35 +3,17 @@ a console URL, a websocket client connects through altostack-serialproxy
 and drives the guest's shell."""
 
 import datetime
-import time
 import urllib.parse
 
 import pytest
 import sqlalchemy as sa
 from websockets import exceptions as ws_exc
-from websockets.sync import client as ws_client
 
 from common.db import console_models as conm
-from tests.functional.test_servers_cli import wait_console
-from tests.functional.test_servers_cli import wait_server
-
-
-def read_until(ws, marker, timeout=60):
-    deadline = time.monotonic() + timeout
-    got = b''
-    while marker not in got:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError('%r not seen on the console; got:\n%r' % (marker, got[-2000:]))
-        try:
-            got += ws.recv(timeout=left)
-        except TimeoutError:
-            continue
-    return got
-
-
-def connect(url):
-    return ws_client.connect(url, subprotocols=['binary'], open_timeout=10)
+from tests.fixtures.console import connect
+from tests.fixtures.console import read_until
+from tests.fixtures.servers import wait_console
+from tests.fixtures.servers import wait_server
 
 
 @pytest.fixture(scope='module')

@@ -6,12 +6,12 @@ import re
 import subprocess
 import time
 
+from tests.fixtures.servers import VIRSH
+from tests.fixtures.servers import api
+from tests.fixtures.servers import domstate
+from tests.fixtures.servers import wait_console
+from tests.fixtures.servers import wait_server
 from tests.functional import cloud as cloud_mod
-from tests.functional.test_servers_cli import VIRSH
-from tests.functional.test_servers_cli import api
-from tests.functional.test_servers_cli import domstate
-from tests.functional.test_servers_cli import wait_console
-from tests.functional.test_servers_cli import wait_server
 
 # Prints a counter every second from a process that outlives the script: a
 # guest that was only frozen or saved counts on, a rebooted one starts anew.

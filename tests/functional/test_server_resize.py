@@ -9,9 +9,10 @@ import re
 import subprocess
 import time
 
-from tests.functional.test_servers_cli import VIRSH
-from tests.functional.test_servers_cli import api
-from tests.functional.test_servers_cli import wait_server
+from tests.fixtures.servers import VIRSH
+from tests.fixtures.servers import api
+from tests.fixtures.servers import assert_guest_has
+from tests.fixtures.servers import wait_server
 
 # user_data runs at every boot: each boot prints what the guest has.
 PROBE = ('#!/bin/sh\n'
@@ -36,13 +37,6 @@ def wait_probe(cloud, name, count, timeout=180):
         time.sleep(1)
     raise AssertionError('boot %d of %s never reported its size (seen: %s)'
                          % (count, name, seen))
-
-
-def assert_guest_has(probe, vcpus, memory_mb):
-    cpus, memkb = probe
-    assert cpus == vcpus, probe
-    # MemTotal is what the kernel keeps for itself less: close below the flavor's.
-    assert memory_mb * 1024 * 0.75 < memkb <= memory_mb * 1024, probe
 
 
 def dominfo(sid):

@@ -24,24 +24,11 @@ import signal
 import time
 import uuid
 
-from tests.functional.test_servers_cli import domstate
-from tests.functional.test_servers_cli import wait_console
-from tests.functional.test_servers_cli import wait_server
-
-MARK_SECTOR = 1024 * 1024  # x 512 bytes = 512 MiB into vda
-
-
-def write_script(path, marker):
-    path.write_text("#!/bin/sh\nprintf '%s\\n' | dd of=/dev/vda bs=512 seek=%d conv=notrunc,fsync "
-                    "2>/dev/null\nsync\necho marker-written-$((40+2))\n"
-                    % (marker, MARK_SECTOR))
-    return str(path)
-
-
-def read_script(path, length):
-    path.write_text('#!/bin/sh\necho "found=$(dd if=/dev/vda bs=512 skip=%d count=1 '
-                    '2>/dev/null | head -c %d)"\n' % (MARK_SECTOR, length))
-    return str(path)
+from tests.fixtures.servers import domstate
+from tests.fixtures.servers import read_script
+from tests.fixtures.servers import wait_console
+from tests.fixtures.servers import wait_server
+from tests.fixtures.servers import write_script
 
 
 def boot(cloud, name, image, user_data):

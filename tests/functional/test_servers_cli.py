@@ -3,49 +3,13 @@ libvirt's own view and the guest's serial console."""
 
 import base64
 import concurrent.futures
-import subprocess
 import time
 import uuid
 
-import requests
-
-VIRSH = ['virsh', '-c', 'qemu:///system']
-
-
-def domstate(server_id):
-    r = subprocess.run(VIRSH + ['domstate', 'altostack-%s' % server_id], capture_output=True,
-                       text=True)
-    return r.stdout.strip() if r.returncode == 0 else None
-
-
-def wait_server(conn, server_id, statuses, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        srv = conn.compute.get_server(server_id)
-        if srv.status in statuses:
-            return srv
-        time.sleep(0.5)
-    raise AssertionError('server %s stayed %s, wanted %s' % (server_id, srv.status, statuses))
-
-
-def wait_console(cloud, name, marker, timeout=120, cloud_name='demo'):
-    deadline = time.monotonic() + timeout
-    out = ''
-    while time.monotonic() < deadline:
-        out = cloud.openstack('console', 'log', 'show', name, cloud=cloud_name)
-        if marker in out:
-            return out
-        time.sleep(1)
-    raise AssertionError('%s not on the console of %s:\n%s' % (marker, name, out[-2000:]))
-
-
-def api(cloud, method, path, cloud_name='demo', **kw):
-    conn = cloud.sdk(cloud_name)
-    token = conn.auth_token
-    url = 'http://127.0.0.1:%d/compute/v2.1%s' % (cloud.api_port, path)
-    return requests.request(method, url, headers={'X-Auth-Token': token,
-                                                  'OpenStack-API-Version': 'compute 2.61'},
-                            timeout=30, **kw)
+from tests.fixtures.servers import api
+from tests.fixtures.servers import domstate
+from tests.fixtures.servers import wait_console
+from tests.fixtures.servers import wait_server
 
 
 def test_image_and_flavors_are_listed(cloud, image):

@@ -11,12 +11,12 @@ import uuid
 
 import pytest
 
-from tests.functional.test_servers_cli import VIRSH
-from tests.functional.test_servers_cli import api
-from tests.functional.test_servers_cli import wait_console
-from tests.functional.test_volumes_cli import SNAP
-from tests.functional.test_volumes_cli import VOL
-from tests.functional.test_volumes_cli import wait_status
+from tests.fixtures.servers import VIRSH
+from tests.fixtures.servers import api
+from tests.fixtures.servers import wait_console
+from tests.fixtures.volumes import SNAP
+from tests.fixtures.volumes import VOL
+from tests.fixtures.volumes import wait_status
 
 
 def volume_bytes(cloud, volume_id, count=64):

@@ -33,7 +33,7 @@ from common.conf import CONF  # noqa: E402
 from compute.virt import vif as vif_mod  # noqa: E402
 from compute.virt.libvirt import designer  # noqa: E402
 from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
-from tests.functional import test_libvirt_driver as libvirt_tests  # noqa: E402
+from tests.fixtures import libvirt_guest as libvirt_tests  # noqa: E402
 
 GiB = 1024 ** 3
 ROOT = libvirt_tests.ROOT

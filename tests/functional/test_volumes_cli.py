@@ -4,24 +4,9 @@ rules, quotas and limits, and projects kept apart."""
 
 import time
 
-
-def wait_status(cloud, kind, name, want, project='demo', timeout=60):
-    deadline = time.monotonic() + timeout
-    status = None
-    while time.monotonic() < deadline:
-        status = cloud.openstack(kind[0], *kind[1:], 'show', name, '-f', 'value', '-c',
-                                 'status', cloud=project).strip()
-        if status == want:
-            return status
-        if status.startswith('error'):
-            break
-        time.sleep(1)
-    raise AssertionError('%s %s is %s, not %s; the volume service said:\n%s'
-                         % (' '.join(kind), name, status, want, cloud.log_tail('volume')))
-
-
-VOL = ('volume',)
-SNAP = ('volume', 'snapshot')
+from tests.fixtures.volumes import SNAP
+from tests.fixtures.volumes import VOL
+from tests.fixtures.volumes import wait_status
 
 
 def used(cloud, project='demo'):

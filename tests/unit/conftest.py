@@ -9,9 +9,9 @@ from common import tokens
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import migration
-
-ADMIN_PW = 'admin-pw'
-DEMO_PW = 'demo-pw'
+from tests.fixtures.identity import ADMIN_PW
+from tests.fixtures.identity import DEMO_PW
+from tests.fixtures.identity import issue
 
 CONF([], project='altostack', default_config_files=[])
 
@@ -58,16 +58,6 @@ def client(cloud_db):
     app = api_app.create_app()
     app.testing = True
     return app.test_client()
-
-
-def issue(client, user, password, project=None, expect=201):
-    body = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
-        'name': user, 'domain': {'id': 'default'}, 'password': password}}}}}
-    if project:
-        body['auth']['scope'] = {'project': {'name': project, 'domain': {'id': 'default'}}}
-    r = client.post('/identity/v3/auth/tokens', json=body)
-    assert r.status_code == expect, r.get_data(as_text=True)
-    return r.headers.get('X-Subject-Token'), r.get_json()
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from compute import manager as manager_mod
 from compute.virt import exception
 from compute.virt import fake
 from compute.virt import power_state
-from tests.unit.test_compute_lifecycle_actions import CTX
-from tests.unit.test_compute_lifecycle_actions import Books
-from tests.unit.test_compute_lifecycle_actions import Cache
-from tests.unit.test_compute_lifecycle_actions import Images
+from tests.fixtures.compute_agent import CTX
+from tests.fixtures.compute_agent import Books
+from tests.fixtures.compute_agent import Cache
+from tests.fixtures.compute_agent import Images
 
 OLD = {'flavorid': '1', 'name': 'm1.tiny', 'vcpus': 1, 'memory_mb': 512, 'root_gb': 1}
 NEW = {'flavorid': '3', 'name': 'm1.medium', 'vcpus': 2, 'memory_mb': 4096, 'root_gb': 40}

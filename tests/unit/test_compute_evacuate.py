@@ -10,9 +10,8 @@ import pytest
 from common import instance_states as st
 from compute.virt import exception
 from compute.virt import power_state
-from tests.unit.test_compute_lifecycle_actions import CTX
-from tests.unit.test_compute_lifecycle_actions import agent  # noqa: F401 - a fixture
-from tests.unit.test_compute_lifecycle_actions import boot
+from tests.fixtures.compute_agent import CTX
+from tests.fixtures.compute_agent import boot
 
 SID = '8f0c6a52-7a4e-4d36-9a5f-00000000e0a1'
 
@@ -34,7 +33,7 @@ class Volumes:
 
 
 @pytest.fixture
-def books(agent, monkeypatch):  # noqa: F811
+def books(agent, monkeypatch):
     reports, cleaned = [], []
 
     def evacuate_report(ctx, uuid, migration_uuid, ok, power, message=None):
@@ -55,7 +54,7 @@ def migration(vm_state_before=st.ACTIVE):
             'dest_compute': 'h1', 'vm_state_before': vm_state_before}
 
 
-def evacuated(agent, vm_state=st.ACTIVE, block_devices=()):  # noqa: F811
+def evacuated(agent, vm_state=st.ACTIVE, block_devices=()):
     """The server as the API casts it: in the books of this host, not yet
     in its hypervisor."""
     inst = {'uuid': SID, 'name': 'vm', 'flavor': {'vcpus': 1, 'memory_mb': 64, 'root_gb': 1},
@@ -69,7 +68,7 @@ VOLUME = {'attachment_id': 'att-1', 'volume': {'id': 'vol-1', 'status': 'in-use'
           'device': 'vdb', 'boot_index': None, 'status': 'attached'}
 
 
-def test_rebuilt_here_with_its_volume(agent, books):  # noqa: F811
+def test_rebuilt_here_with_its_volume(agent, books):
     inst = evacuated(agent, block_devices=[VOLUME])
     agent.evacuate_instance(CTX, inst, migration(), [])
     guest = agent.driver.instances[SID]
@@ -83,14 +82,14 @@ def test_rebuilt_here_with_its_volume(agent, books):  # noqa: F811
                             ('compute_rebuild_instance', 'finish', None)]
 
 
-def test_a_stopped_server_ends_stopped(agent, books):  # noqa: F811
+def test_a_stopped_server_ends_stopped(agent, books):
     inst = evacuated(agent, vm_state=st.STOPPED)
     agent.evacuate_instance(CTX, inst, migration(st.STOPPED), [])
     assert agent.driver.instances[SID]['state'] == power_state.SHUTDOWN
     assert books.reports == [('mig-e', True, power_state.SHUTDOWN, None)]
 
 
-def test_a_failed_spawn_is_reported_and_leaves_nothing(agent, books):  # noqa: F811
+def test_a_failed_spawn_is_reported_and_leaves_nothing(agent, books):
     inst = evacuated(agent)
     agent.driver.fail_next_spawn = exception.InstanceSpawnFailure(instance_id=SID,
                                                                   reason='no disk')
@@ -102,7 +101,7 @@ def test_a_failed_spawn_is_reported_and_leaves_nothing(agent, books):  # noqa: F
     assert books.events[-1] == ('compute_rebuild_instance', 'finish', 'Error')
 
 
-def test_a_server_that_changed_is_left_alone(agent, books):  # noqa: F811
+def test_a_server_that_changed_is_left_alone(agent, books):
     inst = evacuated(agent)
     books.instances[SID]['task_state'] = st.DELETING
     agent.evacuate_instance(CTX, inst, migration(), [])
@@ -110,7 +109,7 @@ def test_a_server_that_changed_is_left_alone(agent, books):  # noqa: F811
 
 
 @pytest.mark.parametrize('made', [True, False])
-def test_restart_mid_evacuation_reports_it_failed(agent, books, made):  # noqa: F811
+def test_restart_mid_evacuation_reports_it_failed(agent, books, made):
     inst = evacuated(agent)
     books.instances[SID].update(task_state=st.REBUILD_SPAWNING, migration=migration(),
                                 block_devices=[])
@@ -122,7 +121,7 @@ def test_restart_mid_evacuation_reports_it_failed(agent, books, made):  # noqa: 
     assert (mig, ok) == ('mig-e', False) and 'restarted during the evacuation' in message
 
 
-def test_source_back_removes_leftovers_and_completes(agent, books):  # noqa: F811
+def test_source_back_removes_leftovers_and_completes(agent, books):
     gone = boot(agent)  # evacuated away: still in this hypervisor
     back = boot(agent)  # evacuated away and back here since
     del books.instances[gone['uuid']]
@@ -137,7 +136,7 @@ def test_source_back_removes_leftovers_and_completes(agent, books):  # noqa: F81
     assert books.cleaned == ['mig-1', 'mig-2']
 
 
-def test_a_server_booted_from_a_volume_boots_from_it_again(agent, books):  # noqa: F811
+def test_a_server_booted_from_a_volume_boots_from_it_again(agent, books):
     root = dict(VOLUME, attachment_id='att-0', volume={'id': 'vol-0', 'status': 'in-use'},
                 device='vda', boot_index=0)
     inst = evacuated(agent, block_devices=[root])

@@ -3,81 +3,14 @@ driver and a scheduler that keeps the books in a dict: each ends in a
 resting state with its event finished, on success and on failure; the
 restart reconcile and the power sync know the new states."""
 
-import contextlib
 
 import pytest
 
 from common import instance_states as st
-from common.context import get_admin_context
-from compute import manager as manager_mod
 from compute.virt import exception
-from compute.virt import fake
 from compute.virt import power_state
-
-CTX = get_admin_context()
-
-
-class Books:
-    """The scheduler's side: instance_update with expected task states,
-    events in order."""
-
-    def __init__(self):
-        self.instances = {}
-        self.events = []
-
-    def instance_update(self, ctx, uuid, values, expected_task_states=None):
-        inst = self.instances[uuid]
-        if expected_task_states is not None and inst['task_state'] not in \
-                expected_task_states:
-            return None
-        inst.update(values)
-        return dict(inst)
-
-    def instance_event(self, ctx, uuid, event, phase, result=None, details=None, host=None):
-        self.events.append((event, phase, result))
-
-    def get_host_instances(self, ctx, host, timeout=None):
-        return [dict(i) for i in self.instances.values()]
-
-    def get_host_evacuations(self, ctx, host, timeout=None):
-        return []
-
-
-class Images:
-    def get_image_for_download(self, ctx, image_id):
-        if image_id == 'gone':
-            raise exception.VirtError(reason='no such image')
-        return {'id': image_id, 'disk_format': 'qcow2'}
-
-
-class Cache:
-    @contextlib.contextmanager
-    def using(self, image):
-        yield '/cache/%s' % image['id']
-
-
-@pytest.fixture
-def agent(conf, monkeypatch):
-    books = Books()
-    monkeypatch.setattr(manager_mod.scheduler_rpcapi, 'SchedulerAPI', lambda: books)
-    monkeypatch.setattr(manager_mod.conductor_rpcapi, 'ConductorAPI', lambda: books)
-    monkeypatch.setattr(manager_mod.image_rpcapi, 'ImageAPI', Images)
-    monkeypatch.setattr(manager_mod.imagecache, 'ImageCache', Cache)
-    mgr = manager_mod.ComputeManager(driver=fake.FakeDriver())
-    mgr._reconciled = True
-    mgr.books = books
-    return mgr
-
-
-def boot(agent, **kw):
-    inst = {'uuid': '8f0c6a52-7a4e-4d36-9a5f-%012d' % len(agent.books.instances),
-            'name': 'vm', 'flavor': {'vcpus': 1, 'memory_mb': 64, 'root_gb': 1},
-            'image_ref': 'img-1', 'vm_state': st.ACTIVE, 'task_state': None,
-            'power_state': power_state.RUNNING, 'host': 'h1'}
-    inst.update(kw)
-    agent.driver.spawn(CTX, inst, {'id': 'img-1'}, '/base', [])
-    agent.books.instances[inst['uuid']] = inst
-    return inst
+from tests.fixtures.compute_agent import CTX
+from tests.fixtures.compute_agent import boot
 
 
 def begin(agent, inst, task):

@@ -11,9 +11,8 @@ from compute import manager as manager_mod
 from compute.virt import exception
 from compute.virt import fake
 from compute.virt import power_state
-from tests.unit.test_compute_lifecycle_actions import CTX
-from tests.unit.test_compute_lifecycle_actions import agent  # noqa: F401 - a fixture
-from tests.unit.test_compute_lifecycle_actions import boot
+from tests.fixtures.compute_agent import CTX
+from tests.fixtures.compute_agent import boot
 
 MIG = {'uuid': 'mig-1', 'migration_type': 'live-migration', 'source_compute': 'h1',
        'dest_compute': 'h2'}
@@ -54,7 +53,7 @@ VOLUME = {'attachment_id': 'att-1', 'volume': {'id': 'vol-1'}, 'device': '/dev/v
 
 
 @pytest.fixture
-def pair(agent):  # noqa: F811
+def pair(agent):
     """(source agent, destination agent), one scheduler's books."""
     dest = manager_mod.ComputeManager(driver=fake.FakeDriver())
     dest.host, dest.books, dest.scheduler = 'h2', agent.books, agent.books
@@ -80,7 +79,7 @@ def pair(agent):  # noqa: F811
     return agent, dest
 
 
-def start(agent):  # noqa: F811
+def start(agent):
     inst = boot(agent)
     agent.books.instances[inst['uuid']]['task_state'] = st.MIGRATING
     return dict(agent.books.instances[inst['uuid']])

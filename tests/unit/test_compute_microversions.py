@@ -8,8 +8,7 @@ import re
 import pytest
 
 from api.compute import microversion as mv
-from tests.unit.test_server_lifecycle_actions import IMAGE
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
+from tests.fixtures.nova_api import IMAGE
 
 COMPUTE = pathlib.Path(mv.__file__).parent
 
@@ -35,7 +34,7 @@ def _v(version):
     return {'OpenStack-API-Version': 'compute %s' % version}
 
 
-def test_server_groups_by_version(nova):  # noqa: F811
+def test_server_groups_by_version(nova):
     def create(version, policy, status):
         return nova('POST', '/os-server-groups',
                     {'server_group': {'name': 'g', 'policies': [policy]}}, status,
@@ -48,7 +47,7 @@ def test_server_groups_by_version(nova):  # noqa: F811
                          'user_id']
 
 
-def test_keypairs_paging_from_2_35(nova):  # noqa: F811
+def test_keypairs_paging_from_2_35(nova):
     for name in ('a', 'b', 'c'):
         nova('POST', '/os-keypairs', {'keypair': {'name': name}}, 201, version=_v('2.35'))
 
@@ -59,7 +58,7 @@ def test_keypairs_paging_from_2_35(nova):  # noqa: F811
     assert names('2.34', '?limit=1&marker=a') == ['a', 'b', 'c']
 
 
-def test_unknown_status_filter(nova):  # noqa: F811
+def test_unknown_status_filter(nova):
     r = nova('GET', '/servers?status=nonsense', status=200, version=_v('2.37'))
     assert r.get_json() == {'servers': []}
     r = nova('GET', '/servers?status=nonsense', status=400, version=_v('2.38'))
@@ -67,7 +66,7 @@ def test_unknown_status_filter(nova):  # noqa: F811
 
 
 @pytest.mark.parametrize('version,status', [('2.1', 202), ('2.56', 202), ('2.57', 400)])
-def test_personality_until_2_57(nova, version, status):  # noqa: F811
+def test_personality_until_2_57(nova, version, status):
     body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
                        'networks': 'none',
                        'personality': [{'path': '/etc/motd', 'contents': 'aGk='}]}}
@@ -78,7 +77,7 @@ def _invalid_input(r):
     return r.status_code == 400 and 'Invalid input' in r.get_json()['badRequest']['message']
 
 
-def test_attach_bodies_by_version(nova):  # noqa: F811
+def test_attach_bodies_by_version(nova):
     body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
                        'networks': 'none'}}
     sid = nova('POST', '/servers', body, 202).get_json()['server']['id']
@@ -96,7 +95,7 @@ def test_attach_bodies_by_version(nova):  # noqa: F811
     assert not _invalid_input(nova('POST', nic, tagged, version=_v('2.49')))
 
 
-def test_instance_actions_by_version(nova):  # noqa: F811
+def test_instance_actions_by_version(nova):
     from common.db import api as db_api
     from common.db import compute_models as cm
     from common.db import instances
@@ -134,8 +133,8 @@ def test_instance_actions_by_version(nova):  # noqa: F811
     nova('GET', path, status=200, version=_v('2.21'))
 
 
-def test_hypervisor_paging_from_2_33(nova):  # noqa: F811
-    from tests.unit.test_server_resize import add_host
+def test_hypervisor_paging_from_2_33(nova):
+    from tests.fixtures.resize_api import add_host
     for host in ('ha', 'hb', 'hc'):
         add_host(host)
 

@@ -4,10 +4,8 @@ image service, scheduler and compute agent are replaced by recorders."""
 
 import pytest
 
-from tests.unit.test_network_base import admin  # noqa: F401 - fixtures
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import public  # noqa: F401
+pytestmark = pytest.mark.usefixtures('casts')
+
 
 V = {'OpenStack-API-Version': 'compute 2.61'}
 IMAGE = {'id': '11111111-2222-4333-8444-555555555555', 'status': 'active', 'size': 1024,
@@ -16,7 +14,7 @@ IMAGE = {'id': '11111111-2222-4333-8444-555555555555', 'status': 'active', 'size
 
 
 @pytest.fixture
-def nova(client, demo, casts, monkeypatch):  # noqa: F811
+def nova(client, demo, casts, monkeypatch):
     from api.compute import bootstrap
     from api.compute import images
     from api.compute import interfaces
@@ -65,7 +63,7 @@ def _place(uuid, host='h1'):
     return ports.bind_instance_ports(uuid, host)
 
 
-def test_auto_lands_on_private_then_on_own_network(nova, demo, public):  # noqa: F811
+def test_auto_lands_on_private_then_on_own_network(nova, demo, public):
     sid = _create(nova, 'auto').get_json()['server']['id']
     addrs = nova('GET', '/servers/' + sid, status=200).get_json()['server']['addresses']
     assert list(addrs) == ['private']
@@ -79,7 +77,7 @@ def test_auto_lands_on_private_then_on_own_network(nova, demo, public):  # noqa:
     assert srv['security_groups'] == [{'name': 'default'}]
 
 
-def test_none_and_explicit_networks(nova, demo, public):  # noqa: F811
+def test_none_and_explicit_networks(nova, demo, public):
     sid = _create(nova, 'none').get_json()['server']['id']
     srv = nova('GET', '/servers/' + sid, status=200).get_json()['server']
     assert srv['addresses'] == {}
@@ -100,7 +98,7 @@ def test_none_and_explicit_networks(nova, demo, public):  # noqa: F811
     assert 'in use' in r.get_json()['conflictingRequest']['message']
 
 
-def test_bad_network_creates_nothing(nova, demo, admin, public):  # noqa: F811
+def test_bad_network_creates_nothing(nova, demo, admin, public):
     before = demo.get('/ports')['ports']
     missing = '00000000-0000-4000-8000-000000000000'
     r = _create(nova, [{'uuid': missing}], status=400)
@@ -117,7 +115,7 @@ def test_bad_network_creates_nothing(nova, demo, admin, public):  # noqa: F811
     assert nova.built == []
 
 
-def test_delete_gives_ports_back(nova, demo, public):  # noqa: F811
+def test_delete_gives_ports_back(nova, demo, public):
     from conductor import records
     net = demo.network('n1')
     demo.subnet(net['id'], '10.9.0.0/24')
@@ -127,7 +125,7 @@ def test_delete_gives_ports_back(nova, demo, public):  # noqa: F811
     assert demo.get('/ports?device_id=' + sid)['ports'] == []
 
 
-def test_interface_attach_detach(nova, demo, public, casts):  # noqa: F811
+def test_interface_attach_detach(nova, demo, public, casts):
     net = demo.network('n1')
     demo.subnet(net['id'], '10.11.0.0/24')
     hot = demo.network('hot')
@@ -157,7 +155,7 @@ def test_interface_attach_detach(nova, demo, public, casts):  # noqa: F811
     assert {'attach_interface', 'detach_interface'} <= {a['action'] for a in actions}
 
 
-def test_add_and_remove_security_group(nova, demo, public, casts):  # noqa: F811
+def test_add_and_remove_security_group(nova, demo, public, casts):
     net = demo.network('n1')
     demo.subnet(net['id'], '10.13.0.0/24')
     sid = _create(nova, [{'uuid': net['id']}]).get_json()['server']['id']

@@ -7,9 +7,7 @@ import pytest
 
 from common import servicegroup
 from common.db import instances
-from tests.unit.test_server_lifecycle_actions import IMAGE
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
-from tests.unit.test_server_lifecycle_actions import server  # noqa: F401 - a fixture
+from tests.fixtures.nova_api import IMAGE
 
 
 def _v(version):
@@ -56,7 +54,7 @@ _PERSONALITY = {'maxPersonality', 'maxPersonalitySize'}
     ('2.36', _BASE_LIMITS | _PERSONALITY | {'maxImageMeta'}),
     ('2.39', _BASE_LIMITS | _PERSONALITY),
     ('2.57', _BASE_LIMITS), ('2.61', _BASE_LIMITS)])
-def test_limits_by_microversion(nova, version, keys):  # noqa: F811
+def test_limits_by_microversion(nova, version, keys):
     absolute = nova('GET', '/limits', status=200, version=_v(version)).get_json()['limits']
     assert set(absolute['absolute']) == keys
     assert absolute['rate'] == []
@@ -76,7 +74,7 @@ _NET_QUOTAS = {'fixed_ips', 'floating_ips', 'security_groups', 'security_group_r
 @pytest.mark.parametrize('version,keys', [
     ('2.1', _BASE_QUOTAS | _INJECTED | _NET_QUOTAS), ('2.36', _BASE_QUOTAS | _INJECTED),
     ('2.57', _BASE_QUOTAS)])
-def test_quota_sets_by_microversion(nova, version, keys):  # noqa: F811
+def test_quota_sets_by_microversion(nova, version, keys):
     admin = dict(version=_v(version), who='admin', status=200)
     pid = 'p1'
     shown = nova('GET', '/os-quota-sets/' + pid, **admin).get_json()['quota_set']
@@ -93,7 +91,7 @@ def test_quota_sets_by_microversion(nova, version, keys):  # noqa: F811
         assert shown['floating_ips'] == -1 and shown['injected_files'] == 5
 
 
-def test_quota_update_takes_what_nova_takes(nova):  # noqa: F811
+def test_quota_update_takes_what_nova_takes(nova):
     def put(version, quota_set, status):
         return nova('PUT', '/os-quota-sets/p1', {'quota_set': quota_set}, status,
                     who='admin', version=_v(version))
@@ -136,19 +134,19 @@ _ADMIN_23 = _ADMIN_21 | {'OS-EXT-SRV-ATTR:hostname', 'OS-EXT-SRV-ATTR:kernel_id'
     ('2.19', 'demo', {'locked', 'description'}),
     ('2.26', 'demo', {'locked', 'description', 'tags'}),
     ('2.61', 'admin', _ADMIN_23 | {'locked', 'description', 'tags', 'host_status'})])
-def test_get_server_keys(nova, server, version, who, extra):  # noqa: F811
+def test_get_server_keys(nova, server, version, who, extra):
     srv = nova('GET', '/servers/' + server, status=200, who=who,
                version=_v(version)).get_json()['server']
     assert set(srv) - {'security_groups'} == _FULL | extra
 
 
-def test_list_is_id_name_links(nova, server):  # noqa: F811
+def test_list_is_id_name_links(nova, server):
     for version in ('2.1', '2.61'):
         listed = nova('GET', '/servers', status=200, version=_v(version)).get_json()
         assert [sorted(s) for s in listed['servers']] == [['id', 'links', 'name']]
 
 
-def test_create_answer(nova):  # noqa: F811
+def test_create_answer(nova):
     body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
                        'networks': 'none', 'accessIPv4': '1.2.3.4', 'accessIPv6': '80fe::'}}
     out = nova('POST', '/servers', body, 202).get_json()['server']
@@ -159,7 +157,7 @@ def test_create_answer(nova):  # noqa: F811
 
 
 @pytest.mark.parametrize('field,value', [('accessIPv4', '1.2.3'), ('accessIPv6', 'x::y::z')])
-def test_access_ips_must_be_addresses(nova, field, value):  # noqa: F811
+def test_access_ips_must_be_addresses(nova, field, value):
     body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
                        'networks': 'none', field: value}}
     nova('POST', '/servers', body, 400)
@@ -168,7 +166,7 @@ def test_access_ips_must_be_addresses(nova, field, value):  # noqa: F811
 @pytest.mark.parametrize('version,extra', [('2.1', set()), ('2.9', {'locked'}),
                                            ('2.19', {'locked', 'description'}),
                                            ('2.61', {'locked', 'description', 'tags'})])
-def test_update_answer_is_the_short_view(nova, server, version, extra):  # noqa: F811
+def test_update_answer_is_the_short_view(nova, server, version, extra):
     r = nova('PUT', '/servers/' + server, {'server': {'accessIPv4': '10.0.0.9',
                                                       'accessIPv6': '::1', 'name': 'vm2'}},
              200, who='admin', version=_v(version))
@@ -182,7 +180,7 @@ def test_update_answer_is_the_short_view(nova, server, version, extra):  # noqa:
     ('2.1', set()), ('2.26', {'locked', 'description', 'tags'}),
     ('2.54', {'locked', 'description', 'tags', 'key_name'}),
     ('2.57', {'locked', 'description', 'tags', 'key_name', 'user_data'})])
-def test_rebuild_answer_is_the_short_view(nova, server, version, extra):  # noqa: F811
+def test_rebuild_answer_is_the_short_view(nova, server, version, extra):
     body = {'rebuild': {'imageRef': IMAGE['id'], 'accessIPv4': '1.2.3.4'}}
     r = nova('POST', '/servers/%s/action' % server, body, 202, version=_v(version))
     srv = r.get_json()['server']
@@ -190,13 +188,13 @@ def test_rebuild_answer_is_the_short_view(nova, server, version, extra):  # noqa
     assert srv['accessIPv4'] == '1.2.3.4' and srv['status'] == 'REBUILD'
 
 
-def test_progress_only_where_nova_shows_it(nova, server):  # noqa: F811
+def test_progress_only_where_nova_shows_it(nova, server):
     instances.update(server, {'vm_state': 'stopped'})
     srv = nova('GET', '/servers/' + server, status=200).get_json()['server']
     assert 'progress' not in srv
 
 
-def test_host_status(nova, server, monkeypatch):  # noqa: F811
+def test_host_status(nova, server, monkeypatch):
     def status():
         return nova('GET', '/servers/' + server, status=200, who='admin',
                     version=_v('2.16')).get_json()['server']['host_status']

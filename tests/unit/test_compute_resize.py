@@ -9,16 +9,15 @@ from common import instance_states as st
 from compute.virt import exception
 from compute.virt import power_state
 from compute.virt.libvirt import config as config_mod
-from tests.unit.test_compute_lifecycle_actions import CTX
-from tests.unit.test_compute_lifecycle_actions import agent  # noqa: F401 - a fixture
-from tests.unit.test_compute_lifecycle_actions import boot
+from tests.fixtures.compute_agent import CTX
+from tests.fixtures.compute_agent import boot
 
 OLD = {'flavorid': '1', 'name': 'm1.tiny', 'vcpus': 1, 'memory_mb': 512, 'root_gb': 1}
 NEW = {'flavorid': '3', 'name': 'm1.medium', 'vcpus': 2, 'memory_mb': 4096, 'root_gb': 40}
 
 
 @pytest.fixture
-def books(agent):  # noqa: F811
+def books(agent):
     reports = []
 
     def resize_report(ctx, uuid, migration_uuid, step, ok, power, message=None):
@@ -36,13 +35,13 @@ def migration(vm_state_before=st.ACTIVE):
             'vm_state_before': vm_state_before}
 
 
-def start(agent, task=st.RESIZE_PREP, **kw):  # noqa: F811
+def start(agent, task=st.RESIZE_PREP, **kw):
     inst = boot(agent, flavor=dict(OLD), **kw)
     agent.books.instances[inst['uuid']]['task_state'] = task
     return dict(agent.books.instances[inst['uuid']])
 
 
-def test_resize_of_a_running_server(agent, books):  # noqa: F811
+def test_resize_of_a_running_server(agent, books):
     inst = start(agent)
     agent.resize_instance(CTX, inst, migration())
     guest = agent.driver.instances[inst['uuid']]
@@ -54,7 +53,7 @@ def test_resize_of_a_running_server(agent, books):  # noqa: F811
                             ('compute_resize_instance', 'finish', None)]
 
 
-def test_resize_of_a_stopped_server_leaves_it_off(agent, books):  # noqa: F811
+def test_resize_of_a_stopped_server_leaves_it_off(agent, books):
     inst = start(agent, vm_state=st.STOPPED)
     agent.driver.instances[inst['uuid']]['state'] = power_state.SHUTDOWN
     agent.resize_instance(CTX, inst, migration(st.STOPPED))
@@ -62,7 +61,7 @@ def test_resize_of_a_stopped_server_leaves_it_off(agent, books):  # noqa: F811
     assert books.reports == [('resize', True, power_state.SHUTDOWN, None)]
 
 
-def test_failed_resize_is_reported_with_the_guest_running_again(agent, books):  # noqa: F811
+def test_failed_resize_is_reported_with_the_guest_running_again(agent, books):
     inst = start(agent)
     agent.driver.fail_next['resize'] = exception.VirtError(reason='no room')
     agent.resize_instance(CTX, inst, migration())
@@ -75,7 +74,7 @@ def test_failed_resize_is_reported_with_the_guest_running_again(agent, books):  
     assert books.events[-1] == ('compute_resize_instance', 'finish', 'Error')
 
 
-def test_resize_of_a_server_that_changed_does_nothing(agent, books):  # noqa: F811
+def test_resize_of_a_server_that_changed_does_nothing(agent, books):
     inst = start(agent)
     books.instances[inst['uuid']]['task_state'] = st.DELETING
     agent.resize_instance(CTX, inst, migration())
@@ -84,14 +83,14 @@ def test_resize_of_a_server_that_changed_does_nothing(agent, books):  # noqa: F8
     assert books.events[-1] == ('compute_resize_instance', 'finish', 'Error')
 
 
-def test_confirm_reports(agent, books):  # noqa: F811
+def test_confirm_reports(agent, books):
     inst = start(agent, task=st.RESIZE_CONFIRMING, vm_state=st.RESIZED)
     agent.confirm_resize(CTX, inst, migration())
     assert books.reports == [('confirm', True, power_state.RUNNING, None)]
     assert books.events[-1] == ('compute_confirm_resize', 'finish', None)
 
 
-def test_revert_gives_the_old_size_back_and_keeps_the_disk(agent, books):  # noqa: F811
+def test_revert_gives_the_old_size_back_and_keeps_the_disk(agent, books):
     inst = start(agent)
     agent.resize_instance(CTX, inst, migration())
     books.instances[inst['uuid']].update(vm_state=st.RESIZED, flavor=NEW,
@@ -104,7 +103,7 @@ def test_revert_gives_the_old_size_back_and_keeps_the_disk(agent, books):  # noq
     assert books.reports[-1] == ('revert', True, power_state.RUNNING, None)
 
 
-def test_failed_revert_is_reported(agent, books):  # noqa: F811
+def test_failed_revert_is_reported(agent, books):
     inst = start(agent, task=st.RESIZE_REVERTING, vm_state=st.RESIZED)
     agent.driver.fail_next['resize'] = exception.VirtError(reason='boom')
     agent.revert_resize(CTX, inst, migration())
@@ -118,7 +117,7 @@ def test_failed_revert_is_reported(agent, books):  # noqa: F811
     (st.RESIZE_CONFIRMING, 'confirm', True, NEW),
     (st.RESIZE_REVERTING, 'revert', True, OLD),
 ])
-def test_restart_settles_resizes(agent, books, task, step, ok, flavor):  # noqa: F811
+def test_restart_settles_resizes(agent, books, task, step, ok, flavor):
     inst = start(agent, task=task)
     agent.driver.instances[inst['uuid']]['instance']['flavor'] = dict(NEW)
     books.instances[inst['uuid']]['migration'] = migration()
@@ -127,7 +126,7 @@ def test_restart_settles_resizes(agent, books, task, step, ok, flavor):  # noqa:
     assert agent.driver.instances[inst['uuid']]['instance']['flavor'] == flavor
 
 
-def test_restart_without_an_open_migration_just_settles(agent, books):  # noqa: F811
+def test_restart_without_an_open_migration_just_settles(agent, books):
     inst = start(agent, task=st.RESIZE_MIGRATING)
     books.instances[inst['uuid']]['migration'] = None
     agent.reconcile()

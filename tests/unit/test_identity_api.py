@@ -5,9 +5,9 @@ import datetime
 import pytest
 
 from common import tokens
-from tests.unit.conftest import ADMIN_PW
-from tests.unit.conftest import DEMO_PW
-from tests.unit.conftest import issue
+from tests.fixtures.identity import ADMIN_PW
+from tests.fixtures.identity import DEMO_PW
+from tests.fixtures.identity import issue
 
 
 def H(token):

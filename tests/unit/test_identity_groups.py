@@ -3,7 +3,7 @@ role grants, their effect on tokens, and the role assignment listing."""
 
 import pytest
 
-from tests.unit.conftest import issue
+from tests.fixtures.identity import issue
 
 V3 = '/identity/v3'
 

@@ -2,7 +2,7 @@
 shown; null unsets one; lock_password stops self-service password changes;
 multi-factor rules are checked against the methods this cloud offers."""
 
-from tests.unit.conftest import issue
+from tests.fixtures.identity import issue
 
 
 def H(token):

@@ -6,16 +6,14 @@ import re
 
 import pytest
 
-from tests.unit.test_image_fixtures import OCTET
-from tests.unit.test_image_fixtures import PATCH_TYPE
-from tests.unit.test_image_fixtures import UUID_RE
-from tests.unit.test_image_fixtures import active_image
-from tests.unit.test_image_fixtures import create
-from tests.unit.test_image_fixtures import names
-from tests.unit.test_image_fixtures import patch
-from tests.unit.test_image_fixtures import upload
-
-pytest_plugins = ['tests.unit.test_image_fixtures']
+from tests.fixtures.images import OCTET
+from tests.fixtures.images import PATCH_TYPE
+from tests.fixtures.images import UUID_RE
+from tests.fixtures.images import active_image
+from tests.fixtures.images import create
+from tests.fixtures.images import names
+from tests.fixtures.images import patch
+from tests.fixtures.images import upload
 
 BASE_KEYS = {'id', 'name', 'status', 'visibility', 'protected', 'os_hidden', 'owner',
              'disk_format', 'container_format', 'min_disk', 'min_ram', 'size', 'virtual_size',

@@ -3,12 +3,10 @@ members and their status, admins."""
 
 import pytest
 
-from tests.unit.test_image_fixtures import active_image
-from tests.unit.test_image_fixtures import create
-from tests.unit.test_image_fixtures import names
-from tests.unit.test_image_fixtures import patch
-
-pytest_plugins = ['tests.unit.test_image_fixtures']
+from tests.fixtures.images import active_image
+from tests.fixtures.images import create
+from tests.fixtures.images import names
+from tests.fixtures.images import patch
 
 
 @pytest.fixture

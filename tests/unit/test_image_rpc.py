@@ -14,11 +14,10 @@ from imagestore import exception as img_exc
 from imagestore import manager
 from imagestore import rpcapi
 from imagestore import states
-from tests.unit.test_image_fixtures import OCTET
-from tests.unit.test_image_fixtures import active_image
-from tests.unit.test_image_fixtures import create
-
-pytest_plugins = ['tests.unit.test_image_fixtures']
+from tests.fixtures.images import OCTET
+from tests.fixtures.images import active_image
+from tests.fixtures.images import create
+from tests.fixtures.images import local
 
 DOWNLOAD_KEYS = {'id', 'disk_format', 'size', 'checksum', 'os_hash_algo', 'os_hash_value',
                  'min_disk', 'min_ram', 'properties', 'status', 'url'}
@@ -26,12 +25,6 @@ DOWNLOAD_KEYS = {'id', 'disk_format', 'size', 'checksum', 'os_hash_algo', 'os_ha
 
 def ctx(person):
     return auth.validate(person.token).to_context('req-test')
-
-
-def local(url):
-    """The path and query of a signed URL, for the Flask test client."""
-    parts = urllib.parse.urlsplit(url)
-    return parts.path + '?' + parts.query
 
 
 def test_get_image_for_download(image_client, people, raw_bytes, image_conf):

@@ -14,9 +14,7 @@ from imagestore import formats
 from imagestore import signing
 from imagestore import states
 from imagestore import store
-from tests.unit.test_image_fixtures import qemu_img
-
-pytest_plugins = ['tests.unit.test_image_fixtures']
+from tests.fixtures.images import qemu_img
 
 ID = '11111111-2222-3333-4444-555555555555'
 

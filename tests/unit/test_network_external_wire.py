@@ -8,11 +8,9 @@ import pytest
 from common import netnames
 from common.conf import CONF
 from compute.network import names
-from tests.unit.test_network_plane import EXT
-from tests.unit.test_network_plane import RTR1
-from tests.unit.test_network_plane import fake  # noqa: F401 - fixtures
-from tests.unit.test_network_plane import hn  # noqa: F401
-from tests.unit.test_network_plane import make_state
+from tests.fixtures.host_network import EXT
+from tests.fixtures.host_network import RTR1
+from tests.fixtures.host_network import make_state
 
 WIRE = 'extwire0'
 
@@ -26,14 +24,14 @@ def wired():
     CONF.clear_override('external_gateway', 'network')
 
 
-def test_default_external_bridge_has_the_gateway_and_no_wire(hn, fake):  # noqa: F811
+def test_default_external_bridge_has_the_gateway_and_no_wire(hn, fake):
     hn.apply(make_state())
     assert fake.links[(None, netnames.bridge(EXT))]['addrs'] == ['172.24.9.1/24']
     assert WIRE not in fake.bridge_ports(netnames.bridge(EXT))
     assert names.gateway_host_if(RTR1) in fake.bridge_ports(netnames.bridge(EXT))
 
 
-def test_a_host_on_the_wire_without_the_gateway(hn, fake, wired):  # noqa: F811
+def test_a_host_on_the_wire_without_the_gateway(hn, fake, wired):
     fake.links[(None, WIRE)] = {'kind': 'veth', 'master': None, 'addrs': [],
                                 'mac': '02:00:00:00:00:09', 'mtu': 1500}
     hn.apply(make_state())
@@ -49,7 +47,7 @@ def test_a_host_on_the_wire_without_the_gateway(hn, fake, wired):  # noqa: F811
     assert fake.link_master(WIRE) == bridge
 
 
-def test_a_wire_that_appears_later_is_added(hn, fake, wired):  # noqa: F811
+def test_a_wire_that_appears_later_is_added(hn, fake, wired):
     bridge = netnames.bridge(EXT)
     assert 'bridge:' + bridge in hn.apply(make_state())['created']
     assert not fake.link_exists(WIRE)

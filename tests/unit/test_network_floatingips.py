@@ -1,14 +1,10 @@
 """Floating IPs through the API, and the refresh casts that follow changes."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
 import pytest
 
 from api.network import notify
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
-from tests.unit.test_network_base import public  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 @pytest.fixture

@@ -1,14 +1,11 @@
 """Networks and subnets through the API: fields, visibility between
 projects, admin-only attributes, subnet validation and IPAM pools."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
 import uuid
 
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
-from tests.unit.test_network_base import public  # noqa: F401
+import pytest
+
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 def test_version_documents(client):

@@ -1,11 +1,9 @@
 """Ports through the API: fields, addresses, MACs, filters, updates,
 security groups on ports, quotas."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
+import pytest
+
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 def _net(api, cidr='10.1.0.0/24'):

@@ -2,7 +2,6 @@
 HostNetwork): one per router, a leg per interface, east-west between its
 own subnets, SNAT on the gateway host only, static routes, and a registry
 of the previous per-network version cleaned up."""
-# ruff: noqa: F811  (fixtures imported from test_network_plane are test arguments)
 
 import json
 
@@ -10,24 +9,22 @@ from common import netnames
 from common.conf import CONF
 from compute.network import names
 from compute.network import router
-from tests.unit.test_network_plane import EXT
-from tests.unit.test_network_plane import ITF1
-from tests.unit.test_network_plane import ITF2
-from tests.unit.test_network_plane import MAC1
-from tests.unit.test_network_plane import MAC2
-from tests.unit.test_network_plane import NET1
-from tests.unit.test_network_plane import NET2
-from tests.unit.test_network_plane import PORT_A
-from tests.unit.test_network_plane import RTR1
-from tests.unit.test_network_plane import RTR2
-from tests.unit.test_network_plane import SUB1
-from tests.unit.test_network_plane import SUB2
-from tests.unit.test_network_plane import a_router
-from tests.unit.test_network_plane import chain
-from tests.unit.test_network_plane import fake  # noqa: F401 - fixtures
-from tests.unit.test_network_plane import hn  # noqa: F401
-from tests.unit.test_network_plane import interface
-from tests.unit.test_network_plane import make_state
+from tests.fixtures.host_network import EXT
+from tests.fixtures.host_network import ITF1
+from tests.fixtures.host_network import ITF2
+from tests.fixtures.host_network import MAC1
+from tests.fixtures.host_network import MAC2
+from tests.fixtures.host_network import NET1
+from tests.fixtures.host_network import NET2
+from tests.fixtures.host_network import PORT_A
+from tests.fixtures.host_network import RTR1
+from tests.fixtures.host_network import RTR2
+from tests.fixtures.host_network import SUB1
+from tests.fixtures.host_network import SUB2
+from tests.fixtures.host_network import a_router
+from tests.fixtures.host_network import chain
+from tests.fixtures.host_network import interface
+from tests.fixtures.host_network import make_state
 
 NS1 = 'qrouter-' + RTR1
 

@@ -5,7 +5,6 @@ SNATs what arrives there; a host that does not hold the gateway sends its
 subnets' traffic that leaves the router, except from fixed addresses with a
 floating IP here, to the SNAT port's address (ip rules and a table per
 subnet); the firewall lets ARP about the SNAT ports cross VXLAN."""
-# ruff: noqa: F811  (fixtures imported from test_network_plane are test arguments)
 
 import json
 
@@ -15,20 +14,20 @@ from common.conf import CONF
 from compute.network import names
 from compute.network import plane
 from compute.network import router
-from tests.unit.test_network_plane import ITF1
-from tests.unit.test_network_plane import ITF2
-from tests.unit.test_network_plane import MAC1
-from tests.unit.test_network_plane import MAC2
-from tests.unit.test_network_plane import NET1
-from tests.unit.test_network_plane import NET2
-from tests.unit.test_network_plane import PORT_A
-from tests.unit.test_network_plane import RTR1
-from tests.unit.test_network_plane import SUB1
-from tests.unit.test_network_plane import SUB2
-from tests.unit.test_network_plane import FakeRunner
-from tests.unit.test_network_plane import a_router
-from tests.unit.test_network_plane import interface
-from tests.unit.test_network_plane import make_state
+from tests.fixtures.host_network import ITF1
+from tests.fixtures.host_network import ITF2
+from tests.fixtures.host_network import MAC1
+from tests.fixtures.host_network import MAC2
+from tests.fixtures.host_network import NET1
+from tests.fixtures.host_network import NET2
+from tests.fixtures.host_network import PORT_A
+from tests.fixtures.host_network import RTR1
+from tests.fixtures.host_network import SUB1
+from tests.fixtures.host_network import SUB2
+from tests.fixtures.host_network import FakeRunner
+from tests.fixtures.host_network import a_router
+from tests.fixtures.host_network import interface
+from tests.fixtures.host_network import make_state
 
 NS1 = 'qrouter-' + RTR1
 SNAT1 = 'c1c1c1c1-0000-4000-8000-000000000001'     # RTR1's SNAT port on SUB1

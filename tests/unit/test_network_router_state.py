@@ -1,15 +1,14 @@
 """The routers section of the host state (network/state.py) and the
 refresh_network casts a router change sends to the hosts that run it."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
+
+import pytest
 
 from network import ports
 from network import state as netstate
 from scheduler import claims
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import public  # noqa: F401
-from tests.unit.test_network_servers import _alloc
+from tests.fixtures.network_api import _alloc
+
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 def _two_subnets_one_router(demo, pub):

@@ -1,14 +1,9 @@
 """Routers through the API: records, external gateway, interfaces, static
 routes, quotas, and the floating IP rule that needs a router."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
 import pytest
 
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
-from tests.unit.test_network_base import public  # noqa: F401
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 @pytest.fixture

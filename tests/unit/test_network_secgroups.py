@@ -1,12 +1,8 @@
 """Security groups and rules through the API."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
 import pytest
 
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 def _rule(api, group_id, status=201, **kw):

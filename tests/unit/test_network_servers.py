@@ -1,7 +1,6 @@
 """The database functions the compute API and the scheduler call: ports
 of servers, binding and DHCP ports, network_info, addresses, interfaces,
 and the host state compute agents apply."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
 import uuid
 
@@ -13,21 +12,10 @@ from common.db import api as db_api
 from network import ports
 from network import state as netstate
 from scheduler import claims
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import ctx_of
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
-from tests.unit.test_network_base import public  # noqa: F401
+from tests.fixtures.network_api import _alloc
+from tests.fixtures.network_api import ctx_of
 
-
-def _vm():
-    return str(uuid.uuid4())
-
-
-def _alloc(api, requested, vm=None, **kw):
-    vm = vm or _vm()
-    return vm, ports.allocate_for_instance(ctx_of(api), vm, api.project_id, requested, **kw)
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 def _own_net(api, name='mine', cidr='10.1.0.0/24', router_to=None):

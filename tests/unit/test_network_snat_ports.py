@@ -5,19 +5,18 @@ shown to admins only (project ''), bound to the host whose agent reports
 an external gateway; gone with the interface, the gateway or SNAT; and what
 the host state says of them (the SNAT host runs the router, its peers
 tunnel to it)."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
+
+import pytest
 
 from network import ports
 from network import snat
 from network import state as netstate
 from scheduler import claims
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import public  # noqa: F401
-from tests.unit.test_network_servers import _alloc
+from tests.fixtures.network_api import _alloc
 
 CSNAT = 'network:router_centralized_snat'
+
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 def csnat_ports(admin, router_id):

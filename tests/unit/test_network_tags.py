@@ -1,13 +1,10 @@
 """The tag extension (standard-attr-tag) on every taggable collection:
 /tags GET, PUT (replace), POST (add several), DELETE (all); /tags/<tag>
 PUT, GET (204/404), DELETE; and the tags filters of lists."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
 import pytest
 
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 def _make(demo, coll):

@@ -1,10 +1,10 @@
 """The VXLAN entry of each tenant network in the host state (docs/network.md
 "Host state"): which hosts a network spans, by the addresses their agents
 report (compute_nodes.host_ip), and which hosts hear when that changes."""
-# ruff: noqa: F811  (fixtures imported from test_network_base are test arguments)
 
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from common.db import api as db_api
@@ -13,11 +13,9 @@ from network import portcore
 from network import ports
 from network import state as netstate
 from scheduler import claims
-from tests.unit.test_network_base import admin  # noqa: F401
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import ctx_of
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import public  # noqa: F401
+from tests.fixtures.network_api import ctx_of
+
+pytestmark = pytest.mark.usefixtures('casts')
 
 
 def add_node(host, host_ip):

@@ -18,18 +18,9 @@ from scheduler import filters
 from scheduler import host_cache
 from scheduler import host_state
 from scheduler import weights
+from tests.fixtures.scheduler_nodes import add_host
 
 pytestmark = pytest.mark.usefixtures('no_cache_thread')
-
-
-def add_host(name, vcpus=2, memory_mb=4096, local_gb=100, reserved_memory_mb=0, up=True):
-    claims.update_node(name, {'hypervisor_hostname': name, 'hypervisor_type': 'QEMU',
-                              'hypervisor_version': 7002000, 'vcpus': vcpus,
-                              'memory_mb': memory_mb, 'local_gb': local_gb,
-                              'reserved_memory_mb': reserved_memory_mb, 'reserved_vcpus': 0,
-                              'reserved_disk_gb': 0})
-    if up:
-        servicegroup.report(name, 'nova-compute', 'compute')
 
 
 def spec(vcpus=1, memory_mb=512, disk_gb=1, **kw):

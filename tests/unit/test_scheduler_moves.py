@@ -14,8 +14,7 @@ from common.db import instances
 from scheduler import build
 from scheduler import claims
 from scheduler import moves
-from tests.unit.test_scheduler import add_host
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
+from tests.fixtures.scheduler_nodes import add_host
 
 CTX = get_admin_context()
 TINY = {'vcpus': 1, 'memory_mb': 512, 'root_gb': 1, 'flavorid': '1'}
@@ -85,8 +84,8 @@ def test_a_requested_host_and_only_that_one(db):
     assert got['host'] is None and "own host" in got['reason']
 
 
-def test_an_admin_names_the_host_of_a_new_server(nova):  # noqa: F811
-    from tests.unit.test_server_lifecycle_actions import IMAGE
+def test_an_admin_names_the_host_of_a_new_server(nova):
+    from tests.fixtures.nova_api import IMAGE
     body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
                        'networks': 'none', 'availability_zone': 'nova:h2'}}
     r = nova('POST', '/servers', body, 403)

@@ -26,8 +26,8 @@ from compute import rpcapi as compute_rpcapi
 from compute.virt import exception as virt_exception
 from compute.virt import fake
 from consoleproxy import server as proxy_server
-from tests.unit.conftest import DEMO_PW
-from tests.unit.conftest import issue as issue_token
+from tests.fixtures.identity import DEMO_PW
+from tests.fixtures.identity import issue as issue_token
 
 V = {'OpenStack-API-Version': 'compute 2.61'}
 

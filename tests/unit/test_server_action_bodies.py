@@ -6,8 +6,6 @@ recorder here; their own tests are beside them (test_server_*.py)."""
 import pytest
 
 from api.compute import server_actions
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
-from tests.unit.test_server_lifecycle_actions import server  # noqa: F401 - a fixture
 
 IMG = '11111111-2222-4333-8444-555555555555'
 
@@ -107,20 +105,20 @@ def reached(monkeypatch):
     return seen
 
 
-def _post(nova, sid, action, value, version):  # noqa: F811
+def _post(nova, sid, action, value, version):
     return nova('POST', '/servers/%s/action' % sid, {action: value}, who='admin',
                 version={'OpenStack-API-Version': 'compute %s' % version})
 
 
 @pytest.mark.parametrize('action,value,version', ACCEPTED)
-def test_nova_accepts(nova, server, reached, action, value, version):  # noqa: F811
+def test_nova_accepts(nova, server, reached, action, value, version):
     r = _post(nova, server, action, value, version)
     assert r.status_code == 202, r.get_data(as_text=True)
     assert reached == [(action, value)]
 
 
 @pytest.mark.parametrize('action,value,version', REFUSED)
-def test_nova_refuses(nova, server, reached, action, value, version):  # noqa: F811
+def test_nova_refuses(nova, server, reached, action, value, version):
     r = _post(nova, server, action, value, version)
     assert r.status_code == 400, r.get_data(as_text=True)
     assert r.get_json()['badRequest']['code'] == 400
@@ -131,14 +129,14 @@ def test_every_action_served_is_covered():
     assert set(server_actions._HANDLERS) == {a for a, _v, _mv in ACCEPTED}
 
 
-def test_stop_and_unlock_take_an_empty_object(nova, server):  # noqa: F811
+def test_stop_and_unlock_take_an_empty_object(nova, server):
     # The regression: {"os-stop": {}} was "{} is not of type 'null'".
     nova('POST', '/servers/%s/action' % server, {'lock': {}}, 202)
     nova('POST', '/servers/%s/action' % server, {'unlock': {}}, 202)
     nova('POST', '/servers/%s/action' % server, {'os-stop': {}}, 202)
 
 
-def test_legacy_console_actions_are_gone_from_2_6(nova, server):  # noqa: F811
+def test_legacy_console_actions_are_gone_from_2_6(nova, server):
     r = nova('POST', '/servers/%s/action' % server, {'os-getSerialConsole': {'type': 'x'}},
              version={'OpenStack-API-Version': 'compute 2.6'})
     assert r.status_code == 404

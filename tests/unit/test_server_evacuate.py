@@ -16,13 +16,12 @@ from conductor import evacuations
 from conductor import records
 from conductor import resizes
 from scheduler import claims
-from tests.unit.test_server_lifecycle_actions import IMAGE
-from tests.unit.test_server_lifecycle_actions import act
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
-from tests.unit.test_server_lifecycle_actions import show
-from tests.unit.test_server_resize import TINY
-from tests.unit.test_server_resize import add_host
-from tests.unit.test_server_resize import used
+from tests.fixtures.nova_api import IMAGE
+from tests.fixtures.nova_api import act
+from tests.fixtures.nova_api import show
+from tests.fixtures.resize_api import TINY
+from tests.fixtures.resize_api import add_host
+from tests.fixtures.resize_api import used
 
 CTX = get_admin_context()
 RUNNING, SHUTDOWN = 1, 4
@@ -35,7 +34,7 @@ pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
 @pytest.fixture
-def server(nova):  # noqa: F811
+def server(nova):
     """A demo m1.tiny server on h1, ACTIVE, with its claim; h2 beside it."""
     node = add_host('h1')
     add_host('h2')
@@ -53,7 +52,7 @@ def down(host='h1'):
     servicegroup.update_service(rec.uuid, forced_down=True)
 
 
-def evacuate(nova, sid, status, body=None, version=None):  # noqa: F811
+def evacuate(nova, sid, status, body=None, version=None):
     kw = {'version': version} if version else {}
     return nova('POST', '/servers/%s/action' % sid, {'evacuate': body or {}}, status,
                 who='admin', **kw)
@@ -72,7 +71,7 @@ def test_state_table():
         assert not st.allowed('evacuate', vm, task)
 
 
-def test_refused_while_its_host_is_up_and_for_non_admins(nova, server):  # noqa: F811
+def test_refused_while_its_host_is_up_and_for_non_admins(nova, server):
     r = evacuate(nova, server, 400)
     assert r.get_json()['badRequest']['message'] == 'Compute service of h1 is still in use.'
     act(nova, server, {'evacuate': {}}, 403)  # demo: admin only
@@ -81,7 +80,7 @@ def test_refused_while_its_host_is_up_and_for_non_admins(nova, server):  # noqa:
     assert nova.casts == []
 
 
-def test_evacuate_then_done_then_source_cleaned(nova, server):  # noqa: F811
+def test_evacuate_then_done_then_source_cleaned(nova, server):
     down()
     r = evacuate(nova, server, 200)
     assert r.get_data() == b''  # 2.14 and later: no body
@@ -114,7 +113,7 @@ def test_evacuate_then_done_then_source_cleaned(nova, server):  # noqa: F811
     assert 'evacuate' in [a['action'] for a in actions]
 
 
-def test_a_stopped_server_stays_stopped(nova, server):  # noqa: F811
+def test_a_stopped_server_stays_stopped(nova, server):
     instances.update(server, {'vm_state': st.STOPPED, 'power_state': SHUTDOWN})
     down()
     evacuate(nova, server, 200)
@@ -123,7 +122,7 @@ def test_a_stopped_server_stays_stopped(nova, server):  # noqa: F811
     assert show(nova, server, who='admin')['status'] == 'SHUTOFF'
 
 
-def test_failure_leaves_error_with_a_fault_on_the_source(nova, server):  # noqa: F811
+def test_failure_leaves_error_with_a_fault_on_the_source(nova, server):
     down()
     evacuate(nova, server, 200)
     mig = nova.casts[-1][4]['migration']
@@ -139,7 +138,7 @@ def test_failure_leaves_error_with_a_fault_on_the_source(nova, server):  # noqa:
     assert nova.casts[-1][0] == 'evacuate_instance'
 
 
-def test_no_room_elsewhere_is_a_400_and_nothing_moves(nova, server):  # noqa: F811
+def test_no_room_elsewhere_is_a_400_and_nothing_moves(nova, server):
     add_host('h2', memory_mb=256)
     down()
     r = evacuate(nova, server, 400)
@@ -150,7 +149,7 @@ def test_no_room_elsewhere_is_a_400_and_nothing_moves(nova, server):  # noqa: F8
     assert used('h2') == NOTHING and nova.casts == []
 
 
-def test_target_host(nova, server):  # noqa: F811
+def test_target_host(nova, server):
     add_host('h3')
     down()
     r = evacuate(nova, server, 404, {'host': 'nope'})
@@ -160,7 +159,7 @@ def test_target_host(nova, server):  # noqa: F811
     assert nova.casts[-1][1] == 'h3'
 
 
-def test_microversions(nova, server):  # noqa: F811
+def test_microversions(nova, server):
     down()
     evacuate(nova, server, 400, {}, version=V213)  # onSharedStorage is required
     r = evacuate(nova, server, 400, {'onSharedStorage': True}, version=V213)
@@ -172,13 +171,13 @@ def test_microversions(nova, server):  # noqa: F811
     assert r.get_json() == {'adminPass': 'pw'}
 
 
-def test_busy_server_is_a_409(nova, server):  # noqa: F811
+def test_busy_server_is_a_409(nova, server):
     down()
     instances.update(server, {'task_state': st.POWERING_OFF})
     evacuate(nova, server, 409)
 
 
-def test_agent_unreachable_is_a_503_and_gives_the_claim_back(nova, server):  # noqa: F811
+def test_agent_unreachable_is_a_503_and_gives_the_claim_back(nova, server):
     down()
     nova.compute.fail = messaging.MessagingTimeout('gone')
     try:
@@ -190,7 +189,7 @@ def test_agent_unreachable_is_a_503_and_gives_the_claim_back(nova, server):  # n
     assert used('h2') == NOTHING
 
 
-def test_delete_during_evacuation_gives_everything_back(nova, server):  # noqa: F811
+def test_delete_during_evacuation_gives_everything_back(nova, server):
     down()
     evacuate(nova, server, 200)
     mig = nova.casts[-1][4]['migration']
@@ -200,7 +199,7 @@ def test_delete_during_evacuation_gives_everything_back(nova, server):  # noqa: 
     assert evacuations.done(server, mig['uuid'], RUNNING) is None
 
 
-def test_a_destination_that_goes_down_fails_the_evacuation(nova, server):  # noqa: F811
+def test_a_destination_that_goes_down_fails_the_evacuation(nova, server):
     down()
     evacuate(nova, server, 200)
     mig = nova.casts[-1][4]['migration']

@@ -3,19 +3,17 @@ network in Nova's plain form; a network the server is not on is a 404,
 another project's server too."""
 
 from api.network import bootstrap as net_bootstrap
-from tests.unit.test_server_lifecycle_actions import IMAGE
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
-from tests.unit.test_server_lifecycle_actions import server  # noqa: F401 - a fixture
+from tests.fixtures.nova_api import IMAGE
 
 
-def test_a_server_without_networks_has_no_addresses(nova, server):  # noqa: F811
+def test_a_server_without_networks_has_no_addresses(nova, server):
     assert nova('GET', '/servers/%s/ips' % server, status=200).get_json() == {'addresses': {}}
     r = nova('GET', '/servers/%s/ips/private' % server, status=404)
     assert r.get_json()['itemNotFound']['message'] == \
         'Instance is not a member of specified network'
 
 
-def test_addresses_by_network(nova):  # noqa: F811
+def test_addresses_by_network(nova):
     net_bootstrap.bootstrap('admin-project')
     token = nova('GET', '/servers').request.headers['X-Auth-Token']
     nets = nova.client.get('/network/v2.0/networks?name=private',

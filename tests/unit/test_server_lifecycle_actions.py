@@ -7,80 +7,10 @@ import pytest
 
 from common import instance_states as st
 from common.db import instances
-
-V = {'OpenStack-API-Version': 'compute 2.61'}
-IMAGE = {'id': '11111111-2222-4333-8444-555555555555', 'status': 'active', 'size': 1024,
-         'virtual_size': 1024, 'min_disk': 0, 'min_ram': 0, 'disk_format': 'qcow2',
-         'properties': {}}
-IMAGE2 = dict(IMAGE, id='22222222-2222-4333-8444-555555555555')
-
-
-@pytest.fixture
-def nova(client, admin_token, demo_token, monkeypatch):
-    from api.compute import bootstrap
-    from api.compute import images
-    from api.compute import servers
-    from compute import rpcapi as compute_rpcapi
-    bootstrap.bootstrap()
-    casts = []
-
-    class Scheduler:
-        def build_instances(self, ctx, uuids):
-            pass
-
-        def select_destination(self, ctx, uuid, consumer_uuid, flavor, **kwargs):
-            from scheduler import moves  # as the scheduler service would, in process
-            return moves.select_destination(ctx, uuid, consumer_uuid, flavor, **kwargs)
-
-    class Compute:
-        fail = None
-
-        def __getattr__(self, method):
-            def cast(ctx, host, instance, **kwargs):
-                if Compute.fail is not None:
-                    raise Compute.fail
-                casts.append((method, host, instance['uuid'], instance['task_state'],
-                              kwargs))
-            return cast
-
-    known = {IMAGE['id']: IMAGE, IMAGE2['id']: IMAGE2}
-
-    def get_image(ctx, ref):
-        from common import exception
-        if ref not in known:
-            raise exception.BadRequest('Can not find requested image %s.' % ref)
-        return dict(known[ref])
-    monkeypatch.setattr(images, 'get', get_image)
-    monkeypatch.setattr(servers.scheduler_rpcapi, 'SchedulerAPI', Scheduler)
-    monkeypatch.setattr(compute_rpcapi, 'ComputeAPI', Compute)
-    tokens = {'admin': admin_token, 'demo': demo_token}
-
-    def call(method, path, body=None, status=None, who='demo', version=V):
-        r = client.open('/compute/v2.1' + path, method=method, json=body,
-                        headers=dict(version, **{'X-Auth-Token': tokens[who]}))
-        if status is not None:
-            assert r.status_code == status, r.get_data(as_text=True)
-        return r
-    call.casts, call.compute, call.client = casts, Compute, client
-    return call
-
-
-@pytest.fixture
-def server(nova):
-    """A demo server placed on h1 and ACTIVE."""
-    body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
-                       'networks': 'none'}}
-    sid = nova('POST', '/servers', body, 202).get_json()['server']['id']
-    instances.update(sid, {'host': 'h1', 'vm_state': st.ACTIVE, 'task_state': None})
-    return sid
-
-
-def act(nova, sid, body, status, who='demo'):
-    return nova('POST', '/servers/%s/action' % sid, body, status, who=who)
-
-
-def show(nova, sid, who='demo'):
-    return nova('GET', '/servers/' + sid, status=200, who=who).get_json()['server']
+from tests.fixtures.nova_api import IMAGE
+from tests.fixtures.nova_api import IMAGE2
+from tests.fixtures.nova_api import act
+from tests.fixtures.nova_api import show
 
 
 def rest(sid, vm_state):

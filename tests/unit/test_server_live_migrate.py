@@ -11,14 +11,12 @@ from conductor import live_migration as scheduler_lm
 from conductor import records
 from conductor import resizes
 from scheduler import claims
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
-from tests.unit.test_server_lifecycle_actions import show
-from tests.unit.test_server_resize import CTX
-from tests.unit.test_server_resize import RUNNING
-from tests.unit.test_server_resize import TINY
-from tests.unit.test_server_resize import add_host
-from tests.unit.test_server_resize import server  # noqa: F401 - a fixture
-from tests.unit.test_server_resize import used
+from tests.fixtures.nova_api import show
+from tests.fixtures.resize_api import CTX
+from tests.fixtures.resize_api import RUNNING
+from tests.fixtures.resize_api import TINY
+from tests.fixtures.resize_api import add_host
+from tests.fixtures.resize_api import used
 
 pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
@@ -27,7 +25,13 @@ NONE = {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
 V230 = {'OpenStack-API-Version': 'compute 2.30'}
 
 
-def live(nova, sid, host=None, status=202, block='auto', who='admin', version=V230,  # noqa: F811
+@pytest.fixture
+def server(claimed_server):
+    """The servers here hold their claim on h1."""
+    return claimed_server
+
+
+def live(nova, sid, host=None, status=202, block='auto', who='admin', version=V230,
          **extra):
     body = {'os-migrateLive': dict({'host': host, 'block_migration': block}, **extra)}
     return nova('POST', '/servers/%s/action' % sid, body, status, who=who, version=version)
@@ -50,7 +54,7 @@ def test_state_table():
     assert st.status(st.PAUSED, st.MIGRATING) == 'MIGRATING'
 
 
-def test_live_migration_moves_host_and_claims(nova, server):  # noqa: F811
+def test_live_migration_moves_host_and_claims(nova, server):
     add_host('h2')
     live(nova, server)
     srv = show(nova, server, who='admin')
@@ -81,7 +85,7 @@ def test_live_migration_moves_host_and_claims(nova, server):  # noqa: F811
     assert instances.get(server).host == 'h1'
 
 
-def test_a_paused_server_moves_and_stays_paused(nova, server):  # noqa: F811
+def test_a_paused_server_moves_and_stays_paused(nova, server):
     add_host('h2')
     instances.update(server, {'vm_state': st.PAUSED, 'power_state': PAUSED})
     live(nova, server)
@@ -89,7 +93,7 @@ def test_a_paused_server_moves_and_stays_paused(nova, server):  # noqa: F811
     assert (inst['host'], inst['vm_state']) == ('h2', st.PAUSED)
 
 
-def test_a_failed_migration_leaves_it_on_its_source(nova, server):  # noqa: F811
+def test_a_failed_migration_leaves_it_on_its_source(nova, server):
     add_host('h2')
     live(nova, server)
     mig = resizes.get_open(server)
@@ -101,13 +105,13 @@ def test_a_failed_migration_leaves_it_on_its_source(nova, server):  # noqa: F811
     assert scheduler_lm.report(CTX, server, mig.uuid, 'prepare', True, RUNNING) is None
 
 
-def test_only_admins(nova, server):  # noqa: F811
+def test_only_admins(nova, server):
     add_host('h2')
     live(nova, server, who='demo', status=403)
     assert show(nova, server)['status'] == 'ACTIVE'
 
 
-def test_no_other_host_is_400_with_the_reason(nova, server):  # noqa: F811
+def test_no_other_host_is_400_with_the_reason(nova, server):
     r = live(nova, server, status=400)
     msg = r.get_json()['badRequest']['message']
     assert 'No valid host was found' in msg and "h1 is the server's own host" in msg, msg
@@ -116,7 +120,7 @@ def test_no_other_host_is_400_with_the_reason(nova, server):  # noqa: F811
     assert used('h1') == TINY
 
 
-def test_named_hosts_unknown_full_or_own_are_400(nova, server):  # noqa: F811
+def test_named_hosts_unknown_full_or_own_are_400(nova, server):
     add_host('h2', memory_mb=256)
     msg = live(nova, server, host='nosuch', status=400).get_json()['badRequest']['message']
     assert 'nosuch is not known' in msg, msg
@@ -128,7 +132,7 @@ def test_named_hosts_unknown_full_or_own_are_400(nova, server):  # noqa: F811
     assert show(nova, server)['status'] == 'ACTIVE'
 
 
-def test_a_destination_that_refuses_is_400_and_gives_its_claim_back(nova, server):  # noqa: F811
+def test_a_destination_that_refuses_is_400_and_gives_its_claim_back(nova, server):
     add_host('h2')
     nova.compute.check_live_migration_destination = (
         lambda self, ctx, host, instance, timeout=None: 'host h2 does not accept live '
@@ -150,7 +154,7 @@ def test_a_destination_that_refuses_is_400_and_gives_its_claim_back(nova, server
     assert 'does not accept' in detail['instanceAction']['events'][0]['traceback']
 
 
-def test_a_destination_that_refuses_makes_way_for_the_next(nova, server):  # noqa: F811
+def test_a_destination_that_refuses_makes_way_for_the_next(nova, server):
     add_host('h2', memory_mb=16384)  # the best by weight: tried first
     add_host('h3')
     asked = []
@@ -167,7 +171,7 @@ def test_a_destination_that_refuses_makes_way_for_the_next(nova, server):  # noq
     assert used('h2') == NONE and used('h3') == TINY and used('h1') == TINY
 
 
-def test_wrong_states_are_409(nova, server):  # noqa: F811
+def test_wrong_states_are_409(nova, server):
     add_host('h2')
     for vm, task in ((st.STOPPED, None), (st.ACTIVE, st.POWERING_OFF), (st.SUSPENDED, None)):
         instances.update(server, {'vm_state': vm, 'task_state': task})
@@ -183,21 +187,21 @@ def test_wrong_states_are_409(nova, server):  # noqa: F811
      {'OpenStack-API-Version': 'compute 2.29'}),                      # from 2.30
     ({'block_migration': 'sometimes'}, V230),
 ])
-def test_body_is_checked(nova, server, body, version):  # noqa: F811
+def test_body_is_checked(nova, server, body, version):
     add_host('h2')
     nova('POST', '/servers/%s/action' % server, {'os-migrateLive': dict(host=None, **body)},
          400, who='admin', version=version)
     assert used('h2') == NONE
 
 
-def test_old_microversions_take_disk_over_commit(nova, server):  # noqa: F811
+def test_old_microversions_take_disk_over_commit(nova, server):
     add_host('h2')
     live(nova, server, block=True, disk_over_commit=False,
          version={'OpenStack-API-Version': 'compute 2.1'})
     assert show(nova, server)['status'] == 'MIGRATING'
 
 
-def test_restarting_agents_learn_of_the_open_migration(nova, server):  # noqa: F811
+def test_restarting_agents_learn_of_the_open_migration(nova, server):
     from conductor import manager as conductor_manager
     add_host('h2')
     live(nova, server)
@@ -207,7 +211,7 @@ def test_restarting_agents_learn_of_the_open_migration(nova, server):  # noqa: F
     assert inst['migration']['dest_compute'] == 'h2'
 
 
-def test_delete_waits_for_the_move_then_frees_its_claim(nova, server):  # noqa: F811
+def test_delete_waits_for_the_move_then_frees_its_claim(nova, server):
     add_host('h2')
     live(nova, server)
     nova('DELETE', '/servers/' + server, status=409)  # the state table: not mid-move

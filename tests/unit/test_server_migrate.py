@@ -12,16 +12,14 @@ from conductor import manager as conductor_manager
 from conductor import records
 from conductor import resizes
 from scheduler import claims
-from tests.unit.test_server_lifecycle_actions import V
-from tests.unit.test_server_lifecycle_actions import act
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
-from tests.unit.test_server_lifecycle_actions import show
-from tests.unit.test_server_resize import CTX
-from tests.unit.test_server_resize import TINY
-from tests.unit.test_server_resize import add_host
-from tests.unit.test_server_resize import agent_reports
-from tests.unit.test_server_resize import server  # noqa: F401 - a fixture
-from tests.unit.test_server_resize import used
+from tests.fixtures.nova_api import V
+from tests.fixtures.nova_api import act
+from tests.fixtures.nova_api import show
+from tests.fixtures.resize_api import CTX
+from tests.fixtures.resize_api import TINY
+from tests.fixtures.resize_api import add_host
+from tests.fixtures.resize_api import agent_reports
+from tests.fixtures.resize_api import used
 
 pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
@@ -29,7 +27,13 @@ ZERO = {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
 SMALL = {'vcpus': 1, 'memory_mb': 2048, 'disk_gb': 20}
 
 
-def migrate(nova, sid, body=None, status=202, who='admin'):  # noqa: F811
+@pytest.fixture
+def server(claimed_server):
+    """The servers here hold their claim on h1."""
+    return claimed_server
+
+
+def migrate(nova, sid, body=None, status=202, who='admin'):
     return act(nova, sid, {'migrate': body}, status, who=who)
 
 
@@ -38,12 +42,12 @@ def h2():
     return add_host('h2')
 
 
-def test_migrate_is_the_admins(nova, server, h2):  # noqa: F811
+def test_migrate_is_the_admins(nova, server, h2):
     migrate(nova, server, who='demo', status=403)
     assert show(nova, server)['status'] == 'ACTIVE'
 
 
-def test_migrate_then_confirm(nova, server, h2):  # noqa: F811
+def test_migrate_then_confirm(nova, server, h2):
     migrate(nova, server)
     method, host, uuid, task, kwargs = nova.casts[-1]
     assert (method, host, task) == ('resize_instance', 'h1', st.RESIZE_PREP)
@@ -74,7 +78,7 @@ def test_migrate_then_confirm(nova, server, h2):  # noqa: F811
     assert resizes.get(mig['uuid']).status == resizes.CONFIRMED
 
 
-def test_migrate_then_revert(nova, server, h2):  # noqa: F811
+def test_migrate_then_revert(nova, server, h2):
     migrate(nova, server, {'host': 'h2'})
     agent_reports(server, 'resize')
     act(nova, server, {'revertResize': None}, 202)
@@ -88,14 +92,14 @@ def test_migrate_then_revert(nova, server, h2):  # noqa: F811
     ({'host': 'nowhere'}, 'Compute host nowhere could not be found.'),
     ({'host': 'h1'}, "The target host can't be the same one."),
 ])
-def test_bad_hosts_are_400(nova, server, h2, body, message):  # noqa: F811
+def test_bad_hosts_are_400(nova, server, h2, body, message):
     r = migrate(nova, server, body, status=400)
     assert r.get_json()['badRequest']['message'] == message
     assert show(nova, server)['status'] == 'ACTIVE'
     assert used('h2') == ZERO
 
 
-def test_before_2_56_the_body_is_not_read(nova, server, h2):  # noqa: F811
+def test_before_2_56_the_body_is_not_read(nova, server, h2):
     # As Nova: before 2.56 the value is ignored, an unknown host too.
     nova('POST', '/servers/%s/action' % server, {'migrate': {'host': 'nowhere'}}, 202,
          who='admin', version={'OpenStack-API-Version': 'compute 2.55'})
@@ -103,7 +107,7 @@ def test_before_2_56_the_body_is_not_read(nova, server, h2):  # noqa: F811
     assert V  # the default version of these tests is newer
 
 
-def test_no_other_host_is_400_with_the_reason(nova, server):  # noqa: F811
+def test_no_other_host_is_400_with_the_reason(nova, server):
     r = migrate(nova, server, status=400)
     assert 'No valid host was found' in r.get_json()['badRequest']['message']
     srv = show(nova, server)
@@ -111,7 +115,7 @@ def test_no_other_host_is_400_with_the_reason(nova, server):  # noqa: F811
     assert used('h1') == TINY
 
 
-def test_a_failure_on_the_way_puts_it_back_on_the_source(nova, server, h2):  # noqa: F811
+def test_a_failure_on_the_way_puts_it_back_on_the_source(nova, server, h2):
     migrate(nova, server)
     inst = agent_reports(server, 'resize', ok=False, message='Starting on h2 failed')
     assert (inst['host'], inst['vm_state']) == ('h1', st.ACTIVE)
@@ -119,7 +123,7 @@ def test_a_failure_on_the_way_puts_it_back_on_the_source(nova, server, h2):  # n
     assert 'h2' in instances.get(server).fault['message']  # shown in ERROR only
 
 
-def test_a_late_failure_report_changes_nothing(nova, server, h2):  # noqa: F811
+def test_a_late_failure_report_changes_nothing(nova, server, h2):
     """The destination finished, but the source never heard (a lost reply):
     its failure report must not take the destination's claim away."""
     migrate(nova, server)
@@ -133,7 +137,7 @@ def test_a_late_failure_report_changes_nothing(nova, server, h2):  # noqa: F811
     assert resizes.get(mig.uuid).status == resizes.FINISHED
 
 
-def test_delete_in_verify_resize_cleans_both_hosts(nova, server, h2):  # noqa: F811
+def test_delete_in_verify_resize_cleans_both_hosts(nova, server, h2):
     migrate(nova, server)
     agent_reports(server, 'resize')
     nova('DELETE', '/servers/' + server, status=204)
@@ -143,7 +147,7 @@ def test_delete_in_verify_resize_cleans_both_hosts(nova, server, h2):  # noqa: F
     assert used('h1') == ZERO and used('h2') == ZERO
 
 
-def test_resize_goes_elsewhere_when_the_same_host_is_not_allowed(nova, server,  # noqa: F811
+def test_resize_goes_elsewhere_when_the_same_host_is_not_allowed(nova, server,
                                                                   h2, monkeypatch):
     monkeypatch.setattr(CONF, 'allow_resize_to_same_host', False)
     act(nova, server, {'resize': {'flavorRef': '2'}}, 202)
@@ -157,7 +161,7 @@ def test_resize_goes_elsewhere_when_the_same_host_is_not_allowed(nova, server,  
     assert claims.node_for_host('h2').vcpus_used == 1
 
 
-def test_os_migrations_lists_the_moves(nova, server, h2):  # noqa: F811
+def test_os_migrations_lists_the_moves(nova, server, h2):
     migrate(nova, server)
     agent_reports(server, 'resize')
     r = nova('GET', '/os-migrations', status=200, who='admin')

@@ -8,21 +8,19 @@ import pytest
 
 from common import instance_states as st
 from common import quota
-from common import servicegroup
-from common.context import get_admin_context
 from common.db import instances
 from conductor import records
-from conductor import resize as scheduler_resize
 from conductor import resizes
 from scheduler import claims
-from tests.unit.test_server_lifecycle_actions import IMAGE
-from tests.unit.test_server_lifecycle_actions import act
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
-from tests.unit.test_server_lifecycle_actions import show
+from tests.fixtures.nova_api import act
+from tests.fixtures.nova_api import show
+from tests.fixtures.resize_api import CTX
+from tests.fixtures.resize_api import SHUTDOWN
+from tests.fixtures.resize_api import TINY
+from tests.fixtures.resize_api import add_host
+from tests.fixtures.resize_api import agent_reports
+from tests.fixtures.resize_api import used
 
-CTX = get_admin_context()
-RUNNING, SHUTDOWN = 1, 4
-TINY = {'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1}
 SMALL = {'vcpus': 1, 'memory_mb': 2048, 'disk_gb': 20}
 MEDIUM = {'vcpus': 2, 'memory_mb': 4096, 'disk_gb': 40}
 
@@ -30,32 +28,10 @@ MEDIUM = {'vcpus': 2, 'memory_mb': 4096, 'disk_gb': 40}
 pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
-def add_host(name='h1', vcpus=2, memory_mb=8192, local_gb=100):
-    servicegroup.report(name, 'nova-compute', 'compute')
-    claims.update_node(name, {'hypervisor_hostname': name, 'hypervisor_type': 'QEMU',
-                              'hypervisor_version': 7002000, 'vcpus': vcpus,
-                              'memory_mb': memory_mb, 'local_gb': local_gb,
-                              'reserved_memory_mb': 0, 'reserved_vcpus': 0,
-                              'reserved_disk_gb': 0})
-    return claims.node_for_host(name)
-
-
 @pytest.fixture
-def server(nova):  # noqa: F811
-    """A demo m1.tiny server on h1, ACTIVE, with its claim."""
-    node = add_host()
-    body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
-                       'networks': 'none'}}
-    sid = nova('POST', '/servers', body, 202).get_json()['server']['id']
-    instances.update(sid, {'host': 'h1', 'node': 'h1', 'vm_state': st.ACTIVE,
-                           'task_state': None, 'power_state': RUNNING})
-    assert claims.claim(node.id, sid, TINY)
-    return sid
-
-
-def used(host='h1'):
-    n = claims.node_for_host(host)
-    return {'vcpus': n.vcpus_used, 'memory_mb': n.memory_mb_used, 'disk_gb': n.local_gb_used}
+def server(claimed_server):
+    """The servers here hold their claim on h1."""
+    return claimed_server
 
 
 def plus(a, b):
@@ -67,12 +43,7 @@ def usage(sid):
     return u['cores'], u['ram']
 
 
-def agent_reports(sid, step, ok=True, power=RUNNING, message=None):
-    mig = resizes.get_open(sid)
-    return scheduler_resize.report(CTX, sid, mig.uuid, step, ok, power, message=message)
-
-
-def resize(nova, sid, flavor='2', status=202):  # noqa: F811
+def resize(nova, sid, flavor='2', status=202):
     return act(nova, sid, {'resize': {'flavorRef': flavor}}, status)
 
 
@@ -99,7 +70,7 @@ def test_statuses():
     assert st.STATUS_TO_VM_STATES['RESIZE'] == {st.ACTIVE, st.STOPPED}
 
 
-def test_resize_then_confirm(nova, server):  # noqa: F811
+def test_resize_then_confirm(nova, server):
     resize(nova, server)
     method, host, uuid, task, kwargs = nova.casts[-1]
     assert (method, host, uuid, task) == ('resize_instance', 'h1', server, st.RESIZE_PREP)
@@ -129,7 +100,7 @@ def test_resize_then_confirm(nova, server):  # noqa: F811
     act(nova, server, {'confirmResize': None}, 409)
 
 
-def test_resize_then_revert(nova, server):  # noqa: F811
+def test_resize_then_revert(nova, server):
     resize(nova, server, '3')
     agent_reports(server, 'resize')
     assert used() == plus(TINY, MEDIUM)
@@ -147,7 +118,7 @@ def test_resize_then_revert(nova, server):  # noqa: F811
     assert (inst.vcpus, inst.memory_mb, inst.root_gb) == (1, 512, 1)
 
 
-def test_a_stopped_server_is_resized_and_stays_off(nova, server):  # noqa: F811
+def test_a_stopped_server_is_resized_and_stays_off(nova, server):
     instances.update(server, {'vm_state': st.STOPPED, 'power_state': SHUTDOWN})
     resize(nova, server)
     agent_reports(server, 'resize', power=SHUTDOWN)
@@ -157,7 +128,7 @@ def test_a_stopped_server_is_resized_and_stays_off(nova, server):  # noqa: F811
     assert show(nova, server)['status'] == 'SHUTOFF'
 
 
-def test_a_failed_resize_gives_everything_back(nova, server):  # noqa: F811
+def test_a_failed_resize_gives_everything_back(nova, server):
     resize(nova, server, '3')
     agent_reports(server, 'resize', ok=False, message='Resize failed on h1: boom')
     srv = show(nova, server)
@@ -171,7 +142,7 @@ def test_a_failed_resize_gives_everything_back(nova, server):  # noqa: F811
 @pytest.mark.parametrize('flavor,message', [
     ('1', 'same flavor'), ('42', 'Resize error: Unable to resize disk down.'),
     ('nope', 'Unable to find flavor nope')])
-def test_bad_flavors_are_400(nova, server, flavor, message):  # noqa: F811
+def test_bad_flavors_are_400(nova, server, flavor, message):
     if flavor == '42':  # m1.nano has a 1 GB disk like tiny: grow the server's first
         resize(nova, server, '2')
         agent_reports(server, 'resize')
@@ -181,14 +152,14 @@ def test_bad_flavors_are_400(nova, server, flavor, message):  # noqa: F811
     assert message in r.get_data(as_text=True)
 
 
-def test_body_is_checked(nova, server):  # noqa: F811
+def test_body_is_checked(nova, server):
     act(nova, server, {'resize': {}}, 400)
     act(nova, server, {'resize': {'flavorRef': '2', 'junk': 1}}, 400)
     # confirmResize takes any value, as in Nova: here the state refuses it.
     act(nova, server, {'confirmResize': {'x': 1}}, 409)
 
 
-def test_over_quota_is_403_and_takes_nothing(nova, server):  # noqa: F811
+def test_over_quota_is_403_and_takes_nothing(nova, server):
     quota.set_limits(instances.get(server).project_id, {'cores': 1})
     r = resize(nova, server, '3', status=403)
     assert 'cores' in r.get_data(as_text=True)
@@ -197,14 +168,14 @@ def test_over_quota_is_403_and_takes_nothing(nova, server):  # noqa: F811
     assert usage(server) == (1, 512)
 
 
-def test_wrong_states_are_409(nova, server):  # noqa: F811
+def test_wrong_states_are_409(nova, server):
     act(nova, server, {'confirmResize': None}, 409)
     act(nova, server, {'revertResize': None}, 409)
     instances.update(server, {'vm_state': st.PAUSED})
     resize(nova, server, status=409)
 
 
-def test_no_room_on_the_host_leaves_the_server_active(nova, server):  # noqa: F811
+def test_no_room_on_the_host_leaves_the_server_active(nova, server):
     add_host(memory_mb=2048)  # tiny (512) + medium (4096) cannot both be held
     resize(nova, server, '3')
     srv = show(nova, server)
@@ -223,7 +194,7 @@ def test_no_room_on_the_host_leaves_the_server_active(nova, server):  # noqa: F8
     assert 'No valid host was found' in events[0]['traceback']
 
 
-def test_an_unreachable_agent_gives_everything_back(nova, server):  # noqa: F811
+def test_an_unreachable_agent_gives_everything_back(nova, server):
     nova.compute.fail = messaging.MessagingTimeout('no')
     try:
         resize(nova, server, '3', status=503)
@@ -236,7 +207,7 @@ def test_an_unreachable_agent_gives_everything_back(nova, server):  # noqa: F811
 
 
 @pytest.mark.parametrize('stage', ['migrating', 'resized'])
-def test_delete_mid_resize_frees_both_claims(nova, server, stage):  # noqa: F811
+def test_delete_mid_resize_frees_both_claims(nova, server, stage):
     resize(nova, server, '3')
     if stage == 'resized':
         agent_reports(server, 'resize')
@@ -246,7 +217,7 @@ def test_delete_mid_resize_frees_both_claims(nova, server, stage):  # noqa: F811
     assert quota.usage(project) == {'instances': 0, 'cores': 0, 'ram': 0}
 
 
-def test_resize_down_in_memory_gives_quota_back_on_confirm(nova, server):  # noqa: F811
+def test_resize_down_in_memory_gives_quota_back_on_confirm(nova, server):
     resize(nova, server, '3')
     agent_reports(server, 'resize')
     act(nova, server, {'confirmResize': None}, 204)
@@ -264,7 +235,7 @@ def test_resize_down_in_memory_gives_quota_back_on_confirm(nova, server):  # noq
     assert used() == {'vcpus': 1, 'memory_mb': 1024, 'disk_gb': 40}
 
 
-def test_a_failed_revert_can_be_tried_again_or_confirmed(nova, server):  # noqa: F811
+def test_a_failed_revert_can_be_tried_again_or_confirmed(nova, server):
     resize(nova, server, '3')
     agent_reports(server, 'resize')
     act(nova, server, {'revertResize': None}, 202)
@@ -278,7 +249,7 @@ def test_a_failed_revert_can_be_tried_again_or_confirmed(nova, server):  # noqa:
     assert show(nova, server)['status'] == 'ACTIVE'
 
 
-def test_agents_restarting_learn_of_the_open_resize(nova, server):  # noqa: F811
+def test_agents_restarting_learn_of_the_open_resize(nova, server):
     from conductor import manager as conductor_manager
     resize(nova, server, '3')
     mgr = conductor_manager.ConductorManager()

@@ -31,10 +31,8 @@ from compute.virt import fake
 from compute.virt import power_state
 from imagestore import manager as image_manager
 from imagestore import rpcapi as image_rpcapi
-from tests.unit.conftest import DEMO_PW
-from tests.unit.conftest import issue as issue_token
-
-pytest_plugins = ['tests.unit.test_image_fixtures']
+from tests.fixtures.identity import DEMO_PW
+from tests.fixtures.identity import issue as issue_token
 
 BASE = '11111111-2222-4333-8444-555555555555'
 
@@ -274,7 +272,7 @@ def test_image_rpcapi_discards_at_1_2(monkeypatch):
 
 def test_discard_deletes_only_unfinished_snapshots_of_the_instance(image_client, people,
                                                                      qcow2_bytes):
-    from tests.unit.test_image_rpc import local
+    from tests.fixtures.images import local
     mgr = image_manager.ImageManager()
     admin = ctx_mod.get_admin_context()
 

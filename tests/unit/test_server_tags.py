@@ -5,21 +5,19 @@ import pytest
 
 from common import instance_states as st
 from common.db import instances
-from tests.unit.test_server_lifecycle_actions import IMAGE
-from tests.unit.test_server_lifecycle_actions import nova  # noqa: F401 - a fixture
-from tests.unit.test_server_lifecycle_actions import server  # noqa: F401 - a fixture
+from tests.fixtures.nova_api import IMAGE
 
 
 def _v(version):
     return {'OpenStack-API-Version': 'compute %s' % version}
 
 
-def _tags(nova, sid, method='GET', body=None, status=200, tag=None, version='2.26'):  # noqa: F811
+def _tags(nova, sid, method='GET', body=None, status=200, tag=None, version='2.26'):
     path = '/servers/%s/tags' % sid + ('/' + tag if tag is not None else '')
     return nova(method, path, body, status, version=_v(version))
 
 
-def test_tags_api(nova, server):  # noqa: F811
+def test_tags_api(nova, server):
     assert _tags(nova, server).get_json() == {'tags': []}
     r = _tags(nova, server, 'PUT', {'tags': ['a', 'b', 'a']})
     assert r.get_json() == {'tags': ['a', 'b']}
@@ -36,34 +34,34 @@ def test_tags_api(nova, server):  # noqa: F811
     assert _tags(nova, server).get_json() == {'tags': []}
 
 
-def test_not_before_2_26(nova, server):  # noqa: F811
+def test_not_before_2_26(nova, server):
     _tags(nova, server, status=404, version='2.25')
     _tags(nova, server, 'PUT', status=404, tag='a', version='2.25')
 
 
 @pytest.mark.parametrize('bad', ['a/b', 'a,b', 'x' * 61])
-def test_bad_tags(nova, server, bad):  # noqa: F811
+def test_bad_tags(nova, server, bad):
     _tags(nova, server, 'PUT', {'tags': [bad]}, status=400)
     if '/' not in bad:
         r = _tags(nova, server, 'PUT', status=400, tag=bad)
         assert 'is invalid' in r.get_json()['badRequest']['message']
 
 
-def test_at_most_50(nova, server):  # noqa: F811
+def test_at_most_50(nova, server):
     _tags(nova, server, 'PUT', {'tags': ['t%d' % i for i in range(51)]}, status=400)
     _tags(nova, server, 'PUT', {'tags': ['t%d' % i for i in range(50)]})
     r = _tags(nova, server, 'PUT', status=400, tag='one-more')
     assert 'per-server limit 50' in r.get_json()['badRequest']['message']
 
 
-def test_changes_need_a_settled_server(nova, server):  # noqa: F811
+def test_changes_need_a_settled_server(nova, server):
     instances.update(server, {'vm_state': st.ERROR})
     _tags(nova, server, 'PUT', {'tags': ['a']}, status=409)
     _tags(nova, server, 'PUT', status=409, tag='a')
     _tags(nova, server)  # reading is fine
 
 
-def test_tags_at_create_and_filters(nova):  # noqa: F811
+def test_tags_at_create_and_filters(nova):
     def create(name, tags, version='2.52', status=202):
         body = {'server': {'name': name, 'imageRef': IMAGE['id'], 'flavorRef': '1',
                            'networks': 'none', 'tags': tags}}

@@ -8,7 +8,6 @@ is private to its connection.
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -26,112 +25,23 @@ from common.conf import compute as compute_conf  # noqa: E402
 from compute.virt import driver as driver_mod  # noqa: E402
 from compute.virt import exception  # noqa: E402
 from compute.virt import power_state  # noqa: E402
-from compute.virt import vif as vif_mod  # noqa: E402
 from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
 from compute.virt.libvirt import guest as guest_mod  # noqa: E402
 from compute.virt.libvirt import host as host_mod  # noqa: E402
+from tests.fixtures.libvirt_test import IMAGE  # noqa: E402
+from tests.fixtures.libvirt_test import NEEDS  # noqa: E402
+from tests.fixtures.libvirt_test import VIF  # noqa: E402
+from tests.fixtures.libvirt_test import leftovers  # noqa: E402
+from tests.fixtures.libvirt_test import make_instance  # noqa: E402
+from tests.fixtures.libvirt_test import spawn  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which('qemu-img') and shutil.which('genisoimage')),
-    reason='needs qemu-img and genisoimage (Debian: qemu-utils genisoimage)')
+pytestmark = NEEDS
+
 
 try:
     compute_conf.register_opts(CONF)
 except cfg.DuplicateOptError:
     pass
-
-
-def free_port_range(n=4):
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(('127.0.0.1', 0))
-            start = s.getsockname()[1]
-        if start + n < 65000:
-            return start, start + n - 1
-    raise RuntimeError('no port range')
-
-
-NODE_XML = """<node>
-  <cpu><mhz>2000</mhz><model>i686</model><nodes>1</nodes><sockets>1</sockets>
-    <cores>4</cores><threads>1</threads><active>4</active></cpu>
-  <memory>8388608</memory>
-  <domain type='test'><name>foreign</name><memory>65536</memory><vcpu>1</vcpu>
-    <os><type arch='x86_64' machine='pc'>hvm</type></os></domain>
-</node>
-"""
-
-
-@pytest.fixture
-def virt_conf(tmp_path):
-    lo, hi = free_port_range()
-    node = tmp_path / 'node.xml'
-    node.write_text(NODE_XML)
-    overrides = {'instances_path': str(tmp_path / 'instances'), 'libvirt_uri': 'test://%s' % node,
-                 'console_port_min': lo, 'console_port_max': hi, 'shutdown_timeout': 1,
-                 'reserved_host_memory_mb': 256, 'reserved_host_cpus': 1}
-    for k, v in overrides.items():
-        CONF.set_override(k, v, 'compute')
-    yield CONF
-    for k in overrides:
-        CONF.clear_override(k, 'compute')
-
-
-class RecordingVIFDriver(vif_mod.BridgeVIFDriver):
-    def __init__(self):
-        self.plugged = {}
-        self.calls = []
-
-    def plug(self, instance, vif):
-        self.calls.append(('plug', vif['id']))
-        self.plugged[vif['id']] = instance['uuid']
-
-    def unplug(self, instance, vif):
-        self.calls.append(('unplug', vif['id']))
-        self.plugged.pop(vif['id'], None)
-
-
-@pytest.fixture
-def drv(virt_conf):
-    d = libvirt_driver.LibvirtDriver(vif_driver=RecordingVIFDriver())
-    d.init_host('test-host')
-    yield d
-    d.cleanup_host('test-host')
-
-
-@pytest.fixture
-def base(tmp_path):
-    path = tmp_path / 'base.qcow2'
-    subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', str(path), '16M'], check=True)
-    return str(path)
-
-
-def make_instance(**kw):
-    inst = {
-        'uuid': str(uuid_mod.uuid4()), 'name': 'srv', 'hostname': 'srv',
-        'project_id': 'p1', 'user_id': 'u1', 'image_ref': 'img-1',
-        'flavor': {'name': 'm1.tiny', 'vcpus': 1, 'memory_mb': 128, 'root_gb': 1,
-                   'ephemeral_gb': 0, 'swap': 0, 'extra_specs': {}},
-        'key_name': None, 'key_data': None, 'user_data': None, 'metadata': {},
-        'launch_index': 0, 'availability_zone': 'nova', 'created_at': '2025-01-01T00:00:00Z',
-    }
-    inst.update(kw)
-    return inst
-
-
-IMAGE = {'id': 'img-1', 'disk_format': 'qcow2'}
-VIF = {'id': 'port-1', 'address': '52:54:00:12:34:56', 'network': {'bridge': 'br-test'}}
-
-
-def spawn(drv, base, **kw):
-    inst = make_instance(**kw)
-    drv.spawn(None, inst, IMAGE, base, [])
-    return inst
-
-
-def leftovers(drv, inst):
-    return {'domain': drv.instance_exists(inst),
-            'dir': os.path.exists(drv.instance_dir(inst)),
-            'ports': drv.ports.reserved}
 
 
 # -- spawn and destroy --------------------------------------------------------

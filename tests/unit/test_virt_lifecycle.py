@@ -12,18 +12,17 @@ libvirt = pytest.importorskip('libvirt')
 
 from compute.virt import exception  # noqa: E402
 from compute.virt import power_state  # noqa: E402
-from tests.unit.test_virt_libvirt import base  # noqa: E402,F401 - fixtures
-from tests.unit.test_virt_libvirt import drv  # noqa: E402,F401
-from tests.unit.test_virt_libvirt import pytestmark  # noqa: E402,F401
-from tests.unit.test_virt_libvirt import spawn  # noqa: E402
-from tests.unit.test_virt_libvirt import virt_conf  # noqa: E402,F401
+from tests.fixtures.libvirt_test import NEEDS  # noqa: E402
+from tests.fixtures.libvirt_test import spawn  # noqa: E402
+
+pytestmark = NEEDS
 
 
-def state(drv, inst):  # noqa: F811
+def state(drv, inst):
     return drv.get_info(inst)['state']
 
 
-def backing(drv, inst):  # noqa: F811
+def backing(drv, inst):
     info = json.loads(subprocess.run(
         ['qemu-img', 'info', '--output=json', '-U',
          os.path.join(drv.instance_dir(inst), 'disk')],
@@ -38,7 +37,7 @@ def base2(tmp_path):
     return str(path)
 
 
-def test_pause_and_unpause(drv, base):  # noqa: F811
+def test_pause_and_unpause(drv, base):
     inst = spawn(drv, base)
     drv.pause(inst)
     assert state(drv, inst) == power_state.PAUSED
@@ -48,7 +47,7 @@ def test_pause_and_unpause(drv, base):  # noqa: F811
     drv.unpause(inst)  # running already: fine
 
 
-def test_suspend_is_a_managed_save_and_resume_restores(drv, base):  # noqa: F811
+def test_suspend_is_a_managed_save_and_resume_restores(drv, base):
     inst = spawn(drv, base)
     drv.suspend(None, inst)
     guest = drv.host.get_guest(inst['uuid'])
@@ -61,7 +60,7 @@ def test_suspend_is_a_managed_save_and_resume_restores(drv, base):  # noqa: F811
     drv.resume(None, inst, [])  # running: fine
 
 
-def test_hard_reboot_of_a_suspended_guest_boots_afresh(drv, base):  # noqa: F811
+def test_hard_reboot_of_a_suspended_guest_boots_afresh(drv, base):
     inst = spawn(drv, base)
     drv.suspend(None, inst)
     drv.reboot(None, inst, [], 'HARD')
@@ -69,14 +68,14 @@ def test_hard_reboot_of_a_suspended_guest_boots_afresh(drv, base):  # noqa: F811
     assert state(drv, inst) == power_state.RUNNING and not guest.has_managed_save()
 
 
-def test_destroy_of_a_suspended_guest(drv, base):  # noqa: F811
+def test_destroy_of_a_suspended_guest(drv, base):
     inst = spawn(drv, base)
     drv.suspend(None, inst)
     drv.destroy(None, inst)
     assert not drv.instance_exists(inst)
 
 
-def test_rebuild_makes_a_new_root_disk(drv, base, base2):  # noqa: F811
+def test_rebuild_makes_a_new_root_disk(drv, base, base2):
     inst = spawn(drv, base)
     disk = os.path.join(drv.instance_dir(inst), 'disk')
     before = os.stat(disk).st_ino
@@ -88,7 +87,7 @@ def test_rebuild_makes_a_new_root_disk(drv, base, base2):  # noqa: F811
     assert sorted(os.listdir(drv.instance_dir(inst))) == ['disk', 'disk.config']
 
 
-def test_rebuild_of_a_stopped_guest_leaves_it_off(drv, base, base2):  # noqa: F811
+def test_rebuild_of_a_stopped_guest_leaves_it_off(drv, base, base2):
     inst = spawn(drv, base)
     drv.power_off(inst, timeout=0)
     drv.rebuild(None, inst, {'id': 'img-2', 'disk_format': 'qcow2'}, base2, [],
@@ -97,7 +96,7 @@ def test_rebuild_of_a_stopped_guest_leaves_it_off(drv, base, base2):  # noqa: F8
     assert state(drv, inst) == power_state.SHUTDOWN
 
 
-def test_failed_rebuild_keeps_the_old_disk_and_runs_on(drv, base, tmp_path):  # noqa: F811
+def test_failed_rebuild_keeps_the_old_disk_and_runs_on(drv, base, tmp_path):
     inst = spawn(drv, base)
     with pytest.raises(exception.VirtError):
         drv.rebuild(None, inst, {'id': 'img-2', 'disk_format': 'qcow2'},
@@ -107,7 +106,7 @@ def test_failed_rebuild_keeps_the_old_disk_and_runs_on(drv, base, tmp_path):  # 
     assert sorted(os.listdir(drv.instance_dir(inst))) == ['disk', 'disk.config']
 
 
-def test_rebuilt_guest_that_does_not_start(drv, base, base2, monkeypatch):  # noqa: F811
+def test_rebuilt_guest_that_does_not_start(drv, base, base2, monkeypatch):
     inst = spawn(drv, base)
 
     def broken(self, *a):
@@ -119,7 +118,7 @@ def test_rebuilt_guest_that_does_not_start(drv, base, base2, monkeypatch):  # no
     assert state(drv, inst) == power_state.SHUTDOWN
 
 
-def test_operations_on_a_missing_instance(drv, base):  # noqa: F811
+def test_operations_on_a_missing_instance(drv, base):
     inst = spawn(drv, base)
     drv.destroy(None, inst)
     for call in (lambda: drv.pause(inst), lambda: drv.unpause(inst),
@@ -130,7 +129,7 @@ def test_operations_on_a_missing_instance(drv, base):  # noqa: F811
             call()
 
 
-def test_lifecycle_events_of_pause_and_managed_save(drv, base):  # noqa: F811
+def test_lifecycle_events_of_pause_and_managed_save(drv, base):
     seen = []
     drv.set_lifecycle_handler(lambda uuid, st: seen.append((uuid, st)))
     inst = spawn(drv, base)

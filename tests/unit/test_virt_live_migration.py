@@ -16,16 +16,15 @@ from common.conf import CONF  # noqa: E402
 from common.host import disk  # noqa: E402
 from compute.virt.libvirt import config as config_mod  # noqa: E402
 from compute.virt.libvirt import live_migration as migration  # noqa: E402
-from tests.unit.test_virt_libvirt import IMAGE  # noqa: E402
-from tests.unit.test_virt_libvirt import base  # noqa: E402,F401 - fixtures
-from tests.unit.test_virt_libvirt import drv  # noqa: E402,F401
-from tests.unit.test_virt_libvirt import leftovers  # noqa: E402
-from tests.unit.test_virt_libvirt import pytestmark  # noqa: E402,F401
-from tests.unit.test_virt_libvirt import spawn  # noqa: E402
-from tests.unit.test_virt_libvirt import virt_conf  # noqa: E402,F401
+from tests.fixtures.libvirt_test import IMAGE  # noqa: E402
+from tests.fixtures.libvirt_test import NEEDS  # noqa: E402
+from tests.fixtures.libvirt_test import leftovers  # noqa: E402
+from tests.fixtures.libvirt_test import spawn  # noqa: E402
+
+pytestmark = NEEDS
 
 
-def test_destination_xml_moves_files_and_port_only(drv, base):  # noqa: F811
+def test_destination_xml_moves_files_and_port_only(drv, base):
     inst = spawn(drv, base)
     xml = drv.host.get_guest(inst['uuid']).get_xml_desc()
     before = config_mod.parse_domain(xml)
@@ -39,7 +38,7 @@ def test_destination_xml_moves_files_and_port_only(drv, base):  # noqa: F811
         assert out[key] == before[key]
 
 
-def test_prepare_makes_the_place_and_rollback_removes_it(drv, base):  # noqa: F811
+def test_prepare_makes_the_place_and_rollback_removes_it(drv, base):
     inst = spawn(drv, base, flavor={'name': 't', 'vcpus': 1, 'memory_mb': 128,
                                     'root_gb': 1, 'ephemeral_gb': 0, 'swap': 0})
     lm = drv.live_migration
@@ -65,7 +64,7 @@ def test_prepare_makes_the_place_and_rollback_removes_it(drv, base):  # noqa: F8
     assert leftovers(drv, inst) == {'domain': False, 'dir': False, 'ports': set()}
 
 
-def test_prepare_refuses_a_guest_already_here(drv, base):  # noqa: F811
+def test_prepare_refuses_a_guest_already_here(drv, base):
     inst = spawn(drv, base)
     source = drv.live_migration.source_info(inst)
     with pytest.raises(Exception, match='exists'):
@@ -73,7 +72,7 @@ def test_prepare_refuses_a_guest_already_here(drv, base):  # noqa: F811
     assert drv.instance_exists(inst)  # untouched
 
 
-def test_check_destination(drv):  # noqa: F811
+def test_check_destination(drv):
     CONF.set_override('connect_uri', 'test:///default', 'live_migration')
     try:
         assert drv.live_migration.check_destination() is None
@@ -87,7 +86,7 @@ def test_check_destination(drv):  # noqa: F811
             CONF.clear_override(opt, 'live_migration')
 
 
-def test_volumes_get_the_destinations_connection(drv, base):  # noqa: F811
+def test_volumes_get_the_destinations_connection(drv, base):
     inst = spawn(drv, base)
     vid = '5a1b2c3d-0000-4000-8000-000000000001'
     root = ET.fromstring(drv.host.get_guest(inst['uuid']).get_xml_desc())

@@ -13,16 +13,15 @@ libvirt = pytest.importorskip('libvirt')
 from compute.virt import exception  # noqa: E402
 from compute.virt import power_state  # noqa: E402
 from compute.virt.libvirt import config as config_mod  # noqa: E402
-from tests.unit.test_virt_libvirt import base  # noqa: E402,F401 - fixtures
-from tests.unit.test_virt_libvirt import drv  # noqa: E402,F401
-from tests.unit.test_virt_libvirt import pytestmark  # noqa: E402,F401
-from tests.unit.test_virt_libvirt import spawn  # noqa: E402
-from tests.unit.test_virt_libvirt import virt_conf  # noqa: E402,F401
+from tests.fixtures.libvirt_test import NEEDS  # noqa: E402
+from tests.fixtures.libvirt_test import spawn  # noqa: E402
+
+pytestmark = NEEDS
 
 GiB = 1024 ** 3
 
 
-def disk_size(drv, inst):  # noqa: F811
+def disk_size(drv, inst):
     info = json.loads(subprocess.run(
         ['qemu-img', 'info', '--output=json', '-U',
          os.path.join(drv.instance_dir(inst), 'disk')],
@@ -30,7 +29,7 @@ def disk_size(drv, inst):  # noqa: F811
     return info['virtual-size']
 
 
-def definition(drv, inst):  # noqa: F811
+def definition(drv, inst):
     return config_mod.parse_domain(drv.host.get_guest(inst['uuid']).get_inactive_xml_desc())
 
 
@@ -39,7 +38,7 @@ def resized(inst, vcpus, memory_mb, root_gb):
                                   root_gb=root_gb, name='bigger'))
 
 
-def test_resize_grows_and_keeps_the_rest(drv, base):  # noqa: F811
+def test_resize_grows_and_keeps_the_rest(drv, base):
     inst = spawn(drv, base)
     before = definition(drv, inst)
     drv.resize(None, resized(inst, 2, 256, 2), [])
@@ -52,7 +51,7 @@ def test_resize_grows_and_keeps_the_rest(drv, base):  # noqa: F811
     assert drv.get_instance_metadata(inst['uuid'])['flavor']['vcpus'] == 2
 
 
-def test_revert_never_shrinks_the_disk_and_can_leave_it_off(drv, base):  # noqa: F811
+def test_revert_never_shrinks_the_disk_and_can_leave_it_off(drv, base):
     inst = spawn(drv, base)
     drv.resize(None, resized(inst, 2, 256, 2), [])
     drv.resize(None, inst, [], power_on=False)
@@ -63,7 +62,7 @@ def test_revert_never_shrinks_the_disk_and_can_leave_it_off(drv, base):  # noqa:
     assert drv.get_info(inst)['state'] == power_state.SHUTDOWN
 
 
-def test_failed_resize_puts_the_old_definition_back(drv, base, monkeypatch):  # noqa: F811
+def test_failed_resize_puts_the_old_definition_back(drv, base, monkeypatch):
     inst = spawn(drv, base)
     before = definition(drv, inst)
     calls = []

@@ -4,55 +4,24 @@ recorders), the agent's BlockDevices with a fake driver, and the books."""
 
 import pytest
 
-from api.compute import server_volumes
-from api.compute import servers
-from api.compute import volume_attachments
 from blockstore import attachments
 from blockstore import exception as volume_exc
 from blockstore import volumes
 from common.context import get_admin_context
 from common.db import instances
 from compute import blockdev
-from tests.unit.test_network_base import admin  # noqa: F401 - fixtures
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
+from tests.fixtures.volume_api import IMAGE
+
+pytestmark = pytest.mark.usefixtures('casts')
 
 V = {'OpenStack-API-Version': 'compute 2.61'}
-IMAGE = {'id': '11111111-2222-4333-8444-555555555555', 'status': 'active', 'size': 1024,
-         'virtual_size': 1024, 'min_disk': 0, 'min_ram': 0, 'disk_format': 'qcow2',
-         'properties': {'hw_x': '1'}, 'name': 'tiny', 'container_format': 'bare'}
 CTX = get_admin_context()
 
 
 @pytest.fixture
-def nova(client, demo, monkeypatch):  # noqa: F811
-    from api.compute import bootstrap
-    from api.compute import images
-    bootstrap.bootstrap()
-    sent = []
-
-    class Recorder:
-        def __init__(self, *a):
-            pass
-
-        def __getattr__(self, name):
-            return lambda ctx, *args, **kw: sent.append((name, args, kw))
-
-    monkeypatch.setattr(images, 'get', lambda ctx, ref: dict(IMAGE, id=ref))
-    monkeypatch.setattr(servers.scheduler_rpcapi, 'SchedulerAPI', Recorder)
-    monkeypatch.setattr(volume_attachments.compute_rpcapi, 'ComputeAPI', Recorder)
-    monkeypatch.setattr(server_volumes.volume_rpcapi, 'VolumeAPI', Recorder)
-    monkeypatch.setattr(servers, 'host_up', lambda host: host == 'h1')
-
-    def call(method, path, body=None, status=None, token=None):
-        r = client.open('/compute/v2.1' + path, method=method, json=body,
-                        headers=dict(V, **{'X-Auth-Token': token or demo.token}))
-        if status is not None:
-            assert r.status_code == status, r.get_data(as_text=True)
-        return r
-    call.sent = sent
-    return call
+def nova(volume_nova):
+    """The compute API with its volume side recorded."""
+    return volume_nova
 
 
 def _server(nova, name='vm', host='h1', **extra):
@@ -69,7 +38,7 @@ def _volume(project_id, size=1, status=volumes.AVAILABLE):
     return volumes.set_status(vol['id'], status, host='vh')
 
 
-def test_attach_reserves_and_casts_then_detach(nova, demo):  # noqa: F811
+def test_attach_reserves_and_casts_then_detach(nova, demo):
     sid = _server(nova)
     vol = _volume(demo.project_id)
     path = '/servers/%s/os-volume_attachments' % sid
@@ -99,7 +68,7 @@ def test_attach_reserves_and_casts_then_detach(nova, demo):  # noqa: F811
     nova('DELETE', '%s/%s' % (path, vol['id']), status=400)
 
 
-def test_attach_refusals(nova, demo, other):  # noqa: F811
+def test_attach_refusals(nova, demo, other):
     sid = _server(nova)
     path = '/servers/%s/os-volume_attachments' % sid
     theirs = _volume(other.project_id)
@@ -120,7 +89,7 @@ def test_attach_refusals(nova, demo, other):  # noqa: F811
     assert volumes.get(mine['id'])['status'] == volumes.AVAILABLE
 
 
-def test_boot_from_image_volume_and_existing_volume(nova, demo):  # noqa: F811
+def test_boot_from_image_volume_and_existing_volume(nova, demo):
     bdm = [{'uuid': IMAGE['id'], 'boot_index': 0, 'source_type': 'image',
             'destination_type': 'volume', 'volume_size': 2, 'delete_on_termination': None}]
     body = {'server': {'name': 'bfv', 'imageRef': '', 'flavorRef': '1', 'networks': 'none',
@@ -161,7 +130,7 @@ def small_quota():
     CONF.clear_override('quota_gigabytes', group='volume')
 
 
-def test_boot_volume_over_quota_leaves_nothing(nova, demo, small_quota):  # noqa: F811
+def test_boot_volume_over_quota_leaves_nothing(nova, demo, small_quota):
     bdm = [{'uuid': IMAGE['id'], 'boot_index': 0, 'source_type': 'image',
             'destination_type': 'volume', 'volume_size': 5}]
     body = {'server': {'name': 'big', 'flavorRef': '1', 'networks': 'none',
@@ -172,7 +141,7 @@ def test_boot_volume_over_quota_leaves_nothing(nova, demo, small_quota):  # noqa
     assert volumes.list_volumes(demo.project_id) == []
 
 
-def test_delete_without_agent_releases_volumes(nova, demo):  # noqa: F811
+def test_delete_without_agent_releases_volumes(nova, demo):
     sid = _server(nova, host='h9')  # its host is down
     keep, drop = _volume(demo.project_id), _volume(demo.project_id)
     for vol, dot in ((keep, False), (drop, True)):
@@ -283,7 +252,7 @@ def test_agent_build_waits_for_made_volumes(monkeypatch):
 @pytest.mark.usefixtures('db')
 def test_release_attachment_deletes_on_termination():
     from blockstore import manager as manager_mod
-    from tests.unit.test_volume_manager import FakeBackend
+    from tests.fixtures.volume_backend import FakeBackend
     mgr = manager_mod.VolumeManager(backend=FakeBackend())
     vol = _volume('p1')
     att = db_reserve(vol, 'srv', True)
@@ -312,7 +281,7 @@ def test_reconcile_releases_volumes_of_deleted_servers(monkeypatch):
     from blockstore import manager as manager_mod
     from common.db import api as db_api
     from common.db import volume_models as vm
-    from tests.unit.test_volume_manager import FakeBackend
+    from tests.fixtures.volume_backend import FakeBackend
     vol = _volume('p1')
     att = db_reserve(vol, 'gone-server', False)
     attachments.attach_complete(att['id'], 'h1', 'vdb')

@@ -21,14 +21,15 @@ from common.db import instances
 from conductor import manager as conductor_manager
 from conductor import snapshots as conductor_snapshots
 from imagestore import manager as image_manager
-from tests.unit.test_network_base import admin  # noqa: F401 - fixtures
-from tests.unit.test_network_base import casts  # noqa: F401
-from tests.unit.test_network_base import demo  # noqa: F401
-from tests.unit.test_network_base import other  # noqa: F401
-from tests.unit.test_volume_attach import IMAGE
-from tests.unit.test_volume_attach import nova  # noqa: F401
+from tests.fixtures.volume_api import IMAGE
 
-pytest_plugins = ['tests.unit.test_image_fixtures']
+pytestmark = pytest.mark.usefixtures('casts')
+
+
+@pytest.fixture
+def nova(volume_nova):
+    """The compute API with its volume side recorded."""
+    return volume_nova
 
 
 class Volumes:
@@ -93,7 +94,7 @@ class Conductor:
 
 
 @pytest.fixture
-def bfv(nova, monkeypatch):  # noqa: F811
+def bfv(nova, monkeypatch):
     """A server booted from a volume, ACTIVE on h1, its root volume in-use,
     and a data volume attached at vdb."""
     bdm = [{'uuid': IMAGE['id'], 'boot_index': 0, 'source_type': 'image',
@@ -120,7 +121,7 @@ def bfv(nova, monkeypatch):  # noqa: F811
     return sid, root['volume'], data, vols, imgs
 
 
-def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
+def test_snapshot_of_a_volume_backed_server(nova, bfv):
     sid, root, data, vols, imgs = bfv
     r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap',
                                                                   'metadata': {'k': 'v'}}})
@@ -151,7 +152,7 @@ def test_snapshot_of_a_volume_backed_server(nova, bfv):  # noqa: F811
     assert volumes.get(root['id'])['status'] == volumes.IN_USE
 
 
-def test_the_api_answers_before_the_snapshots_are_done(nova, bfv):  # noqa: F811
+def test_the_api_answers_before_the_snapshots_are_done(nova, bfv):
     """The request does not wait: the image stays queued and the server in
     image_snapshot until the conductor sees the snapshots available."""
     sid, _root, _data, vols, imgs = bfv
@@ -169,7 +170,7 @@ def test_the_api_answers_before_the_snapshots_are_done(nova, bfv):  # noqa: F811
     assert image['status'] == 'active' and instances.get(sid).task_state is None
 
 
-def test_failed_volume_snapshot_makes_no_image(nova, bfv):  # noqa: F811
+def test_failed_volume_snapshot_makes_no_image(nova, bfv):
     sid, root, _data, vols, imgs = bfv
     vols.outcome = volumes.ERROR
     r = nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}})
@@ -183,7 +184,7 @@ def test_failed_volume_snapshot_makes_no_image(nova, bfv):  # noqa: F811
     assert instances.get(sid).task_state is None
 
 
-def test_server_from_a_volume_backed_image_boots_from_its_snapshots(nova, bfv,  # noqa: F811
+def test_server_from_a_volume_backed_image_boots_from_its_snapshots(nova, bfv,
                                                                      monkeypatch):
     sid, root, _data, _vols, imgs = bfv
     nova('POST', '/servers/%s/action' % sid, {'createImage': {'name': 'snap'}}, 202)

@@ -18,27 +18,7 @@ from common.conf import CONF
 from common.context import get_admin_context
 from common.db import api as db_api
 from common.db import volume_models as vm
-
-
-class FakeBackend:
-    def __init__(self, fail=()):
-        self.fail = set(fail)
-        self.calls = []
-        self.started = False
-
-    def __getattr__(self, name):
-        def call(*args):
-            self.calls.append((name,) + args)
-            if name in self.fail:
-                raise RuntimeError('backend %s failed' % name)
-            if name == 'initialize_connection':
-                return {'driver_volume_type': 'file', 'data': {'path': '/x'}}
-            return None
-        return call
-
-    def start(self):
-        self.started = True
-
+from tests.fixtures.volume_backend import FakeBackend
 
 CTX = get_admin_context()
 
