@@ -309,6 +309,15 @@ def instance_ports(instance_uuid):
         return portcore.dicts(s, _server_ports(s, instance_uuid))
 
 
+def security_group_ids(instance_uuid):
+    """The ids of the security groups on a server's ports (each once)."""
+    q = sa.select(nm.PortSecurityGroup.security_group_id).join(
+        P, nm.PortSecurityGroup.port_id == P.id).where(
+        P.device_id == instance_uuid, P.device_owner.startswith(portcore.COMPUTE_PREFIX))
+    with db_api.reader() as s:
+        return sorted(set(s.scalars(q)))
+
+
 def security_group_names(instance_uuids):
     """{uuid: [group name, ...]} (each name once) for server views."""
     uuids = list(instance_uuids)

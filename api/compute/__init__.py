@@ -14,6 +14,7 @@ from api.compute import quotas
 from api.compute import server_actions
 from api.compute import server_ips
 from api.compute import server_metadata
+from api.compute import server_security_groups
 from api.compute import server_tags
 from api.compute import servers
 from api.compute import services
@@ -70,6 +71,7 @@ ROUTES = [
 ] + (services.ROUTES + flavors.ROUTES + keypairs.ROUTES + servers.ROUTES +
       server_actions.ROUTES + consoles.ROUTES + interfaces.ROUTES + hosts.ROUTES +
       quotas.ROUTES + volume_attachments.ROUTES + migrations.ROUTES +
-      server_metadata.ROUTES + server_tags.ROUTES + server_ips.ROUTES)
+      server_metadata.ROUTES + server_tags.ROUTES + server_ips.ROUTES +
+      server_security_groups.ROUTES)
 
 http.route_table(bp, ROUTES)

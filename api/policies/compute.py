@@ -45,7 +45,7 @@ _MEMBER = (
     'os-server-tags:delete', 'os-server-tags:delete_all',
 )
 _READER = ('ips:index', 'ips:show', 'server-metadata:index', 'server-metadata:show',
-           'os-server-tags:index', 'os-server-tags:show')
+           'os-server-tags:index', 'os-server-tags:show', 'os-security-groups:list')
 
 RULES = ([policy.RuleDefault('os_compute_api:' + name, ADMIN) for name in _ADMIN_ONLY] +
          [policy.RuleDefault('os_compute_api:' + name, MEMBER) for name in _MEMBER] +
