@@ -113,7 +113,7 @@ def _worker(db_url, state, count, seed, start, results):
     results.put((times, failed, began, time.time(), load))
 
 
-def check_books():
+def check_records():
     """(nodes over their limits, nodes whose usage is not the sum of their
     allocations)."""
     import sqlalchemy as sa
@@ -174,7 +174,7 @@ def _run(url, state, hosts, procs, placements):
     failed = sum(r[1] for r in out)
     wall = max(r[3] for r in out) - min(r[2] for r in out)
     load = max(r[4] for r in out)
-    over, wrong = check_books()
+    over, wrong = check_records()
     db_api.dispose()
     return {'p50': statistics.median(times) * 1000,
             'p99': times[max(0, int(len(times) * 0.99) - 1)] * 1000,

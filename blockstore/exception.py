@@ -1,6 +1,6 @@
-"""Every error of the volume books and the volume backends, once.
+"""Every error of the volume records and the volume backends, once.
 
-The books' texts are Cinder's (the API shows them); the backends' are
+The records' texts are Cinder's (the API shows them); the backends' are
 ours. Each is an AltostackError, so it crosses RPC with its code.
 """
 

@@ -188,7 +188,7 @@ class VolumeManager:
 
     # -- the attach flow (calls from compute agents) ---------------------------
     # The agents hold no database credentials: they report each step of an
-    # attach or detach here, and the volume books follow.
+    # attach or detach here, and the volume records follow.
     def get_volume(self, context, volume_id):
         try:
             return volumes.get(volume_id)
@@ -213,7 +213,7 @@ class VolumeManager:
         ``delete_volume`` (delete_on_termination), delete the volume."""
         try:
             self.backend.terminate_connection(volume['id'], connector)
-        except Exception:  # noqa: BLE001 - the books must still move on
+        except Exception:  # noqa: BLE001 - the records must still move on
             LOG.exception('Could not end the connection of volume %s', volume['id'])
         vol = attachments.detach_complete(attachment_id)
         if delete_volume and vol is not None:

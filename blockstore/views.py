@@ -1,4 +1,4 @@
-"""The volume books' views: find a row (or its NotFound), turn a
+"""The volume records' views: find a row (or its NotFound), turn a
 row into the plain dict every caller gets, sort and page a list.
 
 A volume comes with its attachments and its type's name (``full``);

@@ -1,6 +1,6 @@
 """Names of the host devices and namespaces a network or port gets.
 
-Every compute host derives the same names from the same ids, so the books
+Every compute host derives the same names from the same ids, so the records
 (which hand them out in network_info) and the data plane agree. Linux
 interface names are at most 15 characters.
 """

@@ -17,7 +17,8 @@ def main(argv=None):
     scheduler = scheduler_rpcapi.SchedulerAPI()
 
     def rpc_reporter(host, binary, topic):
-        # No database credentials here: the scheduler keeps our books.
+        # No database credentials here: the conductor keeps our records; the
+        # scheduler hears our heartbeats.
         scheduler.report_state(ctx_mod.get_admin_context(), host, binary, topic)
 
     service.Service(BINARY, rpcapi.TOPIC, manager.ComputeManager(),

@@ -12,10 +12,10 @@ and set the server to resize_prep; the source agent takes it from there:
              connected here; the driver copies the disk, grows it to the new
              flavor, writes a new config drive and defines the guest
              (started unless the server was stopped); the move is reported
-             finished: the books put the server here (VERIFY_RESIZE).
+             finished: the records put the server here (VERIFY_RESIZE).
     source   the export ends. If the destination failed (or never
              answered), the source takes the server back: it reports the
-             move failed first (the books put it back here and give the
+             move failed first (the records put it back here and give the
              destination's claim back; a report that comes too late, after
              the destination's, changes nothing and the source stays off),
              then binds the ports here again and starts its guest.
@@ -105,7 +105,7 @@ class ColdMoves:
         return False
 
     def take_back(self, ctx, inst, migration, message, power_on):
-        """The move did not happen: the books first (they may say the
+        """The move did not happen: the records first (they may say the
         destination won after all), then the ports and the guest here."""
         want = power_state.RUNNING if power_on else power_state.SHUTDOWN
         done = self.m.reports.resize_step(ctx, inst, migration, 'resize', False,
@@ -113,7 +113,7 @@ class ColdMoves:
         self.m.reports.event(ctx, inst, 'compute_resize_instance', 'finish', result='Error',
                              details=message[:500])
         if done is None:
-            LOG.warning('The books of %s moved on; its guest here stays off', inst['uuid'])
+            LOG.warning('The records of %s moved on; its guest here stays off', inst['uuid'])
             return
         try:
             network_info = self._ports_here(ctx, inst)
@@ -129,7 +129,7 @@ class ColdMoves:
         left here."""
         event = 'compute_finish_resize'
         # A call that waited in this host's queue while the agent was away
-        # may come after the source gave up: the books say whether to act.
+        # may come after the source gave up: the records say whether to act.
         if self.m.reports.update(ctx, inst, {'task_state': st.RESIZE_MIGRATING},
                                  expected=[st.RESIZE_MIGRATING]) is None:
             LOG.warning('%s is no longer moving here; not taking it', inst['uuid'])
@@ -173,7 +173,7 @@ class ColdMoves:
 
     # -- confirm (source) and revert (destination, then source) -----------
     def confirm(self, ctx, inst, migration):
-        """On the source: the old guest and disk go; the books give the
+        """On the source: the old guest and disk go; the records give the
         source's claim back."""
         self.m.reports.event(ctx, inst, 'compute_confirm_resize', 'start')
         self.drop(ctx, inst)

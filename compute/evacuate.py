@@ -1,4 +1,4 @@
-"""A compute agent's side of evacuations (the books: conductor.evacuations,
+"""A compute agent's side of evacuations (the records: conductor.evacuations,
 through the conductor, since the agent holds no database credentials).
 
 On the destination: the server is built anew here, from its image (a new
@@ -10,7 +10,7 @@ export there ends; the data stays on the volume).
 On the source, when its agent comes back: the guests of servers
 evacuated away are destroyed with their instance folders (their volumes
 and ports belong to the destination now and are not touched), the host's
-network plumbing follows the books, and each evacuation is 'completed'.
+network plumbing follows the records, and each evacuation is 'completed'.
 
 On the destination after a restart: an evacuation it was running is
 reported failed (ERROR with a fault), whatever it had made removed.
@@ -31,7 +31,7 @@ TASKS = (st.REBUILDING, st.REBUILD_SPAWNING)
 
 
 def is_evacuation(inst):
-    """An instance the books say is being evacuated to this host."""
+    """An instance the records say is being evacuated to this host."""
     return inst['task_state'] in TASKS and \
         (inst.get('migration') or {}).get('migration_type') == TYPE
 
@@ -93,7 +93,7 @@ class Evacuations:
         if migration.get('vm_state_before') == st.STOPPED:
             try:  # as Nova: a stopped server evacuated stays stopped
                 self.driver.power_off(inst, timeout=0)
-            except Exception:  # noqa: BLE001 - the books follow the power state
+            except Exception:  # noqa: BLE001 - the records follow the power state
                 LOG.exception('Could not stop evacuated server %s', inst['uuid'])
         self._report(ctx, inst, migration, True)
         mgr.reports.event(ctx, inst, EVENT, 'finish', details=mgr.host)

@@ -92,7 +92,7 @@ class Guests:
                                           'launched_at': 'now'}, expected=[st.SPAWNING])
         if done is None:
             # Deleted while we spawned: the delete is on its way to us (or the
-            # books were already closed); take the guest down now.
+            # records were already closed); take the guest down now.
             LOG.info('Instance %s went away during its build; removing the guest', uuid)
             self.driver.destroy(ctx, inst, cleanup=True)
             return
@@ -127,4 +127,4 @@ class Guests:
         except messaging.MessagingTimeout:
             LOG.error('Gave up reporting the deletion of %s; the restart reconcile will',
                       inst['uuid'])
-        self.agent.netsync.sync(ctx)  # its ports are gone from the books now
+        self.agent.netsync.sync(ctx)  # its ports are gone from the records now

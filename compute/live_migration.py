@@ -13,10 +13,10 @@ select_destination), checked that it takes incoming migrations
              image into its cache, makes the overlay (same virtual size),
              the config drive and the guest's XML here
     source   the driver migrates (peer to peer, disk blocks then memory);
-             reports step 'migrate' ok: the books follow the guest to the
+             reports step 'migrate' ok: the records follow the guest to the
              destination (host, node, claims); its files here go
     failure  the destination removes what it prepared (rollback), the
-             source reports step 'migrate' not ok: ports and books stay on
+             source reports step 'migrate' not ok: ports and records stay on
              the source, the destination's claim is given back, the
              migration is 'error', the event says why
 
@@ -225,7 +225,7 @@ class LiveMigrations:
 
     # -- restart --------------------------------------------------------------
     def settle(self, ctx, inst, exists):
-        """After a restart of the source's agent: the books follow the guest."""
+        """After a restart of the source's agent: the records follow the guest."""
         migration = inst.get('migration')
         if migration is None or migration.get('migration_type') != 'live-migration':
             power = self.manager.guests.power_state(inst)

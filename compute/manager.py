@@ -1,6 +1,6 @@
 """Compute agent RPC endpoints. Holds no database credentials: what it
 knows of instances comes in RPC arguments, and what it learns it reports
-to the conductor, which keeps the books (its resources and heartbeats go to
+to the conductor, which keeps the records (its resources and heartbeats go to
 the scheduler).
 
 Thin: each endpoint takes the instance's lock and hands off to the driver
@@ -8,10 +8,10 @@ or to the flow that does the job (one module each, all sharing this agent's
 public parts: guests, reports, netsync, block, conductor, driver, ...):
 
     guests.py          instance locks, power state, build, terminate
-    state_reports.py   state changes, events and resize steps to the books
-    netsync.py         the host network kept in step with the books
-    power_sync.py      the books told what the hypervisor says
-    reconcile.py       libvirt and the books made to agree after a restart
+    state_reports.py   state changes, events and resize steps to the records
+    netsync.py         the host network kept in step with the records
+    power_sync.py      the records told what the hypervisor says
+    reconcile.py       libvirt and the records made to agree after a restart
     resize.py          resize in place (and the dispatch of a resize's steps)
     coldmig.py, evacuate.py, live_migration.py, snapshot.py, blockdev.py
 
@@ -92,7 +92,7 @@ class ComputeManager:
             self.driver.cleanup_host(self.host)
 
     def reconcile(self):
-        """Make libvirt and the books agree after a (re)start (reconcile.py)."""
+        """Make libvirt and the records agree after a (re)start (reconcile.py)."""
         self.reconciler.run()
 
     # -- periodic tasks -----------------------------------------------------
@@ -126,14 +126,14 @@ class ComputeManager:
 
     @periodic.periodic(10)
     def sync_power_states(self):
-        """Tell the books what the hypervisor says of each resting guest."""
+        """Tell the records what the hypervisor says of each resting guest."""
         if not self._reconciled:
             return
         self.power_sync.run()
 
     @periodic.periodic(lambda: min(5, CONF.network.sync_interval), run_immediately=True)
     def sync_network(self):
-        """Make the host's bridges, DHCP, firewall and NAT match the books:
+        """Make the host's bridges, DHCP, firewall and NAT match the records:
         every [network] sync_interval seconds, and within seconds after a
         sync that failed (the scheduler away, a command that failed)."""
         if self.netsync.due():
@@ -263,7 +263,7 @@ class ComputeManager:
 
     def _rebuild(self, ctx, inst, image_ref, orig_image_ref, network_info):
         """A stopped server is rebuilt and left off, any other is started.
-        A failure puts the old image back in the books and the server rests
+        A failure puts the old image back in the records and the server rests
         in what the hypervisor says."""
         event = 'compute_rebuild_instance'
         power_on = inst['vm_state'] != st.STOPPED

@@ -1,5 +1,5 @@
 """A compute agent's host network (bridges, DHCP, firewall, NAT) kept in
-step with the books: the agent asks the scheduler for this host's network
+step with the records: the agent asks the scheduler for this host's network
 state and applies it (compute/network/plane.py), periodically and whenever
 a flow has just bound or dropped ports here.
 

@@ -1,6 +1,6 @@
-"""A compute agent's power sync: the books hear what the hypervisor says
+"""A compute agent's power sync: the records hear what the hypervisor says
 of each resting guest (one that stopped, crashed or was paused on its own,
-or that an action's report never reached the books).
+or that an action's report never reached the records).
 
 One PowerSync per agent (ComputeManager.power_sync), run by its periodic
 task once the agent has reconciled after its start.
@@ -33,7 +33,7 @@ class PowerSync:
         return self.agent.driver
 
     def run(self):
-        """Tell the books what the hypervisor says of each resting guest."""
+        """Tell the records what the hypervisor says of each resting guest."""
         ctx = ctx_mod.get_admin_context()
         for inst in self.conductor.get_host_instances(ctx, self.host):
             if inst['task_state'] is not None or inst['vm_state'] not in (

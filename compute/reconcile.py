@@ -1,6 +1,6 @@
-"""A compute agent's reconcile after a (re)start: libvirt and the books
-made to agree. A guest the books do not know is removed; each instance the
-books place here is settled from where it was left: an action cut short
+"""A compute agent's reconcile after a (re)start: libvirt and the records
+made to agree. A guest the records do not know is removed; each instance the
+records place here is settled from where it was left: an action cut short
 rests in what the hypervisor says, a flow cut short (resize, move,
 evacuation, live migration, snapshot, delete) is finished or undone by
 that flow's own settle.
@@ -45,14 +45,14 @@ class Reconcile:
         return self.agent.driver
 
     def run(self):
-        """Make libvirt and the books agree after a (re)start."""
+        """Make libvirt and the records agree after a (re)start."""
         ctx = ctx_mod.get_admin_context()
         self.agent.evacuations.clean_leftovers(ctx)
         known = {i['uuid']: i for i in self.conductor.get_host_instances(
             ctx, self.host, timeout=CONF.report_interval * 2)}
         running = set(self.driver.list_instance_uuids())
         for uuid in running - set(known):
-            LOG.warning('Orphan guest %s is not in the books: removing it', uuid)
+            LOG.warning('Orphan guest %s is not in the records: removing it', uuid)
             try:
                 self.driver.destroy(ctx, {'uuid': uuid}, cleanup=True)
             except Exception:  # noqa: BLE001
@@ -61,7 +61,7 @@ class Reconcile:
             self.settle(ctx, inst, uuid in running)
 
     def settle(self, ctx, inst, exists):
-        """Settle one instance of the books after a restart; ``exists``:
+        """Settle one instance of the records after a restart; ``exists``:
         whether its guest is defined here."""
         agent = self.agent
         update = agent.reports.update

@@ -2,7 +2,7 @@
 
 On this host the guest is redefined in place with the new flavor's vCPUs
 and memory (its root disk grown, never shrunk); a migration whose
-destination is another host goes to compute/coldmig.py. The books
+destination is another host goes to compute/coldmig.py. The records
 (flavor, both claims, quota) are the conductor's: each step reports there
 (conductor.resize / conductor.resizes).
 
@@ -71,7 +71,7 @@ class Resizes:
 
     def confirm(self, context, instance, migration):
         """Nothing of the old flavor is left on this host (the guest was
-        redefined in place): the books give back the old claim."""
+        redefined in place): the records give back the old claim."""
         if coldmig.is_move(migration):  # sent to the source
             self.agent.moves.confirm(context, instance, migration)
             return
@@ -93,10 +93,10 @@ class Resizes:
 
     def settle(self, ctx, inst, exists):
         """After a restart: a resize cut short goes back to the old flavor
-        (and its books with it), a confirm is finished, a revert redone."""
+        (and its records with it), a confirm is finished, a revert redone."""
         migration = inst.get('migration')
         task = inst['task_state']
-        if migration is None:  # the books have no open resize: just settle
+        if migration is None:  # the records have no open resize: just settle
             self.reports.update(ctx, inst, {'task_state': None,
                                             'power_state': self.agent.guests.power_state(inst)},
                                 expected=[task])

@@ -9,7 +9,7 @@ Version history:
     1.1 - build_and_run_instance, stop_instance, start_instance,
           reboot_instance, terminate_instance (casts); get_console_output,
           get_host_uptime (calls)
-    1.2 - refresh_network (cast: sync the host's data plane with the books);
+    1.2 - refresh_network (cast: sync the host's data plane with the records);
           attach_interface, detach_interface (calls: hot-plug a port's NIC)
     1.3 - attach_volume, detach_volume (casts: hot-plug a reserved volume,
           unplug one being detached); instances may carry 'block_devices'
@@ -132,7 +132,7 @@ class ComputeAPI:
     def rebuild_instance(self, context, host, instance, image_ref, orig_image_ref,
                          network_info):
         """Recreate the root disk from ``image_ref``; on failure the agent
-        puts ``orig_image_ref`` back in the books."""
+        puts ``orig_image_ref`` back in the records."""
         self._cast_14(context, host, 'rebuild_instance', instance=instance,
                       image_ref=image_ref, orig_image_ref=orig_image_ref,
                       network_info=network_info)

@@ -1,5 +1,5 @@
 """Server snapshots on the compute agent: copy the root disk, upload it,
-settle the books.
+settle the records.
 
 The API has already made the image (queued, with a signed upload URL) and
 set the task_state to image_snapshot. Here, step by step:

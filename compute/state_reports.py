@@ -1,4 +1,4 @@
-"""What a compute agent tells the books of its instances: state changes,
+"""What a compute agent tells the records of its instances: state changes,
 action events and the steps of a resize. The agent holds no database
 credentials; each report goes over RPC and the ones that matter are
 retried while the other side is away.
@@ -72,7 +72,7 @@ class StateReports:
     def resize_step(self, ctx, inst, migration, step, ok, message=None, state=None):
         """Report a ``step`` of a resize or move ('resize', 'confirm',
         'revert') and whether it went ``ok``, with the guest's power state
-        (asked of the driver unless given); None when the books moved on or
+        (asked of the driver unless given); None when the records moved on or
         the scheduler never answered."""
         state = self.agent.guests.power_state(inst) if state is None else state
         try:

@@ -1,4 +1,4 @@
-"""altostack-conductor: the books compute agents keep, and the move flows."""
+"""altostack-conductor: the records kept for the compute agents, and the move flows."""
 
 import sys
 

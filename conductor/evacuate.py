@@ -1,4 +1,4 @@
-"""What compute agents report of evacuations, applied to the books
+"""What compute agents report of evacuations, applied to the records
 (conductor.evacuations): the destination's rebuild done or failed, and the
 source's leftovers removed once it is back."""
 
@@ -46,7 +46,7 @@ def cleaned(migration_uuid):
 def fail_stranded(context):
     """No server waits in REBUILD for a destination that went down: its
     evacuation fails (ERROR with a fault, back on its source). A
-    destination that comes back finds it gone from its books and removes
+    destination that comes back finds it gone from its records and removes
     what it had made as an orphan."""
     for uuid, migration_uuid, dest in evacuations.stranded():
         LOG.warning('Destination %s of evacuating %s is down: failing the evacuation', dest,

@@ -1,10 +1,10 @@
-"""The books of an evacuation: a server whose host is down is rebuilt on
+"""The records of an evacuation: a server whose host is down is rebuilt on
 another host (migration_type 'evacuation' in the migrations table).
 
 - start (compute API): the destination is claimed under the migration's
   uuid (conductor.resizes.start with the server's own flavor), the server
   is placed on the destination and its ports are bound there, so the
-  destination's agent finds it in its books and its network state.
+  destination's agent finds it in its records and its network state.
 - done (scheduler, for the destination's agent): the source's claim is
   given back and the migration's becomes the instance's; status 'done'.
 - failed: the destination's claim is given back, the server goes back to

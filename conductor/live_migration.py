@@ -1,4 +1,4 @@
-"""What compute agents report of a live migration, applied to the books
+"""What compute agents report of a live migration, applied to the records
 (conductor.live_migrations): the agents hold no database credentials."""
 
 from oslo_log import log as logging

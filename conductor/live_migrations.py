@@ -1,4 +1,4 @@
-"""The books of a live migration: the server runs throughout, on its
+"""The records of a live migration: the server runs throughout, on its
 source host until the switch and on the destination after it.
 
 - start (compute API): the migrations row (type 'live-migration') and the
@@ -61,7 +61,7 @@ def _resting(power_state, inst):
 
 
 def completed(uuid, migration_uuid, power_state):
-    """The guest runs on the destination: the books follow it."""
+    """The guest runs on the destination: the records follow it."""
     mig = _open(uuid, migration_uuid)
     try:
         inst = instances.get(uuid)
@@ -82,7 +82,7 @@ def completed(uuid, migration_uuid, power_state):
 
 
 def failed(uuid, migration_uuid, power_state):
-    """The guest stayed on its source: ports and books go back there."""
+    """The guest stayed on its source: ports and records go back there."""
     mig = _open(uuid, migration_uuid)
     if mig is None:
         return None

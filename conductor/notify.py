@@ -1,4 +1,4 @@
-"""Telling compute hosts that their data plane changed with the books."""
+"""Telling compute hosts that their data plane changed with the records."""
 
 from oslo_log import log as logging
 

@@ -1,4 +1,4 @@
-"""The books compute agents keep through the conductor: they hold no
+"""The records compute agents keep through the conductor: they hold no
 database credentials, so what they see and do is written here.
 
 Both the conductor's endpoints (conductor.manager) and, for one release,

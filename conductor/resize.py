@@ -1,4 +1,4 @@
-"""What a compute agent reports of a resize, applied to the books
+"""What a compute agent reports of a resize, applied to the records
 (conductor.resizes): the agent holds no database credentials."""
 
 import sqlalchemy as sa

@@ -1,9 +1,9 @@
-"""The books of a resize on the server's own host: quota, claims and the
+"""The records of a resize on the server's own host: quota, claims and the
 migration record.
 
 While a server waits in VERIFY_RESIZE it holds two claims on its node: the
 old flavor's under the instance's uuid and the new flavor's under the
-migration's uuid, so the node's books never promise room twice. Quota
+migration's uuid, so the node's records never promise room twice. Quota
 usage meanwhile counts the larger of the two flavors per resource.
 
 - start (compute API): quota for the growth, the second claim, the record.
@@ -223,7 +223,7 @@ def finished(uuid, migration_uuid, power_state):
 
 
 def failed(uuid, migration_uuid, power_state, message, from_tasks):
-    """The agent could not resize: the books go back to the old flavor and
+    """The agent could not resize: the records go back to the old flavor and
     the server rests where its guest is (its source host). A report that
     comes after the server moved on (a destination that finished after
     all) changes nothing: the second claim stays with the move that won."""

@@ -1,6 +1,6 @@
 """Client of the conductor service: compute agents import this.
 
-The conductor keeps the books for compute agents, which hold no database
+The conductor keeps the records for compute agents, which hold no database
 credentials: what they run, the events and state changes of their
 servers, and the steps of moves (resize, migration, evacuation, live
 migration). Until 1.0 the scheduler took these calls; it still does for
@@ -72,7 +72,7 @@ class ConductorAPI:
     def resize_report(self, context, uuid, migration_uuid, step, ok, power_state,
                       message=None, timeout=None):
         """A resize step ('resize', 'confirm', 'revert') done (``ok``) or
-        failed with ``message``: the books follow. The instance dict, or
+        failed with ``message``: the records follow. The instance dict, or
         None if it changed meanwhile."""
         return self._call(context, 'resize_report', timeout=timeout, uuid=uuid,
                           migration_uuid=migration_uuid, step=step, ok=ok,
@@ -87,7 +87,7 @@ class ConductorAPI:
     def evacuate_report(self, context, uuid, migration_uuid, ok, power_state, message=None,
                         timeout=None):
         """The destination rebuilt the evacuated server (``ok``) or could
-        not (``message``): the books follow. The instance dict, or None."""
+        not (``message``): the records follow. The instance dict, or None."""
         return self._call(context, 'evacuate_report', timeout=timeout, uuid=uuid,
                           migration_uuid=migration_uuid, ok=ok, power_state=power_state,
                           message=message)
@@ -105,7 +105,7 @@ class ConductorAPI:
                               message=None, timeout=None):
         """A live migration step (conductor.live_migration.report):
         'prepare' binds the server's ports to the destination and answers
-        {'network_info', 'block_devices'}; 'migrate' ``ok`` moves the books
+        {'network_info', 'block_devices'}; 'migrate' ``ok`` moves the records
         to the destination, not ``ok`` leaves them on the source."""
         return self._call(context, 'live_migration_report', timeout=timeout, uuid=uuid,
                           migration_uuid=migration_uuid, step=step, ok=ok,

@@ -139,7 +139,7 @@ def build(context, uuid):
 
 
 def build_failed(context, uuid, host, message, reschedule=True):
-    """An agent could not build: the books (conductor.records) free its
+    """An agent could not build: the records (conductor.records) free its
     claim and say whether to try another host; then this process does."""
     node = claims.node_for_host(host)
     again = records.build_failed(context, uuid, host, message, CONF.scheduler.max_attempts,

@@ -64,7 +64,7 @@ class SchedulerManager:
                                         allow_same_host=allow_same_host,
                                         exclude_hosts=exclude_hosts)
 
-    # -- DEPRECATED: the compute agents' books, now the conductor's ----------
+    # -- DEPRECATED: the compute agents' conductor_fake, now the conductor's ----------
     # Compute agents of the previous release send these here; they call the
     # conductor's own record keeping (conductor.records and the move flows),
     # as the conductor's endpoints do. Remove in the release after this one.

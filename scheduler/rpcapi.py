@@ -1,6 +1,6 @@
 """Client of the scheduler service; every other service imports this.
 
-The scheduler places servers. The books of the compute agents (which
+The scheduler places servers. The records of the compute agents (which
 hold no database credentials) moved to the conductor (conductor.rpcapi);
 the calls of 1.1-1.7 that keep them stay here, deprecated, for one
 release: what compute agents of the previous release send.
@@ -94,7 +94,7 @@ class SchedulerAPI:
     def resize_report(self, context, uuid, migration_uuid, step, ok, power_state,
                       message=None, timeout=None):
         """A resize step ('resize', 'confirm', 'revert') done (``ok``) or
-        failed with ``message``: the books follow. The instance dict, or
+        failed with ``message``: the records follow. The instance dict, or
         None if it changed meanwhile."""
         cctxt = self.client.prepare(version='1.3', timeout=timeout)
         return cctxt.call(context, 'resize_report', uuid=uuid, migration_uuid=migration_uuid,
@@ -122,7 +122,7 @@ class SchedulerAPI:
     def evacuate_report(self, context, uuid, migration_uuid, ok, power_state, message=None,
                         timeout=None):
         """The destination rebuilt the evacuated server (``ok``) or could
-        not (``message``): the books follow. The instance dict, or None."""
+        not (``message``): the records follow. The instance dict, or None."""
         cctxt = self.client.prepare(version='1.7', timeout=timeout)
         return cctxt.call(context, 'evacuate_report', uuid=uuid,
                           migration_uuid=migration_uuid, ok=ok, power_state=power_state,
@@ -142,7 +142,7 @@ class SchedulerAPI:
                               message=None, timeout=None):
         """A live migration step (conductor.live_migration.report):
         'prepare' binds the server's ports to the destination and answers
-        {'network_info'}; 'migrate' ``ok`` moves the books to the
+        {'network_info'}; 'migrate' ``ok`` moves the records to the
         destination, not ``ok`` leaves them on the source."""
         cctxt = self.client.prepare(version='1.6', timeout=timeout)
         return cctxt.call(context, 'live_migration_report', uuid=uuid,

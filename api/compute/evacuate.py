@@ -6,7 +6,7 @@ new root disk) or its root volume, keeping its volumes and its ports.
 still in use."), for the server's own host as target, for a shared-storage
 evacuation (not offered: the root disk is always made anew), and when no
 host can take the server; 404 for a target host that is not a compute
-host; 409 when the state table refuses. The books: conductor.evacuations;
+host; 409 when the state table refuses. The records: conductor.evacuations;
 the destination's agent: compute/evacuate.py.
 """
 

@@ -1,6 +1,6 @@
 """os-interface: a server's network ports, and hot-plugging more of them.
 
-Attach creates (or takes) the port in the books, binds it to the server's
+Attach creates (or takes) the port in the records, binds it to the server's
 host, and asks the compute agent, by a bounded call, to plug the NIC into
 the guest; a failed plug gives the port back. Detach unplugs first and then
 releases the port (deleted if the server made it, unbound if the user did).

@@ -74,7 +74,7 @@ def _check_flavor(inst, new):
 
 def _cast(ctx, inst, method, migration, undo, host=None):
     """Cast to the server's agent (or ``host``); if the cast cannot leave,
-    ``undo`` puts the books back and the caller hears 503."""
+    ``undo`` puts the records back and the caller hears 503."""
     host = host or inst.host
     payload = dict(instances.to_dict(inst),
                    block_devices=attachments.instance_block_devices(inst.uuid))

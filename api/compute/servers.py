@@ -530,7 +530,7 @@ def delete_server(server_id):
                        block_devices=attachments.instance_block_devices(inst.uuid))
         compute_rpcapi.ComputeAPI().terminate_instance(ctx, inst.host, payload)
     else:
-        # Never placed, or its host is down: delete the books here. A host
+        # Never placed, or its host is down: delete the records here. A host
         # that comes back cleans up the orphan domain at start-up.
         hosts = netstate.hosts_for_instance(inst.uuid)
         server_volumes.release_for_deleted_server(ctx, inst.uuid)

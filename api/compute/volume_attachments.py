@@ -1,6 +1,6 @@
 """os-volume_attachments: a server's volumes, and hot-plugging more.
 
-Attach reserves the volume in the books (available -> attaching, 409 when
+Attach reserves the volume in the records (available -> attaching, 409 when
 it is not available) and casts to the server's compute agent, which
 connects it, plugs a virtio disk whose serial is the volume id, and tells
 the volume service (in-use) or gives the reservation back (available).

@@ -5,7 +5,7 @@ from api.volume import base
 
 
 def device_path(device):
-    """'/dev/vdb' for the 'vdb' the books keep (None stays None)."""
+    """'/dev/vdb' for the 'vdb' the records keep (None stays None)."""
     if not device or device.startswith('/'):
         return device or None
     return '/dev/%s' % device

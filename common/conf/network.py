@@ -33,7 +33,7 @@ opts = [
                help='Port MAC addresses start with the first three octets of this.'),
     cfg.IntOpt('sync_interval', default=30, min=1,
                help='Seconds between two full syncs of a compute host\'s data plane '
-                    '(bridges, DHCP, firewall, NAT) with the books.'),
+                    '(bridges, DHCP, firewall, NAT) with the records.'),
     cfg.IntOpt('command_timeout', default=20, min=1,
                help='Seconds a data plane command (ip, nft, dnsmasq) may take.'),
     cfg.PortOpt('vxlan_port', default=4789, min=1,

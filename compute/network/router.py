@@ -263,7 +263,7 @@ def host_links(sp):
 def _ensure_neighbours(run, ns, leg, old):
     """The guests of the leg's network as permanent neighbours: ARP about
     the router's addresses does not cross VXLAN, so a leg learns the MAC of
-    a guest on another host from the books."""
+    a guest on another host from the records."""
     wanted = {ip: mac for ip, mac in leg.get('neighbours') or []}
     for ip, _mac in (old or {}).get('neighbours') or []:
         if ip not in wanted:

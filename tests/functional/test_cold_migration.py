@@ -3,7 +3,7 @@ hosts.sh) through the real openstack CLI with real TCG guests: the disk
 travels over NBD from one host's instance dir to the other's (they share
 nothing), the guest boots there with what it wrote before, takes its DHCP
 address from the new host, and confirm, revert, delete and a destination
-that fails leave each host's libvirt, disk and books right.
+that fails leave each host's libvirt, disk and records right.
 
 The cloud says allow_resize_to_same_host = false, so a resize goes to the
 other host too, and migration_copy_timeout = 40: a destination whose agent
@@ -97,7 +97,7 @@ def instance_dir(mcloud, n, sid):
 
 
 def usage(mcloud):
-    """{host n: (vcpus_used, memory_mb_used)} from the hypervisors' books."""
+    """{host n: (vcpus_used, memory_mb_used)} from the hypervisors' conductor_fake."""
     r = api(mcloud, 'GET', '/os-hypervisors/detail', cloud_name='admin')
     assert r.status_code == 200, r.text
     by_ip = {h['host_ip']: h for h in r.json()['hypervisors']}

@@ -329,7 +329,7 @@ def test_a_destination_that_dies_before_rebuilding_fails_the_evacuation(mcloud, 
     mcloud.start_service('compute')
     until(lambda: mcloud.compute_services().get(mcloud.host_name(1)) == 'up', 60,
           'host 1 up again')
-    # The waiting cast is taken and dropped: the books moved on.
+    # The waiting cast is taken and dropped: the records moved on.
     until(lambda: bus.logged(mcloud, 'compute', 'Evacuation of %s cancelled' % sid), 60,
           'the waiting evacuation cast dropped')
     assert 'altostack-%s' % sid not in domains(mcloud.host_uri(1))

@@ -2,7 +2,7 @@
 the real openstack CLI: a guest that counts on its serial console and
 wrote a marker to its disk moves while it runs, keeps counting (no
 reboot), still reads its marker, keeps its address (a guest on host 1
-still pings it) and runs in host 3's libvirtd only; the books follow it.
+still pings it) and runs in host 3's libvirtd only; the records follow it.
 A destination that cannot take it is a 400 that says why."""
 
 import os
@@ -165,7 +165,7 @@ def test_a_running_guest_moves_between_hosts_and_keeps_running(mcloud, tmp_path)
         out = mcloud.openstack('console', 'log', 'show', 'lm-pinger', cloud='demo')
         return any(int(n) > n_moved for n in re.findall(r'LM-PING (\d+) ok', out))
     until(pinged_after, 60, 'a ping from host 1 reaching the guest on host 3')
-    # The books: host 3 holds the claim, host 2 nothing; the migration is done.
+    # The records: host 3 holds the claim, host 2 nothing; the migration is done.
     assert usage(mcloud, 3) == (1, 512) and usage(mcloud, 2) == (0, 0)
     events = mcloud.openstack('server', 'event', 'list', sid, json_out=True)
     assert events[0]['Action'] == 'live_migrate', events

@@ -280,7 +280,7 @@ def _diagnose(hcloud):
 def test_east_west_across_hosts(hcloud, tmp_path):
     """Two subnets on one router, a guest on each, on two hosts: each
     host's router routes for its own guests (the leg on the other network
-    knows the remote guest from the books) and the frame crosses VXLAN on
+    knows the remote guest from the records) and the frame crosses VXLAN on
     the destination network."""
     nets = (('ew1', '10.63.0.0/24'), ('ew2', '10.64.0.0/24'))
     hcloud.openstack('router', 'create', 'ew-router', cloud='admin')

@@ -1,6 +1,6 @@
 """Resize of a real TCG guest on its own host through the real openstack
 CLI: VERIFY_RESIZE with the new vCPUs and memory seen by the guest and by
-libvirt, confirm and revert, the host's books holding both flavors only
+libvirt, confirm and revert, the host's records holding both flavors only
 while the resize waits, and a smaller disk refused."""
 
 import json
@@ -47,7 +47,7 @@ def dominfo(sid):
             info['State'].strip())
 
 
-def books(cloud):
+def usage(cloud):
     """(vcpus_used, memory_mb_used, local_gb_used) of the one hypervisor."""
     r = api(cloud, 'GET', '/os-hypervisors/detail', cloud_name='admin')
     assert r.status_code == 200, r.text
@@ -86,14 +86,14 @@ def test_resize_confirm_revert_and_no_disk_shrink(cloud, image, tmp_path):
                     'rs.smalldisk')
     script = tmp_path / 'probe.sh'
     script.write_text(PROBE)
-    base = books(cloud)
+    base = usage(cloud)
     srv = cloud.openstack('server', 'create', '--image', image['id'], '--flavor', 'm1.tiny',
                           '--nic', 'none', '--user-data', str(script), '--wait', 'rs',
                           cloud='demo', json_out=True)
     sid = srv['id']
     conn = cloud.sdk('demo')
     assert_guest_has(wait_probe(cloud, 'rs', 1), 1, 512)
-    assert minus(books(cloud), base) == (1, 512, 1)
+    assert minus(usage(cloud), base) == (1, 512, 1)
 
     # Resize to m1.small: VERIFY_RESIZE, the guest sees 2 GB, the disk grew
     # to 20 GiB, and the host holds both flavors until confirmed.
@@ -103,13 +103,13 @@ def test_resize_confirm_revert_and_no_disk_shrink(cloud, image, tmp_path):
     assert_guest_has(wait_probe(cloud, 'rs', 2), 1, 2048)
     assert dominfo(sid) == (1, 2048 * 1024, 'running')
     assert disk_gib(cloud, sid) == 20
-    assert minus(books(cloud), base) == (2, 512 + 2048, 21)
+    assert minus(usage(cloud), base) == (2, 512 + 2048, 21)
     assert event_results(cloud, sid, 'resize') == {'compute_prep_resize': 'Success',
                                                    'compute_resize_instance': 'Success'}
 
     cloud.openstack('server', 'resize', 'confirm', 'rs', cloud='demo')
     wait_server(conn, sid, {'ACTIVE'}, timeout=60)
-    assert minus(books(cloud), base) == (1, 2048, 20)
+    assert minus(usage(cloud), base) == (1, 2048, 20)
     assert dominfo(sid) == (1, 2048 * 1024, 'running')
     assert event_results(cloud, sid, 'confirmResize') == {'compute_confirm_resize':
                                                           'Success'}
@@ -119,13 +119,13 @@ def test_resize_confirm_revert_and_no_disk_shrink(cloud, image, tmp_path):
     wait_server(conn, sid, {'VERIFY_RESIZE'}, timeout=10)
     assert_guest_has(wait_probe(cloud, 'rs', 3), 2, 1024)
     assert dominfo(sid) == (2, 1024 * 1024, 'running')
-    assert minus(books(cloud), base) == (3, 2048 + 1024, 40)
+    assert minus(usage(cloud), base) == (3, 2048 + 1024, 40)
     cloud.openstack('server', 'resize', 'revert', 'rs', cloud='demo')
     wait_server(conn, sid, {'ACTIVE'}, timeout=120)
     assert flavor_name(cloud, sid) == 'm1.small'
     assert_guest_has(wait_probe(cloud, 'rs', 4), 1, 2048)
     assert dominfo(sid) == (1, 2048 * 1024, 'running')
-    assert minus(books(cloud), base) == (1, 2048, 20)
+    assert minus(usage(cloud), base) == (1, 2048, 20)
     assert disk_gib(cloud, sid) == 20  # a grown disk stays grown
 
     # The disk never shrinks: 400, from the CLI too, and nothing changes.
@@ -142,7 +142,7 @@ def test_resize_confirm_revert_and_no_disk_shrink(cloud, image, tmp_path):
     assert conn.compute.get_server(sid).status == 'ACTIVE'
 
     # A host without room for both flavors: still ACTIVE, the event says why.
-    held = books(cloud)
+    held = usage(cloud)
     cloud.openstack('flavor', 'create', '--vcpus', '1', '--ram', '40000', '--disk', '20',
                     'rs.huge')
     cloud.openstack('server', 'resize', '--flavor', 'rs.huge', '--wait', 'rs', cloud='demo')
@@ -156,7 +156,7 @@ def test_resize_confirm_revert_and_no_disk_shrink(cloud, image, tmp_path):
     ev, = detail['events']
     assert ev['result'] == 'Error' and ev['event'] == 'compute_prep_resize'
     assert 'No valid host was found' in ev['traceback']  # details come with 2.84
-    assert books(cloud) == held
+    assert usage(cloud) == held
     assert dominfo(sid) == (1, 2048 * 1024, 'running')
 
     actions = [e['Action'] for e in cloud.openstack('server', 'event', 'list', 'rs',
@@ -165,11 +165,11 @@ def test_resize_confirm_revert_and_no_disk_shrink(cloud, image, tmp_path):
         assert a in actions, actions
 
     cloud.openstack('server', 'delete', '--wait', 'rs', cloud='demo')
-    assert books(cloud) == base
+    assert usage(cloud) == base
 
 
 def test_resize_of_a_stopped_server_stays_off(cloud, image):
-    base = books(cloud)
+    base = usage(cloud)
     sid = cloud.openstack('server', 'create', '--image', image['id'], '--flavor', 'm1.nano',
                           '--nic', 'none', '--wait', 'rs-off', cloud='demo',
                           json_out=True)['id']
@@ -183,6 +183,6 @@ def test_resize_of_a_stopped_server_stays_off(cloud, image):
     cloud.openstack('server', 'resize', 'revert', 'rs-off', cloud='demo')
     wait_server(conn, sid, {'SHUTOFF'}, timeout=60)
     assert dominfo(sid) == (1, 128 * 1024, 'shut off')
-    assert minus(books(cloud), base) == (1, 128, 1)
+    assert minus(usage(cloud), base) == (1, 128, 1)
     cloud.openstack('server', 'delete', '--wait', 'rs-off', cloud='demo')
-    assert books(cloud) == base
+    assert usage(cloud) == base

@@ -33,20 +33,20 @@ class Volumes:
 
 
 @pytest.fixture
-def books(agent, monkeypatch):
+def conductor_fake(agent, monkeypatch):
     reports, cleaned = [], []
 
     def evacuate_report(ctx, uuid, migration_uuid, ok, power, message=None):
         reports.append((migration_uuid, ok, power, message))
-        inst = agent.books.instances[uuid]
+        inst = agent.conductor_fake.instances[uuid]
         inst['task_state'] = None
         return dict(inst)
-    agent.books.evacuate_report = evacuate_report
-    agent.books.evacuation_cleaned = lambda ctx, mig: cleaned.append(mig) or True
-    agent.books.reports, agent.books.cleaned = reports, cleaned
+    agent.conductor_fake.evacuate_report = evacuate_report
+    agent.conductor_fake.evacuation_cleaned = lambda ctx, mig: cleaned.append(mig) or True
+    agent.conductor_fake.reports, agent.conductor_fake.cleaned = reports, cleaned
     agent.block.volumes = Volumes()
     monkeypatch.setattr(agent.netsync, 'sync', lambda ctx: True)
-    return agent.books
+    return agent.conductor_fake
 
 
 def migration(vm_state_before=st.ACTIVE):
@@ -55,12 +55,12 @@ def migration(vm_state_before=st.ACTIVE):
 
 
 def evacuated(agent, vm_state=st.ACTIVE, block_devices=()):
-    """The server as the API casts it: in the books of this host, not yet
+    """The server as the API casts it: in the records of this host, not yet
     in its hypervisor."""
     inst = {'uuid': SID, 'name': 'vm', 'flavor': {'vcpus': 1, 'memory_mb': 64, 'root_gb': 1},
             'image_ref': 'img-1', 'vm_state': vm_state, 'task_state': st.REBUILDING,
             'power_state': power_state.RUNNING, 'host': 'h1'}
-    agent.books.instances[SID] = inst
+    agent.conductor_fake.instances[SID] = inst
     return dict(inst, block_devices=[dict(bd) for bd in block_devices])
 
 
@@ -68,64 +68,64 @@ VOLUME = {'attachment_id': 'att-1', 'volume': {'id': 'vol-1', 'status': 'in-use'
           'device': 'vdb', 'boot_index': None, 'status': 'attached'}
 
 
-def test_rebuilt_here_with_its_volume(agent, books):
+def test_rebuilt_here_with_its_volume(agent, conductor_fake):
     inst = evacuated(agent, block_devices=[VOLUME])
     agent.evacuate_instance(CTX, inst, migration(), [])
     guest = agent.driver.instances[SID]
     assert guest['state'] == power_state.RUNNING
-    assert books.reports == [('mig-e', True, power_state.RUNNING, None)]
+    assert conductor_fake.reports == [('mig-e', True, power_state.RUNNING, None)]
     # The source's connection ends before this host's begins.
     assert agent.block.volumes.calls[:2] == [('terminate', 'vol-1', 'h2'),
                                              ('initialize', 'vol-1', agent.host)]
     assert agent.block.volumes.calls[-1] == ('attached', 'vol-1', agent.host)
-    assert books.events == [('compute_rebuild_instance', 'start', None),
+    assert conductor_fake.events == [('compute_rebuild_instance', 'start', None),
                             ('compute_rebuild_instance', 'finish', None)]
 
 
-def test_a_stopped_server_ends_stopped(agent, books):
+def test_a_stopped_server_ends_stopped(agent, conductor_fake):
     inst = evacuated(agent, vm_state=st.STOPPED)
     agent.evacuate_instance(CTX, inst, migration(st.STOPPED), [])
     assert agent.driver.instances[SID]['state'] == power_state.SHUTDOWN
-    assert books.reports == [('mig-e', True, power_state.SHUTDOWN, None)]
+    assert conductor_fake.reports == [('mig-e', True, power_state.SHUTDOWN, None)]
 
 
-def test_a_failed_spawn_is_reported_and_leaves_nothing(agent, books):
+def test_a_failed_spawn_is_reported_and_leaves_nothing(agent, conductor_fake):
     inst = evacuated(agent)
     agent.driver.fail_next_spawn = exception.InstanceSpawnFailure(instance_id=SID,
                                                                   reason='no disk')
     agent.evacuate_instance(CTX, inst, migration(), [])
     assert SID not in agent.driver.instances
-    (mig, ok, _power, message), = books.reports
+    (mig, ok, _power, message), = conductor_fake.reports
     assert (mig, ok) == ('mig-e', False)
     assert message.startswith('Evacuation to %s failed' % agent.host) and 'no disk' in message
-    assert books.events[-1] == ('compute_rebuild_instance', 'finish', 'Error')
+    assert conductor_fake.events[-1] == ('compute_rebuild_instance', 'finish', 'Error')
 
 
-def test_a_server_that_changed_is_left_alone(agent, books):
+def test_a_server_that_changed_is_left_alone(agent, conductor_fake):
     inst = evacuated(agent)
-    books.instances[SID]['task_state'] = st.DELETING
+    conductor_fake.instances[SID]['task_state'] = st.DELETING
     agent.evacuate_instance(CTX, inst, migration(), [])
-    assert SID not in agent.driver.instances and books.reports == []
+    assert SID not in agent.driver.instances and conductor_fake.reports == []
 
 
 @pytest.mark.parametrize('made', [True, False])
-def test_restart_mid_evacuation_reports_it_failed(agent, books, made):
+def test_restart_mid_evacuation_reports_it_failed(agent, conductor_fake, made):
     inst = evacuated(agent)
-    books.instances[SID].update(task_state=st.REBUILD_SPAWNING, migration=migration(),
+    conductor_fake.instances[SID].update(task_state=st.REBUILD_SPAWNING, migration=migration(),
                                 block_devices=[])
     if made:
         agent.driver.spawn(CTX, inst, {'id': 'img-1'}, '/base', [])
     agent.reconcile()
     assert SID not in agent.driver.instances
-    (mig, ok, _power, message), = books.reports
+    (mig, ok, _power, message), = conductor_fake.reports
     assert (mig, ok) == ('mig-e', False) and 'restarted during the evacuation' in message
 
 
-def test_source_back_removes_leftovers_and_completes(agent, books):
+def test_source_back_removes_leftovers_and_completes(agent, conductor_fake):
     gone = boot(agent)  # evacuated away: still in this hypervisor
     back = boot(agent)  # evacuated away and back here since
-    del books.instances[gone['uuid']]
-    books.get_host_evacuations = lambda ctx, host, timeout=None: [
+    del conductor_fake.instances[gone['uuid']]
+    conductor_fake.get_host_evacuations = lambda ctx, host, timeout=None: [
         {'uuid': 'mig-1', 'instance_uuid': gone['uuid'], 'dest_compute': 'h9',
          'instance_host': 'h9'},
         {'uuid': 'mig-2', 'instance_uuid': back['uuid'], 'dest_compute': 'h9',
@@ -133,18 +133,18 @@ def test_source_back_removes_leftovers_and_completes(agent, books):
     agent.reconcile()
     assert gone['uuid'] not in agent.driver.instances
     assert back['uuid'] in agent.driver.instances
-    assert books.cleaned == ['mig-1', 'mig-2']
+    assert conductor_fake.cleaned == ['mig-1', 'mig-2']
 
 
-def test_a_server_booted_from_a_volume_boots_from_it_again(agent, books):
+def test_a_server_booted_from_a_volume_boots_from_it_again(agent, conductor_fake):
     root = dict(VOLUME, attachment_id='att-0', volume={'id': 'vol-0', 'status': 'in-use'},
                 device='vda', boot_index=0)
     inst = evacuated(agent, block_devices=[root])
     inst['image_ref'] = ''
-    books.instances[SID]['image_ref'] = ''
+    conductor_fake.instances[SID]['image_ref'] = ''
     agent.evacuate_instance(CTX, inst, migration(), [])
     assert agent.driver.instances[SID]['volumes'] == {'vol-0': 'vda'}
-    assert books.reports == [('mig-e', True, power_state.RUNNING, None)]
+    assert conductor_fake.reports == [('mig-e', True, power_state.RUNNING, None)]
     assert agent.block.volumes.calls == [('terminate', 'vol-0', 'h2'),
                                          ('initialize', 'vol-0', agent.host),
                                          ('attached', 'vol-0', agent.host)]

@@ -17,17 +17,17 @@ NEW = {'flavorid': '3', 'name': 'm1.medium', 'vcpus': 2, 'memory_mb': 4096, 'roo
 
 
 @pytest.fixture
-def books(agent):
+def conductor_fake(agent):
     reports = []
 
     def resize_report(ctx, uuid, migration_uuid, step, ok, power, message=None):
         reports.append((step, ok, power, message))
-        inst = agent.books.instances[uuid]
+        inst = agent.conductor_fake.instances[uuid]
         inst['task_state'] = None
         return dict(inst)
-    agent.books.resize_report = resize_report
-    agent.books.reports = reports
-    return agent.books
+    agent.conductor_fake.resize_report = resize_report
+    agent.conductor_fake.reports = reports
+    return agent.conductor_fake
 
 
 def migration(vm_state_before=st.ACTIVE):
@@ -37,78 +37,78 @@ def migration(vm_state_before=st.ACTIVE):
 
 def start(agent, task=st.RESIZE_PREP, **kw):
     inst = boot(agent, flavor=dict(OLD), **kw)
-    agent.books.instances[inst['uuid']]['task_state'] = task
-    return dict(agent.books.instances[inst['uuid']])
+    agent.conductor_fake.instances[inst['uuid']]['task_state'] = task
+    return dict(agent.conductor_fake.instances[inst['uuid']])
 
 
-def test_resize_of_a_running_server(agent, books):
+def test_resize_of_a_running_server(agent, conductor_fake):
     inst = start(agent)
     agent.resize_instance(CTX, inst, migration())
     guest = agent.driver.instances[inst['uuid']]
     assert guest['instance']['flavor'] == NEW
     assert guest['state'] == power_state.RUNNING
     assert guest['root_gb'] == 40
-    assert books.reports == [('resize', True, power_state.RUNNING, None)]
-    assert books.events == [('compute_resize_instance', 'start', None),
+    assert conductor_fake.reports == [('resize', True, power_state.RUNNING, None)]
+    assert conductor_fake.events == [('compute_resize_instance', 'start', None),
                             ('compute_resize_instance', 'finish', None)]
 
 
-def test_resize_of_a_stopped_server_leaves_it_off(agent, books):
+def test_resize_of_a_stopped_server_leaves_it_off(agent, conductor_fake):
     inst = start(agent, vm_state=st.STOPPED)
     agent.driver.instances[inst['uuid']]['state'] = power_state.SHUTDOWN
     agent.resize_instance(CTX, inst, migration(st.STOPPED))
     assert agent.driver.instances[inst['uuid']]['state'] == power_state.SHUTDOWN
-    assert books.reports == [('resize', True, power_state.SHUTDOWN, None)]
+    assert conductor_fake.reports == [('resize', True, power_state.SHUTDOWN, None)]
 
 
-def test_failed_resize_is_reported_with_the_guest_running_again(agent, books):
+def test_failed_resize_is_reported_with_the_guest_running_again(agent, conductor_fake):
     inst = start(agent)
     agent.driver.fail_next['resize'] = exception.VirtError(reason='no room')
     agent.resize_instance(CTX, inst, migration())
     guest = agent.driver.instances[inst['uuid']]
     assert guest['instance']['flavor'] == OLD
     assert guest['state'] == power_state.RUNNING
-    (step, ok, power, message), = books.reports
+    (step, ok, power, message), = conductor_fake.reports
     assert (step, ok, power) == ('resize', False, power_state.RUNNING)
     assert 'no room' in message
-    assert books.events[-1] == ('compute_resize_instance', 'finish', 'Error')
+    assert conductor_fake.events[-1] == ('compute_resize_instance', 'finish', 'Error')
 
 
-def test_resize_of_a_server_that_changed_does_nothing(agent, books):
+def test_resize_of_a_server_that_changed_does_nothing(agent, conductor_fake):
     inst = start(agent)
-    books.instances[inst['uuid']]['task_state'] = st.DELETING
+    conductor_fake.instances[inst['uuid']]['task_state'] = st.DELETING
     agent.resize_instance(CTX, inst, migration())
     assert ('resize', inst['uuid'], '3') not in agent.driver.calls
-    assert books.reports == []
-    assert books.events[-1] == ('compute_resize_instance', 'finish', 'Error')
+    assert conductor_fake.reports == []
+    assert conductor_fake.events[-1] == ('compute_resize_instance', 'finish', 'Error')
 
 
-def test_confirm_reports(agent, books):
+def test_confirm_reports(agent, conductor_fake):
     inst = start(agent, task=st.RESIZE_CONFIRMING, vm_state=st.RESIZED)
     agent.confirm_resize(CTX, inst, migration())
-    assert books.reports == [('confirm', True, power_state.RUNNING, None)]
-    assert books.events[-1] == ('compute_confirm_resize', 'finish', None)
+    assert conductor_fake.reports == [('confirm', True, power_state.RUNNING, None)]
+    assert conductor_fake.events[-1] == ('compute_confirm_resize', 'finish', None)
 
 
-def test_revert_gives_the_old_size_back_and_keeps_the_disk(agent, books):
+def test_revert_gives_the_old_size_back_and_keeps_the_disk(agent, conductor_fake):
     inst = start(agent)
     agent.resize_instance(CTX, inst, migration())
-    books.instances[inst['uuid']].update(vm_state=st.RESIZED, flavor=NEW,
+    conductor_fake.instances[inst['uuid']].update(vm_state=st.RESIZED, flavor=NEW,
                                          task_state=st.RESIZE_REVERTING)
-    agent.revert_resize(CTX, dict(books.instances[inst['uuid']]), migration())
+    agent.revert_resize(CTX, dict(conductor_fake.instances[inst['uuid']]), migration())
     guest = agent.driver.instances[inst['uuid']]
     assert guest['instance']['flavor'] == OLD
     assert guest['root_gb'] == 40  # never shrinks
     assert guest['state'] == power_state.RUNNING
-    assert books.reports[-1] == ('revert', True, power_state.RUNNING, None)
+    assert conductor_fake.reports[-1] == ('revert', True, power_state.RUNNING, None)
 
 
-def test_failed_revert_is_reported(agent, books):
+def test_failed_revert_is_reported(agent, conductor_fake):
     inst = start(agent, task=st.RESIZE_REVERTING, vm_state=st.RESIZED)
     agent.driver.fail_next['resize'] = exception.VirtError(reason='boom')
     agent.revert_resize(CTX, inst, migration())
-    assert books.reports[-1][:2] == ('revert', False)
-    assert books.events[-1] == ('compute_revert_resize', 'finish', 'Error')
+    assert conductor_fake.reports[-1][:2] == ('revert', False)
+    assert conductor_fake.events[-1] == ('compute_revert_resize', 'finish', 'Error')
 
 
 @pytest.mark.parametrize('task,step,ok,flavor', [
@@ -117,21 +117,21 @@ def test_failed_revert_is_reported(agent, books):
     (st.RESIZE_CONFIRMING, 'confirm', True, NEW),
     (st.RESIZE_REVERTING, 'revert', True, OLD),
 ])
-def test_restart_settles_resizes(agent, books, task, step, ok, flavor):
+def test_restart_settles_resizes(agent, conductor_fake, task, step, ok, flavor):
     inst = start(agent, task=task)
     agent.driver.instances[inst['uuid']]['instance']['flavor'] = dict(NEW)
-    books.instances[inst['uuid']]['migration'] = migration()
+    conductor_fake.instances[inst['uuid']]['migration'] = migration()
     agent.reconcile()
-    assert books.reports[-1][:2] == (step, ok)
+    assert conductor_fake.reports[-1][:2] == (step, ok)
     assert agent.driver.instances[inst['uuid']]['instance']['flavor'] == flavor
 
 
-def test_restart_without_an_open_migration_just_settles(agent, books):
+def test_restart_without_an_open_migration_just_settles(agent, conductor_fake):
     inst = start(agent, task=st.RESIZE_MIGRATING)
-    books.instances[inst['uuid']]['migration'] = None
+    conductor_fake.instances[inst['uuid']]['migration'] = None
     agent.reconcile()
-    assert books.instances[inst['uuid']]['task_state'] is None
-    assert books.reports == []
+    assert conductor_fake.instances[inst['uuid']]['task_state'] is None
+    assert conductor_fake.reports == []
 
 
 XML = """<domain type='qemu'>

@@ -1,4 +1,4 @@
-"""The conductor keeps the compute agents' books (conductor.manager and
+"""The conductor keeps the compute agents' records (conductor.manager and
 conductor.records); the scheduler's endpoints of the same names stay one
 release for agents of the previous release, and do the same."""
 
@@ -70,7 +70,7 @@ def test_the_conductor_answers_what_the_scheduler_did(name):
     assert _params(client) == _params(old_client)
 
 
-def test_the_scheduler_keeps_no_periodic_books():
+def test_the_scheduler_keeps_no_periodic_records():
     assert not hasattr(scheduler_manager.SchedulerManager, 'fail_stranded_evacuations')
     assert hasattr(conductor_manager.ConductorManager, 'fail_stranded_evacuations')
 
@@ -144,7 +144,7 @@ def test_build_failed_too_often_is_an_error(db, monkeypatch, conf):
 
 def test_the_deprecated_scheduler_endpoint_reschedules_itself(db, monkeypatch):
     """An agent of the previous release reports a failed build to the
-    scheduler: the same books, and the scheduler places it again."""
+    scheduler: the same conductor_fake, and the scheduler places it again."""
     add_host('a')
     add_host('b')
     sid = server('a', vm_state=st.BUILDING, task_state=st.SPAWNING)
@@ -156,8 +156,8 @@ def test_the_deprecated_scheduler_endpoint_reschedules_itself(db, monkeypatch):
     assert built == [sid]
 
 
-class NoBooks:
-    """A scheduler that keeps no books: the agent must not ask it."""
+class NoConductor:
+    """A scheduler that keeps no conductor_fake: the agent must not ask it."""
 
     def __getattr__(self, name):
         if name in RECORD_KEEPING:
@@ -172,13 +172,13 @@ def test_the_compute_agent_reports_to_the_conductor(monkeypatch):
         def __getattr__(self, name):
             return lambda *a, **kw: sent.append(name)
 
-    monkeypatch.setattr(compute_manager.scheduler_rpcapi, 'SchedulerAPI', NoBooks)
+    monkeypatch.setattr(compute_manager.scheduler_rpcapi, 'SchedulerAPI', NoConductor)
     monkeypatch.setattr(compute_manager.conductor_rpcapi, 'ConductorAPI', Conductor)
     from compute.virt import fake
     mgr = compute_manager.ComputeManager(driver=fake.FakeDriver())
     mgr.conductor.instance_event(CTX, 'u', 'e', 'start')
     assert sent == ['instance_event']
-    assert isinstance(mgr.scheduler, NoBooks)
+    assert isinstance(mgr.scheduler, NoConductor)
 
 
 def test_put_no_data_sends_zero_bytes_to_the_signed_url():

@@ -42,7 +42,7 @@ def one_router_state(snat=True, routes=()):
 
 def with_neighbours(state):
     """The guests of NET1 and NET2 (one of them on another host) as the
-    books list them on RTR1's interfaces."""
+    records list them on RTR1's interfaces."""
     for itf in state['routers'][0]['interfaces']:
         itf['neighbours'] = {
             NET1: [{'ip_address': '10.1.0.10', 'mac_address': 'fa:16:3e:aa:00:01'}],

@@ -1,6 +1,6 @@
 """os-migrateLive at the compute API, with the agents replaced by a
 recorder and their reports applied as the scheduler applies them: codes,
-the state table, the destination's claim, the books after a move or a
+the state table, the destination's claim, the records after a move or a
 failure, and what a restarting agent learns."""
 
 import pytest

@@ -300,7 +300,7 @@ def test_discard_deletes_only_unfinished_snapshots_of_the_instance(image_client,
 # -- the agent ----------------------------------------------------------------------
 
 class FakeScheduler:
-    """The books of one instance: compare-and-set updates, events."""
+    """The records of one instance: compare-and-set updates, events."""
 
     def __init__(self, inst):
         self.inst = dict(inst)
@@ -381,14 +381,14 @@ def agent(conf, tmp_path):
     mgr.snapshots = snapshot.Snapshots(mgr)
     mgr.moves = coldmig.ColdMoves(mgr)
     server = UploadServer()
-    yield types.SimpleNamespace(mgr=mgr, inst=inst, books=mgr.scheduler, server=server,
+    yield types.SimpleNamespace(mgr=mgr, inst=inst, conductor_fake=mgr.scheduler, server=server,
                                 tmp=tmp_path)
     server.close()
     conf.clear_override('instances_path', 'compute')
 
 
-def _task_states(books):
-    return [u['task_state'] for u in books.updates if 'task_state' in u]
+def _task_states(conductor_fake):
+    return [u['task_state'] for u in conductor_fake.updates if 'task_state' in u]
 
 
 def _leftovers(a):
@@ -399,10 +399,10 @@ def _leftovers(a):
 def test_agent_snapshot_copies_uploads_and_rests(agent):
     image_id = str(uuid.uuid4())
     agent.mgr.snapshot_instance(None, agent.inst, image_id, agent.server.url(image_id))
-    assert _task_states(agent.books) == [st.IMAGE_PENDING_UPLOAD, st.IMAGE_UPLOADING, None]
-    assert agent.books.inst['task_state'] is None
-    assert agent.books.inst['vm_state'] == st.ACTIVE
-    assert agent.books.events == [(snapshot.EVENT, 'start', None),
+    assert _task_states(agent.conductor_fake) == [st.IMAGE_PENDING_UPLOAD, st.IMAGE_UPLOADING, None]
+    assert agent.conductor_fake.inst['task_state'] is None
+    assert agent.conductor_fake.inst['vm_state'] == st.ACTIVE
+    assert agent.conductor_fake.events == [(snapshot.EVENT, 'start', None),
                                   (snapshot.EVENT, 'finish', None)]
     (body,) = agent.server.bodies
     assert body == fake.fake_qcow2(1024 * 1024, agent.inst['uuid'].encode())
@@ -418,9 +418,9 @@ def test_agent_driver_failure_discards_the_image(agent):
     image_id = str(uuid.uuid4())
     agent.mgr.snapshot_instance(None, agent.inst, image_id, agent.server.url(image_id))
     assert agent.mgr.images.discarded == [(agent.inst['uuid'], image_id)]
-    assert agent.books.inst['task_state'] is None
-    assert agent.books.inst['vm_state'] == st.ACTIVE
-    assert agent.books.events[-1] == (snapshot.EVENT, 'finish', 'Error')
+    assert agent.conductor_fake.inst['task_state'] is None
+    assert agent.conductor_fake.inst['vm_state'] == st.ACTIVE
+    assert agent.conductor_fake.events[-1] == (snapshot.EVENT, 'finish', 'Error')
     assert agent.server.bodies == [] and _leftovers(agent) == []
 
 
@@ -429,8 +429,9 @@ def test_agent_upload_refused_discards_the_image(agent):
     image_id = str(uuid.uuid4())
     agent.mgr.snapshot_instance(None, agent.inst, image_id, agent.server.url(image_id))
     assert agent.mgr.images.discarded == [(agent.inst['uuid'], image_id)]
-    assert _task_states(agent.books)[-1] is None and agent.books.inst['task_state'] is None
-    assert agent.books.events[-1] == (snapshot.EVENT, 'finish', 'Error')
+    fake = agent.conductor_fake
+    assert _task_states(fake)[-1] is None and fake.inst['task_state'] is None
+    assert agent.conductor_fake.events[-1] == (snapshot.EVENT, 'finish', 'Error')
     assert _leftovers(agent) == []
 
 
@@ -441,32 +442,32 @@ def test_agent_upload_to_nowhere_fails_cleanly(agent):
     agent.server = UploadServer()  # for the fixture's teardown
     agent.mgr.snapshot_instance(None, agent.inst, image_id, url)
     assert agent.mgr.images.discarded == [(agent.inst['uuid'], image_id)]
-    assert agent.books.inst['task_state'] is None
+    assert agent.conductor_fake.inst['task_state'] is None
 
 
 def test_agent_snapshot_of_a_stopped_server_keeps_it_stopped(agent):
     agent.mgr.driver.power_off(agent.inst)
-    agent.books.inst.update(vm_state=st.STOPPED, power_state=power_state.SHUTDOWN)
+    agent.conductor_fake.inst.update(vm_state=st.STOPPED, power_state=power_state.SHUTDOWN)
     inst = dict(agent.inst, vm_state=st.STOPPED, power_state=power_state.SHUTDOWN)
     image_id = str(uuid.uuid4())
     agent.mgr.snapshot_instance(None, inst, image_id, agent.server.url(image_id))
-    assert agent.books.inst['vm_state'] == st.STOPPED
-    assert agent.books.inst['task_state'] is None and len(agent.server.bodies) == 1
+    assert agent.conductor_fake.inst['vm_state'] == st.STOPPED
+    assert agent.conductor_fake.inst['task_state'] is None and len(agent.server.bodies) == 1
     # and a failure leaves it stopped too
-    agent.books.inst['task_state'] = st.IMAGE_SNAPSHOT
+    agent.conductor_fake.inst['task_state'] = st.IMAGE_SNAPSHOT
     agent.mgr.driver.fail_next_snapshot = virt_exception.VirtError(reason='no')
     agent.mgr.snapshot_instance(None, inst, image_id, agent.server.url(image_id))
-    assert (agent.books.inst['vm_state'], agent.books.inst['task_state']) == (st.STOPPED,
-                                                                              None)
+    fake = agent.conductor_fake
+    assert (fake.inst['vm_state'], fake.inst['task_state']) == (st.STOPPED, None)
 
 
 def test_agent_stops_when_the_server_is_deleted_meanwhile(agent):
-    agent.books.deleted = True
+    agent.conductor_fake.deleted = True
     image_id = str(uuid.uuid4())
     agent.mgr.snapshot_instance(None, agent.inst, image_id, agent.server.url(image_id))
     assert agent.server.bodies == []
     assert agent.mgr.images.discarded == [(agent.inst['uuid'], image_id)]
-    assert agent.books.events[-1] == (snapshot.EVENT, 'finish', 'Error')
+    assert agent.conductor_fake.events[-1] == (snapshot.EVENT, 'finish', 'Error')
 
 
 def test_agent_without_snapshot_support_fails_cleanly(agent, monkeypatch):
@@ -475,12 +476,12 @@ def test_agent_without_snapshot_support_fails_cleanly(agent, monkeypatch):
     image_id = str(uuid.uuid4())
     agent.mgr.snapshot_instance(None, agent.inst, image_id, agent.server.url(image_id))
     assert agent.mgr.images.discarded == [(agent.inst['uuid'], image_id)]
-    assert agent.books.inst['task_state'] is None
+    assert agent.conductor_fake.inst['task_state'] is None
 
 
 @pytest.mark.parametrize('task', st.IMAGE_TASK_STATES)
 def test_agent_restart_settles_an_interrupted_snapshot(agent, task):
-    agent.books.inst['task_state'] = task
+    agent.conductor_fake.inst['task_state'] = task
     inst = dict(agent.inst, task_state=task)
     work = agent.tmp / 'instances' / snapshot.SUBDIR
     work.mkdir(parents=True)
@@ -490,17 +491,18 @@ def test_agent_restart_settles_an_interrupted_snapshot(agent, task):
     agent.mgr.reconciler.settle(None, inst, True)
     assert ('abort_snapshot', inst['uuid']) in agent.mgr.driver.calls
     assert agent.mgr.images.discarded == [(inst['uuid'], None)]
-    assert agent.books.inst['task_state'] is None
-    assert agent.books.inst['vm_state'] == st.ACTIVE
+    assert agent.conductor_fake.inst['task_state'] is None
+    assert agent.conductor_fake.inst['vm_state'] == st.ACTIVE
 
 
 def test_agent_restart_with_the_guest_gone(agent):
-    agent.books.inst['task_state'] = st.IMAGE_UPLOADING
+    agent.conductor_fake.inst['task_state'] = st.IMAGE_UPLOADING
     inst = dict(agent.inst, task_state=st.IMAGE_UPLOADING)
     agent.mgr.reconciler.settle(None, inst, False)
     assert agent.mgr.images.discarded == [(inst['uuid'], None)]
     assert ('abort_snapshot', inst['uuid']) not in agent.mgr.driver.calls
-    assert (agent.books.inst['vm_state'], agent.books.inst['task_state']) == (st.ERROR, None)
+    fake = agent.conductor_fake
+    assert (fake.inst['vm_state'], fake.inst['task_state']) == (st.ERROR, None)
 
 
 def test_resting_values():
@@ -546,6 +548,6 @@ def test_guest_copy_disk_cancels_when_it_does_not_catch_up():
 
 def test_agent_refuses_an_image_id_that_is_not_a_file_name(agent):
     agent.mgr.snapshot_instance(None, agent.inst, '../../etc/x', agent.server.url('x'))
-    assert agent.books.inst['task_state'] is None and agent.server.bodies == []
+    assert agent.conductor_fake.inst['task_state'] is None and agent.server.bodies == []
     assert ('snapshot', agent.inst['uuid']) not in agent.mgr.driver.calls
-    assert agent.books.events[-1] == (snapshot.EVENT, 'finish', 'Error')
+    assert agent.conductor_fake.events[-1] == (snapshot.EVENT, 'finish', 'Error')

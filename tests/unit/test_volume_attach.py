@@ -1,6 +1,6 @@
 """The attach flow without a bus: os-volume_attachments and boot from a
 volume in the compute API (the agent and the volume service replaced by
-recorders), the agent's BlockDevices with a fake driver, and the books."""
+recorders), the agent's BlockDevices with a fake driver, and the records."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""blockstore's volume books (volumes, attachments, snapshots, quota): the
+"""blockstore's volume records (volumes, attachments, snapshots, quota): the
 attach-flow state changes, compare-and-set, stuck volumes, quota counting,
 and the 0005 migration's round trip."""
 

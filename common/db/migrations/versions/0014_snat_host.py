@@ -1,5 +1,5 @@
 """compute_nodes.external_gateway: the agent's [network] external_gateway
-(its external bridge holds the public gateway), so the books know which
+(its external bridge holds the public gateway), so the records know which
 host serves the routers' centralized SNAT ports.
 
 Revision ID: 0014
