@@ -28,3 +28,14 @@ def test_console_script_resolves(name, target):
     module, _, func = target.partition(':')
     assert (ROOT / (module.replace('.', '/') + '.py')).is_file(), (name, target)
     assert callable(getattr(importlib.import_module(module), func)), (name, target)
+
+
+def test_every_top_level_package_is_installed():
+    """A package setup.cfg does not include is missing from an installed
+    (or editable) tree: its console script dies with ModuleNotFoundError
+    on a fresh machine while this checkout, run from its root, still works."""
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / 'setup.cfg')
+    include = set(cfg['options.packages.find']['include'].split())
+    packages = {p.parent.name for p in ROOT.glob('*/__init__.py')} - {'tests', 'benchmarks'}
+    assert not {p for p in packages if p not in include or p + '.*' not in include}
