@@ -19,7 +19,7 @@ _ADMIN_ONLY = ('volume_extension:volume_admin_actions:reset_status',
                'volume_extension:quotas:update', 'volume_extension:quotas:delete',
                'volume_extension:types_manage', 'volume_extension:services:index',
                'volume_extension:volume_host_attribute',
-               'volume:get_all_tenants')
+               'volume:get_all_tenants', 'volume_extension:volume_type_encryption:get')
 
 RULES = ([policy.RuleDefault(name, READER) for name in _READ] +
          [policy.RuleDefault(name, MEMBER) for name in _MEMBER] +

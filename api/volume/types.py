@@ -1,4 +1,5 @@
-"""types: list, show, the default; admins create and delete."""
+"""types: list, show, the default; admins create and delete, and read a
+type's (empty) encryption spec."""
 
 import flask
 
@@ -63,8 +64,19 @@ def delete_type(project_id, type_id):
     return http.reply(status=202)
 
 
+def show_encryption(project_id, type_id):
+    """Cinder's encryption spec of a type, for admins: this cloud encrypts
+    no volumes, so every type answers Cinder's answer for an unencrypted
+    one, an empty object (after the type is found)."""
+    base.check_project(project_id)
+    base.authorize('volume_extension:volume_type_encryption:get')
+    volume_types.get_type(type_id)
+    return http.reply({})
+
+
 P = '/v3/<project_id>/types'
 ROUTES = [
     (P, {'GET': list_types, 'POST': create_type}),
     (P + '/<type_id>', {'GET': show_type, 'DELETE': delete_type}),
+    (P + '/<type_id>/encryption', {'GET': show_encryption}),
 ]

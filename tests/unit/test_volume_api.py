@@ -431,6 +431,14 @@ def test_types(demo, admin, vtype):
     admin.call('DELETE', '/types/%s' % fast['id'], status=400)  # in use
 
 
+def test_type_encryption_is_empty_for_admins(demo, admin, vtype):
+    # openstacksdk's get_type_encryption (Ansible's volume_type_info) asks
+    # it of every type; Cinder answers {} for an unencrypted one.
+    assert admin.get('/types/%s/encryption' % vtype['id']) == {}
+    admin.call('GET', '/types/%s/encryption' % uuid.uuid4(), status=404)
+    demo.call('GET', '/types/%s/encryption' % vtype['id'], status=403)
+
+
 def test_limits_and_quota_sets(demo, admin):
     demo.create(3)
     lim = demo.get('/limits')['limits']
