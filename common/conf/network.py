@@ -68,7 +68,7 @@ opts = [
                help='Security group rules per project.'),
     cfg.IntOpt('quota_floatingip', default=50, min=-1, help='Floating IPs per project.'),
     cfg.IntOpt('quota_router', default=10, min=-1,
-               help='Routers per project (reported only: there is no router API).'),
+               help='Routers per project.'),
 ]
 
 
