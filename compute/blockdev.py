@@ -3,7 +3,7 @@ build, hot-plugging and unplugging them, releasing them when the server
 goes, and settling attaches and detaches a restart interrupted.
 
 The agent holds no database credentials: every step it takes is reported
-to the volume service (blockstore.rpcapi), which keeps the volume conductor_fake.
+to the volume service (blockstore.rpcapi), which keeps the volume records.
 """
 
 import time

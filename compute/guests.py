@@ -11,6 +11,7 @@ from oslo_log import log as logging
 
 from common import instance_states as st
 from common import rpc
+from compute import agent_part
 from compute.virt import locks
 from compute.virt import power_state
 
@@ -26,26 +27,10 @@ def resting_vm_state(state, default=st.STOPPED):
     return _RESTING.get(state, default)
 
 
-class Guests:
+class Guests(agent_part.AgentPart):
     def __init__(self, agent):
-        self.agent = agent
+        super().__init__(agent)
         self._locks = locks.KeyedLocks()
-
-    @property
-    def driver(self):
-        return self.agent.driver
-
-    @property
-    def host(self):
-        return self.agent.host
-
-    @property
-    def conductor(self):
-        return self.agent.conductor
-
-    @property
-    def block(self):
-        return self.agent.block
 
     def lock(self, uuid):
         """``with guests.lock(uuid):`` serialises the actions on one

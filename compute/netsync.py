@@ -13,25 +13,18 @@ import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from common.conf import CONF
+from compute import agent_part
 from compute.network import plane as netplane
 
 LOG = logging.getLogger(__name__)
 
 
-class NetworkSync:
+class NetworkSync(agent_part.AgentPart):
     def __init__(self, agent):
-        self.agent = agent
+        super().__init__(agent)
         self.network = netplane.HostNetwork(CONF.network.state_dir, agent.host)
         self._lock = threading.Lock()
         self._synced_at = float('-inf')
-
-    @property
-    def conductor(self):
-        return self.agent.conductor
-
-    @property
-    def host(self):
-        return self.agent.host
 
     def due(self):
         """True once [network] sync_interval has passed since the last

@@ -10,28 +10,14 @@ from oslo_log import log as logging
 
 from common import context as ctx_mod
 from common import instance_states as st
+from compute import agent_part
 from compute import guests
 from compute.virt import power_state
 
 LOG = logging.getLogger(__name__)
 
 
-class PowerSync:
-    def __init__(self, agent):
-        self.agent = agent
-
-    @property
-    def conductor(self):
-        return self.agent.conductor
-
-    @property
-    def host(self):
-        return self.agent.host
-
-    @property
-    def driver(self):
-        return self.agent.driver
-
+class PowerSync(agent_part.AgentPart):
     def run(self):
         """Tell the records what the hypervisor says of each resting guest."""
         ctx = ctx_mod.get_admin_context()

@@ -14,6 +14,7 @@ from oslo_log import log as logging
 from common import context as ctx_mod
 from common import instance_states as st
 from common.conf import CONF
+from compute import agent_part
 from compute import evacuate
 from compute import guests
 from compute.virt import power_state
@@ -28,22 +29,7 @@ _INTERRUPTED = {st.POWERING_OFF, st.POWERING_ON, st.REBOOTING, st.REBOOTING_HARD
 _INTERRUPTED_REBUILD = {st.REBUILDING, st.REBUILD_SPAWNING}
 
 
-class Reconcile:
-    def __init__(self, agent):
-        self.agent = agent
-
-    @property
-    def conductor(self):
-        return self.agent.conductor
-
-    @property
-    def host(self):
-        return self.agent.host
-
-    @property
-    def driver(self):
-        return self.agent.driver
-
+class Reconcile(agent_part.AgentPart):
     def run(self):
         """Make libvirt and the records agree after a (re)start."""
         ctx = ctx_mod.get_admin_context()

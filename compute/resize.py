@@ -13,27 +13,13 @@ instance's lock around each call.
 from oslo_log import log as logging
 
 from common import instance_states as st
+from compute import agent_part
 from compute import coldmig
 
 LOG = logging.getLogger(__name__)
 
 
-class Resizes:
-    def __init__(self, agent):
-        self.agent = agent
-
-    @property
-    def driver(self):
-        return self.agent.driver
-
-    @property
-    def host(self):
-        return self.agent.host
-
-    @property
-    def reports(self):
-        return self.agent.reports
-
+class Resizes(agent_part.AgentPart):
     def _to(self, ctx, inst, migration, step, flavor, power_on):
         """Redefine the guest with ``flavor`` and report the ``step``;
         False if the driver failed (reported as such)."""

@@ -13,26 +13,12 @@ from oslo_log import log as logging
 
 from common import instance_states as st
 from common import rpc
+from compute import agent_part
 
 LOG = logging.getLogger(__name__)
 
 
-class StateReports:
-    def __init__(self, agent):
-        self.agent = agent
-
-    @property
-    def conductor(self):
-        return self.agent.conductor
-
-    @property
-    def host(self):
-        return self.agent.host
-
-    @property
-    def driver(self):
-        return self.agent.driver
-
+class StateReports(agent_part.AgentPart):
     def update(self, ctx, instance, values, expected=None, retries=5):
         """Report a state change; retried while the scheduler is away."""
         try:

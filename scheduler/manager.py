@@ -7,11 +7,9 @@ from oslo_utils import timeutils
 
 from common import servicegroup
 from common.conf import CONF
-from conductor import evacuate
-from conductor import live_migration
+from conductor import endpoints
 from conductor import notify
 from conductor import records
-from conductor import resize
 from network import snat
 from network import state as netstate
 from scheduler import build
@@ -22,7 +20,7 @@ from scheduler import moves
 LOG = logging.getLogger(__name__)
 
 
-class SchedulerManager:
+class SchedulerManager(endpoints.RecordKeeping):
     target = messaging.Target(version='1.8')
 
     def init_host(self):
@@ -64,50 +62,9 @@ class SchedulerManager:
                                         allow_same_host=allow_same_host,
                                         exclude_hosts=exclude_hosts)
 
-    # -- DEPRECATED: the compute agents' conductor_fake, now the conductor's ----------
-    # Compute agents of the previous release send these here; they call the
-    # conductor's own record keeping (conductor.records and the move flows),
-    # as the conductor's endpoints do. Remove in the release after this one.
-    def instance_event(self, context, uuid, event, phase, result=None, details=None,
-                       host=None):
-        records.instance_event(context, uuid, event, phase, result=result, details=details,
-                               host=host)
-
+    # -- DEPRECATED: the compute agents' records, now the conductor's -------------
+    # Compute agents of the previous release send these here: build_failed
+    # below and the rest inherited from conductor.endpoints.RecordKeeping,
+    # the conductor's own. Remove in the release after this one.
     def build_failed(self, context, uuid, host, message, reschedule=True):
         build.build_failed(context, uuid, host, message, reschedule)
-
-    def instance_update(self, context, uuid, values, expected_task_states=None):
-        return records.instance_update(context, uuid, values,
-                                       expected_task_states=expected_task_states)
-
-    def instance_deleted(self, context, uuid, host):
-        return records.instance_deleted(context, uuid, host)
-
-    def get_host_instances(self, context, host):
-        return records.get_host_instances(host)
-
-    def get_host_network_state(self, context, host):
-        return records.get_host_network_state(host)
-
-    def resize_report(self, context, uuid, migration_uuid, step, ok, power_state,
-                      message=None):
-        return resize.report(context, uuid, migration_uuid, step, ok, power_state,
-                             message=message)
-
-    def bind_moving_ports(self, context, uuid, host):
-        return resize.bind_moving_ports(context, uuid, host)
-
-    def evacuate_report(self, context, uuid, migration_uuid, ok, power_state, message=None):
-        return evacuate.report(context, uuid, migration_uuid, ok, power_state,
-                               message=message)
-
-    def get_host_evacuations(self, context, host):
-        return evacuate.leftovers(host)
-
-    def evacuation_cleaned(self, context, migration_uuid):
-        return evacuate.cleaned(migration_uuid)
-
-    def live_migration_report(self, context, uuid, migration_uuid, step, ok, power_state,
-                              message=None):
-        return live_migration.report(context, uuid, migration_uuid, step, ok, power_state,
-                                     message=message)

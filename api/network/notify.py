@@ -2,7 +2,7 @@
 
 After a change to rules, addresses, groups or floating IPs, each affected
 host gets a ``refresh_network`` cast and syncs its data plane with the
-conductor_fake. A cast that fails (broker down) is logged and forgotten: the
+records. A cast that fails (broker down) is logged and forgotten: the
 host's periodic sync catches up, and the API call that made the change
 still succeeds.
 """

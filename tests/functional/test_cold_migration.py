@@ -97,7 +97,7 @@ def instance_dir(mcloud, n, sid):
 
 
 def usage(mcloud):
-    """{host n: (vcpus_used, memory_mb_used)} from the hypervisors' conductor_fake."""
+    """{host n: (vcpus_used, memory_mb_used)} from the hypervisors' records."""
     r = api(mcloud, 'GET', '/os-hypervisors/detail', cloud_name='admin')
     assert r.status_code == 200, r.text
     by_ip = {h['host_ip']: h for h in r.json()['hypervisors']}

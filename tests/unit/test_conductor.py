@@ -144,7 +144,7 @@ def test_build_failed_too_often_is_an_error(db, monkeypatch, conf):
 
 def test_the_deprecated_scheduler_endpoint_reschedules_itself(db, monkeypatch):
     """An agent of the previous release reports a failed build to the
-    scheduler: the same conductor_fake, and the scheduler places it again."""
+    scheduler: the same records, and the scheduler places it again."""
     add_host('a')
     add_host('b')
     sid = server('a', vm_state=st.BUILDING, task_state=st.SPAWNING)
@@ -157,7 +157,7 @@ def test_the_deprecated_scheduler_endpoint_reschedules_itself(db, monkeypatch):
 
 
 class NoConductor:
-    """A scheduler that keeps no conductor_fake: the agent must not ask it."""
+    """A scheduler that keeps no records: the agent must not ask it."""
 
     def __getattr__(self, name):
         if name in RECORD_KEEPING:

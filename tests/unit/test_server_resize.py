@@ -1,6 +1,6 @@
 """resize, confirmResize and revertResize at the compute API, with the
 agents replaced by a recorder and their reports applied as the scheduler
-applies them: codes, the state table, both claims on the host's conductor_fake
+applies them: codes, the state table, both claims on the host's records
 while VERIFY_RESIZE, and quota."""
 
 import oslo_messaging as messaging
