@@ -16,7 +16,6 @@ from conductor import evacuations
 from conductor import records
 from conductor import resizes
 from scheduler import claims
-from tests.fixtures.nova_api import IMAGE
 from tests.fixtures.nova_api import act
 from tests.fixtures.nova_api import show
 from tests.fixtures.resize_api import TINY
@@ -34,17 +33,10 @@ pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
 @pytest.fixture
-def server(nova):
+def server(claimed_server):
     """A demo m1.tiny server on h1, ACTIVE, with its claim; h2 beside it."""
-    node = add_host('h1')
     add_host('h2')
-    body = {'server': {'name': 'vm', 'imageRef': IMAGE['id'], 'flavorRef': '1',
-                       'networks': 'none'}}
-    sid = nova('POST', '/servers', body, 202).get_json()['server']['id']
-    instances.update(sid, {'host': 'h1', 'node': 'h1', 'vm_state': st.ACTIVE,
-                           'task_state': None, 'power_state': RUNNING})
-    assert claims.claim(node.id, sid, TINY)
-    return sid
+    return claimed_server
 
 
 def down(host='h1'):
