@@ -27,8 +27,8 @@ class AttachmentNotFound(exception.NotFound):
     msg_fmt = 'Volume attachment could not be found with filter: %(filter)s.'
 
 
-class InvalidInput(exception.BadRequest):
-    msg_fmt = 'Invalid input received: %(reason)s'
+# Cinder's "Invalid input received" is the common one.
+InvalidInput = exception.InvalidInput
 
 
 class InvalidVolume(exception.BadRequest):

@@ -44,10 +44,6 @@ _v230 = dict(_v225, properties=dict(_v225['properties'], force=types.BOOLEAN))
 SCHEMAS = {ACTION: [('2.1', _v21), ('2.25', _v225), ('2.30', _v230)]}
 
 
-class NoValidHost(exception.BadRequest):
-    msg_fmt = '%(reason)s'
-
-
 def _check_body(body):
     """(requested host or None, block_migration) of a body its versioned
     schema let through; force (2.30) is taken, and the host still checked
@@ -87,7 +83,7 @@ def migrate_live(ctx, inst, body):
             ctx, inst, requested_host=host,
             check=lambda dest: _check_destination(ctx, inst, dest)))
     except resizes.NoRoom as e:
-        raise NoValidHost(reason=str(e)) from None
+        raise exception.BadRequest(str(e)) from None
     try:
         compute_rpcapi.ComputeAPI().live_migration(ctx, inst.host, instances.to_dict(inst),
                                                    migration=migration)

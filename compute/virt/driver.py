@@ -274,7 +274,7 @@ class ComputeDriver(abc.ABC):
     # -- observation ------------------------------------------------------
     @abc.abstractmethod
     def get_info(self, instance):
-        """{'state': power_state.*}. Raises InstanceNotFound."""
+        """{'state': power_state.*}. Raises GuestNotFound."""
 
     @abc.abstractmethod
     def get_console_output(self, instance, max_bytes=None):

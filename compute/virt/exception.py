@@ -17,7 +17,7 @@ class HypervisorUnavailable(exception.ServiceUnavailable):
     msg_fmt = 'Connection to the hypervisor %(uri)s failed: %(reason)s'
 
 
-class InstanceNotFound(exception.NotFound):
+class GuestNotFound(exception.NotFound):
     msg_fmt = 'Instance %(instance_id)s could not be found on this host.'
 
 

@@ -79,7 +79,7 @@ class FakeDriver(driver.ComputeDriver):
         try:
             return self.instances[instance['uuid']]
         except KeyError:
-            raise exception.InstanceNotFound(instance_id=instance['uuid']) from None
+            raise exception.GuestNotFound(instance_id=instance['uuid']) from None
 
     def spawn(self, context, instance, image_meta, base_image_path, network_info,
               block_device_info=None):

@@ -80,7 +80,7 @@ def test_fake_driver_contract():
     assert d.get_available_resource()['vcpus_used'] == 2
     d.destroy(None, inst)
     d.destroy(None, inst)
-    with pytest.raises(exception.InstanceNotFound):
+    with pytest.raises(exception.GuestNotFound):
         d.get_info(inst)
 
 

@@ -223,7 +223,7 @@ def test_fake_driver_interfaces():
     d.detach_interface(None, inst, VIF)
     d.detach_interface(None, inst, VIF)
     assert d.instances[UUID]['vifs'] == []
-    with pytest.raises(exception.InstanceNotFound):
+    with pytest.raises(exception.GuestNotFound):
         d.attach_interface(None, {'uuid': 'nope'}, None, VIF)
 
 

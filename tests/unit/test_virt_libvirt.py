@@ -150,7 +150,7 @@ def test_destroy_removes_everything_and_is_idempotent(drv, base):
     inst = spawn(drv, base)
     drv.destroy(None, inst)
     assert leftovers(drv, inst) == {'domain': False, 'dir': False, 'ports': set()}
-    with pytest.raises(exception.InstanceNotFound):
+    with pytest.raises(exception.GuestNotFound):
         drv.get_info(inst)
     drv.destroy(None, inst)  # again: fine
 
@@ -310,7 +310,7 @@ def test_operations_on_a_missing_instance(drv):
                  lambda: drv.reboot(None, inst, [], 'HARD'),
                  lambda: drv.get_serial_console(inst),
                  lambda: drv.get_console_output(inst)):
-        with pytest.raises(exception.InstanceNotFound):
+        with pytest.raises(exception.GuestNotFound):
             call()
     assert drv.instance_exists(inst) is False
 

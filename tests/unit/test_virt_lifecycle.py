@@ -125,7 +125,7 @@ def test_operations_on_a_missing_instance(drv, base):
                  lambda: drv.suspend(None, inst), lambda: drv.resume(None, inst, []),
                  lambda: drv.rebuild(None, inst, {'id': 'i', 'disk_format': 'qcow2'},
                                      base, [])):
-        with pytest.raises(exception.InstanceNotFound):
+        with pytest.raises(exception.GuestNotFound):
             call()
 
 

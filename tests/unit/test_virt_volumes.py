@@ -292,5 +292,5 @@ def test_fake_driver_volumes():
     d.detach_volume(None, inst, VOL2)
     d.detach_volume(None, inst, VOL2)
     assert d.list_volume_attachments(inst) == [{'volume_id': VOL, 'device': 'vda'}]
-    with pytest.raises(exception.InstanceNotFound):
+    with pytest.raises(exception.GuestNotFound):
         d.attach_volume(None, {'uuid': 'nope'}, NBD_CI, VOL2)

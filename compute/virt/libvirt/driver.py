@@ -446,7 +446,7 @@ class LibvirtDriver(inventory.Inventory, power.PowerActions, cold_migration.Cold
         max_bytes = MAX_CONSOLE_BYTES if max_bytes is None else int(max_bytes)
         path = os.path.join(self.instance_dir(instance), CONSOLE_LOG)
         if not self.instance_exists(instance):
-            raise exception.InstanceNotFound(instance_id=instance['uuid'])
+            raise exception.GuestNotFound(instance_id=instance['uuid'])
         try:
             with open(path, 'rb') as f:
                 f.seek(0, os.SEEK_END)

@@ -203,7 +203,7 @@ class Host:
     def get_guest(self, uuid):
         guest = self.find_guest(uuid)
         if guest is None:
-            raise exception.InstanceNotFound(instance_id=uuid)
+            raise exception.GuestNotFound(instance_id=uuid)
         return guest
 
     def list_guests(self, only_ours=True):
