@@ -6,8 +6,8 @@ from oslo_log import log as logging
 from blockstore import attachments
 from common.db import instances
 from conductor import live_migrations
-from conductor import notify
 from conductor import resizes
+from network import notify
 from network import state as netstate
 
 LOG = logging.getLogger(__name__)

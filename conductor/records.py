@@ -12,9 +12,9 @@ from blockstore import attachments
 from common import instance_states as st
 from common.db import instances
 from conductor import evacuations
-from conductor import notify
 from conductor import resize
 from conductor import resizes
+from network import notify
 from network import ports
 from network import state as netstate
 from scheduler import claims

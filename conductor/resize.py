@@ -8,8 +8,8 @@ from common import instance_states as st
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from conductor import notify
 from conductor import resizes
+from network import notify
 from network import ports
 from network import state as netstate
 

@@ -13,8 +13,8 @@ from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
 from compute import rpcapi as compute_rpcapi
-from conductor import notify
 from conductor import records
+from network import notify
 from network import ports
 from network import state as netstate
 from scheduler import claims

@@ -8,8 +8,8 @@ from oslo_utils import timeutils
 from common import servicegroup
 from common.conf import CONF
 from conductor import endpoints
-from conductor import notify
 from conductor import records
+from network import notify
 from network import snat
 from network import state as netstate
 from scheduler import build

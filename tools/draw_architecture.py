@@ -42,7 +42,24 @@ def services():
 
 
 def _imports(pkg):
-    for path in sorted((ROOT / pkg).rglob('*.py')):
+    yield from _file_imports(sorted((ROOT / pkg).rglob('*.py')))
+
+
+def _library_imports(imported, svcs):
+    """What the modules of our non-service packages (network/: the
+    Neutron records) that ``imported`` names import in turn: a service
+    that casts through network.notify talks to compute."""
+    paths = []
+    for name in imported:
+        top = name.split('.')[0]
+        path = ROOT / (name.replace('.', '/') + '.py')
+        if top not in svcs and top != 'common' and path.is_file():
+            paths.append(path)
+    return set(_file_imports(sorted(set(paths))))
+
+
+def _file_imports(paths):
+    for path in paths:
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -79,6 +96,7 @@ def graph():
         label = '%s\\n%s/%s' % (svcs[pkg], pkg, '\\ntopic %s' % t if t else '')
         lines.append('  %s [label="%s"];' % (pkg, label))
         imported = set(_imports(pkg))
+        imported |= _library_imports(imported, svcs)
         if any(m == 'flask' or m.startswith('flask.') for m in imported):
             edges.append('  clients -> %s [label="HTTP"];' % pkg)
         elif any(m == 'websockets' or m.startswith('websockets.') for m in imported):

@@ -14,10 +14,10 @@ from oslo_log import log as logging
 from api import http
 from api.compute import schema_types as types
 from api.compute import servers
-from api.network import notify
 from common import exception
 from common.db import instances
 from compute import rpcapi as compute_rpcapi
+from network import notify
 from network import ports
 from network import state as netstate
 

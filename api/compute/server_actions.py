@@ -17,7 +17,6 @@ from api.compute import resize
 from api.compute import schema_types as types
 from api.compute import servers
 from api.compute import snapshots
-from api.network import notify
 from common import exception
 from common import instance_states as st
 from common import policy
@@ -25,6 +24,7 @@ from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
 from compute import rpcapi as compute_rpcapi
+from network import notify
 from network import ports
 from network import state as netstate
 

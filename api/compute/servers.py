@@ -19,7 +19,6 @@ from api.compute import schema_types as types
 from api.compute import server_views as views
 from api.compute import server_volumes
 from api.compute import tags
-from api.network import notify
 from blockstore import attachments
 from common import exception
 from common import instance_states as st
@@ -33,6 +32,7 @@ from common.db import instances
 from compute import rpcapi as compute_rpcapi
 from conductor import records
 from conductor import resizes
+from network import notify
 from network import ports
 from network import state as netstate
 from scheduler import rpcapi as scheduler_rpcapi

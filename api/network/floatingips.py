@@ -5,9 +5,9 @@ GET /floatingips/<address>, which must be a 404."""
 from api import http
 from api.network import attrs
 from api.network import dns
-from api.network import notify
 from api.network import query
 from network import floatingips as db
+from network import notify
 from network import state as netstate
 
 A = attrs.Attr

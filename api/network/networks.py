@@ -4,9 +4,9 @@ from api import http
 from api.network import attrs
 from api.network import bulk
 from api.network import dns
-from api.network import notify
 from api.network import query
 from network import networks as db
+from network import notify
 from network import state as netstate
 
 A = attrs.Attr

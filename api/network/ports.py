@@ -5,9 +5,9 @@ leg is not (ServicePortInUse)."""
 from api import http
 from api.network import attrs
 from api.network import bulk
-from api.network import notify
 from api.network import query
 from network import exception as ne
+from network import notify
 from network import portcore as db
 from network import routers
 from network import state as netstate

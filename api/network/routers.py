@@ -4,10 +4,10 @@ network/routers.py and network/interfaces.py."""
 
 from api import http
 from api.network import attrs
-from api.network import notify
 from api.network import query
 from network import exception as ne
 from network import interfaces
+from network import notify
 from network import routers as db
 from network import state as netstate
 

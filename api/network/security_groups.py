@@ -3,8 +3,8 @@
 from api import http
 from api.network import attrs
 from api.network import bulk
-from api.network import notify
 from api.network import query
+from network import notify
 from network import secgroups as db
 from network import state as netstate
 

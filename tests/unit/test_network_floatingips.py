@@ -2,7 +2,7 @@
 
 import pytest
 
-from api.network import notify
+from network import notify
 
 pytestmark = pytest.mark.usefixtures('casts')
 
