@@ -12,6 +12,10 @@ ALTOSTACK_DEBS=(
     python3-venv python3-dev gcc
     syslinux syslinux-common mtools dosfstools genisoimage
     dnsmasq-base fdisk iproute2 cpio curl nftables iputils-ping
+    # The dashboard's browser tests (tests/fixtures/browser.py) drive
+    # Debian's Chromium headless through Playwright; the font gives the
+    # screenshots readable text.
+    chromium chromium-driver fonts-dejavu-core
 )
 
 # Our own "apt-get update succeeded" stamp (apt's list files keep the
