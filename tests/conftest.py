@@ -15,6 +15,7 @@ ALLOWLIST = pathlib.Path(__file__).with_name('skip_allowlist.txt')
 
 # The fixtures the test modules share, by name (tests/fixtures/__init__.py).
 pytest_plugins = [
+    'tests.fixtures.browser',
     'tests.fixtures.cloud',
     'tests.fixtures.compute_agent',
     'tests.fixtures.host_network',
