@@ -406,7 +406,12 @@ def _visible_query(ctx, args):
     else:
         q = q.where(cm.Instance.project_id == ctx.project_id)
     deleted = args.get('deleted', 'false').lower() in ('true', '1', 't', 'yes')
-    if not (deleted and ctx.is_admin_role):
+    # As in Nova: changes-since also lists what was deleted since (status
+    # DELETED), so a poller learns of deletions; an admin's explicit
+    # 'deleted' filter wins.
+    since_lists_deleted = 'changes-since' in args and not (
+        ctx.is_admin_role and 'deleted' in args)
+    if not since_lists_deleted and not (deleted and ctx.is_admin_role):
         q = q.where(cm.Instance.deleted.is_(False))
     return q
 

@@ -4,6 +4,7 @@ from oslo_config import cfg
 
 from common.conf import api
 from common.conf import compute
+from common.conf import dashboard
 from common.conf import database
 from common.conf import identity
 from common.conf import image
@@ -19,6 +20,6 @@ from common.conf import zones
 
 CONF = cfg.CONF
 
-for _mod in (api, compute, database, identity, image, live_migration, network, quota,
+for _mod in (api, compute, dashboard, database, identity, image, live_migration, network, quota,
              scheduler, serial_console, service, upgrade_levels, volume, zones):
     _mod.register_opts(CONF)

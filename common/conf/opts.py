@@ -2,6 +2,7 @@
 
 from common.conf import api
 from common.conf import compute
+from common.conf import dashboard
 from common.conf import database
 from common.conf import identity
 from common.conf import image
@@ -15,7 +16,7 @@ from common.conf import upgrade_levels
 from common.conf import volume
 from common.conf import zones
 
-_MODULES = (service, api, compute, database, identity, image, live_migration, network,
+_MODULES = (service, api, compute, dashboard, database, identity, image, live_migration, network,
             quota, scheduler, serial_console, upgrade_levels, volume, zones)
 
 

@@ -32,7 +32,7 @@ PROXIES = ('serialproxy',)
 # branch newer than the venv's install); altostack-manage always runs its
 # module (an installed script may name another checkout's).
 MODULES = {'serialproxy': 'consoleproxy.cmd', 'conductor': 'conductor.cmd',
-           'manage': 'cli.manage'}
+           'manage': 'cli.manage', 'dashboard': 'dashboard.cmd'}
 BIN = os.path.dirname(sys.executable)
 ADMIN_PASSWORD = 'admin-secret'
 DEMO_PASSWORD = 'demo-secret'
@@ -150,7 +150,8 @@ class LocalCloud:
     it runs without PYTHONPATH, so this checkout stays out of it."""
 
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
-                 password_hash_rounds=20000, extra_hosts=0, compute_venv=None):
+                 password_hash_rounds=20000, extra_hosts=0, compute_venv=None,
+                 dashboard=False):
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
@@ -173,6 +174,10 @@ class LocalCloud:
         self.hosts_up = []
         self.host_seconds = {}
         self.compute_venv = compute_venv
+        # The web dashboard (a client of the public APIs) when asked for.
+        self.dashboard = dashboard
+        self.dashboard_port = free_port()
+        self.dashboard_url = 'http://127.0.0.1:%d' % self.dashboard_port
 
     # -- set-up -----------------------------------------------------------
     def _write_conf(self):
@@ -211,6 +216,11 @@ serialproxy_port = {self.serialproxy_port}
 base_url = ws://127.0.0.1:{self.serialproxy_port}/
 [identity]
 password_hash_rounds = {self.password_hash_rounds}
+[dashboard]
+bind_host = 127.0.0.1
+bind_port = {self.dashboard_port}
+auth_url = {self.auth_url}
+state_path = {self.workdir}/dashboard
 [compute]
 instances_path = {self.workdir}/instances
 shutdown_timeout = 15
@@ -272,7 +282,7 @@ nbd_bind_host = {my_ip}
         self.manage('db', 'sync')
         self.manage('bootstrap', '--admin-password', ADMIN_PASSWORD,
                     '--demo-password', DEMO_PASSWORD)
-        for name in SERVICES + PROXIES:
+        for name in SERVICES + PROXIES + (('dashboard',) if self.dashboard else ()):
             self.start_service(name)
         if self.extra_hosts:
             self.hosts_sh('altostack_hosts_net_up')
@@ -363,6 +373,9 @@ nbd_bind_host = {my_ip}
                 if 'serialproxy' in self.procs:
                     urllib.request.urlopen('http://127.0.0.1:%d/healthcheck'
                                            % self.serialproxy_port, timeout=2).read()
+                if 'dashboard' in self.procs:
+                    urllib.request.urlopen(self.dashboard_url + '/healthcheck',
+                                           timeout=2).read()
             except OSError:
                 return False
             # The compute nodes are known: servers can be placed.

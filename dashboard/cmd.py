@@ -1,0 +1,49 @@
+"""altostack-dashboard: serve the web dashboard until SIGTERM.
+
+One process with many threads (each open page holds one for its live
+stream). It keeps no service record: it is healthy when /healthcheck
+answers, like the console proxies."""
+
+import signal
+import sys
+import threading
+
+from oslo_log import log as logging
+
+from common import config
+from common import wsgi
+from common.conf import CONF
+
+LOG = logging.getLogger(__name__)
+BINARY = 'altostack-dashboard'
+
+
+def _app():
+    from dashboard import app
+    return app.create_app()
+
+
+def main(argv=None):
+    config.parse_args(sys.argv[1:] if argv is None else argv)
+    opts = CONF.dashboard
+    server = wsgi.WSGIServer(BINARY, _app, opts.bind_host, opts.bind_port,
+                             threads=opts.threads, workers=1,
+                             server_options={'channel_timeout': 120})
+    stop = threading.Event()
+
+    def _handler(signum, _frame):
+        LOG.info('Signal %d received, stopping', signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    server.start()
+    LOG.info('%s serving on http://%s:%d (Keystone at %s)', BINARY, opts.bind_host,
+             server.port, opts.auth_url)
+    stop.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
