@@ -18,6 +18,7 @@ pytest_plugins = [
     'tests.fixtures.browser',
     'tests.fixtures.cloud',
     'tests.fixtures.compute_agent',
+    'tests.fixtures.dashboard',
     'tests.fixtures.host_network',
     'tests.fixtures.images',
     'tests.fixtures.libvirt_test',
