@@ -10,6 +10,7 @@
 #   ALTOSTACK_VENV=/opt/altostack/venv   Altostack + python-openstackclient
 #   ADMIN_PASSWORD=altostack-admin  DEMO_PASSWORD=altostack-demo
 #   HOST_IP=127.0.0.1  API_PORT=8080  IMAGE_PORT=9292  SERIALPROXY_PORT=6083
+#   DASHBOARD_PORT=8000                  the web dashboard (altostack-dashboard)
 #   TRANSPORT_URL=rabbit://guest:guest@127.0.0.1:5672/altostack
 #   DATABASE_URL=sqlite:///$ALTOSTACK_STATE/altostack.sqlite
 #   ALTOSTACK_BIN_DIR=/usr/local/bin     where openstack and altostack-* are linked
@@ -140,6 +141,12 @@ base_url = ws://$HOST_IP:$SERIALPROXY_PORT/
 
 [volume]
 nbd_bind_host = $nbd_host
+
+[dashboard]
+bind_host = 0.0.0.0
+bind_port = $DASHBOARD_PORT
+auth_url = http://$HOST_IP:$API_PORT/identity/v3
+state_path = $ALTOSTACK_STATE/dashboard
 $network
 EOF
 }
@@ -261,6 +268,10 @@ first_unhealthy() {
     fi
     if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$SERIALPROXY_PORT/healthcheck"; then
         echo "serialproxy no answer on http://$HOST_IP:$SERIALPROXY_PORT/healthcheck"
+        return 0
+    fi
+    if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$DASHBOARD_PORT/healthcheck"; then
+        echo "dashboard no answer on http://$HOST_IP:$DASHBOARD_PORT/healthcheck"
         return 0
     fi
     local list host
@@ -424,9 +435,10 @@ Altostack is up ($(hostname), $HOST_IP). Try:
     openstack --os-cloud altostack-admin compute service list
     openstack --os-cloud altostack-admin hypervisor list
     openstack --os-cloud altostack-demo token issue
+Web:     http://$HOST_IP:$DASHBOARD_PORT/  (the dashboard: sign in as demo / $DEMO_PASSWORD or admin)
 Config:  $ALTOSTACK_CONF
 Clouds:  $ALTOSTACK_CLOUDS_YAML (altostack-admin, altostack-demo)
-Logs:    $ALTOSTACK_LOGS/altostack-{api,scheduler,conductor,compute,volume,image}.log
+Logs:    $ALTOSTACK_LOGS/altostack-{api,scheduler,conductor,compute,volume,image,dashboard}.log
 Boot:    openstack --os-cloud altostack-demo server create --image altostack-tiny --flavor m1.tiny --nic none --wait vm1
          openstack --os-cloud altostack-demo console log show vm1
 Stop:    $DEVSTACK_DIR/unstack.sh$([ "$ALTOSTACK_STATE" = /var/lib/altostack ] || echo "  (with ALTOSTACK_STATE=$ALTOSTACK_STATE)")
