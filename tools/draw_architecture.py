@@ -6,7 +6,8 @@
 * an RPC arrow A -> B is an import of B's rpcapi anywhere in package A;
 * an SQL arrow is an import of ``common.db`` anywhere in the package;
 * the HTTP edges are the packages that import flask (websockets: the
-  console proxy).
+  console proxy); a service that imports openstacksdk (the dashboard) is a
+  client of every HTTP service, as the CLI is.
 
 Writes docs/architecture.dot and, when Graphviz's ``dot`` is installed,
 docs/architecture.svg. ``--check`` only compares the committed .dot with
@@ -91,6 +92,12 @@ def graph():
              ' shape=ellipse];',
              '  db [label="SQL database\\n(SQLite, MariaDB, PostgreSQL)", shape=cylinder];']
     edges = []
+    http = set()
+    for pkg in sorted(svcs):
+        imported = set(_imports(pkg)) | _library_imports(set(_imports(pkg)), svcs)
+        if any(m == 'flask' or m.startswith('flask.') for m in imported) and not any(
+                m == 'openstack' or m.startswith('openstack.') for m in imported):
+            http.add(pkg)
     for pkg in sorted(svcs):
         t = topic(pkg)
         label = '%s\\n%s/%s' % (svcs[pkg], pkg, '\\ntopic %s' % t if t else '')
@@ -99,6 +106,9 @@ def graph():
         imported |= _library_imports(imported, svcs)
         if any(m == 'flask' or m.startswith('flask.') for m in imported):
             edges.append('  clients -> %s [label="HTTP"];' % pkg)
+        if any(m == 'openstack' or m.startswith('openstack.') for m in imported):
+            edges.extend('  %s -> %s [label="HTTP (catalog)"];' % (pkg, other)
+                         for other in sorted(http))
         elif any(m == 'websockets' or m.startswith('websockets.') for m in imported):
             edges.append('  clients -> %s [label="websocket"];' % pkg)
         for other in sorted(svcs):
