@@ -250,3 +250,19 @@ def test_router_gateway_and_interfaces(client, fake):
         ('/routers/r-1', {'router': {'external_gateway_info': None}}),
         ('/routers/r-1/add_router_interface', {'subnet_id': 'sub-2'}),
         ('/routers/r-1/remove_router_interface', {'subnet_id': 'sub-2'})]
+
+
+def test_only_an_admin_sees_and_sends_shared_and_external(client, fake):
+    assert 'name="share"' not in client.get('/networks/net-1/edit').text
+    client.post('/networks/net-1/edit', data={'name': 'net1', 'admin_state': 'disable',
+                                              'share': 'share'})
+    assert [b for m, _p, b, _ in fake.calls if m == 'PUT'] == [
+        {'network': {'admin_state_up': False}}]
+    fake.calls.clear()
+    with client.session_transaction() as s:
+        s['me'] = dict(s['me'], roles=['admin', 'member'])
+    page = client.get('/networks/net-1/edit').text
+    assert 'name="share"' in page and '[--{share}]' in page
+    client.post('/networks/net-1/edit', data={'name': 'net1', 'admin_state': 'enable',
+                                              'share': 'share', 'external': 'internal'})
+    assert [b for m, _p, b, _ in fake.calls if m == 'PUT'] == [{'network': {'shared': True}}]
