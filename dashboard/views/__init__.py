@@ -89,8 +89,12 @@ def modules():
     from dashboard.views import auth
     from dashboard.views import events
     from dashboard.views import instances
+    from dashboard.views import networks
     from dashboard.views import overview
-    return (auth, overview, instances, events)
+    from dashboard.views import ports
+    from dashboard.views import routers
+    from dashboard.views import subnets
+    return (auth, overview, instances, networks, subnets, ports, routers, events)
 
 
 def register(app):
