@@ -88,9 +88,14 @@ def modules():
     """Every page module, in the order of the navigation."""
     from dashboard.views import auth
     from dashboard.views import events
+    from dashboard.views import floating_ips
     from dashboard.views import instances
     from dashboard.views import overview
-    return (auth, overview, instances, events)
+    from dashboard.views import security_groups
+    from dashboard.views import volume_snapshots
+    from dashboard.views import volumes
+    return (auth, overview, instances, volumes, volume_snapshots, floating_ips,
+            security_groups, events)
 
 
 def register(app):
