@@ -52,7 +52,8 @@ def _active(dash_cloud, sid):
 
 
 def _show(dash_cloud, *what):
-    return dash_cloud.openstack(*what, 'show', cloud='demo', json_out=True)
+    """``openstack <kind words> show <name>`` as the demo user, parsed."""
+    return dash_cloud.openstack(*what[:-1], 'show', what[-1], cloud='demo', json_out=True)
 
 
 def _submit(p, form, flash):

@@ -190,3 +190,25 @@ def test_create_from_an_image_without_one_says_so(app):
 def test_forms_need_a_signed_in_user(app):
     r = app.test_client().post('/floating-ips/allocate', data={'network': 'n'})
     assert r.status_code == 302 and '/login' in r.headers['Location']
+
+
+def test_a_slow_request_does_not_write_back_a_stale_session(app):
+    """A fragment or the event stream that read the session before a page
+    consumed its flash messages must not bring them back when it ends."""
+    client = app.test_client()
+    _sign_in(client)
+    with client.session_transaction() as sess:
+        sess['_flashes'] = [('success', 'Volume v is being extended.')]
+    cookie = client.get_cookie('altostack_session').value
+    iface = app.session_interface
+    headers = {'Cookie': 'altostack_session=%s' % cookie}
+    with app.test_request_context('/volumes/v/part', headers=headers) as slow:
+        stale = iface.open_session(app, slow.request)
+    with app.test_request_context('/volumes/v', headers=headers) as page:
+        fresh = iface.open_session(app, page.request)
+        fresh.pop('_flashes')
+        iface.save_session(app, fresh, app.response_class())
+    with app.test_request_context('/volumes/v/part', headers=headers):
+        iface.save_session(app, stale, app.response_class())
+    with app.test_request_context('/', headers=headers) as later:
+        assert '_flashes' not in iface.open_session(app, later.request)
