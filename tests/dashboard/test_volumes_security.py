@@ -36,6 +36,7 @@ def storage_server(dash_cloud, dash_image):
                                json_out=True)['id']
     yield sid
     for kind, name in (('floating ip', None), ('volume', 'dash-vol-from-snap'),
+                       ('volume', 'dash-vol-image'),
                        ('volume snapshot', 'dash-snap'), ('volume', 'dash-vol')):
         if kind == 'floating ip':
             for fip in dash_cloud.openstack('floating', 'ip', 'list', cloud='demo',
@@ -47,8 +48,11 @@ def storage_server(dash_cloud, dash_image):
     dash_cloud.openstack('server', 'delete', '--wait', sid, cloud='demo', check=False)
 
 
-def _active(dash_cloud, sid):
+def _ready(dash_cloud, sid):
+    """ACTIVE, and the guest up (its boot marker on the console): a guest
+    still booting does not answer the hot-unplug of a detach."""
     servers_fx.wait_server(dash_cloud.sdk('demo'), sid, {'ACTIVE'}, timeout=300)
+    servers_fx.wait_console(dash_cloud, SERVER, 'ALTOSTACK-READY', timeout=300)
 
 
 def _show(dash_cloud, *what):
@@ -62,7 +66,8 @@ def _submit(p, form, flash):
     expect(p.locator('#alerts .alert.success')).to_contain_text(flash)
 
 
-def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, storage_server):
+def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, dash_image,
+                                                   storage_server):
     p = signed_in('demo', next_path='/volumes/')
     p.context.add_init_script(RECORD_STATUSES)
     p.on('dialog', lambda d: d.accept())
@@ -80,8 +85,24 @@ def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, storag
     assert p.evaluate('window.__statuses["dash-vol"]') == ['creating', 'available']
     vol = _show(dash_cloud, 'volume', 'dash-vol')
     assert (vol['status'], vol['size']) == ('available', 1), vol
-    browser_fx.save_screenshot(p, 'volumes-list')
     browser_fx.assert_no_console_errors(p)
+
+    # One from the image: the image's fields replace the others, and so
+    # does the command.
+    p.click('#create-volume')
+    p.fill('#volume-name', 'dash-vol-image')
+    p.check('input[name=source][value=image]')
+    expect(p.locator('#volume-snapshot')).to_be_hidden()
+    p.select_option('#volume-image', dash_image['id'])
+    p.fill('#volume-size', '')
+    expect(p.locator('#volume-create [data-cli-out]')).to_have_text(
+        'openstack volume create --image %s dash-vol-image' % dash_image['id'])
+    _submit(p, '#volume-create', 'Volume dash-vol-image is being created')
+    expect(p.locator('tr[data-name="dash-vol-image"]')).to_have_attribute(
+        'data-status', 'available', timeout=60000)
+    from_image = _show(dash_cloud, 'volume', 'dash-vol-image')
+    assert from_image['volume_image_metadata']['image_id'] == dash_image['id'], from_image
+    dash_cloud.openstack('volume', 'delete', 'dash-vol-image', cloud='demo')
 
     # Extend it from its page, which follows the volume live.
     row.locator('a').first.click()
@@ -114,7 +135,7 @@ def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, storag
     assert (from_snap['snapshot_id'], from_snap['size']) == (snap['id'], 2), from_snap
 
     # Attach the first volume to the guest: in-use, live on its page.
-    _active(dash_cloud, storage_server)
+    _ready(dash_cloud, storage_server)
     p.goto(volume_url)
     attach = p.locator('#attach-form select[name=server]')
     attach.select_option(attach.locator('option', has_text=SERVER).get_attribute('value'))
@@ -126,6 +147,12 @@ def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, storag
     shown = _show(dash_cloud, 'volume', 'dash-vol')
     assert shown['status'] == 'in-use', shown
     assert [a['server_id'] for a in shown['attachments']] == [storage_server], shown
+    p.goto('/volumes/')
+    in_use = p.locator('tr[data-name="dash-vol"]')
+    expect(in_use).to_have_attribute('data-status', 'in-use')
+    expect(in_use.locator('td.attached')).to_contain_text(SERVER)
+    browser_fx.save_screenshot(p, 'volumes-list')
+    p.goto(volume_url)
 
     # Deleting it now is refused: the volume API's own answer, in the page.
     p.click('#delete-form button[type=submit]')
@@ -139,7 +166,7 @@ def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, storag
     # Detach: available again, live.
     _submit(p, '.detach-form', 'being detached')
     expect(p.locator('#volume-body')).to_have_attribute('data-status', 'available',
-                                                        timeout=60000)
+                                                        timeout=120000)
     shown = _show(dash_cloud, 'volume', 'dash-vol')
     assert (shown['status'], shown['attachments']) == ('available', []), shown
 
@@ -161,7 +188,7 @@ def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, storag
 
 
 def test_floating_ip_allocate_associate_release(signed_in, dash_cloud, storage_server):
-    _active(dash_cloud, storage_server)
+    _ready(dash_cloud, storage_server)
     p = signed_in('demo', next_path='/floating-ips/')
     p.on('dialog', lambda d: d.accept())
     expect(p.locator('#allocate-form [data-cli-out]')).to_contain_text(
