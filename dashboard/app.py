@@ -45,6 +45,11 @@ def create_app():
             os.path.join(opts.state_path, 'sessions'), threshold=5000, mode=0o600,
             default_timeout=opts.session_lifetime),
         SESSION_PERMANENT=True,
+        # Store a session only when a request changed it: refreshing it on
+        # every request let a slow concurrent one (an htmx fragment, the
+        # event stream) write back its stale copy, bringing consumed flash
+        # messages back or dropping new ones.
+        SESSION_REFRESH_EACH_REQUEST=False,
         SESSION_KEY_PREFIX='s:',
         PERMANENT_SESSION_LIFETIME=opts.session_lifetime,
         SESSION_COOKIE_NAME='altostack_session',

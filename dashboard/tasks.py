@@ -62,7 +62,9 @@ class Panel:
             errors.append(err2)
         vol_tasks = [{'kind': 'volume', 'id': v['id'], 'name': v.get('name') or v['id'],
                       'what': v['status'], 'request_id': None,
-                      'url': flask.url_for('instances.index')}
+                      'url': (flask.url_for('volumes.detail', volume_id=v['id'])
+                              if 'volumes.detail' in flask.current_app.view_functions
+                              else flask.url_for('instances.index'))}
                      for v in vols or () if v.get('status') in VOLUME_BUSY]
         img_tasks = [{'kind': 'image', 'id': i['id'], 'name': i.get('name') or i['id'],
                       'what': i['status'], 'request_id': None, 'url': None}

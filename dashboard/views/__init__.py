@@ -88,13 +88,18 @@ def modules():
     """Every page module, in the order of the navigation."""
     from dashboard.views import auth
     from dashboard.views import events
+    from dashboard.views import floating_ips
     from dashboard.views import instances
     from dashboard.views import networks
     from dashboard.views import overview
     from dashboard.views import ports
     from dashboard.views import routers
+    from dashboard.views import security_groups
     from dashboard.views import subnets
-    return (auth, overview, instances, networks, subnets, ports, routers, events)
+    from dashboard.views import volume_snapshots
+    from dashboard.views import volumes
+    return (auth, overview, instances, volumes, volume_snapshots, networks, subnets, ports,
+            routers, floating_ips, security_groups, events)
 
 
 def register(app):

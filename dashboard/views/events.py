@@ -48,6 +48,7 @@ class Watcher:
         self.panel_html = None
         self.down = None
         self._primed = False
+        self.extra = []     # lists the page asked for too (page_watchers)
 
     def prime(self):
         """Learn every server once (the page already shows them), for the
@@ -59,6 +60,11 @@ class Watcher:
                                        server.get('OS-EXT-STS:power_state'))
         self.panel.update_servers(body['servers'])
         self._primed = True
+
+    def extra_events(self):
+        """The page's other lists, first: each shows its own service's
+        failures, so they stay live when compute does not answer."""
+        return ''.join(event for extra in self.extra for event in extra.events())
 
     def changes(self):
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -103,19 +109,35 @@ def _created_after(server, moment):
     return created.replace(tzinfo=datetime.timezone.utc) >= moment - OVERLAP
 
 
+def page_watchers(conn):
+    """What the page asked the stream to watch beyond servers
+    (``?watch=volumes``): a page module offers ``WATCH = {name: factory}``,
+    each factory(conn) an object whose events() yields ready events
+    (dashboard/live.py) and shows its own service's failures."""
+    from dashboard import views
+    offered = {}
+    for mod in views.modules():
+        offered.update(getattr(mod, 'WATCH', {}))
+    names = dict.fromkeys(flask.request.args.getlist('watch')[:8])
+    return [offered[name](conn) for name in names if name in offered]
+
+
 @bp.route('/events')
 @signed_in
 def stream():
     conn = cloud.conn()
     watcher = Watcher(conn, flask.session['me']['project_id'])
+    watcher.extra = page_watchers(conn)
     interval = CONF.dashboard.poll_interval
 
     def generate():
         yield 'retry: 2000\n\n'
         last_beat = time.monotonic()
         while True:
+            extra = ''
             try:
-                chunk = ''.join(watcher.events())
+                extra = watcher.extra_events()
+                chunk = extra + ''.join(watcher.events())
                 if watcher.down:
                     watcher.down = None
                     chunk += _sse('api-down', '')
@@ -123,10 +145,10 @@ def stream():
                 yield _sse('signed-out', json.dumps({'login': flask.url_for('auth.login')}))
                 return
             except cloud.APIError as err:
-                chunk = ''
+                chunk = extra
                 if str(err) != watcher.down:
                     watcher.down = str(err)
-                    chunk = _sse('api-down', flask.render_template(
+                    chunk += _sse('api-down', flask.render_template(
                         '_alert.html', kind='error', title='Live updates paused',
                         message=str(err), err=err))
             if chunk:

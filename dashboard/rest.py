@@ -1,0 +1,87 @@
+"""Raw REST calls of the signed-in user, and what a form's POST answers.
+
+``call(service, method, path, ...)`` sends one request through the user's
+openstacksdk Connection (its keystoneauth adapter for that catalog
+service: the version prefix comes from discovery, as for the CLI) and
+returns the JSON body; an HTTP error becomes ``cloud.APIError`` with the
+API's own message, status and request id (a raw adapter call does not
+raise by itself, so this checks every answer).
+
+``done(message, url)`` is a form's success: flash the message, then a
+redirect (Post/Redirect/Get), or for an htmx form an ``HX-Redirect``. A
+failure is not handled here: the APIError goes to dashboard/errors.py,
+which answers an htmx form with an alert in the page (the form keeps what
+was typed) and a plain form with an error page.
+"""
+
+import flask
+import openstack.exceptions
+
+from dashboard import cloud
+from dashboard import errors
+
+# catalog type (as cloud.SERVICE_NAMES spells it) -> the Connection's proxy
+PROXIES = {'compute': 'compute', 'volumev3': 'block_storage', 'network': 'network',
+           'image': 'image', 'identity': 'identity'}
+
+
+def call(service, method, path, body=None, params=None, microversion=None, conn=None):
+    """The JSON answer of ``method path`` on ``service`` (None when empty)."""
+    conn = conn or cloud.conn()
+    proxy = getattr(conn, PROXIES[service])
+    if service == 'compute' and microversion is None:
+        microversion = cloud.COMPUTE_MICROVERSION
+    with cloud.translate(service, signed_in=True):
+        resp = proxy.request(path, method, json=body, params=params,
+                             microversion=microversion)
+        openstack.exceptions.raise_from_response(resp)
+    if not resp.content:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+def get(service, path, conn=None, **params):
+    return call(service, 'GET', path, params=params or None, conn=conn)
+
+
+def attempt(service, method, path, conn=None, **params):
+    """(JSON, None) or (None, APIError), for a part of a page that must
+    not take the page down (a select of a form, a column of names)."""
+    return cloud.attempt(service, call, service, method, path, params=params or None,
+                         conn=conn)
+
+
+def server_names(conn=None):
+    """({server id: name} of the project, APIError or None): one list call."""
+    body, err = attempt('compute', 'GET', '/servers', conn=conn, limit=1000)
+    return {s['id']: s.get('name') or s['id'] for s in (body or {}).get('servers', ())}, err
+
+
+def form(name, default=''):
+    return (flask.request.form.get(name) or default).strip()
+
+
+def number(text):
+    """An integer when ``text`` is one; otherwise the text itself, so that
+    the API judges it and its own message reaches the page; None if empty."""
+    text = (text or '').strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def done(message, url, kind='success'):
+    """A form's success: the message on the next page, and that page."""
+    if message:
+        flask.flash(message, kind)
+    if errors.is_htmx():
+        resp = flask.make_response('', 200)
+        resp.headers['HX-Redirect'] = url
+        return resp
+    return flask.redirect(url, code=303)
