@@ -88,9 +88,12 @@ def modules():
     """Every page module, in the order of the navigation."""
     from dashboard.views import auth
     from dashboard.views import events
+    from dashboard.views import images
     from dashboard.views import instances
+    from dashboard.views import keypairs
+    from dashboard.views import launch
     from dashboard.views import overview
-    return (auth, overview, instances, events)
+    return (auth, overview, instances, launch, images, keypairs, events)
 
 
 def register(app):
