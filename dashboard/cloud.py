@@ -9,7 +9,9 @@ request id, so a page can say exactly what went wrong.
 """
 
 import collections
+import html
 import inspect
+import re
 import threading
 
 import flask
@@ -239,13 +241,26 @@ def _body_message(body):
     return None
 
 
+def _text_message(resp):
+    """The message of an error page (Glance answers with a small HTML page
+    or plain text: a '403 Forbidden' heading, then the explanation)."""
+    ctype = resp.headers.get('Content-Type', '')
+    if not ctype.startswith(('text/html', 'text/plain')):
+        return None
+    text = re.sub(r'<(title|h1)>.*?</\1>', ' ', resp.text or '', flags=re.S | re.I)
+    text = html.unescape(re.sub(r'<[^>]+>', ' ', text))
+    text = re.sub(r'^\s*\d{3} [A-Za-z ]+\n', '', text)
+    text = ' '.join(text.split())
+    return text[:500] or None
+
+
 def _api_message(exc):
     resp = getattr(exc, 'response', None)
     if resp is not None:
         try:
             msg = _body_message(resp.json())
         except ValueError:
-            msg = None
+            msg = _text_message(resp)
         if msg:
             return msg
     details = getattr(exc, 'details', None)
@@ -258,7 +273,7 @@ def _ks_message(exc):
         try:
             return _body_message(resp.json())
         except ValueError:
-            return None
+            return _text_message(resp)
     return None
 
 

@@ -4,8 +4,10 @@ One process with many threads (each open page holds one for its live
 stream). It keeps no service record: it is healthy when /healthcheck
 answers, like the console proxies."""
 
+import os
 import signal
 import sys
+import tempfile
 import threading
 
 from oslo_log import log as logging
@@ -23,12 +25,24 @@ def _app():
     return app.create_app()
 
 
+def _spool_uploads(state_path):
+    """waitress receives a whole request body before the app reads it,
+    spooling a big one (an image upload) to a temporary file: keep those
+    under state_path, not in a small /tmp."""
+    folder = os.path.join(state_path, 'uploads')
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    tempfile.tempdir = folder
+
+
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
     opts = CONF.dashboard
+    _spool_uploads(opts.state_path)
+    # waitress refuses bodies over 1 GiB by default; images are often bigger.
     server = wsgi.WSGIServer(BINARY, _app, opts.bind_host, opts.bind_port,
                              threads=opts.threads, workers=1,
-                             server_options={'channel_timeout': 120})
+                             server_options={'channel_timeout': 120,
+                                             'max_request_body_size': opts.max_upload_size})
     stop = threading.Event()
 
     def _handler(signum, _frame):

@@ -32,6 +32,11 @@ opts = [
                  help='Seconds between the live-update stream\'s looks at the APIs '
                       '(changes-since queries, so cheap when nothing changed).'),
     cfg.IntOpt('page_size', default=50, min=1, max=1000, help='Rows per list page.'),
+    cfg.IntOpt('max_upload_size', default=1099511627776, min=1,
+               help='Largest request body (an image upload) the dashboard takes, in bytes; '
+                    'the image service has its own limit. A body bigger than 512 KiB waits '
+                    'in a temporary file under state_path while it is passed on, never in '
+                    'memory.'),
     cfg.IntOpt('api_timeout', default=30, min=1,
                help='Seconds to wait for an API before saying which service is down.'),
 ]

@@ -89,7 +89,10 @@ def modules():
     from dashboard.views import auth
     from dashboard.views import events
     from dashboard.views import floating_ips
+    from dashboard.views import images
     from dashboard.views import instances
+    from dashboard.views import keypairs
+    from dashboard.views import launch
     from dashboard.views import networks
     from dashboard.views import overview
     from dashboard.views import ports
@@ -98,8 +101,8 @@ def modules():
     from dashboard.views import subnets
     from dashboard.views import volume_snapshots
     from dashboard.views import volumes
-    return (auth, overview, instances, volumes, volume_snapshots, networks, subnets, ports,
-            routers, floating_ips, security_groups, events)
+    return (auth, overview, instances, launch, images, keypairs, volumes, volume_snapshots,
+            networks, subnets, ports, routers, floating_ips, security_groups, events)
 
 
 def register(app):
