@@ -37,6 +37,12 @@ class ConsoleNotAvailable(exception.Conflict):
     msg_fmt = 'No serial console is available for instance %(instance_id)s.'
 
 
+class GraphicalConsoleNotAvailable(exception.Conflict):
+    msg_fmt = ('No VNC console is available for instance %(instance_id)s: its guest has no '
+               'display (it was defined while [vnc] enabled was false on its host, or '
+               'before displays were given).')
+
+
 class NoFreeConsolePort(VirtError):
     msg_fmt = 'No free serial console port in %(port_min)d-%(port_max)d on %(host)s.'
 
