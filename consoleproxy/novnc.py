@@ -141,15 +141,18 @@ class ConsoleRequestHandler(websocketproxy.ProxyRequestHandler):
             return
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         token = (query.get('token') or [''])[0]
+        why = None
         try:
             self.console_target = self.server.validate(token, console_type=CONSOLE_TYPE)
         except exception.Unauthorized as e:
-            LOG.warning('Refused a VNC console connection from %s: %s', peer, e.message)
-            self.send_error(403, e.message)
-            return
+            why = e.message
         except Exception:  # noqa: BLE001 - a bug or the database away: no console, logged
             LOG.exception('Could not check a console token from %s', peer)
             self.send_error(503, 'The console token could not be checked.')
+            return
+        if why:  # logged out of the except: the reason is the whole story
+            LOG.warning('Refused a VNC console connection from %s: %s', peer, why)
+            self.send_error(403, why)
             return
         super().handle_upgrade()
 
