@@ -10,6 +10,7 @@
 #   ALTOSTACK_VENV=/opt/altostack/venv   Altostack + python-openstackclient
 #   ADMIN_PASSWORD=altostack-admin  DEMO_PASSWORD=altostack-demo
 #   HOST_IP=127.0.0.1  API_PORT=8080  IMAGE_PORT=9292  SERIALPROXY_PORT=6083
+#   NOVNCPROXY_PORT=6080
 #   TRANSPORT_URL=rabbit://guest:guest@127.0.0.1:5672/altostack
 #   DATABASE_URL=sqlite:///$ALTOSTACK_STATE/altostack.sqlite
 #   ALTOSTACK_BIN_DIR=/usr/local/bin     where openstack and altostack-* are linked
@@ -138,6 +139,11 @@ serialproxy_host = 0.0.0.0
 serialproxy_port = $SERIALPROXY_PORT
 base_url = ws://$HOST_IP:$SERIALPROXY_PORT/
 
+[vnc]
+novncproxy_host = 0.0.0.0
+novncproxy_port = $NOVNCPROXY_PORT
+novncproxy_base_url = http://$HOST_IP:$NOVNCPROXY_PORT/vnc_lite.html
+
 [volume]
 nbd_bind_host = $nbd_host
 $network
@@ -261,6 +267,10 @@ first_unhealthy() {
     fi
     if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$SERIALPROXY_PORT/healthcheck"; then
         echo "serialproxy no answer on http://$HOST_IP:$SERIALPROXY_PORT/healthcheck"
+        return 0
+    fi
+    if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$NOVNCPROXY_PORT/healthcheck"; then
+        echo "novncproxy no answer on http://$HOST_IP:$NOVNCPROXY_PORT/healthcheck"
         return 0
     fi
     local list host
