@@ -436,9 +436,10 @@ Altostack is up ($(hostname), $HOST_IP). Try:
     openstack --os-cloud altostack-demo token issue
 Config:  $ALTOSTACK_CONF
 Clouds:  $ALTOSTACK_CLOUDS_YAML (altostack-admin, altostack-demo)
-Logs:    $ALTOSTACK_LOGS/altostack-{api,scheduler,conductor,compute,volume,image}.log
+Logs:    $ALTOSTACK_LOGS/altostack-{api,scheduler,conductor,compute,volume,image,serialproxy,novncproxy}.log
 Boot:    openstack --os-cloud altostack-demo server create --image altostack-tiny --flavor m1.tiny --nic none --wait vm1
          openstack --os-cloud altostack-demo console log show vm1
+         openstack --os-cloud altostack-demo console url show --novnc vm1   (open it in a browser)
 Stop:    $DEVSTACK_DIR/unstack.sh$([ "$ALTOSTACK_STATE" = /var/lib/altostack ] || echo "  (with ALTOSTACK_STATE=$ALTOSTACK_STATE)")
 EOF
 }
