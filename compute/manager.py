@@ -240,9 +240,8 @@ class ComputeManager:
 
     def get_vnc_console(self, context, instance):
         """Where the noVNC proxy reaches the guest's VNC display from this
-        host: {'host', 'port'}. Raises ConsoleNotAvailable (409) when the
-        guest is not running, GraphicalConsoleNotAvailable (409) when it
-        has no display."""
+        host: {'host', 'port'}. Raises GraphicalConsoleNotAvailable (409)
+        when the guest is not running or has no display."""
         return self.driver.get_vnc_console(instance)
 
     # -- pause, suspend, rebuild --------------------------------------------

@@ -293,8 +293,8 @@ class ComputeDriver(abc.ABC):
         """{'host', 'port'} of the guest's VNC display, as the noVNC proxy
         reaches it (an address of this host).
 
-        Raises ConsoleNotAvailable when the guest is not running,
-        GraphicalConsoleNotAvailable when it has no display.
+        Raises GraphicalConsoleNotAvailable (a ConsoleNotAvailable) when
+        the guest is not running or has no display.
         """
 
 

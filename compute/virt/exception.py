@@ -37,10 +37,12 @@ class ConsoleNotAvailable(exception.Conflict):
     msg_fmt = 'No serial console is available for instance %(instance_id)s.'
 
 
-class GraphicalConsoleNotAvailable(exception.Conflict):
-    msg_fmt = ('No VNC console is available for instance %(instance_id)s: its guest has no '
-               'display (it was defined while [vnc] enabled was false on its host, or '
-               'before displays were given).')
+class GraphicalConsoleNotAvailable(ConsoleNotAvailable):
+    msg_fmt = 'No VNC console is available for instance %(instance_id)s: %(reason)s.'
+
+    NOT_RUNNING = 'its guest is not running'
+    NO_DISPLAY = ('its guest has no display (it was defined while [vnc] enabled was false '
+                  'on its host, or before guests had displays)')
 
 
 class NoFreeConsolePort(VirtError):

@@ -271,7 +271,8 @@ class FakeDriver(driver.ComputeDriver):
         """The display's port is the serial one's less 4100 (5900 and up)."""
         entry = self._get(instance)
         if entry['state'] != power_state.RUNNING:
-            raise exception.ConsoleNotAvailable(instance_id=instance['uuid'])
+            no = exception.GraphicalConsoleNotAvailable
+            raise no(instance_id=instance['uuid'], reason=no.NOT_RUNNING)
         return {'host': '127.0.0.1', 'port': entry['port'] - 4100}
 
 

@@ -96,7 +96,7 @@ def test_libvirt_guest_is_defined_with_a_display(drv, base, conf):
     with pytest.raises(virt_exception.GraphicalConsoleNotAvailable):
         drv.get_vnc_console(inst)
     drv.power_off(inst, timeout=0)
-    with pytest.raises(virt_exception.ConsoleNotAvailable):
+    with pytest.raises(virt_exception.GraphicalConsoleNotAvailable, match='not running'):
         drv.get_vnc_console(inst)
 
 
@@ -147,7 +147,7 @@ def test_manager_asks_the_driver():
     got = compute_manager.ComputeManager.get_vnc_console(mgr, None, inst)
     assert got['host'] == '127.0.0.1' and got['port'] >= 5900
     d.power_off(inst)
-    with pytest.raises(virt_exception.ConsoleNotAvailable):
+    with pytest.raises(virt_exception.ConsoleNotAvailable, match='No VNC console.*not running'):
         compute_manager.ComputeManager.get_vnc_console(mgr, None, inst)
     assert compute_manager.ComputeManager.target.version == compute_rpcapi.ComputeAPI.VERSION
 
@@ -259,11 +259,12 @@ def test_not_active_is_409_and_no_display_is_409(client, demo, agent, monkeypatc
     assert agent == []
 
     def no_display(self, ctx, host, instance, timeout=None):
-        raise virt_exception.GraphicalConsoleNotAvailable(instance_id=instance['uuid'])
+        no = virt_exception.GraphicalConsoleNotAvailable
+        raise no(instance_id=instance['uuid'], reason=no.NO_DISPLAY)
     monkeypatch.setattr(compute_rpcapi.ComputeAPI, 'get_vnc_console', no_display)
     r = _remote(client, headers, make_instance(project))
     assert r.status_code == 409
-    assert 'No VNC console' in r.get_json()['conflictingRequest']['message']
+    assert 'has no display' in r.get_json()['conflictingRequest']['message']
 
 
 # -- the proxy's checks ---------------------------------------------------------

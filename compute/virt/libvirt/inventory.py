@@ -91,10 +91,11 @@ class Inventory:
         gave the display when the guest started."""
         uuid = instance['uuid']
         guest = self.host.get_guest(uuid)
+        no = exception.GraphicalConsoleNotAvailable
         if guest.get_power_state() != power_state.RUNNING:
-            raise exception.ConsoleNotAvailable(instance_id=uuid)
+            raise no(instance_id=uuid, reason=no.NOT_RUNNING)
         ports = [g['port'] for g in guest.get_config()['graphics']
                  if g['type'] == 'vnc' and g['port']]
         if not ports:
-            raise exception.GraphicalConsoleNotAvailable(instance_id=uuid)
+            raise no(instance_id=uuid, reason=no.NO_DISPLAY)
         return {'host': CONF.vnc.server_proxyclient_address, 'port': ports[0]}
