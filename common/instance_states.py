@@ -80,6 +80,7 @@ ACTIONS = {
     'revertResize': ({RESIZED}, {None}, RESIZE_REVERTING),
     'console_output': ({ACTIVE, STOPPED, ERROR, BUILDING, RESIZED}, None, None),
     'serial_console': ({ACTIVE}, None, None),
+    'vnc_console': ({ACTIVE}, None, None),
     'attach_interface': ({ACTIVE, STOPPED}, {None}, None),
     'detach_interface': ({ACTIVE, STOPPED}, {None}, None),
     'attach_volume': ({ACTIVE, STOPPED, PAUSED}, {None}, None),

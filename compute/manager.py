@@ -52,7 +52,7 @@ LOG = logging.getLogger(__name__)
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.10')
+    target = messaging.Target(version='1.11')
 
     def __init__(self, driver=None):
         self.host = CONF.host
@@ -237,6 +237,12 @@ class ComputeManager:
         {'host', 'port'}. Raises ConsoleNotAvailable (409) when the guest
         is not running."""
         return self.driver.get_serial_console(instance)
+
+    def get_vnc_console(self, context, instance):
+        """Where the noVNC proxy reaches the guest's VNC display from this
+        host: {'host', 'port'}. Raises GraphicalConsoleNotAvailable (409)
+        when the guest is not running or has no display."""
+        return self.driver.get_vnc_console(instance)
 
     # -- pause, suspend, rebuild --------------------------------------------
     def pause_instance(self, context, instance):

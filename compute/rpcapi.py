@@ -32,6 +32,7 @@ Version history:
           destination); live_migration (cast, on the source)
     1.10 - evacuate_instance (cast to the destination: rebuild there a
           server whose host is down, with its volumes and ports)
+    1.11 - get_vnc_console (call: where the guest's VNC display listens)
 """
 
 from common import exception
@@ -41,7 +42,7 @@ TOPIC = 'compute'
 
 
 class ComputeAPI:
-    VERSION = '1.10'
+    VERSION = '1.11'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -108,6 +109,15 @@ class ComputeAPI:
                 reason='the compute agents are too old for serial consoles')
         cctxt = self.client.prepare(server=host, version='1.5', timeout=timeout)
         return cctxt.call(context, 'get_serial_console', instance=instance)
+
+    def get_vnc_console(self, context, host, instance, timeout=None):
+        """{'host', 'port'} of the VNC display of ``instance`` on its host
+        (an address of that host the noVNC proxy reaches)."""
+        cctxt = self.client.prepare(server=host, version='1.11', timeout=timeout)
+        if not cctxt.can_send_version('1.11'):
+            raise exception.ServiceUnavailable(
+                reason='the compute agents are too old for VNC consoles')
+        return cctxt.call(context, 'get_vnc_console', instance=instance)
 
     # -- pause, suspend, rebuild (1.4) ----------------------------------------
     def _cast_14(self, context, host, method, **kwargs):

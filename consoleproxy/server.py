@@ -14,6 +14,10 @@ binary). qemu's serial socket takes one client at a time, so the proxy
 holds at most one session per console: a second client is closed at once
 with code 1013 and a reason that says the console is in use.
 
+A browser's handshake must come from a page of the proxy's own host (that
+of [serial_console] base_url: the dashboard on that host) or of one of
+[console] allowed_origins (consoleproxy/origin.py); else HTTP 403.
+
 GET /healthcheck (no upgrade) answers 200, for deployment health checks.
 """
 
@@ -31,6 +35,7 @@ from websockets.sync import server as ws_server
 
 from common import exception
 from common.db import console_tokens
+from consoleproxy import origin
 
 LOG = logging.getLogger(__name__)
 
@@ -49,8 +54,10 @@ def select_subprotocol(_connection, offered):
 class SerialProxy:
     """One listening websocket server; ``serve_forever`` until ``shutdown``."""
 
-    def __init__(self, host, port, connect_timeout=5, validate=console_tokens.validate):
+    def __init__(self, host, port, connect_timeout=5, validate=console_tokens.validate,
+                 base_url='', allowed_origins=()):
         self.connect_timeout = connect_timeout
+        self.allowed_hosts = origin.allowed_hosts(base_url, allowed_origins)
         self._validate = validate
         self._busy = {}
         self._busy_lock = threading.Lock()
@@ -78,6 +85,10 @@ class SerialProxy:
         if url.path == '/healthcheck' and 'Upgrade' not in request.headers:
             return connection.respond(http.HTTPStatus.OK, 'OK\n')
         peer = _peer(connection)
+        why = origin.refusal(request.headers.get('Origin'), self.allowed_hosts)
+        if why:
+            LOG.warning('Refused a console connection from %s: %s', peer, why)
+            return connection.respond(http.HTTPStatus.FORBIDDEN, 'Refused: %s.\n' % why)
         tokens = urllib.parse.parse_qs(url.query).get('token') or ['']
         try:
             target = self._validate(tokens[0])

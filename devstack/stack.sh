@@ -10,6 +10,7 @@
 #   ALTOSTACK_VENV=/opt/altostack/venv   Altostack + python-openstackclient
 #   ADMIN_PASSWORD=altostack-admin  DEMO_PASSWORD=altostack-demo
 #   HOST_IP=127.0.0.1  API_PORT=8080  IMAGE_PORT=9292  SERIALPROXY_PORT=6083
+#   NOVNCPROXY_PORT=6080
 #   DASHBOARD_PORT=8000                  the web dashboard (altostack-dashboard)
 #   TRANSPORT_URL=rabbit://guest:guest@127.0.0.1:5672/altostack
 #   DATABASE_URL=sqlite:///$ALTOSTACK_STATE/altostack.sqlite
@@ -138,6 +139,11 @@ bind_port = $IMAGE_PORT$image_host
 serialproxy_host = 0.0.0.0
 serialproxy_port = $SERIALPROXY_PORT
 base_url = ws://$HOST_IP:$SERIALPROXY_PORT/
+
+[vnc]
+novncproxy_host = 0.0.0.0
+novncproxy_port = $NOVNCPROXY_PORT
+novncproxy_base_url = http://$HOST_IP:$NOVNCPROXY_PORT/vnc_lite.html
 
 [volume]
 nbd_bind_host = $nbd_host
@@ -268,6 +274,10 @@ first_unhealthy() {
     fi
     if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$SERIALPROXY_PORT/healthcheck"; then
         echo "serialproxy no answer on http://$HOST_IP:$SERIALPROXY_PORT/healthcheck"
+        return 0
+    fi
+    if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$NOVNCPROXY_PORT/healthcheck"; then
+        echo "novncproxy no answer on http://$HOST_IP:$NOVNCPROXY_PORT/healthcheck"
         return 0
     fi
     if ! curl -sf -m 5 -o /dev/null "http://$HOST_IP:$DASHBOARD_PORT/healthcheck"; then
@@ -438,9 +448,10 @@ Altostack is up ($(hostname), $HOST_IP). Try:
 Web:     http://$HOST_IP:$DASHBOARD_PORT/  (the dashboard: sign in as demo / $DEMO_PASSWORD or admin)
 Config:  $ALTOSTACK_CONF
 Clouds:  $ALTOSTACK_CLOUDS_YAML (altostack-admin, altostack-demo)
-Logs:    $ALTOSTACK_LOGS/altostack-{api,scheduler,conductor,compute,volume,image,dashboard}.log
+Logs:    $ALTOSTACK_LOGS/altostack-{api,scheduler,conductor,compute,volume,image,serialproxy,novncproxy,dashboard}.log
 Boot:    openstack --os-cloud altostack-demo server create --image altostack-tiny --flavor m1.tiny --nic none --wait vm1
          openstack --os-cloud altostack-demo console log show vm1
+         openstack --os-cloud altostack-demo console url show --novnc vm1   (open it in a browser)
 Stop:    $DEVSTACK_DIR/unstack.sh$([ "$ALTOSTACK_STATE" = /var/lib/altostack ] || echo "  (with ALTOSTACK_STATE=$ALTOSTACK_STATE)")
 EOF
 }

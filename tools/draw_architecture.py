@@ -5,9 +5,10 @@
 * its RPC topic is ``TOPIC`` in ``<pkg>/rpcapi.py``;
 * an RPC arrow A -> B is an import of B's rpcapi anywhere in package A;
 * an SQL arrow is an import of ``common.db`` anywhere in the package;
-* the HTTP edges are the packages that import flask (websockets: the
-  console proxy); a service that imports openstacksdk (the dashboard) is a
-  client of every HTTP service, as the CLI is.
+* the HTTP edges are the packages that import flask (websockets: a
+  websocket server, websockify: one that serves web pages too; the console
+  proxies); a service that imports openstacksdk (the dashboard) is a client
+  of every HTTP service, as the CLI is.
 
 Writes docs/architecture.dot and, when Graphviz's ``dot`` is installed,
 docs/architecture.svg. ``--check`` only compares the committed .dot with
@@ -29,7 +30,8 @@ SVG = ROOT / 'docs' / 'architecture.svg'
 
 
 def services():
-    """{package: console script} for every service started from <pkg>.cmd."""
+    """{package: console scripts} for every service started from <pkg>.cmd
+    (one package may start several: the console proxies)."""
     cfg = configparser.ConfigParser()
     cfg.read(ROOT / 'setup.cfg')
     out = {}
@@ -38,7 +40,7 @@ def services():
         module = target.split(':')[0]
         pkg, _, rest = module.partition('.')
         if rest == 'cmd':
-            out[pkg] = name
+            out[pkg] = '%s\\n%s' % (out[pkg], name) if pkg in out else name
     return out
 
 
@@ -109,7 +111,9 @@ def graph():
         if any(m == 'openstack' or m.startswith('openstack.') for m in imported):
             edges.extend('  %s -> %s [label="HTTP (catalog)"];' % (pkg, other)
                          for other in sorted(http))
-        elif any(m == 'websockets' or m.startswith('websockets.') for m in imported):
+        elif any(m.split('.')[0] == 'websockify' for m in imported):  # pages too
+            edges.append('  clients -> %s [label="HTTP, websocket"];' % pkg)
+        elif any(m.split('.')[0] == 'websockets' for m in imported):
             edges.append('  clients -> %s [label="websocket"];' % pkg)
         for other in sorted(svcs):
             if other != pkg and topic(other) and '%s.rpcapi' % other in imported:

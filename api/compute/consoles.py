@@ -1,12 +1,22 @@
 """Remote console URLs: POST /servers/{id}/remote-consoles (2.6+) and the
 older os-get*Console server actions.
 
-This cloud offers one console type, ``serial``: the URL points at
-altostack-serialproxy with a short-lived token that names the guest's
-serial socket on its compute host. Every other type Nova knows (noVNC,
-SPICE, RDP, WebMKS) is answered with Nova's 400 for a console type the
-hosts do not offer ("Unavailable console type novnc."), naming serial.
+This cloud offers two console types, each a URL with a short-lived token
+that names where the compute host exposes the guest's console:
+
+* ``serial``: ``[serial_console] base_url?token=...``, a websocket of
+  altostack-serialproxy to the guest's serial socket;
+* ``novnc`` (protocol vnc): ``[vnc] novncproxy_base_url?path=%3Ftoken%3D...``
+  as in Nova, the noVNC page that altostack-novncproxy serves, whose
+  websocket it connects to the guest's VNC display.
+
+Every other type Nova knows (xvpvnc, SPICE, RDP, WebMKS), or one switched
+off ([serial_console] / [vnc] enabled), is answered with Nova's 400 for a
+console type the hosts do not offer ("Unavailable console type xvpvnc."),
+naming the types offered.
 """
+
+import urllib.parse
 
 import oslo_messaging as messaging
 
@@ -59,8 +69,46 @@ LEGACY_SCHEMAS = {
 RPC_TIMEOUT = 30
 
 
+def _serial_url(token):
+    base = CONF.serial_console.base_url
+    sep = '&' if '?' in base else '?'
+    return '%s%stoken=%s' % (base, sep, token)
+
+
+def _novnc_url(token):
+    """Nova's noVNC URL: the page, told by ``path`` where its websocket is
+    (the proxy's own host and port, ``?token=...``)."""
+    base = CONF.vnc.novncproxy_base_url
+    sep = '&' if '?' in base else '?'
+    return '%s%s%s' % (base, sep, urllib.parse.urlencode({'path': '?token=%s' % token}))
+
+
+class _Kind:
+    """One console type offered here: its action in the state table, the
+    compute RPC that finds it, its option group (enabled, token_ttl), what
+    errors call it and how its URL is made."""
+
+    def __init__(self, action, rpc, conf_group, words, url):
+        self.action = action
+        self.rpc = rpc
+        self.conf_group = conf_group
+        self.words = words
+        self.url = url
+
+    @property
+    def conf(self):
+        return getattr(CONF, self.conf_group)
+
+
+KINDS = {
+    'novnc': _Kind('vnc_console', 'get_vnc_console', 'vnc', 'the VNC console', _novnc_url),
+    'serial': _Kind('serial_console', 'get_serial_console', 'serial_console',
+                    'the serial console', _serial_url),
+}
+
+
 def available_types():
-    return ['serial'] if CONF.serial_console.enabled else []
+    return [name for name, kind in sorted(KINDS.items()) if kind.conf.enabled]
 
 
 def _check_type(console_type):
@@ -73,30 +121,26 @@ def _check_type(console_type):
                                                        ', '.join(offered) or 'none'))
 
 
-def _url(token):
-    base = CONF.serial_console.base_url
-    sep = '&' if '?' in base else '?'
-    return '%s%stoken=%s' % (base, sep, token)
-
-
-def serial_console_url(ctx, inst):
-    """Ask the instance's compute agent where its serial socket is, store a
-    token for it and return the URL the proxy honours."""
-    if not inst.host or not st.allowed('serial_console', inst.vm_state, inst.task_state):
-        raise exception.Conflict('Instance %s is not ready: it is in vm_state %s%s; the '
-                                 'serial console needs a running (ACTIVE) server.'
+def console_url(ctx, inst, console_type):
+    """Ask the instance's compute agent where its console of
+    ``console_type`` (serial, novnc) is, store a token for it and return
+    the URL the proxy honours."""
+    kind = KINDS[console_type]
+    if not inst.host or not st.allowed(kind.action, inst.vm_state, inst.task_state):
+        raise exception.Conflict('Instance %s is not ready: it is in vm_state %s%s; %s '
+                                 'needs a running (ACTIVE) server.'
                                  % (inst.uuid, inst.vm_state,
                                     ' and task_state %s' % inst.task_state
-                                    if inst.task_state else ''))
+                                    if inst.task_state else '', kind.words))
     try:
-        target = compute_rpcapi.ComputeAPI().get_serial_console(
+        target = getattr(compute_rpcapi.ComputeAPI(), kind.rpc)(
             ctx, inst.host, instances.to_dict(inst), timeout=RPC_TIMEOUT)
     except messaging.MessagingTimeout:
         raise exception.ServiceUnavailable(reason='the compute host %s did not answer'
                                            % inst.host) from None
-    token = console_tokens.issue(inst.uuid, 'serial', inst.host, target['host'],
-                                 target['port'], CONF.serial_console.token_ttl)
-    return _url(token)
+    token = console_tokens.issue(inst.uuid, console_type, inst.host, target['host'],
+                                 target['port'], kind.conf.token_ttl)
+    return kind.url(token)
 
 
 def create_remote_console(server_id):
@@ -114,15 +158,16 @@ def create_remote_console(server_id):
         raise exception.BadRequest('Invalid console type %s for protocol %s.'
                                    % (console_type, protocol))
     _check_type(console_type)
-    url = serial_console_url(ctx, inst)
+    url = console_url(ctx, inst, console_type)
     return http.reply({'remote_console': {'protocol': protocol, 'type': console_type,
                                           'url': url}})
 
 
 def legacy_action(action):
-    """The handler of os-getSerialConsole or another os-get*Console action
-    (the type was checked against the action's schema already); these
-    actions are gone from 2.6 on (remote-consoles), a 404 as in Nova."""
+    """The handler of os-getVNCConsole, os-getSerialConsole or another
+    os-get*Console action (the type was checked against the action's schema
+    already); these actions are gone from 2.6 on (remote-consoles), a 404
+    as in Nova."""
     def handler(ctx, inst, body):
         if microversion.at_least('2.6'):
             raise exception.NotFound('The resource could not be found.')
@@ -137,7 +182,7 @@ def _legacy(ctx, inst, body, action):
     console_type = body['type']
     _check_type(console_type)
     return http.reply({'console': {'type': console_type,
-                                   'url': serial_console_url(ctx, inst)}})
+                                   'url': console_url(ctx, inst, console_type)}})
 
 
 ROUTES = [

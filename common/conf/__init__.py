@@ -4,6 +4,7 @@ from oslo_config import cfg
 
 from common.conf import api
 from common.conf import compute
+from common.conf import console
 from common.conf import dashboard
 from common.conf import database
 from common.conf import identity
@@ -15,11 +16,13 @@ from common.conf import scheduler
 from common.conf import serial_console
 from common.conf import service
 from common.conf import upgrade_levels
+from common.conf import vnc
 from common.conf import volume
 from common.conf import zones
 
 CONF = cfg.CONF
 
-for _mod in (api, compute, dashboard, database, identity, image, live_migration, network, quota,
-             scheduler, serial_console, service, upgrade_levels, volume, zones):
+for _mod in (api, compute, console, dashboard, database, identity, image, live_migration,
+             network, quota, scheduler, serial_console, service, upgrade_levels, vnc, volume,
+             zones):
     _mod.register_opts(CONF)

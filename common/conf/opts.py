@@ -2,6 +2,7 @@
 
 from common.conf import api
 from common.conf import compute
+from common.conf import console
 from common.conf import dashboard
 from common.conf import database
 from common.conf import identity
@@ -13,11 +14,13 @@ from common.conf import scheduler
 from common.conf import serial_console
 from common.conf import service
 from common.conf import upgrade_levels
+from common.conf import vnc
 from common.conf import volume
 from common.conf import zones
 
-_MODULES = (service, api, compute, dashboard, database, identity, image, live_migration, network,
-            quota, scheduler, serial_console, upgrade_levels, volume, zones)
+_MODULES = (service, api, compute, console, dashboard, database, identity, image,
+            live_migration, network, quota, scheduler, serial_console, upgrade_levels, vnc,
+            volume, zones)
 
 
 def list_opts():

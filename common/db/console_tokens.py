@@ -1,9 +1,10 @@
 """Console tokens: issued by the compute API with each console URL, checked
-by altostack-serialproxy when a client connects.
+by altostack-serialproxy (type serial) or altostack-novncproxy (type
+novnc) when a client connects.
 
 A token is 32 random bytes (URL-safe text); only its SHA-256 is stored, so
 the table does not hold usable URLs. A token is good for connecting until
-it expires ([serial_console] token_ttl); a session that started in time
+it expires ([serial_console] / [vnc] token_ttl); a session that started in time
 goes on after that. Expired rows are purged when tokens are issued and by
 the proxy's periodic purge. A token also stops working when its instance
 is deleted or has moved to another host.

@@ -43,6 +43,7 @@ class ComputeDriver(abc.ABC):
         'has_imagecache': False,          # bases are cached via compute.imagecache
         'supports_config_drive': False,   # spawn always writes a config drive
         'supports_serial_console': False,
+        'supports_vnc_console': False,
         'supports_console_output': False,
         'supports_ephemeral_disk': False,  # flavor ephemeral_gb honoured
         'supports_swap': False,            # flavor swap honoured
@@ -285,6 +286,15 @@ class ComputeDriver(abc.ABC):
         """{'host', 'port'} of the guest's raw TCP serial console.
 
         Raises ConsoleNotAvailable when the guest is not running.
+        """
+
+    @abc.abstractmethod
+    def get_vnc_console(self, instance):
+        """{'host', 'port'} of the guest's VNC display, as the noVNC proxy
+        reaches it (an address of this host).
+
+        Raises GraphicalConsoleNotAvailable (a ConsoleNotAvailable) when
+        the guest is not running or has no display.
         """
 
 

@@ -37,6 +37,14 @@ class ConsoleNotAvailable(exception.Conflict):
     msg_fmt = 'No serial console is available for instance %(instance_id)s.'
 
 
+class GraphicalConsoleNotAvailable(ConsoleNotAvailable):
+    msg_fmt = 'No VNC console is available for instance %(instance_id)s: %(reason)s.'
+
+    NOT_RUNNING = 'its guest is not running'
+    NO_DISPLAY = ('its guest has no display (it was defined while [vnc] enabled was false '
+                  'on its host, or before guests had displays)')
+
+
 class NoFreeConsolePort(VirtError):
     msg_fmt = 'No free serial console port in %(port_min)d-%(port_max)d on %(host)s.'
 

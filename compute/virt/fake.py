@@ -20,6 +20,7 @@ class FakeDriver(driver.ComputeDriver):
                         supports_migrate=True,
                         supports_config_drive=True,
                         supports_serial_console=True,
+                        supports_vnc_console=True,
                         supports_console_output=True,
                         supports_soft_reboot=True,
                         supports_attach_interface=True,
@@ -265,6 +266,14 @@ class FakeDriver(driver.ComputeDriver):
         if entry['state'] != power_state.RUNNING:
             raise exception.ConsoleNotAvailable(instance_id=instance['uuid'])
         return {'host': '127.0.0.1', 'port': entry['port']}
+
+    def get_vnc_console(self, instance):
+        """The display's port is the serial one's less 4100 (5900 and up)."""
+        entry = self._get(instance)
+        if entry['state'] != power_state.RUNNING:
+            no = exception.GraphicalConsoleNotAvailable
+            raise no(instance_id=instance['uuid'], reason=no.NOT_RUNNING)
+        return {'host': '127.0.0.1', 'port': entry['port'] - 4100}
 
 
 # connect URI -> FakeDriver: where a fake live migration lands

@@ -19,6 +19,7 @@ altostack_settings() {
     IMAGE_PORT=${IMAGE_PORT:-9292}
     SERIALPROXY_PORT=${SERIALPROXY_PORT:-6083}
     DASHBOARD_PORT=${DASHBOARD_PORT:-8000}
+    NOVNCPROXY_PORT=${NOVNCPROXY_PORT:-6080}
     TRANSPORT_URL=${TRANSPORT_URL:-rabbit://guest:guest@127.0.0.1:5672/altostack}
     DATABASE_URL=${DATABASE_URL:-sqlite:///$ALTOSTACK_STATE/altostack.sqlite}
 
@@ -59,13 +60,13 @@ altostack_hosts_down_above() {
 }
 
 # The services, in start order, and the binary name each one reports in
-# `altostack-manage service list` (serialproxy and dashboard keep no service
-# record: each is healthy when it answers /healthcheck).
-ALTOSTACK_SERVICES=(api scheduler conductor compute volume image serialproxy dashboard)
+# `altostack-manage service list` (the console proxies and the dashboard keep
+# no service record: each is healthy when it answers /healthcheck).
+ALTOSTACK_SERVICES=(api scheduler conductor compute volume image serialproxy novncproxy dashboard)
 declare -A ALTOSTACK_SERVICE_BINARY=(
     [api]=altostack-api [scheduler]=nova-scheduler [conductor]=nova-conductor
     [compute]=nova-compute
-    [volume]=cinder-volume [image]=altostack-image [serialproxy]= [dashboard]=
+    [volume]=cinder-volume [image]=altostack-image [serialproxy]= [novncproxy]= [dashboard]=
 )
 
 # True while PID is a live process (a zombie counts as gone).

@@ -23,7 +23,8 @@
 #     127.0.0.1 of the machine;
 #   * its own compute agent, run inside libvirtd's namespaces with the
 #     cloud's config file plus hostN.conf (host, my_ip, state_path,
-#     instances_path, libvirt_uri, console_host, external_interface,
+#     instances_path, libvirt_uri, console_host, [vnc] server_listen and
+#     server_proxyclient_address, external_interface,
 #     external_gateway); its bridges, taps, VXLAN devices,
 #     dnsmasqs and nft tables are that namespace's.
 #
@@ -225,6 +226,10 @@ libvirt_uri = $HOST_URI
 # The guests' serial sockets listen here: the serial proxy, in host 1's
 # namespaces, reaches them over the hosts bridge.
 console_host = $HOST_ADDR
+[vnc]
+# The guests' VNC displays too, for the noVNC proxy in host 1's namespaces.
+server_listen = $HOST_ADDR
+server_proxyclient_address = $HOST_ADDR
 [network]
 state_dir = $HOST_DIR/state/network
 # On the external wire to host 1, whose external bridge holds the gateway.

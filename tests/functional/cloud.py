@@ -1,7 +1,8 @@
 """A real all-in-one Altostack for tests and benchmarks: five service
 processes on a real RabbitMQ (a vhost of their own), a real database, the
-real openstack CLI and openstacksdk as clients; and the serial console
-proxy (no service record: it is healthy when it answers /healthcheck).
+real openstack CLI and openstacksdk as clients; and the console proxies,
+serial and noVNC (no service record: each is healthy when it answers
+/healthcheck).
 
     with LocalCloud() as cloud:
         cloud.openstack('token', 'issue')
@@ -27,12 +28,13 @@ BINARIES = {'api': 'altostack-api', 'scheduler': 'nova-scheduler',
             'conductor': 'nova-conductor', 'compute': 'nova-compute',
             'volume': 'cinder-volume', 'image': 'altostack-image'}
 # Started too, but they keep no service record.
-PROXIES = ('serialproxy',)
-# Module to run when the console script is not installed in the venv (a
-# branch newer than the venv's install); altostack-manage always runs its
-# module (an installed script may name another checkout's).
-MODULES = {'serialproxy': 'consoleproxy.cmd', 'conductor': 'conductor.cmd',
-           'manage': 'cli.manage', 'dashboard': 'dashboard.cmd'}
+PROXIES = ('serialproxy', 'novncproxy')
+# Module (or module:function) to run when the console script is not
+# installed in the venv (a branch newer than the venv's install);
+# altostack-manage always runs its module (an installed script may name
+# another checkout's).
+MODULES = {'serialproxy': 'consoleproxy.cmd', 'novncproxy': 'consoleproxy.cmd:novnc_main',
+           'conductor': 'conductor.cmd', 'manage': 'cli.manage', 'dashboard': 'dashboard.cmd'}
 BIN = os.path.dirname(sys.executable)
 ADMIN_PASSWORD = 'admin-secret'
 DEMO_PASSWORD = 'demo-secret'
@@ -158,6 +160,7 @@ class LocalCloud:
         self.api_port = free_port()
         self.image_port = free_port()
         self.serialproxy_port = free_port()
+        self.novncproxy_port = free_port()
         self.host = 'testhost-%s' % uuid.uuid4().hex[:6]
         self.procs = {}
         self.conf_path = os.path.join(self.workdir, 'altostack.conf')
@@ -214,6 +217,10 @@ public_host = 127.0.0.1
 serialproxy_host = 127.0.0.1
 serialproxy_port = {self.serialproxy_port}
 base_url = ws://127.0.0.1:{self.serialproxy_port}/
+[vnc]
+novncproxy_host = 127.0.0.1
+novncproxy_port = {self.novncproxy_port}
+novncproxy_base_url = http://127.0.0.1:{self.novncproxy_port}/vnc_lite.html
 [identity]
 password_hash_rounds = {self.password_hash_rounds}
 [dashboard]
@@ -250,7 +257,11 @@ nbd_bind_host = {my_ip}
             return [os.path.join(self.compute_venv, 'bin', 'altostack-compute')]
         script = os.path.join(BIN, 'altostack-%s' % name)
         if name in MODULES and not os.path.exists(script):
-            return [sys.executable, '-m', MODULES[name]]
+            module, _, func = MODULES[name].partition(':')
+            if func:
+                return [sys.executable, '-c', 'import sys; from %s import %s; '
+                        'sys.exit(%s())' % (module, func, func)]
+            return [sys.executable, '-m', module]
         return [script]
 
     def start_service(self, name):
@@ -370,9 +381,10 @@ nbd_bind_host = {my_ip}
                 return False
             try:
                 urllib.request.urlopen(self.auth_url, timeout=2).read()
-                if 'serialproxy' in self.procs:
-                    urllib.request.urlopen('http://127.0.0.1:%d/healthcheck'
-                                           % self.serialproxy_port, timeout=2).read()
+                for name in PROXIES:
+                    if name in self.procs:
+                        urllib.request.urlopen('http://127.0.0.1:%d/healthcheck' % getattr(
+                            self, '%s_port' % name), timeout=2).read()
                 if 'dashboard' in self.procs:
                     urllib.request.urlopen(self.dashboard_url + '/healthcheck',
                                            timeout=2).read()

@@ -2,7 +2,8 @@
 the real openstack CLI: a guest that counts on its serial console and
 wrote a marker to its disk moves while it runs, keeps counting (no
 reboot), still reads its marker, keeps its address (a guest on host 1
-still pings it) and runs in host 3's libvirtd only; the records follow it.
+still pings it), shows its VNC display through the proxy from host 3's
+address and runs in host 3's libvirtd only; the records follow it.
 A destination that cannot take it is a 400 that says why."""
 
 import os
@@ -12,7 +13,10 @@ import subprocess
 import time
 
 import pytest
+from websockets.sync import client as ws_client
 
+from tests.fixtures.console import novnc_websocket
+from tests.fixtures.console import rfb_handshake
 from tests.fixtures.netcheck import until
 from tests.fixtures.netcheck import user_data
 from tests.fixtures.servers import wait_console
@@ -165,6 +169,14 @@ def test_a_running_guest_moves_between_hosts_and_keeps_running(mcloud, tmp_path)
         out = mcloud.openstack('console', 'log', 'show', 'lm-pinger', cloud='demo')
         return any(int(n) > n_moved for n in re.findall(r'LM-PING (\d+) ok', out))
     until(pinged_after, 60, 'a ping from host 1 reaching the guest on host 3')
+    # Its VNC display listens on host 3's address now, where the proxy reaches it.
+    xml = subprocess.run(['virsh', '-c', mcloud.host_uri(3), 'dumpxml', dom],
+                         capture_output=True, text=True, check=True).stdout
+    assert "address='%s.3'" % mcloud.hosts_subnet in xml, xml
+    url = mcloud.openstack('console', 'url', 'show', '--novnc', sid, cloud='demo',
+                           json_out=True)['url']
+    with ws_client.connect(novnc_websocket(url), open_timeout=10) as ws:
+        assert rfb_handshake(ws)['name'] == 'QEMU (%s)' % dom
     # The records: host 3 holds the claim, host 2 nothing; the migration is done.
     assert usage(mcloud, 3) == (1, 512) and usage(mcloud, 2) == (0, 0)
     events = mcloud.openstack('server', 'event', 'list', sid, json_out=True)

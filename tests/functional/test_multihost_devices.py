@@ -1,7 +1,8 @@
 """Guests on host 2 (devstack/lib/hosts.sh) through the real openstack CLI:
 a volume hot-plugged over NBD from the volume service on host 1 (the
-export listens on the hosts bridge), the serial console through the proxy
-on host 1 (the guest's socket listens on host 2's address), and a
+export listens on the hosts bridge), the serial console and the VNC
+display through their proxies on host 1 (the guest's socket and display
+listen on host 2's address), and a
 floating IP of a guest on host 2 answering pings from the machine (host
 2's external bridge is on the hosts' external wire, host 1's holds the
 gateway), the same guest without a floating IP reaching the external
@@ -17,9 +18,12 @@ import threading
 import time
 
 import pytest
+from websockets.sync import client as ws_client
 
 from tests.fixtures.console import connect
+from tests.fixtures.console import novnc_websocket
 from tests.fixtures.console import read_until
+from tests.fixtures.console import rfb_handshake
 from tests.fixtures.hosts import domains
 from tests.fixtures.netcheck import PINGS
 from tests.fixtures.netcheck import addresses
@@ -95,6 +99,17 @@ def test_serial_console_of_a_guest_on_host_2(hcloud, vm):
         ws.send(b'\n')
         ws.send(b'echo HOST-$(hostname)-$((6*7))\n')
         read_until(ws, b'HOST-h2-vm-42')
+
+
+def test_vnc_console_of_a_guest_on_host_2(hcloud, vm):
+    # The display listens on host 2's address too, for the noVNC proxy on host 1.
+    xml = dumpxml(hcloud, 2, vm['id'])
+    assert "<graphics type='vnc' port='59" in xml, xml
+    assert "<listen type='address' address='%s.2'/>" % hcloud.hosts_subnet in xml, xml
+    url = hcloud.openstack('console', 'url', 'show', '--novnc', 'h2-vm', cloud='demo',
+                           json_out=True)['url']
+    with ws_client.connect(novnc_websocket(url), open_timeout=10) as ws:
+        assert rfb_handshake(ws)['name'] == 'QEMU (altostack-%s)' % vm['id']
 
 
 @pytest.fixture(scope='module')

@@ -1,8 +1,8 @@
 """The compute API through openstacksdk itself (the conn.compute proxy and
 the cloud layer), as Ansible's openstack.cloud and other SDK users drive
 it: server metadata, access addresses, action bodies Nova takes, limits,
-the version document, tags and a console type that is not offered. One small
-guest with no NIC."""
+the version document, tags, a noVNC console URL and a console type that is
+not offered. One small guest with no NIC."""
 
 import openstack.exceptions
 import pytest
@@ -80,11 +80,13 @@ def test_version_document(cloud, conn):
     assert conn.compute.get_endpoint_data().max_microversion is not None
 
 
-def test_novnc_is_nova_shaped_400(conn, server):
+def test_consoles(conn, server):
+    con = conn.compute.create_console(server, console_type='novnc')
+    assert con['type'] == 'novnc' and '/vnc_lite.html?path=%3Ftoken%3D' in con['url'], con
     with pytest.raises(openstack.exceptions.BadRequestException) as e:
-        conn.compute.create_console(server, console_type='novnc')
-    assert 'Unavailable console type novnc' in str(e.value)
-    assert 'serial' in str(e.value)
+        conn.compute.create_console(server, console_type='spice-html5')
+    assert 'Unavailable console type spice-html5' in str(e.value)
+    assert 'novnc, serial' in str(e.value)
 
 
 def test_tags(conn, server):

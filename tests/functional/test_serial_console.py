@@ -82,10 +82,12 @@ def test_legacy_action_and_other_types(cloud, server):
     with connect(con['url']) as ws:
         ws.send(b'echo OLD$((6*7))\n')
         read_until(ws, b'OLD42')
-    # noVNC (the CLI's default) is not offered here, and the error says what is.
-    r = cloud.openstack('console', 'url', 'show', 'console-vm', cloud='demo', check=False)
+    # SPICE is not offered here, and the error says what is.
+    r = cloud.openstack('console', 'url', 'show', '--spice', 'console-vm', cloud='demo',
+                        check=False)
     assert r.returncode != 0
-    assert 'Unavailable console type novnc. Console types available: serial' in r.stderr
+    assert 'Unavailable console type spice-html5. Console types available: novnc, serial' \
+        in r.stderr, r.stderr
 
 
 def test_stopped_server_has_no_console(cloud, server):

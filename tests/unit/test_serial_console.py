@@ -171,16 +171,17 @@ def test_remote_console_serial(client, demo, agent, conf):
     conf.clear_override('base_url', 'serial_console')
 
 
-@pytest.mark.parametrize('protocol,kind', [('vnc', 'novnc'), ('spice', 'spice-html5'),
+@pytest.mark.parametrize('protocol,kind', [('vnc', 'xvpvnc'), ('spice', 'spice-html5'),
                                            ('rdp', 'rdp-html5'), ('mks', 'webmks')])
 def test_other_console_types_name_what_is_offered(client, demo, agent, protocol, kind):
     headers, project = demo
     r = _remote(client, headers, make_instance(project), protocol, kind)
     assert r.status_code == 400
     # Nova's answer when its hosts do not offer the type ("Unavailable
-    # console type novnc."), here naming what is offered; rdp is gone in Nova.
+    # console type spice-html5."), here naming what is offered; rdp is gone in Nova.
     expected = ('Unavailable console type rdp.' if protocol == 'rdp' else
-                'Unavailable console type %s. Console types available: serial.' % kind)
+                'Unavailable console type %s. Console types available: novnc, serial.'
+                % kind)
     assert r.get_json()['badRequest']['message'] == expected
     assert agent == []
 
@@ -201,7 +202,11 @@ def test_remote_console_validation(client, demo, agent, conf):
     assert _remote(client, headers, str(uuid.uuid4())).status_code == 404
     conf.set_override('enabled', False, 'serial_console')
     r = _remote(client, headers, inst)
+    assert r.status_code == 400 and 'available: novnc.' in r.get_json()['badRequest']['message']
+    conf.set_override('enabled', False, 'vnc')
+    r = _remote(client, headers, inst)
     assert r.status_code == 400 and 'available: none' in r.get_json()['badRequest']['message']
+    conf.clear_override('enabled', 'vnc')
     conf.clear_override('enabled', 'serial_console')
     assert agent == []
 
@@ -243,8 +248,9 @@ def test_legacy_actions(client, demo, agent):
     con = r.get_json()['console']
     assert con['type'] == 'serial' and console_tokens.validate(_token_of(con['url']))
     r = client.post('/compute/v2.1/servers/%s/action' % inst, headers=old,
-                    json={'os-getVNCConsole': {'type': 'novnc'}})
-    assert r.status_code == 400 and 'available: serial' in r.get_json()['badRequest']['message']
+                    json={'os-getVNCConsole': {'type': 'xvpvnc'}})
+    assert r.status_code == 400 and 'available: novnc, serial' in \
+        r.get_json()['badRequest']['message']
     r = client.post('/compute/v2.1/servers/%s/action' % inst, headers=old,
                     json={'os-getSerialConsole': {'type': 'novnc'}})
     assert r.status_code == 400
@@ -284,7 +290,9 @@ def proxy():
         if token != 'good':
             raise console_tokens.InvalidToken(reason='no such token')
         return good
-    p = proxy_server.SerialProxy('127.0.0.1', 0, validate=validate)
+    p = proxy_server.SerialProxy('127.0.0.1', 0, validate=validate,
+                                 base_url='ws://127.0.0.1:6083/',
+                                 allowed_origins=['dash.example'])
     t = threading.Thread(target=p.serve_forever, daemon=True)
     t.start()
     yield 'ws://127.0.0.1:%d/' % p.port
@@ -314,6 +322,23 @@ def test_proxy_refuses_bad_tokens(proxy, query):
     with pytest.raises(ws_exc.InvalidStatus) as e:
         ws_client.connect(proxy + query, subprotocols=['binary'])
     assert e.value.response.status_code == 403
+
+
+@pytest.mark.parametrize('origin,ok', [
+    ('http://127.0.0.1:8000', True),          # a dashboard on the proxy's host
+    ('https://dash.example', True),           # [console] allowed_origins
+    ('http://evil.example', False), ('null', False), ('file://', False)])
+def test_proxy_checks_the_origin_of_browsers(proxy, origin, ok):
+    if ok:
+        with ws_client.connect(proxy + '?token=good', subprotocols=['binary'],
+                               origin=origin) as ws:
+            ws.send(b'a')
+            assert ws.recv(timeout=5) == b'A'
+        return
+    with pytest.raises(ws_exc.InvalidStatus) as e:
+        ws_client.connect(proxy + '?token=good', subprotocols=['binary'], origin=origin)
+    assert e.value.response.status_code == 403
+    assert b'Origin' in e.value.response.body
 
 
 def test_proxy_second_client_gets_a_reason(proxy):

@@ -109,6 +109,34 @@ class GuestSerialTCP:
         return [serial, console]
 
 
+class GuestGraphics:
+    """A VNC display on an address of the host, its port chosen by libvirt
+    when the guest starts (autoport: 5900 and up), read back from the live
+    XML (parse_domain 'graphics')."""
+
+    def __init__(self, listen, kind='vnc'):
+        self.listen = listen
+        self.kind = kind
+
+    def to_element(self):
+        graphics = ET.Element('graphics', type=self.kind, autoport='yes', listen=self.listen)
+        ET.SubElement(graphics, 'listen', type='address', address=self.listen)
+        return graphics
+
+
+class GuestVideo:
+    """The display adapter the VNC display shows (std VGA: every guest
+    kernel and firmware drives it)."""
+
+    def __init__(self, model='vga'):
+        self.model = model
+
+    def to_element(self):
+        video = ET.Element('video')
+        ET.SubElement(video, 'model', type=self.model)
+        return video
+
+
 class GuestMemballoon:
     def __init__(self, model='none'):
         self.model = model
@@ -328,12 +356,23 @@ def find_interface(xml, mac):
     return None
 
 
+def _graphics(dev):
+    listen = dev.find('listen')
+    address = listen.get('address') if listen is not None and listen.get('address') \
+        else dev.get('listen')
+    port = dev.get('port')
+    return {'type': dev.get('type'), 'listen': address,
+            'port': int(port) if port and int(port) > 0 else None}
+
+
 def parse_domain(xml):
     """The parts of a domain's XML the driver needs, as a dict:
     {'name', 'uuid', 'vcpus', 'memory_kib', 'disks': [{'type', 'device',
     'path', 'source_name', 'target', 'format', 'serial'}],
     'interfaces': [{'type', 'mac', 'bridge', 'target', 'mtu'}],
-    'serial_tcp': [{'host', 'port'}], 'console_log', 'metadata': InstanceMetadata or None}."""
+    'serial_tcp': [{'host', 'port'}], 'console_log', 'graphics': [{'type',
+    'listen', 'port'}] (port None until the guest runs, with autoport),
+    'metadata': InstanceMetadata or None}."""
     root = ET.fromstring(xml)
     mem = root.find('memory')
     memory_kib = 0
@@ -352,6 +391,7 @@ def parse_domain(xml):
                        for i in _interfaces(root)],
         'serial_tcp': [],
         'console_log': None,
+        'graphics': [_graphics(g) for g in root.findall('./devices/graphics')],
         'metadata': None,
     }
     out['disks'] = [{k: v for k, v in d.items() if k != 'element'} for d in _disks(root)]

@@ -4,7 +4,8 @@ Pure: takes the instance dict and decided facts (paths, port, type), returns
 a config.GuestConfig. Guest essentials (RECIPES item 2): machine 'pc',
 ACPI + APIC (PCI hot-plug needs ACPI), root disk virtio vda, config drive
 IDE cdrom hda (so the first volume is vdb), no balloon, serial console on
-TCP with a log file.
+TCP with a log file; with a ``vnc_listen`` address, a VNC display there
+(port chosen by libvirt) on a std VGA adapter.
 """
 
 from compute.virt.libvirt import config
@@ -84,10 +85,10 @@ def volume_disk(connection_info, volume_id, target_dev, disk_cache='none'):
 
 def guest_config(instance, virt_type, disk_path, config_drive_path, console_host,
                  console_port, console_log_path, interface_xmls=(), disk_cache=None,
-                 volume_devices=()):
+                 volume_devices=(), vnc_listen=None):
     """``disk_path`` None: the root disk is the first of ``volume_devices``
     (boot from volume, target vda); ``volume_devices`` are config objects
-    from volume_disk()."""
+    from volume_disk(); ``vnc_listen`` None: no display."""
     flavor = instance['flavor']
     cpu_mode, cpu_model = cpu_for(virt_type)
     devices = []
@@ -101,6 +102,9 @@ def guest_config(instance, virt_type, disk_path, config_drive_path, console_host
     devices.extend(config.GuestRawDevice(x) for x in interface_xmls if x)
     devices.append(config.GuestSerialTCP(console_host, console_port, console_log_path,
                                          log_append=True))
+    if vnc_listen:
+        devices.append(config.GuestGraphics(vnc_listen))
+        devices.append(config.GuestVideo('vga'))
     devices.append(config.GuestMemballoon('none'))
     return config.GuestConfig(
         virt_type=virt_type,

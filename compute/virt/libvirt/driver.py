@@ -3,7 +3,7 @@
 Orchestration only: the Host holds the connection, a Guest drives one
 domain, the designer decides the domain's shape and config renders it.
 Parts of the driver live beside it: inventory.py (this agent's guests,
-their state, the serial console), power.py (destroy and the power
+their state, the serial and VNC consoles), power.py (destroy and the power
 actions), hotplug.py and cold_migration.py; live_migration.py is its
 ``live_migration`` object.
 Files of an instance live in [compute] instances_path/<uuid>/:
@@ -73,6 +73,7 @@ class LibvirtDriver(inventory.Inventory, power.PowerActions, cold_migration.Cold
                         has_imagecache=True,
                         supports_config_drive=True,
                         supports_serial_console=True,
+                        supports_vnc_console=True,
                         supports_console_output=True,
                         supports_soft_reboot=True,
                         supports_attach_interface=True,
@@ -254,7 +255,8 @@ class LibvirtDriver(inventory.Inventory, power.PowerActions, cold_migration.Cold
                         os.path.join(inst_dir, CONSOLE_LOG),
                         [self.vif_driver.guest_interface_xml(v) for v in network_info],
                         disk_cache='none' if disk.supports_direct_io(inst_dir)
-                        else 'writeback', volume_devices=volume_devices)
+                        else 'writeback', volume_devices=volume_devices,
+                        vnc_listen=CONF.vnc.server_listen if CONF.vnc.enabled else None)
                     made['guest'] = self.host.define(cfg.to_xml())
                 if power_on:
                     made['guest'].launch()

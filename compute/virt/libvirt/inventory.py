@@ -1,12 +1,13 @@
 """What a libvirt host holds of this agent (a part of LibvirtDriver): its
 guests (only those whose files live under this agent's instances_path),
-their metadata and power state, and where a guest's serial console
-listens."""
+their metadata and power state, and where a guest's serial console and
+VNC display listen."""
 
 import os
 
 import libvirt
 
+from common.conf import CONF
 from compute.virt import exception
 from compute.virt import power_state
 from compute.virt.libvirt import host as host_mod
@@ -82,3 +83,19 @@ class Inventory:
         if not serial:
             raise exception.ConsoleNotAvailable(instance_id=uuid)
         return {'host': serial[0]['host'], 'port': serial[0]['port']}
+
+    @_libvirt_errors
+    def get_vnc_console(self, instance):
+        """{'host', 'port'} of the guest's VNC display as the noVNC proxy
+        reaches it: [vnc] server_proxyclient_address and the port libvirt
+        gave the display when the guest started."""
+        uuid = instance['uuid']
+        guest = self.host.get_guest(uuid)
+        no = exception.GraphicalConsoleNotAvailable
+        if guest.get_power_state() != power_state.RUNNING:
+            raise no(instance_id=uuid, reason=no.NOT_RUNNING)
+        ports = [g['port'] for g in guest.get_config()['graphics']
+                 if g['type'] == 'vnc' and g['port']]
+        if not ports:
+            raise no(instance_id=uuid, reason=no.NO_DISPLAY)
+        return {'host': CONF.vnc.server_proxyclient_address, 'port': ports[0]}

@@ -5,7 +5,8 @@ The destination prepares (prepare): its own instance folder with a qcow2
 overlay of the same virtual size on its own cached base image, a config
 drive made anew, a console port of its own, and the domain XML the guest
 will have there (destination_xml: the source's migratable XML with the
-destination's paths and port). The source then runs a peer-to-peer live
+destination's paths and port, its VNC display on the destination's
+[vnc] server_listen). The source then runs a peer-to-peer live
 migration (migrate): libvirt copies the overlay's blocks while the guest
 runs (VIR_MIGRATE_NON_SHARED_INC, only vda: the config drive is read-only
 and volumes are the volume service's), then its memory, pauses it for the
@@ -46,10 +47,11 @@ def _uri(template):
 
 
 def destination_xml(xml, disk_path, config_drive_path, console_host, console_port,
-                    console_log, volume_disk=None):
+                    console_log, volume_disk=None, vnc_listen=None):
     """The domain XML of the guest on the destination: the source's with
     the root disk, config drive, serial console port and its log in the
-    destination's places, and each volume's disk (its <serial> is the
+    destination's places, its VNC display on ``vnc_listen`` (a port of
+    the destination's choosing), and each volume's disk (its <serial> is the
     volume id) as ``volume_disk(volume_id, target_dev)`` (an Element, or
     None to keep it) makes it for the destination's connection; everything
     else (NICs, sizes, UUID, metadata) as it was."""
@@ -84,7 +86,23 @@ def destination_xml(xml, disk_path, config_drive_path, console_host, console_por
             log = dev.find('log')
             if log is not None:
                 log.set('file', console_log)
+    for dev in root.findall('./devices/graphics'):
+        _graphics_here(dev, vnc_listen)
     return ET.tostring(root, encoding='unicode')
+
+
+def _graphics_here(dev, address):
+    """A VNC display listens on this host's [vnc] server_listen (the
+    source's address means nothing here) on a port libvirt picks here."""
+    if dev.get('type') != 'vnc' or not address:
+        return
+    if dev.get('listen') is not None:
+        dev.set('listen', address)
+    for listen in dev.findall('listen'):
+        if listen.get('type') == 'address':
+            listen.set('address', address)
+    if dev.get('autoport') == 'yes':
+        dev.attrib.pop('port', None)
 
 
 def _completed_stats(dom):
@@ -174,7 +192,7 @@ class LiveMigration:
                     xml = destination_xml(source['xml'], disk_path, cd_path,
                                           CONF.compute.console_host, port,
                                           os.path.join(inst_dir, self.names['console_log']),
-                                          volume_disk)
+                                          volume_disk, vnc_listen=CONF.vnc.server_listen)
             except Exception:
                 shutil.rmtree(inst_dir, ignore_errors=True)
                 raise
