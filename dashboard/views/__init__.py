@@ -86,11 +86,12 @@ def has_endpoint(name):
 
 def modules():
     """Every page module, in the order of the navigation."""
+    from dashboard.views import admin
     from dashboard.views import auth
     from dashboard.views import events
     from dashboard.views import instances
     from dashboard.views import overview
-    return (auth, overview, instances, events)
+    return (auth, overview, instances, events) + admin.modules()
 
 
 def register(app):
