@@ -40,7 +40,7 @@ def create():
     created = admin.api('compute', 'POST', '/os-aggregates', {'aggregate': agg})['aggregate']
     return admin.done('Aggregate %s created%s.' % (created['name'], ' in zone %s' % zone
                                                    if zone else ''),
-                      flask.url_for('.index') + '#aggregate-%s' % created['id'])
+                      flask.url_for('.index'))
 
 
 @bp.route('/<int:agg_id>/hosts', methods=['POST'])
@@ -53,7 +53,7 @@ def hosts(agg_id):
     agg = _action(agg_id, 'add_host' if add else 'remove_host', {'host': host})['aggregate']
     return admin.done('Host %s %s aggregate %s.' % (host, 'added to' if add else
                                                     'removed from', agg['name']),
-                      flask.url_for('.index') + '#aggregate-%d' % agg_id)
+                      flask.url_for('.index'))
 
 
 @bp.route('/<int:agg_id>/metadata', methods=['POST'])
@@ -67,7 +67,7 @@ def metadata(agg_id):
     agg = _action(agg_id, 'set_metadata', {'metadata': {key: value}})['aggregate']
     return admin.done('Metadata %s %s on aggregate %s.' % (key, 'unset' if unset else 'set',
                                                           agg['name']),
-                      flask.url_for('.index') + '#aggregate-%d' % agg_id)
+                      flask.url_for('.index'))
 
 
 @bp.route('/<int:agg_id>/delete', methods=['POST'])

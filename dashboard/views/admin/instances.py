@@ -12,7 +12,6 @@ import flask
 from dashboard import cloud
 from dashboard.views import admin
 from dashboard.views import admin_only
-from dashboard.views import cli_command
 from dashboard.views import instances as project_instances
 from dashboard.views import paging
 
@@ -71,8 +70,11 @@ def changes():
     ids = [i for i in flask.request.args.get('ids', '').split(',') if i]
     since = flask.request.args.get('since') or _iso(_now() - OVERLAP)
     now = _now()
-    body = admin.get('compute', '/servers/detail', **{'all_tenants': '1',
-                                                      'changes-since': since})
+    body, err = admin.attempt('compute', 'GET', '/servers/detail', params={
+        'all_tenants': '1', 'changes-since': since})
+    if err:   # said once in the poller itself (no alert every few seconds); it retries
+        return flask.render_template('admin/_instances_poll.html', changed=[], ids=ids,
+                                     since=since, poll=POLL * 5, err=err)
     wanted = set(ids)
     changed = [s for s in body['servers'] if s['id'] in wanted]
     if changed:
@@ -118,17 +120,6 @@ def action_body(action, host):
     if action == 'evacuate':
         return {'evacuate': {'host': host} if host else {}}
     return {'confirmResize' if action == 'confirm' else 'revertResize': None}
-
-
-def action_cli(action, server, host=''):
-    name = server
-    if action == 'live':
-        return cli_command('server', 'migrate', '--live-migration', name, host=host or None)
-    if action == 'migrate':
-        return cli_command('server', 'migrate', name, host=host or None)
-    if action == 'evacuate':
-        return cli_command('server', 'evacuate', name, host=host or None)
-    return cli_command('server', 'migration', action, name)
 
 
 @bp.route('/<server_id>/action', methods=['POST'])

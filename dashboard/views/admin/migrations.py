@@ -8,6 +8,7 @@ import datetime
 
 import flask
 
+from dashboard import cloud
 from dashboard.views import admin
 from dashboard.views import admin_only
 from dashboard.views import paging
@@ -82,6 +83,12 @@ def index():
 @bp.route('/rows')
 @admin_only
 def rows():
-    migrations, _limit, _marker, _next = _list(flask.request.args)
+    """The list's body, for its refresh; a failure shows in it (and the
+    refresh goes on, slowly), not as an alert every few seconds."""
+    try:
+        migrations, _limit, _marker, _next = _list(flask.request.args)
+        err = None
+    except cloud.APIError as e:
+        migrations, err = [], e
     return flask.render_template('admin/_migration_rows.html', migrations=migrations,
-                                 fast=FAST, slow=SLOW)
+                                 fast=FAST, slow=SLOW, err=err)
