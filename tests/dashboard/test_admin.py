@@ -117,13 +117,13 @@ def test_live_migrate_a_server_from_the_all_instances_page(signed_in, dash_cloud
         expect(row).to_have_attribute('data-status', 'ACTIVE')
         expect(row.locator('.project')).to_have_text('demo')
         expect(row.locator('.host')).to_have_text(source)
-        browser_fx.save_screenshot(p, 'admin-all-instances')
 
         row.locator('a.move').click()
         form = p.locator('#live-migrate-form')
         form.locator('select[name=host]').select_option(target)
         expect(_cli_out(form)).to_have_text('openstack server migrate --live-migration '
                                             '--host %s %s' % (target, server['id']))
+        browser_fx.save_screenshot(p, 'admin-all-instances')
         form.locator('button').click()
         expect(p.locator('#alerts')).to_contain_text('Live migration of %s to %s started'
                                                      % (name, target))
@@ -138,6 +138,14 @@ def test_live_migrate_a_server_from_the_all_instances_page(signed_in, dash_cloud
         expect(mig).to_have_attribute('data-status', 'completed')
         expect(mig).to_contain_text('%s → %s' % (source, target))
         expect(mig).to_contain_text(name)
+
+        # The hypervisors: the server's vCPU and RAM count on its new host
+        # (the claims moved with it; running_vms follows the agent's report).
+        p.goto('/admin/hypervisors/')
+        row = p.locator('#hypervisors tr[data-host="%s"]' % target)
+        expect(row.locator('.usage[data-label=vCPUs]')).to_contain_text('1 / ')
+        expect(row.locator('.usage[data-label=RAM]')).to_contain_text('512 / ')
+        browser_fx.save_screenshot(p, 'admin-hypervisors')
         browser_fx.assert_no_console_errors(p)
     finally:
         dash_cloud.openstack('compute', 'service', 'set', '--enable', target, 'nova-compute')
@@ -295,6 +303,5 @@ def test_hypervisors_page_shows_usage(signed_in, dash_cloud):
         expect(row).to_have_count(1)
         expect(row.locator('.usage')).to_have_count(3)
     expect(p.locator('#hypervisor-totals')).to_contain_text('vCPUs')
-    browser_fx.save_screenshot(p, 'admin-hypervisors')
     expect(p).to_have_title(re.compile('Hypervisors'))
     browser_fx.assert_no_console_errors(p)
