@@ -86,6 +86,7 @@ def has_endpoint(name):
 
 def modules():
     """Every page module, in the order of the navigation."""
+    from dashboard.views import admin
     from dashboard.views import auth
     from dashboard.views import events
     from dashboard.views import floating_ips
@@ -102,7 +103,8 @@ def modules():
     from dashboard.views import volume_snapshots
     from dashboard.views import volumes
     return (auth, overview, instances, launch, images, keypairs, volumes, volume_snapshots,
-            networks, subnets, ports, routers, floating_ips, security_groups, events)
+            networks, subnets, ports, routers, floating_ips, security_groups,
+            events) + admin.modules()
 
 
 def register(app):

@@ -1,0 +1,87 @@
+"""Users: list, create (password, e-mail, default project, enabled), edit
+(a new password only when asked for), delete; a user's page shows the
+groups the user is in and the user's role assignments."""
+
+import flask
+
+from dashboard.views import admin
+from dashboard.views import admin_only
+from dashboard.views.admin import projects as admin_projects
+
+bp = admin.blueprint('admin_users', '/admin/users')
+ADMIN_NAV = [('admin_users.index', 'Users')]
+
+
+def form_values(form, create):
+    values = {'name': form.get('name', '').strip(),
+              'email': form.get('email', '').strip() or None,
+              'description': form.get('description', '').strip() or None,
+              'default_project_id': form.get('default_project_id') or None}
+    if create:
+        values['domain_id'] = form.get('domain_id') or 'default'
+        values['enabled'] = not form.get('disable')
+        values['password'] = form.get('password', '')
+        if not values['password']:
+            admin.refuse('Give the new user a password.')
+        for key in ('email', 'description', 'default_project_id'):
+            if values[key] is None:
+                del values[key]
+    else:
+        values['enabled'] = form.get('enabled') == '--enable'
+        if form.get('set_password'):
+            if not form.get('password'):
+                admin.refuse('Type the new password, or leave "Change the password" '
+                             'unticked.')
+            values['password'] = form['password']
+    return values
+
+
+@bp.route('/')
+@admin_only
+def index():
+    users = sorted(admin.get('identity', '/users')['users'], key=lambda u: u['name'].lower())
+    projects = admin.all_projects()
+    doms = admin_projects.domains()
+    return flask.render_template('admin/users.html', users=users, projects=projects,
+                                 project_names={p['id']: p['name'] for p in projects},
+                                 domains=doms,
+                                 domain_names={d['id']: d['name'] for d in doms})
+
+
+@bp.route('/', methods=['POST'])
+@admin_only
+def create():
+    user = admin.api('identity', 'POST', '/users',
+                     {'user': form_values(flask.request.form, True)})['user']
+    return admin.done('User %s created.' % user['name'],
+                      flask.url_for('.detail', user_id=user['id']))
+
+
+@bp.route('/<user_id>/')
+@admin_only
+def detail(user_id):
+    user = admin.get('identity', '/users/%s' % user_id)['user']
+    groups, groups_err = admin.attempt('identity', 'GET', '/users/%s/groups' % user_id)
+    assignments, err = admin.attempt('identity', 'GET', '/role_assignments', params={
+        'user.id': user_id, 'include_names': 'True'})
+    return flask.render_template(
+        'admin/user.html', user=user, projects=admin.all_projects(),
+        groups=(groups or {}).get('groups', []), groups_err=groups_err,
+        assignments=(assignments or {}).get('role_assignments', []), err=err)
+
+
+@bp.route('/<user_id>/', methods=['POST'])
+@admin_only
+def update(user_id):
+    user = admin.api('identity', 'PATCH', '/users/%s' % user_id,
+                     {'user': form_values(flask.request.form, False)})['user']
+    return admin.done('User %s saved.' % user['name'],
+                      flask.url_for('.detail', user_id=user_id))
+
+
+@bp.route('/<user_id>/delete', methods=['POST'])
+@admin_only
+def delete(user_id):
+    admin.api('identity', 'DELETE', '/users/%s' % user_id)
+    return admin.done('User %s deleted.' % admin.field('name', user_id),
+                      flask.url_for('.index'))
