@@ -283,5 +283,5 @@ def attempt(service, fn, *args, **kwargs):
 def compute_get(conn, path, **params):
     """GET a compute path at the dashboard's microversion; the JSON body."""
     with translate('compute', signed_in=True):
-        return conn.compute.get(path, params=params or None,
+        return conn.compute.get(path, params=params or None, raise_exc=True,
                                 microversion=COMPUTE_MICROVERSION).json()

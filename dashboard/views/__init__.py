@@ -88,9 +88,13 @@ def modules():
     """Every page module, in the order of the navigation."""
     from dashboard.views import auth
     from dashboard.views import events
+    from dashboard.views import instance_actions
+    from dashboard.views import instance_detail
+    from dashboard.views import instance_forms
     from dashboard.views import instances
     from dashboard.views import overview
-    return (auth, overview, instances, events)
+    return (auth, overview, instances, instance_detail, instance_actions, instance_forms,
+            events)
 
 
 def register(app):
