@@ -76,9 +76,9 @@ def compute_call(conn, method, path, body=None):
                                              microversion=cloud.COMPUTE_MICROVERSION)
 
 
-def network_call(conn, method, path, body=None):
+def network_call(conn, method, path, body=None, params=None):
     with cloud.translate('network', signed_in=True):
-        return getattr(conn.network, method)(path, json=body, raise_exc=True)
+        return getattr(conn.network, method)(path, json=body, params=params, raise_exc=True)
 
 
 class Done(types.SimpleNamespace):
@@ -165,7 +165,8 @@ def _detach_interface(conn, server_id, form):
 
 def _floating_ip(conn, address):
     """The project's floating IP with ``address`` (as the CLI finds it)."""
-    found = network_call(conn, 'get', '/floatingips?floating_ip_address=%s' % address).json()
+    found = network_call(conn, 'get', '/floatingips',
+                         params={'floating_ip_address': address}).json()
     for fip in found.get('floatingips', ()):
         if fip.get('floating_ip_address') == address:
             return fip
@@ -191,7 +192,7 @@ def _add_floating_ip(conn, server_id, form):
     address = field(form, 'floating_ip', 'Floating IP', 'ip')
     fixed_ip = field(form, 'fixed_ip', 'Fixed IP address', 'ip', required=False)
     fip = _floating_ip(conn, address)
-    ports = network_call(conn, 'get', '/ports?device_id=%s' % server_id).json()['ports']
+    ports = network_call(conn, 'get', '/ports', params={'device_id': server_id}).json()['ports']
     port_id, addr = server_port(ports, fixed_ip)
     resp = network_call(conn, 'put', '/floatingips/%s' % fip['id'],
                         {'floatingip': {'port_id': port_id, 'fixed_ip_address': addr}})
@@ -421,9 +422,10 @@ def _form_error(exc):
     return errors.render_error(422, 'Check the form', str(exc))
 
 
-@bp.route('/<server_id>/do/<name>', methods=['POST'])
+@bp.route('/<uuid:server_id>/do/<name>', methods=['POST'])
 @signed_in
 def do(server_id, name):
+    server_id = str(server_id)  # a UUID, as the route takes it
     action = ACTIONS.get(name)
     if action is None:
         flask.abort(404, 'There is no instance action %s.' % name)

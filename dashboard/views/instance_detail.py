@@ -198,6 +198,7 @@ def _context(server, tab):
 
 @signed_in
 def detail(server_id, tab='overview'):
+    server_id = str(server_id)  # a UUID, as the route takes it
     if tab not in PARTS:
         flask.abort(404, 'An instance has no tab %s.' % tab)
     conn = cloud.conn()
@@ -209,17 +210,24 @@ def detail(server_id, tab='overview'):
 
 # The page itself is the list's blueprint's (its rows link
 # instances.detail); the parts below are this module's.
-instances.bp.add_url_rule('/<server_id>', 'detail', detail)
-instances.bp.add_url_rule('/<server_id>/<tab>', 'detail', detail)
+instances.bp.add_url_rule('/<uuid:server_id>', 'detail', detail)
+instances.bp.add_url_rule('/<uuid:server_id>/<tab>', 'detail', detail)
 
 
-@bp.route('/<server_id>/part/<part>')
+@bp.route('/<uuid:server_id>/part/<part>')
 @signed_in
 def part(server_id, part):
+    server_id = str(server_id)  # a UUID, as the route takes it
     if part != 'actions' and part not in PARTS:
         flask.abort(404, 'An instance page has no part %s.' % part)
     conn = cloud.conn()
-    server = get_server(conn, server_id)
+    try:
+        server = get_server(conn, server_id)
+    except cloud.APIError as err:
+        if err.status != 404:
+            raise
+        # Deleted while the page was open: say so where the part was.
+        return flask.render_template('instances/_gone.html', err=err)
     ctx = _context(server, part)
     if part == 'actions':
         return flask.render_template('instances/_actions.html', **ctx)
@@ -227,21 +235,23 @@ def part(server_id, part):
     return flask.render_template('instances/_%s.html' % part, **ctx)
 
 
-@bp.route('/<server_id>/part/log/<request_id>')
+@bp.route('/<uuid:server_id>/part/log/<request_id>')
 @signed_in
 def events(server_id, request_id):
     """One action's events (asked for when its row is opened)."""
+    server_id = str(server_id)  # a UUID, as the route takes it
     action = cloud.compute_get(cloud.conn(), '/servers/%s/os-instance-actions/%s'
                                % (server_id, request_id))['instanceAction']
     return flask.render_template('instances/_events.html', a=action)
 
 
-@bp.route('/<server_id>/serial-console', methods=['POST'])
+@bp.route('/<uuid:server_id>/serial-console', methods=['POST'])
 @signed_in
 def serial_console(server_id):
     """A fresh serial console URL (the browser connects to the proxy with
     it) and the tail of the console log to show before the live output.
     A refusal is JSON with the API's message, status and request id."""
+    server_id = str(server_id)  # a UUID, as the route takes it
     conn = cloud.conn()
     url, err = cloud.attempt('compute', remote_console, conn, server_id, 'serial', 'serial')
     if err:

@@ -87,20 +87,22 @@ def render_form(name, server_id, chosen=None, note=None):
                                  chosen=chosen, note=note, **ctx)
 
 
-@bp.route('/<server_id>/form/<name>')
+@bp.route('/<uuid:server_id>/form/<name>')
 @signed_in
 def form(server_id, name):
+    server_id = str(server_id)  # a UUID, as the route takes it
     if name not in FORMS:
         flask.abort(404, 'There is no instance form %s.' % name)
     return render_form(name, server_id)
 
 
-@bp.route('/<server_id>/allocate-floating-ip', methods=['POST'])
+@bp.route('/<uuid:server_id>/allocate-floating-ip', methods=['POST'])
 @signed_in
 def allocate_floating_ip(server_id):
     """A new floating IP from an external network, then back to the add
     form with it chosen (without htmx: back to the page, the address in
     the message)."""
+    server_id = str(server_id)  # a UUID, as the route takes it
     done = actions.ACTIONS['allocate-floating-ip'].run(cloud.conn(), server_id,
                                                         flask.request.form)
     if not errors.is_htmx():

@@ -330,7 +330,7 @@ def test_hard_reboot_and_rebuild(signed_in, dash_cloud, dash_image, server):
     settled(conn, sid)
     expect(status_badge(p)).to_have_attribute('data-status', 'ACTIVE')
     events = dash_cloud.openstack('server', 'event', 'list', sid, cloud='demo', json_out=True)
-    assert {'reboot', 'rebuild'} <= {e['Action'] for e in events}, events
+    assert {'reboot_hard', 'rebuild'} <= {e['Action'] for e in events}, events
     browser_fx.assert_no_console_errors(p)
 
 

@@ -13,6 +13,8 @@ from dashboard import errors
 from dashboard.views import instance_actions as actions
 from dashboard.views import instance_detail as detail
 
+SID = '0c4b64e5-2fde-4a07-9b4f-3c4d4e8e5a10'
+URL = '/instances/%s/do/' % SID
 NO_HOST = ('No valid host was found. CoreFilter removed 1 of 3 hosts: h1 has 0 vCPUs free, '
            'needs 2; RamFilter removed 2 of 2 hosts: h2 has 100 MB free, needs 4096; h3 has '
            '200 MB free, needs 4096')
@@ -170,12 +172,14 @@ def test_refused_form_says_why_and_sends_nothing(app, monkeypatch):
     client = app.test_client()
     with client.session_transaction() as sess:
         sess['scoped'] = {'token': 't', 'body': {}}
-    r = client.post('/instances/S/do/resize', data={'flavor': '../x'},
+    r = client.post(URL + 'resize', data={'flavor': '../x'},
                     headers={'HX-Request': 'true'})
     assert r.status_code == 422
     assert r.headers['HX-Retarget'] == '#alerts'
     assert "Flavor '../x' is not an id." in html.unescape(r.get_data(as_text=True))
-    r = client.post('/instances/S/do/nope', data={})
+    r = client.post(URL + 'nope', data={})
+    assert r.status_code == 404
+    r = client.post('/instances/not-an-id/do/stop', data={})
     assert r.status_code == 404
     assert sent == []
 
@@ -192,13 +196,13 @@ def test_accepted_action_answers_with_its_request_id(app, monkeypatch):
     client = app.test_client()
     with client.session_transaction() as sess:
         sess['scoped'] = {'token': 't', 'body': {}}
-    r = client.post('/instances/S/do/reboot-hard', headers={'HX-Request': 'true'})
+    r = client.post(URL + 'reboot-hard', headers={'HX-Request': 'true'})
     assert r.status_code == 200 and r.headers['HX-Trigger'] == 'instance-changed'
     body = r.get_data(as_text=True)
     assert 'Hard reboot requested.' in body and 'req-1' in body
-    assert sent == [('/servers/S/action', {'reboot': {'type': 'HARD'}})]
+    assert sent == [('/servers/%s/action' % SID, {'reboot': {'type': 'HARD'}})]
     # Without htmx: the message is flashed and the page comes back.
-    r = client.post('/instances/S/do/stop', data={'back': '/instances/S/volumes'})
-    assert r.status_code == 302 and r.headers['Location'].endswith('/instances/S/volumes')
-    r = client.post('/instances/S/do/stop', data={'back': 'https://elsewhere/'})
-    assert r.headers['Location'].endswith('/instances/S')
+    r = client.post(URL + 'stop', data={'back': '/instances/%s/volumes' % SID})
+    assert r.status_code == 302 and r.headers['Location'].endswith('/instances/%s/volumes' % SID)
+    r = client.post(URL + 'stop', data={'back': 'https://elsewhere/'})
+    assert r.headers['Location'].endswith('/instances/%s' % SID)
