@@ -91,6 +91,9 @@ def modules():
     from dashboard.views import events
     from dashboard.views import floating_ips
     from dashboard.views import images
+    from dashboard.views import instance_actions
+    from dashboard.views import instance_detail
+    from dashboard.views import instance_forms
     from dashboard.views import instances
     from dashboard.views import keypairs
     from dashboard.views import launch
@@ -102,9 +105,9 @@ def modules():
     from dashboard.views import subnets
     from dashboard.views import volume_snapshots
     from dashboard.views import volumes
-    return (auth, overview, instances, launch, images, keypairs, volumes, volume_snapshots,
-            networks, subnets, ports, routers, floating_ips, security_groups,
-            events) + admin.modules()
+    return (auth, overview, instances, instance_detail, instance_actions, instance_forms,
+            launch, images, keypairs, volumes, volume_snapshots, networks, subnets, ports,
+            routers, floating_ips, security_groups, events) + admin.modules()
 
 
 def register(app):
