@@ -16,6 +16,12 @@ from common.conf import CONF
 
 LOG = logging.getLogger(__name__)
 BINARY = 'altostack-dashboard'
+# channel_request_lookahead: waitress keeps reading a connection while its
+# request runs, so it sees at once that a browser left a page and the page's
+# live-update stream (views/events.py) stops; without it the stream would
+# hold its thread and poll the APIs until a write failed, up to two
+# heartbeats later, and quick clicking through pages used up the threads.
+SERVER_OPTIONS = {'channel_timeout': 120, 'channel_request_lookahead': 1}
 
 
 def _app():
@@ -28,7 +34,7 @@ def main(argv=None):
     opts = CONF.dashboard
     server = wsgi.WSGIServer(BINARY, _app, opts.bind_host, opts.bind_port,
                              threads=opts.threads, workers=1,
-                             server_options={'channel_timeout': 120})
+                             server_options=SERVER_OPTIONS)
     stop = threading.Event()
 
     def _handler(signum, _frame):

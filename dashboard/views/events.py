@@ -109,11 +109,14 @@ def stream():
     conn = cloud.conn()
     watcher = Watcher(conn, flask.session['me']['project_id'])
     interval = CONF.dashboard.poll_interval
+    # True once the browser has gone (waitress, cmd.SERVER_OPTIONS): the
+    # stream ends then instead of polling for nobody.
+    gone = flask.request.environ.get('waitress.client_disconnected', lambda: False)
 
     def generate():
         yield 'retry: 2000\n\n'
         last_beat = time.monotonic()
-        while True:
+        while not gone():
             try:
                 chunk = ''.join(watcher.events())
                 if watcher.down:
