@@ -45,6 +45,10 @@ def create_app():
             os.path.join(opts.state_path, 'sessions'), threshold=5000, mode=0o600,
             default_timeout=opts.session_lifetime),
         SESSION_PERMANENT=True,
+        # Written when it changes (sign-in, project switch), not on every
+        # page view: the session lasts session_lifetime from then, and the
+        # token's own expiry ends it sooner anyway.
+        SESSION_REFRESH_EACH_REQUEST=False,
         SESSION_KEY_PREFIX='s:',
         PERMANENT_SESSION_LIFETIME=opts.session_lifetime,
         SESSION_COOKIE_NAME='altostack_session',
