@@ -38,12 +38,12 @@ def summary(xs, unit='s', digits=2):
 
 
 class Client:
-    """The admin of a running cloud over HTTP."""
+    """The admin (or ``who``, e.g. 'demo') of a running cloud over HTTP."""
 
-    def __init__(self, cloud, versions='compute 2.61, volume 3.64'):
+    def __init__(self, cloud, versions='compute 2.61, volume 3.64', who='admin'):
         self.api = 'http://127.0.0.1:%d' % cloud.api_port
         self.images = 'http://127.0.0.1:%d/v2/images' % cloud.image_port
-        conn = cloud.sdk('admin')
+        conn = cloud.sdk(who)
         self.project = conn.current_project_id
         self.s = requests.Session()
         self.s.headers.update({'X-Auth-Token': conn.auth_token,

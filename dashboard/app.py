@@ -77,7 +77,9 @@ def create_app():
 
     @app.context_processor
     def _signed_in():
-        return {'me': flask.session.get('me'), 'projects': flask.session.get('projects', []),
+        signed = bool(flask.session.get('scoped'))
+        return {'me': flask.session.get('me') if signed else None,
+                'projects': flask.session.get('projects', []),
                 'is_admin': views.is_admin()}
 
     app.extensions['altostack_cloud'] = cloud

@@ -17,6 +17,7 @@ import threading
 import flask
 import openstack.connection
 import openstack.exceptions
+import requests
 from keystoneauth1 import access
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
@@ -202,13 +203,15 @@ def error_of(exc, service):
     if isinstance(exc, openstack.exceptions.HttpException):
         status = exc.status_code
         message = _api_message(exc) or 'The %s service answered %s.' % (name, status)
-        return APIError(name, message, status=status, request_id=exc.request_id)
+        return _no_traceback(APIError(name, message, status=status,
+                                      request_id=exc.request_id))
     if isinstance(exc, ks_exc.HttpError):
         message = _ks_message(exc) or exc.message
-        return APIError(name, message, status=exc.http_status, request_id=exc.request_id)
-    if isinstance(exc, (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
-                        ks_exc.DiscoveryFailure)):
-        return APIError(name, 'The %s service does not answer (%s).' % (name, _short(exc)),
+        return _no_traceback(APIError(name, message, status=exc.http_status,
+                                      request_id=exc.request_id))
+    if isinstance(exc, (ks_exc.ConnectionError, ks_exc.DiscoveryFailure)):
+        return APIError(name, 'The %s service does not answer (%s).' % (name,
+                                                                         _down_reason(exc)),
                         down=True)
     if isinstance(exc, ks_exc.EndpointNotFound):
         return APIError(name, 'The %s service is not in the catalog of this cloud.' % name,
@@ -216,73 +219,145 @@ def error_of(exc, service):
     if isinstance(exc, (ks_exc.RequestTimeout, openstack.exceptions.ResourceTimeout)):
         return APIError(name, 'The %s service did not answer in %d s.'
                         % (name, CONF.dashboard.api_timeout), down=True)
+    if _discovery_failed(exc):
+        why = _why_unreachable(service)
+        return APIError(name, 'The %s service does not answer (%s).'
+                        % (name, why or 'no API version could be read from it'), down=True)
     if isinstance(exc, openstack.exceptions.SDKException):
-        return APIError(name, str(exc))
+        return _no_traceback(APIError(name, str(exc)))
     return None
 
 
-def _short(exc):
+def _discovery_failed(exc):
+    """openstacksdk's version discovery failed: it swallows the reason (a
+    refused connection reads "exists but does not have any supported
+    versions")."""
+    return isinstance(exc, openstack.exceptions.ServiceDiscoveryException) or (
+        isinstance(exc, openstack.exceptions.NotSupported)
+        and 'supported versions' in str(exc))
+
+
+def _why_unreachable(service):
+    """The reason a service's catalog endpoint cannot be reached (one quick
+    unauthenticated GET), or None if it answers or is not known."""
+    try:
+        record = flask.session.get('scoped') if flask.has_request_context() else None
+        if not record:
+            return None
+        url = from_record(record).service_catalog.url_for(
+            service_type=service, interface=CONF.dashboard.interface,
+            region_name=CONF.dashboard.region_name)
+    except ks_exc.ClientException:
+        return None
+    try:
+        new_session().get(url, authenticated=False, raise_exc=False,
+                          timeout=min(5, CONF.dashboard.api_timeout))
+    except ks_exc.ConnectionError as exc:
+        return _down_reason(exc)
+    return None
+
+
+def _no_traceback(err):
+    """An API whose 500 carries a Python traceback: the page says it failed
+    and where to look, never the stack."""
+    if 'Traceback (most recent call last)' in (err.message or ''):
+        err.message = ('The %s service failed (its answer held a stack trace, left out here; '
+                       'its log has it).' % err.service)
+    return err
+
+
+def _short(exc, limit=160):
     text = str(exc)
-    return text if len(text) < 160 else text[:157] + '...'
+    return text if len(text) < limit else text[:limit - 3] + '...'
+
+
+_URL = re.compile(r'(?:to|Request to) (https?://[^\s:]+(?::\d+)?[^\s:]*)')
+_REASONS = (('Connection refused', 'connection refused'), ('timed out', 'timed out'),
+            ('Name or service not known', 'unknown host'),
+            ('No route to host', 'no route to host'), ('Connection reset', 'connection reset'),
+            ('SSL', 'TLS failed'), ('certificate', 'TLS certificate refused'))
+
+
+def _down_reason(exc):
+    """'connection refused at http://host:port/path' rather than urllib3's
+    retry report."""
+    text = str(exc)
+    reason = next((short for key, short in _REASONS if key in text), None)
+    if reason is None:
+        return _short(text)
+    where = _URL.search(text)
+    return '%s at %s' % (reason, where.group(1)) if where else reason
+
+
+_STATUS_LINE = re.compile(r'^\d{3}(\s[A-Za-z -]+)?$')
+_TAG = re.compile(r'<[^>]*>')
 
 
 def _body_message(body):
     """The message of an OpenStack error body, whatever the service's shape:
-    Nova's {"badRequest": {"message"}}, Keystone's {"error": {"message"}},
-    Neutron's {"NeutronError": {"message"}}, Glance's plain text."""
+    Nova's and Cinder's {"badRequest": {"message"}}, Keystone's {"error":
+    {"message"}}, Neutron's {"NeutronError": {"message"}}, the API SIG's
+    {"errors": [{"title", "detail"}]} (Placement)."""
     if isinstance(body, dict):
         for value in body.values():
             if isinstance(value, dict) and value.get('message'):
                 return str(value['message'])
         if body.get('message'):
             return str(body['message'])
+        errors = body.get('errors')
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            found = errors[0].get('detail') or errors[0].get('title')
+            if found:
+                return str(found)
         if body.get('title') and body.get('description'):
             return str(body['description'])
     return None
 
 
 def _text_message(resp):
-    """The message of an error page (Glance answers with a small HTML page
-    or plain text: a '403 Forbidden' heading, then the explanation)."""
-    ctype = resp.headers.get('Content-Type', '')
-    if not ctype.startswith(('text/html', 'text/plain')):
+    """The message of a text or HTML error body (Glance's shape: a small
+    page with the status line, then the message): its text, tags and the
+    status line left out."""
+    if not resp.headers.get('Content-Type', '').startswith('text/'):
         return None
-    text = re.sub(r'<(title|h1)>.*?</\1>', ' ', resp.text or '', flags=re.S | re.I)
-    text = html.unescape(re.sub(r'<[^>]+>', ' ', text))
-    text = re.sub(r'^\s*\d{3} [A-Za-z ]+\n', '', text)
-    text = ' '.join(text.split())
-    return text[:500] or None
+    lines = []
+    for raw in resp.text.splitlines():
+        text = html.unescape(_TAG.sub('', raw)).strip()
+        if text and text not in lines and not _STATUS_LINE.match(text):
+            lines.append(text)
+    return _short(': '.join(lines), 400) if lines else None
+
+
+def _response_message(resp):
+    if resp is None:
+        return None
+    try:
+        return _body_message(resp.json())
+    except ValueError:
+        return _text_message(resp)
 
 
 def _api_message(exc):
-    resp = getattr(exc, 'response', None)
-    if resp is not None:
-        try:
-            msg = _body_message(resp.json())
-        except ValueError:
-            msg = _text_message(resp)
-        if msg:
-            return msg
+    msg = _response_message(getattr(exc, 'response', None))
+    if msg:
+        return msg
     details = getattr(exc, 'details', None)
     return str(details) if details else None
 
 
 def _ks_message(exc):
-    resp = getattr(exc, 'response', None)
-    if resp is not None:
-        try:
-            return _body_message(resp.json())
-        except ValueError:
-            return _text_message(resp)
-    return None
+    return _response_message(getattr(exc, 'response', None))
 
 
 def call(service, fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` with its failure as APIError."""
+    """``fn(*args, **kwargs)`` with its failure as APIError (a raw call's
+    HTTP error response too: openstacksdk returns those, see api())."""
     with translate(service, signed_in=True):
         result = fn(*args, **kwargs)
         if inspect.isgenerator(result):  # an sdk listing runs when it is read
             result = list(result)
+        if isinstance(result, requests.Response) and result.status_code >= 400:
+            raise ks_exc.from_response(result, result.request.method, result.request.url)
         return result
 
 
@@ -295,15 +370,37 @@ def attempt(service, fn, *args, **kwargs):
         return None, err
 
 
-def checked(resp):
-    """``resp`` if it is a success, else raise (openstacksdk's raw calls,
-    ``conn.compute.get(...)`` and the like, do not raise on a 4xx or 5xx)."""
-    openstack.exceptions.raise_from_response(resp)
-    return resp
+def degraded(err, what):
+    """Note that a part of this page was left out because ``err``'s service
+    failed; ``what`` says what the person misses. base.html names each such
+    service above the page (once per service), so a page that still renders
+    says which service is down."""
+    notes = flask.g.setdefault('degraded', [])
+    if not any(e.service == err.service for e, _what in notes):
+        notes.append((err, what))
+
+
+# sdk proxy attribute -> the service's catalog type (for errors)
+PROXIES = {'compute': 'compute', 'network': 'network', 'block_storage': 'volumev3',
+           'image': 'image', 'identity': 'identity'}
+
+
+def api(conn, proxy, method, path, **kwargs):
+    """A raw REST call to one of the user's services: ``proxy`` is the
+    connection's attribute ('compute', 'network', 'block_storage', 'image',
+    'identity'); the response, or its failure as APIError (NotSignedIn for
+    a 401). Compute calls ask for COMPUTE_MICROVERSION unless told.
+
+    Use this (or pass raise_exc=True): openstacksdk's raw proxy calls
+    (``conn.compute.get(...)``) do not raise on an HTTP error, so a 409 or
+    a 401 would pass for a success (tests/unit/test_dashboard_errors.py
+    checks every raw call in the package)."""
+    if proxy == 'compute':
+        kwargs.setdefault('microversion', COMPUTE_MICROVERSION)
+    with translate(PROXIES[proxy], signed_in=True):
+        return getattr(conn, proxy).request(path, method, raise_exc=True, **kwargs)
 
 
 def compute_get(conn, path, **params):
     """GET a compute path at the dashboard's microversion; the JSON body."""
-    with translate('compute', signed_in=True):
-        return checked(conn.compute.get(path, params=params or None,
-                                        microversion=COMPUTE_MICROVERSION)).json()
+    return api(conn, 'compute', 'GET', path, params=params or None).json()

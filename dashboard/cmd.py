@@ -18,6 +18,12 @@ from common.conf import CONF
 
 LOG = logging.getLogger(__name__)
 BINARY = 'altostack-dashboard'
+# channel_request_lookahead: waitress keeps reading a connection while its
+# request runs, so it sees at once that a browser left a page and the page's
+# live-update stream (views/events.py) stops; without it the stream would
+# hold its thread and poll the APIs until a write failed, up to two
+# heartbeats later, and quick clicking through pages used up the threads.
+SERVER_OPTIONS = {'channel_timeout': 120, 'channel_request_lookahead': 1}
 
 
 def _app():
@@ -41,8 +47,8 @@ def main(argv=None):
     # waitress refuses bodies over 1 GiB by default; images are often bigger.
     server = wsgi.WSGIServer(BINARY, _app, opts.bind_host, opts.bind_port,
                              threads=opts.threads, workers=1,
-                             server_options={'channel_timeout': 120,
-                                             'max_request_body_size': opts.max_upload_size})
+                             server_options=dict(
+                                 SERVER_OPTIONS, max_request_body_size=opts.max_upload_size))
     stop = threading.Event()
 
     def _handler(signum, _frame):

@@ -52,7 +52,10 @@ def render_error(status, title, message, api_error=None):
 
 
 def not_signed_in(_exc):
-    flask.session.pop('scoped', None)
+    # The tokens are dead (expired, revoked) or absent: nothing of them
+    # stays, so the login page is a login page and not a signed-in frame.
+    for key in ('scoped', 'unscoped', 'me', 'projects'):
+        flask.session.pop(key, None)
     url = _login_url()
     if is_htmx() or flask.request.path.startswith('/events'):
         resp = flask.make_response('', 401)

@@ -52,12 +52,12 @@ class Panel:
             return self._slow
         self._slow_at = time.monotonic() + SLOW_EVERY
         errors = []
-        vols, err = cloud.attempt('volumev3', lambda: cloud.checked(self.conn.block_storage.get(
-            '/volumes/detail')).json()['volumes'])
+        vols, err = cloud.attempt('volumev3', lambda: self.conn.block_storage.get(
+            '/volumes/detail', raise_exc=True).json()['volumes'])
         if err:
             errors.append(err)
-        imgs, err2 = cloud.attempt('image', lambda: cloud.checked(self.conn.image.get(
-            '/images?limit=200')).json()['images'])
+        imgs, err2 = cloud.attempt('image', lambda: self.conn.image.get(
+            '/images?limit=200', raise_exc=True).json()['images'])
         if err2:
             errors.append(err2)
         vol_tasks = [{'kind': 'volume', 'id': v['id'], 'name': v.get('name') or v['id'],

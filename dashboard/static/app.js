@@ -22,7 +22,7 @@
 
   // A signed-out stream (expired or revoked token): to the login page and back.
   document.addEventListener('htmx:sseMessage', function (ev) {
-    if (ev.detail && ev.detail.type === 'signed-out') {
+    if (ev.detail && ev.detail.type === 'signed-out' && location.pathname !== '/login') {
       var here = location.pathname + location.search;
       location.href = '/login?next=' + encodeURIComponent(here);
     }

@@ -71,7 +71,9 @@ def login():
                     error = cloud.APIError(err.service, 'The user name or password is not '
                                            'right (Keystone: %s)' % err.message,
                                            status=401, request_id=err.request_id)
-    return flask.render_template('login.html', form=form, error=error,
+    # me=None: the bare login form, even over a session whose token just
+    # died (the live stream sends the page here without clearing it).
+    return flask.render_template('login.html', form=form, error=error, me=None,
                                  next=flask.request.args.get('next', '')), status
 
 

@@ -129,11 +129,14 @@ def stream():
     watcher = Watcher(conn, flask.session['me']['project_id'])
     watcher.extra = page_watchers(conn)
     interval = CONF.dashboard.poll_interval
+    # True once the browser has gone (waitress, cmd.SERVER_OPTIONS): the
+    # stream ends then instead of polling for nobody.
+    gone = flask.request.environ.get('waitress.client_disconnected', lambda: False)
 
     def generate():
         yield 'retry: 2000\n\n'
         last_beat = time.monotonic()
-        while True:
+        while not gone():
             extra = ''
             try:
                 extra = watcher.extra_events()

@@ -17,25 +17,33 @@ FILTERS = ('name', 'status', 'flavor', 'image', 'ip')
 TRANSITIONAL = {'BUILD', 'REBOOT', 'HARD_REBOOT', 'RESIZE', 'MIGRATING', 'REBUILD',
                 'PASSWORD', 'VERIFY_RESIZE', 'REVERT_RESIZE'}
 _NAMES_TTL = 60
+_NAMES_FAILED_TTL = 5    # a service that failed is asked again soon
 _names = {}
 
 
 def _names_of(conn, kind):
     """{id: name} of images or flavors the user can see (kept a minute per
-    token: names rarely change and a list page must not wait for them)."""
+    token: names rarely change and a list page must not wait for them). If
+    the service fails, the page still shows (ids for names) and says which
+    service failed (cloud.degraded)."""
     key = (flask.session['scoped']['token'], kind)
     hit = _names.get(key)
     if hit and hit[0] > time.monotonic():
-        return hit[1]
-    if kind == 'images':
-        found, _err = cloud.attempt('image', lambda: {i.id: i.name for i in conn.image.images()})
+        found, err = hit[1], hit[2]
     else:
-        found, _err = cloud.attempt('compute', lambda: {f.id: f.name for f in
-                                                        conn.compute.flavors()})
-    found = found or {}
-    if len(_names) > 2048:
-        _names.clear()
-    _names[key] = (time.monotonic() + _NAMES_TTL, found)
+        if kind == 'images':
+            found, err = cloud.attempt('image', lambda: {i.id: i.name
+                                                         for i in conn.image.images()})
+        else:
+            found, err = cloud.attempt('compute', lambda: {f.id: f.name for f in
+                                                           conn.compute.flavors()})
+        found = found or {}
+        if len(_names) > 2048:
+            _names.clear()
+        _names[key] = (time.monotonic() + (_NAMES_FAILED_TTL if err else _NAMES_TTL), found,
+                       err)
+    if err:
+        cloud.degraded(err, '%s names show as ids until it answers.' % kind[:-1].capitalize())
     return found
 
 

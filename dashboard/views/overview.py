@@ -30,22 +30,22 @@ def _bar(label, used, limit, unit):
 
 
 def compute_usage(conn):
-    absolute = cloud.checked(conn.compute.get('/limits')).json()['limits']['absolute']
+    absolute = conn.compute.get('/limits', raise_exc=True).json()['limits']['absolute']
     return [_bar(label, absolute.get(used), absolute.get(limit), unit)
             for label, used, limit, unit in COMPUTE]
 
 
 def volume_usage(conn, project_id):
-    qs = cloud.checked(conn.block_storage.get(
-        '/os-quota-sets/%s?usage=True' % project_id)).json()
+    qs = conn.block_storage.get('/os-quota-sets/%s?usage=True' % project_id,
+                                raise_exc=True).json()
     qs = qs['quota_set']
     return [_bar(label, qs.get(key, {}).get('in_use'), qs.get(key, {}).get('limit'), unit)
             for label, key, unit in VOLUME if isinstance(qs.get(key), dict)]
 
 
 def network_usage(conn, project_id):
-    quota = cloud.checked(conn.network.get(
-        '/quotas/%s/details.json' % project_id)).json()['quota']
+    quota = conn.network.get('/quotas/%s/details.json' % project_id,
+                             raise_exc=True).json()['quota']
     return [_bar(label, quota[key]['used'], quota[key]['limit'], unit)
             for label, key, unit in NETWORK if key in quota]
 
