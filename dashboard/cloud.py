@@ -293,17 +293,3 @@ def attempt(service, fn, *args, **kwargs):
         return call(service, fn, *args, **kwargs), None
     except APIError as err:
         return None, err
-
-
-def checked(resp):
-    """``resp`` if it is a success, else raise (openstacksdk's raw calls,
-    ``conn.compute.get(...)`` and the like, do not raise on a 4xx or 5xx)."""
-    openstack.exceptions.raise_from_response(resp)
-    return resp
-
-
-def compute_get(conn, path, **params):
-    """GET a compute path at the dashboard's microversion; the JSON body."""
-    with translate('compute', signed_in=True):
-        return checked(conn.compute.get(path, params=params or None,
-                                        microversion=COMPUTE_MICROVERSION)).json()

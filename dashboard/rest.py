@@ -36,15 +36,21 @@ def _query(params):
     return {k: v for k, v in (params or {}).items() if v is not None and v != []} or None
 
 
-def send(service, method, path, body=None, params=None, microversion=None, conn=None):
-    """The response of ``method path`` on ``service``, or APIError."""
+def send(service, method, path, body=None, params=None, microversion=None, conn=None,
+         data=None, headers=None):
+    """The response of ``method path`` on ``service``, or APIError.
+    ``body`` is sent as JSON; ``data`` (bytes or an iterator of chunks,
+    with its ``headers``) as it is, for an upload or a JSON patch."""
     conn = conn or cloud.conn()
     proxy = getattr(conn, PROXIES[service])
     if service == 'compute' and microversion is None:
         microversion = cloud.COMPUTE_MICROVERSION
+    extra = {'data': data} if data is not None else {}
+    if headers:
+        extra['headers'] = headers
     with cloud.translate(service, signed_in=True):
         resp = proxy.request(path, method, json=body, params=_query(params),
-                             microversion=microversion)
+                             microversion=microversion, **extra)
         openstack.exceptions.raise_from_response(resp)
     return resp
 

@@ -99,7 +99,7 @@ def console_lines(arg):
 
 def get_server(conn, server_id):
     """The server (GET /servers/{id}) with the names the list shows."""
-    server = cloud.compute_get(conn, '/servers/%s' % server_id)['server']
+    server = rest.get('compute', '/servers/%s' % server_id, conn=conn)['server']
     return instances.decorate(conn, [server])[0]
 
 
@@ -116,8 +116,9 @@ def overview_part(conn, server):
 
 
 def interfaces_part(conn, server):
-    ifaces, err = cloud.attempt('compute', lambda: cloud.compute_get(
-        conn, '/servers/%s/os-interface' % server['id'])['interfaceAttachments'])
+    body, err = rest.attempt('compute', 'GET', '/servers/%s/os-interface' % server['id'],
+                             conn=conn)
+    ifaces = (body or {}).get('interfaceAttachments')
     nets, nets_err = rest.attempt('network', 'GET', '/networks', conn=conn)
     fips, fips_err = rest.attempt('network', 'GET', '/floatingips', conn=conn)
     names = {n['id']: n.get('name') or n['id'] for n in (nets or {}).get('networks', ())}
@@ -133,8 +134,9 @@ def interfaces_part(conn, server):
 
 
 def volumes_part(conn, server):
-    atts, err = cloud.attempt('compute', lambda: cloud.compute_get(
-        conn, '/servers/%s/os-volume_attachments' % server['id'])['volumeAttachments'])
+    body, err = rest.attempt('compute', 'GET', '/servers/%s/os-volume_attachments' % server['id'],
+                             conn=conn)
+    atts = (body or {}).get('volumeAttachments')
     vols, vols_err = rest.attempt('volumev3', 'GET', '/volumes/detail', conn=conn)
     by_id = {v['id']: v for v in (vols or {}).get('volumes', ())}
     for att in atts or ():
@@ -145,9 +147,9 @@ def volumes_part(conn, server):
 
 
 def log_part(conn, server):
-    acts, err = cloud.attempt('compute', lambda: cloud.compute_get(
-        conn, '/servers/%s/os-instance-actions' % server['id'])['instanceActions'])
-    return {'log': acts, 'log_err': err}
+    body, err = rest.attempt('compute', 'GET', '/servers/%s/os-instance-actions' % server['id'],
+                             conn=conn)
+    return {'log': (body or {}).get('instanceActions'), 'log_err': err}
 
 
 def console_output(conn, server_id, lines):
@@ -232,8 +234,8 @@ def part(server_id, part):
 def events(server_id, request_id):
     """One action's events (asked for when its row is opened)."""
     server_id = str(server_id)  # a UUID, as the route takes it
-    action = cloud.compute_get(cloud.conn(), '/servers/%s/os-instance-actions/%s'
-                               % (server_id, request_id))['instanceAction']
+    action = rest.get('compute', '/servers/%s/os-instance-actions/%s'
+                      % (server_id, request_id))['instanceAction']
     return flask.render_template('instances/_events.html', a=action)
 
 

@@ -19,10 +19,9 @@ bp = flask.Blueprint('instance_forms', __name__, url_prefix='/instances')
 
 
 def _flavors(conn, server):
-    found, err = cloud.attempt('compute', lambda: cloud.compute_get(
-        conn, '/flavors/detail')['flavors'])
+    found, err = rest.attempt('compute', 'GET', '/flavors/detail', conn=conn)
     current = (server.get('flavor') or {}).get('original_name')
-    flavors = sorted((f for f in found or () if f.get('name') != current),
+    flavors = sorted((f for f in (found or {}).get('flavors', ()) if f.get('name') != current),
                      key=lambda f: (f.get('vcpus', 0), f.get('ram', 0), f.get('disk', 0)))
     return {'flavors': flavors, 'list_err': err, 'current_flavor': current}
 
