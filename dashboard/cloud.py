@@ -378,29 +378,3 @@ def degraded(err, what):
     notes = flask.g.setdefault('degraded', [])
     if not any(e.service == err.service for e, _what in notes):
         notes.append((err, what))
-
-
-# sdk proxy attribute -> the service's catalog type (for errors)
-PROXIES = {'compute': 'compute', 'network': 'network', 'block_storage': 'volumev3',
-           'image': 'image', 'identity': 'identity'}
-
-
-def api(conn, proxy, method, path, **kwargs):
-    """A raw REST call to one of the user's services: ``proxy`` is the
-    connection's attribute ('compute', 'network', 'block_storage', 'image',
-    'identity'); the response, or its failure as APIError (NotSignedIn for
-    a 401). Compute calls ask for COMPUTE_MICROVERSION unless told.
-
-    Use this (or pass raise_exc=True): openstacksdk's raw proxy calls
-    (``conn.compute.get(...)``) do not raise on an HTTP error, so a 409 or
-    a 401 would pass for a success (tests/unit/test_dashboard_errors.py
-    checks every raw call in the package)."""
-    if proxy == 'compute':
-        kwargs.setdefault('microversion', COMPUTE_MICROVERSION)
-    with translate(PROXIES[proxy], signed_in=True):
-        return getattr(conn, proxy).request(path, method, raise_exc=True, **kwargs)
-
-
-def compute_get(conn, path, **params):
-    """GET a compute path at the dashboard's microversion; the JSON body."""
-    return api(conn, 'compute', 'GET', path, params=params or None).json()

@@ -7,7 +7,7 @@ import time
 
 import flask
 
-from dashboard import cloud
+from dashboard import rest
 
 VOLUME_BUSY = {'creating', 'attaching', 'detaching', 'deleting', 'extending', 'uploading',
                'downloading', 'backing-up', 'restoring-backup', 'reserved', 'maintenance',
@@ -22,8 +22,8 @@ def _server_action(conn, server_id, task):
     if key not in _actions:
         if len(_actions) > 4096:
             _actions.clear()
-        found, _err = cloud.attempt('compute', cloud.compute_get, conn,
-                                    '/servers/%s/os-instance-actions' % server_id, limit=1)
+        found, _err = rest.attempt('compute', 'GET', '/servers/%s/os-instance-actions' % server_id,
+                                   conn=conn, limit=1)
         actions = (found or {}).get('instanceActions') or []
         _actions[key] = ((actions[0].get('request_id'), actions[0].get('action'))
                          if actions else (None, None))
@@ -52,12 +52,12 @@ class Panel:
             return self._slow
         self._slow_at = time.monotonic() + SLOW_EVERY
         errors = []
-        vols, err = cloud.attempt('volumev3', lambda: self.conn.block_storage.get(
-            '/volumes/detail', raise_exc=True).json()['volumes'])
+        vols, err = rest.attempt('volumev3', 'GET', '/volumes/detail', conn=self.conn)
+        vols = (vols or {}).get('volumes')
         if err:
             errors.append(err)
-        imgs, err2 = cloud.attempt('image', lambda: self.conn.image.get(
-            '/images?limit=200', raise_exc=True).json()['images'])
+        imgs, err2 = rest.attempt('image', 'GET', '/images', conn=self.conn, limit=200)
+        imgs = (imgs or {}).get('images')
         if err2:
             errors.append(err2)
         vol_tasks = [{'kind': 'volume', 'id': v['id'], 'name': v.get('name') or v['id'],

@@ -17,6 +17,7 @@ import flask
 
 from common.conf import CONF
 from dashboard import cloud
+from dashboard import rest
 from dashboard import tasks
 from dashboard.views import instances
 from dashboard.views import signed_in
@@ -53,7 +54,7 @@ class Watcher:
     def prime(self):
         """Learn every server once (the page already shows them), for the
         task panel; from then on only changes are asked for."""
-        body = cloud.compute_get(self.conn, '/servers/detail', limit=1000)
+        body = rest.get('compute', '/servers/detail', conn=self.conn, limit=1000)
         for server in body['servers']:
             self.seen[server['id']] = (server.get('updated'), server.get('status'),
                                        server.get('OS-EXT-STS:task_state'),
@@ -68,7 +69,7 @@ class Watcher:
 
     def changes(self):
         now = datetime.datetime.now(datetime.timezone.utc)
-        body = cloud.compute_get(self.conn, '/servers/detail', **{
+        body = rest.get('compute', '/servers/detail', conn=self.conn, **{
             'changes-since': _iso(self.since)})
         self.since = now - OVERLAP
         out = []

@@ -71,7 +71,7 @@ def _label(fip_id):
 def allocate():
     network = rest.form('network')
     if not network:
-        flask.abort(400, 'Choose the external network to allocate the floating IP from.')
+        rest.refuse('Choose the external network to allocate the floating IP from.')
     body = {'floating_network_id': network}
     if rest.form('description'):
         body['description'] = rest.form('description')
@@ -85,7 +85,7 @@ def allocate():
 def associate(fip_id):
     port = rest.form('port')
     if not port:
-        flask.abort(400, 'Choose the server port to associate the floating IP with.')
+        rest.refuse('Choose the server port to associate the floating IP with.')
     rest.call('network', 'PUT', '/floatingips/%s' % fip_id, {'floatingip': {'port_id': port}})
     return rest.done('Floating IP %s associated.' % _label(fip_id),
                      flask.url_for('floating_ips.index'))

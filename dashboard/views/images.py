@@ -18,6 +18,7 @@ import flask
 
 from dashboard import cloud
 from dashboard import errors
+from dashboard import rest
 from dashboard.views import launch
 from dashboard.views import paging
 from dashboard.views import signed_in
@@ -62,7 +63,7 @@ def _path(image_id, tail=''):
 
 
 def _get(conn, image_id):
-    return cloud.call('image', conn.image.get, _path(image_id), raise_exc=True).json()
+    return rest.call('image', 'GET', _path(image_id), conn=conn)
 
 
 def _context(**extra):
@@ -87,8 +88,7 @@ def index():
     query['limit'] = limit
     if marker:
         query['marker'] = marker
-    body, err = cloud.attempt('image', lambda: cloud.call(
-        'image', conn.image.get, '/images', params=query, raise_exc=True).json())
+    body, err = rest.attempt('image', 'GET', '/images', conn=conn, **query)
     images = (body or {}).get('images', [])
     next_marker = images[-1]['id'] if body and body.get('next') and images else None
     return flask.render_template('images/index.html', **_context(
@@ -191,8 +191,8 @@ def _send(conn, image_id, stream, size):
     headers = {'Content-Type': 'application/octet-stream'}
     if size is not None:
         headers['X-OpenStack-Image-Size'] = str(size)
-    cloud.call('image', conn.image.put, _path(image_id, '/file'), data=chunks(),
-               headers=headers, raise_exc=True)
+    rest.send('image', 'PUT', _path(image_id, '/file'), conn=conn, data=chunks(),
+              headers=headers)
 
 
 @bp.route('/create', methods=['POST'])
@@ -206,7 +206,7 @@ def create():
         body = create_body(flask.request.form)
     except launch.FormError as err:
         return _bad_input(err)
-    image = cloud.call('image', conn.image.post, '/images', json=body, raise_exc=True).json()
+    image = rest.call('image', 'POST', '/images', body, conn=conn)
     upload_file = flask.request.files.get('file')
     if upload_file:
         _send(conn, image['id'], upload_file.stream, None)
@@ -269,8 +269,8 @@ def edit(image_id):
             if not ops:
                 flask.flash('Nothing changed on image %s.' % image.get('name'), 'info')
                 return flask.redirect(flask.url_for('images.detail', image_id=image_id))
-            cloud.call('image', conn.image.patch, _path(image_id), data=json.dumps(ops),
-                       headers={'Content-Type': PATCH_TYPE}, raise_exc=True)
+            rest.send('image', 'PATCH', _path(image_id), conn=conn, data=json.dumps(ops),
+                      headers={'Content-Type': PATCH_TYPE})
         except (launch.FormError, cloud.APIError) as err:
             error, status = err, getattr(err, 'status', None) or 400
         else:
@@ -286,7 +286,7 @@ def edit(image_id):
 @signed_in
 def delete(image_id):
     conn = cloud.conn()
-    cloud.call('image', conn.image.delete, _path(image_id), raise_exc=True)
+    rest.call('image', 'DELETE', _path(image_id), conn=conn)
     name = flask.request.form.get('name') or image_id
     message = 'Deleted image %s.' % name
     if errors.is_htmx():

@@ -23,6 +23,7 @@ import flask
 from common import instance_states as st
 from dashboard import cloud
 from dashboard import errors
+from dashboard import rest
 from dashboard.views import signed_in
 
 bp = flask.Blueprint('instance', __name__, url_prefix='/instances')
@@ -69,18 +70,6 @@ def _request_id(resp):
     return headers.get('x-openstack-request-id') or headers.get('x-compute-request-id')
 
 
-def compute_call(conn, method, path, body=None):
-    """A compute request at the dashboard's microversion; the response."""
-    with cloud.translate('compute', signed_in=True):
-        return getattr(conn.compute, method)(path, json=body, raise_exc=True,
-                                             microversion=cloud.COMPUTE_MICROVERSION)
-
-
-def network_call(conn, method, path, body=None, params=None):
-    with cloud.translate('network', signed_in=True):
-        return getattr(conn.network, method)(path, json=body, params=params, raise_exc=True)
-
-
 class Done(types.SimpleNamespace):
     """What an action answers: a message and the API's request id (and a
     page to go to, for delete)."""
@@ -92,35 +81,35 @@ class Done(types.SimpleNamespace):
 
 def _server_action(body, message):
     def run(conn, server_id, _form):
-        resp = compute_call(conn, 'post', '/servers/%s/action' % server_id, body)
+        resp = rest.send('compute', 'POST', '/servers/%s/action' % server_id, body, conn=conn)
         return Done(message, resp)
     return run
 
 
 def _delete(conn, server_id, _form):
-    resp = compute_call(conn, 'delete', '/servers/%s' % server_id)
+    resp = rest.send('compute', 'DELETE', '/servers/%s' % server_id, conn=conn)
     return Done('The instance is being deleted.', resp, go=flask.url_for('instances.index'))
 
 
 def _rebuild(conn, server_id, form):
     image = field(form, 'image', 'Image', 'uuid')
-    resp = compute_call(conn, 'post', '/servers/%s/action' % server_id,
-                        {'rebuild': {'imageRef': image}})
+    resp = rest.send('compute', 'POST', '/servers/%s/action' % server_id,
+                     {'rebuild': {'imageRef': image}}, conn=conn)
     return Done('Rebuild from image %s requested.' % image, resp)
 
 
 def _resize(conn, server_id, form):
     flavor = field(form, 'flavor', 'Flavor', 'id')
-    resp = compute_call(conn, 'post', '/servers/%s/action' % server_id,
-                        {'resize': {'flavorRef': flavor}})
+    resp = rest.send('compute', 'POST', '/servers/%s/action' % server_id,
+                     {'resize': {'flavorRef': flavor}}, conn=conn)
     return Done('Resize to flavor %s requested; confirm or revert it once the instance '
                 'is VERIFY_RESIZE.' % flavor, resp)
 
 
 def _snapshot(conn, server_id, form):
     name = field(form, 'name', 'Snapshot name')
-    resp = compute_call(conn, 'post', '/servers/%s/action' % server_id,
-                        {'createImage': {'name': name}})
+    resp = rest.send('compute', 'POST', '/servers/%s/action' % server_id,
+                     {'createImage': {'name': name}}, conn=conn)
     image_id = resp.json().get('image_id')
     return Done('Snapshot %s is being made: image %s.' % (name, image_id), resp,
                 image_id=image_id)
@@ -128,8 +117,8 @@ def _snapshot(conn, server_id, form):
 
 def _attach_volume(conn, server_id, form):
     volume = field(form, 'volume', 'Volume', 'uuid')
-    resp = compute_call(conn, 'post', '/servers/%s/os-volume_attachments' % server_id,
-                        {'volumeAttachment': {'volumeId': volume}})
+    resp = rest.send('compute', 'POST', '/servers/%s/os-volume_attachments' % server_id,
+                     {'volumeAttachment': {'volumeId': volume}}, conn=conn)
     device = (resp.json().get('volumeAttachment') or {}).get('device')
     return Done('Volume %s is being attached%s.' % (volume, ' as %s' % device if device
                                                     else ''), resp)
@@ -137,36 +126,36 @@ def _attach_volume(conn, server_id, form):
 
 def _detach_volume(conn, server_id, form):
     volume = field(form, 'volume', 'Volume', 'uuid')
-    resp = compute_call(conn, 'delete', '/servers/%s/os-volume_attachments/%s'
-                        % (server_id, volume))
+    resp = rest.send('compute', 'DELETE', '/servers/%s/os-volume_attachments/%s'
+                     % (server_id, volume), conn=conn)
     return Done('Volume %s is being detached.' % volume, resp)
 
 
 def _attach_network(conn, server_id, form):
     network = field(form, 'network', 'Network', 'uuid')
-    resp = compute_call(conn, 'post', '/servers/%s/os-interface' % server_id,
-                        {'interfaceAttachment': {'net_id': network}})
+    resp = rest.send('compute', 'POST', '/servers/%s/os-interface' % server_id,
+                     {'interfaceAttachment': {'net_id': network}}, conn=conn)
     port = (resp.json().get('interfaceAttachment') or {}).get('port_id')
     return Done('Interface on network %s attached (port %s).' % (network, port), resp)
 
 
 def _attach_port(conn, server_id, form):
     port = field(form, 'port', 'Port', 'uuid')
-    resp = compute_call(conn, 'post', '/servers/%s/os-interface' % server_id,
-                        {'interfaceAttachment': {'port_id': port}})
+    resp = rest.send('compute', 'POST', '/servers/%s/os-interface' % server_id,
+                     {'interfaceAttachment': {'port_id': port}}, conn=conn)
     return Done('Port %s attached.' % port, resp)
 
 
 def _detach_interface(conn, server_id, form):
     port = field(form, 'port', 'Port', 'uuid')
-    resp = compute_call(conn, 'delete', '/servers/%s/os-interface/%s' % (server_id, port))
+    resp = rest.send('compute', 'DELETE', '/servers/%s/os-interface/%s' % (server_id, port),
+                     conn=conn)
     return Done('Interface (port %s) detached.' % port, resp)
 
 
 def _floating_ip(conn, address):
     """The project's floating IP with ``address`` (as the CLI finds it)."""
-    found = network_call(conn, 'get', '/floatingips',
-                         params={'floating_ip_address': address}).json()
+    found = rest.get('network', '/floatingips', conn=conn, floating_ip_address=address)
     for fip in found.get('floatingips', ()):
         if fip.get('floating_ip_address') == address:
             return fip
@@ -192,10 +181,10 @@ def _add_floating_ip(conn, server_id, form):
     address = field(form, 'floating_ip', 'Floating IP', 'ip')
     fixed_ip = field(form, 'fixed_ip', 'Fixed IP address', 'ip', required=False)
     fip = _floating_ip(conn, address)
-    ports = network_call(conn, 'get', '/ports', params={'device_id': server_id}).json()['ports']
+    ports = rest.get('network', '/ports', conn=conn, device_id=server_id)['ports']
     port_id, addr = server_port(ports, fixed_ip)
-    resp = network_call(conn, 'put', '/floatingips/%s' % fip['id'],
-                        {'floatingip': {'port_id': port_id, 'fixed_ip_address': addr}})
+    resp = rest.send('network', 'PUT', '/floatingips/%s' % fip['id'],
+                     {'floatingip': {'port_id': port_id, 'fixed_ip_address': addr}}, conn=conn)
     return Done('Floating IP %s now leads to %s.' % (address, addr), resp,
                 service='network (Neutron)')
 
@@ -205,16 +194,16 @@ def _remove_floating_ip(conn, server_id, form):
     fip = _floating_ip(conn, address)
     if not fip.get('port_id'):
         raise FormError('Floating IP %s is not associated.' % address)
-    resp = network_call(conn, 'put', '/floatingips/%s' % fip['id'],
-                        {'floatingip': {'port_id': None}})
+    resp = rest.send('network', 'PUT', '/floatingips/%s' % fip['id'],
+                     {'floatingip': {'port_id': None}}, conn=conn)
     return Done('Floating IP %s removed from the instance.' % address, resp,
                 service='network (Neutron)')
 
 
 def _allocate_floating_ip(conn, server_id, form):
     network = field(form, 'network', 'External network', 'uuid')
-    resp = network_call(conn, 'post', '/floatingips',
-                        {'floatingip': {'floating_network_id': network}})
+    resp = rest.send('network', 'POST', '/floatingips',
+                     {'floatingip': {'floating_network_id': network}}, conn=conn)
     address = resp.json()['floatingip']['floating_ip_address']
     return Done('Floating IP %s allocated.' % address, resp, service='network (Neutron)',
                 floating_ip=address)
@@ -224,8 +213,8 @@ def _security_group(verb):
     def run(conn, server_id, form):
         group = field(form, 'group', 'Security group')
         key = 'addSecurityGroup' if verb == 'add' else 'removeSecurityGroup'
-        resp = compute_call(conn, 'post', '/servers/%s/action' % server_id,
-                            {key: {'name': group}})
+        resp = rest.send('compute', 'POST', '/servers/%s/action' % server_id,
+                         {key: {'name': group}}, conn=conn)
         return Done('Security group %s %s.' % (group, 'added' if verb == 'add'
                                                else 'removed'), resp)
     return run
@@ -403,10 +392,7 @@ def _answer(server_id, done):
                                     if done.request_id else ''), 'success')
         return flask.redirect(target or _back(server_id))
     if target:
-        flask.flash(done.message, 'success')
-        resp = flask.make_response('', 200)
-        resp.headers['HX-Redirect'] = target
-        return resp
+        return rest.done(done.message, target)
     body = flask.render_template('_alert.html', kind='success', title=done.message,
                                  message='', err=done)
     body += '<div id="action-form" hx-swap-oob="innerHTML"></div>'

@@ -21,6 +21,7 @@ import re
 import flask
 
 from dashboard import cloud
+from dashboard import rest
 from dashboard.views import instance_actions as actions
 from dashboard.views import instances
 from dashboard.views import is_admin
@@ -98,24 +99,15 @@ def console_lines(arg):
 
 def get_server(conn, server_id):
     """The server (GET /servers/{id}) with the names the list shows."""
-    server = cloud.compute_get(conn, '/servers/%s' % server_id)['server']
+    server = rest.get('compute', '/servers/%s' % server_id, conn=conn)['server']
     return instances.decorate(conn, [server])[0]
-
-
-def api_get(service, proxy, path, key=None):
-    """GET ``path`` of a service's proxy -> (body or body[key], None) or
-    (None, APIError)."""
-    def get():
-        body = proxy.get(path, raise_exc=True).json()
-        return body[key] if key else body
-    return cloud.attempt(service, get)
 
 
 def overview_part(conn, server):
     image = server.get('image') or {}
     found, image_err = None, None
     if image.get('id'):
-        found, image_err = api_get('image', conn.image, '/images/%s' % image['id'])
+        found, image_err = rest.attempt('image', 'GET', '/images/%s' % image['id'], conn=conn)
     fault = server.get('fault') or None
     return {'image': found, 'image_err': image_err, 'fault': fault,
             'fault_text': explain_fault(fault.get('message')) if fault else None,
@@ -124,13 +116,14 @@ def overview_part(conn, server):
 
 
 def interfaces_part(conn, server):
-    ifaces, err = cloud.attempt('compute', lambda: cloud.compute_get(
-        conn, '/servers/%s/os-interface' % server['id'])['interfaceAttachments'])
-    nets, nets_err = api_get('network', conn.network, '/networks', 'networks')
-    fips, fips_err = api_get('network', conn.network, '/floatingips', 'floatingips')
-    names = {n['id']: n.get('name') or n['id'] for n in nets or ()}
+    body, err = rest.attempt('compute', 'GET', '/servers/%s/os-interface' % server['id'],
+                             conn=conn)
+    ifaces = (body or {}).get('interfaceAttachments')
+    nets, nets_err = rest.attempt('network', 'GET', '/networks', conn=conn)
+    fips, fips_err = rest.attempt('network', 'GET', '/floatingips', conn=conn)
+    names = {n['id']: n.get('name') or n['id'] for n in (nets or {}).get('networks', ())}
     by_port = {}
-    for fip in fips or ():
+    for fip in (fips or {}).get('floatingips', ()):
         if fip.get('port_id'):
             by_port.setdefault(fip['port_id'], []).append(fip)
     for iface in ifaces or ():
@@ -141,10 +134,11 @@ def interfaces_part(conn, server):
 
 
 def volumes_part(conn, server):
-    atts, err = cloud.attempt('compute', lambda: cloud.compute_get(
-        conn, '/servers/%s/os-volume_attachments' % server['id'])['volumeAttachments'])
-    vols, vols_err = api_get('volumev3', conn.block_storage, '/volumes/detail', 'volumes')
-    by_id = {v['id']: v for v in vols or ()}
+    body, err = rest.attempt('compute', 'GET', '/servers/%s/os-volume_attachments' % server['id'],
+                             conn=conn)
+    atts = (body or {}).get('volumeAttachments')
+    vols, vols_err = rest.attempt('volumev3', 'GET', '/volumes/detail', conn=conn)
+    by_id = {v['id']: v for v in (vols or {}).get('volumes', ())}
     for att in atts or ():
         att['volume'] = by_id.get(att.get('volumeId')) or {}
     busy = any((a['volume'].get('status') in VOLUME_BUSY) for a in atts or ())
@@ -153,14 +147,14 @@ def volumes_part(conn, server):
 
 
 def log_part(conn, server):
-    acts, err = cloud.attempt('compute', lambda: cloud.compute_get(
-        conn, '/servers/%s/os-instance-actions' % server['id'])['instanceActions'])
-    return {'log': acts, 'log_err': err}
+    body, err = rest.attempt('compute', 'GET', '/servers/%s/os-instance-actions' % server['id'],
+                             conn=conn)
+    return {'log': (body or {}).get('instanceActions'), 'log_err': err}
 
 
 def console_output(conn, server_id, lines):
     body = {'os-getConsoleOutput': {'length': lines} if lines else {}}
-    resp = actions.compute_call(conn, 'post', '/servers/%s/action' % server_id, body)
+    resp = rest.send('compute', 'POST', '/servers/%s/action' % server_id, body, conn=conn)
     return resp.json().get('output') or ''
 
 
@@ -172,8 +166,8 @@ def console_log_part(conn, server):
 
 
 def remote_console(conn, server_id, protocol, kind):
-    resp = actions.compute_call(conn, 'post', '/servers/%s/remote-consoles' % server_id,
-                                {'remote_console': {'protocol': protocol, 'type': kind}})
+    resp = rest.send('compute', 'POST', '/servers/%s/remote-consoles' % server_id,
+                     {'remote_console': {'protocol': protocol, 'type': kind}}, conn=conn)
     return resp.json()['remote_console']['url']
 
 
@@ -240,8 +234,8 @@ def part(server_id, part):
 def events(server_id, request_id):
     """One action's events (asked for when its row is opened)."""
     server_id = str(server_id)  # a UUID, as the route takes it
-    action = cloud.compute_get(cloud.conn(), '/servers/%s/os-instance-actions/%s'
-                               % (server_id, request_id))['instanceAction']
+    action = rest.get('compute', '/servers/%s/os-instance-actions/%s'
+                      % (server_id, request_id))['instanceAction']
     return flask.render_template('instances/_events.html', a=action)
 
 

@@ -10,27 +10,27 @@ import flask
 
 from dashboard import cloud
 from dashboard import errors
+from dashboard import rest
 from dashboard.views import instance_actions as actions
 from dashboard.views import instance_detail
 from dashboard.views import signed_in
-from dashboard.views.instance_detail import api_get
 
 bp = flask.Blueprint('instance_forms', __name__, url_prefix='/instances')
 
 
 def _flavors(conn, server):
-    found, err = cloud.attempt('compute', lambda: cloud.compute_get(
-        conn, '/flavors/detail')['flavors'])
+    found, err = rest.attempt('compute', 'GET', '/flavors/detail', conn=conn)
     current = (server.get('flavor') or {}).get('original_name')
-    flavors = sorted((f for f in found or () if f.get('name') != current),
+    flavors = sorted((f for f in (found or {}).get('flavors', ()) if f.get('name') != current),
                      key=lambda f: (f.get('vcpus', 0), f.get('ram', 0), f.get('disk', 0)))
     return {'flavors': flavors, 'list_err': err, 'current_flavor': current}
 
 
 def _images(conn, server):
-    found, err = api_get('image', conn.image, '/images?status=active&limit=200', 'images')
+    found, err = rest.attempt('image', 'GET', '/images', conn=conn, status='active', limit=200)
     current = (server.get('image') or {}).get('id')
-    return {'images': sorted(found or (), key=lambda i: (i.get('name') or '').lower()),
+    return {'images': sorted((found or {}).get('images', ()),
+                             key=lambda i: (i.get('name') or '').lower()),
             'list_err': err, 'current_image': current}
 
 
@@ -39,35 +39,39 @@ def _snapshot(conn, server):
 
 
 def _volumes(conn, server):
-    found, err = api_get('volumev3', conn.block_storage, '/volumes/detail', 'volumes')
-    free = [v for v in found or () if v.get('status') == 'available']
+    found, err = rest.attempt('volumev3', 'GET', '/volumes/detail', conn=conn)
+    free = [v for v in (found or {}).get('volumes', ()) if v.get('status') == 'available']
     return {'volumes': free, 'list_err': err}
 
 
 def _interfaces(conn, server):
-    nets, err = api_get('network', conn.network, '/networks', 'networks')
-    ports, ports_err = api_get('network', conn.network, '/ports', 'ports')
-    return {'networks': [n for n in nets or () if not n.get('router:external')],
-            'ports': [p for p in ports or () if not p.get('device_id') and
+    nets, err = rest.attempt('network', 'GET', '/networks', conn=conn)
+    ports, ports_err = rest.attempt('network', 'GET', '/ports', conn=conn)
+    return {'networks': [n for n in (nets or {}).get('networks', ())
+                         if not n.get('router:external')],
+            'ports': [p for p in (ports or {}).get('ports', ()) if not p.get('device_id') and
                       not p.get('device_owner')],
             'list_err': err or ports_err}
 
 
 def _floating_ips(conn, server):
-    fips, err = api_get('network', conn.network, '/floatingips', 'floatingips')
-    nets, nets_err = api_get('network', conn.network, '/networks?router:external=true',
-                             'networks')
+    fips, err = rest.attempt('network', 'GET', '/floatingips', conn=conn)
+    nets, nets_err = rest.attempt('network', 'GET', '/networks', conn=conn,
+                                  **{'router:external': 'true'})
     fixed = [a['addr'] for entries in (server.get('addresses') or {}).values()
              for a in entries if a.get('OS-EXT-IPS:type', 'fixed') == 'fixed']
-    return {'free_fips': [f for f in fips or () if not f.get('port_id')],
-            'external_networks': [n for n in nets or () if n.get('router:external')],
+    return {'free_fips': [f for f in (fips or {}).get('floatingips', ())
+                          if not f.get('port_id')],
+            'external_networks': [n for n in (nets or {}).get('networks', ())
+                                  if n.get('router:external')],
             'fixed_ips': fixed, 'list_err': err or nets_err}
 
 
 def _security_groups(conn, server):
-    groups, err = api_get('network', conn.network, '/security-groups', 'security_groups')
+    groups, err = rest.attempt('network', 'GET', '/security-groups', conn=conn)
     has = {g.get('name') for g in server.get('security_groups') or ()}
-    return {'groups': [g for g in groups or () if g.get('name') not in has],
+    return {'groups': [g for g in (groups or {}).get('security_groups', ())
+                       if g.get('name') not in has],
             'list_err': err}
 
 

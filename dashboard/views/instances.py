@@ -7,6 +7,7 @@ import time
 import flask
 
 from dashboard import cloud
+from dashboard import rest
 from dashboard.views import paging
 from dashboard.views import signed_in
 
@@ -67,7 +68,7 @@ def list_page(conn, args, limit, marker):
     params['limit'] = limit
     if marker:
         params['marker'] = marker
-    servers = cloud.compute_get(conn, '/servers/detail', **params)['servers']
+    servers = rest.get('compute', '/servers/detail', conn=conn, **params)['servers']
     return decorate(conn, servers)
 
 

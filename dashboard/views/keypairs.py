@@ -11,6 +11,7 @@ import flask
 
 from dashboard import cloud
 from dashboard import errors
+from dashboard import rest
 from dashboard.views import paging
 from dashboard.views import signed_in
 
@@ -19,17 +20,15 @@ NAV = [('keypairs.index', 'Key pairs')]
 
 
 def _post(conn, body):
-    resp = cloud.call('compute', conn.compute.post, '/os-keypairs', json={'keypair': body},
-                      microversion=cloud.COMPUTE_MICROVERSION, raise_exc=True)
-    return resp.json()['keypair']
+    return rest.call('compute', 'POST', '/os-keypairs', {'keypair': body}, conn=conn)['keypair']
 
 
 def _list(conn, limit, marker):
     params = {'limit': limit}
     if marker:
         params['marker'] = marker
-    rows = [k['keypair'] for k in cloud.compute_get(conn, '/os-keypairs', **params)['keypairs']]
-    return rows
+    body = rest.get('compute', '/os-keypairs', conn=conn, **params)
+    return [k['keypair'] for k in body['keypairs']]
 
 
 def _page(form=None, error=None, status=200):
@@ -97,9 +96,8 @@ def deleted(message):
 @signed_in
 def delete(name):
     conn = cloud.conn()
-    cloud.call('compute', conn.compute.delete, '/os-keypairs/%s' % urllib.parse.quote(name,
-                                                                                     safe=''),
-               microversion=cloud.COMPUTE_MICROVERSION, raise_exc=True)
+    rest.call('compute', 'DELETE', '/os-keypairs/%s' % urllib.parse.quote(name, safe=''),
+              conn=conn)
     message = 'Deleted key pair %s.' % name
     if errors.is_htmx():
         return deleted(message)

@@ -20,6 +20,7 @@ import concurrent.futures
 import flask
 
 from dashboard import cloud
+from dashboard import rest
 from dashboard.views import instances
 from dashboard.views import signed_in
 
@@ -35,13 +36,8 @@ USER_DATA_MAX = 65535        # the compute API's limit, on the base64 text
 # -- what the form offers (each fetched on its own: a service that is down
 #    only empties its own fields) -------------------------------------------
 
-def _json(service, proxy, path, **params):
-    resp = cloud.call(service, proxy.get, path, params=params or None, raise_exc=True)
-    return resp.json()
-
-
 def _flavors(conn):
-    body = cloud.compute_get(conn, '/flavors/detail')
+    body = rest.get('compute', '/flavors/detail', conn=conn)
     flavors = [{'id': f['id'], 'name': f['name'], 'vcpus': f['vcpus'], 'ram': f['ram'],
                 'disk': f['disk']} for f in body['flavors']
                if not f.get('OS-FLV-DISABLED:disabled')]
@@ -54,7 +50,7 @@ def list_images(conn, **params):
     out, marker = [], None
     while True:
         page = dict(params, limit=200, **({'marker': marker} if marker else {}))
-        body = _json('image', conn.image, '/images', **page)
+        body = rest.get('image', '/images', conn=conn, **page)
         out.extend(body['images'])
         if not body.get('next') or not body['images']:
             return out
@@ -70,29 +66,29 @@ def _images(conn):
 
 
 def _volumes(conn):
-    body = _json('volumev3', conn.block_storage, '/volumes/detail', status='available')
+    body = rest.get('volumev3', '/volumes/detail', conn=conn, status='available')
     return [{'id': v['id'], 'name': v.get('name') or v['id'], 'size': v['size']}
             for v in body['volumes'] if str(v.get('bootable')).lower() == 'true']
 
 
 def _volume_snapshots(conn):
-    body = _json('volumev3', conn.block_storage, '/snapshots/detail', status='available')
+    body = rest.get('volumev3', '/snapshots/detail', conn=conn, status='available')
     return [{'id': s['id'], 'name': s.get('name') or s['id'], 'size': s['size']}
             for s in body['snapshots']]
 
 
 def _network_parts(conn, project_id):
-    nets = _json('network', conn.network, '/networks')['networks']
+    nets = rest.get('network', '/networks', conn=conn)['networks']
     nets = [{'id': n['id'], 'name': n.get('name') or n['id'], 'shared': n.get('shared')}
             for n in nets if n.get('shared') or not n.get('router:external')]
-    ports = _json('network', conn.network, '/ports', project_id=project_id)['ports']
+    ports = rest.get('network', '/ports', conn=conn, project_id=project_id)['ports']
     names = {n['id']: n['name'] for n in nets}
     ports = [{'id': p['id'], 'name': p.get('name') or p['id'][:8],
               'ips': [ip['ip_address'] for ip in p.get('fixed_ips') or ()],
               'network': names.get(p['network_id'], p['network_id'])}
              for p in ports if not p.get('device_id') and not p.get('device_owner')]
-    groups = _json('network', conn.network, '/security-groups',
-                   project_id=project_id)['security_groups']
+    groups = rest.get('network', '/security-groups', conn=conn,
+                      project_id=project_id)['security_groups']
     counts = {}
     for g in groups:
         counts[g['name']] = counts.get(g['name'], 0) + 1
@@ -104,19 +100,19 @@ def _network_parts(conn, project_id):
 
 
 def _keypairs(conn):
-    body = cloud.compute_get(conn, '/os-keypairs')
+    body = rest.get('compute', '/os-keypairs', conn=conn)
     return sorted(k['keypair']['name'] for k in body['keypairs'])
 
 
 def _compute_quota(conn):
-    a = cloud.compute_get(conn, '/limits')['limits']['absolute']
+    a = rest.get('compute', '/limits', conn=conn)['limits']['absolute']
     return {'instances': [a.get('totalInstancesUsed', 0), a.get('maxTotalInstances', -1)],
             'cores': [a.get('totalCoresUsed', 0), a.get('maxTotalCores', -1)],
             'ram': [a.get('totalRAMUsed', 0), a.get('maxTotalRAMSize', -1)]}
 
 
 def _volume_quota(conn):
-    a = _json('volumev3', conn.block_storage, '/limits')['limits']['absolute']
+    a = rest.get('volumev3', '/limits', conn=conn)['limits']['absolute']
     return {'volumes': [a.get('totalVolumesUsed', 0), a.get('maxTotalVolumes', -1)],
             'gigabytes': [a.get('totalGigabytesUsed', 0), a.get('maxTotalVolumeGigabytes', -1)]}
 
@@ -247,8 +243,7 @@ def decode_user_data(text):
 
 
 def _create(conn, body):
-    resp = cloud.call('compute', conn.compute.post, '/servers', json=body,
-                      microversion=cloud.COMPUTE_MICROVERSION, raise_exc=True)
+    resp = rest.send('compute', 'POST', '/servers', body, conn=conn)
     return resp.json()['server'], resp.headers.get('x-openstack-request-id')
 
 

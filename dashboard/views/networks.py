@@ -12,6 +12,7 @@ be corrected and sent once more without leaving a network behind.
 import flask
 
 from dashboard import cloud
+from dashboard import rest
 from dashboard.views import is_admin
 from dashboard.views import neutron
 from dashboard.views import paging
@@ -51,7 +52,7 @@ def index():
 @bp.route('/<net_id>')
 @signed_in
 def detail(net_id):
-    net = neutron.get('/networks/%s' % net_id)['network']
+    net = rest.get('network', '/networks/%s' % net_id)['network']
     net['owner'] = _owner(net)
     subnets = neutron.listing('subnets', network_id=net_id)
     ports = neutron.listing('ports', network_id=net_id)
@@ -65,8 +66,8 @@ def detail(net_id):
 # -- create ---------------------------------------------------------------------
 
 def _network_values():
-    values = {'name': neutron.text('name'),
-              'admin_state_up': neutron.text('admin_state', 'enable') != 'disable'}
+    values = {'name': rest.form('name'),
+              'admin_state_up': rest.form('admin_state', 'enable') != 'disable'}
     if is_admin():
         values['shared'] = neutron.flag('share', 'share')
         values['router:external'] = neutron.flag('external', 'external')
@@ -81,25 +82,24 @@ def create():
                                      subnet=None, with_subnet=True)
     values = _network_values()
     if not values['name']:
-        neutron.bad_input('Give the network a name.')
+        rest.refuse('Give the network a name.')
     subnet = neutron.subnet_fields('with-network') if neutron.flag('with_subnet') else None
-    net = neutron.request('POST', '/networks', {'network': values})['network']
+    net = rest.call('network', 'POST', '/networks', {'network': values})['network']
     if subnet is None:
-        return neutron.done(flask.url_for('.detail', net_id=net['id']),
-                            'Network %s created.' % net['name'])
+        return rest.done('Network %s created.' % net['name'],
+                         flask.url_for('.detail', net_id=net['id']))
     subnet['network_id'] = net['id']
     try:
-        sub = neutron.request('POST', '/subnets', {'subnet': subnet})['subnet']
+        sub = rest.call('network', 'POST', '/subnets', {'subnet': subnet})['subnet']
     except cloud.APIError as err:
         # Not half a result: the network goes too, and the form stays to be fixed.
-        _, gone = cloud.attempt(neutron.SERVICE, neutron.request, 'DELETE',
-                                '/networks/%s' % net['id'])
+        _, gone = rest.attempt('network', 'DELETE', '/networks/%s' % net['id'])
         err.message = 'The subnet was refused, so network %s was not kept: %s' % (
             net['name'], err.message) if gone is None else err.message
         raise
-    return neutron.done(flask.url_for('.detail', net_id=net['id']),
-                        'Network %s created with subnet %s (%s).'
-                        % (net['name'], sub['name'] or sub['id'], sub['cidr']))
+    return rest.done('Network %s created with subnet %s (%s).'
+                     % (net['name'], sub['name'] or sub['id'], sub['cidr']),
+                     flask.url_for('.detail', net_id=net['id']))
 
 
 # -- edit, delete -----------------------------------------------------------------
@@ -107,25 +107,25 @@ def create():
 @bp.route('/<net_id>/edit', methods=['GET', 'POST'])
 @signed_in
 def edit(net_id):
-    net = neutron.get('/networks/%s' % net_id)['network']
+    net = rest.get('network', '/networks/%s' % net_id)['network']
     if flask.request.method == 'GET':
         return flask.render_template('network/network_form.html', net=net)
-    values = {'name': neutron.text('name'),
-              'admin_state_up': neutron.text('admin_state', 'enable') != 'disable'}
+    values = {'name': rest.form('name'),
+              'admin_state_up': rest.form('admin_state', 'enable') != 'disable'}
     if is_admin():
-        values['shared'] = neutron.text('share', 'no-share') == 'share'
-        values['router:external'] = neutron.text('external', 'internal') == 'external'
+        values['shared'] = rest.form('share', 'no-share') == 'share'
+        values['router:external'] = rest.form('external', 'internal') == 'external'
     changed = {k: v for k, v in values.items() if net.get(k) != v}
     if changed:
-        net = neutron.request('PUT', '/networks/%s' % net_id, {'network': changed})['network']
-    return neutron.done(flask.url_for('.detail', net_id=net_id),
-                        'Network %s updated.' % net['name'] if changed else
-                        'Nothing to change on network %s.' % net['name'])
+        net = rest.call('network', 'PUT', '/networks/%s' % net_id, {'network': changed})['network']
+    return rest.done('Network %s updated.' % net['name'] if changed else
+                     'Nothing to change on network %s.' % net['name'],
+                     flask.url_for('.detail', net_id=net_id))
 
 
 @bp.route('/<net_id>/delete', methods=['POST'])
 @signed_in
 def delete(net_id):
-    name = neutron.text('name') or net_id
-    neutron.request('DELETE', '/networks/%s' % net_id)
-    return neutron.done(flask.url_for('.index'), 'Network %s deleted.' % name)
+    name = rest.form('name') or net_id
+    rest.call('network', 'DELETE', '/networks/%s' % net_id)
+    return rest.done('Network %s deleted.' % name, flask.url_for('.index'))

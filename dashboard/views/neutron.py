@@ -1,57 +1,35 @@
-"""What the network pages share (networks, subnets, ports, routers): raw
-calls to the network API of the catalog, and the reading of their forms.
+"""What the network pages share (networks, subnets, ports, routers): the
+network API's collections (a listing, a page, names by id, through
+``rest.get('network', ...)``: raw calls live in dashboard/rest.py), and
+the reading of their forms.
 
-Calls go through the signed-in user's openstacksdk Connection
-(``conn.network``, which adds /v2.0) and answer the JSON body; a refusal
-becomes ``cloud.APIError`` with Neutron's own message, status and request
-id (a raw sdk call does not raise by itself, so every call here checks).
-
-Form fields are read here too. What a person types that is not even in
-the shape the API takes (an allocation pool line without its end, say)
-is a 400 that names the line; whether a CIDR overlaps, a pool lies in
+Form fields are read here too (trimmed text with ``rest.form``). What a
+person types that is not even in the shape the API takes (an allocation
+pool line without its end, say) is a 400 that names the line
+(``rest.refuse``); whether a CIDR overlaps, a pool lies in
 its subnet or an address is taken is the API's to say, in its words.
 """
 
 import re
 
 import flask
-import openstack.exceptions
-from werkzeug import exceptions as wz_exc
 
-from dashboard import cloud
-from dashboard import errors
+from dashboard import rest
 
-SERVICE = 'network'
 INTERFACE_OWNER = 'network:router_interface'
 
 
-# -- calls -----------------------------------------------------------------
-
-def request(method, path, body=None, **params):
-    """``method path`` on the network API as the signed-in user: the JSON
-    body of the answer (None for a 204), or raise APIError."""
-    conn = cloud.conn()
-    with cloud.translate(SERVICE, signed_in=True):
-        resp = conn.network.request(path, method, json=body,
-                                    params={k: v for k, v in params.items()
-                                            if v is not None and v != []} or None)
-        openstack.exceptions.raise_from_response(resp)
-        return resp.json() if resp.content else None
-
-
-def get(path, **params):
-    return request('GET', path, **params)
-
+# -- the collections ------------------------------------------------------------
 
 def listing(collection, **params):
     """All of ``collection`` the user sees (a list), narrowed by ``params``
     (a list value repeats the parameter: any of them)."""
-    return get('/' + collection, **params)[collection.replace('-', '_')]
+    return rest.get('network', '/' + collection, **params)[collection.replace('-', '_')]
 
 
 def page(collection, limit, marker, **params):
     """One page of ``collection``: (items, marker of the next page or None)."""
-    body = get('/' + collection, limit=limit, marker=marker, **params)
+    body = rest.get('network', '/' + collection, limit=limit, marker=marker, **params)
     items = body[collection.replace('-', '_')]
     more = any(link.get('rel') == 'next'
                for link in body.get(collection.replace('-', '_') + '_links', ()))
@@ -71,29 +49,7 @@ def names_of(collection, ids, *fields):
     return by_id(listing(collection, id=ids, fields=['id', 'name', *fields]))
 
 
-# -- after a form ------------------------------------------------------------
-
-def done(url, message):
-    """After a successful POST: a flash message and the next page (htmx
-    follows HX-Redirect; a plain form gets a 303)."""
-    flask.flash(message, 'success')
-    if errors.is_htmx():
-        resp = flask.make_response('', 204)
-        resp.headers['HX-Redirect'] = url
-        return resp
-    return flask.redirect(url, 303)
-
-
-def bad_input(message):
-    """Input that is not in a shape the API takes: a 400 that says why."""
-    raise wz_exc.BadRequest(description=message)
-
-
 # -- reading form fields ----------------------------------------------------------
-
-def text(name, default=''):
-    return (flask.request.form.get(name) or default).strip()
-
 
 def flag(name, on='on'):
     """A checkbox or a select of two values: is it ``on``."""
@@ -122,8 +78,8 @@ def parse_pools(raw_lines, field='Allocation pools'):
     for n, line in enumerate(raw_lines, 1):
         parts = _two(line)
         if len(parts) != 2:
-            bad_input('%s, line %d: %r is not "start,end" (two addresses).'
-                      % (field, n, line))
+            rest.refuse('%s, line %d: %r is not "start,end" (two addresses).'
+                        % (field, n, line))
         pools.append({'start': parts[0], 'end': parts[1]})
     return pools
 
@@ -134,8 +90,8 @@ def parse_routes(raw_lines, field='Host routes'):
     for n, line in enumerate(raw_lines, 1):
         parts = _two(line)
         if len(parts) != 2 or '/' not in parts[0]:
-            bad_input('%s, line %d: %r is not "destination CIDR,next hop address".'
-                      % (field, n, line))
+            rest.refuse('%s, line %d: %r is not "destination CIDR,next hop address".'
+                        % (field, n, line))
         routes.append({'destination': parts[0], 'nexthop': parts[1]})
     return routes
 
@@ -144,21 +100,21 @@ def subnet_fields(creating):
     """The subnet attributes of a subnet form (create or edit), as the API
     takes them. On create, an empty gateway is the API's choice (the
     first address); 'no gateway' is gateway_ip null on both."""
-    values = {'name': text('subnet_name' if creating == 'with-network' else 'name')}
+    values = {'name': rest.form('subnet_name' if creating == 'with-network' else 'name')}
     if creating:
-        cidr = text('cidr')
+        cidr = rest.form('cidr')
         if not cidr:
-            bad_input('A subnet needs its network address (CIDR), e.g. 192.168.10.0/24.')
+            rest.refuse('A subnet needs its network address (CIDR), e.g. 192.168.10.0/24.')
         values['cidr'] = cidr
-        version = text('ip_version', '4')
+        version = rest.form('ip_version', '4')
         if version not in ('4', '6'):
-            bad_input('IP version %r is neither 4 nor 6.' % version)
+            rest.refuse('IP version %r is neither 4 nor 6.' % version)
         values['ip_version'] = int(version)
     if flag('no_gateway', 'none'):
         values['gateway_ip'] = None
-    elif text('gateway'):
-        values['gateway_ip'] = text('gateway')
-    values['enable_dhcp'] = text('dhcp', 'dhcp') != 'no-dhcp'
+    elif rest.form('gateway'):
+        values['gateway_ip'] = rest.form('gateway')
+    values['enable_dhcp'] = rest.form('dhcp', 'dhcp') != 'no-dhcp'
     pools = parse_pools(lines('allocation_pools'))
     if pools or not creating:
         values['allocation_pools'] = pools

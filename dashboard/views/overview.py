@@ -4,6 +4,7 @@ compute, volume and network; each service's part fails on its own."""
 import flask
 
 from dashboard import cloud
+from dashboard import rest
 from dashboard.views import signed_in
 
 bp = flask.Blueprint('overview', __name__)
@@ -30,22 +31,20 @@ def _bar(label, used, limit, unit):
 
 
 def compute_usage(conn):
-    absolute = conn.compute.get('/limits', raise_exc=True).json()['limits']['absolute']
+    absolute = rest.get('compute', '/limits', conn=conn)['limits']['absolute']
     return [_bar(label, absolute.get(used), absolute.get(limit), unit)
             for label, used, limit, unit in COMPUTE]
 
 
 def volume_usage(conn, project_id):
-    qs = conn.block_storage.get('/os-quota-sets/%s?usage=True' % project_id,
-                                raise_exc=True).json()
-    qs = qs['quota_set']
+    qs = rest.get('volumev3', '/os-quota-sets/%s' % project_id, conn=conn,
+                  usage='True')['quota_set']
     return [_bar(label, qs.get(key, {}).get('in_use'), qs.get(key, {}).get('limit'), unit)
             for label, key, unit in VOLUME if isinstance(qs.get(key), dict)]
 
 
 def network_usage(conn, project_id):
-    quota = conn.network.get('/quotas/%s/details.json' % project_id,
-                             raise_exc=True).json()['quota']
+    quota = rest.get('network', '/quotas/%s/details.json' % project_id, conn=conn)['quota']
     return [_bar(label, quota[key]['used'], quota[key]['limit'], unit)
             for label, key, unit in NETWORK if key in quota]
 

@@ -8,6 +8,7 @@ the names of their networks in one call.
 
 import flask
 
+from dashboard import rest
 from dashboard.views import neutron
 from dashboard.views import paging
 from dashboard.views import signed_in
@@ -31,7 +32,7 @@ def index():
 @bp.route('/<port_id>')
 @signed_in
 def detail(port_id):
-    port = neutron.get('/ports/%s' % port_id)['port']
+    port = rest.get('network', '/ports/%s' % port_id)['port']
     net = neutron.names_of('networks', [port['network_id']]).get(port['network_id'])
     subnets = neutron.names_of('subnets', [f['subnet_id'] for f in port['fixed_ips']], 'cidr')
     groups = neutron.names_of('security-groups', port.get('security_groups') or [])
@@ -56,8 +57,8 @@ def _usable_networks():
 
 
 def _values():
-    values = {'name': neutron.text('name'),
-              'admin_state_up': neutron.text('admin_state', 'enable') != 'disable',
+    values = {'name': rest.form('name'),
+              'admin_state_up': rest.form('admin_state', 'enable') != 'disable',
               'security_groups': flask.request.form.getlist('security_group')}
     return values
 
@@ -71,26 +72,26 @@ def create():
                                      subnets=subnets, groups=_security_groups(),
                                      network_id=flask.request.args.get('network_id'))
     values = _values()
-    values['network_id'] = neutron.text('network_id')
+    values['network_id'] = rest.form('network_id')
     if not values['network_id']:
-        neutron.bad_input('Choose the network of the port.')
+        rest.refuse('Choose the network of the port.')
     if not values['security_groups']:
         del values['security_groups']       # the project's default group
-    fixed = {k: v for k, v in (('subnet_id', neutron.text('fixed_subnet')),
-                               ('ip_address', neutron.text('fixed_ip'))) if v}
+    fixed = {k: v for k, v in (('subnet_id', rest.form('fixed_subnet')),
+                               ('ip_address', rest.form('fixed_ip'))) if v}
     if fixed:
         values['fixed_ips'] = [fixed]
-    port = neutron.request('POST', '/ports', {'port': values})['port']
+    port = rest.call('network', 'POST', '/ports', {'port': values})['port']
     ips = ', '.join(f['ip_address'] for f in port['fixed_ips'])
-    return neutron.done(flask.url_for('.detail', port_id=port['id']),
-                        'Port %s created%s.' % (port['name'] or port['id'],
-                                                ' with ' + ips if ips else ''))
+    return rest.done('Port %s created%s.' % (port['name'] or port['id'],
+                     ' with ' + ips if ips else ''),
+                     flask.url_for('.detail', port_id=port['id']))
 
 
 @bp.route('/<port_id>/edit', methods=['GET', 'POST'])
 @signed_in
 def edit(port_id):
-    port = neutron.get('/ports/%s' % port_id)['port']
+    port = rest.get('network', '/ports/%s' % port_id)['port']
     if flask.request.method == 'GET':
         return flask.render_template('network/port_form.html', port=port,
                                      groups=_security_groups())
@@ -99,17 +100,17 @@ def edit(port_id):
                if (sorted(v) if k == 'security_groups' else v) !=
                (sorted(port.get(k) or []) if k == 'security_groups' else port.get(k))}
     if changed:
-        port = neutron.request('PUT', '/ports/%s' % port_id, {'port': changed})['port']
+        port = rest.call('network', 'PUT', '/ports/%s' % port_id, {'port': changed})['port']
     label = port['name'] or port['id']
-    return neutron.done(flask.url_for('.detail', port_id=port_id),
-                        'Port %s updated.' % label if changed else
-                        'Nothing to change on port %s.' % label)
+    return rest.done('Port %s updated.' % label if changed else
+                     'Nothing to change on port %s.' % label,
+                     flask.url_for('.detail', port_id=port_id))
 
 
 @bp.route('/<port_id>/delete', methods=['POST'])
 @signed_in
 def delete(port_id):
-    port = neutron.get('/ports/%s' % port_id)['port']
-    neutron.request('DELETE', '/ports/%s' % port_id)
-    return neutron.done(flask.url_for('networks.detail', net_id=port['network_id']),
-                        'Port %s deleted.' % (port['name'] or port['id']))
+    port = rest.get('network', '/ports/%s' % port_id)['port']
+    rest.call('network', 'DELETE', '/ports/%s' % port_id)
+    return rest.done('Port %s deleted.' % (port['name'] or port['id']),
+                     flask.url_for('networks.detail', net_id=port['network_id']))

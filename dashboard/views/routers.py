@@ -9,6 +9,7 @@ networks in one call each.
 
 import flask
 
+from dashboard import rest
 from dashboard.views import neutron
 from dashboard.views import paging
 from dashboard.views import signed_in
@@ -57,7 +58,7 @@ def index():
 @bp.route('/<router_id>')
 @signed_in
 def detail(router_id):
-    router = neutron.get('/routers/%s' % router_id)['router']
+    router = rest.get('network', '/routers/%s' % router_id)['router']
     ports = _interfaces([router_id]).get(router_id, [])
     nets = neutron.by_id(neutron.listing('networks', fields=['id', 'name', 'router:external']))
     externals = [n for n in nets.values() if n.get('router:external')]
@@ -79,15 +80,15 @@ def create():
     if flask.request.method == 'GET':
         return flask.render_template('network/router_form.html',
                                      externals=_external_networks())
-    values = {'name': neutron.text('name'),
-              'admin_state_up': neutron.text('admin_state', 'enable') != 'disable'}
+    values = {'name': rest.form('name'),
+              'admin_state_up': rest.form('admin_state', 'enable') != 'disable'}
     if not values['name']:
-        neutron.bad_input('Give the router a name.')
-    if neutron.text('external_network'):
-        values['external_gateway_info'] = {'network_id': neutron.text('external_network')}
-    router = neutron.request('POST', '/routers', {'router': values})['router']
-    return neutron.done(flask.url_for('.detail', router_id=router['id']),
-                        'Router %s created.' % router['name'])
+        rest.refuse('Give the router a name.')
+    if rest.form('external_network'):
+        values['external_gateway_info'] = {'network_id': rest.form('external_network')}
+    router = rest.call('network', 'POST', '/routers', {'router': values})['router']
+    return rest.done('Router %s created.' % router['name'],
+                     flask.url_for('.detail', router_id=router['id']))
 
 
 def _router_url(router_id):
@@ -97,52 +98,53 @@ def _router_url(router_id):
 @bp.route('/<router_id>/gateway', methods=['POST'])
 @signed_in
 def set_gateway(router_id):
-    network_id = neutron.text('external_network')
+    network_id = rest.form('external_network')
     if not network_id:
-        neutron.bad_input('Choose the external network of the gateway.')
-    router = neutron.request('PUT', '/routers/%s' % router_id, {'router': {
+        rest.refuse('Choose the external network of the gateway.')
+    router = rest.call('network', 'PUT', '/routers/%s' % router_id, {'router': {
         'external_gateway_info': {'network_id': network_id}}})['router']
     ips = [f['ip_address'] for f in
            (router.get('external_gateway_info') or {}).get('external_fixed_ips') or ()]
-    return neutron.done(_router_url(router_id), 'Router %s has its gateway%s.'
-                        % (router['name'], ' at ' + ', '.join(ips) if ips else ''))
+    return rest.done('Router %s has its gateway%s.'
+                     % (router['name'], ' at ' + ', '.join(ips) if ips else ''),
+                     _router_url(router_id))
 
 
 @bp.route('/<router_id>/gateway/clear', methods=['POST'])
 @signed_in
 def clear_gateway(router_id):
-    router = neutron.request('PUT', '/routers/%s' % router_id,
-                             {'router': {'external_gateway_info': None}})['router']
-    return neutron.done(_router_url(router_id),
-                        'Router %s has no external gateway now.' % router['name'])
+    router = rest.call('network', 'PUT', '/routers/%s' % router_id,
+                                  {'router': {'external_gateway_info': None}})['router']
+    return rest.done('Router %s has no external gateway now.' % router['name'],
+                     _router_url(router_id))
 
 
 @bp.route('/<router_id>/interfaces', methods=['POST'])
 @signed_in
 def add_interface(router_id):
-    subnet_id = neutron.text('subnet_id')
+    subnet_id = rest.form('subnet_id')
     if not subnet_id:
-        neutron.bad_input('Choose the subnet of the interface.')
-    info = neutron.request('PUT', '/routers/%s/add_router_interface' % router_id,
-                           {'subnet_id': subnet_id})
-    return neutron.done(_router_url(router_id), 'Interface added (port %s).' % info['port_id'])
+        rest.refuse('Choose the subnet of the interface.')
+    info = rest.call('network', 'PUT', '/routers/%s/add_router_interface' % router_id,
+                                {'subnet_id': subnet_id})
+    return rest.done('Interface added (port %s).' % info['port_id'],
+                     _router_url(router_id))
 
 
 @bp.route('/<router_id>/interfaces/remove', methods=['POST'])
 @signed_in
 def remove_interface(router_id):
-    subnet_id = neutron.text('subnet_id')
+    subnet_id = rest.form('subnet_id')
     if not subnet_id:
-        neutron.bad_input('Say which subnet\'s interface to remove.')
-    neutron.request('PUT', '/routers/%s/remove_router_interface' % router_id,
-                    {'subnet_id': subnet_id})
-    return neutron.done(_router_url(router_id),
-                        'Interface on subnet %s removed.' % (neutron.text('label') or subnet_id))
-
+        rest.refuse('Say which subnet\'s interface to remove.')
+    rest.call('network', 'PUT', '/routers/%s/remove_router_interface' % router_id,
+                         {'subnet_id': subnet_id})
+    return rest.done('Interface on subnet %s removed.' % (rest.form('label') or subnet_id),
+                     _router_url(router_id))
 
 @bp.route('/<router_id>/delete', methods=['POST'])
 @signed_in
 def delete(router_id):
-    neutron.request('DELETE', '/routers/%s' % router_id)
-    return neutron.done(flask.url_for('.index'),
-                        'Router %s deleted.' % (neutron.text('name') or router_id))
+    rest.call('network', 'DELETE', '/routers/%s' % router_id)
+    return rest.done('Router %s deleted.' % (rest.form('name') or router_id),
+                     flask.url_for('.index'))

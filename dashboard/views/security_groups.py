@@ -113,7 +113,7 @@ def rule_body(group_id, form):
         rule['port_range_max'] = high
     if form.get('remote') == 'group':
         if not form.get('remote_group'):
-            flask.abort(400, 'Choose the remote security group, or give a remote CIDR.')
+            rest.refuse('Choose the remote security group, or give a remote CIDR.')
         rule['remote_group_id'] = form['remote_group']
     elif (form.get('remote_ip') or '').strip():
         rule['remote_ip_prefix'] = form['remote_ip'].strip()

@@ -143,11 +143,11 @@ def create():
     if source in field:
         chosen = rest.form(source)
         if not chosen:
-            flask.abort(400, 'Choose the %s to create the volume from.'
+            rest.refuse('Choose the %s to create the volume from.'
                         % dict(SOURCES)[source].lower())
         body[field[source]] = chosen
     elif source != 'empty':
-        flask.abort(400, 'Unknown source %r: empty, image, snapshot or volume.' % source)
+        rest.refuse('Unknown source %r: empty, image, snapshot or volume.' % source)
     vol = rest.call('volumev3', 'POST', '/volumes', {'volume': body})['volume']
     return rest.done('Volume %s is being created.' % (vol.get('name') or vol['id']),
                      flask.url_for('volumes.index'))
@@ -215,7 +215,7 @@ def extend(volume_id):
 def attach(volume_id):
     server_id = rest.form('server')
     if not server_id:
-        flask.abort(400, 'Choose the server to attach the volume to.')
+        rest.refuse('Choose the server to attach the volume to.')
     attachment = {'volumeId': volume_id}
     if rest.form('device'):
         attachment['device'] = rest.form('device')
@@ -230,7 +230,7 @@ def attach(volume_id):
 def detach(volume_id):
     server_id = rest.form('server')
     if not server_id:
-        flask.abort(400, 'Say which server to detach the volume from.')
+        rest.refuse('Say which server to detach the volume from.')
     rest.call('compute', 'DELETE', '/servers/%s/os-volume_attachments/%s'
               % (server_id, volume_id))
     return rest.done('Volume %s is being detached.' % _label(volume_id),

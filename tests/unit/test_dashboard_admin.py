@@ -164,10 +164,10 @@ def test_quota_bodies_and_command():
 
 def test_a_failed_live_poll_says_so_once_and_slows_down(client, monkeypatch):
     from dashboard import cloud
-    from dashboard.views import admin
+    from dashboard import rest
     err = cloud.APIError('compute (Nova)', 'The compute (Nova) service does not answer.',
                          down=True)
-    monkeypatch.setattr(admin, 'attempt', lambda *a, **kw: (None, err))
+    monkeypatch.setattr(rest, 'attempt', lambda *a, **kw: (None, err))
     _sign_in(client, ['admin'])
     r = client.get('/admin/instances/changes?since=2026-01-01T00:00:00Z&ids=a,b',
                    headers={'HX-Request': 'true'})

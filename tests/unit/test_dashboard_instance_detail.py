@@ -168,7 +168,7 @@ def app():
 def test_refused_form_says_why_and_sends_nothing(app, monkeypatch):
     sent = []
     monkeypatch.setattr('dashboard.cloud.conn', lambda: types.SimpleNamespace(
-        compute=types.SimpleNamespace(post=lambda *a, **k: sent.append(a))))
+        compute=types.SimpleNamespace(request=lambda *a, **k: sent.append(a))))
     client = app.test_client()
     with client.session_transaction() as sess:
         sess['scoped'] = {'token': 't', 'body': {}}
@@ -187,12 +187,12 @@ def test_refused_form_says_why_and_sends_nothing(app, monkeypatch):
 def test_accepted_action_answers_with_its_request_id(app, monkeypatch):
     sent = []
 
-    def post(path, json=None, **kw):
-        sent.append((path, json))
+    def request(path, method, json=None, **kw):
+        sent.append((method, path, json))
         return types.SimpleNamespace(status_code=202,
                                      headers={'x-openstack-request-id': 'req-1'})
     monkeypatch.setattr('dashboard.cloud.conn', lambda: types.SimpleNamespace(
-        compute=types.SimpleNamespace(post=post)))
+        compute=types.SimpleNamespace(request=request)))
     client = app.test_client()
     with client.session_transaction() as sess:
         sess['scoped'] = {'token': 't', 'body': {}}
@@ -200,7 +200,7 @@ def test_accepted_action_answers_with_its_request_id(app, monkeypatch):
     assert r.status_code == 200 and r.headers['HX-Trigger'] == 'instance-changed'
     body = r.get_data(as_text=True)
     assert 'Hard reboot requested.' in body and 'req-1' in body
-    assert sent == [('/servers/%s/action' % SID, {'reboot': {'type': 'HARD'}})]
+    assert sent == [('POST', '/servers/%s/action' % SID, {'reboot': {'type': 'HARD'}})]
     # Without htmx: the message is flashed and the page comes back.
     r = client.post(URL + 'stop', data={'back': '/instances/%s/volumes' % SID})
     assert r.status_code == 302 and r.headers['Location'].endswith('/instances/%s/volumes' % SID)

@@ -10,6 +10,7 @@ import pytest
 from werkzeug import exceptions as wz_exc
 
 from common.conf import CONF
+from dashboard import rest
 from dashboard.views import neutron
 
 PROJECT = 'p' * 32
@@ -39,7 +40,7 @@ def _port(i, **kw):
 
 
 class FakeNeutron:
-    """Answers the calls of dashboard/views/neutron.py from a few canned
+    """Answers the network calls of dashboard/rest.py from a few canned
     resources, and records them."""
 
     def __init__(self):
@@ -108,7 +109,13 @@ def app(conf, tmp_path, monkeypatch):
 @pytest.fixture
 def fake(monkeypatch):
     f = FakeNeutron()
-    monkeypatch.setattr(neutron, 'request', f)
+    real_call = rest.call
+
+    def call(service, method, path, body=None, params=None, **kw):
+        if service != 'network':
+            return real_call(service, method, path, body, params=params, **kw)
+        return f(method, path, body, **(params or {}))
+    monkeypatch.setattr(rest, 'call', call)
     return f
 
 

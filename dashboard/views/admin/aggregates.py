@@ -4,6 +4,7 @@ unset metadata, delete); the zones with their hosts and services."""
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 
@@ -12,17 +13,17 @@ ADMIN_NAV = [('admin_aggregates.index', 'Aggregates and zones')]
 
 
 def _action(agg_id, name, args):
-    return admin.api('compute', 'POST', '/os-aggregates/%d/action' % agg_id, {name: args})
+    return rest.call('compute', 'POST', '/os-aggregates/%d/action' % agg_id, {name: args})
 
 
 @bp.route('/')
 @admin_only
 def index():
-    aggs = admin.get('compute', '/os-aggregates')['aggregates']
+    aggs = rest.get('compute', '/os-aggregates')['aggregates']
     aggs.sort(key=lambda a: a['name'].lower())
-    zones, zones_err = admin.attempt('compute', 'GET', '/os-availability-zone/detail')
-    hosts, hosts_err = admin.attempt('compute', 'GET', '/os-services',
-                                     params={'binary': 'nova-compute'})
+    zones, zones_err = rest.attempt('compute', 'GET', '/os-availability-zone/detail')
+    hosts, hosts_err = rest.attempt('compute', 'GET', '/os-services',
+                                    **{'binary': 'nova-compute'})
     return flask.render_template(
         'admin/aggregates.html', aggregates=aggs,
         zones=(zones or {}).get('availabilityZoneInfo', []), zones_err=zones_err,
@@ -33,46 +34,46 @@ def index():
 @bp.route('/', methods=['POST'])
 @admin_only
 def create():
-    name, zone = admin.field('name'), admin.field('zone')
+    name, zone = rest.form('name'), rest.form('zone')
     agg = {'name': name}
     if zone:
         agg['availability_zone'] = zone
-    created = admin.api('compute', 'POST', '/os-aggregates', {'aggregate': agg})['aggregate']
-    return admin.done('Aggregate %s created%s.' % (created['name'], ' in zone %s' % zone
-                                                   if zone else ''),
-                      flask.url_for('.index'))
+    created = rest.call('compute', 'POST', '/os-aggregates', {'aggregate': agg})['aggregate']
+    return rest.done('Aggregate %s created%s.' % (created['name'], ' in zone %s' % zone
+                                                  if zone else ''),
+                     flask.url_for('.index'))
 
 
 @bp.route('/<int:agg_id>/hosts', methods=['POST'])
 @admin_only
 def hosts(agg_id):
-    host = admin.field('host')
+    host = rest.form('host')
     if not host:
-        admin.refuse('Choose a host.')
-    add = admin.field('op', 'add') == 'add'
+        rest.refuse('Choose a host.')
+    add = rest.form('op', 'add') == 'add'
     agg = _action(agg_id, 'add_host' if add else 'remove_host', {'host': host})['aggregate']
-    return admin.done('Host %s %s aggregate %s.' % (host, 'added to' if add else
-                                                    'removed from', agg['name']),
-                      flask.url_for('.index'))
+    return rest.done('Host %s %s aggregate %s.' % (host, 'added to' if add else
+                                                   'removed from', agg['name']),
+                     flask.url_for('.index'))
 
 
 @bp.route('/<int:agg_id>/metadata', methods=['POST'])
 @admin_only
 def metadata(agg_id):
-    key = admin.field('key')
+    key = rest.form('key')
     if not key:
-        admin.refuse('Give the metadata a key.')
-    unset = admin.field('op') == 'unset'
-    value = None if unset else admin.field('value')
+        rest.refuse('Give the metadata a key.')
+    unset = rest.form('op') == 'unset'
+    value = None if unset else rest.form('value')
     agg = _action(agg_id, 'set_metadata', {'metadata': {key: value}})['aggregate']
-    return admin.done('Metadata %s %s on aggregate %s.' % (key, 'unset' if unset else 'set',
-                                                          agg['name']),
-                      flask.url_for('.index'))
+    return rest.done('Metadata %s %s on aggregate %s.' % (key, 'unset' if unset else 'set',
+                                                         agg['name']),
+                     flask.url_for('.index'))
 
 
 @bp.route('/<int:agg_id>/delete', methods=['POST'])
 @admin_only
 def delete(agg_id):
-    admin.api('compute', 'DELETE', '/os-aggregates/%d' % agg_id)
-    return admin.done('Aggregate %s deleted.' % admin.field('name', str(agg_id)),
-                      flask.url_for('.index'))
+    rest.call('compute', 'DELETE', '/os-aggregates/%d' % agg_id)
+    return rest.done('Aggregate %s deleted.' % rest.form('name', str(agg_id)),
+                     flask.url_for('.index'))

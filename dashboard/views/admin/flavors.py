@@ -7,6 +7,7 @@ import urllib.parse
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 
@@ -50,7 +51,7 @@ def properties(lines):
             continue
         key, sep, value = line.partition('=')
         if not sep or not key.strip():
-            admin.refuse('A property is key=value; %r is not.' % line)
+            rest.refuse('A property is key=value; %r is not.' % line)
         out[key.strip()] = value.strip()
     return out
 
@@ -58,7 +59,7 @@ def properties(lines):
 @bp.route('/')
 @admin_only
 def index():
-    flavors = admin.get('compute', '/flavors/detail', is_public='None')['flavors']
+    flavors = rest.get('compute', '/flavors/detail', is_public='None')['flavors']
     flavors.sort(key=lambda f: (f['vcpus'], f['ram'], f['disk'], f['name']))
     return flask.render_template('admin/flavors.html', flavors=flavors)
 
@@ -67,29 +68,29 @@ def index():
 @admin_only
 def create():
     body, props = create_body(flask.request.form)
-    flavor = admin.api('compute', 'POST', '/flavors', body)['flavor']
+    flavor = rest.call('compute', 'POST', '/flavors', body)['flavor']
     if props:
-        admin.api('compute', 'POST', _path(flavor['id'], 'os-extra_specs'),
+        rest.call('compute', 'POST', _path(flavor['id'], 'os-extra_specs'),
                   {'extra_specs': props})
-    return admin.done('Flavor %s created (id %s).' % (flavor['name'], flavor['id']),
-                      flask.url_for('.detail', flavor_id=flavor['id']))
+    return rest.done('Flavor %s created (id %s).' % (flavor['name'], flavor['id']),
+                     flask.url_for('.detail', flavor_id=flavor['id']))
 
 
 @bp.route('/<flavor_id>/delete', methods=['POST'])
 @admin_only
 def delete(flavor_id):
-    admin.api('compute', 'DELETE', _path(flavor_id))
-    return admin.done('Flavor %s deleted.' % admin.field('name', flavor_id),
-                      flask.url_for('.index'))
+    rest.call('compute', 'DELETE', _path(flavor_id))
+    return rest.done('Flavor %s deleted.' % rest.form('name', flavor_id),
+                     flask.url_for('.index'))
 
 
 @bp.route('/<flavor_id>/')
 @admin_only
 def detail(flavor_id):
-    flavor = admin.get('compute', _path(flavor_id))['flavor']
+    flavor = rest.get('compute', _path(flavor_id))['flavor']
     access, names = None, {}
     if not flavor.get('os-flavor-access:is_public', True):
-        access = admin.get('compute', _path(flavor_id, 'os-flavor-access'))['flavor_access']
+        access = rest.get('compute', _path(flavor_id, 'os-flavor-access'))['flavor_access']
         names = admin.project_names()
     return flask.render_template('admin/flavor.html', flavor=flavor, access=access,
                                  project_names=names)
@@ -98,34 +99,34 @@ def detail(flavor_id):
 @bp.route('/<flavor_id>/specs', methods=['POST'])
 @admin_only
 def set_spec(flavor_id):
-    key = admin.field('key')
+    key = rest.form('key')
     if not key:
-        admin.refuse('Give the extra spec a key.')
-    admin.api('compute', 'POST', _path(flavor_id, 'os-extra_specs'),
-              {'extra_specs': {key: admin.field('value')}})
-    return admin.done('Extra spec %s set.' % key, flask.url_for('.detail', flavor_id=flavor_id))
+        rest.refuse('Give the extra spec a key.')
+    rest.call('compute', 'POST', _path(flavor_id, 'os-extra_specs'),
+              {'extra_specs': {key: rest.form('value')}})
+    return rest.done('Extra spec %s set.' % key, flask.url_for('.detail', flavor_id=flavor_id))
 
 
 @bp.route('/<flavor_id>/specs/unset', methods=['POST'])
 @admin_only
 def unset_spec(flavor_id):
-    key = admin.field('key')
-    admin.api('compute', 'DELETE', _path(flavor_id, 'os-extra_specs',
+    key = rest.form('key')
+    rest.call('compute', 'DELETE', _path(flavor_id, 'os-extra_specs',
                                          urllib.parse.quote(key, safe='')))
-    return admin.done('Extra spec %s unset.' % key,
-                      flask.url_for('.detail', flavor_id=flavor_id))
+    return rest.done('Extra spec %s unset.' % key,
+                     flask.url_for('.detail', flavor_id=flavor_id))
 
 
 @bp.route('/<flavor_id>/access', methods=['POST'])
 @admin_only
 def access(flavor_id):
-    project = admin.field('project')
-    add = admin.field('op', 'add') == 'add'
+    project = rest.form('project')
+    add = rest.form('op', 'add') == 'add'
     if not project:
-        admin.refuse('Choose a project.')
-    admin.api('compute', 'POST', _path(flavor_id, 'action'),
+        rest.refuse('Choose a project.')
+    rest.call('compute', 'POST', _path(flavor_id, 'action'),
               {'addTenantAccess' if add else 'removeTenantAccess': {'tenant': project}})
     name = admin.project_names().get(project, project)
-    return admin.done('Project %s %s flavor %s.' % (name, 'may now use' if add else
-                                                    'may no longer use', flavor_id),
-                      flask.url_for('.detail', flavor_id=flavor_id))
+    return rest.done('Project %s %s flavor %s.' % (name, 'may now use' if add else
+                                                   'may no longer use', flavor_id),
+                     flask.url_for('.detail', flavor_id=flavor_id))

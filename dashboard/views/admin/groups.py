@@ -3,6 +3,7 @@ remove) and its role assignments."""
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 from dashboard.views.admin import projects as admin_projects
@@ -14,7 +15,7 @@ ADMIN_NAV = [('admin_groups.index', 'Groups')]
 @bp.route('/')
 @admin_only
 def index():
-    groups = sorted(admin.get('identity', '/groups')['groups'],
+    groups = sorted(rest.get('identity', '/groups')['groups'],
                     key=lambda g: g['name'].lower())
     doms = admin_projects.domains()
     return flask.render_template('admin/groups.html', groups=groups, domains=doms,
@@ -24,21 +25,21 @@ def index():
 @bp.route('/', methods=['POST'])
 @admin_only
 def create():
-    group = {'name': admin.field('name'), 'domain_id': admin.field('domain_id', 'default')}
-    if admin.field('description'):
-        group['description'] = admin.field('description')
-    made = admin.api('identity', 'POST', '/groups', {'group': group})['group']
-    return admin.done('Group %s created.' % made['name'],
-                      flask.url_for('.detail', group_id=made['id']))
+    group = {'name': rest.form('name'), 'domain_id': rest.form('domain_id', 'default')}
+    if rest.form('description'):
+        group['description'] = rest.form('description')
+    made = rest.call('identity', 'POST', '/groups', {'group': group})['group']
+    return rest.done('Group %s created.' % made['name'],
+                     flask.url_for('.detail', group_id=made['id']))
 
 
 @bp.route('/<group_id>/')
 @admin_only
 def detail(group_id):
-    group = admin.get('identity', '/groups/%s' % group_id)['group']
-    members = admin.get('identity', '/groups/%s/users' % group_id)['users']
-    users, users_err = admin.attempt('identity', 'GET', '/users')
-    assignments, err = admin.attempt('identity', 'GET', '/role_assignments', params={
+    group = rest.get('identity', '/groups/%s' % group_id)['group']
+    members = rest.get('identity', '/groups/%s/users' % group_id)['users']
+    users, users_err = rest.attempt('identity', 'GET', '/users')
+    assignments, err = rest.attempt('identity', 'GET', '/role_assignments', **{
         'group.id': group_id, 'include_names': 'True'})
     inside = {u['id'] for u in members}
     return flask.render_template(
@@ -51,23 +52,23 @@ def detail(group_id):
 @bp.route('/<group_id>/members', methods=['POST'])
 @admin_only
 def members(group_id):
-    user = admin.field('user')
+    user = rest.form('user')
     if not user:
-        admin.refuse('Choose a user.')
-    add = admin.field('op', 'add') == 'add'
-    admin.api('identity', 'PUT' if add else 'DELETE',
+        rest.refuse('Choose a user.')
+    add = rest.form('op', 'add') == 'add'
+    rest.call('identity', 'PUT' if add else 'DELETE',
               '/groups/%s/users/%s' % (group_id, user))
-    name = admin.field('user_name')
+    name = rest.form('user_name')
     if not name:
-        found, _err = admin.attempt('identity', 'GET', '/users/%s' % user)
+        found, _err = rest.attempt('identity', 'GET', '/users/%s' % user)
         name = (found or {}).get('user', {}).get('name', user)
-    return admin.done('User %s %s the group.' % (name, 'added to' if add else 'removed from'),
-                      flask.url_for('.detail', group_id=group_id))
+    return rest.done('User %s %s the group.' % (name, 'added to' if add else 'removed from'),
+                     flask.url_for('.detail', group_id=group_id))
 
 
 @bp.route('/<group_id>/delete', methods=['POST'])
 @admin_only
 def delete(group_id):
-    admin.api('identity', 'DELETE', '/groups/%s' % group_id)
-    return admin.done('Group %s deleted.' % admin.field('name', group_id),
-                      flask.url_for('.index'))
+    rest.call('identity', 'DELETE', '/groups/%s' % group_id)
+    return rest.done('Group %s deleted.' % rest.form('name', group_id),
+                     flask.url_for('.index'))

@@ -4,6 +4,7 @@ totals on top."""
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 
@@ -39,7 +40,7 @@ def totals(hypervisors):
 @bp.route('/')
 @admin_only
 def index():
-    hyps = admin.get('compute', '/os-hypervisors/detail')['hypervisors']
+    hyps = rest.get('compute', '/os-hypervisors/detail')['hypervisors']
     hyps.sort(key=lambda h: ((h.get('service') or {}).get('host') or '',
                              h['hypervisor_hostname']))
     for h in hyps:

@@ -10,6 +10,7 @@ import datetime
 import flask
 
 from dashboard import cloud
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 from dashboard.views import instances as project_instances
@@ -50,11 +51,11 @@ def index():
     if marker:
         params['marker'] = marker
     since = _iso(_now() - OVERLAP)
-    servers = admin.get('compute', '/servers/detail', **params)['servers']
+    servers = rest.get('compute', '/servers/detail', **params)['servers']
     names = admin.project_names()
     decorate(servers, names)
-    hosts, _err = admin.attempt('compute', 'GET', '/os-services',
-                                params={'binary': 'nova-compute'})
+    hosts, _err = rest.attempt('compute', 'GET', '/os-services',
+                               **{'binary': 'nova-compute'})
     return flask.render_template(
         'admin/instances.html', servers=servers, names=names, since=since,
         filters={k: args.get(k, '') for k in FILTERS}, limit=limit, marker=marker,
@@ -70,7 +71,7 @@ def changes():
     ids = [i for i in flask.request.args.get('ids', '').split(',') if i]
     since = flask.request.args.get('since') or _iso(_now() - OVERLAP)
     now = _now()
-    body, err = admin.attempt('compute', 'GET', '/servers/detail', params={
+    body, err = rest.attempt('compute', 'GET', '/servers/detail', **{
         'all_tenants': '1', 'changes-since': since})
     if err:   # said once in the poller itself (no alert every few seconds); it retries
         return flask.render_template('admin/_instances_poll.html', changed=[], ids=ids,
@@ -84,7 +85,7 @@ def changes():
 
 
 def _server(server_id):
-    server = admin.get('compute', '/servers/%s' % server_id)['server']
+    server = rest.get('compute', '/servers/%s' % server_id)['server']
     return decorate([server], admin.project_names())[0]
 
 
@@ -125,11 +126,11 @@ def action_body(action, host):
 @bp.route('/<server_id>/action', methods=['POST'])
 @admin_only
 def action(server_id):
-    act, host = admin.field('action'), admin.field('host')
+    act, host = rest.form('action'), rest.form('host')
     if act not in ACTIONS:
-        admin.refuse('Unknown action %r: one of %s.' % (act, ', '.join(ACTIONS)))
-    admin.api('compute', 'POST', '/servers/%s/action' % server_id, action_body(act, host))
-    name = admin.field('name', server_id)
+        rest.refuse('Unknown action %r: one of %s.' % (act, ', '.join(ACTIONS)))
+    rest.call('compute', 'POST', '/servers/%s/action' % server_id, action_body(act, host))
+    name = rest.form('name', server_id)
     where = ' to %s' % host if host else ''
     message = {'live': 'Live migration of %s%s started.' % (name, where),
                'migrate': 'Cold migration of %s%s started; confirm it when the server '
@@ -140,4 +141,4 @@ def action(server_id):
     back = flask.request.form.get('next') or flask.url_for('.index')
     if not back.startswith('/') or back.startswith('//'):
         back = flask.url_for('.index')
-    return admin.done(message, back)
+    return rest.done(message, back)

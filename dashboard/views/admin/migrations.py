@@ -9,6 +9,7 @@ import datetime
 import flask
 
 from dashboard import cloud
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 from dashboard.views import paging
@@ -61,9 +62,9 @@ def _list(args):
     params['limit'] = limit
     if marker:
         params['marker'] = marker
-    migrations = admin.get('compute', '/os-migrations', **params)['migrations']
-    servers, _err = admin.attempt('compute', 'GET', '/servers',
-                                  params={'all_tenants': '1', 'limit': 1000})
+    migrations = rest.get('compute', '/os-migrations', **params)['migrations']
+    servers, _err = rest.attempt('compute', 'GET', '/servers',
+                                 **{'all_tenants': '1', 'limit': 1000})
     names = {s['id']: s['name'] for s in (servers or {}).get('servers', [])}
     decorate(migrations, names)
     next_marker = migrations[-1].get('uuid') if len(migrations) >= limit else None

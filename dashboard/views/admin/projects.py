@@ -4,6 +4,7 @@ and links to its quotas."""
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 
@@ -12,7 +13,7 @@ ADMIN_NAV = [('admin_projects.index', 'Projects')]
 
 
 def domains():
-    body, _err = admin.attempt('identity', 'GET', '/domains')
+    body, _err = rest.attempt('identity', 'GET', '/domains')
     return sorted((body or {}).get('domains', []), key=lambda d: d['name'].lower()) or \
         [{'id': 'default', 'name': 'Default'}]
 
@@ -41,17 +42,17 @@ def index():
 @bp.route('/', methods=['POST'])
 @admin_only
 def create():
-    project = admin.api('identity', 'POST', '/projects',
+    project = rest.call('identity', 'POST', '/projects',
                         {'project': form_values(flask.request.form, True)})['project']
-    return admin.done('Project %s created.' % project['name'],
-                      flask.url_for('.detail', project_id=project['id']))
+    return rest.done('Project %s created.' % project['name'],
+                     flask.url_for('.detail', project_id=project['id']))
 
 
 @bp.route('/<project_id>/')
 @admin_only
 def detail(project_id):
-    project = admin.get('identity', '/projects/%s' % project_id)['project']
-    assignments, err = admin.attempt('identity', 'GET', '/role_assignments', params={
+    project = rest.get('identity', '/projects/%s' % project_id)['project']
+    assignments, err = rest.attempt('identity', 'GET', '/role_assignments', **{
         'scope.project.id': project_id, 'include_names': 'True'})
     return flask.render_template(
         'admin/project.html', project=project, err=err,
@@ -61,25 +62,25 @@ def detail(project_id):
 @bp.route('/<project_id>/', methods=['POST'])
 @admin_only
 def update(project_id):
-    project = admin.api('identity', 'PATCH', '/projects/%s' % project_id,
+    project = rest.call('identity', 'PATCH', '/projects/%s' % project_id,
                         {'project': form_values(flask.request.form, False)})['project']
-    return admin.done('Project %s saved.' % project['name'],
-                      flask.url_for('.detail', project_id=project_id))
+    return rest.done('Project %s saved.' % project['name'],
+                     flask.url_for('.detail', project_id=project_id))
 
 
 @bp.route('/<project_id>/enabled', methods=['POST'])
 @admin_only
 def set_enabled(project_id):
-    enabled = admin.field('enabled') == 'true'
-    project = admin.api('identity', 'PATCH', '/projects/%s' % project_id,
+    enabled = rest.form('enabled') == 'true'
+    project = rest.call('identity', 'PATCH', '/projects/%s' % project_id,
                         {'project': {'enabled': enabled}})['project']
-    return admin.done('Project %s %s.' % (project['name'], 'enabled' if enabled else
-                                          'disabled'), flask.url_for('.index'))
+    return rest.done('Project %s %s.' % (project['name'], 'enabled' if enabled else
+                                         'disabled'), flask.url_for('.index'))
 
 
 @bp.route('/<project_id>/delete', methods=['POST'])
 @admin_only
 def delete(project_id):
-    admin.api('identity', 'DELETE', '/projects/%s' % project_id)
-    return admin.done('Project %s deleted.' % admin.field('name', project_id),
-                      flask.url_for('.index'))
+    rest.call('identity', 'DELETE', '/projects/%s' % project_id)
+    return rest.done('Project %s deleted.' % rest.form('name', project_id),
+                     flask.url_for('.index'))

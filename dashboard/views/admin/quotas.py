@@ -4,6 +4,7 @@ limit of -1 is unlimited. The APIs check a new limit against the use."""
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 
@@ -30,6 +31,8 @@ QUOTAS = {
                 ('security_group_rule', 'Security group rules', 'secgroup-rules')),
 }
 TITLES = {'compute': 'Compute', 'volume': 'Volume', 'network': 'Network'}
+# a page's service -> its catalog type, as dashboard/rest.py takes it
+CATALOG = {'compute': 'compute', 'volume': 'volumev3', 'network': 'network'}
 
 
 def _paths(project_id):
@@ -62,9 +65,9 @@ def parse_limits(service, form):
         try:
             out[key] = int(raw)
         except ValueError:
-            admin.refuse('%s: %r is not a whole number (-1 for no limit).' % (label, raw))
+            rest.refuse('%s: %r is not a whole number (-1 for no limit).' % (label, raw))
     if not out:
-        admin.refuse('Nothing to change.')
+        rest.refuse('Nothing to change.')
     return out
 
 
@@ -89,7 +92,7 @@ def index():
     parts = {}
     if project:
         for service, path in _paths(project['id']).items():
-            body, err = admin.attempt(service, 'GET', path)
+            body, err = rest.attempt(CATALOG[service], 'GET', path)
             parts[service] = (rows(service, body) if body else [], err)
     return flask.render_template('admin/quotas.html', projects=projects, project=project,
                                  parts=parts, titles=TITLES, wanted=wanted,
@@ -102,10 +105,11 @@ def update(project_id, service):
     if service not in QUOTAS:
         flask.abort(404)
     limits = parse_limits(service, flask.request.form)
-    admin.api(service, 'PUT', update_path(service, project_id), update_body(service, limits))
-    name = admin.field('project_name', project_id)
-    return admin.done('%s quotas of %s saved.' % (TITLES[service], name),
-                      flask.url_for('.index', project=project_id))
+    rest.call(CATALOG[service], 'PUT', update_path(service, project_id),
+              update_body(service, limits))
+    name = rest.form('project_name', project_id)
+    return rest.done('%s quotas of %s saved.' % (TITLES[service], name),
+                     flask.url_for('.index', project=project_id))
 
 
 def cli_template(service, project):

@@ -4,6 +4,7 @@ on a project, revoke one."""
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 
@@ -31,16 +32,16 @@ def index():
     args = flask.request.args
     params = {FILTERS[k]: args[k] for k in FILTERS if args.get(k)}
     params['include_names'] = 'True'
-    assignments = admin.get('identity', '/role_assignments', **params)['role_assignments']
+    assignments = rest.get('identity', '/role_assignments', **params)['role_assignments']
     assignments.sort(key=lambda a: (
         ((a.get('scope') or {}).get('project') or (a.get('scope') or {}).get('domain')
          or {}).get('name') or '',
         (a.get('user') or a.get('group') or {}).get('name') or '', a['role'].get('name') or ''))
     return flask.render_template(
         'admin/roles.html', assignments=assignments,
-        roles=_sorted(admin.get('identity', '/roles'), 'roles'),
-        users=_sorted(admin.get('identity', '/users'), 'users'),
-        groups=_sorted(admin.get('identity', '/groups'), 'groups'),
+        roles=_sorted(rest.get('identity', '/roles'), 'roles'),
+        users=_sorted(rest.get('identity', '/users'), 'users'),
+        groups=_sorted(rest.get('identity', '/groups'), 'groups'),
         projects=admin.all_projects(), filters={k: args.get(k, '') for k in FILTERS})
 
 
@@ -53,25 +54,25 @@ def _back():
 @bp.route('/grant', methods=['POST'])
 @admin_only
 def grant():
-    role, project = admin.field('role'), admin.field('project')
-    user, group = admin.field('user'), admin.field('group')
+    role, project = rest.form('role'), rest.form('project')
+    user, group = rest.form('user'), rest.form('group')
     if not role or not project:
-        admin.refuse('Choose a role and a project.')
+        rest.refuse('Choose a role and a project.')
     if bool(user) == bool(group):
-        admin.refuse('Choose either a user or a group (one of them).')
-    admin.api('identity', 'PUT', assignment_path(project, role, user=user, group=group))
-    return admin.done('Role granted.', _back())
+        rest.refuse('Choose either a user or a group (one of them).')
+    rest.call('identity', 'PUT', assignment_path(project, role, user=user, group=group))
+    return rest.done('Role granted.', _back())
 
 
 @bp.route('/revoke', methods=['POST'])
 @admin_only
 def revoke():
-    role = admin.field('role')
-    user, group = admin.field('user'), admin.field('group')
-    project, domain = admin.field('project'), admin.field('domain')
+    role = rest.form('role')
+    user, group = rest.form('user'), rest.form('group')
+    project, domain = rest.form('project'), rest.form('domain')
     if not role or bool(user) == bool(group) or bool(project) == bool(domain):
-        admin.refuse('An assignment to revoke names a role, a user or a group, and a '
-                     'project or a domain.')
-    admin.api('identity', 'DELETE', assignment_path(project, role, user=user, group=group,
+        rest.refuse('An assignment to revoke names a role, a user or a group, and a '
+                    'project or a domain.')
+    rest.call('identity', 'DELETE', assignment_path(project, role, user=user, group=group,
                                                     domain=domain))
-    return admin.done('Role %s revoked.' % admin.field('label', role), _back())
+    return rest.done('Role %s revoked.' % rest.form('label', role), _back())

@@ -5,6 +5,7 @@ disable with a reason, force down and unset it, through PUT
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 
@@ -39,7 +40,7 @@ def cli_for(action, host, binary, reason=''):
 @bp.route('/')
 @admin_only
 def index():
-    services = admin.get('compute', '/os-services')['services']
+    services = rest.get('compute', '/os-services')['services']
     services.sort(key=lambda s: (s['binary'] != 'nova-compute', s['binary'], s['host']))
     return flask.render_template('admin/services.html', services=services, cli_for=cli_for)
 
@@ -47,13 +48,13 @@ def index():
 @bp.route('/<service_id>', methods=['POST'])
 @admin_only
 def update(service_id):
-    action = admin.field('action')
+    action = rest.form('action')
     if action not in ACTIONS:
-        admin.refuse('Unknown action %r: one of %s.' % (action, ', '.join(ACTIONS)))
-    reason = admin.field('reason')
-    svc = admin.api('compute', 'PUT', '/os-services/%s' % service_id,
+        rest.refuse('Unknown action %r: one of %s.' % (action, ', '.join(ACTIONS)))
+    reason = rest.form('reason')
+    svc = rest.call('compute', 'PUT', '/os-services/%s' % service_id,
                     body_for(action, reason))['service']
     what = {'enable': 'enabled', 'disable': 'disabled', 'down': 'forced down',
             'up': 'no longer forced down'}[action]
-    return admin.done('%s on %s is %s.' % (svc['binary'], svc['host'], what),
-                      flask.url_for('.index'))
+    return rest.done('%s on %s is %s.' % (svc['binary'], svc['host'], what),
+                     flask.url_for('.index'))

@@ -4,6 +4,7 @@ groups the user is in and the user's role assignments."""
 
 import flask
 
+from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
 from dashboard.views.admin import projects as admin_projects
@@ -22,7 +23,7 @@ def form_values(form, create):
         values['enabled'] = not form.get('disable')
         values['password'] = form.get('password', '')
         if not values['password']:
-            admin.refuse('Give the new user a password.')
+            rest.refuse('Give the new user a password.')
         for key in ('email', 'description', 'default_project_id'):
             if values[key] is None:
                 del values[key]
@@ -30,8 +31,8 @@ def form_values(form, create):
         values['enabled'] = form.get('enabled') == '--enable'
         if form.get('set_password'):
             if not form.get('password'):
-                admin.refuse('Type the new password, or leave "Change the password" '
-                             'unticked.')
+                rest.refuse('Type the new password, or leave "Change the password" '
+                            'unticked.')
             values['password'] = form['password']
     return values
 
@@ -39,7 +40,7 @@ def form_values(form, create):
 @bp.route('/')
 @admin_only
 def index():
-    users = sorted(admin.get('identity', '/users')['users'], key=lambda u: u['name'].lower())
+    users = sorted(rest.get('identity', '/users')['users'], key=lambda u: u['name'].lower())
     projects = admin.all_projects()
     doms = admin_projects.domains()
     return flask.render_template('admin/users.html', users=users, projects=projects,
@@ -51,18 +52,18 @@ def index():
 @bp.route('/', methods=['POST'])
 @admin_only
 def create():
-    user = admin.api('identity', 'POST', '/users',
+    user = rest.call('identity', 'POST', '/users',
                      {'user': form_values(flask.request.form, True)})['user']
-    return admin.done('User %s created.' % user['name'],
-                      flask.url_for('.detail', user_id=user['id']))
+    return rest.done('User %s created.' % user['name'],
+                     flask.url_for('.detail', user_id=user['id']))
 
 
 @bp.route('/<user_id>/')
 @admin_only
 def detail(user_id):
-    user = admin.get('identity', '/users/%s' % user_id)['user']
-    groups, groups_err = admin.attempt('identity', 'GET', '/users/%s/groups' % user_id)
-    assignments, err = admin.attempt('identity', 'GET', '/role_assignments', params={
+    user = rest.get('identity', '/users/%s' % user_id)['user']
+    groups, groups_err = rest.attempt('identity', 'GET', '/users/%s/groups' % user_id)
+    assignments, err = rest.attempt('identity', 'GET', '/role_assignments', **{
         'user.id': user_id, 'include_names': 'True'})
     return flask.render_template(
         'admin/user.html', user=user, projects=admin.all_projects(),
@@ -73,15 +74,15 @@ def detail(user_id):
 @bp.route('/<user_id>/', methods=['POST'])
 @admin_only
 def update(user_id):
-    user = admin.api('identity', 'PATCH', '/users/%s' % user_id,
+    user = rest.call('identity', 'PATCH', '/users/%s' % user_id,
                      {'user': form_values(flask.request.form, False)})['user']
-    return admin.done('User %s saved.' % user['name'],
-                      flask.url_for('.detail', user_id=user_id))
+    return rest.done('User %s saved.' % user['name'],
+                     flask.url_for('.detail', user_id=user_id))
 
 
 @bp.route('/<user_id>/delete', methods=['POST'])
 @admin_only
 def delete(user_id):
-    admin.api('identity', 'DELETE', '/users/%s' % user_id)
-    return admin.done('User %s deleted.' % admin.field('name', user_id),
-                      flask.url_for('.index'))
+    rest.call('identity', 'DELETE', '/users/%s' % user_id)
+    return rest.done('User %s deleted.' % rest.form('name', user_id),
+                     flask.url_for('.index'))
