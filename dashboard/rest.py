@@ -77,10 +77,16 @@ def attempt(service, method, path, conn=None, **params):
     return cloud.attempt(service, call, service, method, path, params=params, conn=conn)
 
 
+def names(service, collection, conn=None, **params):
+    """({id: name} of ``collection`` (its id as the name of an unnamed
+    one), APIError or None): one list call, for a column of names."""
+    body, err = attempt(service, 'GET', '/' + collection, conn=conn, **params)
+    return {i['id']: i.get('name') or i['id'] for i in (body or {}).get(collection, ())}, err
+
+
 def server_names(conn=None):
-    """({server id: name} of the project, APIError or None): one list call."""
-    body, err = attempt('compute', 'GET', '/servers', conn=conn, limit=1000)
-    return {s['id']: s.get('name') or s['id'] for s in (body or {}).get('servers', ())}, err
+    """({server id: name} of the project, APIError or None)."""
+    return names('compute', 'servers', conn=conn, limit=1000)
 
 
 def form(name, default=''):

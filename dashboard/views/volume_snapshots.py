@@ -28,8 +28,7 @@ def decorate(snaps, volume_names):
 
 def volume_names(conn=None):
     """({volume id: name}, APIError or None): one list call."""
-    body, err = rest.attempt('volumev3', 'GET', '/volumes', conn=conn)
-    return {v['id']: v.get('name') or v['id'] for v in (body or {}).get('volumes', ())}, err
+    return rest.names('volumev3', 'volumes', conn=conn)
 
 
 class SnapshotWatch(live.ListWatch):

@@ -46,8 +46,7 @@ def blueprint(name, url_prefix):
 def project_names():
     """{project id: name} of every project (one identity call); empty when
     the identity service does not answer (the page still shows ids)."""
-    body, _err = rest.attempt('identity', 'GET', '/projects')
-    return {p['id']: p['name'] for p in (body or {}).get('projects', [])}
+    return rest.names('identity', 'projects')[0]
 
 
 def all_projects():

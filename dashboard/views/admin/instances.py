@@ -10,6 +10,7 @@ import datetime
 import flask
 
 from dashboard import cloud
+from dashboard import errors
 from dashboard import rest
 from dashboard.views import admin
 from dashboard.views import admin_only
@@ -105,8 +106,7 @@ def detail(server_id):
     """The move forms of one server: a page of its own, or (htmx) the panel
     the all-instances page opens above its list."""
     server = _server(server_id)
-    template = 'admin/_move.html' if flask.request.headers.get('HX-Request') == 'true' \
-        else 'admin/instance.html'
+    template = 'admin/_move.html' if errors.is_htmx() else 'admin/instance.html'
     back = flask.request.args.get('next') or flask.url_for('.index')
     if not back.startswith('/') or back.startswith('//'):
         back = flask.url_for('.index')
