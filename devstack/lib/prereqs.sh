@@ -16,6 +16,12 @@ ALTOSTACK_DEBS=(
     # Debian's Chromium headless through Playwright; the font gives the
     # screenshots readable text.
     chromium chromium-driver fonts-dejavu-core
+    # Many machines (the multinode tier, deploy/): the engines operators
+    # run for a control plane that survives losing a machine, and shared
+    # block storage (../shared/RECIPES.md item 9). Our own scripts start
+    # them with their own files and ports; the packages' services stay off.
+    galera-4 mariadb-server haproxy keepalived memcached
+    ceph-mon ceph-mgr ceph-osd ceph-common python3-rbd python3-rados qemu-block-extra
 )
 
 # Our own "apt-get update succeeded" stamp (apt's list files keep the
