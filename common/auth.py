@@ -12,6 +12,10 @@ identity write calls ``changed()``, which bumps a generation counter in
 memory shared by every process forked from the same parent (the API's
 workers), so all of them drop their cached validations at once. API copies
 on other hosts notice within token_cache_time.
+
+With [cache] enabled, validations are shared by every API copy through
+memcached instead (common/token_cache.py): ``changed()`` then also bumps
+the generation there, so a revocation counts at once on every copy.
 """
 
 import datetime
@@ -19,11 +23,13 @@ import mmap
 import struct
 import threading
 import time
+import types
 
 import sqlalchemy as sa
 
 from common import context as ctx_mod
 from common import exception
+from common import token_cache
 from common import tokens
 from common.conf import CONF
 from common.db import api as db_api
@@ -46,6 +52,8 @@ def changed():
     with _lock:
         struct.pack_into('Q', _shared, 0, _generation() + 1)
         _cache.clear()
+    if token_cache.enabled():
+        token_cache.bump()
 
 
 def held_by(user_id):
@@ -151,8 +159,55 @@ def _load(payload):
                      expand_roles(direct, all_roles))
 
 
+# What a shared cache entry keeps of each row TokenInfo holds: what the
+# callers read (names and ids for the token body, the user's default
+# project for rescoping), nothing secret.
+_FIELDS = {'user': ('id', 'name', 'domain_id', 'default_project_id', 'enabled', 'options'),
+           'user_domain': ('id', 'name', 'enabled'),
+           'project': ('id', 'name', 'domain_id', 'enabled'),
+           'project_domain': ('id', 'name', 'enabled'),
+           'domain': ('id', 'name', 'enabled')}
+
+
+def _to_entry(info):
+    entry = {'roles': info.roles}
+    for attr, fields in _FIELDS.items():
+        row = getattr(info, attr)
+        entry[attr] = None if row is None else {f: getattr(row, f) for f in fields}
+    return entry
+
+
+def _from_entry(payload, entry):
+    rows = {attr: None if entry[attr] is None else types.SimpleNamespace(**entry[attr])
+            for attr in _FIELDS}
+    return TokenInfo(payload, roles=[tuple(r) for r in entry['roles']], **rows)
+
+
+def _validate_shared(token):
+    """Through memcached: the token is decrypted here (its signature and
+    expiry checked by this copy's keys), its user, scope and roles come
+    from an entry another copy may have made."""
+    payload = tokens.decode(token)
+    key = token_cache.key(token)
+    found = token_cache.lookup(key)  # read before the database: see token_cache
+    if found is None:
+        token_cache.count('database')
+        return _load(payload)
+    generation, entry = found
+    if entry is not None:
+        token_cache.count('shared_hits')
+        return _from_entry(payload, entry)
+    token_cache.count('shared_misses')
+    info = _load(payload)
+    left = (payload.expires_at - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    token_cache.store(key, generation, _to_entry(info), left)
+    return info
+
+
 def validate(token):
     """TokenInfo for a valid token; raises Unauthorized otherwise."""
+    if token_cache.enabled():
+        return _validate_shared(token)
     ttl = CONF.identity.token_cache_time
     now = time.monotonic()
     if ttl:

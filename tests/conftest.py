@@ -19,6 +19,7 @@ pytest_plugins = [
     'tests.fixtures.cloud',
     'tests.fixtures.compute_agent',
     'tests.fixtures.dashboard',
+    'tests.fixtures.engines',
     'tests.fixtures.host_network',
     'tests.fixtures.images',
     'tests.fixtures.libvirt_test',

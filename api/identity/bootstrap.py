@@ -21,7 +21,7 @@ REGION = 'RegionOne'
 def catalog_entries():
     """(type, name, description, url) of every API; URLs from config."""
     host = CONF.api.public_host
-    api = 'http://%s:%d' % (host, CONF.api.bind_port)
+    api = 'http://%s:%d' % (host, CONF.api.public_port or CONF.api.bind_port)
     image = 'http://%s:%d' % (host, CONF.image.bind_port)
     volume = api + '/volume/v3/%(project_id)s'
     return [

@@ -3,6 +3,7 @@
 from oslo_config import cfg
 
 from common.conf import api
+from common.conf import cache
 from common.conf import compute
 from common.conf import console
 from common.conf import dashboard
@@ -22,7 +23,7 @@ from common.conf import zones
 
 CONF = cfg.CONF
 
-for _mod in (api, compute, console, dashboard, database, identity, image, live_migration,
+for _mod in (api, cache, compute, console, dashboard, database, identity, image, live_migration,
              network, quota, scheduler, serial_console, service, upgrade_levels, vnc, volume,
              zones):
     _mod.register_opts(CONF)

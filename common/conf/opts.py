@@ -1,6 +1,7 @@
 """Entry point for oslo-config-generator: every option group Altostack owns."""
 
 from common.conf import api
+from common.conf import cache
 from common.conf import compute
 from common.conf import console
 from common.conf import dashboard
@@ -18,7 +19,7 @@ from common.conf import vnc
 from common.conf import volume
 from common.conf import zones
 
-_MODULES = (service, api, compute, console, dashboard, database, identity, image,
+_MODULES = (service, api, cache, compute, console, dashboard, database, identity, image,
             live_migration, network, quota, scheduler, serial_console, upgrade_levels, vnc,
             volume, zones)
 

@@ -30,7 +30,7 @@ def render(code, message, err=None):
     resp = flask.Response(body, status=code, content_type='text/html; charset=UTF-8')
     if code == 401:
         resp.headers['WWW-Authenticate'] = 'Keystone uri="http://%s:%d/identity"' % (
-            CONF.api.public_host, CONF.api.bind_port)
+            CONF.api.public_host, CONF.api.public_port or CONF.api.bind_port)
     extra = getattr(err, 'headers', None)
     if isinstance(extra, dict):
         resp.headers.update(extra)  # e.g. Accept-Patch with a 415
