@@ -19,7 +19,6 @@ pytest_plugins = [
     'tests.fixtures.cloud',
     'tests.fixtures.compute_agent',
     'tests.fixtures.dashboard',
-    'tests.fixtures.engines',
     'tests.fixtures.host_network',
     'tests.fixtures.images',
     'tests.fixtures.libvirt_test',

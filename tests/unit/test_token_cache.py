@@ -6,6 +6,14 @@ from pymemcache.client import base as mc_base
 
 from common import token_cache
 from common.conf import CONF
+from tests.fixtures.engines import Memcached
+
+
+@pytest.fixture
+def memcached():
+    m = Memcached().up()
+    yield m
+    m.close()
 
 
 @pytest.fixture
