@@ -23,6 +23,9 @@ import uuid
 
 import yaml
 
+from tests.fixtures.engines import Memcached
+from tests.fixtures.engines import devstack_lib
+
 SERVICES = ('api', 'scheduler', 'conductor', 'compute', 'volume', 'image')
 BINARIES = {'api': 'altostack-api', 'scheduler': 'nova-scheduler',
             'conductor': 'nova-conductor', 'compute': 'nova-compute',
@@ -149,15 +152,28 @@ class LocalCloud:
 
     ``compute_venv``: a venv whose altostack-compute runs host 1's agent
     instead of this checkout's (another release's, for a rolling upgrade);
-    it runs without PYTHONPATH, so this checkout stays out of it."""
+    it runs without PYTHONPATH, so this checkout stays out of it.
+
+    ``api_copies`` K > 1 runs K altostack-api processes (each its own port,
+    the same configuration otherwise) behind an HAProxy front
+    (devstack/lib/api_front.sh) whose port is ``api_port``, the one the
+    catalog and the clients use; ``token_cache`` (by default on with
+    several copies) gives them a memcached of the cloud's own to share
+    token validations in ([cache])."""
 
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
                  password_hash_rounds=20000, extra_hosts=0, compute_venv=None,
-                 dashboard=False):
+                 dashboard=False, api_copies=1, token_cache=None):
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
         self.api_port = free_port()
+        self.api_copies = api_copies
+        self.api_copy_ports = ([self.api_port] if api_copies == 1
+                               else [free_port() for _ in range(api_copies)])
+        self.front_dir = os.path.join(self.workdir, 'api-front')
+        self.token_cache = api_copies > 1 if token_cache is None else token_cache
+        self.memcached = Memcached() if self.token_cache else None
         self.image_port = free_port()
         self.serialproxy_port = free_port()
         self.novncproxy_port = free_port()
@@ -193,6 +209,9 @@ class LocalCloud:
         # Host 1's end of the external wire (hosts.sh), so the other hosts'
         # floating IPs are reached through its external bridge.
         wire = 'external_interface = ahe-%s\n' % self.hosts_id if self.extra_hosts else ''
+        front = 'public_port = %d\n' % self.api_port if self.api_copies > 1 else ''
+        cache = ('[cache]\nenabled = true\nmemcache_servers = %s\n' % self.memcached.server
+                 if self.memcached else '')
         with open(self.conf_path, 'w') as f:
             f.write(f"""[DEFAULT]
 host = {self.host}
@@ -207,9 +226,9 @@ debug = false
 connection = {self.db.url}
 [api]
 bind_host = 127.0.0.1
-bind_port = {self.api_port}
+bind_port = {self.api_copy_ports[0]}
 public_host = 127.0.0.1
-[image]
+{front}[image]
 bind_host = 127.0.0.1
 bind_port = {self.image_port}
 public_host = 127.0.0.1
@@ -235,7 +254,7 @@ shutdown_timeout = 15
 public_cidr = {self.public_cidr}
 {wire}[volume]
 nbd_bind_host = {my_ip}
-{self.extra_conf}
+{cache}{self.extra_conf}
 """)
         clouds = {'clouds': {
             'altostack-%s' % who: {
@@ -252,6 +271,43 @@ nbd_bind_host = {my_ip}
                                self.conf_path, *args], capture_output=True, text=True,
                               check=True, timeout=120, env=_checkout_env()).stdout
 
+    # -- API copies and their front (devstack/lib/api_front.sh) -------------
+    def api_copy_name(self, n):
+        """The process name of API copy N (1 is the cloud's 'api')."""
+        return 'api' if n == 1 else 'api%d' % n
+
+    def _write_copy_conf(self, n):
+        """What copy N changes in the configuration: its port, and its host
+        name (its own service record)."""
+        path = os.path.join(self.workdir, 'api%d.conf' % n)
+        with open(path, 'w') as f:
+            f.write('[DEFAULT]\nhost = %s-api%d\n[api]\nbind_port = %d\n'
+                    % (self.host, n, self.api_copy_ports[n - 1]))
+        return path
+
+    def front_sh(self, *argv):
+        return devstack_lib('api_front', *argv)
+
+    def _front_up(self):
+        self.front_sh('altostack_api_front_write', self.front_dir, '127.0.0.1',
+                      str(self.api_port), *['api%d=127.0.0.1:%d' % (n, port) for n, port
+                                            in enumerate(self.api_copy_ports, 1)])
+        self.front_sh('altostack_api_front_up', self.front_dir)
+
+    def front_status(self):
+        """{'api1': 'UP', ...}: what the front thinks of each copy now."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(os.path.join(self.front_dir, 'haproxy.sock'))
+            s.sendall(b'show stat\n')
+            data = b''
+            while chunk := s.recv(65536):
+                data += chunk
+        rows = [line.split(',') for line in data.decode().splitlines()
+                if line and not line.startswith('#')]
+        return {r[1]: r[17].split()[0] for r in rows
+                if r[0] == 'altostack_api_copies' and r[1] != 'BACKEND'}
+
     def _command(self, name):
         if name == 'compute' and self.compute_venv:
             return [os.path.join(self.compute_venv, 'bin', 'altostack-compute')]
@@ -266,20 +322,28 @@ nbd_bind_host = {my_ip}
 
     def start_service(self, name):
         log = open(os.path.join(self.workdir, '%s.out' % name), 'ab')
-        cmd, env = self._command(name), None
+        copy = name[3:] if name.startswith('api') and name[3:].isdigit() else None
+        cmd, env = self._command('api' if copy else name), None
+        # A copy's own file comes last: it overrides the cloud's.
+        own = ['--config-file', self._write_copy_conf(int(copy))] if copy else []
         if cmd[0] == sys.executable:
             env = _checkout_env()
         elif name == 'compute' and self.compute_venv:
             env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
         self.procs[name] = subprocess.Popen(
-            cmd + ['--config-file', self.conf_path,
+            cmd + ['--config-file', self.conf_path, *own,
                    '--log-file', os.path.join(self.workdir, '%s.log' % name)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         log.close()
 
-    def kill_service(self, name, sig=signal.SIGKILL):
+    def kill_service(self, name, sig=signal.SIGKILL, group=False):
+        """Signal a service; ``group``: its whole process group (a service
+        with forked workers, as when its machine is lost)."""
         proc = self.procs.pop(name)
-        proc.send_signal(sig)
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         return proc.wait(timeout=30)
 
     def start(self):
@@ -289,12 +353,17 @@ nbd_bind_host = {my_ip}
         _rabbitmqctl('set_permissions', '-p', self.vhost, RABBIT.split(':')[0],
                      '.*', '.*', '.*')
         self.db.create()
+        if self.memcached:
+            self.memcached.up()
         self._write_conf()
         self.manage('db', 'sync')
         self.manage('bootstrap', '--admin-password', ADMIN_PASSWORD,
                     '--demo-password', DEMO_PASSWORD)
-        for name in SERVICES + PROXIES + (('dashboard',) if self.dashboard else ()):
+        copies = tuple(self.api_copy_name(n) for n in range(2, self.api_copies + 1))
+        for name in SERVICES + copies + PROXIES + (('dashboard',) if self.dashboard else ()):
             self.start_service(name)
+        if self.api_copies > 1:
+            self._front_up()
         if self.extra_hosts:
             self.hosts_sh('altostack_hosts_net_up')
             for n in range(2, self.extra_hosts + 2):
@@ -381,6 +450,11 @@ nbd_bind_host = {my_ip}
                 return False
             try:
                 urllib.request.urlopen(self.auth_url, timeout=2).read()
+                for port in self.api_copy_ports if self.api_copies > 1 else ():
+                    urllib.request.urlopen('http://127.0.0.1:%d/healthcheck' % port,
+                                           timeout=2).read()
+                if self.api_copies > 1 and set(self.front_status().values()) != {'UP'}:
+                    return False
                 for name in PROXIES:
                     if name in self.procs:
                         urllib.request.urlopen('http://127.0.0.1:%d/healthcheck' % getattr(
@@ -416,6 +490,10 @@ nbd_bind_host = {my_ip}
                 proc.kill()
                 proc.wait()
         self._stop_nbd_daemon()
+        if self.api_copies > 1:
+            self.front_sh('altostack_api_front_down', self.front_dir)
+        if self.memcached:
+            self.memcached.close()
         for n in reversed(self.hosts_up):
             r = self.hosts_sh('altostack_host_down', str(n), check=False)
             if r.returncode != 0:
