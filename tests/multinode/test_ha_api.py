@@ -295,6 +295,7 @@ def test_killing_a_copy_mid_burst_fails_no_get_and_duplicates_no_post(ha_cloud, 
     _say(request, 'failed POSTs', failed_posts)
     _say(request, 'failed DELETEs', failed_deletes)
     assert done[0] == BURST
+    assert detection['seconds'] < 5
     assert failed_gets == []
     assert strange == []
 
