@@ -7,7 +7,7 @@
 # priority takes the address; when it stops advertising, the next takes the
 # address after about 3 x advert_int (3.4 s measured with advert_int 1).
 #
-#   altostack_keepalived_write DIR TAG IFACE VIP/PREFIX VRID PRIORITY SRC_IP PEER_IP... 
+#   altostack_keepalived_write DIR TAG IFACE VIP/PREFIX VRID PRIORITY SRC_IP PEER_IP...
 #       write DIR/keepalived.conf; TAG names the instance (unique per cloud),
 #       VRID (1-255) must differ from any other VRRP router on that network
 #   altostack_keepalived_up DIR [NETNS]    start it (in NETNS when given)
