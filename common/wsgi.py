@@ -6,6 +6,8 @@ watches them: a worker that dies is replaced. Workers build their own
 database and bus connections after the fork.
 """
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -16,6 +18,7 @@ import waitress
 from oslo_log import log as logging
 
 LOG = logging.getLogger(__name__)
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _bind(host, port):
@@ -24,6 +27,20 @@ def _bind(host, port):
     sock.bind((host, port))
     sock.listen(1024)
     return sock
+
+
+def _die_with_parent(parent):
+    """A worker ends when its parent does, however the parent died (a
+    ``kill -9`` included): otherwise orphaned workers keep serving on the
+    shared socket while the service is thought dead (HAProxy and its
+    health checks would still find them)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent's stop() still ends us
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 class WSGIServer:
@@ -59,6 +76,7 @@ class WSGIServer:
 
     # -- forked workers -----------------------------------------------------
     def _spawn(self):
+        parent = os.getpid()
         pid = os.fork()
         if pid:
             self._children[pid] = time.monotonic()
@@ -68,6 +86,7 @@ class WSGIServer:
         try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _die_with_parent(parent)
             from common.db import api as db_api
             db_api.dispose()
             self._make_server().run()
