@@ -115,11 +115,12 @@ def _add_parsers(subparsers):
                        ).set_defaults(func=_node_list)
     add = nodesub.add_parser('add', help='print a single-use token for '
                              '"altostack-node join" on a new compute node')
-    add.add_argument('name', help='the new node\'s name (its compute host name)')
+    add.add_argument('node_name', metavar='NAME',
+                     help='the new node\'s name (its compute host name)')
     add.set_defaults(func=_node_add)
     rm = nodesub.add_parser('remove', help='forget a compute node that has no servers left '
                             '(its records, claims and broker user)')
-    rm.add_argument('name')
+    rm.add_argument('node_name', metavar='NAME')
     rm.set_defaults(func=_node_remove)
 
 

@@ -169,12 +169,12 @@ def _fail(e):
 
 def cmd_add():
     try:
-        token = add(CONF.command.name)
+        token = add(CONF.command.node_name)
     except NodeCommandError as e:
         _fail(e)
     print(token)
     print('Single-use join token for %s (valid %d s). On the new node run:\n'
-          '  altostack-node join TOKEN' % (CONF.command.name, CONF.node_join.token_ttl),
+          '  altostack-node join TOKEN' % (CONF.command.node_name, CONF.node_join.token_ttl),
           file=sys.stderr)
 
 
@@ -185,8 +185,8 @@ def cmd_list():
 
 def cmd_remove():
     try:
-        done = remove(CONF.command.name)
+        done = remove(CONF.command.node_name)
     except NodeCommandError as e:
         _fail(e)
-    print('Node %s removed (%s).' % (CONF.command.name, ', '.join(
+    print('Node %s removed (%s).' % (CONF.command.node_name, ', '.join(
         '%s %d' % (k.replace('_', ' '), v) for k, v in sorted(done.items()))))
