@@ -31,7 +31,7 @@ from common import join_token
 
 AGENT = 'import sys; from compute.cmd import main; sys.exit(main())'
 # What the agent's environment keeps of ours: nothing else (no secrets).
-ENV_KEEP = ('PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'TZ')
+ENV_KEEP = ('PATH', 'PYTHONPATH', 'HOME', 'LANG', 'LC_ALL', 'TZ')
 
 
 class JoinError(Exception):
@@ -156,6 +156,7 @@ def register(conf_path, token, my_ip, timeout):
 
     from common import config
     from common import context as ctx_mod
+    from common import rpc
     from conductor import rpcapi as conductor_rpcapi
     config.parse_args(['--config-file', conf_path], default_config_files=[])
     try:
@@ -165,6 +166,8 @@ def register(conf_path, token, my_ip, timeout):
     except messaging.MessagingTimeout:
         raise JoinError('the controller\'s conductor did not answer within %d s; is it '
                         'running?' % timeout) from None
+    finally:
+        rpc.cleanup()
     if out.get('error'):
         raise JoinError(out['error'])
     return out
