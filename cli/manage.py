@@ -1,4 +1,5 @@
-"""altostack-manage: database schema, bootstrap, token keys, service list.
+"""altostack-manage: database schema, bootstrap, token keys, service list,
+compute nodes (list; add and remove: cli/node_admin.py).
 
 A command-line tool, not a service: it lives in cli/ because bootstrap
 runs the API service's set-up code (api.*/bootstrap), which common/ may
@@ -66,15 +67,20 @@ def _service_list():
 
 
 def _node_list():
-    # Compute nodes the scheduler knows: a host can take servers once listed.
-    import sqlalchemy as sa
+    # Compute nodes the scheduler knows (a host can take servers once
+    # listed), with the state of the ones that joined with a token.
+    from cli import node_admin
+    node_admin.cmd_list()
 
-    from common.db import api as db_api
-    from common.db import compute_models as cm
-    with db_api.reader() as s:
-        for node in s.scalars(sa.select(cm.ComputeNode).order_by(cm.ComputeNode.host)):
-            print('%s %s %d %d %d' % (node.host, node.hypervisor_hostname, node.vcpus,
-                                      node.memory_mb, node.local_gb))
+
+def _node_add():
+    from cli import node_admin
+    node_admin.cmd_add()
+
+
+def _node_remove():
+    from cli import node_admin
+    node_admin.cmd_remove()
 
 
 def _add_parsers(subparsers):
@@ -104,8 +110,18 @@ def _add_parsers(subparsers):
     node = subparsers.add_parser('node', help='compute nodes')
     nodesub = node.add_subparsers(dest='action')
     nodesub.required = True
-    nodesub.add_parser('list', help='host hypervisor_hostname vcpus memory_mb local_gb'
+    nodesub.add_parser('list', help='host hypervisor_hostname vcpus memory_mb local_gb '
+                       'join-state (token-issued|joined|removed, or - for other hosts)'
                        ).set_defaults(func=_node_list)
+    add = nodesub.add_parser('add', help='print a single-use token for '
+                             '"altostack-node join" on a new compute node')
+    add.add_argument('node_name', metavar='NAME',
+                     help='the new node\'s name (its compute host name)')
+    add.set_defaults(func=_node_add)
+    rm = nodesub.add_parser('remove', help='forget a compute node that has no servers left '
+                            '(its records, claims and broker user)')
+    rm.add_argument('node_name', metavar='NAME')
+    rm.set_defaults(func=_node_remove)
 
 
 def main(argv=None):

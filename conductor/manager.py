@@ -8,10 +8,12 @@ import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from common import context as ctx_mod
+from common import join_token
 from common import periodic
 from common.conf import CONF
 from conductor import endpoints
 from conductor import evacuate
+from conductor import nodes
 from conductor import records
 from conductor import snapshots
 from scheduler import rpcapi as scheduler_rpcapi
@@ -20,10 +22,19 @@ LOG = logging.getLogger(__name__)
 
 
 class ConductorManager(endpoints.RecordKeeping):
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def ping(self, context):
         return {'service': 'conductor', 'host': CONF.host}
+
+    def register_node(self, context, name, secret, my_ip):
+        """A new compute node presents its join token (once): {'name',
+        'state': 'joined'}, or {'error': what is wrong and what to do}."""
+        try:
+            return nodes.consume(name, join_token.secret_hash(secret), my_ip)
+        except nodes.JoinRefused as e:
+            LOG.warning('Join of %s from %s refused: %s', name, my_ip, e.message)
+            return {'error': e.message}
 
     def build_failed(self, context, uuid, host, message, reschedule=True):
         if records.build_failed(context, uuid, host, message, CONF.scheduler.max_attempts,

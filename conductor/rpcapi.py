@@ -14,15 +14,17 @@ Version history:
           live_migration_report (calls); instance_event, build_failed,
           snapshot_volume_backed (casts). The arguments and answers of the
           scheduler's 1.8 calls of the same names.
+    1.1 - register_node (call): a new compute node presents its join token.
 """
 
+from common import exception
 from common import rpc
 
 TOPIC = 'conductor'
 
 
 class ConductorAPI:
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -37,6 +39,15 @@ class ConductorAPI:
 
     def ping(self, context):
         return self._call(context, 'ping')
+
+    def register_node(self, context, name, secret, my_ip, timeout=None):
+        """Present the join token of node ``name`` (its secret) once:
+        {'name', 'state'} when accepted, {'error': message} when not."""
+        cctxt = self.client.prepare(version='1.1', timeout=timeout)
+        if not cctxt.can_send_version('1.1'):
+            raise exception.ServiceUnavailable(
+                reason='the conductor is too old to register nodes')
+        return cctxt.call(context, 'register_node', name=name, secret=secret, my_ip=my_ip)
 
     # -- servers an agent runs -------------------------------------------------
     def instance_event(self, context, uuid, event, phase, result=None, details=None,

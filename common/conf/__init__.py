@@ -12,6 +12,7 @@ from common.conf import identity
 from common.conf import image
 from common.conf import live_migration
 from common.conf import network
+from common.conf import node_join
 from common.conf import quota
 from common.conf import scheduler
 from common.conf import serial_console
@@ -24,6 +25,6 @@ from common.conf import zones
 CONF = cfg.CONF
 
 for _mod in (api, cache, compute, console, dashboard, database, identity, image, live_migration,
-             network, quota, scheduler, serial_console, service, upgrade_levels, vnc, volume,
-             zones):
+             network, node_join, quota, scheduler, serial_console, service, upgrade_levels,
+             vnc, volume, zones):
     _mod.register_opts(CONF)

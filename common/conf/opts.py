@@ -10,6 +10,7 @@ from common.conf import identity
 from common.conf import image
 from common.conf import live_migration
 from common.conf import network
+from common.conf import node_join
 from common.conf import quota
 from common.conf import scheduler
 from common.conf import serial_console
@@ -20,8 +21,8 @@ from common.conf import volume
 from common.conf import zones
 
 _MODULES = (service, api, cache, compute, console, dashboard, database, identity, image,
-            live_migration, network, quota, scheduler, serial_console, upgrade_levels, vnc,
-            volume, zones)
+            live_migration, network, node_join, quota, scheduler, serial_console,
+            upgrade_levels, vnc, volume, zones)
 
 
 def list_opts():

@@ -37,6 +37,22 @@
 #   ALTOSTACK_HOSTS_COMPUTE the altostack-compute command (words)
 #   ALTOSTACK_HOSTS_CLEANUP the altostack-network-cleanup command (words)
 #   ALTOSTACK_HOSTS_FORWARD ports to forward (words: broker, API, image)
+#   ALTOSTACK_HOSTS_GATEWAY_FORWARD ports of the machine's loopback that
+#                           answer on host 1's address on the hosts bridge
+#                           too (words: broker, image), for private hosts
+#   ALTOSTACK_HOSTS_HIDE    folders a private host must not see (words;
+#                           an empty tmpfs covers each in its namespace)
+#
+# A private host (altostack_host_up N NAME private) shares nothing with
+# host 1 but the network: its namespaces get their own /etc/altostack,
+# /var/lib/altostack and /run (with /run/libvirt and /run/netns inside)
+# bind-mounted from $ALTOSTACK_HOSTS_DIR/hostN/root, and ALTOSTACK_HOSTS_HIDE
+# covered, so none of host 1's configuration is visible there. It has no
+# loopback forwarder, no host.conf and no agent of ours: it reaches host 1
+# at $ALTOSTACK_HOSTS_SUBNET.1 (ALTOSTACK_HOSTS_GATEWAY_FORWARD), and
+# `altostack-node join TOKEN`, run inside it (altostack_host_exec), writes
+# its /etc/altostack/altostack.conf and starts its agent, whose pid file is
+# /var/lib/altostack/compute.pid there.
 
 ALTOSTACK_HOSTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -63,6 +79,13 @@ altostack_host_vars() {
     HOST_LIBVIRTD_PID=$HOST_LIBVIRT/run/libvirtd.pid
     HOST_AGENT_PID=$HOST_DIR/compute.pid
     HOST_FORWARD_PID=$HOST_DIR/forward.pid
+    HOST_ROOT=$HOST_DIR/root   # a private host's /etc/altostack, /var/lib/altostack, /run
+    HOST_PRIVATE=
+    if [ -e "$HOST_DIR/private" ]; then
+        HOST_PRIVATE=1
+        HOST_AGENT_PID=$HOST_ROOT/var/lib/altostack/compute.pid
+    fi
+    HOST_GATEWAY_FORWARD_PID=$ALTOSTACK_HOSTS_DIR/gateway-forward.pid
 }
 
 _ah_pid() {
@@ -107,10 +130,31 @@ altostack_hosts_net_up() {
     ip link set "$HOST_WIRE_VETH" master "$HOST_WIRE" up
     ip link set "$HOST_WIRE_HOST1" up
     ip link set "$HOST_WIRE" up
+    _ah_gateway_forward_up
+}
+
+# Host 1's loopback ports (ALTOSTACK_HOSTS_GATEWAY_FORWARD) on its address
+# on the hosts bridge, where private hosts reach them.
+_ah_gateway_forward_up() {
+    local _
+    [ -n "${ALTOSTACK_HOSTS_GATEWAY_FORWARD:-}" ] || return 0
+    _ah_pid "$HOST_GATEWAY_FORWARD_PID" >/dev/null && return 0
+    mkdir -p "$ALTOSTACK_HOSTS_DIR"
+    # shellcheck disable=SC2086  # a list of ports
+    setsid "${ALTOSTACK_HOSTS_PYTHON:-python3}" "$ALTOSTACK_HOSTS_LIB_DIR/../tools/loopback_forward.py" \
+        --listen "$HOST_GW" --pid-file "$HOST_GATEWAY_FORWARD_PID" $ALTOSTACK_HOSTS_GATEWAY_FORWARD \
+        </dev/null >>"$ALTOSTACK_HOSTS_DIR/gateway-forward.out" 2>&1 &
+    for _ in $(seq 1 50); do
+        [ -s "$HOST_GATEWAY_FORWARD_PID" ] && return 0
+        sleep 0.1
+    done
+    _ah_log "the gateway forwarder did not start; see $ALTOSTACK_HOSTS_DIR/gateway-forward.out"
+    return 1
 }
 
 altostack_hosts_net_down() {
     altostack_host_vars 1
+    _ah_stop_pid "$HOST_GATEWAY_FORWARD_PID"
     ip link del "$HOST_BRIDGE" 2>/dev/null || true
     ip link del "$HOST_WIRE_HOST1" 2>/dev/null || true
     ip link del "$HOST_WIRE" 2>/dev/null || true
@@ -172,8 +216,22 @@ _ah_libvirtd_up() {
         return 0
     fi
     rm -f "$HOST_LIBVIRTD_PID"
+    local private='' hide='' p
+    if [ -n "$HOST_PRIVATE" ]; then
+        # Mount points for the private folders (empty; /run exists).
+        mkdir -p /etc/altostack /var/lib/altostack "$HOST_ROOT/etc/altostack" \
+            "$HOST_ROOT/var/lib/altostack" "$HOST_ROOT/run/libvirt" "$HOST_ROOT/run/netns"
+        private="
+        mount --bind '$HOST_ROOT/run' /run
+        mount --bind '$HOST_ROOT/etc/altostack' /etc/altostack
+        mount --bind '$HOST_ROOT/var/lib/altostack' /var/lib/altostack"
+        for p in ${ALTOSTACK_HOSTS_HIDE:-}; do
+            hide="$hide
+        mount -t tmpfs -o size=1m,mode=0700 none '$p'"
+        done
+    fi
     ip netns exec "$HOST_NETNS" unshare --mount --uts --propagation private sh -ec "
-        hostname '$name'
+        hostname '$name'$private
         mount --bind '$L/run' /run/libvirt
         mount --bind '$L/lib' /var/lib/libvirt
         mount --bind '$L/cache' /var/cache/libvirt
@@ -181,7 +239,7 @@ _ah_libvirtd_up() {
         mount --bind '$L/etc' /etc/libvirt
         mount --bind '$HOST_DIR/hosts' /etc/hosts
         mkdir -p /run/netns
-        mount --bind '$HOST_DIR/netns' /run/netns
+        mount --bind '$HOST_DIR/netns' /run/netns$hide
         exec libvirtd -d --listen -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid"
     for _ in $(seq 1 100); do
         if _ah_pid "$HOST_LIBVIRTD_PID" >/dev/null &&
@@ -199,7 +257,7 @@ _ah_forward_up() {
     if _ah_pid "$HOST_FORWARD_PID" >/dev/null; then
         return 0
     fi
-    [ -n "${ALTOSTACK_HOSTS_FORWARD:-}" ] || return 0
+    [ -n "${ALTOSTACK_HOSTS_FORWARD:-}" ] && [ -z "$HOST_PRIVATE" ] || return 0
     # shellcheck disable=SC2086  # a list of ports
     setsid "${ALTOSTACK_HOSTS_PYTHON:-python3}" "$ALTOSTACK_HOSTS_LIB_DIR/../tools/loopback_forward.py" \
         --netns "$HOST_NETNS" --pid-file "$HOST_FORWARD_PID" $ALTOSTACK_HOSTS_FORWARD \
@@ -258,6 +316,10 @@ altostack_host_agent_running() {
 altostack_host_agent_start() {
     local n=$1 pid
     altostack_host_vars "$n"
+    if [ -n "$HOST_PRIVATE" ]; then
+        _ah_log "host $n is private: its agent is started by altostack-node join inside it"
+        return 1
+    fi
     if _ah_pid "$HOST_AGENT_PID" >/dev/null; then
         return 0
     fi
@@ -283,15 +345,23 @@ altostack_host_agent_stop() {
 }
 
 # Bring host N up under NAME (idempotent): namespace, libvirtd, forwarder,
-# host.conf and the compute agent.
+# host.conf and the compute agent; with a third argument "private", a
+# private host (see the top): namespace and libvirtd only, the agent is
+# `altostack-node join`'s.
 altostack_host_up() {
-    local n=$1 name=$2
+    local n=$1 name=$2 mode=${3:-}
     altostack_host_vars "$n"
-    mkdir -p "$HOST_DIR/state" "$HOST_DIR/instances"
+    mkdir -p "$HOST_DIR"
     echo "$name" >"$HOST_DIR/name"
+    if [ "$mode" = private ]; then
+        touch "$HOST_DIR/private"
+        altostack_host_vars "$n"
+    fi
     _ah_netns_up
     _ah_libvirtd_conf "$name"
     _ah_libvirtd_up "$name"
+    [ -z "$HOST_PRIVATE" ] || return 0
+    mkdir -p "$HOST_DIR/state" "$HOST_DIR/instances"
     _ah_forward_up
     _ah_host_conf "$name"
     altostack_host_agent_start "$n"
@@ -310,7 +380,13 @@ altostack_host_down() {
             timeout 20 virsh -q -c "$HOST_URI" undefine --nvram "$d" >/dev/null 2>&1 ||
                 timeout 20 virsh -q -c "$HOST_URI" undefine "$d" >/dev/null 2>&1 || true
         done
-        if [ -f "$HOST_HOST_CONF" ] && [ -n "${ALTOSTACK_HOSTS_CLEANUP:-}" ]; then
+        if [ -n "$HOST_PRIVATE" ] && [ -f "$HOST_ROOT/etc/altostack/altostack.conf" ] &&
+            [ -n "${ALTOSTACK_HOSTS_CLEANUP:-}" ]; then
+            # shellcheck disable=SC2086  # a command in words
+            altostack_host_exec "$n" ${ALTOSTACK_HOSTS_CLEANUP} \
+                --config-file /etc/altostack/altostack.conf >>"$HOST_DIR/cleanup.out" 2>&1 ||
+                _ah_log "network cleanup of host $n failed; see $HOST_DIR/cleanup.out"
+        elif [ -z "$HOST_PRIVATE" ] && [ -f "$HOST_HOST_CONF" ] && [ -n "${ALTOSTACK_HOSTS_CLEANUP:-}" ]; then
             # shellcheck disable=SC2086  # a command in words
             altostack_host_exec "$n" ${ALTOSTACK_HOSTS_CLEANUP} --config-file "${ALTOSTACK_HOSTS_CONF:?}" \
                 --config-file "$HOST_HOST_CONF" >>"$HOST_DIR/cleanup.out" 2>&1 ||

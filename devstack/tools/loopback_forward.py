@@ -12,6 +12,10 @@ connects each accepted client to 127.0.0.1:PORT here:
 The listening sockets are made after setns(2) into the target namespace;
 the main thread then returns home, and every thread it starts (and every
 socket they connect) lives here. Runs until SIGTERM.
+
+With --listen ADDR (and no --netns) it listens on ADDR:PORT of this
+namespace instead: the all-in-one's loopback ports on its address on the
+hosts bridge, where private hosts (hosts.sh) reach them.
 """
 
 import argparse
@@ -72,28 +76,38 @@ def _serve(listener, port):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--netns', required=True,
+    parser.add_argument('--netns',
                         help='namespace name (under /run/netns) or a path to its file')
+    parser.add_argument('--listen', default='127.0.0.1',
+                        help='address to listen on (default 127.0.0.1)')
     parser.add_argument('--pid-file', help='write the pid here once listening')
     parser.add_argument('ports', nargs='+', type=int)
     args = parser.parse_args(argv)
-    path = args.netns if '/' in args.netns else os.path.join('/run/netns', args.netns)
-
-    home = os.open('/proc/self/ns/net', os.O_RDONLY)
-    there = os.open(path, os.O_RDONLY)
+    if args.netns is None and args.listen == '127.0.0.1':
+        parser.error('--netns, or --listen an address other than 127.0.0.1, is needed')
     listeners = []
-    _setns(there)
-    try:
+
+    def listen():
         for port in sorted(set(args.ports)):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(('127.0.0.1', port))
+            s.bind((args.listen, port))
             s.listen(128)
             listeners.append((s, port))
-    finally:
-        _setns(home)
-    os.close(there)
-    os.close(home)
+
+    if args.netns is None:
+        listen()
+    else:
+        path = args.netns if '/' in args.netns else os.path.join('/run/netns', args.netns)
+        home = os.open('/proc/self/ns/net', os.O_RDONLY)
+        there = os.open(path, os.O_RDONLY)
+        _setns(there)
+        try:
+            listen()
+        finally:
+            _setns(home)
+        os.close(there)
+        os.close(home)
     for s, port in listeners:
         threading.Thread(target=_serve, args=(s, port), daemon=True).start()
     if args.pid_file:

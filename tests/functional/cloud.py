@@ -154,6 +154,13 @@ class LocalCloud:
     instead of this checkout's (another release's, for a rolling upgrade);
     it runs without PYTHONPATH, so this checkout stays out of it.
 
+    ``private_hosts`` P > 0 makes hosts K+2 .. K+P+1 as private nodes
+    (hosts.sh "private": own /etc/altostack, /var/lib/altostack, /run and
+    libvirt state; this cloud's folder hidden) with nothing running but
+    their libvirtd: they join with `altostack-node join` (``node_join``).
+    They reach the broker and the image service at host 1's address on the
+    hosts' network, which the join tokens name ([node_join]).
+
     ``api_copies`` K > 1 runs K altostack-api processes (each its own port,
     the same configuration otherwise) behind an HAProxy front
     (devstack/lib/api_front.sh) whose port is ``api_port``, the one the
@@ -163,7 +170,7 @@ class LocalCloud:
 
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
                  password_hash_rounds=20000, extra_hosts=0, compute_venv=None,
-                 dashboard=False, api_copies=1, token_cache=None):
+                 dashboard=False, private_hosts=0, api_copies=1, token_cache=None):
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
@@ -189,8 +196,10 @@ class LocalCloud:
         self.public_cidr = free_public_cidr()
         self.extra_hosts = extra_hosts
         self.hosts_id = uuid.uuid4().hex[:6]
-        self.hosts_subnet = free_hosts_subnet() if extra_hosts else None
+        self.private_hosts = private_hosts
+        self.hosts_subnet = free_hosts_subnet() if extra_hosts or private_hosts else None
         self.hosts_up = []
+        self.private_up = []
         self.host_seconds = {}
         self.compute_venv = compute_venv
         # The web dashboard (a client of the public APIs) when asked for.
@@ -205,13 +214,18 @@ class LocalCloud:
         # exports listen there too (the other hosts' guests connect to it);
         # the image URLs stay on loopback, which the hosts reach through
         # their forwarders.
-        my_ip = '%s.1' % self.hosts_subnet if self.extra_hosts else '127.0.0.1'
+        my_ip = '%s.1' % self.hosts_subnet if self.hosts_subnet else '127.0.0.1'
         # Host 1's end of the external wire (hosts.sh), so the other hosts'
         # floating IPs are reached through its external bridge.
         wire = 'external_interface = ahe-%s\n' % self.hosts_id if self.extra_hosts else ''
         front = 'public_port = %d\n' % self.api_port if self.api_copies > 1 else ''
         cache = ('[cache]\nenabled = true\nmemcache_servers = %s\n' % self.memcached.server
                  if self.memcached else '')
+        # Private nodes have no loopback forwarder: the signed image URLs
+        # and the join tokens name host 1's address on the hosts' network.
+        image_host = my_ip if self.private_hosts else '127.0.0.1'
+        join = ('[node_join]\ncontroller_addresses = %s\nbus_port = %s\n'
+                % (my_ip, self._rabbit_port())) if self.private_hosts else ''
         with open(self.conf_path, 'w') as f:
             f.write(f"""[DEFAULT]
 host = {self.host}
@@ -231,7 +245,7 @@ public_host = 127.0.0.1
 {front}[image]
 bind_host = 127.0.0.1
 bind_port = {self.image_port}
-public_host = 127.0.0.1
+public_host = {image_host}
 [serial_console]
 serialproxy_host = 127.0.0.1
 serialproxy_port = {self.serialproxy_port}
@@ -254,7 +268,7 @@ shutdown_timeout = 15
 public_cidr = {self.public_cidr}
 {wire}[volume]
 nbd_bind_host = {my_ip}
-{cache}{self.extra_conf}
+{cache}{join}{self.extra_conf}
 """)
         clouds = {'clouds': {
             'altostack-%s' % who: {
@@ -266,10 +280,12 @@ nbd_bind_host = {my_ip}
         with open(self.clouds_path, 'w') as f:
             yaml.safe_dump(clouds, f)
 
-    def manage(self, *args):
-        return subprocess.run([sys.executable, '-m', MODULES['manage'], '--config-file',
-                               self.conf_path, *args], capture_output=True, text=True,
-                              check=True, timeout=120, env=_checkout_env()).stdout
+    def manage(self, *args, check=True):
+        """altostack-manage's stdout; without check, the CompletedProcess."""
+        r = subprocess.run([sys.executable, '-m', MODULES['manage'], '--config-file',
+                            self.conf_path, *args], capture_output=True, text=True,
+                           check=check, timeout=120, env=_checkout_env())
+        return r.stdout if check else r
 
     # -- API copies and their front (devstack/lib/api_front.sh) -------------
     def api_copy_name(self, n):
@@ -364,23 +380,40 @@ nbd_bind_host = {my_ip}
             self.start_service(name)
         if self.api_copies > 1:
             self._front_up()
-        if self.extra_hosts:
+        if self.hosts_subnet:
             self.hosts_sh('altostack_hosts_net_up')
             for n in range(2, self.extra_hosts + 2):
                 self.hosts_up.append(n)
                 started = time.monotonic()
                 self.hosts_sh('altostack_host_up', str(n), self.host_name(n))
                 self.host_seconds[n] = time.monotonic() - started
+            for n in self.private_host_numbers():
+                self.private_up.append(n)
+                self.hosts_sh('altostack_host_up', str(n), self.host_name(n), 'private')
         self.wait_all_up()
         return self
 
     # -- extra compute hosts (devstack/lib/hosts.sh) -------------------------
+    def private_host_numbers(self):
+        first = self.extra_hosts + 2
+        return list(range(first, first + self.private_hosts))
+
+    def node_join(self, n, token, *options):
+        """`altostack-node join TOKEN` inside private host N, as its operator
+        would run it there (this checkout's module); the CompletedProcess."""
+        return self.host_exec(n, 'env', 'PYTHONPATH=%s' % ROOT, sys.executable, '-m',
+                              'cli.node_join', 'join', token, *options, check=False)
+
+    @staticmethod
+    def _rabbit_port():
+        return RABBIT.rsplit(':', 1)[1] if ':' in RABBIT.split('@')[-1] else '5672'
+
     def host_name(self, n):
         return self.host if n == 1 else '%s-h%d' % (self.host, n)
 
     def hosts_sh(self, *argv, check=True):
         """Run a function of devstack/lib/hosts.sh with this cloud's settings."""
-        rabbit_port = RABBIT.rsplit(':', 1)[1] if ':' in RABBIT.split('@')[-1] else '5672'
+        rabbit_port = self._rabbit_port()
         env = dict(os.environ,
                    ALTOSTACK_HOSTS_ID=self.hosts_id,
                    ALTOSTACK_HOSTS_DIR=os.path.join(self.workdir, 'hosts'),
@@ -390,7 +423,10 @@ nbd_bind_host = {my_ip}
                    ALTOSTACK_HOSTS_COMPUTE=' '.join(self._command('compute')),
                    ALTOSTACK_HOSTS_CLEANUP=os.path.join(BIN, 'altostack-network-cleanup'),
                    ALTOSTACK_HOSTS_FORWARD='%s %d %d' % (rabbit_port, self.api_port,
-                                                         self.image_port))
+                                                         self.image_port),
+                   ALTOSTACK_HOSTS_GATEWAY_FORWARD='%s %d' % (rabbit_port, self.image_port)
+                   if self.private_hosts else '',
+                   ALTOSTACK_HOSTS_HIDE=self.workdir)
         return subprocess.run(['bash', '-c', 'source "$0" && "$@"',
                                os.path.join(ROOT, 'devstack', 'lib', 'hosts.sh'), *argv],
                               env=env, check=check, capture_output=True, text=True,
@@ -494,13 +530,15 @@ nbd_bind_host = {my_ip}
             self.front_sh('altostack_api_front_down', self.front_dir)
         if self.memcached:
             self.memcached.close()
-        for n in reversed(self.hosts_up):
+        for n in reversed(self.hosts_up + self.private_up):
             r = self.hosts_sh('altostack_host_down', str(n), check=False)
             if r.returncode != 0:
                 sys.stderr.write('host %d down failed: %s\n' % (n, r.stderr))
         if self.hosts_subnet:
             self.hosts_sh('altostack_hosts_net_down', check=False)
         self.hosts_up = []
+        self.private_up = []
+        self._delete_node_bus_users()
         self._remove_guests()
         # Bridges, namespaces, dnsmasq and nft tables the compute agent made.
         subprocess.run([os.path.join(BIN, 'altostack-network-cleanup'), '--config-file',
@@ -509,6 +547,15 @@ nbd_bind_host = {my_ip}
         self.db.drop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _delete_node_bus_users(self):
+        """Broker users `node add` made on this cloud's vhost and no `node
+        remove` deleted (a test that failed half-way)."""
+        r = _rabbitmqctl('list_permissions', '-p', self.vhost)
+        for line in r.stdout.splitlines():
+            user = line.split('\t')[0]
+            if user.startswith('altostack-node-'):
+                _rabbitmqctl('delete_user', user)
 
     def _stop_nbd_daemon(self):
         """The volume service leaves its NBD export daemon running while
