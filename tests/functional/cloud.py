@@ -153,7 +153,13 @@ class LocalCloud:
 
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
                  password_hash_rounds=20000, extra_hosts=0, compute_venv=None,
-                 dashboard=False):
+                 dashboard=False, rabbit=None, compute=True):
+        # ``rabbit``: a broker of the test's own (tests/fixtures/rabbit_node.py
+        # RabbitNode) instead of the machine's; ``compute=False``: no agent of
+        # host 1 (simulated agents stand in for it: tests/fixtures/sim_computes.py).
+        self.rabbit = rabbit
+        self.rabbit_url = rabbit.url if rabbit else RABBIT
+        self.with_compute = compute
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
@@ -198,7 +204,7 @@ class LocalCloud:
 host = {self.host}
 my_ip = {my_ip}
 state_path = {self.workdir}/state
-transport_url = rabbit://{RABBIT}/{self.vhost}
+transport_url = rabbit://{self.rabbit_url}/{self.vhost}
 report_interval = {self.report_interval}
 service_down_time = {self.service_down_time}
 rpc_call_timeout = 20
@@ -282,18 +288,26 @@ nbd_bind_host = {my_ip}
         proc.send_signal(sig)
         return proc.wait(timeout=30)
 
+    def _ctl(self, *args):
+        return self.rabbit.ctl(*args) if self.rabbit else _rabbitmqctl(*args)
+
+    def services_started(self):
+        """The services this cloud runs (host 1's agent unless compute=False)."""
+        return tuple(s for s in SERVICES if self.with_compute or s != 'compute')
+
     def start(self):
-        r = _rabbitmqctl('add_vhost', self.vhost)
+        r = self._ctl('add_vhost', self.vhost)
         if r.returncode != 0:
             raise RuntimeError('cannot make a RabbitMQ vhost: %s' % r.stderr)
-        _rabbitmqctl('set_permissions', '-p', self.vhost, RABBIT.split(':')[0],
-                     '.*', '.*', '.*')
+        self._ctl('set_permissions', '-p', self.vhost, self.rabbit_url.split(':')[0],
+                  '.*', '.*', '.*')
         self.db.create()
         self._write_conf()
         self.manage('db', 'sync')
         self.manage('bootstrap', '--admin-password', ADMIN_PASSWORD,
                     '--demo-password', DEMO_PASSWORD)
-        for name in SERVICES + PROXIES + (('dashboard',) if self.dashboard else ()):
+        for name in self.services_started() + PROXIES + (('dashboard',) if self.dashboard
+                                                          else ()):
             self.start_service(name)
         if self.extra_hosts:
             self.hosts_sh('altostack_hosts_net_up')
@@ -311,7 +325,8 @@ nbd_bind_host = {my_ip}
 
     def hosts_sh(self, *argv, check=True):
         """Run a function of devstack/lib/hosts.sh with this cloud's settings."""
-        rabbit_port = RABBIT.rsplit(':', 1)[1] if ':' in RABBIT.split('@')[-1] else '5672'
+        url = self.rabbit_url
+        rabbit_port = url.rsplit(':', 1)[1] if ':' in url.split('@')[-1] else '5672'
         env = dict(os.environ,
                    ALTOSTACK_HOSTS_ID=self.hosts_id,
                    ALTOSTACK_HOSTS_DIR=os.path.join(self.workdir, 'hosts'),
@@ -372,12 +387,12 @@ nbd_bind_host = {my_ip}
                                                                    self.log_tail(name)))
             rows = [line.split() for line in self.manage('service', 'list').splitlines()
                     if line]
-            hosts = [self.host_name(n) for n in [1] + self.hosts_up]
+            hosts = [self.host_name(n) for n in [1] * self.with_compute + self.hosts_up]
             computes = {r[1]: r[2] for r in rows if r[0] == 'nova-compute'}
             states = {r[0]: r[2] for r in rows if r[0] != 'nova-compute'}
             states.update({'nova-compute': 'up'} if all(computes.get(h) == 'up'
                                                          for h in hosts) else {})
-            if not all(states.get(BINARIES[s]) == 'up' for s in SERVICES):
+            if not all(states.get(BINARIES[s]) == 'up' for s in self.services_started()):
                 return False
             try:
                 urllib.request.urlopen(self.auth_url, timeout=2).read()
@@ -427,7 +442,7 @@ nbd_bind_host = {my_ip}
         # Bridges, namespaces, dnsmasq and nft tables the compute agent made.
         subprocess.run([os.path.join(BIN, 'altostack-network-cleanup'), '--config-file',
                         self.conf_path], capture_output=True, timeout=120)
-        _rabbitmqctl('delete_vhost', self.vhost)
+        self._ctl('delete_vhost', self.vhost)
         self.db.drop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
