@@ -106,3 +106,29 @@ def test_hypervisor_list_is_one_query_for_any_number_of_hosts(nova):
     n40, many = listed(40)
     assert (n3, n40) == (3, 43)
     assert few == many
+
+
+def test_two_first_reports_of_a_host_at_once_make_one_node(db, monkeypatch):
+    """An agent whose first report timed out at a busy scheduler sends it
+    again while the first is still being handled: both found no node; the
+    second insert must turn into an update, not an error to the agent."""
+    from scheduler import claims
+    real_select = claims.sa.select
+    raced = []
+
+    def select(*args, **kw):
+        # The first look finds no node, as if the other report had not
+        # committed yet: that one commits now.
+        stmt = real_select(*args, **kw)
+        if not raced and args and args[0] is claims.N:
+            raced.append(1)
+            claims.update_node('hx', dict(_resources('hx'), vcpus=4))
+            return real_select(*args, **kw).where(claims.N.host == '(none)')
+        return stmt
+    monkeypatch.setattr(claims.sa, 'select', select)
+    claims.update_node('hx', _resources('hx'))
+    monkeypatch.undo()
+    node = claims.node_for_host('hx')
+    assert raced and node.vcpus == 8
+    with db_api.reader() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(claims.N)) == 1
