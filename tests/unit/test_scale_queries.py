@@ -133,3 +133,21 @@ def test_two_first_reports_of_a_host_at_once_make_one_node(db, monkeypatch):
     assert raced and node.vcpus == 8
     with db_api.reader() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(claims.N)) == 1
+
+
+def test_an_agents_first_report_waits_longer_each_try(agent):
+    """At a scheduler busy with many agents joining, every try is one more
+    report in its queue: the tries wait 3, 6, 12, then 24 s, not 3 s each."""
+    import oslo_messaging as messaging
+    waited = []
+
+    def update_compute_node(ctx, host, resources, timeout=None):
+        waited.append(timeout)
+        if len(waited) < 6:
+            raise messaging.MessagingTimeout()
+    agent.scheduler.update_compute_node = update_compute_node
+    agent._reconciled = True
+    agent.update_available_resource()
+    assert waited == [3, 6, 12, 24, 24, 24]
+    agent.update_available_resource()  # reported: one try from now on
+    assert len(waited) == 7
