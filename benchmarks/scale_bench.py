@@ -46,7 +46,7 @@ def _timed(client, path, count=5):
     return statistics.median(times)
 
 
-def run(n, servers, window, report_interval, db, rabbit):
+def run(n, servers, window, report_interval, db, rabbit, up_timeout=600):
     down = max(60, 6 * report_interval)
     out = {'n': n}
     with LocalCloud(db=db, rabbit=rabbit, compute=False, report_interval=report_interval,
@@ -60,11 +60,17 @@ def run(n, servers, window, report_interval, db, rabbit):
         with SimFleet(cloud, n) as fleet:
             fleet.wait_started(timeout=1800)
             out['start_s'] = time.perf_counter() - t0
-            wait(lambda: probe.compute_services(eng, down)[1] >= n, timeout=1800, step=1)
-            out['all_up_s'] = time.perf_counter() - t0
-            wait(lambda: len(client.call('GET', '/compute/v2.1/os-hypervisors')
-                             ['hypervisors']) >= n, timeout=600, step=2)
-            out['all_nodes_s'] = time.perf_counter() - t0
+            try:
+                wait(lambda: probe.compute_services(eng, down)[1] >= n, timeout=up_timeout,
+                     step=1)
+                out['all_up_s'] = time.perf_counter() - t0
+                wait(lambda: len(client.call('GET', '/compute/v2.1/os-hypervisors')
+                                 ['hypervisors']) >= n, timeout=up_timeout, step=2)
+                out['all_nodes_s'] = time.perf_counter() - t0
+            except TimeoutError:
+                # The control plane does not keep up: say how far it got.
+                out['all_up_s'] = out['all_nodes_s'] = float('nan')
+            out['up_at_timeout'] = probe.compute_services(eng, down)[1]
             # Quiet: past the first reports of every agent.
             time.sleep(2 * report_interval)
             before, beats_before = fleet.stats(), probe.compute_services(eng, down)[2]
@@ -92,16 +98,19 @@ def run(n, servers, window, report_interval, db, rabbit):
             cli = cloud.openstack('compute', 'service', 'list', '--service', 'nova-compute',
                                   json_out=True)
             out['cli_service_list_s'] = time.perf_counter() - t
-            assert sum(1 for s in cli if s['State'] == 'up') >= n, 'not all up in the CLI'
+            out['cli_up'] = sum(1 for s in cli if s['State'] == 'up')
             if servers:
                 win = probe.Window(cloud)
                 t = time.perf_counter()
                 client.call('POST', '/compute/v2.1/servers', json={'server': {
                     'name': 'scale', 'imageRef': image, 'flavorRef': '1',
                     'networks': 'none', 'min_count': servers, 'max_count': servers}})
-                wait(lambda: probe.server_states(eng)[0]['active'] >= servers or
-                     probe.server_states(eng)[0]['error'], timeout=3600, step=1)
-                out['boot_s'] = time.perf_counter() - t
+                try:
+                    wait(lambda: probe.server_states(eng)[0]['active'] >= servers or
+                         probe.server_states(eng)[0]['error'], timeout=900, step=1)
+                    out['boot_s'] = time.perf_counter() - t
+                except TimeoutError:
+                    out['boot_s'] = float('nan')
                 states, hosts = probe.server_states(eng)
                 out['boot_states'] = dict(states)
                 out['boot_hosts'] = hosts
@@ -112,8 +121,9 @@ def run(n, servers, window, report_interval, db, rabbit):
 
 def show(r):
     print('N=%d: agents started in %.0f s, all up in the service list after %.0f s, '
-          'all hypervisors after %.0f s' % (r['n'], r['start_s'], r['all_up_s'],
-                                            r['all_nodes_s']))
+          'all hypervisors after %.0f s (%d up then; %d up in the CLI later)' % (
+              r['n'], r['start_s'], r['all_up_s'], r['all_nodes_s'], r['up_at_timeout'],
+              r['cli_up']))
     s = r['sent_per_s']
     print('  sent/s: heartbeats %.1f, resource reports %.1f, power syncs %.1f, network '
           'sync checks %.1f; heartbeats written/s %.1f' % (
@@ -145,11 +155,14 @@ def main():
     ap.add_argument('--window', type=int, default=40)
     ap.add_argument('--report-interval', type=int, default=10)
     ap.add_argument('--db', default='mysql')
+    ap.add_argument('--up-timeout', type=int, default=600,
+                    help='seconds to wait for all agents up before measuring anyway')
     ap.add_argument('--json', help='append each result as a JSON line to this file')
     args = ap.parse_args()
     with RabbitNode() as rabbit:
         for n in args.n:
-            r = run(n, args.servers, args.window, args.report_interval, args.db, rabbit)
+            r = run(n, args.servers, args.window, args.report_interval, args.db, rabbit,
+                    args.up_timeout)
             show(r)
             if args.json:
                 with open(args.json, 'a') as f:
