@@ -87,6 +87,7 @@ def run(n, servers, window, report_interval, db, rabbit, up_timeout=600):
                           'rss_mib': after['rss_mib'],
                           'heartbeat_late_s': after['late'].get('heartbeat', 0.0),
                           'task_late_s': max(after['late'].values(), default=0.0)}
+            print('N=%d partial: %s' % (n, json.dumps(out)), flush=True)
             with bus.bus(cloud):
                 rtt = probe.round_trips(fleet.hosts(), 200)
             out['rpc_ms'] = {k: {'p50': 1000 * probe.percentile(v, 50),
