@@ -14,15 +14,17 @@ _altostack_rabbit_node_env() {
     export HOME=$dir/home RABBITMQ_CONF_ENV_FILE=$dir/env.conf \
         RABBITMQ_CONFIG_FILE=$dir/rabbitmq.conf RABBITMQ_NODENAME=$name@localhost \
         RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log \
-        RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins RABBITMQ_PID_FILE=$dir/pid
+        RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins RABBITMQ_PID_FILE=$dir/pid \
+        ERL_CRASH_DUMP=$dir/erl_crash.dump
 }
 
 altostack_rabbit_node_start() {
     local dir=$1 name=$2 port=$3 dist=$4 fds=${5:-20000}
+    # (The Erlang cookie lives in $dir/home: make it before asking.)
+    mkdir -p "$dir/mnesia" "$dir/log" "$dir/home"
     if altostack_rabbit_node_ctl "$dir" "$name" status >/dev/null 2>&1; then
         return 0
     fi
-    mkdir -p "$dir/mnesia" "$dir/log" "$dir/home"
     # Not /etc/rabbitmq/rabbitmq-env.conf: it may force the machine's node name.
     : > "$dir/env.conf"
     cat > "$dir/rabbitmq.conf" <<CONF
