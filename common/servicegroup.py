@@ -62,13 +62,16 @@ def is_up(record, now=None):
     return now - record.last_seen_up <= datetime.timedelta(seconds=CONF.service_down_time)
 
 
-def list_services(binary=None, host=None):
+def list_services(binary=None, host=None, hosts=None):
+    """Records by id; of ``binary``, of ``host`` or of any of ``hosts``."""
     with db_api.reader() as s:
         q = sa.select(models.ServiceRecord).order_by(models.ServiceRecord.id)
         if binary:
             q = q.where(models.ServiceRecord.binary == binary)
         if host:
             q = q.where(models.ServiceRecord.host == host)
+        if hosts is not None:
+            q = q.where(models.ServiceRecord.host.in_(sorted(hosts)))
         return list(s.scalars(q))
 
 

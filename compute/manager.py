@@ -50,6 +50,9 @@ from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
 
+# Seconds the first resource report waits for the scheduler, try by try.
+REPORT_TIMEOUTS = (3, 6, 12, 24)
+
 
 class ComputeManager:
     target = messaging.Target(version='1.11')
@@ -107,11 +110,15 @@ class ComputeManager:
                    host_ip=CONF.my_ip, external_gateway=CONF.network.external_gateway)
         # Until the first report lands (the scheduler may still be starting),
         # retry every few seconds: no server can be placed here before it.
+        # Each try waits longer: a scheduler busy with many agents joining
+        # at once answers late, and a retry after 3 s only queued one more
+        # report behind the first (a retry storm that grew with the agents).
         tries = 1 if self._reported else 10
         for attempt in range(tries):
             try:
                 self.scheduler.update_compute_node(ctx_mod.get_admin_context(), self.host,
-                                                   res, timeout=3)
+                                                   res, timeout=REPORT_TIMEOUTS[
+                                                       min(attempt, len(REPORT_TIMEOUTS) - 1)])
                 self._reported = True
                 break
             except messaging.MessagingTimeout:

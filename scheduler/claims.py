@@ -9,6 +9,7 @@ last room on a host: one UPDATE matches, the other matches no row.
 import uuid as uuid_mod
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from common.conf import CONF
 from common.db import api as db_api
@@ -90,14 +91,23 @@ def update_node(host, resources):
         'reserved_vcpus', 'reserved_memory_mb', 'reserved_disk_gb', 'external_gateway')
         if k in resources}
     totals['updated_at'] = utcnow()
-    with db_api.session() as s:
-        node = s.scalars(sa.select(N).where(N.host == host)).first()
-        if node is None:
-            s.add(N(uuid=str(uuid_mod.uuid4()), host=host, vcpus_used=0, memory_mb_used=0,
-                    local_gb_used=0, **totals))
-        else:
-            for k, val in totals.items():
-                setattr(node, k, val)
+    for attempt in range(2):
+        try:
+            with db_api.session() as s:
+                node = s.scalars(sa.select(N).where(N.host == host)).first()
+                if node is None:
+                    s.add(N(uuid=str(uuid_mod.uuid4()), host=host, vcpus_used=0,
+                            memory_mb_used=0, local_gb_used=0, **totals))
+                else:
+                    for k, val in totals.items():
+                        setattr(node, k, val)
+            return
+        except sa_exc.IntegrityError:
+            # Two first reports of a host at once (an agent retries one the
+            # busy scheduler took too long to answer): the other made the
+            # row; update it.
+            if attempt:
+                raise
 
 
 def move(from_consumer, to_consumer):

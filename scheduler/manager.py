@@ -48,8 +48,11 @@ class SchedulerManager(endpoints.RecordKeeping):
         if before is not None and before.host_ip != resources.get('host_ip'):
             # VXLAN peers of this host tunnel to its address: tell them.
             notify.refresh_hosts(context, netstate.hosts_for_host_networks(host) - {host})
-        if before is None or before.external_gateway != bool(resources.get('external_gateway')):
-            # The host serving the routers' centralized SNAT ports may have changed.
+        had_gateway = bool(before is not None and before.external_gateway)
+        if had_gateway != bool(resources.get('external_gateway')):
+            # The host serving the routers' centralized SNAT ports may have
+            # changed. (Not on every new host: the rebind reads every node,
+            # which made N hosts joining cost N squared.)
             notify.refresh_hosts(context, snat.rebind())
         node = claims.node_for_host(host)
         if node is not None:

@@ -170,7 +170,14 @@ class LocalCloud:
 
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
                  password_hash_rounds=20000, extra_hosts=0, compute_venv=None,
-                 dashboard=False, private_hosts=0, api_copies=1, token_cache=None):
+                 dashboard=False, private_hosts=0, api_copies=1, token_cache=None,
+                 rabbit=None, compute=True):
+        # ``rabbit``: a broker of the test's own (tests/fixtures/rabbit_node.py
+        # RabbitNode) instead of the machine's; ``compute=False``: no agent of
+        # host 1 (simulated agents stand in for it: tests/fixtures/sim_computes.py).
+        self.rabbit = rabbit
+        self.rabbit_url = rabbit.url if rabbit else RABBIT
+        self.with_compute = compute
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
@@ -231,7 +238,7 @@ class LocalCloud:
 host = {self.host}
 my_ip = {my_ip}
 state_path = {self.workdir}/state
-transport_url = rabbit://{RABBIT}/{self.vhost}
+transport_url = rabbit://{self.rabbit_url}/{self.vhost}
 report_interval = {self.report_interval}
 service_down_time = {self.service_down_time}
 rpc_call_timeout = 20
@@ -362,12 +369,19 @@ nbd_bind_host = {my_ip}
             proc.send_signal(sig)
         return proc.wait(timeout=30)
 
+    def _ctl(self, *args):
+        return self.rabbit.ctl(*args) if self.rabbit else _rabbitmqctl(*args)
+
+    def services_started(self):
+        """The services this cloud runs (host 1's agent unless compute=False)."""
+        return tuple(s for s in SERVICES if self.with_compute or s != 'compute')
+
     def start(self):
-        r = _rabbitmqctl('add_vhost', self.vhost)
+        r = self._ctl('add_vhost', self.vhost)
         if r.returncode != 0:
             raise RuntimeError('cannot make a RabbitMQ vhost: %s' % r.stderr)
-        _rabbitmqctl('set_permissions', '-p', self.vhost, RABBIT.split(':')[0],
-                     '.*', '.*', '.*')
+        self._ctl('set_permissions', '-p', self.vhost, self.rabbit_url.split(':')[0],
+                  '.*', '.*', '.*')
         self.db.create()
         if self.memcached:
             self.memcached.up()
@@ -376,7 +390,8 @@ nbd_bind_host = {my_ip}
         self.manage('bootstrap', '--admin-password', ADMIN_PASSWORD,
                     '--demo-password', DEMO_PASSWORD)
         copies = tuple(self.api_copy_name(n) for n in range(2, self.api_copies + 1))
-        for name in SERVICES + copies + PROXIES + (('dashboard',) if self.dashboard else ()):
+        for name in (self.services_started() + copies + PROXIES
+                     + (('dashboard',) if self.dashboard else ())):
             self.start_service(name)
         if self.api_copies > 1:
             self._front_up()
@@ -404,9 +419,9 @@ nbd_bind_host = {my_ip}
         return self.host_exec(n, 'env', 'PYTHONPATH=%s' % ROOT, sys.executable, '-m',
                               'cli.node_join', 'join', token, *options, check=False)
 
-    @staticmethod
-    def _rabbit_port():
-        return RABBIT.rsplit(':', 1)[1] if ':' in RABBIT.split('@')[-1] else '5672'
+    def _rabbit_port(self):
+        url = self.rabbit_url
+        return url.rsplit(':', 1)[1] if ':' in url.split('@')[-1] else '5672'
 
     def host_name(self, n):
         return self.host if n == 1 else '%s-h%d' % (self.host, n)
@@ -477,12 +492,12 @@ nbd_bind_host = {my_ip}
                                                                    self.log_tail(name)))
             rows = [line.split() for line in self.manage('service', 'list').splitlines()
                     if line]
-            hosts = [self.host_name(n) for n in [1] + self.hosts_up]
+            hosts = [self.host_name(n) for n in [1] * self.with_compute + self.hosts_up]
             computes = {r[1]: r[2] for r in rows if r[0] == 'nova-compute'}
             states = {r[0]: r[2] for r in rows if r[0] != 'nova-compute'}
             states.update({'nova-compute': 'up'} if all(computes.get(h) == 'up'
                                                          for h in hosts) else {})
-            if not all(states.get(BINARIES[s]) == 'up' for s in SERVICES):
+            if not all(states.get(BINARIES[s]) == 'up' for s in self.services_started()):
                 return False
             try:
                 urllib.request.urlopen(self.auth_url, timeout=2).read()
@@ -543,7 +558,7 @@ nbd_bind_host = {my_ip}
         # Bridges, namespaces, dnsmasq and nft tables the compute agent made.
         subprocess.run([os.path.join(BIN, 'altostack-network-cleanup'), '--config-file',
                         self.conf_path], capture_output=True, timeout=120)
-        _rabbitmqctl('delete_vhost', self.vhost)
+        self._ctl('delete_vhost', self.vhost)
         self.db.drop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
