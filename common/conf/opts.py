@@ -7,6 +7,7 @@ from common.conf import dashboard
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import libvirt
 from common.conf import live_migration
 from common.conf import network
 from common.conf import quota
@@ -18,7 +19,7 @@ from common.conf import vnc
 from common.conf import volume
 from common.conf import zones
 
-_MODULES = (service, api, compute, console, dashboard, database, identity, image,
+_MODULES = (service, api, compute, console, dashboard, database, identity, image, libvirt,
             live_migration, network, quota, scheduler, serial_console, upgrade_levels, vnc,
             volume, zones)
 
