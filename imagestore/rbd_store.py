@@ -97,8 +97,10 @@ class RBDStore(store_mod.FileStore):
         name = self._name(image_id)
         try:
             children = self.client.children(self.pool, name, SNAP)
-        except host_exc.VirtError:
+        except rbd_mod.ImageNotFound:
             return
+        except host_exc.VirtError as e:
+            raise self._fail('cannot tell whether volumes use image %s' % image_id, e) from None
         if children:
             raise exception.Conflict(
                 reason='Image %s is in use by the store: %d volume(s) are clones of it'
