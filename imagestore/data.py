@@ -49,7 +49,7 @@ def upload(context, image_id, stream, content_length=None, record=None,
             reason='The image is larger than the %d bytes this image service accepts.'
                    % max_size)
     images.transition(image_id, 'upload')
-    store = store_mod.FileStore()
+    store = store_mod.get_store()
     staged = None
     try:
         staged = store.stage(image_id, stream, max_size)
@@ -109,11 +109,13 @@ def open_data(context, image_id, internal=False):
             raise states.InvalidImageStatus(image_id=image_id, status=rec['status'],
                                             why='only an active image can be downloaded')
         return rec, None
-    return rec, store_mod.FileStore().open(image_id)
+    return rec, store_mod.get_store().open(image_id)
 
 
 def delete(context, image_id):
     """Delete the image (not a protected one) and its data."""
+    store = store_mod.get_store()
+    store.check_deletable(image_id)
     rec = images.delete(context, image_id)
-    store_mod.FileStore().delete(image_id)
+    store.delete(image_id)
     return rec

@@ -39,20 +39,41 @@ class Staged:
         self.os_hash_value = os_hash_value
 
     def commit(self):
-        """Move the file to its final name; from now on it is the image's data."""
-        final = self.store.path(self.image_id)
-        os.replace(self.path, final)
-        _fsync_dir(os.path.dirname(final))
-        self.path = final
-        return final
+        """Make the staged bytes the image's data (the store decides where)."""
+        return self.store.commit(self)
 
     def discard(self):
         _unlink(self.path)
 
 
+def get_store():
+    """The store [image] store names."""
+    if CONF.image.store == 'rbd':
+        from imagestore import rbd_store  # only where Ceph is used
+        return rbd_store.RBDStore()
+    return FileStore()
+
+
 class FileStore:
     def __init__(self, root=None):
         self.root = root or CONF.image.store_path
+
+    def commit(self, staged):
+        """Move the staged file to its final name."""
+        final = self.path(staged.image_id)
+        os.replace(staged.path, final)
+        _fsync_dir(os.path.dirname(final))
+        staged.path = final
+        return final
+
+    def location(self, image_id):
+        """Where the data lives for other services (Glance's direct_url), or
+        None when only this service reads it."""
+        return None
+
+    def check_deletable(self, image_id):
+        """Raise Conflict when the data may not go (something depends on it)."""
+        return None
 
     def _ensure_root(self):
         os.makedirs(self.root, mode=0o750, exist_ok=True)

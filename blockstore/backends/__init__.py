@@ -3,8 +3,10 @@ and an explicit registry, like compute.virt.driver.load_driver.
 
     file   volumes as qcow2 (or raw) files; NBD exports from one
            qemu-storage-daemon for other hosts (blockstore.backends.file)
+    rbd    volumes as Ceph RBD images, opened by the compute hosts' QEMU
+           itself (blockstore.backends.rbd)
 
-LVM, iSCSI or Ceph RBD backends add an entry here and nothing else.
+LVM or iSCSI backends add an entry here and nothing else.
 """
 
 import importlib
@@ -13,6 +15,7 @@ from blockstore import exception
 
 BACKENDS = {
     'file': 'blockstore.backends.file.FileBackend',
+    'rbd': 'blockstore.backends.rbd.RBDBackend',
 }
 
 

@@ -14,7 +14,11 @@ connection: {'host': its [DEFAULT] host, 'ip': its address}. The answer,
      'data': {'host': ..., 'port': int, 'name': export name,
               'format': 'raw'}}                                 over the network
 
-(later backends add e.g. 'iscsi' or 'rbd' with their own data). Errors are
+    {'driver_volume_type': 'rbd',
+     'data': {'name': 'pool/volume-<id>', 'hosts': [...], 'ports': [...],
+              'auth_enabled': True, 'auth_username': ..., 'secret_type': 'ceph',
+              'secret_uuid': ...}}                         Ceph RBD (Nova/Cinder's shape)
+ Errors are
 AltostackErrors (blockstore/exception.py), so they cross RPC with a code.
 """
 
@@ -80,6 +84,13 @@ class VolumeBackend(abc.ABC):
         """A volume holding the image at local path ``image_path`` (any qemu
         format; ``image_format`` None: detected, but an image that names a
         backing file is refused), grown to ``size_gb``."""
+
+    def clone_image(self, volume_id, image, size_gb):
+        """A volume made from ``image`` (the image service's download record)
+        without downloading it, when the backend can (e.g. a copy-on-write
+        clone of an image in the same Ceph cluster); False: it cannot, the
+        caller downloads the image and calls create_from_image."""
+        return False
 
     @abc.abstractmethod
     def delete(self, volume_id):

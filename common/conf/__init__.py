@@ -10,6 +10,7 @@ from common.conf import dashboard
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import libvirt
 from common.conf import live_migration
 from common.conf import network
 from common.conf import node_join
@@ -24,7 +25,7 @@ from common.conf import zones
 
 CONF = cfg.CONF
 
-for _mod in (api, cache, compute, console, dashboard, database, identity, image, live_migration,
-             network, node_join, quota, scheduler, serial_console, service, upgrade_levels,
-             vnc, volume, zones):
+for _mod in (api, cache, compute, console, dashboard, database, identity, image, libvirt,
+             live_migration, network, node_join, quota, scheduler, serial_console, service,
+             upgrade_levels, vnc, volume, zones):
     _mod.register_opts(CONF)

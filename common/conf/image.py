@@ -13,7 +13,20 @@ opts = [
     cfg.StrOpt('public_host', default='$my_ip',
                help='Host name or address other hosts (compute agents) use to reach this '
                     'image service; put in the signed download and upload URLs.'),
-    cfg.StrOpt('store_path', default='$state_path/images', help='Folder of image files.'),
+    cfg.StrOpt('store_path', default='$state_path/images',
+               help='Folder of image files (the file store; the rbd store stages uploads '
+                    'here).'),
+    cfg.StrOpt('store', default='file', choices=('file', 'rbd'),
+               help='Where image data lives: file (one file per image under store_path) '
+                    'or rbd (one Ceph RBD image per image, with a protected snapshot '
+                    '"snap" that volumes are cloned from, as Glance does).'),
+    cfg.StrOpt('rbd_store_pool', default='images', help='rbd store: the Ceph pool of images.'),
+    cfg.StrOpt('rbd_store_user', default='glance',
+               help='rbd store: the cephx user (without "client.") the image service acts as.'),
+    cfg.StrOpt('rbd_store_ceph_conf', default='/etc/ceph/ceph.conf',
+               help='rbd store: the ceph.conf of the cluster.'),
+    cfg.StrOpt('rbd_store_keyring',
+               help='rbd store: keyring of rbd_store_user (unset: the one ceph.conf names).'),
     cfg.IntOpt('max_image_size', default=1099511627776, min=1,
                help='Largest image upload in bytes; a bigger one is refused with 413.'),
     cfg.IntOpt('limit_param_default', default=25, min=1,

@@ -8,6 +8,7 @@ from common.conf import dashboard
 from common.conf import database
 from common.conf import identity
 from common.conf import image
+from common.conf import libvirt
 from common.conf import live_migration
 from common.conf import network
 from common.conf import node_join
@@ -21,7 +22,7 @@ from common.conf import volume
 from common.conf import zones
 
 _MODULES = (service, api, cache, compute, console, dashboard, database, identity, image,
-            live_migration, network, node_join, quota, scheduler, serial_console,
+            libvirt, live_migration, network, node_join, quota, scheduler, serial_console,
             upgrade_levels, vnc, volume, zones)
 
 

@@ -16,7 +16,22 @@ opts = [
     cfg.StrOpt('default_volume_type', default='__DEFAULT__',
                help='Volume type of a volume created without one (bootstrap makes it).'),
     cfg.StrOpt('backend', default='file',
-               help='Storage backend of the volume service (blockstore.backends).'),
+               help='Storage backend of the volume service (blockstore.backends): '
+                    'file (qcow2 or raw files, NBD exports) or rbd (Ceph RBD images).'),
+    cfg.StrOpt('rbd_pool', default='volumes',
+               help='rbd backend: the Ceph pool that holds the volumes.'),
+    cfg.StrOpt('rbd_user', default='cinder',
+               help='rbd backend: the cephx user (without "client.") the volume service '
+                    'acts as; it needs profile rbd on rbd_pool and read on the images '
+                    'pool to clone images.'),
+    cfg.StrOpt('rbd_ceph_conf', default='/etc/ceph/ceph.conf',
+               help='rbd backend: the ceph.conf of the cluster.'),
+    cfg.StrOpt('rbd_keyring_conf',
+               help='rbd backend: keyring of rbd_user (unset: the one ceph.conf names).'),
+    cfg.StrOpt('rbd_secret_uuid',
+               help='rbd backend: UUID of the libvirt secret compute hosts hold the cephx '
+                    'key in, put in the connection info (a compute host\'s own [libvirt] '
+                    'rbd_secret_uuid wins).'),
     cfg.StrOpt('volume_format', default='qcow2', choices=('qcow2', 'raw'),
                help='Format of the file backend\'s volume files: thin qcow2, or raw '
                     '(sparse files).'),

@@ -25,7 +25,8 @@
 #     cloud's config file plus hostN.conf (host, my_ip, state_path,
 #     instances_path, libvirt_uri, console_host, [vnc] server_listen and
 #     server_proxyclient_address, external_interface,
-#     external_gateway); its bridges, taps, VXLAN devices,
+#     external_gateway) and, when present, hostN/extra.conf (its own further
+#     settings, e.g. its cephx key); its bridges, taps, VXLAN devices,
 #     dnsmasqs and nft tables are that namespace's.
 #
 # Settings (set before calling; stack.sh and tests/functional/cloud.py do):
@@ -325,11 +326,15 @@ altostack_host_agent_start() {
     fi
     pid=$(_ah_pid "$HOST_LIBVIRTD_PID") || return 1
     rm -f "$HOST_AGENT_PID"
+    # The host's own settings beyond host.conf (e.g. its cephx user, secret
+    # and keyring: devstack/lib/ceph.sh), when someone wrote them.
+    local extra=()
+    [ -f "$HOST_DIR/extra.conf" ] && extra=(--config-file "$HOST_DIR/extra.conf")
     # shellcheck disable=SC2016,SC2086  # $$ is the inner shell's; a command in words
     setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$HOST_AGENT_PID" \
         nsenter -t "$pid" -m -u -n -- ${ALTOSTACK_HOSTS_COMPUTE:?} \
         --config-file "${ALTOSTACK_HOSTS_CONF:?}" --config-file "$HOST_HOST_CONF" \
-        --log-file "$HOST_DIR/compute.log" </dev/null >>"$HOST_DIR/compute.out" 2>&1 &
+        "${extra[@]}" --log-file "$HOST_DIR/compute.log" </dev/null >>"$HOST_DIR/compute.out" 2>&1 &
     local _
     for _ in $(seq 1 50); do
         [ -s "$HOST_AGENT_PID" ] && return 0

@@ -630,14 +630,20 @@ nbd_bind_host = {my_ip}
             return json.loads(r.stdout)
         return r if not check else r.stdout
 
-    def upload_tiny_image(self, name='altostack-tiny'):
-        """Build (cached) and upload our tiny guest image, public, as admin."""
+    def upload_tiny_image(self, name='altostack-tiny', disk_format='qcow2'):
+        """Build (cached) and upload our tiny guest image, public, as admin;
+        ``disk_format`` 'raw' uploads it converted (what Ceph clones)."""
         subprocess.run(['bash', '-c', 'source "$1/devstack/lib/guest-image.sh" && '
                         'altostack_build_guest_image "$2"', '_', ROOT, GUEST_IMAGE_DIR],
                        check=True, timeout=600)
-        return self.openstack('image', 'create', '--public', '--disk-format', 'qcow2',
-                              '--container-format', 'bare', '--file',
-                              os.path.join(GUEST_IMAGE_DIR, 'altostack-tiny.qcow2'), name,
+        path = os.path.join(GUEST_IMAGE_DIR, 'altostack-tiny.qcow2')
+        if disk_format == 'raw':
+            raw = os.path.join(self.workdir, 'altostack-tiny.raw')
+            subprocess.run(['qemu-img', 'convert', '-f', 'qcow2', '-O', 'raw', path, raw],
+                           check=True, timeout=120)
+            path = raw
+        return self.openstack('image', 'create', '--public', '--disk-format', disk_format,
+                              '--container-format', 'bare', '--file', path, name,
                               json_out=True)
 
     def sdk(self, cloud='admin'):

@@ -48,10 +48,12 @@ class GuestDisk:
 
 
 class GuestNetworkDisk:
-    """A <disk type='network'> (e.g. an NBD export of a volume)."""
+    """A <disk type='network'> (an NBD export or a Ceph RBD image of a
+    volume); ``auth`` (username, secret type, secret uuid) adds <auth>."""
 
     def __init__(self, protocol, name, hosts, target_dev, target_bus='virtio',
-                 driver_format='raw', driver_cache=None, serial=None):
+                 driver_format='raw', driver_cache=None, serial=None, auth=None,
+                 discard=None):
         self.protocol = protocol
         self.name = name
         self.hosts = list(hosts)   # [(host, port)]
@@ -60,12 +62,20 @@ class GuestNetworkDisk:
         self.driver_format = driver_format
         self.driver_cache = driver_cache
         self.serial = serial
+        self.auth = auth
+        self.discard = discard
 
     def to_element(self):
         disk = ET.Element('disk', type='network', device='disk')
         driver = ET.SubElement(disk, 'driver', name='qemu', type=self.driver_format)
         if self.driver_cache:
             driver.set('cache', self.driver_cache)
+        if self.discard:
+            driver.set('discard', self.discard)
+        if self.auth:
+            username, secret_type, secret_uuid = self.auth
+            auth = ET.SubElement(disk, 'auth', username=username)
+            ET.SubElement(auth, 'secret', type=secret_type, uuid=secret_uuid)
         src = ET.SubElement(disk, 'source', protocol=self.protocol, name=self.name)
         for host, port in self.hosts:
             h = ET.SubElement(src, 'host', name=str(host))

@@ -68,7 +68,8 @@ def next_volume_target(used, wanted=None):
 def volume_disk(connection_info, volume_id, target_dev, disk_cache='none'):
     """The <disk> of a volume for ``connection_info`` (from the volume
     service's initialize_connection): 'file' -> a file disk of its format,
-    'nbd' -> a network disk; the serial is the volume id."""
+    'nbd' or 'rbd' -> a network disk (rbd: with its cephx <auth>); the serial
+    is the volume id."""
     kind = connection_info.get('driver_volume_type')
     data = connection_info.get('data') or {}
     if kind == 'file':
@@ -80,6 +81,16 @@ def volume_disk(connection_info, volume_id, target_dev, disk_cache='none'):
                                        [(data['host'], data.get('port'))], target_dev,
                                        driver_format=data.get('format') or 'raw',
                                        driver_cache='none', serial=volume_id)
+    if kind == 'rbd':
+        hosts = list(zip(data.get('hosts') or [], data.get('ports') or [], strict=False))
+        auth = None
+        if data.get('auth_enabled', True) and data.get('auth_username'):
+            auth = (data['auth_username'], data.get('secret_type') or 'ceph',
+                    data['secret_uuid'])
+        return config.GuestNetworkDisk('rbd', data['name'], hosts, target_dev,
+                                       driver_format='raw', driver_cache=disk_cache,
+                                       serial=volume_id, auth=auth,
+                                       discard='unmap' if data.get('discard') else None)
     raise ValueError('unsupported volume connection type %r' % (kind,))
 
 

@@ -32,6 +32,7 @@ from compute.virt import driver
 from compute.virt import exception
 from compute.virt import locks
 from compute.virt import vif as vif_mod
+from compute.virt.libvirt import ceph_secret
 from compute.virt.libvirt import cold_migration
 from compute.virt.libvirt import config as config_mod
 from compute.virt.libvirt import designer
@@ -185,6 +186,11 @@ class LibvirtDriver(inventory.Inventory, power.PowerActions, cold_migration.Cold
 
     def _volume_config(self, connection_info, volume_id, dev):
         cache = 'none'
+        if connection_info.get('driver_volume_type') == 'rbd':
+            connection_info = dict(connection_info, data=ceph_secret.rbd_auth(
+                connection_info.get('data') or {}))
+            ceph_secret.ensure_ceph_secret(self.host.get_connection())
+            cache = 'writeback'  # librbd's cache, as Nova gives network disks
         if connection_info.get('driver_volume_type') == 'file':
             path = (connection_info.get('data') or {}).get('path') or ''
             cache = 'none' if disk.supports_direct_io(os.path.dirname(path)) \
