@@ -95,7 +95,7 @@ wsrep_cluster_name=$tag
 wsrep_cluster_address=gcomm://$addr
 wsrep_node_name=$tag-n$i
 wsrep_node_address=127.0.0.1:$(_galera_port "$dir" "GM$i")
-wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:$(_galera_port "$dir" "GM$i");ist.recv_addr=127.0.0.1:$(_galera_port "$dir" "IST$i");gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S;evs.inactive_check_period=PT0.5S;evs.install_timeout=PT4S"
+wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:$(_galera_port "$dir" "GM$i");ist.recv_addr=127.0.0.1:$(_galera_port "$dir" "IST$i");gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S;evs.inactive_check_period=PT0.5S;evs.install_timeout=PT3S"
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:$(_galera_port "$dir" "SST$i")
 EOF
