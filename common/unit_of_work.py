@@ -18,6 +18,7 @@ server passes through it too, and never sees such an error.
 """
 
 import functools
+import inspect
 import random
 import threading
 import time
@@ -110,6 +111,8 @@ class Endpoints:
 
     def __getattr__(self, attr):
         value = getattr(self._endpoint, attr)
-        if attr.startswith('_') or not callable(value):
+        # Only methods: `target` (a Target, which is callable) and other
+        # attributes pass through as they are.
+        if attr.startswith('_') or not inspect.ismethod(value):
             return value
         return wrap('RPC %s' % attr, value)

@@ -209,8 +209,10 @@ def test_our_errors_pass_through_and_roll_back(fast):
 
 
 def test_rpc_endpoints_run_as_units(fast):
+    import oslo_messaging as messaging
+
     class Manager:
-        target = 'the-target'
+        target = messaging.Target(version='1.0')
 
         def __init__(self):
             self.calls = 0
@@ -226,7 +228,10 @@ def test_rpc_endpoints_run_as_units(fast):
 
     m = Manager()
     ep = unit_of_work.Endpoints(m)
-    assert ep.target == 'the-target'
+    assert ep.target is m.target
+    # What oslo.messaging's dispatcher checks when a server is made.
+    from oslo_messaging.rpc import dispatcher
+    dispatcher.RPCDispatcher([ep], None)
     assert ep.act({}) == 2
     assert 'f-rpc-1' not in _flavors() and 'f-rpc-2' in _flavors()
 
