@@ -78,3 +78,16 @@ class Duplicate(Conflict):
 class ServiceUnavailable(AltostackError):
     code = 503
     msg_fmt = 'The service is not available: %(reason)s'
+
+
+class DBDeadlock(ServiceUnavailable):
+    """The database gave up a transaction to a deadlock (on Galera also a
+    write set that lost certification to another node's)."""
+    msg_fmt = ('The database gave up the transaction to a conflicting one; the request '
+               'was not completed, try again.')
+
+
+class DBConnectionError(ServiceUnavailable):
+    """The connection to the database was lost or could not be made."""
+    msg_fmt = ('The database could not be reached; the request was not completed, '
+               'try again.')

@@ -13,6 +13,7 @@ from oslo_log import log as logging
 from oslo_messaging.rpc import dispatcher
 
 from common import context as ctx_mod
+from common import unit_of_work
 from common.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ class ContextSerializer(messaging.NoOpSerializer):
     """Sends a RequestContext as a dict and rebuilds it on the far side."""
 
     def serialize_context(self, context):
+        # Every call and cast passes here: a unit of work that sent one
+        # must not be run again.
+        unit_of_work.note_sent()
         return context.to_dict()
 
     def deserialize_context(self, context):
@@ -79,7 +83,10 @@ def get_client(topic, version, server=None):
 
 
 def get_server(topic, host, endpoints):
+    """Each endpoint method runs as a unit of work (common/unit_of_work.py):
+    re-run whole when the database lost its first writing transaction."""
     target = messaging.Target(topic=topic, server=host)
+    endpoints = [unit_of_work.Endpoints(e) for e in endpoints]
     return messaging.get_rpc_server(
         get_transport(), target, endpoints, executor='threading',
         serializer=ContextSerializer(),

@@ -19,6 +19,7 @@ from werkzeug import exceptions as wz
 from common import auth
 from common import context as ctx_mod
 from common import exception
+from common import unit_of_work
 
 LOG = logging.getLogger(__name__)
 _GLOBAL_ID = re.compile(r'^req-[a-f0-9]{8}(-[a-f0-9]{4}){3}-[a-f0-9]{12}$')
@@ -47,7 +48,8 @@ def before_request():
     token = flask.request.headers.get('X-Auth-Token')
     if not token:
         raise exception.Unauthorized()
-    g.token_info = auth.validate(token)
+    # Its own unit of work: it only reads, so it may always run again.
+    g.token_info = unit_of_work.run('token check', auth.validate, token)
     g.context = g.token_info.to_context(g.request_id, g.global_request_id)
     return None
 
@@ -71,7 +73,16 @@ def after_request(resp, id_headers=('X-Openstack-Request-Id',), logged_path=None
 def register_error_handlers(app, render):
     """Every error of ``app`` goes through ``render(code, message, err)``,
     which draws it in the API's own shape. Anything that is not ours is a
-    bug: logged with its stack, answered 500 with no detail."""
+    bug: logged with its stack, answered 500 with no detail.
+
+    Each request's view runs as a unit of work (common/unit_of_work.py), so
+    that a transaction lost with the database's writer runs again."""
+    dispatch = app.dispatch_request
+
+    def dispatch_request(*args, **kwargs):
+        return unit_of_work.run('%s %s' % (flask.request.method, flask.request.path),
+                                dispatch, *args, **kwargs)
+    app.dispatch_request = dispatch_request
 
     def ours(err):
         log = LOG.error if err.code >= 500 else LOG.info

@@ -9,17 +9,32 @@ the one way to get one that only reads:
 Both commit on success and roll back on error. On SQLite a writer takes the
 write lock at BEGIN (BEGIN IMMEDIATE), so a read-then-write transaction
 never fails on a lock upgrade; readers run beside writers under WAL.
+
+This is also where a database that goes away is survived (MariaDB Galera
+behind HAProxy, whose writer may die): a pooled connection is pinged when
+taken and replaced when dead; a connection that cannot be made is tried
+again with a bounded exponential backoff before the transaction starts
+(nothing has run yet, so that is always safe); and a transaction lost to a
+deadlock or a lost connection raises DBDeadlock or DBConnectionError, which
+re-run the whole unit of work (common/unit_of_work.py) while that is safe.
 """
 
 import contextlib
 import os
 import threading
+import time
 
 import sqlalchemy as sa
+from oslo_log import log as logging
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
+from common import exception
+from common import unit_of_work
 from common.conf import CONF
+
+LOG = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _engines = {}
@@ -53,12 +68,62 @@ def create_engine(url=None, immediate=True):
         @event.listens_for(engine, 'connect')
         def _no_autobegin(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
+        event.listen(engine, 'before_cursor_execute', _note_write)
         return engine
     kwargs.update(pool_size=CONF.database.max_pool_size, pool_pre_ping=True,
-                  pool_recycle=3600)
+                  pool_recycle=CONF.database.pool_recycle)
     if url.get_backend_name() == 'mysql':
         kwargs['isolation_level'] = 'READ COMMITTED'
-    return sa.create_engine(url, **kwargs)
+        # A dead peer is noticed in seconds, not at the kernel's TCP timeout.
+        kwargs['connect_args'] = {'connect_timeout': 5, 'read_timeout': 60,
+                                  'write_timeout': 60}
+    engine = sa.create_engine(url, **kwargs)
+    event.listen(engine, 'before_cursor_execute', _note_write)
+    return engine
+
+
+_WRITES = ('INSERT', 'UPDATE', 'DELETE', 'REPLAC', 'MERGE ')
+
+
+def _note_write(conn, _cursor, statement, _params, _context, _many):
+    if statement.lstrip()[:6].upper() in _WRITES:
+        conn.info['altostack_wrote'] = True
+
+
+# MySQL/MariaDB error numbers. Deadlock: 1213, and 1205 (lock wait timeout),
+# which is how Galera's certification failures and brute-force aborts
+# reach a client too. Connection: 2002/2003 cannot connect, 2006 gone
+# away, 2013 lost during a query, 2055 lost at handshake, 1047 a Galera
+# node not ready (joining or not primary), 1053 shutting down, 1927 killed,
+# 4031 disconnected for inactivity.
+_MYSQL_DEADLOCK = {1205, 1213}
+_MYSQL_CONNECTION = {1047, 1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031}
+# PostgreSQL SQLSTATEs: deadlock and serialization failure; class 08 is a
+# connection exception, 57P01..03 an administrator's or crash shutdown.
+_PG_DEADLOCK = {'40P01', '40001'}
+_PG_CONNECTION_PREFIXES = ('08', '57P01', '57P02', '57P03')
+_LOST_WORDS = ('server closed the connection', 'could not connect', 'connection refused',
+               'connection reset', 'terminating connection', 'lost connection',
+               'gone away', 'broken pipe', 'connection timed out')
+
+
+def classify(err):
+    """DBDeadlock or DBConnectionError for a driver error that loses the
+    transaction but may succeed when tried again, else None."""
+    if not isinstance(err, sa_exc.DBAPIError):
+        return None
+    orig = err.orig
+    code = orig.args[0] if getattr(orig, 'args', None) else None
+    pgcode = getattr(orig, 'pgcode', None)
+    if code in _MYSQL_DEADLOCK or pgcode in _PG_DEADLOCK:
+        return exception.DBDeadlock
+    if err.connection_invalidated or code in _MYSQL_CONNECTION \
+            or (pgcode and pgcode.startswith(_PG_CONNECTION_PREFIXES)):
+        return exception.DBConnectionError
+    if isinstance(err, (sa_exc.OperationalError, sa_exc.InterfaceError)) and not pgcode \
+            and any(w in str(orig).lower() for w in _LOST_WORDS):
+        return exception.DBConnectionError
+    return None
 
 
 def _is_sqlite():
@@ -86,13 +151,51 @@ def dispose():
         _makers.clear()
 
 
+def _begin(s):
+    """Begin the transaction on a live connection: one that cannot be made
+    (the database or its front is down, a Galera node is not ready) is tried
+    again with backoff; nothing has run yet, so this is always safe."""
+    attempt = 0
+    while True:
+        s.begin()
+        try:
+            info = s.connection().info
+            info.pop('altostack_wrote', None)
+            return info
+        except sa_exc.DBAPIError as e:
+            kind = classify(e)
+            with contextlib.suppress(Exception):
+                s.rollback()
+            if kind is None:
+                raise
+            if attempt >= CONF.database.db_max_retries:
+                raise kind() from e
+            delay = unit_of_work.backoff(attempt)
+            attempt += 1
+            LOG.warning('No database connection (%s); trying again in %.2fs (%d of %d)',
+                        e.orig, delay, attempt, CONF.database.db_max_retries)
+            time.sleep(delay)
+
+
 @contextlib.contextmanager
 def _session(kind):
     get_engine(kind)
     s = _makers[kind]()
     try:
-        with s.begin():
+        info = _begin(s)
+        try:
             yield s
+            s.commit()
+        except Exception as e:
+            with contextlib.suppress(Exception):
+                s.rollback()
+            lost = classify(e)
+            if lost is None:
+                raise
+            # The transaction is gone; the unit of work may run it again.
+            raise lost() from e
+        if info.pop('altostack_wrote', False):
+            unit_of_work.note_committed_write()
     finally:
         s.close()
 

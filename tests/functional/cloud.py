@@ -113,12 +113,18 @@ def skip_unless_db_server(kind):
 
 
 class Database:
-    """A fresh database per cloud: sqlite (default), mysql or postgresql."""
+    """A fresh database per cloud: sqlite (default), mysql or postgresql; or
+    an SQLAlchemy URL of an empty database that someone else made and
+    removes (a Galera cluster's front, devstack/lib/galera.sh)."""
 
     def __init__(self, kind, workdir):
         self.kind = kind
         self.name = 'altostack_test_%s' % uuid.uuid4().hex[:10]
-        if kind == 'sqlite':
+        self.given = '://' in kind
+        if self.given:
+            self.url = kind
+            self.kind = kind.split(':', 1)[0].split('+', 1)[0]
+        elif kind == 'sqlite':
             self.url = 'sqlite:///%s/altostack.sqlite' % workdir
         elif kind == 'mysql':
             self.url = 'mysql+pymysql://%s@127.0.0.1/%s' % (DB_LOGIN, self.name)
@@ -137,16 +143,19 @@ class Database:
         eng.dispose()
 
     def create(self):
-        if self.kind != 'sqlite':
+        if self.kind != 'sqlite' and not self.given:
             self._admin('CREATE DATABASE %s' % self.name)
 
     def drop(self):
-        if self.kind != 'sqlite':
+        if self.kind != 'sqlite' and not self.given:
             self._admin('DROP DATABASE IF EXISTS %s' % self.name)
 
 
 class LocalCloud:
-    """``extra_hosts`` K > 0 adds compute hosts 2 .. K+1, each in its own
+    """``db``: 'sqlite', 'mysql', 'postgresql' or the URL of an empty
+    database (see Database).
+
+    ``extra_hosts`` K > 0 adds compute hosts 2 .. K+1, each in its own
     namespaces with its own libvirtd and agent (devstack/lib/hosts.sh, the
     same functions stack.sh uses); host 1 is the all-in-one.
 
