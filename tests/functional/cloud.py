@@ -149,14 +149,23 @@ class LocalCloud:
 
     ``compute_venv``: a venv whose altostack-compute runs host 1's agent
     instead of this checkout's (another release's, for a rolling upgrade);
-    it runs without PYTHONPATH, so this checkout stays out of it."""
+    it runs without PYTHONPATH, so this checkout stays out of it.
+
+    ``transport``: the bus to use instead of a vhost of its own on the
+    machine's broker: an object with ``url`` (the transport_url, every
+    node of a cluster in it) and ``options`` ({name: value} of
+    ``[oslo_messaging_rabbit]``), e.g. tests/fixtures/rabbit_cluster.py's
+    RabbitCluster; its owner makes and removes its vhost."""
 
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
                  password_hash_rounds=20000, extra_hosts=0, compute_venv=None,
-                 dashboard=False):
+                 dashboard=False, transport=None):
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
+        self.transport = transport
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
+        self.transport_url = (transport.url if transport else
+                              'rabbit://%s/%s' % (RABBIT, self.vhost))
         self.api_port = free_port()
         self.image_port = free_port()
         self.serialproxy_port = free_port()
@@ -198,7 +207,7 @@ class LocalCloud:
 host = {self.host}
 my_ip = {my_ip}
 state_path = {self.workdir}/state
-transport_url = rabbit://{RABBIT}/{self.vhost}
+transport_url = {self.transport_url}
 report_interval = {self.report_interval}
 service_down_time = {self.service_down_time}
 rpc_call_timeout = 20
@@ -235,7 +244,7 @@ shutdown_timeout = 15
 public_cidr = {self.public_cidr}
 {wire}[volume]
 nbd_bind_host = {my_ip}
-{self.extra_conf}
+{self._rabbit_conf()}{self.extra_conf}
 """)
         clouds = {'clouds': {
             'altostack-%s' % who: {
@@ -246,6 +255,21 @@ nbd_bind_host = {my_ip}
             for who, pw in (('admin', ADMIN_PASSWORD), ('demo', DEMO_PASSWORD))}}
         with open(self.clouds_path, 'w') as f:
             yaml.safe_dump(clouds, f)
+
+    def _rabbit_conf(self):
+        options = self.transport.options if self.transport else {}
+        if not options:
+            return ''
+        return '[oslo_messaging_rabbit]\n%s\n' % ''.join(
+            '%s = %s\n' % (k, str(v).lower() if isinstance(v, bool) else v)
+            for k, v in sorted(options.items()))
+
+    def broker_ports(self):
+        """The broker ports of the transport_url (every node of a cluster)."""
+        import oslo_messaging as messaging
+        from oslo_config import cfg
+        url = messaging.TransportURL.parse(cfg.ConfigOpts(), self.transport_url)
+        return [h.port or 5672 for h in url.hosts]
 
     def manage(self, *args):
         return subprocess.run([sys.executable, '-m', MODULES['manage'], '--config-file',
@@ -283,11 +307,12 @@ nbd_bind_host = {my_ip}
         return proc.wait(timeout=30)
 
     def start(self):
-        r = _rabbitmqctl('add_vhost', self.vhost)
-        if r.returncode != 0:
-            raise RuntimeError('cannot make a RabbitMQ vhost: %s' % r.stderr)
-        _rabbitmqctl('set_permissions', '-p', self.vhost, RABBIT.split(':')[0],
-                     '.*', '.*', '.*')
+        if not self.transport:
+            r = _rabbitmqctl('add_vhost', self.vhost)
+            if r.returncode != 0:
+                raise RuntimeError('cannot make a RabbitMQ vhost: %s' % r.stderr)
+            _rabbitmqctl('set_permissions', '-p', self.vhost, RABBIT.split(':')[0],
+                         '.*', '.*', '.*')
         self.db.create()
         self._write_conf()
         self.manage('db', 'sync')
@@ -311,7 +336,6 @@ nbd_bind_host = {my_ip}
 
     def hosts_sh(self, *argv, check=True):
         """Run a function of devstack/lib/hosts.sh with this cloud's settings."""
-        rabbit_port = RABBIT.rsplit(':', 1)[1] if ':' in RABBIT.split('@')[-1] else '5672'
         env = dict(os.environ,
                    ALTOSTACK_HOSTS_ID=self.hosts_id,
                    ALTOSTACK_HOSTS_DIR=os.path.join(self.workdir, 'hosts'),
@@ -320,8 +344,9 @@ nbd_bind_host = {my_ip}
                    ALTOSTACK_HOSTS_CONF=self.conf_path,
                    ALTOSTACK_HOSTS_COMPUTE=' '.join(self._command('compute')),
                    ALTOSTACK_HOSTS_CLEANUP=os.path.join(BIN, 'altostack-network-cleanup'),
-                   ALTOSTACK_HOSTS_FORWARD='%s %d %d' % (rabbit_port, self.api_port,
-                                                         self.image_port))
+                   ALTOSTACK_HOSTS_FORWARD=' '.join(
+                       str(p) for p in self.broker_ports() + [self.api_port,
+                                                              self.image_port]))
         return subprocess.run(['bash', '-c', 'source "$0" && "$@"',
                                os.path.join(ROOT, 'devstack', 'lib', 'hosts.sh'), *argv],
                               env=env, check=check, capture_output=True, text=True,
@@ -427,7 +452,8 @@ nbd_bind_host = {my_ip}
         # Bridges, namespaces, dnsmasq and nft tables the compute agent made.
         subprocess.run([os.path.join(BIN, 'altostack-network-cleanup'), '--config-file',
                         self.conf_path], capture_output=True, timeout=120)
-        _rabbitmqctl('delete_vhost', self.vhost)
+        if not self.transport:
+            _rabbitmqctl('delete_vhost', self.vhost)
         self.db.drop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
