@@ -15,6 +15,8 @@
 #   altostack_rabbit_quorum_leader DIR QUEUE   the index I of the node that leads QUEUE
 #   altostack_rabbit_ctl DIR I ARGS...         rabbitmqctl against node I
 #   altostack_rabbit_cluster_down DIR          stop every node and the epmd, leave nothing
+#   altostack_rabbit_client_options            the [oslo_messaging_rabbit] section of
+#                                              every service on a cluster
 #
 # Settings (optional; fixed in DIR/cluster.env the first time up runs):
 #   ALTOSTACK_RABBIT_TAG    short tag in every node name (random)
@@ -26,6 +28,25 @@
 # cloud's vhost has quorum as its default queue type, so a queue declared
 # without a type is replicated too. Ports (AMQP and Erlang distribution per
 # node, epmd) are picked free the first time and kept in DIR/cluster.env.
+
+# What every service of a cloud on a cluster runs with (oslo.messaging
+# >= 18; docs/deploy/rabbitmq.md says why each).
+altostack_rabbit_client_options() {
+    cat <<EOF
+[oslo_messaging_rabbit]
+rabbit_quorum_queue = true
+rabbit_transient_quorum_queue = true
+rabbit_stream_fanout = true
+use_queue_manager = true
+rabbit_qos_prefetch_count = 50
+heartbeat_timeout_threshold = 10
+heartbeat_rate = 2
+rabbit_retry_interval = 1
+rabbit_retry_backoff = 1
+rabbit_interval_max = 5
+kombu_reconnect_delay = 0.5
+EOF
+}
 
 _arc_log() {
     echo "[rabbitmq-cluster] $*" >&2
