@@ -104,3 +104,13 @@ def test_the_cluster_library_keeps_its_ports(tmp_path):
     ports = [int(h.rsplit(':', 1)[1]) for h in hosts]
     assert len(set(ports)) == 3 and all(20000 <= p < 30000 for p in ports)
     assert (tmp_path / 'home' / '.erlang.cookie').stat().st_mode & 0o777 == 0o400
+
+
+def test_the_cluster_client_options_are_known_to_oslo_messaging(named):
+    options = rabbit_cluster.client_options()
+    for name in ('rabbit_quorum_queue', 'rabbit_transient_quorum_queue',
+                 'rabbit_stream_fanout', 'use_queue_manager'):
+        assert options[name] == 'true'
+    for name, value in options.items():
+        CONF.set_override(name, value, group=rpc.RABBIT_GROUP)  # typed: raises if unknown
+        CONF.clear_override(name, group=rpc.RABBIT_GROUP)
