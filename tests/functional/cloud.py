@@ -9,6 +9,7 @@ serial and noVNC (no service record: each is healthy when it answers
 """
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -454,6 +455,10 @@ nbd_bind_host = {my_ip}
                         self.conf_path], capture_output=True, timeout=120)
         if not self.transport:
             _rabbitmqctl('delete_vhost', self.vhost)
+        # The queue manager's counters (use_queue_manager), one per service.
+        for path in glob.glob('/dev/shm/%s_*_qmanager' % glob.escape(self.host)):
+            with contextlib.suppress(OSError):
+                os.remove(path)
         self.db.drop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
