@@ -50,11 +50,11 @@ def test_the_operators_names_win(named, conf):
 
 
 def test_connections_of_a_cluster_by_node():
-    text = ('[{"node": "rmq-ab12cd-2@localhost", "client_properties": '
+    text = ('[{"port": 21002, "client_properties": '
             '[["connection_name", "longstr", "cmd.py:4242:9f1c"], ["product", "longstr", "x"]]},'
-            ' {"node": "rmq-ab12cd-3@localhost", "client_properties": '
+            ' {"port": 21003, "client_properties": '
             '{"connection_name": "altostack-api:77:aa"}}]')
-    conns = rabbit_cluster.parse_connections(text)
+    conns = rabbit_cluster.parse_connections(text, {21001: 1, 21002: 2, 21003: 3})
     assert conns == [(2, 'cmd.py:4242:9f1c'), (3, 'altostack-api:77:aa')]
     assert [rabbit_cluster.connection_pid(n) for _, n in conns] == [4242, 77]
     assert rabbit_cluster.connection_pid('no-pid-here') is None
