@@ -5,6 +5,7 @@ import sys
 
 from api import app as api_app
 from common import config
+from common import rpc
 from common import service
 from common import wsgi
 from common.conf import CONF
@@ -18,6 +19,7 @@ class APIManager:
 
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
+    rpc.set_service_name(BINARY)
     http = wsgi.WSGIServer(BINARY, api_app.create_app, CONF.api.bind_host,
                            CONF.api.bind_port, threads=CONF.api.threads,
                            workers=CONF.api.workers or 2 * (os.cpu_count() or 1))

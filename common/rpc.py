@@ -5,11 +5,15 @@ runner builds its server with ``get_server``. Contexts travel through the
 serializer. Every call has a timeout.
 """
 
+import os
+import sys
 import threading
 import time
 
 import oslo_messaging as messaging
+from oslo_concurrency import lockutils
 from oslo_log import log as logging
+from oslo_messaging import opts as messaging_opts
 from oslo_messaging.rpc import dispatcher
 
 from common import context as ctx_mod
@@ -21,6 +25,56 @@ LOG = logging.getLogger(__name__)
 _lock = threading.Lock()
 _transport = None
 _notification_transport = None
+_service_name = None
+
+RABBIT_GROUP = 'oslo_messaging_rabbit'
+
+
+def set_service_name(binary):
+    """Name this process's queues after the service ``binary`` it runs.
+
+    With ``[oslo_messaging_rabbit] use_queue_manager`` oslo.messaging names
+    reply (and fanout) queues ``<hostname>:<processname>:<n>``, so a
+    restarted service finds its queues again. Its default processname is
+    ``argv[0]``, which is ``cmd.py`` or ``-c`` for every service run as a
+    module: two services of one host would then share a reply queue and
+    take each other's replies. A service calls this before its first RPC
+    client; a process that never does (a command-line tool, of which
+    several may run at once) gets a name of its own with its pid in it.
+    """
+    global _service_name
+    _service_name = binary
+
+
+def queue_names():
+    """(hostname, processname) for the queue manager: the operator's
+    settings when given, else this host's ``[DEFAULT] host`` (namespaced
+    hosts of one machine share the kernel's hostname) and the service's
+    name, or the program's name and pid."""
+    prog = os.path.basename(sys.argv[0] or '') or 'python'
+    processname = _service_name or '%s-%d' % (prog, os.getpid())
+    return CONF.host, processname
+
+
+def register_rabbit_opts():
+    """Register ``[oslo_messaging_rabbit]`` now (the same option objects the
+    driver registers when a transport is made), to read or set them first."""
+    for group, opts in messaging_opts.list_opts():
+        if group == RABBIT_GROUP:
+            CONF.register_opts(opts, group=RABBIT_GROUP)
+
+
+def _set_queue_name_defaults():
+    # The driver builds its queue manager when the transport is made, from
+    # these two options: their defaults must be ours before that.
+    register_rabbit_opts()
+    hostname, processname = queue_names()
+    CONF.set_default('hostname', hostname, group=RABBIT_GROUP)
+    CONF.set_default('processname', processname, group=RABBIT_GROUP)
+    # The queue manager counts queues of one name across the processes of
+    # a service under an external (file) lock: give it a directory unless
+    # the operator did.
+    lockutils.set_defaults(os.path.join(CONF.state_path, 'lock'))
 
 
 class ContextSerializer(messaging.NoOpSerializer):
@@ -40,6 +94,7 @@ def get_transport():
     global _transport
     with _lock:
         if _transport is None:
+            _set_queue_name_defaults()
             # Our own errors cross the bus as themselves, not RemoteError.
             _transport = messaging.get_rpc_transport(
                 CONF, allowed_remote_exmods=['common.exception', 'common.db.instances',
@@ -52,6 +107,7 @@ def get_notification_transport():
     global _notification_transport
     with _lock:
         if _notification_transport is None:
+            _set_queue_name_defaults()
             _notification_transport = messaging.get_notification_transport(CONF)
     return _notification_transport
 

@@ -4,6 +4,7 @@ import sys
 
 from common import config
 from common import context as ctx_mod
+from common import rpc
 from common import service
 from compute import manager
 from compute import rpcapi
@@ -14,6 +15,7 @@ BINARY = 'nova-compute'  # Nova's name, so tools that filter by binary work
 
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
+    rpc.set_service_name(BINARY)
     scheduler = scheduler_rpcapi.SchedulerAPI()
 
     def rpc_reporter(host, binary, topic):

@@ -3,6 +3,7 @@
 import sys
 
 from common import config
+from common import rpc
 from common import service
 from conductor import manager
 from conductor import rpcapi
@@ -12,6 +13,7 @@ BINARY = 'nova-conductor'  # Nova's name, so tools that filter by binary work
 
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
+    rpc.set_service_name(BINARY)
     service.Service(BINARY, rpcapi.TOPIC, manager.ConductorManager()).run()
 
 

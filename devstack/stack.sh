@@ -39,6 +39,8 @@ source "$DEVSTACK_DIR/lib/guest-image.sh"
 source "$DEVSTACK_DIR/lib/altostack.sh"
 # shellcheck source=devstack/lib/hosts.sh
 source "$DEVSTACK_DIR/lib/hosts.sh"
+# shellcheck source=devstack/lib/rabbitmq_cluster.sh
+source "$DEVSTACK_DIR/lib/rabbitmq_cluster.sh"
 ALTOSTACK_LOG_PREFIX=stack
 altostack_settings
 
@@ -155,6 +157,10 @@ auth_url = http://$HOST_IP:$API_PORT/identity/v3
 state_path = $ALTOSTACK_STATE/dashboard
 $network
 EOF
+    # A broker cluster (several nodes in the URL): quorum queues and the rest.
+    case $TRANSPORT_URL in
+        *,*) echo; altostack_rabbit_client_options ;;
+    esac
 }
 
 # Write altostack.conf; CONFIG_CHANGED=yes when its content changed.

@@ -5,6 +5,7 @@ import sys
 import tempfile
 
 from common import config
+from common import rpc
 from common import service
 from common import wsgi
 from common.conf import CONF
@@ -26,6 +27,7 @@ def _spool_into_store():
 
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
+    rpc.set_service_name(BINARY)
     _spool_into_store()
     # waitress refuses bodies over 1 GiB by default; uploads may be up to
     # [image] max_image_size (the app refuses bigger ones with 413).

@@ -3,6 +3,7 @@
 import sys
 
 from common import config
+from common import rpc
 from common import service
 from scheduler import manager
 from scheduler import rpcapi
@@ -12,4 +13,5 @@ BINARY = 'nova-scheduler'  # Nova's name, so tools that filter by binary work
 
 def main(argv=None):
     config.parse_args(sys.argv[1:] if argv is None else argv)
+    rpc.set_service_name(BINARY)
     service.Service(BINARY, rpcapi.TOPIC, manager.SchedulerManager()).run()

@@ -9,6 +9,7 @@ serial and noVNC (no service record: each is healthy when it answers
 """
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -175,12 +176,18 @@ class LocalCloud:
     (devstack/lib/api_front.sh) whose port is ``api_port``, the one the
     catalog and the clients use; ``token_cache`` (by default on with
     several copies) gives them a memcached of the cloud's own to share
-    token validations in ([cache])."""
+    token validations in ([cache]).
+
+    ``transport``: the bus to use instead of a vhost of its own on the
+    machine's broker: an object with ``url`` (the transport_url, every
+    node of a cluster in it) and ``options`` ({name: value} of
+    ``[oslo_messaging_rabbit]``), e.g. tests/fixtures/rabbit_cluster.py's
+    RabbitCluster; its owner makes and removes its vhost."""
 
     def __init__(self, db='sqlite', report_interval=1, service_down_time=4, extra_conf='',
                  password_hash_rounds=20000, extra_hosts=0, compute_venv=None,
                  dashboard=False, private_hosts=0, api_copies=1, token_cache=None,
-                 rabbit=None, compute=True):
+                 rabbit=None, compute=True, transport=None):
         # ``rabbit``: a broker of the test's own (tests/fixtures/rabbit_node.py
         # RabbitNode) instead of the machine's; ``compute=False``: no agent of
         # host 1 (simulated agents stand in for it: tests/fixtures/sim_computes.py).
@@ -189,7 +196,10 @@ class LocalCloud:
         self.with_compute = compute
         self.workdir = tempfile.mkdtemp(prefix='altostack-test-')
         self.db = Database(db, self.workdir)
+        self.transport = transport
         self.vhost = 'altostack-test-%s' % uuid.uuid4().hex[:10]
+        self.transport_url = (transport.url if transport else
+                              'rabbit://%s/%s' % (self.rabbit_url, self.vhost))
         self.api_port = free_port()
         self.api_copies = api_copies
         self.api_copy_ports = ([self.api_port] if api_copies == 1
@@ -247,7 +257,7 @@ class LocalCloud:
 host = {self.host}
 my_ip = {my_ip}
 state_path = {self.workdir}/state
-transport_url = rabbit://{self.rabbit_url}/{self.vhost}
+transport_url = {self.transport_url}
 report_interval = {self.report_interval}
 service_down_time = {self.service_down_time}
 rpc_call_timeout = 20
@@ -284,7 +294,7 @@ shutdown_timeout = 15
 public_cidr = {self.public_cidr}
 {wire}[volume]
 nbd_bind_host = {my_ip}
-{cache}{join}{self.extra_conf}
+{cache}{join}{self._rabbit_conf()}{self.extra_conf}
 """)
         clouds = {'clouds': {
             'altostack-%s' % who: {
@@ -295,6 +305,21 @@ nbd_bind_host = {my_ip}
             for who, pw in (('admin', ADMIN_PASSWORD), ('demo', DEMO_PASSWORD))}}
         with open(self.clouds_path, 'w') as f:
             yaml.safe_dump(clouds, f)
+
+    def _rabbit_conf(self):
+        options = self.transport.options if self.transport else {}
+        if not options:
+            return ''
+        return '[oslo_messaging_rabbit]\n%s\n' % ''.join(
+            '%s = %s\n' % (k, str(v).lower() if isinstance(v, bool) else v)
+            for k, v in sorted(options.items()))
+
+    def broker_ports(self):
+        """The broker ports of the transport_url (every node of a cluster)."""
+        import oslo_messaging as messaging
+        from oslo_config import cfg
+        url = messaging.TransportURL.parse(cfg.ConfigOpts(), self.transport_url)
+        return [h.port or 5672 for h in url.hosts]
 
     def manage(self, *args, check=True):
         """altostack-manage's stdout; without check, the CompletedProcess."""
@@ -386,11 +411,12 @@ nbd_bind_host = {my_ip}
         return tuple(s for s in SERVICES if self.with_compute or s != 'compute')
 
     def start(self):
-        r = self._ctl('add_vhost', self.vhost)
-        if r.returncode != 0:
-            raise RuntimeError('cannot make a RabbitMQ vhost: %s' % r.stderr)
-        self._ctl('set_permissions', '-p', self.vhost, self.rabbit_url.split(':')[0],
-                  '.*', '.*', '.*')
+        if not self.transport:
+            r = self._ctl('add_vhost', self.vhost)
+            if r.returncode != 0:
+                raise RuntimeError('cannot make a RabbitMQ vhost: %s' % r.stderr)
+            self._ctl('set_permissions', '-p', self.vhost, self.rabbit_url.split(':')[0],
+                      '.*', '.*', '.*')
         self.db.create()
         if self.memcached:
             self.memcached.up()
@@ -429,15 +455,14 @@ nbd_bind_host = {my_ip}
                               'cli.node_join', 'join', token, *options, check=False)
 
     def _rabbit_port(self):
-        url = self.rabbit_url
-        return url.rsplit(':', 1)[1] if ':' in url.split('@')[-1] else '5672'
+        return str(self.broker_ports()[0])
 
     def host_name(self, n):
         return self.host if n == 1 else '%s-h%d' % (self.host, n)
 
     def hosts_sh(self, *argv, check=True):
         """Run a function of devstack/lib/hosts.sh with this cloud's settings."""
-        rabbit_port = self._rabbit_port()
+        brokers = ' '.join(str(p) for p in self.broker_ports())
         env = dict(os.environ,
                    ALTOSTACK_HOSTS_ID=self.hosts_id,
                    ALTOSTACK_HOSTS_DIR=os.path.join(self.workdir, 'hosts'),
@@ -446,9 +471,9 @@ nbd_bind_host = {my_ip}
                    ALTOSTACK_HOSTS_CONF=self.conf_path,
                    ALTOSTACK_HOSTS_COMPUTE=' '.join(self._command('compute')),
                    ALTOSTACK_HOSTS_CLEANUP=os.path.join(BIN, 'altostack-network-cleanup'),
-                   ALTOSTACK_HOSTS_FORWARD='%s %d %d' % (rabbit_port, self.api_port,
+                   ALTOSTACK_HOSTS_FORWARD='%s %d %d' % (brokers, self.api_port,
                                                          self.image_port),
-                   ALTOSTACK_HOSTS_GATEWAY_FORWARD='%s %d' % (rabbit_port, self.image_port)
+                   ALTOSTACK_HOSTS_GATEWAY_FORWARD='%s %d' % (brokers, self.image_port)
                    if self.private_hosts else '',
                    ALTOSTACK_HOSTS_HIDE=self.workdir)
         return subprocess.run(['bash', '-c', 'source "$0" && "$@"',
@@ -567,7 +592,12 @@ nbd_bind_host = {my_ip}
         # Bridges, namespaces, dnsmasq and nft tables the compute agent made.
         subprocess.run([os.path.join(BIN, 'altostack-network-cleanup'), '--config-file',
                         self.conf_path], capture_output=True, timeout=120)
-        self._ctl('delete_vhost', self.vhost)
+        if not self.transport:
+            self._ctl('delete_vhost', self.vhost)
+        # The queue manager's counters (use_queue_manager), one per service.
+        for path in glob.glob('/dev/shm/%s_*_qmanager' % glob.escape(self.host)):
+            with contextlib.suppress(OSError):
+                os.remove(path)
         self.db.drop()
         if not keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
