@@ -64,7 +64,7 @@ def select_and_claim(uuid, spec):
         snap = cache.refresh() if fresh else cache.snapshot()
         failed = 0
         for host in host_cache.candidates(snap, spec, enabled, subset, exclude=taken):
-            if claims.claim(host.node_id, uuid, req):
+            if claims.claim(host.node_id, uuid, req, enabled_only='ComputeFilter' in enabled):
                 cache.consumed(host.node_id, req)
                 return host, None
             taken.add(host.host)

@@ -14,10 +14,12 @@ from sqlalchemy import exc as sa_exc
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
+from common.db import models
 from common.db.models import utcnow
 
 N = cm.ComputeNode
 A = cm.Allocation
+S = models.ServiceRecord
 
 
 def _bound(name):
@@ -39,21 +41,28 @@ _CLAIM = (
             memory_mb_used=N.memory_mb_used + sa.bindparam('m'),
             local_gb_used=N.local_gb_used + sa.bindparam('d')))
 _ALLOCATE = sa.insert(A)
+# The same, and the host's compute service is (still) enabled: a scheduler
+# whose cache was read before an admin disabled the host does not place
+# there in the second or so until its next read (ComputeFilter's rule,
+# which the cache could not see yet, decided by the database like the room).
+_CLAIM_ENABLED = _CLAIM.where(sa.select(S.id).where(
+    S.host == N.host, S.binary == 'nova-compute', S.disabled.is_(False)).exists())
 
 
-def claim(node_id, consumer_uuid, req):
+def claim(node_id, consumer_uuid, req, enabled_only=False):
     """True when ``req`` ({'vcpus','memory_mb','disk_gb'}) was claimed.
 
     The UPDATE matches only while the request still fits, so of two
-    schedulers racing for the last room on a host exactly one wins.
+    schedulers racing for the last room on a host exactly one wins; with
+    ``enabled_only``, only while the host's compute service is enabled.
     """
     sch = CONF.scheduler
     v, m, d = req['vcpus'], req['memory_mb'], req['disk_gb']
     with db_api.get_engine('writer').begin() as conn:
-        res = conn.execute(_CLAIM, {'node_id': node_id, 'v': v, 'm': m, 'd': d,
-                                    'cpu_ratio': sch.cpu_allocation_ratio,
-                                    'ram_ratio': sch.ram_allocation_ratio,
-                                    'disk_ratio': sch.disk_allocation_ratio})
+        res = conn.execute(_CLAIM_ENABLED if enabled_only else _CLAIM, {
+            'node_id': node_id, 'v': v, 'm': m, 'd': d,
+            'cpu_ratio': sch.cpu_allocation_ratio, 'ram_ratio': sch.ram_allocation_ratio,
+            'disk_ratio': sch.disk_allocation_ratio})
         if res.rowcount != 1:
             return False
         conn.execute(_ALLOCATE, {'consumer_uuid': consumer_uuid, 'node_id': node_id,

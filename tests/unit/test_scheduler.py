@@ -287,10 +287,30 @@ def test_stale_cache_claim_fails_and_next_host_wins(db):
     assert used('small') == (1, 1024, 1)
 
 
+def test_a_host_disabled_behind_the_cache_takes_nothing(db):
+    """An admin disables the best host after the cache was read: the
+    claim there fails in the database (ComputeFilter's rule) and the next
+    host takes the server; a plain claim, without the rule, still may."""
+    add_host('big', memory_mb=8192)
+    add_host('small', memory_mb=4096)
+    cache = host_cache.get()
+    cache.snapshot()
+    rec = servicegroup.list_services(host='big')[0]
+    servicegroup.update_service(rec.uuid, disabled=True, disabled_reason='maint')
+    assert [h.host for h in host_cache.candidates(cache.snapshot(), spec(memory_mb=1024),
+                                                  ['ComputeFilter', 'RamFilter'])][0] == 'big'
+    host, why = build.select_and_claim('i1', spec(memory_mb=1024))
+    assert host.host == 'small' and why is None
+    assert used('big') == (0, 0, 0) and used('small') == (1, 1024, 1)
+    node = claims.node_for_host('big')
+    assert not claims.claim(node.id, 'i2', spec(), enabled_only=True)
+    assert claims.claim(node.id, 'i2', spec())
+
+
 def test_claims_lost_to_others_explained(db, monkeypatch):
     add_host('a', memory_mb=4096)
     host_cache.get().snapshot()
-    monkeypatch.setattr(claims, 'claim', lambda *a: False)  # someone always wins
+    monkeypatch.setattr(claims, 'claim', lambda *a, **kw: False)  # someone always wins
     host, why = build.select_and_claim('i1', spec())
     assert host is None
     assert why == '1 host passed the filters but concurrent builds took their room first'
