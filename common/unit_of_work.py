@@ -70,7 +70,7 @@ def backoff(attempt):
     return delay * random.uniform(0.8, 1.0)
 
 
-def run(name, fn, *args, **kwargs):
+def run(name, fn, /, *args, **kwargs):
     """``fn(*args, **kwargs)`` as a unit of work named ``name``. A unit
     inside a unit is part of the outer one."""
     if current() is not None:

@@ -256,3 +256,12 @@ def test_api_request_runs_again(fast, client, monkeypatch):
                     json={'flavor': {'name': 'f-api', 'ram': 64, 'vcpus': 1, 'disk': 1}})
     assert r.status_code == 200, r.get_data(as_text=True)
     assert lost == [0] and _flavors().count('f-api') == 1
+
+
+def test_a_unit_passes_on_keyword_arguments_named_like_its_own():
+    # RPC endpoints take keyword arguments; one called ``name`` or ``fn``
+    # (conductor register_node has ``name``) must reach the method.
+    def endpoint(ctxt, name=None, fn=None):
+        return (ctxt, name, fn)
+
+    assert unit_of_work.wrap('endpoint', endpoint)('c', name='n1', fn='f') == ('c', 'n1', 'f')
