@@ -119,13 +119,16 @@ def test_two_first_reports_of_a_host_at_once_make_one_node(db, monkeypatch):
 
     def select(*args, **kw):
         # The first look finds no node, as if the other report had not
-        # committed yet: that one commits now.
+        # committed yet when it looked (it has by the insert).
         stmt = real_select(*args, **kw)
         if not raced and args and args[0] is claims.N:
             raced.append(1)
-            claims.update_node('hx', dict(_resources('hx'), vcpus=4))
-            return real_select(*args, **kw).where(claims.N.host == '(none)')
+            return stmt.where(claims.N.host == '(none)')
         return stmt
+    # The other report: committed before this one's insert. (Committed
+    # first rather than from inside this one's transaction: a writer holds
+    # SQLite's write lock from its start.)
+    claims.update_node('hx', dict(_resources('hx'), vcpus=4))
     monkeypatch.setattr(claims.sa, 'select', select)
     claims.update_node('hx', _resources('hx'))
     monkeypatch.undo()
