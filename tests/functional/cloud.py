@@ -24,6 +24,7 @@ import uuid
 
 import yaml
 
+from tests.functional import cli_fork
 from tests.fixtures.engines import Memcached
 from tests.fixtures.engines import devstack_lib
 
@@ -661,7 +662,7 @@ nbd_bind_host = {my_ip}
         env = dict(os.environ, OS_CLIENT_CONFIG_FILE=self.clouds_path)
         for key in [k for k in env if k.startswith('OS_') and k != 'OS_CLIENT_CONFIG_FILE']:
             del env[key]
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        r = cli_fork.run(cmd, env, timeout=120)
         if check and r.returncode != 0:
             raise AssertionError('openstack %s failed (rc=%d):\n%s%s'
                                  % (' '.join(args), r.returncode, r.stdout, r.stderr))
