@@ -82,6 +82,7 @@ def serve(path, parent):
             continue
         if os.fork() == 0:
             srv.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             _child(conn)
         conn.close()
 
