@@ -24,9 +24,9 @@ import uuid
 
 import yaml
 
-from tests.functional import cli_fork
 from tests.fixtures.engines import Memcached
 from tests.fixtures.engines import devstack_lib
+from tests.functional import cli_fork
 
 SERVICES = ('api', 'scheduler', 'conductor', 'compute', 'volume', 'image')
 BINARIES = {'api': 'altostack-api', 'scheduler': 'nova-scheduler',

@@ -1,8 +1,8 @@
 """The forked openstack CLI (tests/functional/cli_fork.py) answers as the
 CLI run as a process of its own: the same return code, stdout and stderr,
 for a command that works, one that fails before it reaches a cloud and
-one whose cloud does not answer; several at once; and with
-ALTOSTACK_TEST_CLI_FORK=0 it is that process."""
+one whose cloud does not answer; several at once; and switched off
+(the default) it is that process."""
 
 import concurrent.futures
 import os
@@ -19,6 +19,12 @@ UNREACHABLE = ['--os-auth-url', 'http://127.0.0.1:9/identity/v3', '--os-username
                'Default', '--os-project-domain-name', 'Default', 'flavor', 'list']
 
 
+@pytest.fixture
+def forked(monkeypatch):
+    """The forked CLI is off by default (cli_fork's docstring says why)."""
+    monkeypatch.setenv('ALTOSTACK_TEST_CLI_FORK', '1')
+
+
 def _env():
     return {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
 
@@ -27,7 +33,7 @@ def _env():
                                   ['--os-cloud', 'no-such-cloud', 'token', 'issue'],
                                   UNREACHABLE], ids=['version', 'help', 'no-cloud',
                                                      'unreachable'])
-def test_as_a_process_of_its_own(args):
+def test_as_a_process_of_its_own(args, forked):
     forked = cli_fork.run([OPENSTACK, *args], _env(), timeout=120)
     alone = subprocess.run([OPENSTACK, *args], capture_output=True, text=True, env=_env(),
                            timeout=120)
@@ -35,7 +41,7 @@ def test_as_a_process_of_its_own(args):
         (alone.returncode, alone.stdout, alone.stderr)
 
 
-def test_several_at_once():
+def test_several_at_once(forked):
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: cli_fork.run([OPENSTACK, '--version'], _env()),
                                 range(8)))
@@ -44,7 +50,7 @@ def test_several_at_once():
 
 
 def test_switched_off(monkeypatch):
-    monkeypatch.setenv('ALTOSTACK_TEST_CLI_FORK', '0')
+    monkeypatch.delenv('ALTOSTACK_TEST_CLI_FORK', raising=False)
     calls = []
     real = subprocess.run
     monkeypatch.setattr(subprocess, 'run', lambda *a, **kw: calls.append(a) or real(*a, **kw))
