@@ -1,6 +1,7 @@
 """Serial console port allocation: unique on the host, free-checked,
 reserved between choosing and defining."""
 
+import random
 import socket
 import threading
 
@@ -11,10 +12,24 @@ from compute.virt.libvirt import ports
 
 
 def free_range(n):
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        start = s.getsockname()[1]
-    return start, start + n - 1
+    """n consecutive ports that all bind now, below Linux's ephemeral range
+    (32768 up), so no client connection of another process takes one
+    while the test runs."""
+    rng = random.Random()
+    while True:
+        start = rng.randrange(20000, 32000 - n)
+        socks = []
+        try:
+            for port in range(start, start + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(('127.0.0.1', port))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        return start, start + n - 1
 
 
 def test_lowest_free_port_and_reservation_release():
