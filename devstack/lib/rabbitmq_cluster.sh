@@ -316,6 +316,10 @@ altostack_rabbit_cluster_down() {
 #   altostack_rabbit_host_login DIR ADDR USER PASSWORD VHOST
 #       the cloud's login and its vhost (quorum queues by default)
 #   altostack_rabbit_host_ctl DIR ADDR ARGS...   rabbitmqctl against the node
+#   DIR/rabbitmqctl ARGS...                      the same as a command (written by
+#                                                node_up; e.g. [node_join] rabbitmqctl)
+
+_ARH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/rabbitmq_cluster.sh
 
 _arh_run() {
     local dir=$1 addr=$2 tool=$3
@@ -364,6 +368,13 @@ CONF
                 "$dir" "$addr" rabbitmq-server </dev/null >>"$dir/out.log" 2>&1 &
         )
     fi
+    cat >"$dir/rabbitmqctl" <<CTL
+#!/bin/bash
+# rabbitmqctl against rabbit@$addr (written by devstack/lib/rabbitmq_cluster.sh).
+source '$_ARH_LIB'
+altostack_rabbit_host_ctl '$dir' '$addr' "\$@"
+CTL
+    chmod 700 "$dir/rabbitmqctl"
     end=$((SECONDS + 120))
     until altostack_rabbit_host_ctl "$dir" "$addr" await_startup --timeout 20 >/dev/null 2>&1; do
         if [ $SECONDS -ge $end ]; then

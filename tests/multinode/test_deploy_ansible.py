@@ -10,7 +10,9 @@ service and Galera). A server boots on a compute and prints on its serial
 console. Then test 6: every process of controller 1 is killed -9 (its
 services, its RabbitMQ node, its Galera node, its sshd, its libvirtd) and
 the cloud boots another server while GETs through the front keep
-working. Last, a compute is added with one run limited to it.
+working. Then a compute is added with one run limited to it, and another
+without Ansible: a join token from a controller (`altostack-manage node
+add`), `altostack-node join` on the new machine (docs/deploy/join.md).
 """
 
 import fcntl
@@ -39,7 +41,8 @@ ANSIBLE_VENV = os.environ.get('ALTOSTACK_TEST_ANSIBLE_VENV',
                               '/var/cache/altostack/ansible-venv-12.3.0')
 PINS = ('ansible==12.3.0', 'openstacksdk==4.5.0')
 # name -> host number (address SUBNET.N); stor1 is the load balancer too.
-MACHINES = {'ctl1': 2, 'ctl2': 3, 'ctl3': 4, 'stor1': 5, 'cmp1': 6, 'cmp2': 7, 'cmp3': 8}
+MACHINES = {'ctl1': 2, 'ctl2': 3, 'ctl3': 4, 'stor1': 5, 'cmp1': 6, 'cmp2': 7, 'cmp3': 8,
+            'cmp4': 9}
 
 
 def _say(request, name, value):
@@ -264,3 +267,26 @@ def test_a_compute_node_is_added_with_a_limited_run(dcloud, request):
     c.computes_up(['cmp3'])
     srv = c.boot('deploy-vm3', host='cmp3')
     assert srv['status'] == 'ACTIVE' and srv['OS-EXT-SRV-ATTR:host'] == 'cmp3', srv
+
+
+def test_a_compute_node_joins_with_a_token_without_ansible(dcloud, request):
+    """The path without Ansible for a compute, on the cloud the playbook
+    made (its controllers name every RabbitMQ node and the cluster's bus
+    settings in the token: [node_join] of the controller role), while
+    controller 1 is still lost."""
+    c = dcloud
+    c.m.up('cmp4')
+    t0 = time.monotonic()
+    token = c.m.ssh('ctl2', '%s/bin/altostack-manage --config-file /etc/altostack/altostack.conf '
+                    'node add cmp4' % VENV).stdout.strip()
+    assert token.startswith('altostack-join-1.'), token
+    r = c.m.ssh('cmp4', '%s/bin/altostack-node join %s' % (VENV, token), timeout=180)
+    assert 'Joined as cmp4 (my_ip %s)' % c.m.addr('cmp4') in r.stdout, r.stdout + r.stderr
+    c.computes_up(['cmp4'])
+    _say(request, 'token to a joined compute (s)', round(time.monotonic() - t0, 1))
+    with open(os.path.join(c.m.root('cmp4'), 'etc', 'altostack', 'altostack.conf')) as f:
+        conf = f.read()
+    assert '[database]' not in conf and 'rabbit_quorum_queue = True' in conf, conf
+    srv = c.boot('deploy-vm4', host='cmp4')
+    assert srv['status'] == 'ACTIVE' and srv['OS-EXT-SRV-ATTR:host'] == 'cmp4', srv
+    c.console_says('deploy-vm4', 'ALTOSTACK-READY')
