@@ -181,6 +181,7 @@ EOF
 # Galera front $tag: one writer, the others backup (written by galera.sh)
 global
     maxconn 2000
+    stats socket $dir/haproxy.sock mode 600 level admin
     external-check
     insecure-fork-wanted
 defaults
