@@ -44,12 +44,13 @@ def _rabbitmqctl(*args):
 
 
 def register_transport_opts():
-    """[DEFAULT] transport_url and its neighbours, which oslo.messaging
-    registers only when a transport is made (this tool makes none)."""
+    """[DEFAULT] transport_url and its neighbours, and the drivers' groups
+    ([oslo_messaging_rabbit]: agent_options may name them), which
+    oslo.messaging registers only when a transport is made (this tool makes
+    none)."""
     from oslo_messaging import opts as msg_opts
     for group, options in msg_opts.list_opts():
-        if group is None:
-            CONF.register_opts(options)
+        CONF.register_opts(options, group=group)
 
 
 def _vhost():
@@ -84,6 +85,7 @@ def _bus_user_delete(user, vhost):
 
 
 def _agent_options():
+    register_transport_opts()
     out = {}
     for item in CONF.node_join.agent_options:
         group, _, name = item.rpartition('.')

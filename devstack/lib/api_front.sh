@@ -22,6 +22,8 @@
 # take it out, two successes bring it back) and taken out at once on a
 # failed connection (observe layer4).
 # The stats socket (DIR/haproxy.sock) answers "show stat" (who is UP).
+# ALTOSTACK_FRONT_HTTPCHK (default /healthcheck) is the path checked; empty:
+# a connection check only (the image service's copies have no health path).
 
 _api_front_lib=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=devstack/lib/haproxy.sh
@@ -57,8 +59,10 @@ frontend altostack_api
 
 backend altostack_api_copies
     balance roundrobin
-    option httpchk GET /healthcheck
-    http-check expect status 200
+$(if [ -n "${ALTOSTACK_FRONT_HTTPCHK-/healthcheck}" ]; then
+        printf '    option httpchk GET %s\n    http-check expect status 200\n' \
+            "${ALTOSTACK_FRONT_HTTPCHK-/healthcheck}"
+    fi)
     # Only what is safe to repeat is retried once a copy may have it.
     http-request disable-l7-retry unless METH_GET || METH_OPTIONS
     default-server inter 500ms fastinter 250ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down

@@ -26,6 +26,9 @@
 #   altostack_ceph_volume_key NAME    caps of the volume service
 #   altostack_ceph_image_key NAME     caps of the image service
 #   altostack_ceph_compute_key NAME   caps of one compute node
+#   altostack_ceph_client_conf KEYDIR the ceph.conf a client on another machine
+#                                     uses (printed): the cluster's fsid, mons and
+#                                     auth, keyrings KEYDIR/<name>.keyring
 #   altostack_ceph_down               stop every daemon, remove DIR
 
 _ceph_log() {
@@ -231,6 +234,15 @@ altostack_ceph_compute_key() {
 altostack_ceph_key_secret() {
     _ceph_vars
     sed -n 's/^[[:space:]]*key = //p' "$CEPH_KEYS/client.$1.keyring"
+}
+
+altostack_ceph_client_conf() {
+    _ceph_vars
+    echo "# Written by devstack/lib/ceph.sh: a client of cluster $CEPH_CLUSTER."
+    echo "[global]"
+    grep -E '^(fsid|mon_host|auth_[a-z_]+) = ' "$CEPH_CONF"
+    echo "keyring = $1/\$name.keyring"
+    sed -n '/^\[client\]/,$p' "$CEPH_CONF"
 }
 
 altostack_ceph_down() {

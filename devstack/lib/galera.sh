@@ -17,6 +17,21 @@
 #   altostack_galera_size DIR         wsrep_cluster_size as a live node sees it
 #   altostack_galera_down DIR         stop the front and the nodes, remove DIR
 #
+# One node per machine instead (deploy/ansible: a node on each controller,
+# the front on the load balancer), on the standard ports of ADDR (SQL 3306,
+# gmcast 4567, IST 4568, SST 4444); the node's files are DIR/n1:
+#   altostack_galera_host_node_up DIR ADDR "PEER..." [new]
+#       start this machine's node: "new" bootstraps the cluster (the first
+#       controller, once), otherwise it joins a peer by rsync SST; waits
+#       until synced; idempotent
+#   altostack_galera_host_grant DIR DB USER PASSWORD
+#       the cloud's database and login (from any address), and the front's
+#       check login; on a synced node, once for the cluster
+#   altostack_galera_front_write DIR ADDR PORT NAME=HOST:PORT...
+#       DIR/haproxy.cfg and DIR/check.sh of a front on ADDR:PORT whose
+#       first server is the writer, the others backup
+#   altostack_galera_front_up DIR / altostack_haproxy_down DIR
+#
 # DIR/ports holds the ports chosen at the first `up`:
 #   FRONT SQL1 SQL2 SQL3 GM1 GM2 GM3 IST1 IST2 IST3 SST1 SST2 SST3
 # The front's health check (DIR/check.sh) asks each node for
@@ -123,7 +138,7 @@ altostack_galera_start() {
     # altostack_galera_start DIR N [--wsrep-new-cluster]
     local dir=$1 i=$2 extra=${3:-}
     _galera_pid "$dir" "$i" >/dev/null && { _galera_wait_synced "$dir" "$i"; return; }
-    _galera_write_cnf "$dir" "$i"
+    if [ -s "$dir/host" ]; then _galera_write_host_cnf "$dir"; else _galera_write_cnf "$dir" "$i"; fi
     rm -f "$dir/n$i/pid"
     touch "$dir/n$i/err.log"
     chown mysql:mysql "$dir/n$i/err.log"
@@ -140,7 +155,18 @@ altostack_galera_start() {
 }
 
 _galera_write_front() {
-    local dir=$1 tag i
+    local dir=$1 i servers=()
+    for i in 1 2 3; do
+        servers+=("n$i=127.0.0.1:$(_galera_port "$dir" "SQL$i")")
+    done
+    altostack_galera_front_write "$dir" 127.0.0.1 "$(_galera_port "$dir" FRONT)" "${servers[@]}"
+}
+
+altostack_galera_front_write() {
+    local dir=$1 addr=$2 port=$3 tag first=1 s
+    shift 3
+    mkdir -p "$dir"
+    [ -s "$dir/tag" ] || echo "front" >"$dir/tag"
     tag=$(_galera_tag "$dir")
     cat > "$dir/check.sh" <<'EOF'
 #!/bin/sh
@@ -155,6 +181,7 @@ EOF
 # Galera front $tag: one writer, the others backup (written by galera.sh)
 global
     maxconn 2000
+    stats socket $dir/haproxy.sock mode 600 level admin
     external-check
     insecure-fork-wanted
 defaults
@@ -165,7 +192,7 @@ defaults
     timeout check 2s
     retries 2
 listen galera-$tag
-    bind 127.0.0.1:$(_galera_port "$dir" FRONT)
+    bind $addr:$port
     option tcpka
     option external-check
     external-check path "/usr/bin:/bin"
@@ -176,10 +203,80 @@ listen galera-$tag
     stick on int(1)
     default-server inter 500ms fastinter 250ms downinter 1s rise 2 fall 2 on-marked-down shutdown-sessions
 EOF
-        for i in 1 2 3; do
-            echo "    server n$i 127.0.0.1:$(_galera_port "$dir" "SQL$i") check$([ "$i" -gt 1 ] && echo ' backup')"
+        for s in "$@"; do
+            echo "    server ${s%%=*} ${s#*=} check$([ "$first" = 1 ] || echo ' backup')"
+            first=0
         done
     } > "$dir/haproxy.cfg"
+}
+
+altostack_galera_front_up() {
+    altostack_haproxy_up "$1"
+}
+
+# -- one node per machine ---------------------------------------------------
+_galera_write_host_cnf() {
+    local dir=$1 addr peers tag p gcomm=
+    read -r addr peers < "$dir/host"
+    tag=$(_galera_tag "$dir")
+    for p in $peers; do gcomm="$gcomm${gcomm:+,}$p:4567"; done
+    mkdir -p "$dir/n1/data"
+    chown mysql:mysql "$dir/n1" "$dir/n1/data"
+    cat > "$dir/n1/my.cnf" <<EOF
+[mariadbd]
+user=mysql
+datadir=$dir/n1/data
+socket=$dir/n1/sock
+pid-file=$dir/n1/pid
+port=3306
+bind-address=$addr
+log-error=$dir/n1/err.log
+skip-name-resolve
+innodb_buffer_pool_size=48M
+innodb_log_file_size=16M
+performance_schema=OFF
+max_connections=400
+binlog_format=ROW
+default_storage_engine=InnoDB
+innodb_autoinc_lock_mode=2
+innodb_flush_log_at_trx_commit=2
+wsrep_on=ON
+wsrep_provider=/usr/lib/galera/libgalera_smm.so
+wsrep_cluster_name=$tag
+wsrep_cluster_address=gcomm://$gcomm
+wsrep_node_name=$tag-$addr
+wsrep_node_address=$addr:4567
+wsrep_provider_options="gmcast.listen_addr=tcp://$addr:4567;ist.recv_addr=$addr:4568;gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S;evs.inactive_check_period=PT0.5S;evs.install_timeout=PT3S"
+wsrep_sst_method=rsync
+wsrep_sst_receive_address=$addr:4444
+EOF
+}
+
+altostack_galera_host_node_up() {
+    local dir=$1 addr=$2 peers=$3 new=${4:-}
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    [ -s "$dir/tag" ] || echo "${ALTOSTACK_GALERA_CLUSTER:-altostack}" > "$dir/tag"
+    echo "$addr $peers" > "$dir/host"
+    if [ "$new" = new ] && [ ! -d "$dir/n1/data/mysql" ]; then
+        mkdir -p "$dir/n1/data"
+        chown mysql:mysql "$dir/n1" "$dir/n1/data"
+        mariadb-install-db --no-defaults --user=mysql --datadir="$dir/n1/data" \
+            --auth-root-authentication-method=socket --skip-test-db \
+            > "$dir/n1/install.log" 2>&1 || { cat "$dir/n1/install.log" >&2; return 1; }
+        altostack_galera_start "$dir" 1 --wsrep-new-cluster
+    else
+        altostack_galera_start "$dir" 1
+    fi
+}
+
+altostack_galera_host_grant() {
+    local dir=$1 db=$2 user=$3 password=$4
+    _galera_sql "$dir" 1 "
+CREATE DATABASE IF NOT EXISTS \`$db\`;
+CREATE USER IF NOT EXISTS '$user'@'%' IDENTIFIED BY '$password';
+GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'%';
+CREATE USER IF NOT EXISTS 'altostack_hacheck'@'%';"
 }
 
 altostack_galera_up() {

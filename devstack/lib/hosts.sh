@@ -54,6 +54,12 @@
 # `altostack-node join TOKEN`, run inside it (altostack_host_exec), writes
 # its /etc/altostack/altostack.conf and starts its agent, whose pid file is
 # /var/lib/altostack/compute.pid there.
+#
+# A private host can also be a machine an operator reaches by ssh (the
+# namespace test cloud of deploy/ansible): altostack_host_sshd_up N KEYS
+# starts Debian's sshd inside its namespaces, listening on its address
+# port 22, root login by the public keys in file KEYS only; its host key
+# and config live in the host's private /run (/run/altostack-sshd there).
 
 ALTOSTACK_HOSTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -410,6 +416,42 @@ altostack_host_down() {
     fi
     ip link del "$HOST_VETH" 2>/dev/null || true
     ip link del "$HOST_WIRE_VETH" 2>/dev/null || true
+}
+
+altostack_host_sshd_up() {
+    local n=$1 keys=$2 d _
+    altostack_host_vars "$n"
+    [ -n "$HOST_PRIVATE" ] || { _ah_log "host $n is not private"; return 1; }
+    d=$HOST_ROOT/run/altostack-sshd
+    mkdir -p "$d" "$HOST_ROOT/run/sshd"
+    chmod 700 "$d"
+    chmod 755 "$HOST_ROOT/run/sshd"
+    [ -f "$d/host_key" ] || ssh-keygen -q -t ed25519 -N '' -C "$(cat "$HOST_DIR/name")" -f "$d/host_key"
+    install -m 600 "$keys" "$d/authorized_keys"
+    cat >"$d/sshd_config" <<EOF
+# Written by devstack/lib/hosts.sh for host $n.
+ListenAddress $HOST_ADDR
+Port 22
+HostKey /run/altostack-sshd/host_key
+PidFile /run/altostack-sshd/sshd.pid
+AuthorizedKeysFile /run/altostack-sshd/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+MaxSessions 50
+MaxStartups 50:30:100
+Subsystem sftp internal-sftp
+EOF
+    _ah_pid "$d/sshd.pid" >/dev/null && return 0
+    altostack_host_exec "$n" /usr/sbin/sshd -f /run/altostack-sshd/sshd_config || return 1
+    for _ in $(seq 1 50); do
+        _ah_pid "$d/sshd.pid" >/dev/null && return 0
+        sleep 0.1
+    done
+    _ah_log "sshd of host $n did not start"
+    return 1
 }
 
 # The hosts that have a directory under ALTOSTACK_HOSTS_DIR, as numbers.

@@ -20,7 +20,7 @@ ALTOSTACK_DEBS=(
     # run for a control plane that survives losing a machine, and shared
     # block storage (../shared/RECIPES.md item 9). Our own scripts start
     # them with their own files and ports; the packages' services stay off.
-    galera-4 mariadb-server haproxy keepalived memcached
+    galera-4 mariadb-server haproxy keepalived memcached openssh-server
     ceph-mon ceph-mgr ceph-osd ceph-common python3-rbd python3-rados qemu-block-extra
 )
 

@@ -303,3 +303,110 @@ altostack_rabbit_cluster_down() {
     [ -n "$p" ] && kill -KILL "${p#pid=}" 2>/dev/null
     return 0
 }
+
+# -- one node per machine ---------------------------------------------------
+# deploy/ansible runs one node on each controller instead: rabbit@ADDR
+# (long names: the address is the host part, no name service needed), AMQP
+# on ADDR:5672, distribution on ADDR:25672, the machine's own epmd (4369,
+# started by the node), files under DIR; every node has the same COOKIE.
+#
+#   altostack_rabbit_host_node_up DIR ADDR COOKIE [JOIN_ADDR]
+#       start this machine's node (idempotent); with JOIN_ADDR, join that
+#       node's cluster unless a member already
+#   altostack_rabbit_host_login DIR ADDR USER PASSWORD VHOST
+#       the cloud's login and its vhost (quorum queues by default)
+#   altostack_rabbit_host_ctl DIR ADDR ARGS...   rabbitmqctl against the node
+#   DIR/rabbitmqctl ARGS...                      the same as a command (written by
+#                                                node_up; e.g. [node_join] rabbitmqctl)
+
+_ARH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/rabbitmq_cluster.sh
+
+_arh_run() {
+    local dir=$1 addr=$2 tool=$3
+    shift 3
+    env HOME="$dir/home" RABBITMQ_USE_LONGNAME=true \
+        RABBITMQ_CONF_ENV_FILE="$dir/env.conf" RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" \
+        RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config" \
+        RABBITMQ_NODENAME="rabbit@$addr" RABBITMQ_NODE_IP_ADDRESS="$addr" \
+        RABBITMQ_NODE_PORT=5672 RABBITMQ_DIST_PORT=25672 \
+        RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
+        RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_PID_FILE="$dir/pid" \
+        ERL_FLAGS="-kernel inet_dist_use_interface {${addr//./,}}" \
+        "$_ARC_BIN/$tool" "$@"
+}
+
+altostack_rabbit_host_ctl() {
+    local dir=$1 addr=$2
+    shift 2
+    _arh_run "$dir" "$addr" rabbitmqctl -q -n "rabbit@$addr" "$@"
+}
+
+altostack_rabbit_host_node_up() {
+    local dir=$1 addr=$2 cookie=$3 join=${4:-} end
+    mkdir -p "$dir/home" "$dir/mnesia" "$dir/log"
+    if [ "$(cat "$dir/home/.erlang.cookie" 2>/dev/null)" != "$cookie" ]; then
+        rm -f "$dir/home/.erlang.cookie"
+        printf '%s' "$cookie" >"$dir/home/.erlang.cookie"
+        chmod 400 "$dir/home/.erlang.cookie"
+    fi
+    if ! { [ -s "$dir/pgid" ] && kill -0 -- "-$(cat "$dir/pgid")" 2>/dev/null; }; then
+        : >"$dir/env.conf"
+        echo "[]." >"$dir/enabled_plugins"
+        echo "[]." >"$dir/advanced.config"
+        cat >"$dir/rabbitmq.conf" <<CONF
+listeners.tcp.default = $addr:5672
+cluster_partition_handling = pause_minority
+loopback_users = none
+log.file.level = info
+log.console = false
+CONF
+        # A session of its own: it outlives the (ssh) session that started it.
+        (
+            # shellcheck disable=SC2016  # $$ is the inner shell's
+            setsid bash -c 'echo $$ >"$0/pgid"; exec "$@"' "$dir" \
+                bash -c "$(declare -f _arh_run); _ARC_BIN=$_ARC_BIN; _arh_run \"\$@\"" _ \
+                "$dir" "$addr" rabbitmq-server </dev/null >>"$dir/out.log" 2>&1 &
+        )
+    fi
+    cat >"$dir/rabbitmqctl" <<CTL
+#!/bin/bash
+# rabbitmqctl against rabbit@$addr (written by devstack/lib/rabbitmq_cluster.sh).
+source '$_ARH_LIB'
+altostack_rabbit_host_ctl '$dir' '$addr' "\$@"
+CTL
+    chmod 700 "$dir/rabbitmqctl"
+    end=$((SECONDS + 120))
+    until altostack_rabbit_host_ctl "$dir" "$addr" await_startup --timeout 20 >/dev/null 2>&1; do
+        if [ $SECONDS -ge $end ]; then
+            _arc_log "rabbit@$addr did not start; see $dir/out.log and $dir/log/"
+            return 1
+        fi
+        # A node left with its application stopped (a join that failed
+        # half-way) starts it again.
+        altostack_rabbit_host_ctl "$dir" "$addr" start_app >/dev/null 2>&1 || sleep 1
+    done
+    [ -n "$join" ] && [ "$join" != "$addr" ] || return 0
+    altostack_rabbit_host_ctl "$dir" "$addr" eval 'rabbit_nodes:all().' 2>/dev/null |
+        grep -q "'rabbit@$join'" && return 0
+    _arc_log "joining rabbit@$addr to rabbit@$join"
+    altostack_rabbit_host_ctl "$dir" "$addr" stop_app >/dev/null &&
+        altostack_rabbit_host_ctl "$dir" "$addr" join_cluster "rabbit@$join" >/dev/null &&
+        altostack_rabbit_host_ctl "$dir" "$addr" start_app >/dev/null || {
+        _arc_log "rabbit@$addr did not join rabbit@$join; see $dir/log/"
+        return 1
+    }
+}
+
+altostack_rabbit_host_login() {
+    local dir=$1 addr=$2 user=$3 password=$4 vhost=$5
+    if ! altostack_rabbit_host_ctl "$dir" "$addr" list_users | grep -q "^$user[[:space:]]"; then
+        altostack_rabbit_host_ctl "$dir" "$addr" add_user "$user" "$password" >/dev/null
+    fi
+    if ! altostack_rabbit_host_ctl "$dir" "$addr" list_vhosts | grep -qx "$vhost"; then
+        altostack_rabbit_host_ctl "$dir" "$addr" add_vhost "$vhost" \
+            --default-queue-type quorum >/dev/null
+    fi
+    altostack_rabbit_host_ctl "$dir" "$addr" set_permissions -p "$vhost" "$user" '.*' '.*' '.*' \
+        >/dev/null
+    altostack_rabbit_host_ctl "$dir" "$addr" delete_user guest >/dev/null 2>&1 || true
+}

@@ -64,6 +64,25 @@ def test_add_makes_a_bus_user_on_the_vhost_and_a_token(broker):
     assert 'n1 - - - - token-issued' in node_admin.list_lines()
 
 
+def test_the_token_carries_the_bus_options_of_a_cluster_when_asked(broker):
+    # A cloud on a RabbitMQ cluster (deploy/ansible) names its
+    # [oslo_messaging_rabbit] settings in agent_options: the joining agent
+    # must declare its queues as the controllers do.
+    from common.conf import CONF
+    CONF.set_override('agent_options', ['DEFAULT.report_interval',
+                                        'oslo_messaging_rabbit.rabbit_quorum_queue'],
+                      'node_join')
+    CONF.set_override('rabbit_quorum_queue', True, 'oslo_messaging_rabbit')
+    try:
+        tok = join_token.decode(node_admin.add('n1'))
+    finally:
+        CONF.clear_override('rabbit_quorum_queue', 'oslo_messaging_rabbit')
+        CONF.clear_override('agent_options', 'node_join')
+    assert tok['options']['oslo_messaging_rabbit.rabbit_quorum_queue'] == 'True'
+    conf = node_join.render_conf(tok, '192.0.2.9', '/var/lib/altostack')
+    assert '[oslo_messaging_rabbit]\nrabbit_quorum_queue = True' in conf
+
+
 def test_a_new_token_replaces_the_old_one_and_its_bus_user(broker):
     old = join_token.decode(node_admin.add('n1'))
     new = join_token.decode(node_admin.add('n1'))
