@@ -26,6 +26,7 @@ import yaml
 
 from tests.fixtures.engines import Memcached
 from tests.fixtures.engines import devstack_lib
+from tests.fixtures.engines import haproxy_stat
 from tests.functional import cli_fork
 
 SERVICES = ('api', 'scheduler', 'conductor', 'compute', 'volume', 'image')
@@ -354,17 +355,9 @@ nbd_bind_host = {my_ip}
 
     def front_status(self):
         """{'api1': 'UP', ...}: what the front thinks of each copy now."""
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(5)
-            s.connect(os.path.join(self.front_dir, 'haproxy.sock'))
-            s.sendall(b'show stat\n')
-            data = b''
-            while chunk := s.recv(65536):
-                data += chunk
-        rows = [line.split(',') for line in data.decode().splitlines()
-                if line and not line.startswith('#')]
-        return {r[1]: r[17].split()[0] for r in rows
-                if r[0] == 'altostack_api_copies' and r[1] != 'BACKEND'}
+        return {server: status for proxy, server, status
+                in haproxy_stat(os.path.join(self.front_dir, 'haproxy.sock'))
+                if proxy == 'altostack_api_copies'}
 
     def _command(self, name):
         if name == 'compute' and self.compute_venv:

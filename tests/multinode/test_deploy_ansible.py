@@ -26,6 +26,7 @@ import time
 import pytest
 import yaml
 
+from tests.fixtures.engines import haproxy_stat
 from tests.fixtures.ns_machines import NsMachines
 
 pytestmark = pytest.mark.skipif(
@@ -140,20 +141,9 @@ class DeployedCloud:
     def front_status(self, front):
         """{server: 'UP'/'DOWN'...} of one of the load balancer's fronts
         (its stats socket, in the machine's private /var/lib/altostack)."""
-        import socket
         sock = os.path.join(self.m.root('stor1'), 'var', 'lib', 'altostack', 'front', front,
                             'haproxy.sock')
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(5)
-            s.connect(sock)
-            s.sendall(b'show stat\n')
-            data = b''
-            while chunk := s.recv(65536):
-                data += chunk
-        rows = [line.split(',') for line in data.decode().splitlines()
-                if line and not line.startswith('#')]
-        return {r[1]: r[17].split()[0] for r in rows
-                if r[1] not in ('FRONTEND', 'BACKEND')}
+        return {server: status for _, server, status in haproxy_stat(sock)}
 
     def token(self):
         return self.openstack('token', 'issue', '-f', 'value', '-c', 'id').strip()
