@@ -107,6 +107,16 @@ class HeartbeatWatch:
         return (after[0] - killed if after else None), max(gaps, default=None)
 
 
+def _compute_heartbeat(cloud):
+    """The compute agent's last heartbeat (naive UTC), from the database."""
+    path = cloud.db.url[len('sqlite:///'):]
+    with contextlib.closing(sqlite3.connect('file:%s?mode=ro' % path, uri=True,
+                                            timeout=5)) as db:
+        row = db.execute("SELECT updated_at FROM services WHERE binary = 'nova-compute' "
+                         "AND host = ?", (cloud.host,)).fetchone()
+    return datetime.datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
 def _probe_records(cloud, tag):
     path = cloud.db.url[len('sqlite:///'):]
     with contextlib.closing(sqlite3.connect('file:%s?mode=ro' % path, uri=True,
@@ -122,6 +132,12 @@ def _connected_nodes(cluster, pid):
                                if connection_pid(name) == pid)
 
 
+def _online_members(cluster, queue):
+    rows = json.loads(cluster.ctl(cluster.alive()[0], 'list_queues', '-p', cluster.vhost,
+                                  'name', 'online', '--formatter', 'json') or '[]')
+    return next((r['online'] for r in rows if r['name'] == queue), [])
+
+
 def _start_probe(cloud, tag):
     proc = subprocess.Popen(
         [sys.executable, '-m', 'tests.fixtures.bus_probe', '--config-file', cloud.conf_path,
@@ -135,7 +151,7 @@ def _start_probe(cloud, tag):
     return proc, out, reader
 
 
-def _failover(cloud, cluster, pick_victim, what):
+def _failover(cloud, cluster, pick_victim, what, after_kill=None):
     """kill -9 the node ``pick_victim()`` names during a burst of boots and
     casts; assert nothing lost, every service reconnected in place and the
     heartbeats going; start the node again. Returns the figures."""
@@ -168,8 +184,14 @@ def _failover(cloud, cluster, pick_victim, what):
             cloud.wait_for(lambda: len(posted) >= 2 and
                            sum('"cast"' in line for line in out) >= 50, 120,
                            'the burst under way')
+            # What the kill cuts: each service's connections to that node.
+            cut = {name: _connected_nodes(cluster, pids[name])[victim]
+                   for name in RPC_SERVICES}
+            cut['probe'] = _connected_nodes(cluster, probe.pid)[victim]
             cluster.kill(victim)
             killed, killed_wall = time.monotonic(), time.time()
+            if after_kill:
+                after_kill()
             booter.join(timeout=180)
             assert len(posted) == BOOTS, posted
             # Every cast sent (a cast waits for the bus), then every ping answered again.
@@ -216,12 +238,15 @@ def _failover(cloud, cluster, pick_victim, what):
     assert updated.timestamp() > killed_wall + 10, (compute, killed_wall)
 
     resumed, gap = beats.resumed_after(killed)
-    figures = {'what': what, 'node': victim,
+    figures = {'what': what, 'node': victim, 'connections_cut': cut,
                'rpc': {who: round(bus_probe.first_answer_after(p, killed_wall), 2)
                        for who, p in events['pings'].items()},
                'failed_pings': {who: sum(not ok for ok, t0, _ in p if t0 >= killed_wall - 3)
                                 for who, p in events['pings'].items()},
-               'heartbeat_resumed': round(resumed, 2), 'longest_heartbeat_gap': round(gap, 2)}
+               'heartbeat_resumed': round(resumed, 2), 'longest_heartbeat_gap': round(gap, 2),
+               # A cast waits while its connection fails over (0.03 s apart otherwise).
+               'longest_cast_wait': round(max(b - a for a, b in itertools.pairwise(
+                   sorted(t for _, t in events['casts']))), 2)}
     assert gap < cloud.service_down_time, figures
 
     # The node comes back and rejoins: three running nodes again.
@@ -231,6 +256,15 @@ def _failover(cloud, cluster, pick_victim, what):
                                                       'json'))['running_nodes']) == 3,
                    60, 'the node rejoined')
     figures['rejoin'] = round(time.monotonic() - started, 1)
+    # ... and is a member of the work queues again, online.
+    node_name = 'rmq-%s-%d@localhost' % (cluster.tag(), victim)
+    cloud.wait_for(lambda: node_name in _online_members(cluster, 'scheduler'), 60,
+                   'the node back in the scheduler queue')
+    # The heartbeats go on across the node's return too (no wedge after a
+    # broker restart).
+    back = datetime.datetime.utcnow()
+    cloud.wait_for(lambda: (_compute_heartbeat(cloud) or back) > back + datetime.timedelta(
+        seconds=3), 30, 'a compute heartbeat after the node came back')
     print('rabbit failover: %s' % json.dumps(figures))
     for sid in posted:
         conn.compute.delete_server(sid)
@@ -246,11 +280,30 @@ def test_node_of_a_service_killed(rmq):
         assert nodes, cluster.connections()
         return nodes.most_common(1)[0][0]
 
-    _failover(cloud, cluster, victim, 'the node the compute agent is connected to')
+    figures = _failover(cloud, cluster, victim, 'the node the compute agent is connected to')
+    assert figures['connections_cut']['compute'] >= 1, figures
 
 
 def test_quorum_leader_of_scheduler_queue_killed(rmq):
     """(b) kill -9 the leader of the scheduler's work queue."""
     cloud, cluster = rmq
-    _failover(cloud, cluster, lambda: cluster.leader('scheduler'),
-              'the leader of the scheduler quorum queue')
+    leaders = []
+
+    def victim():
+        leaders.append(cluster.leader('scheduler'))
+        return leaders[0]
+
+    def moved():
+        # While the node is down: another member leads now.
+        def new_leader():
+            try:
+                leader = cluster.leader('scheduler')
+            except RuntimeError:  # none elected yet
+                return False
+            leaders.append(leader)
+            return leader != leaders[0]
+        cloud.wait_for(new_leader, 60, 'a new leader of the scheduler queue')
+
+    figures = _failover(cloud, cluster, victim, 'the leader of the scheduler quorum queue',
+                        after_kill=moved)
+    assert leaders[-1] != leaders[0] and figures['node'] == leaders[0], leaders
