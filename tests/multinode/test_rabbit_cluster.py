@@ -1,7 +1,10 @@
-"""Issue 15, test 3 (first part): a cloud on a 3-node RabbitMQ cluster of
-its own (devstack/lib/rabbitmq_cluster.sh) with quorum queues, transient
-quorum queues, stream fanout and the queue manager. One cloud for the
-module.
+"""Issue 15, test 3: a cloud on a 3-node RabbitMQ cluster of its own
+(devstack/lib/rabbitmq_cluster.sh) with quorum queues, transient quorum
+queues, stream fanout and the queue manager; then the node the compute
+agent is connected to, and the leader of the scheduler's quorum queue, each
+kill -9ed during a burst of boots and casts: nothing lost, no service
+restarted, the heartbeats go on, the node rejoins. The failover figures are
+printed (docs/deploy/rabbitmq.md). One cloud for the module.
 """
 
 import collections
@@ -141,7 +144,7 @@ def _online_members(cluster, queue):
 def _start_probe(cloud, tag):
     proc = subprocess.Popen(
         [sys.executable, '-m', 'tests.fixtures.bus_probe', '--config-file', cloud.conf_path,
-         '--tag', tag, '--casts', str(CASTS), '--cast-interval', '0.03',
+         '--tag', tag, '--casts', str(CASTS), '--cast-interval', '0.05',
          '--compute-host', cloud.host],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         cwd=cloud_mod.ROOT, env=cloud_mod._checkout_env())
@@ -181,13 +184,17 @@ def _failover(cloud, cluster, pick_victim, what, after_kill=None):
             victim = pick_victim()
             booter = threading.Thread(target=boots)
             booter.start()
-            cloud.wait_for(lambda: len(posted) >= 2 and
-                           sum('"cast"' in line for line in out) >= 50, 120,
-                           'the burst under way')
+            cloud.wait_for(lambda: len(posted) >= 1, 120, 'the first boot accepted')
+            probe.stdin.write('casts\n')
+            probe.stdin.flush()
+            cloud.wait_for(lambda: sum('"cast"' in line for line in out) >= 30, 120,
+                           'the casts under way')
             # What the kill cuts: each service's connections to that node.
-            cut = {name: _connected_nodes(cluster, pids[name])[victim]
-                   for name in RPC_SERVICES}
-            cut['probe'] = _connected_nodes(cluster, probe.pid)[victim]
+            # (one listing: each rabbitmqctl takes a second or two)
+            listed = collections.Counter((n, connection_pid(name))
+                                         for n, name in cluster.connections())
+            cut = {name: listed[victim, pids[name]] for name in RPC_SERVICES}
+            cut['probe'] = listed[victim, probe.pid]
             cluster.kill(victim)
             killed, killed_wall = time.monotonic(), time.time()
             if after_kill:
@@ -244,10 +251,13 @@ def _failover(cloud, cluster, pick_victim, what, after_kill=None):
                'failed_pings': {who: sum(not ok for ok, t0, _ in p if t0 >= killed_wall - 3)
                                 for who, p in events['pings'].items()},
                'heartbeat_resumed': round(resumed, 2), 'longest_heartbeat_gap': round(gap, 2),
-               # A cast waits while its connection fails over (0.03 s apart otherwise).
+               'casts_after_kill': sum(t > killed_wall for _, t in events['casts']),
+               # A cast waits while its connection fails over (0.05 s apart otherwise).
                'longest_cast_wait': round(max(b - a for a, b in itertools.pairwise(
                    sorted(t for _, t in events['casts']))), 2)}
     assert gap < cloud.service_down_time, figures
+    # The casts went on across the kill.
+    assert figures['casts_after_kill'] >= 100, figures
 
     # The node comes back and rejoins: three running nodes again.
     started = time.monotonic()
