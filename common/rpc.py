@@ -71,6 +71,17 @@ def _set_queue_name_defaults():
     hostname, processname = queue_names()
     CONF.set_default('hostname', hostname, group=RABBIT_GROUP)
     CONF.set_default('processname', processname, group=RABBIT_GROUP)
+    if _service_name is None:
+        # A process that is no service (a CLI, a script) names its queues
+        # with its pid: it gains nothing from the queue manager, whose
+        # counter would only leave one /dev/shm file behind per run, and
+        # it runs in whatever process group its caller gives it, which the
+        # queue manager needs alive (/proc/<group leader>/stat; see
+        # common.service.lead_process_group). Such a process uses plain
+        # random reply queue names whatever the configuration says.
+        CONF.set_override('use_queue_manager', False, group=RABBIT_GROUP)
+    else:
+        CONF.clear_override('use_queue_manager', group=RABBIT_GROUP)
     # The queue manager counts queues of one name across the processes of
     # a service under an external (file) lock: give it a directory unless
     # the operator did.

@@ -10,6 +10,7 @@ methods; optional hooks ``init_host()`` (before serving) and
 ``common.periodic.periodic``.
 """
 
+import os
 import signal
 import threading
 
@@ -21,6 +22,47 @@ from common import rpc
 from common.conf import CONF
 
 LOG = logging.getLogger(__name__)
+
+
+def lead_process_group():
+    """Make this service process the leader of a process group of its own
+    (its forked workers then belong to it), unless it leads one already or
+    is in the foreground of a terminal (where ^C must still reach it).
+
+    oslo.messaging's queue manager (``use_queue_manager``) tells one run of
+    a service from the next by its process group: each time it names a
+    queue it reads the start time of the group's leader from
+    ``/proc/<group id>/stat``. A service started without job control (a
+    shell script, ``nohup ... &``, a test runner, a supervisor that does
+    not make a session) is in its starter's group; once the starter exits
+    that file is gone and the service's first RPC call fails with
+    FileNotFoundError. As its own leader the service's identity lives
+    exactly as long as the service. Returns True when the group changed.
+    """
+    pid = os.getpid()
+    group = os.getpgrp()
+    if group == pid or _terminal_foreground(group):
+        return False
+    try:
+        os.setpgid(0, 0)
+    except OSError as e:  # a session leader cannot (it leads its group already)
+        LOG.warning('Could not lead a process group of our own: %s', e)
+        return False
+    LOG.debug('Process %d now leads its own process group (was %d)', pid, group)
+    return True
+
+
+def _terminal_foreground(group):
+    try:
+        fd = os.open('/dev/tty', os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False  # no controlling terminal
+    try:
+        return os.tcgetpgrp(fd) == group
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def db_reporter(host, binary, topic):
@@ -118,6 +160,8 @@ class Service:
             pass
 
     def run(self):
+        """The whole life of a service process."""
+        lead_process_group()
         self.start()
         try:
             self.wait_for_signal()

@@ -5,13 +5,16 @@ gives it a lock directory; a cloud on a cluster writes its options."""
 import os
 import subprocess
 import sys
+import time
 import types
 
 import pytest
 
 from common import rpc
+from common import service
 from common.conf import CONF
 from tests.fixtures import rabbit_cluster
+from tests.functional.cloud import ROOT
 from tests.functional.cloud import LocalCloud
 
 
@@ -20,7 +23,8 @@ def named():
     rpc.register_rabbit_opts()
     yield
     rpc.set_service_name(None)
-    for opt in ('hostname', 'processname'):
+    CONF.set_default('use_queue_manager', False, group=rpc.RABBIT_GROUP)
+    for opt in ('hostname', 'processname', 'use_queue_manager'):
         CONF.clear_override(opt, group=rpc.RABBIT_GROUP)
 
 
@@ -47,6 +51,78 @@ def test_the_operators_names_win(named, conf):
     rpc.set_service_name('altostack-api')
     rpc._set_queue_name_defaults()
     assert CONF.oslo_messaging_rabbit.processname == 'api-copy-2'
+
+
+def test_a_process_that_is_no_service_does_without_the_queue_manager(named, conf):
+    # As a configuration file sets it (an override would be ours to clear).
+    CONF.set_default('use_queue_manager', True, group=rpc.RABBIT_GROUP)
+    rpc._set_queue_name_defaults()
+    assert CONF.oslo_messaging_rabbit.use_queue_manager is False
+    # A service keeps what the operator configured.
+    rpc.set_service_name('nova-compute')
+    rpc._set_queue_name_defaults()
+    assert CONF.oslo_messaging_rabbit.use_queue_manager is True
+
+
+# A service whose starter (a script without job control) exited: the
+# process group it was started in has no leader any more, and it lives on
+# in it until it asks the queue manager for a name.
+ORPHANED_SERVICE = r"""
+import os, sys, time
+from oslo_concurrency import lockutils
+from oslo_messaging._drivers import amqpdriver
+from common import service
+lockutils.set_defaults(sys.argv[1])
+while os.path.exists('/proc/%d' % os.getpgrp()):
+    time.sleep(0.05)
+qm = amqpdriver.QManager('unit-%d' % os.getpid(), 'nova-compute')
+try:
+    qm.get()
+    before = 'named'
+except OSError as e:
+    before = type(e).__name__
+led = service.lead_process_group()
+try:
+    print(before, led, os.getpgrp() == os.getpid(), qm.get(), qm.get())
+finally:
+    os.remove(qm.file_name)
+"""
+
+
+def test_a_service_whose_starter_exited_leads_its_own_group_and_names_its_queues(tmp_path):
+    out = tmp_path / 'out'
+    subprocess.run(['bash', '-c', '"$0" -W ignore -c "$1" "$2" >"$3" 2>"$3.err" </dev/null &',
+                    sys.executable, ORPHANED_SERVICE, str(tmp_path), str(out)],
+                   check=True, start_new_session=True, timeout=30,
+                   env=dict(os.environ, PYTHONPATH=ROOT))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (out.exists() and
+                                               out.read_text().endswith('\n')):
+        time.sleep(0.1)
+    words = out.read_text().split()
+    assert len(words) == 5, out.read_text() + (tmp_path / 'out.err').read_text()[-2000:]
+    # oslo.messaging 18.3 fails without a group leader (the bug this avoids).
+    assert words[0] in ('FileNotFoundError', 'named'), out.read_text()
+    pid = words[3].split(':')[0].split('-')[1]
+    assert words[1:] == ['True', 'True', 'unit-%s:nova-compute:1' % pid,
+                         'unit-%s:nova-compute:2' % pid], out.read_text()
+
+
+def test_a_service_that_leads_its_group_already_stays(monkeypatch):
+    calls = []
+    monkeypatch.setattr(os, 'getpgrp', lambda: os.getpid())
+    monkeypatch.setattr(os, 'setpgid', lambda *a: calls.append(a))
+    assert service.lead_process_group() is False and calls == []
+
+
+def test_a_service_in_a_terminals_foreground_stays(monkeypatch):
+    calls = []
+    monkeypatch.setattr(os, 'getpgrp', lambda: 4242)
+    monkeypatch.setattr(os, 'setpgid', lambda *a: calls.append(a))
+    monkeypatch.setattr(service, '_terminal_foreground', lambda group: group == 4242)
+    assert service.lead_process_group() is False and calls == []
+    monkeypatch.setattr(service, '_terminal_foreground', lambda group: False)
+    assert service.lead_process_group() is True and calls == [(0, 0)]
 
 
 def test_connections_of_a_cluster_by_node():
