@@ -10,10 +10,10 @@ TCG guests, are done once.
     r = run(['--os-cloud', 'x', 'token', 'issue'], env, timeout=120)
     # a subprocess.CompletedProcess: returncode, stdout, stderr (text)
 
-Off by default (ALTOSTACK_TEST_CLI_FORK=1 turns it on): with commands a
-hundred times cheaper, races that the slow CLI hid show up in the cold
-migration tests (servers left in resize_prep, not yet understood); until
-they are understood each command runs as a process of its own.
+On by default; ALTOSTACK_TEST_CLI_FORK=0 runs each command as a process of
+its own. With commands a hundred times cheaper, tests that raced a guest
+against the slow CLI showed it (a guest pinging another that had not booted
+yet); their scripts now wait for what they need.
 """
 
 import atexit
@@ -53,7 +53,7 @@ _server = {}
 
 
 def _enabled():
-    return os.environ.get('ALTOSTACK_TEST_CLI_FORK', '0') == '1'
+    return os.environ.get('ALTOSTACK_TEST_CLI_FORK', '1') != '0'
 
 
 # -- the server ---------------------------------------------------------------

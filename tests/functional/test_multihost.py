@@ -90,7 +90,8 @@ def test_guests_on_two_hosts_boot_get_dhcp_and_ping_over_vxlan(mcloud, mimage, z
                      cloud='demo')
     mcloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
                      '--network', 'mh-net', '--availability-zone', zones[1], '--user-data',
-                     user_data(tmp_path, 'ping.sh', PING_SCRIPT.format(target='10.61.0.50')),
+                     user_data(tmp_path, 'ping.sh',
+                               PING_SCRIPT.format(target='10.61.0.50', tries=40)),
                      '--wait', 'mh-vm2', cloud='demo')
     where = {}
     for name in ('mh-vm1', 'mh-vm2'):

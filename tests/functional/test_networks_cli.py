@@ -58,7 +58,8 @@ def test_network_guests_dhcp_ping_security_groups_and_floating_ip(cloud, image, 
                     user_data(tmp_path, 'listen.sh', LISTEN_SCRIPT), 'net-vm1', cloud='demo')
     cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
                     '--network', 'net1', '--user-data',
-                    user_data(tmp_path, 'ping.sh', PING_SCRIPT.format(target='10.10.0.50')),
+                    user_data(tmp_path, 'ping.sh',
+                              PING_SCRIPT.format(target='10.10.0.50', tries=40)),
                     '--wait', 'net-vm2', cloud='demo')
     out1 = wait_console(cloud, 'net-vm1', 'ALTOSTACK-READY')
     mac = port['mac_address']
@@ -135,7 +136,7 @@ def test_projects_cannot_reach_each_other(cloud, image, net1, tmp_path):
                     cloud='demo', check=False)
     cloud.openstack('server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
                     '--network', 'net-admin', '--user-data',
-                    user_data(tmp_path, 'ping.sh', PING_SCRIPT.format(target=target)),
+                    user_data(tmp_path, 'ping.sh', PING_SCRIPT.format(target=target, tries=3)),
                     '--wait', 'iso-admin', cloud='admin')
     out = wait_console(cloud, 'iso-admin', 'PING-RESULT', cloud_name='admin')
     assert 'PING-RESULT %s unreachable' % target in out, out[-1500:]

@@ -50,7 +50,7 @@ def test_several_at_once(forked):
 
 
 def test_switched_off(monkeypatch):
-    monkeypatch.delenv('ALTOSTACK_TEST_CLI_FORK', raising=False)
+    monkeypatch.setenv('ALTOSTACK_TEST_CLI_FORK', '0')
     calls = []
     real = subprocess.run
     monkeypatch.setattr(subprocess, 'run', lambda *a, **kw: calls.append(a) or real(*a, **kw))
