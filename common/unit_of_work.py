@@ -13,6 +13,16 @@ db_max_retry_interval, db_max_retries), as oslo.db's wrap_db_retry does;
 after either, the error goes to the caller as it is (a 503 with its reason
 at the API).
 
+A part of a unit written so that running it again does each of its writes
+once (it finds and gives back, or keeps, what an earlier try of it
+committed) runs with ``run_part``: it is run again after a committed write
+too, only not after it sent a message. The build flow in the scheduler is
+one (claim, place, bind ports, then cast the build): a claim that committed
+just before the writer died is given back by the next try, not leaked, and
+the build is placed rather than set to ERROR. ``rerun()`` tells such code
+(and a unit's) whether this is a try after a lost transaction, whose
+writes may have committed although the client saw the connection die.
+
 This module imports nothing of the database: the compute agent's RPC
 server passes through it too, and never sees such an error.
 """
@@ -35,11 +45,20 @@ _local = threading.local()
 
 
 class _Unit:
-    __slots__ = ('name', 'done')
+    __slots__ = ('name', 'done', 'sent', 'attempt')
 
-    def __init__(self, name):
+    def __init__(self, name, attempt=0):
         self.name = name
         self.done = None  # what made it unsafe to run again
+        self.sent = False
+        self.attempt = attempt  # 0: the first try
+
+
+def rerun():
+    """True in a try after a lost transaction (of the innermost unit or
+    part): what the lost one wrote may have committed all the same."""
+    unit = current()
+    return unit is not None and unit.attempt > 0
 
 
 def current():
@@ -57,8 +76,10 @@ def note_committed_write():
 def note_sent():
     """A message left for another service: running again would send it twice."""
     unit = current()
-    if unit is not None and unit.done is None:
-        unit.done = 'a message sent'
+    if unit is not None:
+        unit.sent = True
+        if unit.done is None:
+            unit.done = 'a message sent'
 
 
 def backoff(attempt):
@@ -75,23 +96,43 @@ def run(name, fn, /, *args, **kwargs):
     inside a unit is part of the outer one."""
     if current() is not None:
         return fn(*args, **kwargs)
+    return _run(name, fn, args, kwargs, lambda unit: unit.done)
+
+
+def run_part(name, fn, /, *args, **kwargs):
+    """``fn(*args, **kwargs)``, run again on a lost transaction even after
+    it committed a write (``fn`` finds what an earlier try of it committed
+    and does each write once), but not after it sent a message. Inside a
+    unit, what it did counts for that unit once it returns or raises."""
+    return _run(name, fn, args, kwargs, lambda unit: 'a message sent' if unit.sent else None)
+
+
+def _run(name, fn, args, kwargs, unsafe):
+    outer = current()
     attempt = 0
-    while True:
-        unit = _local.unit = _Unit(name)
-        try:
-            return fn(*args, **kwargs)
-        except RETRYABLE as e:
-            if unit.done is not None or attempt >= CONF.database.db_max_retries:
-                LOG.warning('%s failed on the database (%s); not run again: %s', name, e,
-                            'after %s' % unit.done if unit.done else 'out of retries')
-                raise
-            delay = backoff(attempt)
-            attempt += 1
-            LOG.warning('%s: %s; running it again in %.2fs (retry %d of %d)', name, e, delay,
-                        attempt, CONF.database.db_max_retries)
-            time.sleep(delay)
-        finally:
-            _local.unit = None
+    try:
+        while True:
+            unit = _local.unit = _Unit(name, attempt)
+            try:
+                return fn(*args, **kwargs)
+            except RETRYABLE as e:
+                why = unsafe(unit)
+                if why is not None or attempt >= CONF.database.db_max_retries:
+                    LOG.warning('%s failed on the database (%s); not run again: %s', name, e,
+                                'after %s' % why if why else 'out of retries')
+                    raise
+                delay = backoff(attempt)
+                attempt += 1
+                LOG.warning('%s: %s; running it again in %.2fs (retry %d of %d)', name, e,
+                            delay, attempt, CONF.database.db_max_retries)
+                time.sleep(delay)
+            finally:
+                if outer is not None:
+                    outer.sent = outer.sent or unit.sent
+                    if outer.done is None:
+                        outer.done = unit.done
+    finally:
+        _local.unit = outer
 
 
 def wrap(name, fn):
