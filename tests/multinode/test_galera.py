@@ -181,8 +181,11 @@ def test_writer_killed_during_a_boot_burst(cluster, gcloud):
               if f['Name'].startswith('galf-%s-' % tag)]
     assert sorted(listed) == sorted('galf-%s-%d' % (tag, i) for i in range(FLAVORS)
                                     if i not in failed.get('flavor', ()))
-    retried = sum(gcloud.log_tail(n, 100000).count('running it again')
-                  for n in ('api', 'scheduler', 'conductor'))
-    print('galera: units of work run again after the kill: %d' % retried)
+    logs = {n: gcloud.log_tail(n, 100000) for n in ('api', 'scheduler', 'conductor')}
+    retried = sum(text.count('running it again') for text in logs.values())
+    placed_again = sum('running it again' in line and ' placing ' in line
+                       for line in logs['scheduler'].splitlines())
+    print('galera: units of work run again after the kill: %d (builds placed again: %d)'
+          % (retried, placed_again))
     for s in servers:
         conn.compute.delete_server(s.id)
