@@ -27,6 +27,7 @@ This module imports nothing of the database: the compute agent's RPC
 server passes through it too, and never sees such an error.
 """
 
+import contextlib
 import functools
 import inspect
 import random
@@ -45,13 +46,14 @@ _local = threading.local()
 
 
 class _Unit:
-    __slots__ = ('name', 'done', 'sent', 'attempt')
+    __slots__ = ('name', 'done', 'sent', 'attempt', 'reading')
 
     def __init__(self, name, attempt=0):
         self.name = name
         self.done = None  # what made it unsafe to run again
         self.sent = False
         self.attempt = attempt  # 0: the first try
+        self.reading = 0  # inside reading(): a call that only reads
 
 
 def rerun():
@@ -73,10 +75,26 @@ def note_committed_write():
         unit.done = 'a committed write'
 
 
+@contextlib.contextmanager
+def reading():
+    """``with reading():`` around an RPC call that only reads (the image
+    service's facts of an image): asking again is harmless, so it does not
+    stop the unit from running again (a server create asks before it
+    writes)."""
+    unit = current()
+    if unit is not None:
+        unit.reading += 1
+    try:
+        yield
+    finally:
+        if unit is not None:
+            unit.reading -= 1
+
+
 def note_sent():
     """A message left for another service: running again would send it twice."""
     unit = current()
-    if unit is not None:
+    if unit is not None and not unit.reading:
         unit.sent = True
         if unit.done is None:
             unit.done = 'a message sent'

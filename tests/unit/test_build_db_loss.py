@@ -211,3 +211,44 @@ def test_an_agent_update_whose_commit_was_lost_is_applied(fast, monkeypatch):
     assert got is not None and got['task_state'] == st.SPAWNING
     # Not on a first try: a server that changed still refuses.
     assert report({'task_state': st.SPAWNING}, [st.SCHEDULING]) is None
+
+
+class _SerializingClient:
+    """An RPC client that serializes the context as the real one does
+    (which is what notes a message sent)."""
+
+    def can_send_version(self, version):
+        return True
+
+    def prepare(self, version):
+        class Prepared:
+            def call(self, context, method, **kwargs):
+                rpc.ContextSerializer().serialize_context(context)
+                return {'id': kwargs.get('image_id')}
+        return Prepared()
+
+
+def test_asking_the_image_service_does_not_stop_a_rerun(fast, monkeypatch):
+    """A server create asks the image service for the image before it
+    writes: a lost transaction after that still runs the request again (a
+    call that only reads); a message that acts still stops it."""
+    from imagestore import rpcapi as image_rpcapi
+    monkeypatch.setattr(image_rpcapi.rpc, 'get_client', lambda topic, version:
+                        _SerializingClient())
+    tries = []
+
+    def create(then_send):
+        tries.append(1)
+        image_rpcapi.ImageAPI().get_image_for_download(CTX, 'img')
+        if then_send:
+            rpc.ContextSerializer().serialize_context(CTX)
+        if len(tries) == 1:
+            raise exception.DBConnectionError()
+        return 'made'
+
+    assert unit_of_work.run('POST /servers', create, False) == 'made'
+    assert len(tries) == 2
+    tries.clear()
+    with pytest.raises(exception.DBConnectionError):
+        unit_of_work.run('POST /servers', create, True)
+    assert len(tries) == 1
