@@ -46,14 +46,14 @@ _local = threading.local()
 
 
 class _Unit:
-    __slots__ = ('name', 'done', 'sent', 'attempt', 'reading')
+    __slots__ = ('name', 'done', 'sent', 'attempt', 'repeatable')
 
     def __init__(self, name, attempt=0):
         self.name = name
         self.done = None  # what made it unsafe to run again
         self.sent = False
         self.attempt = attempt  # 0: the first try
-        self.reading = 0  # inside reading(): a call that only reads
+        self.repeatable = 0  # inside repeatable(): nothing is noted
 
 
 def rerun():
@@ -71,30 +71,31 @@ def note_committed_write():
     """A transaction that wrote has committed: running the unit again
     would write it twice."""
     unit = current()
-    if unit is not None and unit.done is None:
+    if unit is not None and unit.done is None and not unit.repeatable:
         unit.done = 'a committed write'
 
 
 @contextlib.contextmanager
-def reading():
-    """``with reading():`` around an RPC call that only reads (the image
-    service's facts of an image): asking again is harmless, so it does not
-    stop the unit from running again (a server create asks before it
-    writes)."""
+def repeatable():
+    """``with repeatable():`` around what is harmless to do again: an RPC
+    call that only reads (the image service's facts of an image), a write
+    that makes a row only when it is missing (a project's quota usage).
+    What it sends or commits does not stop the unit from running again (a
+    server create does both before its own transaction)."""
     unit = current()
     if unit is not None:
-        unit.reading += 1
+        unit.repeatable += 1
     try:
         yield
     finally:
         if unit is not None:
-            unit.reading -= 1
+            unit.repeatable -= 1
 
 
 def note_sent():
     """A message left for another service: running again would send it twice."""
     unit = current()
-    if unit is not None and not unit.reading:
+    if unit is not None and not unit.repeatable:
         unit.sent = True
         if unit.done is None:
             unit.done = 'a message sent'

@@ -40,7 +40,7 @@ class ImageAPI:
         'min_disk', 'min_ram', 'properties', 'status', 'url'}: ``url`` serves the
         bytes over HTTP without a token for a few minutes."""
         cctxt = self._prepare('1.1', 'get_image_for_download')
-        with unit_of_work.reading():  # asking again is harmless
+        with unit_of_work.repeatable():  # asking again is harmless
             return cctxt.call(context, 'get_image_for_download', image_id=image_id)
 
     def create_snapshot_image(self, context, name, owner, properties, empty=False):

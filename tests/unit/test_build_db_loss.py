@@ -252,3 +252,20 @@ def test_asking_the_image_service_does_not_stop_a_rerun(fast, monkeypatch):
     with pytest.raises(exception.DBConnectionError):
         unit_of_work.run('POST /servers', create, True)
     assert len(tries) == 1
+
+
+def test_making_missing_quota_rows_does_not_stop_a_rerun(fast):
+    """A project's first server makes its quota usage rows before its own
+    transaction: that transaction lost, the request still runs again."""
+    from common import quota
+    tries = []
+
+    def create():
+        tries.append(1)
+        quota.prepare('p-new')
+        if len(tries) == 1:
+            raise exception.DBConnectionError()
+        return unit_of_work.current().done
+
+    assert unit_of_work.run('POST /servers', create) is None
+    assert len(tries) == 2
