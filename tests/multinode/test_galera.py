@@ -187,5 +187,9 @@ def test_writer_killed_during_a_boot_burst(cluster, gcloud):
                        for line in logs['scheduler'].splitlines())
     print('galera: units of work run again after the kill: %d (builds placed again: %d)'
           % (retried, placed_again))
+    for n, text in logs.items():
+        for line in text.splitlines():
+            if 'not run again' in line:
+                print('galera: %s: %s' % (n, line[-400:]))
     for s in servers:
         conn.compute.delete_server(s.id)
