@@ -22,6 +22,8 @@ just before the writer died is given back by the next try, not leaked, and
 the build is placed rather than set to ERROR. ``rerun()`` tells such code
 (and a unit's) whether this is a try after a lost transaction, whose
 writes may have committed although the client saw the connection die.
+What is harmless to do twice (an RPC call that only reads, a row made only
+when missing) runs inside ``repeatable()`` and is not noted at all.
 
 This module imports nothing of the database: the compute agent's RPC
 server passes through it too, and never sees such an error.
