@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from common import exception
+from common import unit_of_work
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
@@ -66,7 +67,8 @@ def _ensure_rows(project_id):
         if resource in have:
             continue
         try:
-            with db_api.session() as s:
+            # Made only when missing: a unit that runs again finds it.
+            with unit_of_work.repeatable(), db_api.session() as s:
                 s.add(cm.QuotaUsage(project_id=project_id, resource=resource, in_use=0))
         except sa_exc.IntegrityError:
             pass  # made by a concurrent request

@@ -10,6 +10,7 @@ from oslo_log import log as logging
 
 from blockstore import attachments
 from common import instance_states as st
+from common import unit_of_work
 from common.db import instances
 from conductor import evacuations
 from conductor import resize
@@ -45,10 +46,31 @@ def instance_update(context, uuid, values, expected_task_states=None):
         kwargs['task_states'] = expected_task_states
     try:
         inst = instances.update(uuid, values, action='agent update', **kwargs)
-    except (instances.InstanceNotFound, instances.InstanceInvalidState) as e:
+    except instances.InstanceInvalidState as e:
+        inst = _applied_before(uuid, values)
+        if inst is None:
+            LOG.info('Agent update of %s not applied: %s', uuid, e)
+            return None
+    except instances.InstanceNotFound as e:
         LOG.info('Agent update of %s not applied: %s', uuid, e)
         return None
     return instances.to_dict(inst)
+
+
+def _applied_before(uuid, values):
+    """On a try again of the unit (the connection died as the last one
+    committed, perhaps after all), the instance when it already holds the
+    states of ``values``: that update was this one, and the agent must hear
+    it went (not that the server changed under it, which would cancel its
+    build or take its new guest down)."""
+    if not unit_of_work.rerun():
+        return None
+    inst = instances.get(uuid)
+    states = [k for k in ('vm_state', 'task_state', 'power_state') if k in values]
+    if not states or any(getattr(inst, k) != values[k] for k in states):
+        return None
+    LOG.info('Agent update of %s was applied by the try that lost its connection', uuid)
+    return inst
 
 
 def finish_delete(request_id, uuid):

@@ -13,6 +13,7 @@ Version history:
 
 from common import exception
 from common import rpc
+from common import unit_of_work
 
 TOPIC = 'image'
 
@@ -39,7 +40,8 @@ class ImageAPI:
         'min_disk', 'min_ram', 'properties', 'status', 'url'}: ``url`` serves the
         bytes over HTTP without a token for a few minutes."""
         cctxt = self._prepare('1.1', 'get_image_for_download')
-        return cctxt.call(context, 'get_image_for_download', image_id=image_id)
+        with unit_of_work.repeatable():  # asking again is harmless
+            return cctxt.call(context, 'get_image_for_download', image_id=image_id)
 
     def create_snapshot_image(self, context, name, owner, properties, empty=False):
         """A new queued image owned by ``owner``; PUT its data to ``upload_url``

@@ -1,6 +1,8 @@
 """The build flow: pick a host, claim it, hand the build to its agent;
 on a failed build free the claim and try another host (bounded); when no
-host fits, the server goes to ERROR with a fault that says why.
+host fits, the server goes to ERROR with a fault that says why. A
+database that loses a transaction before the build is handed over (the
+writer died) does not fail the build: the placement runs again.
 """
 
 import sqlalchemy as sa
@@ -8,6 +10,7 @@ from oslo_log import log as logging
 
 from blockstore import attachments
 from common import instance_states as st
+from common import unit_of_work
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
@@ -97,25 +100,57 @@ def explain(spec):
 
 
 def build(context, uuid):
-    """Schedule one instance (first try or a retry) and cast its build."""
+    """Schedule one instance (first try or a retry) and cast its build.
+
+    Up to the cast, a transaction lost to the database (its writer died,
+    a deadlock) places the instance again (unit_of_work.run_part): every
+    step of ``_place`` can run twice, and a claim an earlier try committed
+    is given back before claiming again. After the cast nothing is run
+    again: the agent builds it.
+    """
+    placed = unit_of_work.run_part('placing %s' % uuid, _place, context, uuid)
+    if placed is None:
+        return
+    host, payload = placed
+    compute_rpcapi.ComputeAPI().build_and_run_instance(context, host.host, payload)
+    # Hosts whose remote-group rules must now let the new addresses in. The
+    # build went: a database lost now only delays this to their next
+    # network sync, it does not fail the server.
+    try:
+        notify.refresh_hosts(context, netstate.hosts_for_instance(uuid) - {host.host})
+    except unit_of_work.RETRYABLE as e:
+        LOG.warning('Instance %s: the other hosts not told of its addresses (%s); their '
+                    'next network sync will', uuid, e)
+
+
+def _place(context, uuid):
+    """Claim a host for ``uuid`` and place it there: (HostState, the build's
+    payload), or None when there is nothing to build (gone, no longer
+    waiting, or no host: then it is in ERROR)."""
     try:
         inst = instances.get(uuid)
     except instances.InstanceNotFound:
-        return
+        return None
     if inst.task_state != st.SCHEDULING or inst.vm_state != st.BUILDING:
         LOG.info('Instance %s is no longer waiting to be scheduled (%s/%s)', uuid,
                  inst.vm_state, inst.task_state)
-        return
+        return None
     spec = dict(inst.request_spec)
     spec['ignore_hosts'] = spec.get('tried_hosts', [])
-    instances.event_start(context.request_id, uuid, 'schedule')
+    if unit_of_work.rerun():
+        # An earlier try lost its transaction: a claim it made (perhaps one
+        # that committed as the connection died) is given back, not leaked.
+        _release_held(uuid)
+    else:
+        # (On a try again the event is there, or event_finish makes it.)
+        instances.event_start(context.request_id, uuid, 'schedule')
     host, why = select_and_claim(uuid, spec)
     if host is None:
         prefix = 'No valid host was found. '
         if spec.get('last_error'):
             prefix += 'Earlier attempts failed (last: %s). ' % spec['last_error']
         records.fail_build(context, uuid, prefix + why)
-        return
+        return None
     try:
         inst = instances.update(uuid, {'host': host.host, 'node': host.hypervisor_hostname,
                                        'availability_zone': inst.availability_zone or
@@ -125,7 +160,7 @@ def build(context, uuid):
     except (instances.InstanceNotFound, instances.InstanceInvalidState):
         claims.release(uuid)  # deleted while we looked for a host
         host_cache.get().reload_nodes([host.node_id])
-        return
+        return None
     instances.event_finish(context.request_id, uuid, 'schedule', details=host.host)
     LOG.info('Instance %s placed on %s', uuid, host.host)
     payload = instances.to_dict(inst)
@@ -133,9 +168,16 @@ def build(context, uuid):
     payload['network_info'] = ports.bind_instance_ports(uuid, host.host)
     # And its volumes: the agent connects them and the guest boots with them.
     payload['block_devices'] = attachments.instance_block_devices(uuid)
-    compute_rpcapi.ComputeAPI().build_and_run_instance(context, host.host, payload)
-    # Hosts whose remote-group rules must now let the new addresses in.
-    notify.refresh_hosts(context, netstate.hosts_for_instance(uuid) - {host.host})
+    return host, payload
+
+
+def _release_held(uuid):
+    held = claims.held(uuid)
+    if held:
+        LOG.info('Instance %s: giving back the claim of an earlier try on node%s %s', uuid,
+                 '' if len(held) == 1 else 's', ', '.join(str(n) for n in held))
+        claims.release(uuid)
+        host_cache.get().reload_nodes(list(held))
 
 
 def build_failed(context, uuid, host, message, reschedule=True):

@@ -55,10 +55,12 @@ def claim(node_id, consumer_uuid, req, enabled_only=False):
     The UPDATE matches only while the request still fits, so of two
     schedulers racing for the last room on a host exactly one wins; with
     ``enabled_only``, only while the host's compute service is enabled.
+    A transaction lost to the database raises DBDeadlock or
+    DBConnectionError (it may have committed all the same: ``held`` tells).
     """
     sch = CONF.scheduler
     v, m, d = req['vcpus'], req['memory_mb'], req['disk_gb']
-    with db_api.get_engine('writer').begin() as conn:
+    with db_api.connection() as conn:
         res = conn.execute(_CLAIM_ENABLED if enabled_only else _CLAIM, {
             'node_id': node_id, 'v': v, 'm': m, 'd': d,
             'cpu_ratio': sch.cpu_allocation_ratio, 'ram_ratio': sch.ram_allocation_ratio,

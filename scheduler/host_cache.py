@@ -377,7 +377,7 @@ class HostCache:
     def _read(self, seq):
         started = time.monotonic()
         cutoff = models.utcnow() - datetime.timedelta(seconds=CONF.service_down_time)
-        with self._engine.connect() as conn:
+        with db_api.lost_as_retryable(), self._engine.connect() as conn:
             usage = _plain_rows(conn, _USAGE)
             ids = np.array([r[0] for r in usage], dtype=np.int64)
             nodes = self._nodes
@@ -440,7 +440,7 @@ class HostCache:
     def reload_nodes(self, node_ids):
         """Re-read a few nodes (after a failed claim or a release)."""
         cutoff = models.utcnow() - datetime.timedelta(seconds=CONF.service_down_time)
-        with self._engine.connect() as conn:
+        with db_api.lost_as_retryable(), self._engine.connect() as conn:
             rows = conn.execute(_rows_query(cutoff, node_ids)).all()
 
         def change(snap):

@@ -151,21 +151,19 @@ def dispose():
         _makers.clear()
 
 
-def _begin(s):
-    """Begin the transaction on a live connection: one that cannot be made
-    (the database or its front is down, a Galera node is not ready) is tried
-    again with backoff; nothing has run yet, so this is always safe."""
+def _with_backoff(begin, undo):
+    """``begin()`` (which takes a connection and starts a transaction) again
+    while the connection cannot be made (the database or its front is down,
+    a Galera node is not ready), with backoff; nothing has run yet, so this
+    is always safe. ``undo()`` drops a half-begun try."""
     attempt = 0
     while True:
-        s.begin()
         try:
-            info = s.connection().info
-            info.pop('altostack_wrote', None)
-            return info
+            return begin()
         except sa_exc.DBAPIError as e:
             kind = classify(e)
             with contextlib.suppress(Exception):
-                s.rollback()
+                undo()
             if kind is None:
                 raise
             if attempt >= CONF.database.db_max_retries:
@@ -177,27 +175,90 @@ def _begin(s):
             time.sleep(delay)
 
 
+def _begin(s):
+    """Begin the session's transaction on a live connection."""
+    def begin():
+        s.begin()
+        info = s.connection().info
+        info.pop('altostack_wrote', None)
+        return info
+    return _with_backoff(begin, s.rollback)
+
+
+@contextlib.contextmanager
+def lost_as_retryable():
+    """A driver error in the block that lost the transaction (``classify``)
+    raises DBDeadlock or DBConnectionError, which the unit of work may run
+    again; for code with an engine of its own (the scheduler's host cache)."""
+    try:
+        yield
+    except sa_exc.DBAPIError as e:
+        lost = classify(e)
+        if lost is None:
+            raise
+        raise lost() from e
+
+
+@contextlib.contextmanager
+def _ending(info):
+    """The transaction of the block (committed by the caller at the end of
+    it): lost, it raises as ``lost_as_retryable``; a committed write is
+    noted for the unit of work."""
+    with lost_as_retryable():
+        yield
+    if info.pop('altostack_wrote', False):
+        unit_of_work.note_committed_write()
+
+
 @contextlib.contextmanager
 def _session(kind):
     get_engine(kind)
     s = _makers[kind]()
     try:
         info = _begin(s)
-        try:
-            yield s
-            s.commit()
-        except Exception as e:
-            with contextlib.suppress(Exception):
-                s.rollback()
-            lost = classify(e)
-            if lost is None:
+        with _ending(info):
+            try:
+                yield s
+                s.commit()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    s.rollback()
                 raise
-            # The transaction is gone; the unit of work may run it again.
-            raise lost() from e
-        if info.pop('altostack_wrote', False):
-            unit_of_work.note_committed_write()
     finally:
         s.close()
+
+
+@contextlib.contextmanager
+def connection():
+    """A Core connection in a transaction that may write, for the hot paths
+    that skip the ORM (a claim): begun, committed and its losses told apart
+    as ``session()``'s are."""
+    engine = get_engine('writer')
+    held = []
+
+    def begin():
+        conn = engine.connect()
+        held.append(conn)
+        trans = conn.begin()
+        conn.info.pop('altostack_wrote', None)
+        return conn, trans
+
+    def undo():
+        while held:
+            held.pop().close()
+
+    conn, trans = _with_backoff(begin, undo)
+    try:
+        with _ending(conn.info):
+            try:
+                yield conn
+                trans.commit()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    trans.rollback()
+                raise
+    finally:
+        conn.close()
 
 
 def session():

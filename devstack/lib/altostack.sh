@@ -63,7 +63,7 @@ altostack_hosts_down_above() {
 # `altostack-manage service list` (the console proxies and the dashboard keep
 # no service record: each is healthy when it answers /healthcheck).
 ALTOSTACK_SERVICES=(api scheduler conductor compute volume image serialproxy novncproxy dashboard)
-declare -A ALTOSTACK_SERVICE_BINARY=(
+declare -gA ALTOSTACK_SERVICE_BINARY=(
     [api]=altostack-api [scheduler]=nova-scheduler [conductor]=nova-conductor
     [compute]=nova-compute
     [volume]=cinder-volume [image]=altostack-image [serialproxy]= [novncproxy]= [dashboard]=
@@ -75,6 +75,45 @@ altostack_alive() {
     kill -0 "$1" 2>/dev/null || return 1
     state=$(sed -E 's/.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
     [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# altostack_stop_pid [-s SIG] [-w SECONDS] PID...
+# Stop the PIDs and wait until they are gone (altostack_alive: a zombie is
+# gone): SIG (TERM) to each, up to SECONDS (10) for all of them, then KILL
+# for what is left and up to 5 s more. False when one still lives then
+# (stuck in the kernel); PIDs already gone are fine.
+altostack_stop_pid() {
+    local sig=TERM secs=10 pid i
+    while [ $# -gt 0 ]; do
+        case $1 in
+            -s) sig=$2; shift 2 ;;
+            -w) secs=$2; shift 2 ;;
+            *) break ;;
+        esac
+    done
+    for pid in "$@"; do
+        altostack_alive "$pid" && { kill -"$sig" "$pid" 2>/dev/null || true; }
+    done
+    for ((i = 0; i < secs * 10; i++)); do
+        _altostack_any_alive "$@" || return 0
+        sleep 0.1
+    done
+    for pid in "$@"; do
+        altostack_alive "$pid" && { kill -KILL "$pid" 2>/dev/null || true; }
+    done
+    for ((i = 0; i < 50; i++)); do
+        _altostack_any_alive "$@" || return 0
+        sleep 0.1
+    done
+    ! _altostack_any_alive "$@"
+}
+
+_altostack_any_alive() {
+    local pid
+    for pid in "$@"; do
+        altostack_alive "$pid" && return 0
+    done
+    return 1
 }
 
 altostack_pidfile() {

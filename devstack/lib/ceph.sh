@@ -31,6 +31,10 @@
 #                                     auth, keyrings KEYDIR/<name>.keyring
 #   altostack_ceph_down               stop every daemon, remove DIR
 
+_ceph_lib=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source=devstack/lib/altostack.sh
+source "$_ceph_lib/altostack.sh"
+
 _ceph_log() {
     echo "[ceph] $*" >&2
 }
@@ -55,7 +59,7 @@ altostack_ceph() {
 _ceph_pid_alive() {
     local pid
     pid=$(cat "$1" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [ -n "$pid" ] && altostack_alive "$pid" && echo "$pid"
 }
 
 _ceph_conf() {
@@ -246,17 +250,12 @@ altostack_ceph_client_conf() {
 }
 
 altostack_ceph_down() {
-    local name pid _ left
+    local name pid left
     _ceph_vars
     [ -d "$CEPH_DIR" ] || return 0
     for name in osd.0 mgr.x mon.a; do
         pid=$(_ceph_pid_alive "$CEPH_DIR/run/$name.pid") || continue
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null || true
+        altostack_stop_pid "$pid" || echo "[ceph] $name ($pid) would not die" >&2
     done
     # a daemon whose pid file was lost still names our conf on its command line
     left=$(pgrep -f -- "-c $CEPH_CONF" || true)

@@ -76,7 +76,7 @@ _galera_pid() {
     local f=$1/n$2/pid p
     [ -s "$f" ] || return 1
     p=$(cat "$f")
-    kill -0 "$p" 2>/dev/null && echo "$p"
+    altostack_alive "$p" && echo "$p"
 }
 
 _galera_write_cnf() {
@@ -337,8 +337,7 @@ altostack_galera_writer() {
 altostack_galera_kill() {
     local pid
     pid=$(_galera_pid "$1" "$2") || return 0
-    kill -KILL "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    altostack_stop_pid -s KILL "$pid"
 }
 
 altostack_galera_size() {
@@ -352,17 +351,12 @@ altostack_galera_size() {
 }
 
 altostack_galera_down() {
-    local dir=$1 i pid _
+    local dir=$1 i pid
     [ -d "$dir" ] || return 0
     altostack_haproxy_down "$dir"
     for i in 3 2 1; do
         pid=$(_galera_pid "$dir" "$i") || continue
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
+        altostack_stop_pid "$pid" || echo "[galera] n$i ($pid) would not die" >&2
     done
     # An rsync SST daemon left behind by a killed joiner would hold a port.
     for pid in $(cat "$dir"/n*/data/rsync_sst.pid 2>/dev/null); do

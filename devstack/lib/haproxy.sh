@@ -10,11 +10,15 @@
 # The configuration is checked (haproxy -c) before it is used, so a bad one
 # fails here with HAProxy's own message rather than in a half-started daemon.
 
+_altostack_haproxy_lib=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source=devstack/lib/altostack.sh
+source "$_altostack_haproxy_lib/altostack.sh"
+
 _altostack_haproxy_pid() {
     local f=$1/haproxy.pid p
     [ -s "$f" ] || return 1
     p=$(head -n1 "$f")
-    kill -0 "$p" 2>/dev/null && echo "$p"
+    altostack_alive "$p" && echo "$p"
 }
 
 altostack_haproxy_running() {
@@ -41,13 +45,9 @@ altostack_haproxy_up() {
 }
 
 altostack_haproxy_down() {
-    local dir=$1 pid _
-    pid=$(_altostack_haproxy_pid "$dir") || { rm -f "$dir/haproxy.pid"; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || { rm -f "$dir/haproxy.pid"; return 0; }
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
+    local dir=$1 pid
+    if pid=$(_altostack_haproxy_pid "$dir"); then
+        altostack_stop_pid -w 5 "$pid" || echo "[haproxy] $pid would not die" >&2
+    fi
     rm -f "$dir/haproxy.pid"
 }

@@ -62,6 +62,8 @@
 # and config live in the host's private /run (/run/altostack-sshd there).
 
 ALTOSTACK_HOSTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=devstack/lib/altostack.sh
+source "$ALTOSTACK_HOSTS_LIB_DIR/altostack.sh"
 
 _ah_log() {
     echo "[hosts] $*" >&2
@@ -99,20 +101,15 @@ _ah_pid() {
     local pid
     [ -r "$1" ] || return 1
     pid=$(cat "$1" 2>/dev/null) || return 1
-    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && altostack_alive "$pid" || return 1
     echo "$pid"
 }
 
-# TERM the pid in FILE, wait up to 10 s, then KILL; remove FILE.
+# Stop the pid in FILE (altostack_stop_pid: TERM, up to 10 s, KILL); remove FILE.
 _ah_stop_pid() {
-    local pid _
+    local pid
     if pid=$(_ah_pid "$1"); then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill -KILL "$pid" 2>/dev/null || true
+        altostack_stop_pid "$pid" || _ah_log "$pid (of $1) would not die"
     fi
     rm -f "$1"
 }
@@ -143,19 +140,28 @@ altostack_hosts_net_up() {
 # Host 1's loopback ports (ALTOSTACK_HOSTS_GATEWAY_FORWARD) on its address
 # on the hosts bridge, where private hosts reach them.
 _ah_gateway_forward_up() {
-    local _
     [ -n "${ALTOSTACK_HOSTS_GATEWAY_FORWARD:-}" ] || return 0
-    _ah_pid "$HOST_GATEWAY_FORWARD_PID" >/dev/null && return 0
     mkdir -p "$ALTOSTACK_HOSTS_DIR"
     # shellcheck disable=SC2086  # a list of ports
+    _ah_forwarder_start "$HOST_GATEWAY_FORWARD_PID" "$ALTOSTACK_HOSTS_DIR/gateway-forward.out" \
+        "the gateway forwarder" --listen "$HOST_GW" $ALTOSTACK_HOSTS_GATEWAY_FORWARD
+}
+
+# _ah_forwarder_start PIDFILE OUT WHAT ARGS...: start the loopback forwarder
+# (devstack/tools/loopback_forward.py --pid-file PIDFILE ARGS, its output to
+# OUT) unless it runs, and wait for its pid file; WHAT names it in an error.
+_ah_forwarder_start() {
+    local pidfile=$1 out=$2 what=$3 _
+    shift 3
+    _ah_pid "$pidfile" >/dev/null && return 0
+    rm -f "$pidfile"
     setsid "${ALTOSTACK_HOSTS_PYTHON:-python3}" "$ALTOSTACK_HOSTS_LIB_DIR/../tools/loopback_forward.py" \
-        --listen "$HOST_GW" --pid-file "$HOST_GATEWAY_FORWARD_PID" $ALTOSTACK_HOSTS_GATEWAY_FORWARD \
-        </dev/null >>"$ALTOSTACK_HOSTS_DIR/gateway-forward.out" 2>&1 &
+        --pid-file "$pidfile" "$@" </dev/null >>"$out" 2>&1 &
     for _ in $(seq 1 50); do
-        [ -s "$HOST_GATEWAY_FORWARD_PID" ] && return 0
+        [ -s "$pidfile" ] && return 0
         sleep 0.1
     done
-    _ah_log "the gateway forwarder did not start; see $ALTOSTACK_HOSTS_DIR/gateway-forward.out"
+    _ah_log "$what did not start; see $out"
     return 1
 }
 
@@ -260,21 +266,10 @@ _ah_libvirtd_up() {
 }
 
 _ah_forward_up() {
-    local _
-    if _ah_pid "$HOST_FORWARD_PID" >/dev/null; then
-        return 0
-    fi
     [ -n "${ALTOSTACK_HOSTS_FORWARD:-}" ] && [ -z "$HOST_PRIVATE" ] || return 0
     # shellcheck disable=SC2086  # a list of ports
-    setsid "${ALTOSTACK_HOSTS_PYTHON:-python3}" "$ALTOSTACK_HOSTS_LIB_DIR/../tools/loopback_forward.py" \
-        --netns "$HOST_NETNS" --pid-file "$HOST_FORWARD_PID" $ALTOSTACK_HOSTS_FORWARD \
-        </dev/null >>"$HOST_DIR/forward.out" 2>&1 &
-    for _ in $(seq 1 50); do
-        [ -s "$HOST_FORWARD_PID" ] && return 0
-        sleep 0.1
-    done
-    _ah_log "the loopback forwarder of $HOST_NETNS did not start; see $HOST_DIR/forward.out"
-    return 1
+    _ah_forwarder_start "$HOST_FORWARD_PID" "$HOST_DIR/forward.out" \
+        "the loopback forwarder of $HOST_NETNS" --netns "$HOST_NETNS" $ALTOSTACK_HOSTS_FORWARD
 }
 
 _ah_host_conf() {

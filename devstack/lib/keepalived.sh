@@ -20,6 +20,10 @@
 # it until it is rebooted or keepalived is started again there (a start
 # clears the addresses of its configuration before it negotiates).
 
+_altostack_keepalived_lib=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source=devstack/lib/altostack.sh
+source "$_altostack_keepalived_lib/altostack.sh"
+
 altostack_keepalived_write() {
     local dir=$1 tag=$2 iface=$3 vip=$4 vrid=$5 prio=$6 src=$7 peer advert=${ALTOSTACK_VRRP_ADVERT_INT:-1}
     shift 7
@@ -61,8 +65,7 @@ altostack_keepalived_pids() {
     for f in "$1/keepalived.pid" "$1/vrrp.pid"; do
         [ -s "$f" ] || continue
         p=$(head -n1 "$f")
-        kill -0 "$p" 2>/dev/null && [ "$(awk '/^State:/ {print $2}' "/proc/$p/status" \
-            2>/dev/null)" != Z ] && echo "$p"
+        altostack_alive "$p" && echo "$p"
     done
     return 0
 }
@@ -93,16 +96,9 @@ altostack_keepalived_up() {
 }
 
 altostack_keepalived_down() {
-    local dir=$1 pid _
-    for pid in $(altostack_keepalived_pids "$dir"); do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for _ in $(seq 1 50); do
-        altostack_keepalived_running "$dir" || { rm -f "$dir"/*.pid; return 0; }
-        sleep 0.1
-    done
-    for pid in $(altostack_keepalived_pids "$dir"); do
-        kill -KILL "$pid" 2>/dev/null || true
-    done
+    local dir=$1
+    # shellcheck disable=SC2046  # a list of pids
+    altostack_stop_pid -w 5 $(altostack_keepalived_pids "$dir") ||
+        echo "[keepalived] would not die: $(altostack_keepalived_pids "$dir")" >&2
     rm -f "$dir"/*.pid
 }

@@ -7,18 +7,15 @@
 #   altostack_memcached_down DIR                         stop, wait until gone
 #   altostack_memcached_running DIR                      true while it runs
 
+_altostack_memcached_lib=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source=devstack/lib/altostack.sh
+source "$_altostack_memcached_lib/altostack.sh"
+
 _altostack_memcached_pid() {
     local f=$1/memcached.pid p
     [ -s "$f" ] || return 1
     p=$(head -n1 "$f")
-    _altostack_memcached_gone "$p" && return 1
-    echo "$p"
-}
-
-# Gone: no such process, or a zombie its new parent has not reaped yet.
-_altostack_memcached_gone() {
-    ! kill -0 "$1" 2>/dev/null || [ "$(awk '/^State:/ {print $2}' "/proc/$1/status" \
-        2>/dev/null)" = Z ]
+    altostack_alive "$p" && echo "$p"
 }
 
 altostack_memcached_running() {
@@ -46,14 +43,11 @@ altostack_memcached_up() {
 }
 
 altostack_memcached_down() {
-    local dir=$1 pid _
-    pid=$(_altostack_memcached_pid "$dir") || { rm -f "$dir/memcached.pid"; return 0; }
+    local dir=$1 pid
     # A cache has nothing to save, and on TERM memcached waits ~2 s for its
     # clients' connections: KILL it.
-    kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        _altostack_memcached_gone "$pid" && break
-        sleep 0.1
-    done
+    if pid=$(_altostack_memcached_pid "$dir"); then
+        altostack_stop_pid -s KILL -w 5 "$pid" || echo "[memcached] $pid would not die" >&2
+    fi
     rm -f "$dir/memcached.pid"
 }

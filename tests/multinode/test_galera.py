@@ -2,10 +2,11 @@
 behind HAProxy (one writer, two backups; devstack/lib/galera.sh). The writer
 is killed with SIGKILL during a burst of boots (real TCG guests) and API
 writes: the transactions it was running are run again by the services
-(common/unit_of_work.py), every server ends ACTIVE, nothing is made twice,
-the client sees no 5xx (or a clear 503 that made nothing), and the killed
-node rejoins by IST (cluster size 3 again). The write failover time (kill to
-the first write that succeeds through the front) is printed."""
+(common/unit_of_work.py; the scheduler places a build again even after its
+claim committed, scheduler/build.py), every server ends ACTIVE, nothing is
+made twice, the client sees no 5xx (or a clear 503 that made nothing), and
+the killed node rejoins by IST (cluster size 3 again). The write failover
+time (kill to the first write that succeeds through the front) is printed."""
 
 import os
 import shutil
@@ -78,12 +79,6 @@ def _probe_write(url_parts, table):
         conn.close()
 
 
-# Known to fail now and then (1 run in 5 here): a server of the burst can end
-# in ERROR when the writer dies while a unit of work that already committed a
-# write (the build's claim or state change) is in flight; such a unit is not
-# run again, and the build is not rescheduled. Issue 15 stays open on it.
-@pytest.mark.xfail(strict=False, reason='a build in flight when the writer dies can end '
-                   'in ERROR (not rescheduled yet); issue 15')
 def test_writer_killed_during_a_boot_burst(cluster, gcloud):
     assert galera(cluster, 'altostack_galera_size') == '3'
     _db, user, password = open(os.path.join(cluster, 'login')).read().split()
@@ -172,14 +167,29 @@ def test_writer_killed_during_a_boot_burst(cluster, gcloud):
     assert names == sorted('gal-%s-%d' % (tag, i) for i in range(BOOTS)
                            if i not in failed.get('boot', ()))
     for s in servers:
-        wait_server(conn, s.id, {'ACTIVE'}, timeout=300)
+        try:
+            wait_server(conn, s.id, {'ACTIVE'}, timeout=300)
+        except AssertionError as e:
+            said = ''.join(line for n in ('scheduler', 'conductor', 'compute')
+                           for line in gcloud.log_tail(n, 100000).splitlines(True)
+                           if s.id in line or 'running it again' in line
+                           or 'not run again' in line)
+            raise AssertionError('%s\nwhat the services logged of it:\n%s'
+                                 % (e, said[-6000:])) from None
     # Each flavor that was accepted exists once; one refused does not.
     listed = [f['Name'] for f in gcloud.openstack('flavor', 'list', '--all', json_out=True)
               if f['Name'].startswith('galf-%s-' % tag)]
     assert sorted(listed) == sorted('galf-%s-%d' % (tag, i) for i in range(FLAVORS)
                                     if i not in failed.get('flavor', ()))
-    retried = sum(gcloud.log_tail(n, 100000).count('running it again')
-                  for n in ('api', 'scheduler', 'conductor'))
-    print('galera: units of work run again after the kill: %d' % retried)
+    logs = {n: gcloud.log_tail(n, 100000) for n in ('api', 'scheduler', 'conductor')}
+    retried = sum(text.count('running it again') for text in logs.values())
+    placed_again = sum('running it again' in line and ' placing ' in line
+                       for line in logs['scheduler'].splitlines())
+    print('galera: units of work run again after the kill: %d (builds placed again: %d)'
+          % (retried, placed_again))
+    for n, text in logs.items():
+        for line in text.splitlines():
+            if 'not run again' in line:
+                print('galera: %s: %s' % (n, line[-400:]))
     for s in servers:
         conn.compute.delete_server(s.id)
