@@ -79,22 +79,24 @@ _galera_pid() {
     altostack_alive "$p" && echo "$p"
 }
 
-_galera_write_cnf() {
-    local dir=$1 i=$2 tag addr
-    tag=$(_galera_tag "$dir")
-    addr="127.0.0.1:$(_galera_port "$dir" GM1),127.0.0.1:$(_galera_port "$dir" GM2),127.0.0.1:$(_galera_port "$dir" GM3)"
-    mkdir -p "$dir/n$i/data"
+# _galera_cnf NODEDIR TAG PORT BIND GCOMM NAME GM IST SST: NODEDIR/my.cnf of
+# one node (its datadir, socket and pid file in NODEDIR) listening for SQL
+# on BIND:PORT, for group communication on GM, for IST on IST and for
+# rsync SST on SST (each HOST:PORT), joining the nodes in GCOMM.
+_galera_cnf() {
+    local d=$1 tag=$2 port=$3 bind=$4 gcomm=$5 name=$6 gm=$7 ist=$8 sst=$9
+    mkdir -p "$d/data"
     # The node runs as mysql (rsync SST's daemon will not write as root).
-    chown mysql:mysql "$dir/n$i" "$dir/n$i/data"
-    cat > "$dir/n$i/my.cnf" <<EOF
+    chown mysql:mysql "$d" "$d/data"
+    cat > "$d/my.cnf" <<EOF
 [mariadbd]
 user=mysql
-datadir=$dir/n$i/data
-socket=$dir/n$i/sock
-pid-file=$dir/n$i/pid
-port=$(_galera_port "$dir" "SQL$i")
-bind-address=127.0.0.1
-log-error=$dir/n$i/err.log
+datadir=$d/data
+socket=$d/sock
+pid-file=$d/pid
+port=$port
+bind-address=$bind
+log-error=$d/err.log
 skip-name-resolve
 innodb_buffer_pool_size=48M
 innodb_log_file_size=16M
@@ -107,13 +109,22 @@ innodb_flush_log_at_trx_commit=2
 wsrep_on=ON
 wsrep_provider=/usr/lib/galera/libgalera_smm.so
 wsrep_cluster_name=$tag
-wsrep_cluster_address=gcomm://$addr
-wsrep_node_name=$tag-n$i
-wsrep_node_address=127.0.0.1:$(_galera_port "$dir" "GM$i")
-wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:$(_galera_port "$dir" "GM$i");ist.recv_addr=127.0.0.1:$(_galera_port "$dir" "IST$i");gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S;evs.inactive_check_period=PT0.5S;evs.install_timeout=PT3S"
+wsrep_cluster_address=gcomm://$gcomm
+wsrep_node_name=$name
+wsrep_node_address=$gm
+wsrep_provider_options="gmcast.listen_addr=tcp://$gm;ist.recv_addr=$ist;gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S;evs.inactive_check_period=PT0.5S;evs.install_timeout=PT3S"
 wsrep_sst_method=rsync
-wsrep_sst_receive_address=127.0.0.1:$(_galera_port "$dir" "SST$i")
+wsrep_sst_receive_address=$sst
 EOF
+}
+
+_galera_write_cnf() {
+    local dir=$1 i=$2 tag addr
+    tag=$(_galera_tag "$dir")
+    addr="127.0.0.1:$(_galera_port "$dir" GM1),127.0.0.1:$(_galera_port "$dir" GM2),127.0.0.1:$(_galera_port "$dir" GM3)"
+    _galera_cnf "$dir/n$i" "$tag" "$(_galera_port "$dir" "SQL$i")" 127.0.0.1 "$addr" \
+        "$tag-n$i" "127.0.0.1:$(_galera_port "$dir" "GM$i")" \
+        "127.0.0.1:$(_galera_port "$dir" "IST$i")" "127.0.0.1:$(_galera_port "$dir" "SST$i")"
 }
 
 _galera_wait_synced() {
@@ -220,36 +231,8 @@ _galera_write_host_cnf() {
     read -r addr peers < "$dir/host"
     tag=$(_galera_tag "$dir")
     for p in $peers; do gcomm="$gcomm${gcomm:+,}$p:4567"; done
-    mkdir -p "$dir/n1/data"
-    chown mysql:mysql "$dir/n1" "$dir/n1/data"
-    cat > "$dir/n1/my.cnf" <<EOF
-[mariadbd]
-user=mysql
-datadir=$dir/n1/data
-socket=$dir/n1/sock
-pid-file=$dir/n1/pid
-port=3306
-bind-address=$addr
-log-error=$dir/n1/err.log
-skip-name-resolve
-innodb_buffer_pool_size=48M
-innodb_log_file_size=16M
-performance_schema=OFF
-max_connections=400
-binlog_format=ROW
-default_storage_engine=InnoDB
-innodb_autoinc_lock_mode=2
-innodb_flush_log_at_trx_commit=2
-wsrep_on=ON
-wsrep_provider=/usr/lib/galera/libgalera_smm.so
-wsrep_cluster_name=$tag
-wsrep_cluster_address=gcomm://$gcomm
-wsrep_node_name=$tag-$addr
-wsrep_node_address=$addr:4567
-wsrep_provider_options="gmcast.listen_addr=tcp://$addr:4567;ist.recv_addr=$addr:4568;gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S;evs.inactive_check_period=PT0.5S;evs.install_timeout=PT3S"
-wsrep_sst_method=rsync
-wsrep_sst_receive_address=$addr:4444
-EOF
+    _galera_cnf "$dir/n1" "$tag" 3306 "$addr" "$gcomm" "$tag-$addr" "$addr:4567" \
+        "$addr:4568" "$addr:4444"
 }
 
 altostack_galera_host_node_up() {

@@ -101,21 +101,34 @@ _arc_node() {
     echo "rmq-$ARC_TAG-$1@localhost"
 }
 
-# Run a RabbitMQ tool as node I's environment sees it (no Debian wrapper:
-# it switches user; no /etc/rabbitmq/rabbitmq-env.conf: it forces a name).
-_arc_run() {
-    local dir=$1 i=$2 tool=$3 d=$1/r$2 port dist
-    shift 3
-    port=ARC_PORT_$i dist=ARC_DIST_$i
-    env HOME="$dir/home" ERL_EPMD_PORT="$ARC_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
+# _rabbit_run HOME D NODENAME ADDR PORT DIST TOOL ARGS...: a RabbitMQ tool
+# as a node whose files are under D sees it (no Debian wrapper: it switches
+# user; no /etc/rabbitmq/rabbitmq-env.conf: it forces a name), the node
+# listening for AMQP on ADDR:PORT and for distribution on DIST. Extra
+# settings (ERL_EPMD_PORT, RABBITMQ_USE_LONGNAME) come as the caller's
+# assignments before the call.
+_rabbit_run() {
+    local home=$1 d=$2 node=$3 addr=$4 port=$5 dist=$6 tool=$7
+    shift 7
+    env HOME="$home" \
         RABBITMQ_CONF_ENV_FILE="$d/env.conf" RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" \
         RABBITMQ_ADVANCED_CONFIG_FILE="$d/advanced.config" \
-        RABBITMQ_NODENAME="$(_arc_node "$i")" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-        RABBITMQ_NODE_PORT="${!port}" RABBITMQ_DIST_PORT="${!dist}" \
+        RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS="$addr" \
+        RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT="$dist" \
         RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log" \
         RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins" RABBITMQ_PID_FILE="$d/pid" \
-        ERL_FLAGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+        ERL_FLAGS="-kernel inet_dist_use_interface {${addr//./,}}" \
         "$_ARC_BIN/$tool" "$@"
+}
+
+# Run a RabbitMQ tool as node I of the cluster under DIR sees it.
+_arc_run() {
+    local dir=$1 i=$2 tool=$3 port dist
+    shift 3
+    port=ARC_PORT_$i dist=ARC_DIST_$i
+    ERL_EPMD_PORT="$ARC_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
+        _rabbit_run "$dir/home" "$dir/r$i" "$(_arc_node "$i")" 127.0.0.1 "${!port}" \
+        "${!dist}" "$tool" "$@"
 }
 
 altostack_rabbit_ctl() {
@@ -324,15 +337,8 @@ _ARH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/rabbitmq_cluster.sh
 _arh_run() {
     local dir=$1 addr=$2 tool=$3
     shift 3
-    env HOME="$dir/home" RABBITMQ_USE_LONGNAME=true \
-        RABBITMQ_CONF_ENV_FILE="$dir/env.conf" RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" \
-        RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config" \
-        RABBITMQ_NODENAME="rabbit@$addr" RABBITMQ_NODE_IP_ADDRESS="$addr" \
-        RABBITMQ_NODE_PORT=5672 RABBITMQ_DIST_PORT=25672 \
-        RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
-        RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_PID_FILE="$dir/pid" \
-        ERL_FLAGS="-kernel inet_dist_use_interface {${addr//./,}}" \
-        "$_ARC_BIN/$tool" "$@"
+    RABBITMQ_USE_LONGNAME=true \
+        _rabbit_run "$dir/home" "$dir" "rabbit@$addr" "$addr" 5672 25672 "$tool" "$@"
 }
 
 altostack_rabbit_host_ctl() {
