@@ -61,6 +61,16 @@ def db(conf, tmp_path, _migrated_template):
 
 
 @pytest.fixture
+def fast(db, conf):
+    """The database with lost transactions retried at once, three times."""
+    conf.set_override('db_retry_interval', 0, 'database')
+    conf.set_override('db_max_retries', 3, 'database')
+    yield db
+    conf.clear_override('db_retry_interval', 'database')
+    conf.clear_override('db_max_retries', 'database')
+
+
+@pytest.fixture
 def cloud_db(db):
     """The database after bootstrap: admin and demo, roles, catalog, keys."""
     from api.identity import bootstrap

@@ -30,15 +30,6 @@ TINY = {'vcpus': 1, 'memory_mb': 512, 'root_gb': 1, 'flavorid': '1'}
 pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
-@pytest.fixture
-def fast(db, conf):
-    conf.set_override('db_retry_interval', 0, 'database')
-    conf.set_override('db_max_retries', 3, 'database')
-    yield db
-    conf.clear_override('db_retry_interval', 'database')
-    conf.clear_override('db_max_retries', 'database')
-
-
 class Compute:
     """The agents' RPC client: what was cast to whom (nothing sent)."""
     cast = []

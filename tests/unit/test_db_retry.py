@@ -27,15 +27,6 @@ def _op(orig, cls=sa_exc.OperationalError):
     return cls('SELECT 1', {}, orig)
 
 
-@pytest.fixture
-def fast(db, conf):
-    conf.set_override('db_retry_interval', 0, 'database')
-    conf.set_override('db_max_retries', 3, 'database')
-    yield db
-    conf.clear_override('db_retry_interval', 'database')
-    conf.clear_override('db_max_retries', 'database')
-
-
 @pytest.mark.parametrize('orig,expected', [
     (_MySQLError(1213, 'Deadlock found when trying to get lock'), exception.DBDeadlock),
     (_MySQLError(1205, 'Lock wait timeout exceeded'), exception.DBDeadlock),
