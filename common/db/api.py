@@ -211,19 +211,26 @@ def _ending(info):
 
 
 @contextlib.contextmanager
+def _committed(info, commit, rollback):
+    """The block's transaction committed at its end, rolled back if it
+    raises; a loss raises as ``lost_as_retryable`` (``_ending``)."""
+    with _ending(info):
+        try:
+            yield
+            commit()
+        except Exception:
+            with contextlib.suppress(Exception):
+                rollback()
+            raise
+
+
+@contextlib.contextmanager
 def _session(kind):
     get_engine(kind)
     s = _makers[kind]()
     try:
-        info = _begin(s)
-        with _ending(info):
-            try:
-                yield s
-                s.commit()
-            except Exception:
-                with contextlib.suppress(Exception):
-                    s.rollback()
-                raise
+        with _committed(_begin(s), s.commit, s.rollback):
+            yield s
     finally:
         s.close()
 
@@ -249,14 +256,8 @@ def connection():
 
     conn, trans = _with_backoff(begin, undo)
     try:
-        with _ending(conn.info):
-            try:
-                yield conn
-                trans.commit()
-            except Exception:
-                with contextlib.suppress(Exception):
-                    trans.rollback()
-                raise
+        with _committed(conn.info, trans.commit, trans.rollback):
+            yield conn
     finally:
         conn.close()
 
