@@ -8,6 +8,7 @@ serial and noVNC (no service record: each is healthy when it answers
         cloud.openstack('token', 'issue')
 """
 
+import concurrent.futures
 import contextlib
 import glob
 import json
@@ -152,6 +153,14 @@ class Database:
     def drop(self):
         if self.kind != 'sqlite' and not self.given:
             self._admin('DROP DATABASE IF EXISTS %s' % self.name)
+
+
+def _each(fn, items):
+    """fn(item) for every item at once, in threads; the first error raised
+    once all have ended."""
+    with concurrent.futures.ThreadPoolExecutor(max(1, len(items))) as pool:
+        for future in [pool.submit(fn, item) for item in items]:
+            future.result()
 
 
 class LocalCloud:
@@ -426,14 +435,16 @@ nbd_bind_host = {my_ip}
             self._front_up()
         if self.hosts_subnet:
             self.hosts_sh('altostack_hosts_net_up')
-            for n in range(2, self.extra_hosts + 2):
-                self.hosts_up.append(n)
+            # Each host comes up in its own namespaces: side by side.
+            self.hosts_up = list(range(2, self.extra_hosts + 2))
+            self.private_up = self.private_host_numbers()
+
+            def up(n):
                 started = time.monotonic()
-                self.hosts_sh('altostack_host_up', str(n), self.host_name(n))
+                self.hosts_sh('altostack_host_up', str(n), self.host_name(n),
+                              *(['private'] if n in self.private_up else []))
                 self.host_seconds[n] = time.monotonic() - started
-            for n in self.private_host_numbers():
-                self.private_up.append(n)
-                self.hosts_sh('altostack_host_up', str(n), self.host_name(n), 'private')
+            _each(up, self.hosts_up + self.private_up)
         self.wait_all_up()
         return self
 
@@ -577,10 +588,11 @@ nbd_bind_host = {my_ip}
             self.front_sh('altostack_api_front_down', self.front_dir)
         if self.memcached:
             self.memcached.close()
-        for n in reversed(self.hosts_up + self.private_up):
+        def down(n):
             r = self.hosts_sh('altostack_host_down', str(n), check=False)
             if r.returncode != 0:
                 sys.stderr.write('host %d down failed: %s\n' % (n, r.stderr))
+        _each(down, self.hosts_up + self.private_up)
         if self.hosts_subnet:
             self.hosts_sh('altostack_hosts_net_down', check=False)
         self.hosts_up = []
