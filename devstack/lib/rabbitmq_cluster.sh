@@ -370,7 +370,7 @@ CONF
         (
             # shellcheck disable=SC2016  # $$ is the inner shell's
             setsid bash -c 'echo $$ >"$0/pgid"; exec "$@"' "$dir" \
-                bash -c "$(declare -f _arh_run); _ARC_BIN=$_ARC_BIN; _arh_run \"\$@\"" _ \
+                bash -c "$(declare -f _rabbit_run _arh_run); _ARC_BIN=$_ARC_BIN; _arh_run \"\$@\"" _ \
                 "$dir" "$addr" rabbitmq-server </dev/null >>"$dir/out.log" 2>&1 &
         )
     fi
