@@ -13,6 +13,7 @@ methods; optional hooks ``init_host()`` (before serving) and
 import os
 import signal
 import threading
+import time
 
 from oslo_log import log as logging
 
@@ -70,6 +71,10 @@ def db_reporter(host, binary, topic):
     # RPC) must not load the database code.
     from common import servicegroup
     servicegroup.report(host, binary, topic)
+
+
+# Seconds the periodic threads of a stopping service get, all of them together.
+STOP_GRACE = 5
 
 
 class Service:
@@ -142,8 +147,12 @@ class Service:
         cleanup = getattr(self.manager, 'cleanup_host', None)
         if cleanup:
             cleanup()
+        # The periodic threads (daemons) get STOP_GRACE between them, not each: one
+        # in the middle of a call to a service that has gone would otherwise
+        # hold the stop for its whole timeout, and the next one too.
+        deadline = time.monotonic() + STOP_GRACE
         for t in self._threads:
-            t.join(timeout=5)
+            t.join(timeout=max(0, deadline - time.monotonic()))
         rpc.cleanup()
         LOG.info('%s on %s stopped', self.binary, self.host)
 

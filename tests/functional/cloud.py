@@ -163,6 +163,21 @@ def _each(fn, items):
             future.result()
 
 
+def _terminate(procs, seconds=15):
+    """SIGTERM to every process at once, then each given what is left of
+    ``seconds`` before SIGKILL: they wind down side by side."""
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class LocalCloud:
     """``db``: 'sqlite', 'mysql', 'postgresql' or the URL of an empty
     database (see Database).
@@ -570,29 +585,23 @@ nbd_bind_host = {my_ip}
         return ''.join(out)
 
     def stop(self, keep=False):
-        # Every service is told at once, then each given what is left of
-        # 15 s: they wind down side by side, not one after another.
-        procs = [self.procs.pop(name) for name in list(self.procs)]
-        for proc in procs:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for proc in procs:
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        # The compute agents go first, while the control plane still
+        # answers them (an agent stopping in the middle of a call to a
+        # conductor that has gone waits out the call's timeout); then the
+        # other services, all at once.
+        def down(n):
+            r = self.hosts_sh('altostack_host_down', str(n), check=False)
+            if r.returncode != 0:
+                sys.stderr.write('host %d down failed: %s\n' % (n, r.stderr))
+        agent = [self.procs.pop('compute')] if 'compute' in self.procs else []
+        _each(lambda item: _terminate(agent) if item is None else down(item),
+              [None] + self.hosts_up + self.private_up)
+        _terminate([self.procs.pop(name) for name in list(self.procs)])
         self._stop_nbd_daemon()
         if self.api_copies > 1:
             self.front_sh('altostack_api_front_down', self.front_dir)
         if self.memcached:
             self.memcached.close()
-        def down(n):
-            r = self.hosts_sh('altostack_host_down', str(n), check=False)
-            if r.returncode != 0:
-                sys.stderr.write('host %d down failed: %s\n' % (n, r.stderr))
-        _each(down, self.hosts_up + self.private_up)
         if self.hosts_subnet:
             self.hosts_sh('altostack_hosts_net_down', check=False)
         self.hosts_up = []
