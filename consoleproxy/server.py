@@ -11,8 +11,9 @@ until either side closes.
 Subprotocols: ``binary`` (bytes in binary frames; preferred), ``base64``
 (base64 text in text frames, for old noVNC-style clients), or none (as
 binary). qemu's serial socket takes one client at a time, so the proxy
-holds at most one session per console: a second client is closed at once
-with code 1013 and a reason that says the console is in use.
+holds at most one session per console: a second client is closed with code
+1013 and a reason that says the console is in use, after waiting up to
+RELEASE_WAIT seconds for a session that is ending (its client gone).
 
 A browser's handshake must come from a page of the proxy's own host (that
 of [serial_console] base_url: the dashboard on that host) or of one of
@@ -42,6 +43,9 @@ LOG = logging.getLogger(__name__)
 SUBPROTOCOLS = ('binary', 'base64')
 CHUNK = 65536
 IN_USE = CloseCode.TRY_AGAIN_LATER  # 1013
+# Seconds a client waits for the session before it to end before it is
+# told the console is in use.
+RELEASE_WAIT = 2.0
 
 
 def select_subprotocol(_connection, offered):
@@ -60,7 +64,7 @@ class SerialProxy:
         self.allowed_hosts = origin.allowed_hosts(base_url, allowed_origins)
         self._validate = validate
         self._busy = {}
-        self._busy_lock = threading.Lock()
+        self._busy_lock = threading.Condition()
         self.server = ws_server.serve(
             self._session, host, port, subprotocols=list(SUBPROTOCOLS),
             select_subprotocol=select_subprotocol, process_request=self._check_request,
@@ -108,6 +112,10 @@ class SerialProxy:
         key = (target['compute_host'], target['host'], target['port'])
         uuid = target['instance_uuid']
         with self._busy_lock:
+            # A session whose client has just left may still be winding
+            # down (its client saw the close first): a newcomer waits for it
+            # a moment rather than being refused.
+            self._busy_lock.wait_for(lambda: key not in self._busy, timeout=RELEASE_WAIT)
             holder = self._busy.get(key)
             if holder is None:
                 self._busy[key] = _peer(connection)
@@ -122,6 +130,7 @@ class SerialProxy:
         finally:
             with self._busy_lock:
                 self._busy.pop(key, None)
+                self._busy_lock.notify_all()
 
     def _pump(self, connection, target):
         uuid = target['instance_uuid']

@@ -76,8 +76,10 @@ def test_marker_survives_detach_reattach_and_server_delete(cloud, image, tmp_pat
 
     cloud.openstack('server', 'add', 'volume', 'vol-writer', 'data1', cloud='demo')
     wait_status(cloud, VOL, 'data1', 'in-use')
-    out = wait_console(cloud, 'vol-writer', 'WROTE-42')
-    assert 'serial=%s' % vid[:20] in out  # the guest sees the volume id as the serial
+    wait_console(cloud, 'vol-writer', 'WROTE-42')
+    # The guest sees the volume id as the serial (its disk watcher looks
+    # once a second: it may speak after the writer).
+    wait_console(cloud, 'vol-writer', 'serial=%s' % vid[:20], timeout=30)
     assert any(vid in src for src in disks(writer['id']).values())
     listed = cloud.openstack('server', 'volume', 'list', 'vol-writer', cloud='demo',
                              json_out=True)

@@ -4,6 +4,7 @@ their 400/404/409s), and the websocket proxy's token check and byte pump."""
 import datetime
 import socket
 import threading
+import time
 import types
 import urllib.parse
 import urllib.request
@@ -357,3 +358,19 @@ def test_proxy_second_client_gets_a_reason(proxy):
 def test_proxy_healthcheck(proxy):
     url = proxy.replace('ws://', 'http://') + 'healthcheck'
     assert urllib.request.urlopen(url, timeout=5).status == 200
+
+
+def test_proxy_a_client_right_after_another_gets_the_console(proxy, monkeypatch):
+    """The next client, connecting as soon as the last one's close is done,
+    is not refused while the proxy winds that session down (here made to
+    take 0.3 s)."""
+    pump = proxy_server.SerialProxy._pump
+
+    def slow_to_end(self, connection, target):
+        pump(self, connection, target)
+        time.sleep(0.3)
+    monkeypatch.setattr(proxy_server.SerialProxy, '_pump', slow_to_end)
+    for n in range(3):
+        with ws_client.connect(proxy + '?token=good', subprotocols=['binary']) as ws:
+            ws.send(b'a')
+            assert ws.recv(timeout=5) == b'A', n
