@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -594,8 +595,10 @@ nbd_bind_host = {my_ip}
             if r.returncode != 0:
                 sys.stderr.write('host %d down failed: %s\n' % (n, r.stderr))
         agent = [self.procs.pop('compute')] if 'compute' in self.procs else []
-        _each(lambda item: _terminate(agent) if item is None else down(item),
-              [None] + self.hosts_up + self.private_up)
+        stopping = threading.Thread(target=_terminate, args=(agent,))
+        stopping.start()
+        _each(down, self.hosts_up + self.private_up)
+        stopping.join()
         _terminate([self.procs.pop(name) for name in list(self.procs)])
         self._stop_nbd_daemon()
         if self.api_copies > 1:
