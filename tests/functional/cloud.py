@@ -349,10 +349,12 @@ nbd_bind_host = {my_ip}
         return [h.port or 5672 for h in url.hosts]
 
     def manage(self, *args, check=True):
-        """altostack-manage's stdout; without check, the CompletedProcess."""
+        """altostack-manage's stdout; without check, the CompletedProcess.
+        (`node add` runs rabbitmqctl, which may wait up to 120 s on a busy
+        broker: in one CI run it held `node add` past 120 s.)"""
         r = subprocess.run([sys.executable, '-m', MODULES['manage'], '--config-file',
                             self.conf_path, *args], capture_output=True, text=True,
-                           check=check, timeout=120, env=_checkout_env())
+                           check=check, timeout=300, env=_checkout_env())
         return r.stdout if check else r
 
     # -- API copies and their front (devstack/lib/api_front.sh) -------------

@@ -142,6 +142,15 @@ def wait_rest(mcloud, sid, timeout=120):
         time.sleep(0.5)
 
 
+def wait_running(mcloud, n, dom, timeout=30):
+    """The records say ACTIVE before the source starts its guest again (they
+    decide who won first), so the guest may still be starting."""
+    deadline = time.monotonic() + timeout
+    while domains(mcloud.host_uri(n)).get(dom) != 'running':
+        assert time.monotonic() < deadline, domains(mcloud.host_uri(n))
+        time.sleep(0.5)
+
+
 def test_migrate_confirm_revert_resize_and_delete_across_hosts(mcloud, image, tmp_path):
     mcloud.openstack('network', 'create', 'cm-net', cloud='demo')
     mcloud.openstack('subnet', 'create', '--network', 'cm-net', '--subnet-range',
@@ -286,7 +295,7 @@ def test_a_destination_whose_agent_is_away(mcloud, image):
         wait_rest(mcloud, sid, timeout=180)
         print('back on the source after %.1f s' % (time.monotonic() - t0))
         assert where(mcloud, sid)[:2] == (mcloud.host_name(1), 'ACTIVE')
-        assert domains(mcloud.host_uri(1))[dom] == 'running'
+        wait_running(mcloud, 1, dom)
         assert usage(mcloud) == {1: (base[1][0] + 1, base[1][1] + 128), 2: base[2]}
     finally:
         mcloud.start_host_agent(2)
@@ -323,10 +332,7 @@ def test_a_source_agent_that_restarts_mid_move_takes_the_server_back(mcloud, ima
         mcloud.start_service('compute')
         wait_rest(mcloud, sid, timeout=120)
         assert where(mcloud, sid)[:2] == (mcloud.host_name(1), 'ACTIVE')
-        deadline = time.monotonic() + 30
-        while domains(mcloud.host_uri(1)).get(dom) != 'running':
-            assert time.monotonic() < deadline, domains(mcloud.host_uri(1))
-            time.sleep(0.5)
+        wait_running(mcloud, 1, dom)
         assert usage(mcloud) == {1: (base[1][0] + 1, base[1][1] + 128), 2: base[2]}
     finally:
         mcloud.start_host_agent(2)
