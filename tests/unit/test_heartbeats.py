@@ -12,8 +12,8 @@ from common import servicegroup
 from common.db import api as db_api
 from common.db import models
 from scheduler import claims
-from tests.unit.test_scale_queries import _resources
-from tests.unit.test_scale_queries import counted
+from tests.fixtures.scheduler_nodes import counted
+from tests.fixtures.scheduler_nodes import resources as _resources
 
 SECOND = datetime.datetime(2026, 1, 1, 12, 0, 0)
 

@@ -3,37 +3,12 @@ number of hosts (issue 15, scale by simulation): the SQL statements of one
 heartbeat, one resource report and one hypervisor list are counted with a
 few hosts and with many, and must be the same."""
 
-import contextlib
-
 import sqlalchemy as sa
 
 from common.db import api as db_api
 from tests.fixtures.scheduler_nodes import add_host
-
-
-@contextlib.contextmanager
-def counted():
-    """The SQL statements run inside, as a list that fills."""
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if not statement.startswith('BEGIN'):  # (SQLite's BEGIN IMMEDIATE)
-            statements.append(statement)
-
-    engines = {db_api.get_engine('writer'), db_api.get_engine('reader')}
-    for engine in engines:
-        sa.event.listen(engine, 'before_cursor_execute', count)
-    try:
-        yield statements
-    finally:
-        for engine in engines:
-            sa.event.remove(engine, 'before_cursor_execute', count)
-
-
-def _resources(host):
-    return {'hypervisor_hostname': host, 'hypervisor_type': 'fake', 'vcpus': 8,
-            'memory_mb': 16384, 'local_gb': 100, 'host_ip': '127.0.0.1',
-            'external_gateway': False}
+from tests.fixtures.scheduler_nodes import counted
+from tests.fixtures.scheduler_nodes import resources as _resources
 
 
 def _per_host_statements(mgr, hosts):
