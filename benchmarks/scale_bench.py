@@ -54,7 +54,8 @@ def _timed(client, path, count=5):
 
 
 def run(n, servers, window, report_interval, db, rabbit, up_timeout=600,
-        power_sync_interval=10, network_sync_interval=30, down=None):
+        power_sync_interval=10, network_sync_interval=30, down=None, boot_timeout=900,
+        pings=200):
     down = down or max(60, 6 * report_interval)
     out = {'n': n, 'report_interval': report_interval, 'service_down_time': down,
            'power_sync_interval': power_sync_interval,
@@ -102,7 +103,7 @@ def run(n, servers, window, report_interval, db, rabbit, up_timeout=600,
                           'task_late_s': max(after['late'].values(), default=0.0)}
             print('N=%d partial: %s' % (n, json.dumps(out)), flush=True)
             with bus.bus(cloud):
-                rtt = probe.round_trips(fleet.hosts(), 200)
+                rtt = probe.round_trips(fleet.hosts(), pings)
             out['rpc_ms'] = {k: {'p50': 1000 * probe.percentile(v, 50),
                                  'p99': 1000 * probe.percentile(v, 99)}
                              for k, v in rtt.items()}
@@ -121,7 +122,7 @@ def run(n, servers, window, report_interval, db, rabbit, up_timeout=600,
                     'networks': 'none', 'min_count': servers, 'max_count': servers}})
                 try:
                     wait(lambda: probe.server_states(eng)[0]['active'] >= servers or
-                         probe.server_states(eng)[0]['error'], timeout=900, step=1)
+                         probe.server_states(eng)[0]['error'], timeout=boot_timeout, step=1)
                     out['boot_s'] = time.perf_counter() - t
                 except TimeoutError:
                     out['boot_s'] = float('nan')
@@ -183,6 +184,10 @@ def main():
                     help='[network] sync_interval of the agents')
     ap.add_argument('--service-down-time', type=int,
                     help='default: 6 report intervals, at least 60 s')
+    ap.add_argument('--boot-timeout', type=int, default=900,
+                    help='seconds the servers may take to go ACTIVE')
+    ap.add_argument('--pings', type=int, default=200,
+                    help='round trips measured to each of agents, scheduler, conductor')
     ap.add_argument('--db', default='mysql')
     ap.add_argument('--up-timeout', type=int, default=600,
                     help='seconds to wait for all agents up before measuring anyway')
@@ -192,7 +197,7 @@ def main():
         for n in args.n:
             r = run(n, args.servers, args.window, args.report_interval, args.db, rabbit,
                     args.up_timeout, args.power_sync_interval, args.network_sync_interval,
-                    args.service_down_time)
+                    args.service_down_time, args.boot_timeout, args.pings)
             show(r)
             if args.json:
                 with open(args.json, 'a') as f:
