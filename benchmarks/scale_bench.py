@@ -14,6 +14,13 @@ how many hosts they spread over.
 
     python benchmarks/scale_bench.py [--n 100 1000 5000] [--servers 1000]
         [--window 40] [--report-interval 10] [--db mysql|sqlite|postgresql]
+        [--power-sync-interval 10] [--network-sync-interval 30]
+        [--service-down-time S] [--json FILE]
+
+The intervals an operator of thousands of hosts would set, for example:
+``--report-interval 30 --power-sync-interval 600 --network-sync-interval 300``
+(heartbeats every 30 s, resource reports every 60 s; service_down_time
+defaults to 6 report intervals).
 """
 
 import argparse
@@ -46,11 +53,17 @@ def _timed(client, path, count=5):
     return statistics.median(times)
 
 
-def run(n, servers, window, report_interval, db, rabbit, up_timeout=600):
-    down = max(60, 6 * report_interval)
-    out = {'n': n}
+def run(n, servers, window, report_interval, db, rabbit, up_timeout=600,
+        power_sync_interval=10, network_sync_interval=30, down=None, boot_timeout=900,
+        pings=200):
+    down = down or max(60, 6 * report_interval)
+    out = {'n': n, 'report_interval': report_interval, 'service_down_time': down,
+           'power_sync_interval': power_sync_interval,
+           'network_sync_interval': network_sync_interval, 'load_start': os.getloadavg()}
+    extra = UNLIMITED + '[compute]\nsync_power_state_interval = %d\n' \
+        '[network]\nsync_interval = %d\n' % (power_sync_interval, network_sync_interval)
     with LocalCloud(db=db, rabbit=rabbit, compute=False, report_interval=report_interval,
-                    service_down_time=down, extra_conf=UNLIMITED) as cloud:
+                    service_down_time=down, extra_conf=extra) as cloud:
         eng = probe.engine(cloud)
         image = cloud.openstack('image', 'create', '--public', '--disk-format', 'qcow2',
                                 '--container-format', 'bare', '--file',
@@ -77,6 +90,7 @@ def run(n, servers, window, report_interval, db, rabbit, up_timeout=600):
             win = probe.Window(cloud)
             time.sleep(window)
             seconds, cpu = win.end()
+            out['load_window'] = os.getloadavg()
             after, beats_after = fleet.stats(), probe.compute_services(eng, down)[2]
             rate = {k: (after['tasks'].get(k, 0) - before['tasks'].get(k, 0)) / seconds
                     for k in after['tasks']}
@@ -89,7 +103,7 @@ def run(n, servers, window, report_interval, db, rabbit, up_timeout=600):
                           'task_late_s': max(after['late'].values(), default=0.0)}
             print('N=%d partial: %s' % (n, json.dumps(out)), flush=True)
             with bus.bus(cloud):
-                rtt = probe.round_trips(fleet.hosts(), 200)
+                rtt = probe.round_trips(fleet.hosts(), pings)
             out['rpc_ms'] = {k: {'p50': 1000 * probe.percentile(v, 50),
                                  'p99': 1000 * probe.percentile(v, 99)}
                              for k, v in rtt.items()}
@@ -108,7 +122,7 @@ def run(n, servers, window, report_interval, db, rabbit, up_timeout=600):
                     'networks': 'none', 'min_count': servers, 'max_count': servers}})
                 try:
                     wait(lambda: probe.server_states(eng)[0]['active'] >= servers or
-                         probe.server_states(eng)[0]['error'], timeout=900, step=1)
+                         probe.server_states(eng)[0]['error'], timeout=boot_timeout, step=1)
                     out['boot_s'] = time.perf_counter() - t
                 except TimeoutError:
                     out['boot_s'] = float('nan')
@@ -116,11 +130,20 @@ def run(n, servers, window, report_interval, db, rabbit, up_timeout=600):
                 out['boot_states'] = dict(states)
                 out['boot_hosts'] = hosts
                 out['boot'] = win.end()[1]
+                out['load_boot'] = os.getloadavg()
         eng.dispose()
     return out
 
 
 def show(r):
+    print('N=%d with report_interval %d, service_down_time %d, power sync every %d s, '
+          'network sync every %d s; load average at the start %s, in the window %s, '
+          'after the boot %s' % (
+              r['n'], r['report_interval'], r['service_down_time'],
+              r['power_sync_interval'], r['network_sync_interval'],
+              '/'.join('%.1f' % x for x in r['load_start']),
+              '/'.join('%.1f' % x for x in r.get('load_window', ())),
+              '/'.join('%.1f' % x for x in r.get('load_boot', ()))))
     print('N=%d: agents started in %.0f s, all up in the service list after %.0f s, '
           'all hypervisors after %.0f s (%d up then; %d up in the CLI later)' % (
               r['n'], r['start_s'], r['all_up_s'], r['all_nodes_s'], r['up_at_timeout'],
@@ -155,6 +178,16 @@ def main():
     ap.add_argument('--servers', type=int, default=1000)
     ap.add_argument('--window', type=int, default=40)
     ap.add_argument('--report-interval', type=int, default=10)
+    ap.add_argument('--power-sync-interval', type=int, default=10,
+                    help='[compute] sync_power_state_interval of the agents')
+    ap.add_argument('--network-sync-interval', type=int, default=30,
+                    help='[network] sync_interval of the agents')
+    ap.add_argument('--service-down-time', type=int,
+                    help='default: 6 report intervals, at least 60 s')
+    ap.add_argument('--boot-timeout', type=int, default=900,
+                    help='seconds the servers may take to go ACTIVE')
+    ap.add_argument('--pings', type=int, default=200,
+                    help='round trips measured to each of agents, scheduler, conductor')
     ap.add_argument('--db', default='mysql')
     ap.add_argument('--up-timeout', type=int, default=600,
                     help='seconds to wait for all agents up before measuring anyway')
@@ -163,7 +196,8 @@ def main():
     with RabbitNode() as rabbit:
         for n in args.n:
             r = run(n, args.servers, args.window, args.report_interval, args.db, rabbit,
-                    args.up_timeout)
+                    args.up_timeout, args.power_sync_interval, args.network_sync_interval,
+                    args.service_down_time, args.boot_timeout, args.pings)
             show(r)
             if args.json:
                 with open(args.json, 'a') as f:

@@ -131,7 +131,7 @@ class ComputeManager:
             except messaging.MessagingTimeout:
                 LOG.warning('Conductor did not answer; reconciling later')
 
-    @periodic.periodic(10)
+    @periodic.periodic(lambda: CONF.compute.sync_power_state_interval)
     def sync_power_states(self):
         """Tell the records what the hypervisor says of each resting guest."""
         if not self._reconciled:

@@ -6,6 +6,7 @@ and records an allocation for the consumer. Two schedulers racing for the
 last room on a host: one UPDATE matches, the other matches no row.
 """
 
+import functools
 import uuid as uuid_mod
 
 import sqlalchemy as sa
@@ -94,13 +95,38 @@ def node_for_host(host):
         return s.scalars(sa.select(N).where(N.host == host)).first()
 
 
+# What a compute agent's resource report sets on its node.
+REPORTED = ('hypervisor_hostname', 'hypervisor_type', 'hypervisor_version', 'vcpus',
+            'memory_mb', 'local_gb', 'cpu_info', 'disk_available_least', 'running_vms',
+            'host_ip', 'reserved_vcpus', 'reserved_memory_mb', 'reserved_disk_gb',
+            'external_gateway')
+
+
+@functools.lru_cache(maxsize=16)
+def _touch_unchanged(keys):
+    """UPDATE of a node's updated_at that matches only while it holds the
+    values ``keys`` (bound as v_<key>) already."""
+    return sa.update(N).where(
+        N.host == sa.bindparam('b_host'),
+        *[getattr(N, k).is_not_distinct_from(sa.bindparam('v_' + k)) for k in keys]
+    ).values(updated_at=sa.bindparam('b_now'))
+
+
+def touch_if_unchanged(host, resources):
+    """True when the node of ``host`` holds every total of ``resources``
+    already (an agent's usual report): then only its updated_at is written,
+    in one statement (a compare-and-set: right whichever scheduler took
+    the previous report)."""
+    keys = tuple(k for k in REPORTED if k in resources)
+    params = {'v_' + k: resources[k] for k in keys}
+    params.update(b_host=host, b_now=utcnow())
+    with db_api.connection() as conn:
+        return conn.execute(_touch_unchanged(keys), params).rowcount == 1
+
+
 def update_node(host, resources):
     """A compute agent's report of its totals (usage stays the claims')."""
-    totals = {k: resources[k] for k in (
-        'hypervisor_hostname', 'hypervisor_type', 'hypervisor_version', 'vcpus', 'memory_mb',
-        'local_gb', 'cpu_info', 'disk_available_least', 'running_vms', 'host_ip',
-        'reserved_vcpus', 'reserved_memory_mb', 'reserved_disk_gb', 'external_gateway')
-        if k in resources}
+    totals = {k: resources[k] for k in REPORTED if k in resources}
     totals['updated_at'] = utcnow()
     for attempt in range(2):
         try:

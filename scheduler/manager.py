@@ -5,6 +5,7 @@ import oslo_messaging as messaging
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from common import periodic
 from common import servicegroup
 from common.conf import CONF
 from conductor import endpoints
@@ -23,13 +24,25 @@ LOG = logging.getLogger(__name__)
 class SchedulerManager(endpoints.RecordKeeping):
     target = messaging.Target(version='1.8')
 
+    def __init__(self):
+        # The compute agents' heartbeats, written together every second or so.
+        self.heartbeats = servicegroup.Heartbeats()
+
     def init_host(self):
         # Read every host once now, not during the first build.
         host_cache.get().snapshot()
 
+    def cleanup_host(self):
+        # After the RPC servers stopped: no heartbeat taken is left unwritten.
+        self.write_heartbeats()
+
     def report_state(self, context, host, binary, topic, sent_at=None):
         seen_at = timeutils.parse_isotime(sent_at).replace(tzinfo=None) if sent_at else None
-        servicegroup.report(host, binary, topic, seen_at=seen_at)
+        self.heartbeats.add(host, binary, topic, seen_at=seen_at)
+
+    @periodic.periodic(servicegroup.WRITE_INTERVAL, run_immediately=True)
+    def write_heartbeats(self):
+        self.heartbeats.write()
 
     def ping(self, context):
         return {'service': 'scheduler', 'host': CONF.host}
@@ -43,6 +56,10 @@ class SchedulerManager(endpoints.RecordKeeping):
                 records.fail_build(context, uuid, 'Scheduling failed: %s' % e)
 
     def update_compute_node(self, context, host, resources):
+        if claims.touch_if_unchanged(host, resources):
+            # The usual report: the node holds these totals already, so its
+            # peers, the SNAT ports and the host cache have nothing to hear.
+            return
         before = claims.node_for_host(host)
         claims.update_node(host, resources)
         if before is not None and before.host_ip != resources.get('host_ip'):

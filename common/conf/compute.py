@@ -46,6 +46,12 @@ opts = [
     cfg.IntOpt('shutdown_timeout', default=60, min=0,
                help='Seconds a graceful power off (ACPI) or soft reboot waits for the '
                     'guest before it is forced off.'),
+    cfg.IntOpt('sync_power_state_interval', default=10, min=1,
+               help='Seconds between the agent\'s power syncs: each asks the conductor '
+                    'for the host\'s servers and tells it what the hypervisor says of '
+                    'the resting ones (a guest that stopped or crashed on its own). '
+                    'One call per host per interval: with thousands of hosts, a few '
+                    'minutes (Nova\'s default is 600).'),
     cfg.StrOpt('config_drive_format', default='iso9660', choices=['iso9660'],
                help='File system of the config drive.'),
 ]
