@@ -210,6 +210,14 @@ def dcloud():
         cloud.playbook()
         yield cloud
     finally:
+        # The playbook runs' logs (each task's time in them) kept where
+        # ALTOSTACK_TEST_LOG_DIR says, when it says.
+        keep = os.environ.get('ALTOSTACK_TEST_LOG_DIR')
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for name in os.listdir(machines.workdir):
+                if name.endswith('.log'):
+                    shutil.copy(os.path.join(machines.workdir, name), keep)
         machines.close()
 
 
