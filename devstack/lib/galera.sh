@@ -257,6 +257,7 @@ altostack_galera_host_node_up() {
     # A cluster that runs already is joined, never bootstrapped a second
     # time: "new" on a machine whose node was lost with its data (a
     # re-run of the playbook for it) would make a cluster of its own.
+    # shellcheck disable=SC2086  # a list of addresses
     if [ "$new" = new ] && _galera_peer_answers "$addr" $peers; then
         echo "[galera] a peer's node answers: $addr joins its cluster" >&2
         new=
