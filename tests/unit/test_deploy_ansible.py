@@ -117,7 +117,9 @@ def test_site_yml_tags_each_play_with_its_roles():
 
 
 def test_keepalived_tracks_a_check_and_does_not_preempt_when_asked(tmp_path):
-    args = ['altostack_keepalived_write', str(tmp_path), 'front', 'lo', '10.9.0.200/24',
+    # An interface of this machine (keepalived -t wants one that exists).
+    iface = min((n for n in os.listdir('/sys/class/net') if n != 'lo'), default='eth0')
+    args = ['altostack_keepalived_write', str(tmp_path), 'front', iface, '10.9.0.200/24',
             '51', '254', '10.9.0.5', '10.9.0.10']
     lib('keepalived', *args)
     plain = (tmp_path / 'keepalived.conf').read_text()
@@ -131,7 +133,7 @@ def test_keepalived_tracks_a_check_and_does_not_preempt_when_asked(tmp_path):
     lines = [line.strip() for line in cfg.splitlines()]
     for line in ('script "%s"' % check, 'script_user root', 'nopreempt',
                  'altostack_front_check', 'priority 254', 'unicast_src_ip 10.9.0.5',
-                 '10.9.0.10', '10.9.0.200/24 dev lo', 'fall 2'):
+                 '10.9.0.10', '10.9.0.200/24 dev %s' % iface, 'fall 2'):
         assert line in lines, line
     if shutil.which('keepalived', path='/usr/sbin:/usr/bin'):
         subprocess.run(['/usr/sbin/keepalived', '-t', '-f', str(tmp_path / 'keepalived.conf')],
