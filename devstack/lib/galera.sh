@@ -77,7 +77,9 @@ _galera_pid() {
     local f=$1/n$2/pid p
     [ -s "$f" ] || return 1
     p=$(cat "$f")
-    altostack_alive "$p" && echo "$p"
+    # Still a mariadbd: the pid file of a node killed (or of a machine
+    # that rebooted) may name a process that reused the number.
+    altostack_alive "$p" && grep -q mariadbd "/proc/$p/cmdline" 2>/dev/null && echo "$p"
 }
 
 # _galera_cnf NODEDIR TAG PORT BIND GCOMM NAME GM IST SST: NODEDIR/my.cnf of

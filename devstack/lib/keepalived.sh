@@ -96,7 +96,8 @@ altostack_keepalived_pids() {
     for f in "$1/keepalived.pid" "$1/vrrp.pid"; do
         [ -s "$f" ] || continue
         p=$(head -n1 "$f")
-        altostack_alive "$p" && echo "$p"
+        # (a pid file of a keepalived killed -9 may name a reused number)
+        altostack_alive "$p" && grep -q keepalived "/proc/$p/cmdline" 2>/dev/null && echo "$p"
     done
     return 0
 }
