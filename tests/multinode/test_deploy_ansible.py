@@ -4,15 +4,22 @@ private hosts of devstack/lib/hosts.sh, each with sshd on its address).
 
 From nothing, one `ansible-playbook site.yml` makes a cloud of three
 controllers (each a Galera node, a RabbitMQ node and every control
-service), two computes and a storage machine (Ceph: images and volumes)
-that is the load balancer too (HAProxy fronts for the API, the image
-service and Galera). A server boots on a compute and prints on its serial
-console. Then test 6: every process of controller 1 is killed -9 (its
+service), two computes, a storage machine (Ceph: images and volumes) that
+is a load balancer too (HAProxy fronts for the API, the image service and
+Galera) and a second load balancer, keepalived moving the fronts' virtual
+address between the two; every client of the test uses that address (the
+playbook's clouds.yaml). A server boots on a compute and prints on its
+serial console. Then test 6: every process of controller 1 is killed -9 (its
 services, its RabbitMQ node, its Galera node, its sshd, its libvirtd) and
 the cloud boots another server while GETs through the front keep
 working. Then a compute is added with one run limited to it, and another
 without Ansible: a join token from a controller (`altostack-manage node
 add`), `altostack-node join` on the new machine (docs/deploy/join.md).
+Then controller 1 boots again and one `site.yml --limit ctl1` brings it
+back (Galera by IST, RabbitMQ, its services, the fronts). Last, the VIP
+holder's HAProxy and keepalived are killed -9 during GETs through the
+VIP: the address moves, GETs answer again, a server boots, and the
+playbook's load balancer play for that machine starts them again.
 """
 
 import fcntl
