@@ -22,7 +22,8 @@
 # gmcast 4567, IST 4568, SST 4444); the node's files are DIR/n1:
 #   altostack_galera_host_node_up DIR ADDR "PEER..." [new]
 #       start this machine's node: "new" bootstraps the cluster (the first
-#       controller, once), otherwise it joins a peer by rsync SST; waits
+#       controller, once) unless a peer's node answers, otherwise it joins
+#       a peer (rsync SST, or IST when its data is recent enough); waits
 #       until synced; idempotent
 #   altostack_galera_host_grant DIR DB USER PASSWORD
 #       the cloud's database and login (from any address), and the front's
@@ -76,7 +77,9 @@ _galera_pid() {
     local f=$1/n$2/pid p
     [ -s "$f" ] || return 1
     p=$(cat "$f")
-    altostack_alive "$p" && echo "$p"
+    # Still a mariadbd: the pid file of a node killed (or of a machine
+    # that rebooted) may name a process that reused the number.
+    altostack_alive "$p" && grep -q mariadbd "/proc/$p/cmdline" 2>/dev/null && echo "$p"
 }
 
 # _galera_cnf NODEDIR TAG PORT BIND GCOMM NAME GM IST SST: NODEDIR/my.cnf of
@@ -235,12 +238,32 @@ _galera_write_host_cnf() {
         "$addr:4568" "$addr:4444"
 }
 
+_galera_peer_answers() {
+    # _galera_peer_answers ADDR PEER...: true when a peer other than ADDR
+    # accepts a connection on its group communication port.
+    local addr=$1 p
+    shift
+    for p in "$@"; do
+        [ "$p" = "$addr" ] && continue
+        timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/4567"' "$p" 2>/dev/null && return 0
+    done
+    return 1
+}
+
 altostack_galera_host_node_up() {
     local dir=$1 addr=$2 peers=$3 new=${4:-}
     mkdir -p "$dir"
     chmod 755 "$dir"
     [ -s "$dir/tag" ] || echo "${ALTOSTACK_GALERA_CLUSTER:-altostack}" > "$dir/tag"
     echo "$addr $peers" > "$dir/host"
+    # A cluster that runs already is joined, never bootstrapped a second
+    # time: "new" on a machine whose node was lost with its data (a
+    # re-run of the playbook for it) would make a cluster of its own.
+    # shellcheck disable=SC2086  # a list of addresses
+    if [ "$new" = new ] && _galera_peer_answers "$addr" $peers; then
+        echo "[galera] a peer's node answers: $addr joins its cluster" >&2
+        new=
+    fi
     if [ "$new" = new ] && [ ! -d "$dir/n1/data/mysql" ]; then
         mkdir -p "$dir/n1/data"
         chown mysql:mysql "$dir/n1" "$dir/n1/data"

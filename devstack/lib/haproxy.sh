@@ -18,7 +18,9 @@ _altostack_haproxy_pid() {
     local f=$1/haproxy.pid p
     [ -s "$f" ] || return 1
     p=$(head -n1 "$f")
-    altostack_alive "$p" && echo "$p"
+    # (a pid file of an HAProxy killed -9 may name a reused number, which
+    # a reload's -sf would signal)
+    altostack_alive "$p" && grep -q haproxy "/proc/$p/cmdline" 2>/dev/null && echo "$p"
 }
 
 altostack_haproxy_running() {

@@ -14,6 +14,16 @@
 #   altostack_keepalived_down DIR          stop it; the address goes with it
 #   altostack_keepalived_running DIR       true while it runs
 #   altostack_keepalived_pids DIR          its processes (parent and VRRP child)
+#   altostack_keepalived_reload DIR        make a running one read its keepalived.conf again
+#
+# Optional settings of altostack_keepalived_write:
+#   ALTOSTACK_KEEPALIVED_CHECK  a command (run as root every second): after
+#       two failures in a row this peer gives the address up (FAULT) and
+#       takes part again after two successes, e.g. "the HAProxy in front
+#       runs"; its path must be writable by root only
+#   ALTOSTACK_KEEPALIVED_NOPREEMPT  non-empty: a peer that comes back does
+#       not take the address from the one holding it, whatever their
+#       priorities (one move per failure, not two)
 #
 # A keepalived killed with SIGKILL does not remove the address it held: the
 # new holder takes over with gratuitous ARPs, but the old machine still has
@@ -26,6 +36,7 @@ source "$_altostack_keepalived_lib/altostack.sh"
 
 altostack_keepalived_write() {
     local dir=$1 tag=$2 iface=$3 vip=$4 vrid=$5 prio=$6 src=$7 peer advert=${ALTOSTACK_VRRP_ADVERT_INT:-1}
+    local check=${ALTOSTACK_KEEPALIVED_CHECK:-}
     shift 7
     mkdir -p "$dir"
     {
@@ -35,11 +46,31 @@ global_defs {
     router_id altostack_$tag
     vrrp_garp_master_delay 1
     vrrp_garp_master_repeat 3
+CFG
+        if [ -n "$check" ]; then
+            cat <<CFG
+    script_user root
+    enable_script_security
+}
+
+vrrp_script altostack_${tag}_check {
+    script "$check"
+    interval 1
+    timeout 2
+    fall 2
+    rise 2
+CFG
+        fi
+        cat <<CFG
 }
 
 vrrp_instance altostack_$tag {
     state BACKUP
     interface $iface
+CFG
+        [ -z "${ALTOSTACK_KEEPALIVED_NOPREEMPT:-}" ] || echo "    nopreempt"
+        [ -z "$check" ] || printf '    track_script {\n        altostack_%s_check\n    }\n' "$tag"
+        cat <<CFG
     virtual_router_id $vrid
     priority $prio
     advert_int $advert
@@ -65,7 +96,8 @@ altostack_keepalived_pids() {
     for f in "$1/keepalived.pid" "$1/vrrp.pid"; do
         [ -s "$f" ] || continue
         p=$(head -n1 "$f")
-        altostack_alive "$p" && echo "$p"
+        # (a pid file of a keepalived killed -9 may name a reused number)
+        altostack_alive "$p" && grep -q keepalived "/proc/$p/cmdline" 2>/dev/null && echo "$p"
     done
     return 0
 }
@@ -93,6 +125,15 @@ altostack_keepalived_up() {
     done
     echo "[keepalived] did not start from $cfg (see $dir/keepalived.log)" >&2
     return 1
+}
+
+altostack_keepalived_reload() {
+    local pid
+    pid=$(altostack_keepalived_pids "$1" | head -n1)
+    [ -n "$pid" ] || { echo "[keepalived] not running from $1" >&2; return 1; }
+    keepalived -t -f "$1/keepalived.conf" 2>"$1/config-test.log" || {
+        echo "[keepalived] $1/keepalived.conf is not valid: $(cat "$1/config-test.log")" >&2; return 1; }
+    kill -HUP "$pid"
 }
 
 altostack_keepalived_down() {

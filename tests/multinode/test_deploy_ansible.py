@@ -4,15 +4,22 @@ private hosts of devstack/lib/hosts.sh, each with sshd on its address).
 
 From nothing, one `ansible-playbook site.yml` makes a cloud of three
 controllers (each a Galera node, a RabbitMQ node and every control
-service), two computes and a storage machine (Ceph: images and volumes)
-that is the load balancer too (HAProxy fronts for the API, the image
-service and Galera). A server boots on a compute and prints on its serial
-console. Then test 6: every process of controller 1 is killed -9 (its
+service), two computes, a storage machine (Ceph: images and volumes) that
+is a load balancer too (HAProxy fronts for the API, the image service and
+Galera) and a second load balancer, keepalived moving the fronts' virtual
+address between the two; every client of the test uses that address (the
+playbook's clouds.yaml). A server boots on a compute and prints on its
+serial console. Then test 6: every process of controller 1 is killed -9 (its
 services, its RabbitMQ node, its Galera node, its sshd, its libvirtd) and
 the cloud boots another server while GETs through the front keep
 working. Then a compute is added with one run limited to it, and another
 without Ansible: a join token from a controller (`altostack-manage node
 add`), `altostack-node join` on the new machine (docs/deploy/join.md).
+Then controller 1 boots again and one `site.yml --limit ctl1` brings it
+back (Galera by IST, RabbitMQ, its services, the fronts). Last, the VIP
+holder's HAProxy and keepalived are killed -9 during GETs through the
+VIP: the address moves, GETs answer again, a server boots, and the
+playbook's load balancer play for that machine starts them again.
 """
 
 import fcntl
@@ -24,7 +31,6 @@ import threading
 import time
 
 import pytest
-import yaml
 
 from tests.fixtures.engines import haproxy_stat
 from tests.fixtures.ns_machines import NsMachines
@@ -41,9 +47,12 @@ VENV = os.path.dirname(BIN)
 ANSIBLE_VENV = os.environ.get('ALTOSTACK_TEST_ANSIBLE_VENV',
                               '/var/cache/altostack/ansible-venv-12.3.0')
 PINS = ('ansible==12.3.0', 'openstacksdk==4.5.0')
-# name -> host number (address SUBNET.N); stor1 is the load balancer too.
+# name -> host number (address SUBNET.N); stor1 is a load balancer too,
+# lb2 the other one; the keepalived address of the fronts is SUBNET.VIP.
 MACHINES = {'ctl1': 2, 'ctl2': 3, 'ctl3': 4, 'stor1': 5, 'cmp1': 6, 'cmp2': 7, 'cmp3': 8,
-            'cmp4': 9}
+            'cmp4': 9, 'lb2': 10}
+LBS = ('stor1', 'lb2')
+VIP = 200
 
 
 def _say(request, name, value):
@@ -70,9 +79,9 @@ class DeployedCloud:
         self.computes = list(computes)
         self.inventory = os.path.join(machines.workdir, 'inventory', 'hosts.ini')
         self.secrets = os.path.join(machines.workdir, 'inventory', 'secrets')
-        self.clouds_path = os.path.join(machines.workdir, 'clouds.yaml')
-        self.vip = machines.addr('stor1')
-        self.auth_url = 'http://%s:8080/identity/v3' % self.vip
+        # Written by the playbook, naming the fronts' virtual address.
+        self.clouds_path = os.path.join(self.secrets, 'clouds.yaml')
+        self.vip = '%s.%d' % (machines.subnet, VIP)
         self.runs = {}
 
     def write_inventory(self):
@@ -80,14 +89,18 @@ class DeployedCloud:
         lines = ['[control]'] + ['%s ansible_host=%s' % (h, m.addr(h))
                                  for h in ('ctl1', 'ctl2', 'ctl3')]
         lines += ['', '[storage]', 'stor1 ansible_host=%s' % m.addr('stor1'),
-                  '', '[loadbalancer]', 'stor1', '', '[compute]']
+                  '', '[loadbalancer]', 'stor1', 'lb2 ansible_host=%s' % m.addr('lb2'),
+                  '', '[compute]']
         lines += ['%s ansible_host=%s' % (h, m.addr(h)) for h in self.computes]
         third = int(m.subnet.split('.')[2])
         lines += ['', '[all:vars]', 'ansible_user=root',
                   'ansible_ssh_private_key_file=%s' % m.key,
                   'altostack_src=%s' % ROOT, 'altostack_venv=%s' % VENV,
                   'altostack_public_cidr=172.31.%d.0/24' % third,
-                  'altostack_report_interval=2', 'altostack_service_down_time=10']
+                  'altostack_report_interval=2', 'altostack_service_down_time=10',
+                  'altostack_vip=%s/24' % self.vip,
+                  # (the machines' /etc is this machine's: nothing kept there)
+                  'altostack_sysctl_conf=']
         os.makedirs(os.path.dirname(self.inventory), exist_ok=True)
         with open(self.inventory, 'w') as f:
             f.write('\n'.join(lines) + '\n')
@@ -97,7 +110,9 @@ class DeployedCloud:
                if not k.startswith('OS_') and k not in ('PYTHONPATH', 'VIRTUAL_ENV')}
         env.update(ANSIBLE_CONFIG=os.path.join(DEPLOY, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
                    ANSIBLE_HOME=os.path.join(self.m.workdir, 'ansible'),
-                   ANSIBLE_SSH_CONTROL_PATH_DIR=os.path.join(self.m.workdir, 'cp'))
+                   ANSIBLE_SSH_CONTROL_PATH_DIR=os.path.join(self.m.workdir, 'cp'),
+                   # each task's time in the run's log
+                   ANSIBLE_CALLBACKS_ENABLED='ansible.posix.profile_tasks')
         t0 = time.monotonic()
         r = subprocess.run([ansible_playbook(), '-i', self.inventory,
                             os.path.join(DEPLOY, 'site.yml'), *args],
@@ -108,20 +123,6 @@ class DeployedCloud:
         recap = r.stdout[r.stdout.rfind('PLAY RECAP'):]
         assert r.returncode == 0 and 'failed=0' in recap, r.stdout[-8000:] + r.stderr[-2000:]
         return r.stdout
-
-    def write_clouds(self):
-        def secret(name):
-            with open(os.path.join(self.secrets, name)) as f:
-                return f.read().split()[0]
-        clouds = {'clouds': {
-            'altostack-%s' % who: {
-                'auth': {'auth_url': self.auth_url, 'username': who,
-                         'password': secret('%s_password' % who), 'project_name': who,
-                         'user_domain_name': 'Default', 'project_domain_name': 'Default'},
-                'region_name': 'RegionOne', 'identity_api_version': 3}
-            for who in ('admin', 'demo')}}
-        with open(self.clouds_path, 'w') as f:
-            yaml.safe_dump(clouds, f)
 
     def openstack(self, *args, cloud='admin', check=True, json_out=False, timeout=120):
         import json
@@ -138,12 +139,19 @@ class DeployedCloud:
             return r
         return json.loads(r.stdout) if json_out else r.stdout
 
-    def front_status(self, front):
-        """{server: 'UP'/'DOWN'...} of one of the load balancer's fronts
-        (its stats socket, in the machine's private /var/lib/altostack)."""
-        sock = os.path.join(self.m.root('stor1'), 'var', 'lib', 'altostack', 'front', front,
-                            'haproxy.sock')
+    def front_status(self, front, lb=None):
+        """{server: 'UP'/'DOWN'...} of one of a load balancer's fronts (its
+        stats socket, in the machine's private /var/lib/altostack); by
+        default the one holding the virtual address."""
+        sock = os.path.join(self.m.root(lb or self.vip_holders()[0]), 'var', 'lib', 'altostack',
+                            'front', front, 'haproxy.sock')
         return {server: status for _, server, status in haproxy_stat(sock)}
+
+    def vip_holders(self):
+        """The load balancers that have the virtual address on their interface."""
+        return [lb for lb in LBS if ' %s/' % self.vip in subprocess.run(
+            ['ip', '-n', self.m.netns(lb), '-o', '-4', 'addr', 'show', 'dev', 'uplink0'],
+            capture_output=True, text=True).stdout]
 
     def token(self):
         return self.openstack('token', 'issue', '-f', 'value', '-c', 'id').strip()
@@ -202,14 +210,21 @@ def dcloud():
     machines = NsMachines(MACHINES)
     try:
         t0 = time.monotonic()
-        machines.up('ctl1', 'ctl2', 'ctl3', 'stor1', 'cmp1', 'cmp2')
+        machines.up('ctl1', 'ctl2', 'ctl3', 'stor1', 'lb2', 'cmp1', 'cmp2')
         cloud = DeployedCloud(machines, ('cmp1', 'cmp2'))
         cloud.machines_seconds = time.monotonic() - t0
         cloud.write_inventory()
         cloud.playbook()
-        cloud.write_clouds()
         yield cloud
     finally:
+        # The playbook runs' logs (each task's time in them) kept where
+        # ALTOSTACK_TEST_LOG_DIR says, when it says.
+        keep = os.environ.get('ALTOSTACK_TEST_LOG_DIR')
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for name in os.listdir(machines.workdir):
+                if name.endswith('.log'):
+                    shutil.copy(os.path.join(machines.workdir, name), keep)
         machines.close()
 
 
@@ -217,6 +232,8 @@ def test_the_playbook_makes_a_cloud_that_boots_a_server(dcloud, request):
     c = dcloud
     _say(request, 'machines up (s)', round(c.machines_seconds, 1))
     _say(request, 'playbook from nothing (s)', round(c.runs['site'], 1))
+    # One load balancer holds the virtual address (the first of the group).
+    assert c.vip_holders() == ['stor1'], c.vip_holders()
     services = c.openstack('compute', 'service', 'list', json_out=True)
     for binary in ('nova-conductor', 'nova-scheduler'):
         assert {s['Host'] for s in services if s['Binary'] == binary} == {
@@ -314,3 +331,166 @@ def test_a_compute_node_joins_with_a_token_without_ansible(dcloud, request):
     srv = c.boot('deploy-vm4', host='cmp4')
     assert srv['status'] == 'ACTIVE' and srv['OS-EXT-SRV-ATTR:host'] == 'cmp4', srv
     c.console_says('deploy-vm4', 'ALTOSTACK-READY')
+
+
+def _sql_status(c, name, *variables):
+    out = c.m.ssh(name, 'mariadb --no-defaults -uroot -S /var/lib/altostack/galera/n1/sock '
+                  '-N -B -e "SHOW STATUS WHERE Variable_name IN (%s)"'
+                  % ','.join("'%s'" % v for v in variables)).stdout
+    return dict(line.split('\t') for line in out.splitlines())
+
+
+def test_a_lost_controller_comes_back_with_one_limited_run(dcloud, request):
+    """Controller 1, every process of it killed in test 6, boots again (its
+    files kept) and one `site.yml --limit ctl1` brings it back: its Galera
+    node rejoins (IST), its RabbitMQ node rejoins, its services run and
+    the fronts send to them again."""
+    import json
+
+    import requests
+    c = dcloud
+    assert not c.m.pids('ctl1')
+    galera_log = os.path.join(c.m.root('ctl1'), 'var', 'lib', 'altostack', 'galera', 'n1',
+                              'err.log')
+    before = os.path.getsize(galera_log)
+    t0 = time.monotonic()
+    c.m.boot('ctl1')  # the machine boots: an empty /run, libvirtd, sshd
+    c.playbook('--limit', 'ctl1', label='return-ctl1')
+    ran = time.monotonic() - t0
+    r = requests.get('http://%s:8080/healthcheck' % c.m.addr('ctl1'), timeout=10)
+    assert r.status_code == 200, r.text
+    galera = _sql_status(c, 'ctl1', 'wsrep_cluster_size', 'wsrep_local_state_comment',
+                         'wsrep_cluster_status')
+    assert galera == {'wsrep_cluster_size': '3', 'wsrep_local_state_comment': 'Synced',
+                      'wsrep_cluster_status': 'Primary'}, galera
+    with open(galera_log, errors='replace') as f:
+        f.seek(before)
+        log = f.read().lower()
+    transfer = ('IST' if 'ist received' in log or 'receiving ist' in log else
+                'SST' if 'sst complete' in log or 'sst received' in log else '?')
+    rabbit = json.loads(c.m.ssh('ctl1', '/var/lib/altostack/rabbitmq/rabbitmqctl '
+                                'cluster_status --formatter json').stdout)
+    assert len(rabbit['running_nodes']) == 3, rabbit
+    for lb in LBS:
+        c.wait(lambda lb=lb: all(c.front_status(f, lb)['ctl1'] == 'UP'
+                                 for f in ('api', 'image', 'galera')),
+               30, 'ctl1 UP on the fronts of ' + lb)
+
+    def services_up():
+        rows = c.openstack('compute', 'service', 'list', json_out=True)
+        return {s['Binary'] for s in rows if s['Host'] == 'ctl1' and s['State'] == 'up'} >= {
+            'nova-conductor', 'nova-scheduler'}
+    c.wait(services_up, 60, "ctl1's services up")
+    serving = time.monotonic() - t0
+    _say(request, 'ctl1 back: boot + playbook --limit ctl1 (s)', round(ran, 1))
+    _say(request, 'ctl1 back: its Galera node joined by', transfer)
+    _say(request, 'ctl1 back: kill to its services up in the service list (s)',
+         round(serving, 1))
+    # What it serves is the cloud's: a token it issues works at the front.
+    with open(os.path.join(c.secrets, 'demo_password')) as f:
+        password = f.read().split()[0]
+    r = requests.post('http://%s:8080/identity/v3/auth/tokens' % c.m.addr('ctl1'), json={
+        'auth': {'identity': {'methods': ['password'], 'password': {'user': {
+            'name': 'demo', 'domain': {'id': 'default'}, 'password': password}}},
+            'scope': {'project': {'name': 'demo', 'domain': {'id': 'default'}}}}}, timeout=30)
+    assert r.status_code == 201, r.text
+    r = requests.get('http://%s:8080/compute/v2.1/servers' % c.vip,
+                     headers={'X-Auth-Token': r.headers['X-Subject-Token']}, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def _lb_pids(c, lb):
+    """The load balancer processes of machine LB (HAProxy fronts and
+    keepalived; not Ceph), from their pid files."""
+    front = os.path.join(c.m.root(lb), 'var', 'lib', 'altostack', 'front')
+    files = [os.path.join(front, f, 'haproxy.pid') for f in ('api', 'image', 'galera')]
+    files += [os.path.join(front, 'keepalived', f)
+              for f in ('keepalived.pid', 'vrrp.pid', 'checkers.pid')]
+    pids = set()
+    mine = set(c.m.pids(lb))
+    for path in files:
+        try:
+            with open(path) as f:
+                pid = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        if pid in mine:
+            pids.add(pid)
+    return pids
+
+
+def test_the_virtual_address_moves_when_its_holder_loses_haproxy_and_keepalived(
+        dcloud, request):
+    c = dcloud
+    import requests
+    holders = c.vip_holders()
+    assert len(holders) == 1, holders
+    holder = holders[0]
+    other = [lb for lb in LBS if lb != holder][0]
+    token = c.token()
+    url = 'http://%s:8080/compute/v2.1/servers' % c.vip
+    results = []  # (started, ended, ok)
+    stop = threading.Event()
+
+    def getter():
+        while not stop.is_set():
+            t = time.monotonic()
+            try:
+                ok = requests.get(url, headers={'X-Auth-Token': token},
+                                  timeout=(2, 30)).status_code == 200
+            except requests.RequestException:
+                ok = False
+            results.append((t, time.monotonic(), ok))
+            if not ok:
+                time.sleep(0.1)  # a refused connection fails at once: pace them
+
+    pids = _lb_pids(c, holder)
+    assert len(pids) >= 5, pids  # 3 HAProxy, keepalived and its VRRP child
+    t = threading.Thread(target=getter, daemon=True)
+    t.start()
+    time.sleep(2)
+    t0 = time.monotonic()
+    for pid in pids:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+    while other not in c.vip_holders():
+        assert time.monotonic() - t0 < 30, 'the address never moved to ' + other
+        time.sleep(0.05)
+    moved = time.monotonic() - t0
+    deadline = time.monotonic() + 60
+    while not any(ok and s > t0 for s, _, ok in results) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    answered = min((e for s, e, ok in results if ok and s > t0), default=None)
+    srv = c.boot('deploy-vm5')
+    booted = time.monotonic() - t0
+    stop.set()
+    t.join(60)
+    failed = [r for r in results if not r[2]]
+    _say(request, 'VIP holder %s lost: address on %s after (s)' % (holder, other),
+         round(moved, 2))
+    _say(request, 'VIP: GETs answer again after (s)',
+         None if answered is None else round(answered - t0, 2))
+    _say(request, 'VIP: failed GETs (failed/all)', '%d/%d' % (len(failed), len(results)))
+    _say(request, 'VIP: kill to a new server ACTIVE (s)', round(booted, 1))
+    assert answered is not None and answered - t0 < 15
+    assert srv['status'] == 'ACTIVE', srv
+    assert all(s < t0 + 15 for s, _, _ in failed), 'GETs failed late: %s' % failed[-5:]
+
+    # The lost load balancer's processes start again (the playbook's load
+    # balancer play for it alone); the address stays where it is
+    # (nopreempt) and only there.
+    c.playbook('--limit', holder, '--tags', 'loadbalancer', label='restart-' + holder)
+    _say(request, 'playbook --limit %s --tags loadbalancer (s)' % holder,
+         round(c.runs['restart-' + holder], 1))
+    assert len(_lb_pids(c, holder)) >= 5
+    seen = set()
+    for _ in range(10):
+        seen.add(tuple(c.vip_holders()))
+        time.sleep(0.5)
+    assert seen == {(other,)}, seen
+    # Its fronts see the API copies as the holder's do.
+    c.wait(lambda: c.front_status('api', holder) == c.front_status('api', other), 30,
+           'the fronts of %s as those of %s' % (holder, other))
+    assert requests.get(url, headers={'X-Auth-Token': token}, timeout=30).status_code == 200

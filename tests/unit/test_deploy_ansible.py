@@ -106,3 +106,47 @@ def test_site_yml_plays_every_group_with_roles_that_exist():
 def test_no_playbook_variables_next_to_site_yml_that_would_beat_the_inventory():
     # group_vars/ beside the playbook outranks the inventory's own variables.
     assert not os.path.exists(os.path.join(DEPLOY, 'group_vars'))
+
+
+def test_site_yml_tags_each_play_with_its_roles():
+    # --limit lb1 --tags loadbalancer: one load balancer's processes only.
+    with open(os.path.join(DEPLOY, 'site.yml')) as f:
+        plays = yaml.safe_load(f)
+    for play in plays:
+        assert play.get('tags') == play['roles'], play['name']
+
+
+def test_keepalived_tracks_a_check_and_does_not_preempt_when_asked(tmp_path):
+    # An interface of this machine (keepalived -t wants one that exists).
+    iface = min((n for n in os.listdir('/sys/class/net') if n != 'lo'), default='eth0')
+    args = ['altostack_keepalived_write', str(tmp_path), 'front', iface, '10.9.0.200/24',
+            '51', '254', '10.9.0.5', '10.9.0.10']
+    lib('keepalived', *args)
+    plain = (tmp_path / 'keepalived.conf').read_text()
+    assert 'track_script' not in plain and 'nopreempt' not in plain
+    check = tmp_path / 'check.sh'
+    check.write_text('#!/bin/sh\nexit 0\n')
+    check.chmod(0o755)
+    lib('keepalived', *args, env={'ALTOSTACK_KEEPALIVED_CHECK': str(check),
+                                  'ALTOSTACK_KEEPALIVED_NOPREEMPT': '1'})
+    cfg = (tmp_path / 'keepalived.conf').read_text()
+    lines = [line.strip() for line in cfg.splitlines()]
+    for line in ('script "%s"' % check, 'script_user root', 'nopreempt',
+                 'altostack_front_check', 'priority 254', 'unicast_src_ip 10.9.0.5',
+                 '10.9.0.10', '10.9.0.200/24 dev %s' % iface, 'fall 2'):
+        assert line in lines, line
+    if shutil.which('keepalived', path='/usr/sbin:/usr/bin'):
+        subprocess.run(['/usr/sbin/keepalived', '-t', '-f', str(tmp_path / 'keepalived.conf')],
+                       check=True, capture_output=True)
+
+
+def test_the_fronts_address_is_the_vip_when_set_else_the_first_load_balancer():
+    with open(os.path.join(DEPLOY, 'roles', 'altostack_defaults', 'defaults', 'main.yml')) as f:
+        defaults = yaml.safe_load(f)
+    assert defaults['altostack_vip'] == ''
+    assert "altostack_vip.split('/')[0]" in defaults['altostack_front_ip']
+    # Nothing that clients or services use names the load balancer itself.
+    for role in ('controller', 'compute'):
+        with open(os.path.join(DEPLOY, 'roles', role, 'templates', 'altostack.conf.j2')) as f:
+            text = f.read()
+        assert "groups['loadbalancer']" not in text and 'altostack_vip' not in text
