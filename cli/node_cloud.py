@@ -177,7 +177,7 @@ def wait_http(url, timeout=120):
 def manage(v, *argv, tries=1):
     cmd = [os.path.join(v['altostack_venv'], 'bin', 'altostack-manage'), '--config-file',
            os.path.join(v['altostack_etc'], 'altostack.conf'), *argv]
-    for i in range(tries):
+    for _ in range(tries):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         if r.returncode == 0:
             return r.stdout
@@ -243,6 +243,8 @@ def init(args, out):
                  'altostack_rabbit_password': _password(24),
                  'altostack_rabbit_cookie': _password(20, string.ascii_uppercase),
                  'altostack_image_url_key': _password(64, '0123456789abcdef'),
+                 'altostack_api_port': 8080, 'altostack_image_port': 9292,
+                 'altostack_db_port': 3306,
                  'altostack_report_interval': args.report_interval,
                  'altostack_service_down_time': args.service_down_time}
         if args.public_cidr:
@@ -338,7 +340,7 @@ def join_control(token, args, out):
         my_ip = [ip for n, ip in controls if n == name][0]
         v = ansible_vars(cloud, name, my_ip, controls, etc, state)
         print('This node already joined as controller %s with this token.' % name, file=out)
-        print(services_up(v).strip() or 'The control services are running.', file=out)
+        print((services_up(v) or '').strip() or 'The control services are running.', file=out)
         return 0
     t0 = time.monotonic()
 
@@ -401,6 +403,9 @@ def _rpc_add_to_fronts(conf_path, lb_host, name, timeout):
     except messaging.MessagingTimeout:
         raise node_join.JoinError('the load balancer\'s conductor (%s) did not answer within '
                                   '%d s' % (lb_host, timeout)) from None
+    except messaging.RemoteError as e:
+        raise node_join.JoinError('the load balancer\'s conductor (%s) failed: %s %s'
+                                  % (lb_host, e.exc_type, e.value)) from None
     finally:
         rpc.cleanup()
     if out.get('error'):

@@ -64,8 +64,15 @@ def control_bundle():
             'controls': [list(c) for c in nodes.control_nodes()]}
 
 
+# The ports of the fronts unless the cloud chose others (the Ansible
+# defaults: altostack_api_port, altostack_image_port, altostack_db_port).
+PORTS = {'altostack_api_port': 8080, 'altostack_image_port': 9292, 'altostack_db_port': 3306}
+
+
 def front_lines(front_dir, address, cloud, controls):
     """The bash that writes and (re)loads the three fronts."""
+    cloud = dict(PORTS, **cloud)
+
     def servers(port):
         return ' '.join('%s=%s:%s' % (n, ip, port) for n, ip in controls)
     return '\n'.join([

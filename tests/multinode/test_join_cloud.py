@@ -42,8 +42,10 @@ class JoinedCloud(DeployedCloud):
     """The helpers of the Ansible test on a cloud made by init and join:
     the admin password is the one init wrote on ctl1."""
 
-    def __init__(self, machines):
-        super().__init__(machines, ('cmp1', 'cmp2'))
+    def __init__(self, machines):  # noqa: B042 - not DeployedCloud's inventory
+        self.m = machines
+        self.computes = ['cmp1', 'cmp2']
+        self.clouds_path = os.path.join(machines.workdir, 'clouds.yaml')
         self.vip = '%s.%d' % (machines.subnet, FRONT)
         self.auth_url = 'http://%s:8080/identity/v3' % self.vip
         self.secrets = os.path.join(machines.root('ctl1'), 'etc', 'altostack')
@@ -109,8 +111,8 @@ def test_controllers_join_with_tokens(jcloud, request):
     members = c.m.ssh('ctl1', '/var/lib/altostack/rabbitmq/rabbitmqctl cluster_status').stdout
     for name in ('ctl1', 'ctl2', 'ctl3'):
         assert 'rabbit@%s' % c.m.addr(name) in members, members
-    size = c.m.ssh('ctl3', "mariadb --no-defaults -uroot -S /var/lib/altostack/galera/n1/sock -N -e "
-                   "\"SHOW STATUS LIKE 'wsrep_cluster_size'\"", check=False)
+    size = c.m.ssh('ctl3', "mariadb --no-defaults -uroot -S /var/lib/altostack/galera/n1/sock "
+                   "-N -e \"SHOW STATUS LIKE 'wsrep_cluster_size'\"", check=False)
     assert size.stdout.split()[-1:] == ['3'], size.stdout + size.stderr
     c.wait(lambda: c.front_status('api') == {'ctl1': 'UP', 'ctl2': 'UP', 'ctl3': 'UP'}, 30,
            'every API copy UP in the front')

@@ -96,7 +96,7 @@ def test_register_node_accepts_a_token_once(broker):
     conductor = conductor_manager.ConductorManager()
     ctx = get_admin_context()
     assert conductor.register_node(ctx, 'n1', tok['secret'], '10.0.0.9') == {
-        'name': 'n1', 'state': 'joined'}
+        'name': 'n1', 'state': 'joined', 'role': 'compute'}
     again = conductor.register_node(ctx, 'n1', tok['secret'], '10.0.0.9')
     assert 'used already' in again['error']
     assert 'does not know' in conductor.register_node(ctx, 'n1', 'guess', '10.0.0.9')['error']
