@@ -37,6 +37,7 @@ import socket
 import string
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -158,6 +159,26 @@ def services_up(v, restart=False):
                'ALTOSTACK_VENV': v['altostack_venv'],
                'ALTOSTACK_LOG_PREFIX': v['inventory_hostname'], 'SERVICES': SERVICES,
                'RESTART': '1' if restart else ''}, what='starting the control services')
+
+
+def side_by_side(*calls):
+    """Run each (function, args...) in a thread of its own; the first
+    failure (in the order given) is raised once all have ended."""
+    errors = [None] * len(calls)
+
+    def run(i, fn, *a):
+        try:
+            fn(*a)
+        except Exception as e:  # noqa: BLE001 - raised again below
+            errors[i] = e
+    threads = [threading.Thread(target=run, args=(i, *c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in errors:
+        if e is not None:
+            raise e
 
 
 def wait_http(url, timeout=120):
@@ -370,10 +391,11 @@ def join_control(token, args, out):
         v = ansible_vars(cloud, name, my_ip, controls, etc, state)
         _write(os.path.join(state, 'image-url.key'), v['altostack_image_url_key'])
         etc_hosts(controls)
-        step('Galera node joining %s' % ', '.join(n for n, _ in controls[:-1]))
-        galera_up(v)
-        step('RabbitMQ node joining rabbit@%s' % controls[0][1])
-        rabbit_up(v, controls[0][1])
+        # Side by side: the Galera state transfer and the Erlang VM's start
+        # are each most of a join's time, and they need nothing of each other.
+        step('Galera node joining %s, RabbitMQ node joining rabbit@%s' % (
+            ', '.join(n for n, _ in controls[:-1]), controls[0][1]))
+        side_by_side((galera_up, v), (rabbit_up, v, controls[0][1]))
         step('altostack.conf, the control services')
         changed = write_conf(v, '\n[node_join]\ncloud_file = %s\n' % cloud_path)
         services_up(v, restart=changed)

@@ -202,6 +202,20 @@ def test_a_controllers_conf_is_the_ansible_roles_template_with_the_clouds_choice
     assert v['altostack_galera_dir'] == '/var/a/galera'
 
 
+def test_side_by_side_raises_the_first_failure_after_all_ended():
+    ended = []
+
+    def ok():
+        time.sleep(0.1)
+        ended.append('ok')
+
+    def bad(msg):
+        raise node_join.JoinError(msg)
+    with pytest.raises(node_join.JoinError, match='galera'):
+        node_cloud.side_by_side((bad, 'galera'), (ok,), (bad, 'rabbit'))
+    assert ended == ['ok']
+
+
 @pytest.mark.parametrize('argv,says', [
     (['--roles', 'control'], 'every role'),
     (['--roles', 'control,storage,loadbalancer,dns'], 'unknown role'),
@@ -242,10 +256,12 @@ def test_a_control_join_writes_what_the_conductor_sent_and_brings_up_each_part(
         'join', _token(name='ctl2', role='control'), '--config-dir', str(tmp_path / 'etc'),
         '--state-path', str(tmp_path / 'lib'), '--my-ip', '192.0.2.2'])
     assert node_join.join(args) == 0
-    assert done == [('register', False, True),
-                    ('hosts', [['ctl1', '192.0.2.1'], ['ctl2', '192.0.2.2']]),
-                    ('galera', ['192.0.2.1', '192.0.2.2']), ('rabbit', '192.0.2.1'),
-                    'services', 'http://192.0.2.2:8080/healthcheck', ('fronts', 'ctl1', 'ctl2')]
+    assert done[:2] == [('register', False, True),
+                        ('hosts', [['ctl1', '192.0.2.1'], ['ctl2', '192.0.2.2']])]
+    # the two clusters' nodes side by side
+    assert sorted(done[2:4]) == [('galera', ['192.0.2.1', '192.0.2.2']), ('rabbit', '192.0.2.1')]
+    assert done[4:] == ['services', 'http://192.0.2.2:8080/healthcheck',
+                        ('fronts', 'ctl1', 'ctl2')]
     assert (tmp_path / 'lib' / 'fernet-keys' / '0').read_text() == 'KEY0'
     assert (tmp_path / 'lib' / 'image-url.key').read_text() == 'ab12'
     assert (tmp_path / 'etc' / 'ceph' / 'ceph.conf').read_text() == 'CEPH'
