@@ -19,7 +19,6 @@ from common.context import get_admin_context
 from conductor import cloud
 from conductor import manager as conductor_manager
 from conductor import nodes
-from tests.unit.test_node_commands import broker  # noqa: F401 - a fixture
 
 CLOUD = {'altostack_vip': '192.0.2.10', 'loadbalancer': 'ctl1',
          'altostack_db_password': 'DBPASSWORD', 'altostack_rabbit_password': 'BUSPASSWORD',
@@ -65,13 +64,13 @@ def test_roles_that_cannot_join_say_why(role, says):
         _token(role=role)
 
 
-def test_node_add_refuses_a_bad_role_before_making_anything(broker):  # noqa: F811
+def test_node_add_refuses_a_bad_role_before_making_anything(broker):
     with pytest.raises(node_admin.NodeCommandError, match='cannot join as'):
         node_admin.add('x1', role='storage')
     assert broker.calls == [] and nodes.get('x1') is None
 
 
-def test_node_add_control_records_the_role_and_no_database_credential(broker):  # noqa: F811
+def test_node_add_control_records_the_role_and_no_database_credential(broker):
     text = node_admin.add('ctl2', role='control')
     assert nodes.get('ctl2').role == 'control'
     raw = base64.urlsafe_b64decode(text[len(join_token.PREFIX):] + '==').decode()
@@ -79,7 +78,7 @@ def test_node_add_control_records_the_role_and_no_database_credential(broker):  
     assert json.loads(raw)['role'] == 'control'
 
 
-def test_tokens_name_the_controllers_that_joined(broker):  # noqa: F811
+def test_tokens_name_the_controllers_that_joined(broker):
     nodes.record_first_control('ctl1', '192.0.2.1')
     tok = join_token.decode(node_admin.add('ctl2', role='control'))
     nodes.consume('ctl2', join_token.secret_hash(tok['secret']), '192.0.2.2')
@@ -111,7 +110,7 @@ def controller_files(tmp_path):
 
 
 def test_a_controller_gets_the_clouds_files_only_when_its_token_is_accepted(
-        broker, controller_files):  # noqa: F811
+        broker, controller_files):
     nodes.record_first_control('ctl1', '192.0.2.1')
     ctl = join_token.decode(node_admin.add('ctl2', role='control'))
     cmp_ = join_token.decode(node_admin.add('cmp1'))
@@ -132,7 +131,7 @@ def test_a_controller_gets_the_clouds_files_only_when_its_token_is_accepted(
     assert 'bundle' not in conductor.register_node(ctx, 'cmp1', cmp_['secret'], '192.0.2.6')
 
 
-def test_a_controller_without_the_files_says_so(broker, tmp_path):  # noqa: F811
+def test_a_controller_without_the_files_says_so(broker, tmp_path):
     CONF.set_override('cloud_file', str(tmp_path / 'missing.json'), 'node_join')
     (tmp_path / 'keys').mkdir()
     CONF.set_override('key_repository', str(tmp_path / 'keys'), 'identity')
@@ -151,7 +150,7 @@ def test_a_controller_without_the_files_says_so(broker, tmp_path):  # noqa: F811
 # -- the fronts ------------------------------------------------------------------
 
 def test_only_the_load_balancer_adds_joined_controllers_to_its_fronts(
-        broker, controller_files, monkeypatch):  # noqa: F811
+        broker, controller_files, monkeypatch):
     written = []
     monkeypatch.setattr(cloud, 'write_fronts', lambda *a, **kw: written.append(a))
     nodes.record_first_control('ctl1', '192.0.2.1')
