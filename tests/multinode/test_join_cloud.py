@@ -22,10 +22,10 @@ import time
 
 import pytest
 
+from tests.fixtures.deployed_cloud import VENV
+from tests.fixtures.deployed_cloud import DeployedCloud
+from tests.fixtures.deployed_cloud import _say
 from tests.fixtures.ns_machines import NsMachines
-from tests.multinode.test_deploy_ansible import VENV
-from tests.multinode.test_deploy_ansible import DeployedCloud
-from tests.multinode.test_deploy_ansible import _say
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which('sshd', path='/usr/sbin') or
