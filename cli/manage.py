@@ -114,9 +114,13 @@ def _add_parsers(subparsers):
                        'join-state (token-issued|joined|removed, or - for other hosts)'
                        ).set_defaults(func=_node_list)
     add = nodesub.add_parser('add', help='print a single-use token for '
-                             '"altostack-node join" on a new compute node')
+                             '"altostack-node join" on a new node')
     add.add_argument('node_name', metavar='NAME',
-                     help='the new node\'s name (its compute host name)')
+                     help='the new node\'s name (its host name in the cloud)')
+    add.add_argument('--role', default='compute',
+                     help='what it joins as: compute (default) or control (a controller: '
+                          'a Galera and a RabbitMQ node, the control services, a server '
+                          'of the load balancer\'s fronts)')
     add.set_defaults(func=_node_add)
     rm = nodesub.add_parser('remove', help='forget a compute node that has no servers left '
                             '(its records, claims and broker user)')

@@ -1,5 +1,6 @@
-"""`altostack-manage node add|list|remove`: compute nodes that join with a
-token (`altostack-node join`, cli/node_join.py).
+"""`altostack-manage node add|list|remove`: nodes that join with a token
+(`altostack-node join`, cli/node_join.py): compute nodes, and controllers
+(`--role control`, cli/node_cloud.py).
 
 ``add`` makes the node a broker user of its own (permissions on the
 cloud's virtual host only, with rabbitmqctl on this controller), records
@@ -95,8 +96,20 @@ def _agent_options():
     return out
 
 
-def add(name, now=None):
-    """Issue a join token for ``name``; the token text."""
+def _controller_addresses():
+    """This controller's [node_join] controller_addresses, then those of
+    the controllers that joined since it was configured."""
+    out = list(CONF.node_join.controller_addresses)
+    out += [ip for _name, ip in nodes.control_nodes() if ip and ip not in out]
+    return out
+
+
+def add(name, now=None, role='compute'):
+    """Issue a join token for ``name`` to join as ``role``; the token text."""
+    try:
+        join_token.check_role(role)
+    except join_token.InvalidRole as e:
+        raise NodeCommandError(str(e)) from None
     if not NAME_RE.match(name):
         raise NodeCommandError('%r is not a valid node name (letters, digits, ".", "_", "-"; '
                                'it becomes the compute host name)' % name)
@@ -111,7 +124,7 @@ def add(name, now=None):
     secret = join_token.new_secret()
     expires = nodes.expires_in(CONF.node_join.token_ttl, now)
     try:
-        old_user = nodes.issue(name, join_token.secret_hash(secret), expires, user)
+        old_user = nodes.issue(name, join_token.secret_hash(secret), expires, user, role)
     except exception.Conflict as e:
         _bus_user_delete(user, vhost)
         raise NodeCommandError(e.message) from None
@@ -119,9 +132,9 @@ def add(name, now=None):
         _bus_user_delete(old_user, vhost)
     # expires is naive UTC.
     expires_unix = calendar.timegm(expires.timetuple())
-    return join_token.encode(name, secret, CONF.node_join.controller_addresses,
+    return join_token.encode(name, secret, _controller_addresses(),
                              CONF.node_join.bus_port, vhost, user, password, expires_unix,
-                             _agent_options())
+                             _agent_options(), role)
 
 
 def list_lines():
@@ -171,13 +184,13 @@ def _fail(e):
 
 def cmd_add():
     try:
-        token = add(CONF.command.node_name)
+        token = add(CONF.command.node_name, role=CONF.command.role)
     except NodeCommandError as e:
         _fail(e)
     print(token)
-    print('Single-use join token for %s (valid %d s). On the new node run:\n'
-          '  altostack-node join TOKEN' % (CONF.command.node_name, CONF.node_join.token_ttl),
-          file=sys.stderr)
+    print('Single-use join token for %s to join as %s (valid %d s). On the new node run:\n'
+          '  altostack-node join TOKEN' % (CONF.command.node_name, CONF.command.role,
+                                           CONF.node_join.token_ttl), file=sys.stderr)
 
 
 def cmd_list():

@@ -1,5 +1,8 @@
 """altostack-node join TOKEN: make this machine a compute node of the cloud
-whose controller printed TOKEN (`altostack-manage node add NAME`).
+whose controller printed TOKEN (`altostack-manage node add NAME`); a token of
+`node add NAME --role control` makes it a controller instead, and
+`altostack-node init` starts a new cloud on its first machine (both in
+cli/node_cloud.py).
 
 On the new machine it
   1. reads the token (common/join_token.py): the controllers' addresses,
@@ -60,6 +63,25 @@ def _parser():
                    'configuration, but do not start the compute agent')
     j.add_argument('--timeout', type=float, default=60,
                    help='seconds to wait for the controller (default 60)')
+    i = sub.add_parser('init', help='start a new cloud on this machine (its first '
+                       'controller, its storage and its load balancer)')
+    i.add_argument('--roles', default='control,storage,loadbalancer',
+                   help='what this machine runs (the first machine takes all three: '
+                        'control,storage,loadbalancer)')
+    i.add_argument('--my-ip', required=True,
+                   help='this machine\'s address on the cloud\'s network (its services '
+                        'bind it, the other machines reach it)')
+    i.add_argument('--front-address', required=True,
+                   help='the cloud\'s address: the load balancer\'s fronts (API :8080, '
+                        'images :9292, database :3306) listen there; added to the '
+                        'device of --my-ip when the machine does not have it yet')
+    i.add_argument('--name', help='this machine\'s name in the cloud (default: hostname)')
+    i.add_argument('--public-cidr', help='the external network bootstrap makes')
+    i.add_argument('--report-interval', type=int, default=5)
+    i.add_argument('--service-down-time', type=int, default=20)
+    for one in (i,):
+        one.add_argument('--config-dir', default='/etc/altostack')
+        one.add_argument('--state-path', default='/var/lib/altostack')
     return p
 
 
@@ -204,6 +226,11 @@ def join(args, out=None):
         token = join_token.decode(args.token)
     except join_token.InvalidJoinToken as e:
         raise JoinError(str(e)) from None
+    if token['role'] == 'control':
+        from cli import node_cloud
+        os.makedirs(args.config_dir, mode=0o755, exist_ok=True)
+        os.makedirs(args.state_path, mode=0o755, exist_ok=True)
+        return node_cloud.join_control(token, args, out)
     os.makedirs(args.config_dir, mode=0o755, exist_ok=True)
     os.makedirs(args.state_path, mode=0o755, exist_ok=True)
     conf_path = os.path.join(args.config_dir, 'altostack.conf')
@@ -245,9 +272,12 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
+        if args.command == 'init':
+            from cli import node_cloud
+            return node_cloud.init(args, sys.stdout)
         return join(args)
     except JoinError as e:
-        print('altostack-node: join refused: %s' % e, file=sys.stderr)
+        print('altostack-node: %s refused: %s' % (args.command, e), file=sys.stderr)
         return 1
 
 

@@ -15,8 +15,12 @@ padding) of a JSON object:
     expires      Unix time after which the controller refuses it
     options      {"GROUP.option": value}: controller settings every compute
                  agent shares ([node_join] agent_options)
+    role         what the node joins as: "compute" (the default; tokens
+                 without the field are compute tokens) or "control"
 
-It holds no database credentials: a compute node never needs any.
+It holds no database credentials: a compute node never needs any, and a
+control node gets the cloud's secrets over RPC only once the conductor has
+accepted its token (cli/node_cloud.py).
 """
 
 import base64
@@ -32,8 +36,33 @@ FIELDS = ('name', 'secret', 'controllers', 'port', 'vhost', 'user', 'password', 
           'options')
 
 
+# What a node can join as. Storage (Ceph) and the load balancer's fronts
+# are the first machine's (`altostack-node init`): they are not joined.
+ROLES = ('compute', 'control')
+NOT_JOINED = {
+    'storage': 'the storage role (Ceph) belongs to the machine that started the cloud '
+               '("altostack-node init --roles control,storage,loadbalancer"); more storage '
+               'machines cannot join yet',
+    'loadbalancer': 'the load balancer (the HAProxy fronts) belongs to the machine that '
+                    'started the cloud ("altostack-node init"); a second one cannot join yet',
+}
+
+
 class InvalidJoinToken(ValueError):
     """The text is not a join token, or it has expired."""
+
+
+class InvalidRole(ValueError):
+    """Not a role a node can join as."""
+
+
+def check_role(role):
+    """``role`` if a node can join as it; InvalidRole saying why not."""
+    if role in ROLES:
+        return role
+    if role in NOT_JOINED:
+        raise InvalidRole('a node cannot join as %r: %s' % (role, NOT_JOINED[role]))
+    raise InvalidRole('%r is not a role: a node joins as one of %s' % (role, ', '.join(ROLES)))
 
 
 def new_secret():
@@ -44,10 +73,11 @@ def secret_hash(secret):
     return hashlib.sha256(secret.encode('utf-8')).hexdigest()
 
 
-def encode(name, secret, controllers, port, vhost, user, password, expires, options=None):
+def encode(name, secret, controllers, port, vhost, user, password, expires, options=None,
+           role='compute'):
     body = {'name': name, 'secret': secret, 'controllers': list(controllers),
             'port': int(port), 'vhost': vhost, 'user': user, 'password': password,
-            'expires': int(expires), 'options': dict(options or {})}
+            'expires': int(expires), 'options': dict(options or {}), 'role': check_role(role)}
     raw = json.dumps(body, separators=(',', ':'), sort_keys=True).encode('utf-8')
     return PREFIX + base64.urlsafe_b64encode(raw).decode('ascii').rstrip('=')
 
@@ -70,6 +100,11 @@ def decode(text, now=None):
         raise InvalidJoinToken('the join token is damaged: fields are missing')
     if not body['controllers'] or not isinstance(body['controllers'], list):
         raise InvalidJoinToken('the join token names no controller')
+    body.setdefault('role', 'compute')
+    try:
+        check_role(body['role'])
+    except InvalidRole as e:
+        raise InvalidJoinToken('the join token is damaged: %s' % e) from None
     now = time.time() if now is None else now
     if body['expires'] <= now:
         raise InvalidJoinToken(

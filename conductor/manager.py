@@ -11,6 +11,7 @@ from common import context as ctx_mod
 from common import join_token
 from common import periodic
 from common.conf import CONF
+from conductor import cloud
 from conductor import endpoints
 from conductor import evacuate
 from conductor import nodes
@@ -22,19 +23,39 @@ LOG = logging.getLogger(__name__)
 
 
 class ConductorManager(endpoints.RecordKeeping):
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def ping(self, context):
         return {'service': 'conductor', 'host': CONF.host}
 
     def register_node(self, context, name, secret, my_ip):
-        """A new compute node presents its join token (once): {'name',
-        'state': 'joined'}, or {'error': what is wrong and what to do}."""
+        """A new node presents its join token (once): {'name', 'state':
+        'joined', 'role'}, or {'error': what is wrong and what to do}. A
+        controller gets the cloud's shared part too ('bundle':
+        conductor/cloud.py), only now that its token is accepted."""
         try:
-            return nodes.consume(name, join_token.secret_hash(secret), my_ip)
+            out = nodes.consume(name, join_token.secret_hash(secret), my_ip)
         except nodes.JoinRefused as e:
             LOG.warning('Join of %s from %s refused: %s', name, my_ip, e.message)
             return {'error': e.message}
+        if out['role'] == 'control':
+            try:
+                out['bundle'] = cloud.control_bundle()
+            except cloud.CloudError as e:
+                LOG.error('Controller %s joined but gets nothing: %s', name, e)
+                return {'error': 'the controller that accepted the token (%s) cannot hand '
+                                 'out the cloud\'s files: %s' % (CONF.host, e)}
+        return out
+
+    def add_to_fronts(self, context, name):
+        """On the load balancer's machine (called at its host): put the
+        controller ``name``, which joined, in the HAProxy fronts.
+        {'controls': [names]} or {'error': why not}."""
+        try:
+            return {'controls': cloud.add_to_fronts(name)}
+        except cloud.CloudError as e:
+            LOG.error('Controller %s not added to the fronts: %s', name, e)
+            return {'error': str(e)}
 
     def build_failed(self, context, uuid, host, message, reschedule=True):
         if records.build_failed(context, uuid, host, message, CONF.scheduler.max_attempts,

@@ -37,7 +37,29 @@ def list_nodes():
         return list(s.scalars(sa.select(J).order_by(J.name)))
 
 
-def issue(name, token_hash, expires, bus_user):
+def control_nodes():
+    """(name, my_ip) of every controller that joined (the one that started
+    the cloud first): the fronts' servers, the clusters' peers."""
+    with db_api.reader() as s:
+        return [(r.name, r.my_ip) for r in s.scalars(sa.select(J).where(
+            J.role == nodem.CONTROL, J.state == nodem.JOINED).order_by(J.id))]
+
+
+def record_first_control(name, my_ip):
+    """The machine that started the cloud (`altostack-node init`): a
+    controller, joined from the start (idempotent)."""
+    with db_api.session() as s:
+        row = s.scalars(sa.select(J).where(J.name == name)).first()
+        if row is None:
+            row = J(name=name, created_at=utcnow())
+            s.add(row)
+        row.role = nodem.CONTROL
+        row.state = nodem.JOINED
+        row.my_ip = my_ip
+        row.joined_at = row.joined_at or utcnow()
+
+
+def issue(name, token_hash, expires, bus_user, role=nodem.COMPUTE):
     """Record a token for ``name`` (a new node, or one whose token is
     unused or which was removed). The broker user of the record it
     replaces (to delete), or None. Conflict if ``name`` has joined."""
@@ -52,6 +74,7 @@ def issue(name, token_hash, expires, bus_user):
             row = J(name=name)
             s.add(row)
         row.state = nodem.TOKEN_ISSUED
+        row.role = role
         row.token_hash = token_hash
         row.expires = expires
         row.bus_user = bus_user
@@ -87,8 +110,9 @@ def consume(name, token_hash, my_ip, now=None):
                         .values(state=nodem.JOINED, joined_at=now, my_ip=my_ip))
         if res.rowcount != 1:
             raise JoinRefused(reason='This join token was used already.')
-    LOG.info('Node %s joined from %s', name, my_ip)
-    return {'name': name, 'state': nodem.JOINED}
+        role = row.role
+    LOG.info('Node %s joined from %s as %s', name, my_ip, role)
+    return {'name': name, 'state': nodem.JOINED, 'role': role}
 
 
 def servers_on(name):

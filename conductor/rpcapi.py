@@ -15,6 +15,8 @@ Version history:
           snapshot_volume_backed (casts). The arguments and answers of the
           scheduler's 1.8 calls of the same names.
     1.1 - register_node (call): a new compute node presents its join token.
+    1.2 - register_node answers a controller with the cloud's shared part
+          ('bundle'); add_to_fronts (call, at the load balancer's host).
 """
 
 from common import exception
@@ -24,7 +26,7 @@ TOPIC = 'conductor'
 
 
 class ConductorAPI:
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -48,6 +50,15 @@ class ConductorAPI:
             raise exception.ServiceUnavailable(
                 reason='the conductor is too old to register nodes')
         return cctxt.call(context, 'register_node', name=name, secret=secret, my_ip=my_ip)
+
+    def add_to_fronts(self, context, lb_host, name, timeout=None):
+        """Ask the load balancer's conductor (at ``lb_host``) to put the
+        joined controller ``name`` in its fronts."""
+        cctxt = self.client.prepare(version='1.2', server=lb_host, timeout=timeout)
+        if not cctxt.can_send_version('1.2'):
+            raise exception.ServiceUnavailable(
+                reason='the conductor is too old to add controllers to the fronts')
+        return cctxt.call(context, 'add_to_fronts', name=name)
 
     # -- servers an agent runs -------------------------------------------------
     def instance_event(self, context, uuid, event, phase, result=None, details=None,

@@ -23,6 +23,7 @@ pytest_plugins = [
     'tests.fixtures.images',
     'tests.fixtures.libvirt_test',
     'tests.fixtures.network_api',
+    'tests.fixtures.node_broker',
     'tests.fixtures.nova_api',
     'tests.fixtures.resize_api',
     'tests.fixtures.volume_api',

@@ -25,6 +25,21 @@ opts = [
                 help='GROUP.OPTION settings of this controller that every compute agent must '
                      'share; their values travel in the join token into the node\'s '
                      'altostack.conf.'),
+    cfg.StrOpt('cloud_file', default='/etc/altostack/cloud.json',
+               help='The cloud\'s settings and shared secrets (database and broker logins, '
+                    'Erlang cookie, load balancer), written by "altostack-node init" and '
+                    'by each controller that joins; the conductor hands them, with the '
+                    'token keys, image URL key and Ceph client files, to a controller '
+                    'whose join token it accepted. Mode 0600.'),
+    cfg.StrOpt('front_dir',
+               help='Set on the load balancer\'s machine only: the folder of its HAProxy '
+                    'fronts (api/, image/, galera/); its conductor adds each controller '
+                    'that joins to them.'),
+    cfg.StrOpt('front_address',
+               help='With front_dir: the address the fronts listen on.'),
+    cfg.StrOpt('src_dir',
+               help='The Altostack source whose devstack/lib/ functions write the fronts '
+                    '(default: the one this code runs from).'),
 ]
 
 

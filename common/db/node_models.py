@@ -5,7 +5,10 @@ conductor and altostack-manage.
 join_nodes: one row per node name. state is 'token-issued' (a token is
 out: only its SHA-256 is stored, good until ``expires``), 'joined' (the
 token was used; it is good no more) or 'removed'. bus_user is the broker
-user made for the node (deleted on removal)."""
+user made for the node (deleted on removal). role is what the node joins
+as: 'compute' (an agent) or 'control' (a controller: cli/node_cloud.py);
+the machine that started the cloud (`altostack-node init`) has a 'control'
+row of its own, joined from the start."""
 
 import datetime
 
@@ -18,6 +21,8 @@ from common.db.models import utcnow
 TOKEN_ISSUED = 'token-issued'
 JOINED = 'joined'
 REMOVED = 'removed'
+COMPUTE = 'compute'
+CONTROL = 'control'
 
 
 class JoinNode(Base):
@@ -30,6 +35,8 @@ class JoinNode(Base):
     expires: orm.Mapped[datetime.datetime | None] = orm.mapped_column()
     bus_user: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
     my_ip: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    role: orm.Mapped[str] = orm.mapped_column(sa.String(32), default=COMPUTE,
+                                              server_default=COMPUTE)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)
     joined_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column()
     removed_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column()

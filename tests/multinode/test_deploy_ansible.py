@@ -22,17 +22,17 @@ VIP: the address moves, GETs answer again, a server boots, and the
 playbook's load balancer play for that machine starts them again.
 """
 
-import fcntl
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from tests.fixtures.engines import haproxy_stat
+from tests.fixtures.deployed_cloud import LBS
+from tests.fixtures.deployed_cloud import VENV
+from tests.fixtures.deployed_cloud import DeployedCloud
+from tests.fixtures.deployed_cloud import _say
 from tests.fixtures.ns_machines import NsMachines
 
 pytestmark = pytest.mark.skipif(
@@ -40,169 +40,10 @@ pytestmark = pytest.mark.skipif(
     not shutil.which('ceph-osd') or not shutil.which('mariadbd', path='/usr/sbin:/usr/bin'),
     reason='needs root, openssh-server, the Ceph daemons and MariaDB')
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEPLOY = os.path.join(ROOT, 'deploy', 'ansible')
-BIN = os.path.dirname(sys.executable)
-VENV = os.path.dirname(BIN)
-ANSIBLE_VENV = os.environ.get('ALTOSTACK_TEST_ANSIBLE_VENV',
-                              '/var/cache/altostack/ansible-venv-12.3.0')
-PINS = ('ansible==12.3.0', 'openstacksdk==4.5.0')
 # name -> host number (address SUBNET.N); stor1 is a load balancer too,
-# lb2 the other one; the keepalived address of the fronts is SUBNET.VIP.
+# lb2 the other one.
 MACHINES = {'ctl1': 2, 'ctl2': 3, 'ctl3': 4, 'stor1': 5, 'cmp1': 6, 'cmp2': 7, 'cmp3': 8,
             'cmp4': 9, 'lb2': 10}
-LBS = ('stor1', 'lb2')
-VIP = 200
-
-
-def _say(request, name, value):
-    request.node.user_properties.append((name, value))
-    print('\n%s: %s' % (name, value))
-
-
-def ansible_playbook():
-    """The pinned Ansible of tests/functional/test_ansible.py (same cache)."""
-    python = os.path.join(ANSIBLE_VENV, 'bin', 'python')
-    os.makedirs(os.path.dirname(ANSIBLE_VENV), exist_ok=True)
-    with open(ANSIBLE_VENV + '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not os.path.exists(os.path.join(ANSIBLE_VENV, 'bin', 'ansible-playbook')):
-            subprocess.run([sys.executable, '-m', 'venv', '--clear', ANSIBLE_VENV], check=True)
-            subprocess.run([python, '-m', 'pip', 'install', '-q', *PINS], check=True,
-                           timeout=900)
-    return os.path.join(ANSIBLE_VENV, 'bin', 'ansible-playbook')
-
-
-class DeployedCloud:
-    def __init__(self, machines, computes):
-        self.m = machines
-        self.computes = list(computes)
-        self.inventory = os.path.join(machines.workdir, 'inventory', 'hosts.ini')
-        self.secrets = os.path.join(machines.workdir, 'inventory', 'secrets')
-        # Written by the playbook, naming the fronts' virtual address.
-        self.clouds_path = os.path.join(self.secrets, 'clouds.yaml')
-        self.vip = '%s.%d' % (machines.subnet, VIP)
-        self.runs = {}
-
-    def write_inventory(self):
-        m = self.m
-        lines = ['[control]'] + ['%s ansible_host=%s' % (h, m.addr(h))
-                                 for h in ('ctl1', 'ctl2', 'ctl3')]
-        lines += ['', '[storage]', 'stor1 ansible_host=%s' % m.addr('stor1'),
-                  '', '[loadbalancer]', 'stor1', 'lb2 ansible_host=%s' % m.addr('lb2'),
-                  '', '[compute]']
-        lines += ['%s ansible_host=%s' % (h, m.addr(h)) for h in self.computes]
-        third = int(m.subnet.split('.')[2])
-        lines += ['', '[all:vars]', 'ansible_user=root',
-                  'ansible_ssh_private_key_file=%s' % m.key,
-                  'altostack_src=%s' % ROOT, 'altostack_venv=%s' % VENV,
-                  'altostack_public_cidr=172.31.%d.0/24' % third,
-                  'altostack_report_interval=2', 'altostack_service_down_time=10',
-                  'altostack_vip=%s/24' % self.vip,
-                  # (the machines' /etc is this machine's: nothing kept there)
-                  'altostack_sysctl_conf=']
-        os.makedirs(os.path.dirname(self.inventory), exist_ok=True)
-        with open(self.inventory, 'w') as f:
-            f.write('\n'.join(lines) + '\n')
-
-    def playbook(self, *args, label='site'):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('OS_') and k not in ('PYTHONPATH', 'VIRTUAL_ENV')}
-        env.update(ANSIBLE_CONFIG=os.path.join(DEPLOY, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-                   ANSIBLE_HOME=os.path.join(self.m.workdir, 'ansible'),
-                   ANSIBLE_SSH_CONTROL_PATH_DIR=os.path.join(self.m.workdir, 'cp'),
-                   # each task's time in the run's log
-                   ANSIBLE_CALLBACKS_ENABLED='ansible.posix.profile_tasks')
-        t0 = time.monotonic()
-        r = subprocess.run([ansible_playbook(), '-i', self.inventory,
-                            os.path.join(DEPLOY, 'site.yml'), *args],
-                           capture_output=True, text=True, env=env, timeout=1200)
-        self.runs[label] = time.monotonic() - t0
-        with open(os.path.join(self.m.workdir, '%s.log' % label), 'w') as f:
-            f.write(r.stdout + r.stderr)
-        recap = r.stdout[r.stdout.rfind('PLAY RECAP'):]
-        assert r.returncode == 0 and 'failed=0' in recap, r.stdout[-8000:] + r.stderr[-2000:]
-        return r.stdout
-
-    def openstack(self, *args, cloud='admin', check=True, json_out=False, timeout=120):
-        import json
-        cmd = [os.path.join(BIN, 'openstack'), '--os-cloud', 'altostack-%s' % cloud, *args]
-        if json_out:
-            cmd += ['-f', 'json']
-        env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
-        env['OS_CLIENT_CONFIG_FILE'] = self.clouds_path
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
-        if check and r.returncode != 0:
-            raise AssertionError('openstack %s failed (rc=%d):\n%s%s'
-                                 % (' '.join(args), r.returncode, r.stdout, r.stderr))
-        if not check:
-            return r
-        return json.loads(r.stdout) if json_out else r.stdout
-
-    def front_status(self, front, lb=None):
-        """{server: 'UP'/'DOWN'...} of one of a load balancer's fronts (its
-        stats socket, in the machine's private /var/lib/altostack); by
-        default the one holding the virtual address."""
-        sock = os.path.join(self.m.root(lb or self.vip_holders()[0]), 'var', 'lib', 'altostack',
-                            'front', front, 'haproxy.sock')
-        return {server: status for _, server, status in haproxy_stat(sock)}
-
-    def vip_holders(self):
-        """The load balancers that have the virtual address on their interface."""
-        return [lb for lb in LBS if ' %s/' % self.vip in subprocess.run(
-            ['ip', '-n', self.m.netns(lb), '-o', '-4', 'addr', 'show', 'dev', 'uplink0'],
-            capture_output=True, text=True).stdout]
-
-    def token(self):
-        return self.openstack('token', 'issue', '-f', 'value', '-c', 'id').strip()
-
-    def wait(self, predicate, timeout, what):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                if predicate():
-                    return
-            except (AssertionError, subprocess.TimeoutExpired) as e:
-                last = e
-            time.sleep(1)
-        raise AssertionError('timed out waiting for %s (%s); files in %s'
-                             % (what, last, self.m.workdir))
-
-    def computes_up(self, names):
-        def ok():
-            rows = self.openstack('compute', 'service', 'list', '--service', 'nova-compute',
-                                  json_out=True)
-            up = {r['Host'] for r in rows if r['State'] == 'up'}
-            hyps = {h['Hypervisor Hostname'] for h in self.openstack('hypervisor', 'list',
-                                                                      json_out=True)}
-            return set(names) <= up and set(names) <= hyps
-        self.wait(ok, 120, 'computes %s up' % names)
-
-    def upload_image(self):
-        guest = os.environ.get('ALTOSTACK_TEST_IMAGE_DIR', '/var/cache/altostack/guest-image')
-        subprocess.run(['bash', '-c', 'source "$1/devstack/lib/guest-image.sh" && '
-                        'altostack_build_guest_image "$2"', '_', ROOT, guest],
-                       check=True, timeout=600)
-        raw = os.path.join(self.m.workdir, 'altostack-tiny.raw')
-        subprocess.run(['qemu-img', 'convert', '-f', 'qcow2', '-O', 'raw',
-                        os.path.join(guest, 'altostack-tiny.qcow2'), raw], check=True,
-                       timeout=120)
-        return self.openstack('image', 'create', '--public', '--disk-format', 'raw',
-                              '--container-format', 'bare', '--file', raw, 'altostack-tiny',
-                              json_out=True, timeout=300)
-
-    def boot(self, name, host=None):
-        args = ['server', 'create', '--image', 'altostack-tiny', '--flavor', 'm1.tiny',
-                '--nic', 'none', '--wait', name]
-        if host:
-            args[-1:-1] = ['--availability-zone', 'nova:%s' % host]
-        return self.openstack(*args, json_out=True, timeout=300)
-
-    def console_says(self, name, marker, timeout=240):
-        def ok():
-            return marker in self.openstack('console', 'log', 'show', name)
-        self.wait(ok, timeout, '%r on the console of %s' % (marker, name))
 
 
 @pytest.fixture(scope='module')

@@ -6,7 +6,6 @@ test_node_join.py runs them for real."""
 
 import datetime
 import subprocess
-import types
 import uuid
 
 import pytest
@@ -23,32 +22,6 @@ from conductor import manager as conductor_manager
 from conductor import nodes
 from scheduler import claims
 from tests.fixtures.scheduler_nodes import add_host
-
-
-@pytest.fixture
-def broker(db, monkeypatch):
-    """rabbitmqctl as a list of the commands run; users it knows."""
-    calls, users = [], set()
-
-    def fake(*args):
-        calls.append(args)
-        if args[0] == 'add_user':
-            users.add(args[1])
-        elif args[0] == 'delete_user':
-            users.discard(args[1])
-        out = ''
-        if args[0] == 'list_connections':
-            out = ''.join('%s\t<pid.%s>\n' % (u, u) for u in sorted(users))
-        return subprocess.CompletedProcess(args, 0, out, '')
-
-    monkeypatch.setattr(node_admin, '_rabbitmqctl', fake)
-    from common.conf import CONF
-    node_admin.register_transport_opts()
-    CONF.set_override('transport_url', 'rabbit://ctl:pw@127.0.0.1:5672/cloudvh')
-    CONF.set_override('controller_addresses', ['192.0.2.1'], 'node_join')
-    yield types.SimpleNamespace(calls=calls, users=users)
-    CONF.clear_override('transport_url')
-    CONF.clear_override('controller_addresses', 'node_join')
 
 
 def test_add_makes_a_bus_user_on_the_vhost_and_a_token(broker):
@@ -96,7 +69,7 @@ def test_register_node_accepts_a_token_once(broker):
     conductor = conductor_manager.ConductorManager()
     ctx = get_admin_context()
     assert conductor.register_node(ctx, 'n1', tok['secret'], '10.0.0.9') == {
-        'name': 'n1', 'state': 'joined'}
+        'name': 'n1', 'state': 'joined', 'role': 'compute'}
     again = conductor.register_node(ctx, 'n1', tok['secret'], '10.0.0.9')
     assert 'used already' in again['error']
     assert 'does not know' in conductor.register_node(ctx, 'n1', 'guess', '10.0.0.9')['error']
