@@ -45,14 +45,20 @@ def control_nodes():
             J.role == nodem.CONTROL, J.state == nodem.JOINED).order_by(J.id))]
 
 
+def _row_or_new(s, name):
+    """The join record of ``name`` in session ``s``, made if it has none."""
+    row = s.scalars(sa.select(J).where(J.name == name)).first()
+    if row is None:
+        row = J(name=name, created_at=utcnow())
+        s.add(row)
+    return row
+
+
 def record_first_control(name, my_ip):
     """The machine that started the cloud (`altostack-node init`): a
     controller, joined from the start (idempotent)."""
     with db_api.session() as s:
-        row = s.scalars(sa.select(J).where(J.name == name)).first()
-        if row is None:
-            row = J(name=name, created_at=utcnow())
-            s.add(row)
+        row = _row_or_new(s, name)
         row.role = nodem.CONTROL
         row.state = nodem.JOINED
         row.my_ip = my_ip
@@ -148,10 +154,7 @@ def remove_records(name):
 
 def mark_removed(name):
     with db_api.session() as s:
-        row = s.scalars(sa.select(J).where(J.name == name)).first()
-        if row is None:
-            row = J(name=name, created_at=utcnow())
-            s.add(row)
+        row = _row_or_new(s, name)
         row.state = nodem.REMOVED
         row.bus_user = None
         row.removed_at = utcnow()

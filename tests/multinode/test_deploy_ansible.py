@@ -110,15 +110,7 @@ def test_losing_a_controller_entirely_keeps_the_cloud_booting(dcloud, request):
 
     pids = c.m.pids('ctl1')
     assert len(pids) > 10, pids  # services, rabbit, galera, sshd, libvirtd
-    t = threading.Thread(target=getter, daemon=True)
-    t.start()
-    time.sleep(2)
-    t0 = time.monotonic()
-    for pid in pids:
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
+    t, t0 = _kill9_while(getter, pids)
     c.wait(lambda: not c.m.pids('ctl1'), 30, 'every process of ctl1 gone')
     srv = c.boot('deploy-vm2')
     recovered = time.monotonic() - t0
@@ -240,6 +232,21 @@ def test_a_lost_controller_comes_back_with_one_limited_run(dcloud, request):
     assert r.status_code == 200, r.text
 
 
+def _kill9_while(getter, pids):
+    """Start ``getter`` in a thread, let it run 2 s, kill -9 ``pids``; the
+    thread and the time of the kill."""
+    t = threading.Thread(target=getter, daemon=True)
+    t.start()
+    time.sleep(2)
+    t0 = time.monotonic()
+    for pid in pids:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+    return t, t0
+
+
 def _lb_pids(c, lb):
     """The load balancer processes of machine LB (HAProxy fronts and
     keepalived; not Ceph), from their pid files."""
@@ -287,15 +294,7 @@ def test_the_virtual_address_moves_when_its_holder_loses_haproxy_and_keepalived(
 
     pids = _lb_pids(c, holder)
     assert len(pids) >= 5, pids  # 3 HAProxy, keepalived and its VRRP child
-    t = threading.Thread(target=getter, daemon=True)
-    t.start()
-    time.sleep(2)
-    t0 = time.monotonic()
-    for pid in pids:
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
+    t, t0 = _kill9_while(getter, pids)
     while other not in c.vip_holders():
         assert time.monotonic() - t0 < 30, 'the address never moved to ' + other
         time.sleep(0.05)
