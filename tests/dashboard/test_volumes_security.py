@@ -123,7 +123,9 @@ def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, dash_i
     p.fill('#snapshot-name', 'dash-snap')
     _submit(p, '#snapshot-form', 'Snapshot dash-snap of volume dash-vol is being made')
     snap_item = p.locator('ul.snapshots li', has_text='dash-snap')
-    expect(snap_item.locator('.status-badge')).to_have_attribute('data-status', 'available')
+    # (a copy of the volume's file: as the volume waits above, a minute)
+    expect(snap_item.locator('.status-badge')).to_have_attribute('data-status', 'available',
+                                                                 timeout=60000)
     snap = _show(dash_cloud, 'volume', 'snapshot', 'dash-snap')
     assert (snap['status'], snap['volume_id']) == ('available', vol['id']), snap
     snap_item.locator('a').click()
