@@ -119,7 +119,9 @@ def add(name, now=None, role='compute'):
                                '("altostack-manage node remove %s")' % (name, name))
     vhost = _vhost()
     user = 'altostack-node-%s-%s' % (name, secrets.token_hex(4))
-    password = secrets.token_urlsafe(24)
+    # (hex: rabbitmqctl reads an argument that starts with '-' as an option,
+    # and a URL-safe token starts with one once in 64)
+    password = secrets.token_hex(24)
     _bus_user_add(user, password, vhost)
     secret = join_token.new_secret()
     expires = nodes.expires_in(CONF.node_join.token_ttl, now)

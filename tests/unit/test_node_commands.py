@@ -37,6 +37,16 @@ def test_add_makes_a_bus_user_on_the_vhost_and_a_token(broker):
     assert 'n1 - - - - token-issued' in node_admin.list_lines()
 
 
+def test_no_bus_password_reads_as_an_option_of_rabbitmqctl(broker, monkeypatch):
+    # token_urlsafe gave '-DuWTD...' once in CI: rabbitmqctl took it for options.
+    monkeypatch.setattr(node_admin.secrets, 'token_urlsafe', lambda n=None: '-' * 32)
+    for i in range(20):
+        node_admin.add('pw%d' % i)
+    passwords = [c[2] for c in broker.calls if c[0] == 'add_user']
+    assert len(passwords) == 20 and not any(p.startswith('-') for p in passwords), passwords
+    assert all(len(p) >= 32 for p in passwords), passwords
+
+
 def test_the_token_carries_the_bus_options_of_a_cluster_when_asked(broker):
     # A cloud on a RabbitMQ cluster (deploy/ansible) names its
     # [oslo_messaging_rabbit] settings in agent_options: the joining agent
