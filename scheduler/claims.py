@@ -156,9 +156,23 @@ def move(from_consumer, to_consumer):
                   .values(consumer_uuid=to_consumer))
 
 
+_HELD = sa.select(A.node_id, A.vcpus, A.memory_mb, A.disk_gb).where(
+    A.consumer_uuid == sa.bindparam('u'))
+
+
 def held(consumer_uuid):
-    """{node_id: {'vcpus', 'memory_mb', 'disk_gb'}} that a consumer holds."""
-    with db_api.reader() as s:
-        return {a.node_id: {'vcpus': a.vcpus, 'memory_mb': a.memory_mb,
-                            'disk_gb': a.disk_gb}
-                for a in s.scalars(sa.select(A).where(A.consumer_uuid == consumer_uuid))}
+    """{node_id: {'vcpus', 'memory_mb', 'disk_gb'}} that a consumer holds.
+
+    A causal read on Galera (wsrep_sync_wait): after a lost transaction the
+    front may send this read to another node, which must not answer before
+    it has applied what the lost one committed (a claim missed here is
+    claimed twice: a duplicate allocation, the build in ERROR)."""
+    with db_api.connection() as conn:
+        if conn.dialect.name == 'mysql':
+            sql = str(_HELD.compile(dialect=conn.dialect))
+            rows = conn.exec_driver_sql('SET STATEMENT wsrep_sync_wait=1 FOR ' + sql,
+                                        {'u': consumer_uuid})
+        else:
+            rows = conn.execute(_HELD, {'u': consumer_uuid})
+        return {r.node_id: {'vcpus': r.vcpus, 'memory_mb': r.memory_mb,
+                            'disk_gb': r.disk_gb} for r in rows}
