@@ -16,6 +16,7 @@ from tests.fixtures.netcheck import PING_SCRIPT
 from tests.fixtures.netcheck import addresses
 from tests.fixtures.netcheck import until
 from tests.fixtures.netcheck import user_data
+from tests.fixtures.servers import wait_cli_status
 from tests.fixtures.servers import wait_console
 from tests.functional import cloud as cloud_mod
 
@@ -93,6 +94,8 @@ def test_guests_on_two_hosts_boot_get_dhcp_and_ping_over_vxlan(mcloud, mimage, z
                      user_data(tmp_path, 'ping.sh',
                                PING_SCRIPT.format(target='10.61.0.50', tries=40)),
                      '--wait', 'mh-vm2', cloud='demo')
+    # mh-vm1 went without --wait: its host may still be spawning it.
+    wait_cli_status(mcloud, 'mh-vm1', 'ACTIVE')
     where = {}
     for name in ('mh-vm1', 'mh-vm2'):
         sid = mcloud.openstack('server', 'show', name, '-c', 'id', '-f', 'value',

@@ -29,10 +29,11 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 
 import pytest
 
+from tests.fixtures.servers import wait_cli_status
+from tests.fixtures.servers import wait_console
 from tests.functional import cloud as cloud_mod
 
 # main's 5c04bd5: the release before [upgrade_levels].
@@ -113,29 +114,6 @@ def old_compute_venv():
     return venv
 
 
-def wait_status(cloud, name, status, timeout=180):
-    deadline = time.monotonic() + timeout
-    while True:
-        srv = cloud.openstack('server', 'show', name, cloud='demo', json_out=True)
-        if srv['status'] == status:
-            return srv
-        assert srv['status'] != 'ERROR', srv.get('fault')
-        assert time.monotonic() < deadline, 'server %s stayed %s, wanted %s' % (
-            name, srv['status'], status)
-        time.sleep(1)
-
-
-def wait_console(cloud, name, marker, timeout=180):
-    deadline = time.monotonic() + timeout
-    while True:
-        out = cloud.openstack('console', 'log', 'show', name, cloud='demo')
-        if marker in out:
-            return out
-        assert time.monotonic() < deadline, '%s not on the console of %s:\n%s' % (
-            marker, name, out[-2000:])
-        time.sleep(1)
-
-
 def test_old_compute_agent_under_new_control_plane(old_compute_venv):
     compute_cap = old_release_version('compute/rpcapi.py')
     conf = '[upgrade_levels]\ncompute = %s\n' % compute_cap
@@ -149,12 +127,12 @@ def test_old_compute_agent_under_new_control_plane(old_compute_venv):
                               'm1.tiny', '--nic', 'none', '--wait', 'old-agent-vm',
                               cloud='demo', json_out=True)
         assert srv['status'] == 'ACTIVE'
-        wait_console(cloud, 'old-agent-vm', 'ALTOSTACK-READY')
+        wait_console(cloud, 'old-agent-vm', 'ALTOSTACK-READY', timeout=180)
 
         cloud.openstack('server', 'stop', 'old-agent-vm', cloud='demo')
-        wait_status(cloud, 'old-agent-vm', 'SHUTOFF')
+        wait_cli_status(cloud, 'old-agent-vm', 'SHUTOFF')
         cloud.openstack('server', 'start', 'old-agent-vm', cloud='demo')
-        wait_status(cloud, 'old-agent-vm', 'ACTIVE')
+        wait_cli_status(cloud, 'old-agent-vm', 'ACTIVE')
 
         cloud.openstack('server', 'delete', '--wait', 'old-agent-vm', cloud='demo')
         assert cloud.openstack('server', 'list', cloud='demo', json_out=True) == []
