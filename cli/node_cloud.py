@@ -12,8 +12,9 @@ with Jinja. What Ansible keeps in its secrets folder is the cloud file
 (``[node_join] cloud_file``, /etc/altostack/cloud.json): the variables this
 cloud chose (addresses, logins, the Erlang cookie, the image URL key).
 
-init (roles control, storage and loadbalancer, on one machine): Ceph and
-its pools and keys; a new Galera cluster and the cloud's database; a
+init (roles control and loadbalancer, and storage unless storage machines
+join): Ceph's mon and mgr (and its OSD with the storage role), its pools
+and keys; a new Galera cluster and the cloud's database; a
 RabbitMQ node and the cloud's vhost (quorum queues); the HAProxy fronts on
 the front address (a second address of the machine: the controller's own
 services use its first, on the same ports); altostack.conf, db sync,
@@ -27,6 +28,10 @@ Ceph's client files. Then the machine's Galera node joins the cluster
 (rsync SST), its RabbitMQ node joins the first controller's, its
 altostack.conf is rendered, the control services start, and the load
 balancer's conductor adds it to the fronts.
+
+join as a storage machine: the conductor's answer carries the cluster's
+client conf and the key that can only make OSDs; the machine's OSD joins
+the cluster (devstack/lib/ceph.sh altostack_ceph_osd_node_up).
 """
 
 import json
@@ -45,10 +50,12 @@ import jinja2
 import yaml
 
 from cli import node_join
+from conductor import cloud as cloud_mod
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANSIBLE = os.path.join(SRC, 'deploy', 'ansible', 'roles')
 INIT_ROLES = ('control', 'storage', 'loadbalancer')
+INIT_NEEDS = ('control', 'loadbalancer')
 SERVICES = 'api conductor scheduler image volume'
 HOSTS_MARK = '# %s Altostack controllers (altostack-node)'
 
@@ -241,11 +248,12 @@ def init(args, out):
     if unknown:
         raise node_join.JoinError('unknown role(s) %s: the first machine takes %s'
                                   % (', '.join(unknown), ','.join(INIT_ROLES)))
-    if sorted(roles) != sorted(INIT_ROLES):
+    if not set(INIT_NEEDS) <= set(roles):
         raise node_join.JoinError(
-            'the first machine must take every role of %s (the controllers that join need '
-            'the database front and Ceph from the start); other controllers and computes '
-            'join later with tokens' % ','.join(INIT_ROLES))
+            'the first machine must take the roles %s (the machines that join need its '
+            'controller and the database front from the start), and storage too unless '
+            'storage machines join; other machines join later with tokens'
+            % ','.join(INIT_NEEDS))
     if not args.front_address or args.front_address == args.my_ip:
         raise node_join.JoinError('--front-address must be an address of its own (the '
                                   'clients\' and the services\' way in), not --my-ip %s: '
@@ -280,13 +288,18 @@ def init(args, out):
 
     _front_address_up(args.my_ip, args.front_address)
     etc_hosts(controls)
-    step('Ceph (storage)')
+    osd_here = 'storage' in roles
+    step('Ceph: mon, mgr%s' % (', OSD' if osd_here else ' (the OSDs join on storage machines)'))
     sh('source "$SRC/devstack/lib/ceph.sh"\n'
-       'altostack_ceph_up && altostack_ceph_pools volumes images &&\n'
-       'altostack_ceph_volume_key altostack-volume && altostack_ceph_image_key altostack-image\n'
+       '$UP && altostack_ceph_pools volumes images &&\n'
+       'altostack_ceph_volume_key altostack-volume && altostack_ceph_image_key altostack-image '
+       '&&\naltostack_ceph_compute_key "$COMPUTE" && altostack_ceph_bootstrap_osd_key\n'
        'mkdir -p "$ETC/ceph" && altostack_ceph_client_conf "$ETC/ceph" > "$ETC/ceph/ceph.conf"\n'
-       'install -m 0600 "$ALTOSTACK_CEPH_DIR"/keys/client.altostack-{volume,image}.keyring '
-       '"$ETC/ceph/"', dict(_ceph_env(v), ETC=etc), what='Ceph')
+       'for k in altostack-volume altostack-image "$COMPUTE" bootstrap-osd; do\n'
+       '  install -m 0600 "$ALTOSTACK_CEPH_DIR/keys/client.$k.keyring" "$ETC/ceph/"\n'
+       'done', dict(_ceph_env(v), ETC=etc, COMPUTE=cloud_mod.COMPUTE_USER,
+                    UP='altostack_ceph_up' if osd_here else 'altostack_ceph_mon_up'),
+       what='Ceph')
     step('Galera: a new cluster')
     galera_up(v, new=True)
     sh('source "$SRC/devstack/lib/galera.sh"\n'
@@ -301,7 +314,6 @@ def init(args, out):
         'P': v['altostack_rabbit_password'], 'VH': v['altostack_rabbit_vhost']},
        what='the broker login')
     step('the load balancer\'s fronts on %s' % args.front_address)
-    from conductor import cloud as cloud_mod
     front_dir = v['altostack_front_dir']
     cloud_mod.write_fronts(front_dir, args.front_address, v, controls, src=SRC)
     step('altostack.conf, the database schema, bootstrap')
@@ -324,10 +336,12 @@ def init(args, out):
     services_up(v, restart=changed)
     wait_http('http://%s:%s/healthcheck' % (args.front_address, v['altostack_api_port']))
     step('done')
-    print('Cloud started: controller, storage and load balancer %s (%s); the cloud\'s '
-          'address %s. Admin password in %s. Add machines with "altostack-manage node add '
-          'NAME [--role control]" here and "altostack-node join TOKEN" there.'
-          % (name, args.my_ip, args.front_address, os.path.join(etc, 'admin_password')),
+    print('Cloud started: %s %s (%s); the cloud\'s address %s. Admin password in %s. Add '
+          'machines with "altostack-manage node add NAME [--role control|storage]" here and '
+          '"altostack-node join TOKEN" there.%s'
+          % (', '.join(roles), name, args.my_ip, args.front_address,
+             os.path.join(etc, 'admin_password'),
+             '' if osd_here else ' Volumes and images wait for a storage machine.'),
           file=out)
     return 0
 
@@ -342,16 +356,21 @@ def _record_first(v, name, my_ip):
 
 # -- join as a controller ---------------------------------------------------
 
+def _stamp(token, state):
+    """(marker file, its text once joined with this token, joined already?)"""
+    marker = os.path.join(state, 'joined')
+    stamp = '%s %s\n' % (token['name'], node_join.join_token.secret_hash(token['secret']))
+    try:
+        with open(marker) as f:
+            return marker, stamp, f.read() == stamp
+    except OSError:
+        return marker, stamp, False
+
+
 def join_control(token, args, out):
     etc, state = args.config_dir, args.state_path
     name = token['name']
-    marker = os.path.join(state, 'joined')
-    stamp = '%s %s\n' % (name, node_join.join_token.secret_hash(token['secret']))
-    try:
-        with open(marker) as f:
-            already = f.read() == stamp
-    except OSError:
-        already = False
+    marker, stamp, already = _stamp(token, state)
     cloud_path = os.path.join(etc, 'cloud.json')
     if already:
         with open(cloud_path) as f:
@@ -408,6 +427,51 @@ def join_control(token, args, out):
             os.unlink(bus_conf)
     print('Joined as controller %s (my_ip %s); the fronts now send to %s.'
           % (name, my_ip, ', '.join(fronts)), file=out)
+    return 0
+
+
+# -- join as a storage machine ---------------------------------------------
+
+def _osd_up(v, etc):
+    return sh('source "$SRC/devstack/lib/ceph.sh"\n'
+              'altostack_ceph_osd_node_up "$ETC/ceph/ceph.conf" '
+              '"$ETC/ceph/client.bootstrap-osd.keyring"',
+              dict(_ceph_env(v), ETC=etc), what='the OSD')
+
+
+def join_storage(token, args, out):
+    etc, state = args.config_dir, args.state_path
+    marker, stamp, already = _stamp(token, state)
+    my_ip_path = os.path.join(state, 'my_ip')
+    if already:
+        with open(my_ip_path) as f:
+            my_ip = f.read().strip()
+        v = ansible_vars({}, token['name'], my_ip, [], etc, state)
+        _osd_up(v, etc)
+        print('This node already joined as storage machine %s with this token; its OSD '
+              'runs.' % token['name'], file=out)
+        return 0
+    t0 = time.monotonic()
+    my_ip = args.my_ip or node_join.detect_my_ip(token['controllers'], token['port'])
+    node_join.check_bus(token, args.timeout)
+    bus_conf = os.path.join(etc, 'join-bus.conf')
+    _write(bus_conf, node_join.render_conf(token, my_ip, state))
+    try:
+        answer = node_join.register(bus_conf, token, my_ip, args.timeout)
+    finally:
+        os.unlink(bus_conf)
+    bundle = answer.get('bundle')
+    if answer.get('role') != 'storage' or not bundle:
+        raise node_join.JoinError('the conductor accepted the token but sent no storage '
+                                  'files (is it older than this node?)')
+    for rel, text in bundle['etc_files'].items():
+        _write(os.path.join(etc, rel), text)
+    _write(my_ip_path, my_ip + '\n', 0o644)
+    v = ansible_vars({}, token['name'], my_ip, [], etc, state)
+    _osd_up(v, etc)
+    _write(marker, stamp)
+    print('[%5.1f s] Joined as storage machine %s (my_ip %s): its Ceph OSD is up.'
+          % (time.monotonic() - t0, token['name'], my_ip), file=out)
     return 0
 
 

@@ -64,10 +64,12 @@ def _parser():
     j.add_argument('--timeout', type=float, default=60,
                    help='seconds to wait for the controller (default 60)')
     i = sub.add_parser('init', help='start a new cloud on this machine (its first '
-                       'controller, its storage and its load balancer)')
+                       'controller, its load balancer and, unless storage machines join, '
+                       'its storage)')
     i.add_argument('--roles', default='control,storage,loadbalancer',
-                   help='what this machine runs (the first machine takes all three: '
-                        'control,storage,loadbalancer)')
+                   help='what this machine runs: control,loadbalancer and, for a Ceph OSD '
+                        'here too, storage (without it, volumes and images wait for a '
+                        'machine that joins with a storage token)')
     i.add_argument('--my-ip', required=True,
                    help='this machine\'s address on the cloud\'s network (its services '
                         'bind it, the other machines reach it)')
@@ -154,6 +156,19 @@ def render_conf(token, my_ip, state_path, external_interface=None, external_gate
     return '\n'.join(lines) + '\n'
 
 
+def ceph_client(ceph, config_dir):
+    """Ceph's client files of a compute node (the conductor's answer: its
+    cephx user, limited to the volumes and images pools) under
+    config_dir/ceph; the [libvirt] lines that name them."""
+    ceph_dir = os.path.join(config_dir, 'ceph')
+    os.makedirs(ceph_dir, mode=0o755, exist_ok=True)
+    for name, text in ceph['files'].items():
+        _write(os.path.join(ceph_dir, os.path.basename(name)), text)
+    return ('[libvirt]\nrbd_user = %s\nrbd_secret_uuid = %s\nrbd_keyring = %s\n' % (
+        ceph['user'], ceph['secret_uuid'],
+        os.path.join(ceph_dir, 'client.%s.keyring' % ceph['user'])))
+
+
 def _write(path, text, mode=0o600):
     tmp = path + '.tmp'
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -226,10 +241,12 @@ def join(args, out=None):
         token = join_token.decode(args.token)
     except join_token.InvalidJoinToken as e:
         raise JoinError(str(e)) from None
-    if token['role'] == 'control':
+    if token['role'] in ('control', 'storage'):
         from cli import node_cloud
         os.makedirs(args.config_dir, mode=0o755, exist_ok=True)
         os.makedirs(args.state_path, mode=0o755, exist_ok=True)
+        if token['role'] == 'storage':
+            return node_cloud.join_storage(token, args, out)
         return node_cloud.join_control(token, args, out)
     os.makedirs(args.config_dir, mode=0o755, exist_ok=True)
     os.makedirs(args.state_path, mode=0o755, exist_ok=True)
@@ -251,7 +268,9 @@ def join(args, out=None):
         pending = conf_path + '.joining'
         _write(pending, text)
         try:
-            register(pending, token, my_ip, args.timeout)
+            answer = register(pending, token, my_ip, args.timeout)
+            if answer.get('ceph'):
+                _write(pending, text + ceph_client(answer['ceph'], args.config_dir))
         except BaseException:
             os.unlink(pending)
             raise

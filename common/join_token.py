@@ -36,13 +36,10 @@ FIELDS = ('name', 'secret', 'controllers', 'port', 'vhost', 'user', 'password', 
           'options')
 
 
-# What a node can join as. Storage (Ceph) and the load balancer's fronts
-# are the first machine's (`altostack-node init`): they are not joined.
-ROLES = ('compute', 'control')
+# What a node can join as (a storage machine runs a Ceph OSD). The load
+# balancer's fronts are the first machine's (`altostack-node init`).
+ROLES = ('compute', 'control', 'storage')
 NOT_JOINED = {
-    'storage': 'the storage role (Ceph) belongs to the machine that started the cloud '
-               '("altostack-node init --roles control,storage,loadbalancer"); more storage '
-               'machines cannot join yet',
     'loadbalancer': 'the load balancer (the HAProxy fronts) belongs to the machine that '
                     'started the cloud ("altostack-node init"); a second one cannot join yet',
 }

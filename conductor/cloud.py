@@ -16,6 +16,7 @@ init` for the first one.
 import json
 import os
 import subprocess
+import uuid
 
 from oslo_log import log as logging
 
@@ -24,9 +25,13 @@ from conductor import nodes
 
 LOG = logging.getLogger(__name__)
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Ceph's client files of the control services, in /etc/altostack/ceph.
+# Ceph's client files of the control services, in /etc/altostack/ceph; the
+# compute nodes' user and the key that makes OSDs are there too, for the
+# computes and storage machines that join.
+COMPUTE_USER = 'altostack-compute'
 CEPH_FILES = ('ceph.conf', 'client.altostack-volume.keyring',
-              'client.altostack-image.keyring')
+              'client.altostack-image.keyring', 'client.%s.keyring' % COMPUTE_USER,
+              'client.bootstrap-osd.keyring')
 
 
 class CloudError(Exception):
@@ -45,6 +50,33 @@ def load_cloud(path=None):
     return json.loads(_read(path or CONF.node_join.cloud_file))
 
 
+def _ceph_dir():
+    return os.path.dirname(CONF.volume.rbd_ceph_conf)
+
+
+def storage_bundle():
+    """What a storage machine needs to add its OSD: the cluster's client
+    conf and the key that can only make OSDs."""
+    return {'etc_files': {'ceph/%s' % f: _read(os.path.join(_ceph_dir(), f))
+                          for f in ('ceph.conf', 'client.bootstrap-osd.keyring')}}
+
+
+def compute_ceph():
+    """A compute node's Ceph client files and user, or None where the
+    cloud has no Ceph (the volume service's backend is not rbd) or this
+    controller holds no compute key (a cloud whose computes Ansible keys
+    one by one)."""
+    if CONF.volume.backend != 'rbd':
+        return None
+    keyring = 'client.%s.keyring' % COMPUTE_USER
+    try:
+        files = {f: _read(os.path.join(_ceph_dir(), f)) for f in ('ceph.conf', keyring)}
+    except CloudError:
+        return None
+    return {'user': COMPUTE_USER, 'files': files,
+            'secret_uuid': str(uuid.uuid5(uuid.NAMESPACE_URL, 'altostack:' + COMPUTE_USER))}
+
+
 def control_bundle():
     """{'cloud': settings and secrets, 'state_files': {path under
     state_path: text}, 'etc_files': {path under /etc/altostack: text},
@@ -58,8 +90,7 @@ def control_bundle():
                          % (repo, e.strerror)) from None
     for key in keys:
         state['fernet-keys/%s' % key] = _read(os.path.join(repo, key))
-    ceph_dir = os.path.dirname(CONF.volume.rbd_ceph_conf)
-    etc = {'ceph/%s' % f: _read(os.path.join(ceph_dir, f)) for f in CEPH_FILES}
+    etc = {'ceph/%s' % f: _read(os.path.join(_ceph_dir(), f)) for f in CEPH_FILES}
     return {'cloud': load_cloud(), 'state_files': state, 'etc_files': etc,
             'controls': [list(c) for c in nodes.control_nodes()]}
 

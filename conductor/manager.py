@@ -32,19 +32,25 @@ class ConductorManager(endpoints.RecordKeeping):
         """A new node presents its join token (once): {'name', 'state':
         'joined', 'role'}, or {'error': what is wrong and what to do}. A
         controller gets the cloud's shared part too ('bundle':
-        conductor/cloud.py), only now that its token is accepted."""
+        conductor/cloud.py), only now that its token is accepted; a storage
+        machine what makes its OSD ('bundle'), a compute node its Ceph
+        client files ('ceph', where the cloud has Ceph)."""
         try:
             out = nodes.consume(name, join_token.secret_hash(secret), my_ip)
         except nodes.JoinRefused as e:
             LOG.warning('Join of %s from %s refused: %s', name, my_ip, e.message)
             return {'error': e.message}
-        if out['role'] == 'control':
-            try:
+        try:
+            if out['role'] == 'control':
                 out['bundle'] = cloud.control_bundle()
-            except cloud.CloudError as e:
-                LOG.error('Controller %s joined but gets nothing: %s', name, e)
-                return {'error': 'the controller that accepted the token (%s) cannot hand '
-                                 'out the cloud\'s files: %s' % (CONF.host, e)}
+            elif out['role'] == 'storage':
+                out['bundle'] = cloud.storage_bundle()
+            elif ceph := cloud.compute_ceph():
+                out['ceph'] = ceph
+        except cloud.CloudError as e:
+            LOG.error('Node %s (%s) joined but gets nothing: %s', name, out['role'], e)
+            return {'error': 'the controller that accepted the token (%s) cannot hand '
+                             'out the cloud\'s files: %s' % (CONF.host, e)}
         return out
 
     def add_to_fronts(self, context, name):

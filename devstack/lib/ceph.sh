@@ -21,7 +21,15 @@
 #
 # Functions (each idempotent):
 #   altostack_ceph_up                 conf, mon, mgr, OSD; waits for the OSD
+#   altostack_ceph_mon_up             conf, mon, mgr only: the OSDs are on
+#                                     storage machines (altostack_ceph_osd_node_up)
 #   altostack_ceph_pools POOL...      replicated pools, initialised for rbd
+#                                     (once an OSD takes writes)
+#   altostack_ceph_bootstrap_osd_key  client.bootstrap-osd: makes OSDs only
+#   altostack_ceph_osd_node_up CONF KEYRING
+#                                     on a storage machine: one OSD under DIR
+#                                     on ADDR, in the cluster of the client
+#                                     CONF, made with the bootstrap-osd KEYRING
 #   altostack_ceph_key NAME CAPS...   client.NAME with CAPS, its keyring file
 #   altostack_ceph_volume_key NAME    caps of the volume service
 #   altostack_ceph_image_key NAME     caps of the image service
@@ -166,9 +174,7 @@ _ceph_osd_up() {
     fi
     ceph-osd --cluster "$CEPH_CLUSTER" -c "$CEPH_CONF" -i "$id"
     for _ in $(seq 1 120); do
-        if [ "$(altostack_ceph osd stat -f json 2>/dev/null |
-                python3 -c 'import json,sys; print(json.load(sys.stdin)["num_up_osds"])' \
-                2>/dev/null)" = 1 ]; then
+        if [ "$(_ceph_up_osds)" = 1 ]; then
             return 0
         fi
         sleep 0.5
@@ -179,12 +185,93 @@ _ceph_osd_up() {
 
 altostack_ceph_up() {
     local t0=$SECONDS
+    altostack_ceph_mon_up
+    _ceph_osd_up
+    _ceph_log "cluster $CEPH_CLUSTER up on $CEPH_ADDR in $((SECONDS - t0)) s"
+}
+
+altostack_ceph_mon_up() {
     _ceph_vars
     [ -f "$CEPH_CONF" ] || _ceph_conf
     _ceph_mon_up
     _ceph_mgr_up
-    _ceph_osd_up
-    _ceph_log "cluster $CEPH_CLUSTER up on $CEPH_ADDR in $((SECONDS - t0)) s"
+}
+
+_ceph_up_osds() {
+    altostack_ceph osd stat -f json 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["num_up_osds"])' 2>/dev/null
+}
+
+altostack_ceph_bootstrap_osd_key() {
+    _ceph_vars
+    altostack_ceph_key bootstrap-osd mon 'allow profile bootstrap-osd'
+}
+
+# A storage machine's OSD. The conf under DIR is the client CONF's cluster
+# part (fsid, mons, auth) and this machine's own settings; the OSD's id and
+# cephx key come from the mons through the bootstrap-osd key (ceph-volume's
+# way: "osd new" with the key the OSD will use), kept in DIR/osd/id.
+altostack_ceph_osd_node_up() {
+    local client_conf=$1 bootstrap=$2 min max id uuid secret _
+    _ceph_vars
+    read -r min max <<<"${ALTOSTACK_CEPH_OSD_PORTS:-6800 7300}"
+    mkdir -p "$CEPH_DIR"/{osd,run,log} "$CEPH_KEYS"
+    {
+        echo "# Written by devstack/lib/ceph.sh: an OSD of cluster $CEPH_CLUSTER."
+        echo "[global]"
+        grep -E '^(fsid|mon_host|auth_[a-z_]+) = ' "$client_conf"
+        cat <<EOF
+public_addr = $CEPH_ADDR
+cluster_addr = $CEPH_ADDR
+ms_bind_port_min = $min
+ms_bind_port_max = $max
+run_dir = $CEPH_DIR/run
+pid_file = $CEPH_DIR/run/\$name.pid
+admin_socket = $CEPH_DIR/run/\$name.asok
+log_file = $CEPH_DIR/log/\$name.log
+crash_dir = $CEPH_DIR/crash
+keyring = $CEPH_KEYS/\$name.keyring
+osd_data = $CEPH_DIR/osd/\$id
+osd_objectstore = bluestore
+bluestore_block_size = $(( ${ALTOSTACK_CEPH_OSD_GB:-10} * 1073741824 ))
+osd_memory_target = 1073741824
+EOF
+    } >"$CEPH_CONF.tmp"
+    mv "$CEPH_CONF.tmp" "$CEPH_CONF"
+    cp "$bootstrap" "$CEPH_KEYS/client.bootstrap-osd.keyring"
+    chmod 0600 "$CEPH_KEYS/client.bootstrap-osd.keyring"
+    if [ ! -s "$CEPH_DIR/osd/id" ]; then
+        uuid=$(uuidgen)
+        secret=$(ceph-authtool --gen-print-key)
+        id=$(printf '{"cephx_secret": "%s"}' "$secret" |
+            ceph --cluster "$CEPH_CLUSTER" -c "$CEPH_CONF" -n client.bootstrap-osd \
+                --keyring "$CEPH_KEYS/client.bootstrap-osd.keyring" --connect-timeout 20 \
+                -i - osd new "$uuid") || return 1
+        mkdir -p "$CEPH_DIR/osd/$id"
+        ceph-authtool --create-keyring "$CEPH_KEYS/osd.$id.keyring" -n "osd.$id" \
+            --add-key "$secret" >/dev/null
+        chmod 0600 "$CEPH_KEYS/osd.$id.keyring"
+        ceph-osd --cluster "$CEPH_CLUSTER" -c "$CEPH_CONF" -i "$id" --mkfs \
+            --osd-uuid "$uuid" >>"$CEPH_DIR/log/osd-mkfs.out" 2>&1 || return 1
+        echo "$id" >"$CEPH_DIR/osd/id"
+    fi
+    id=$(cat "$CEPH_DIR/osd/id")
+    _ceph_pid_alive "$CEPH_DIR/run/osd.$id.pid" >/dev/null ||
+        ceph-osd --cluster "$CEPH_CLUSTER" -c "$CEPH_CONF" -i "$id" || return 1
+    for _ in $(seq 1 120); do
+        if ceph --cluster "$CEPH_CLUSTER" -c "$CEPH_CONF" -n "osd.$id" \
+                --keyring "$CEPH_KEYS/osd.$id.keyring" --connect-timeout 20 osd dump \
+                -f json 2>/dev/null | python3 -c '
+import json, sys
+up = [o["up"] for o in json.load(sys.stdin)["osds"] if o["osd"] == int(sys.argv[1])]
+sys.exit(0 if up == [1] else 1)' "$id"; then
+            _ceph_log "osd.$id up on $CEPH_ADDR"
+            return 0
+        fi
+        sleep 0.5
+    done
+    _ceph_log "osd.$id did not come up; see $CEPH_DIR/log"
+    return 1
 }
 
 altostack_ceph_pools() {
@@ -195,6 +282,9 @@ altostack_ceph_pools() {
             altostack_ceph osd pool create "$pool" 8 8 replicated >/dev/null 2>&1
             altostack_ceph osd pool set "$pool" size 1 --yes-i-really-mean-it >/dev/null 2>&1
             altostack_ceph osd pool application enable "$pool" rbd >/dev/null
+            # No OSD yet (they are on storage machines still to come): the
+            # pool is for rbd already; librbd sets up the rest at first use.
+            [ "$(_ceph_up_osds)" != 0 ] || continue
             # waits until the pool's placement groups take writes
             rbd --cluster "$CEPH_CLUSTER" -c "$CEPH_CONF" -n client.admin \
                 --keyring "$CEPH_KEYS/client.admin.keyring" pool init "$pool"
@@ -253,8 +343,8 @@ altostack_ceph_down() {
     local name pid left
     _ceph_vars
     [ -d "$CEPH_DIR" ] || return 0
-    for name in osd.0 mgr.x mon.a; do
-        pid=$(_ceph_pid_alive "$CEPH_DIR/run/$name.pid") || continue
+    for name in "$CEPH_DIR"/run/*.pid; do
+        pid=$(_ceph_pid_alive "$name") || continue
         altostack_stop_pid "$pid" || echo "[ceph] $name ($pid) would not die" >&2
     done
     # a daemon whose pid file was lost still names our conf on its command line

@@ -2,19 +2,26 @@
 but the network (tests/fixtures/ns_machines.py), every step a command run
 inside a machine, as an operator would (docs/deploy/join.md):
 
-    ctl1$ altostack-node init --my-ip ... --front-address ...   # controller,
-                                          # storage (Ceph) and load balancer
+    ctl1$ altostack-node init --roles control,loadbalancer \
+              --my-ip ... --front-address ...     # controller (Ceph's mon
+                                                  # and mgr), load balancer
+    ctl1$ altostack-manage node add stor1 --role storage         # a token
+    stor1$ altostack-node join TOKEN                             # Ceph OSD
     ctl1$ altostack-manage node add ctl2 --role control          # a token
     ctl2$ altostack-node join TOKEN                              # Galera,
                                           # RabbitMQ, control services, fronts
     (ctl3 the same; cmp1 and cmp2 with compute tokens)
 
-Then three controllers, each a Galera node, a RabbitMQ node and every
-control service, are the fronts' servers; both computes are hypervisors;
-a server boots on a compute and prints on its serial console. Bad input
-(a role that cannot join, a used token) is refused with exit status 1.
+Then the storage machine's OSD holds the cluster's data; three
+controllers, each a Galera node, a RabbitMQ node and every control
+service, are the fronts' servers; both computes are hypervisors with
+Ceph's compute user (no database credential, no service key); a server
+boots on a compute, prints on its serial console, and a volume cloned
+from the image on Ceph attaches to it as an RBD disk. Bad input (a role
+that cannot join, a used token) is refused with exit status 1.
 """
 
+import json
 import os
 import shutil
 import threading
@@ -32,7 +39,7 @@ pytestmark = pytest.mark.skipif(
     not shutil.which('ceph-osd') or not shutil.which('mariadbd', path='/usr/sbin:/usr/bin'),
     reason='needs root, openssh-server, the Ceph daemons and MariaDB')
 
-MACHINES = {'ctl1': 2, 'ctl2': 3, 'ctl3': 4, 'cmp1': 6, 'cmp2': 7}
+MACHINES = {'ctl1': 2, 'ctl2': 3, 'ctl3': 4, 'stor1': 5, 'cmp1': 6, 'cmp2': 7}
 FRONT = 10  # the cloud's address: SUBNET.10, a second address of ctl1
 MANAGE = '%s/bin/altostack-manage --config-file /etc/altostack/altostack.conf' % VENV
 NODE = '%s/bin/altostack-node' % VENV
@@ -84,8 +91,9 @@ def jcloud():
         machines.up(*MACHINES)
         c = JoinedCloud(machines)
         third = int(machines.subnet.split('.')[2])
-        r = c.run('ctl1', '%s init --name ctl1 --my-ip %s --front-address %s '
-                  '--public-cidr 172.30.%d.0/24 --report-interval 2 --service-down-time 10'
+        r = c.run('ctl1', '%s init --name ctl1 --roles control,loadbalancer --my-ip %s '
+                  '--front-address %s --public-cidr 172.30.%d.0/24 --report-interval 2 '
+                  '--service-down-time 10'
                   % (NODE, machines.addr('ctl1'), c.vip, third), 'init')
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
         yield c
@@ -93,9 +101,25 @@ def jcloud():
         machines.close()
 
 
+def test_a_storage_machine_joins_and_its_osd_holds_the_data(jcloud, request):
+    c = jcloud
+    _say(request, 'init: controller + load balancer (s)', c.times['init'])
+    out = c.join('stor1', c.token('ctl1', 'stor1', 'storage'))
+    assert 'Joined as storage machine stor1' in out, out
+    _say(request, 'token to a joined storage machine (s)', c.times['join-stor1'])
+    ceph = ('ceph --cluster altostack -c /var/lib/altostack/ceph/ceph.conf -n client.admin '
+            '--keyring /var/lib/altostack/ceph/keys/client.admin.keyring ')
+    tree = c.m.ssh('ctl1', ceph + 'osd tree -f json', check=False)
+    hosts = [n['name'] for n in json.loads(tree.stdout)['nodes']
+             if n['type'] == 'host']
+    assert hosts == ['stor1'], tree.stdout + tree.stderr
+    # the storage machine has the key that makes OSDs, no service's or admin's
+    keys = sorted(os.listdir(os.path.join(c.m.root('stor1'), 'etc', 'altostack', 'ceph')))
+    assert keys == ['ceph.conf', 'client.bootstrap-osd.keyring'], keys
+
+
 def test_controllers_join_with_tokens(jcloud, request):
     c = jcloud
-    _say(request, 'init: controller + storage + load balancer (s)', c.times['init'])
     for name in ('ctl2', 'ctl3'):
         out = c.join(name, c.token('ctl1', name, 'control'))
         assert 'Joined as controller %s' % name in out, out
@@ -121,12 +145,13 @@ def test_controllers_join_with_tokens(jcloud, request):
 
 def test_bad_input_is_refused(jcloud):
     c = jcloud
-    for role, says in (('storage', 'cannot join as'), ('bogus', 'is not a role')):
+    for role, says in (('loadbalancer', 'cannot join as'), ('bogus', 'is not a role')):
         r = c.m.ssh('ctl1', '%s node add x1 --role %s' % (MANAGE, role), check=False)
         assert r.returncode == 1 and says in r.stderr, r.stdout + r.stderr
     r = c.m.ssh('ctl1', '%s init --my-ip 1.2.3.4 --front-address 1.2.3.5 --roles control'
                 % NODE, check=False)
-    assert r.returncode == 1 and 'every role' in r.stderr, r.stdout + r.stderr
+    assert r.returncode == 1 and 'the roles control,loadbalancer' in r.stderr, (
+        r.stdout + r.stderr)
 
 
 def test_computes_join_and_a_server_boots(jcloud, request):
@@ -172,3 +197,19 @@ def test_computes_join_and_a_server_boots(jcloud, request):
     assert srv['status'] == 'ACTIVE' and srv['OS-EXT-SRV-ATTR:host'] in ('cmp1', 'cmp2'), srv
     c.console_says('join-vm1', 'ALTOSTACK-READY')
     _say(request, 'image, server and its console (s)', round(time.monotonic() - t0, 1))
+    # A volume cloned from the image on Ceph, attached: the compute opens
+    # it as Ceph's compute user, whose key came in the conductor's answer.
+    host = srv['OS-EXT-SRV-ATTR:host']
+    ceph_dir = os.path.join(c.m.root(host), 'etc', 'altostack', 'ceph')
+    assert sorted(os.listdir(ceph_dir)) == ['ceph.conf', 'client.altostack-compute.keyring']
+    with open(os.path.join(c.m.root(host), 'etc', 'altostack', 'altostack.conf')) as f:
+        conf = f.read()
+    assert 'rbd_user = altostack-compute' in conf and '[database]' not in conf, conf
+    c.openstack('volume', 'create', '--image', 'altostack-tiny', '--size', '1', 'join-v1')
+    c.wait(lambda: c.openstack('volume', 'show', 'join-v1', '-f', 'value', '-c',
+                               'status').strip() == 'available', 120, 'join-v1 available')
+    c.openstack('server', 'add', 'volume', 'join-vm1', 'join-v1')
+    c.wait(lambda: c.openstack('volume', 'show', 'join-v1', '-f', 'value', '-c',
+                               'status').strip() == 'in-use', 120, 'join-v1 in-use')
+    xml = c.m.ssh(host, 'virsh -c qemu:///system dumpxml altostack-%s' % srv['id']).stdout
+    assert "protocol='rbd'" in xml and "username='altostack-compute'" in xml, xml

@@ -54,8 +54,7 @@ def test_a_token_with_an_unknown_role_is_damaged():
         join_token.decode(text)
 
 
-@pytest.mark.parametrize('role,says', [('storage', 'started the cloud'),
-                                       ('loadbalancer', 'started the cloud'),
+@pytest.mark.parametrize('role,says', [('loadbalancer', 'started the cloud'),
                                        ('bogus', 'is not a role'), ('', 'is not a role')])
 def test_roles_that_cannot_join_say_why(role, says):
     with pytest.raises(join_token.InvalidRole, match=says):
@@ -66,7 +65,7 @@ def test_roles_that_cannot_join_say_why(role, says):
 
 def test_node_add_refuses_a_bad_role_before_making_anything(broker):
     with pytest.raises(node_admin.NodeCommandError, match='cannot join as'):
-        node_admin.add('x1', role='storage')
+        node_admin.add('x1', role='loadbalancer')
     assert broker.calls == [] and nodes.get('x1') is None
 
 
@@ -127,8 +126,72 @@ def test_a_controller_gets_the_clouds_files_only_when_its_token_is_accepted(
     assert b['controls'] == [['ctl1', '192.0.2.1'], ['ctl2', '192.0.2.2']]
     # Once: the second presentation gets nothing.
     assert set(conductor.register_node(ctx, 'ctl2', ctl['secret'], '192.0.2.2')) == {'error'}
-    # A compute gets no bundle.
-    assert 'bundle' not in conductor.register_node(ctx, 'cmp1', cmp_['secret'], '192.0.2.6')
+    # A compute gets no bundle; without Ceph, no Ceph files.
+    out = conductor.register_node(ctx, 'cmp1', cmp_['secret'], '192.0.2.6')
+    assert 'bundle' not in out and 'ceph' not in out
+
+
+def test_a_storage_machine_gets_the_key_that_makes_osds_and_a_compute_its_ceph_user(
+        broker, controller_files):
+    CONF.set_override('backend', 'rbd', 'volume')
+    try:
+        nodes.record_first_control('ctl1', '192.0.2.1')
+        stor = join_token.decode(node_admin.add('stor1', role='storage'))
+        cmp_ = join_token.decode(node_admin.add('cmp1'))
+        conductor = conductor_manager.ConductorManager()
+        ctx = get_admin_context()
+        out = conductor.register_node(ctx, 'stor1', stor['secret'], '192.0.2.5')
+        assert out['role'] == 'storage'
+        assert out['bundle'] == {'etc_files': {
+            'ceph/ceph.conf': 'CEPH ceph.conf',
+            'ceph/client.bootstrap-osd.keyring': 'CEPH client.bootstrap-osd.keyring'}}
+        ceph = conductor.register_node(ctx, 'cmp1', cmp_['secret'], '192.0.2.6')['ceph']
+        assert ceph['user'] == 'altostack-compute' and set(ceph['files']) == {
+            'ceph.conf', 'client.altostack-compute.keyring'}
+        # neither gets the services' keys
+        for got in (out['bundle']['etc_files'], ceph['files']):
+            assert not [f for f in got if 'volume' in f or 'image' in f or 'admin' in f]
+    finally:
+        CONF.clear_override('backend', 'volume')
+
+
+def test_a_compute_join_writes_its_ceph_files_and_libvirt_lines(tmp_path, monkeypatch):
+    ceph = {'user': 'altostack-compute', 'secret_uuid': 'u-1',
+            'files': {'ceph.conf': 'CONF', 'client.altostack-compute.keyring': 'KEY'}}
+    monkeypatch.setattr(node_join, 'check_bus', lambda token, timeout: None)
+    monkeypatch.setattr(node_join, 'register', lambda *a: {'role': 'compute', 'ceph': ceph})
+    args = node_join._parser().parse_args([
+        'join', _token(name='cmp1'), '--config-dir', str(tmp_path / 'etc'),
+        '--state-path', str(tmp_path / 'lib'), '--my-ip', '192.0.2.6', '--no-start'])
+    assert node_join.join(args) == 0
+    keyring = tmp_path / 'etc' / 'ceph' / 'client.altostack-compute.keyring'
+    assert keyring.read_text() == 'KEY' and oct(keyring.stat().st_mode)[-3:] == '600'
+    conf = (tmp_path / 'etc' / 'altostack.conf').read_text()
+    assert ('[libvirt]\nrbd_user = altostack-compute\nrbd_secret_uuid = u-1\n'
+            'rbd_keyring = %s\n' % keyring) in conf
+
+
+def test_a_storage_join_writes_the_files_and_brings_up_its_osd(tmp_path, monkeypatch, capsys):
+    done = []
+    bundle = {'etc_files': {'ceph/ceph.conf': 'CONF',
+                            'ceph/client.bootstrap-osd.keyring': 'BOOT'}}
+    monkeypatch.setattr(node_join, 'check_bus', lambda token, timeout: None)
+    monkeypatch.setattr(node_join, 'register', lambda *a: {'role': 'storage',
+                                                           'bundle': bundle})
+    monkeypatch.setattr(node_cloud, '_osd_up', lambda v, etc: done.append(
+        (v['altostack_ceph_dir'], v['altostack_ip'])))
+    args = node_join._parser().parse_args([
+        'join', _token(name='stor1', role='storage'), '--config-dir', str(tmp_path / 'etc'),
+        '--state-path', str(tmp_path / 'lib'), '--my-ip', '192.0.2.5'])
+    assert node_join.join(args) == 0
+    assert done == [(str(tmp_path / 'lib' / 'ceph'), '192.0.2.5')]
+    assert (tmp_path / 'etc' / 'ceph' / 'client.bootstrap-osd.keyring').read_text() == 'BOOT'
+    assert not (tmp_path / 'etc' / 'join-bus.conf').exists()
+    assert 'Joined as storage machine stor1' in capsys.readouterr().out
+    # again: the OSD is brought up, nothing registered
+    monkeypatch.setattr(node_join, 'register', lambda *a: 1 / 0)
+    assert node_join.join(args) == 0 and len(done) == 2
+    assert 'already joined' in capsys.readouterr().out
 
 
 def test_a_controller_without_the_files_says_so(broker, tmp_path):
@@ -216,7 +279,8 @@ def test_side_by_side_raises_the_first_failure_after_all_ended():
 
 
 @pytest.mark.parametrize('argv,says', [
-    (['--roles', 'control'], 'every role'),
+    (['--roles', 'control'], 'the roles control,loadbalancer'),
+    (['--roles', 'storage,loadbalancer'], 'the roles control,loadbalancer'),
     (['--roles', 'control,storage,loadbalancer,dns'], 'unknown role'),
     (['--front-address', '192.0.2.1'], 'of its own'),
 ])
