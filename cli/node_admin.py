@@ -7,7 +7,9 @@ cloud's virtual host only, with rabbitmqctl on this controller), records
 the token's hash and expiry, and prints the token. ``remove`` refuses while
 the node has servers; otherwise it deletes the broker user (closing its
 connections), the node's service records, compute node, claims, aggregate
-memberships and DHCP ports, and marks the node removed.
+memberships and DHCP ports, and marks the node removed. A controller is
+taken out of the clusters and the fronts too (``_leave_clusters``): once
+its machine is stopped or lost, its Galera node gone from the cluster.
 """
 
 import calendar
@@ -170,13 +172,78 @@ def remove(name):
             'remove %s" again.' % (name, len(servers), ', '.join(
                 '%s (%s)' % (n, u) for u, n in servers), name, name))
     row = nodes.get(name)
+    control = row is not None and row.role == nodem.CONTROL
+    if control:
+        _leave_clusters(row)
     if row is not None and row.bus_user:
         _bus_user_delete(row.bus_user, _vhost())
     done = nodes.remove_records(name)
     if row is None and not any(done.values()):
         raise NodeCommandError('no node or compute host is called %s' % name)
     nodes.mark_removed(name)
+    if control:
+        done['fronts_left'] = len(_refresh_fronts())
     return done
+
+
+def _lb_host():
+    from conductor import cloud
+    try:
+        return cloud.load_cloud()['loadbalancer']
+    except (cloud.CloudError, KeyError, ValueError) as e:
+        raise NodeCommandError('this controller cannot read the cloud file (%s): %s'
+                               % (CONF.node_join.cloud_file, e)) from None
+
+
+def _leave_clusters(row):
+    """Controller ``row`` out of the RabbitMQ cluster; refused (nothing
+    done) for the load balancer's machine, the last controller, or one
+    whose Galera node is still in the cluster."""
+    name, ip = row.name, row.my_ip
+    if name == _lb_host():
+        raise NodeCommandError(
+            '%s holds the load balancer\'s fronts and Ceph\'s mon (it started the cloud): '
+            'it cannot be removed' % name)
+    others = [n for n, _ in nodes.control_nodes() if n != name]
+    if not others:
+        raise NodeCommandError('%s is the last controller: it cannot be removed' % name)
+    incoming = _galera_members()
+    if ip and any(a.rsplit(':', 1)[0] == ip for a in incoming):
+        raise NodeCommandError(
+            'the Galera node of %s (%s) is still in the cluster (%s): stop the machine, or '
+            'wait until the cluster drops a lost one (about 15 s), then run "node remove %s" '
+            'again' % (name, ip, ', '.join(incoming), name))
+    r = _rabbitmqctl('forget_cluster_node', 'rabbit@%s' % ip)
+    said = (r.stdout + r.stderr).lower()
+    if r.returncode != 0 and 'not_a_cluster_node' not in said and \
+            'not in the cluster' not in said:
+        raise NodeCommandError('the broker did not forget node rabbit@%s of %s (stop the '
+                               'machine first): %s' % (ip, name, r.stderr.strip()[-500:]))
+
+
+def _galera_members():
+    """The addresses of the Galera cluster's nodes ([] on another engine)."""
+    with db_api.connection() as conn:
+        if conn.dialect.name != 'mysql':
+            return []
+        row = conn.exec_driver_sql("SHOW STATUS LIKE 'wsrep_incoming_addresses'").first()
+    return [a for a in (row[1] if row else '').split(',') if a]
+
+
+def _refresh_fronts():
+    from common import context as ctx_mod
+    from conductor import rpcapi as conductor_rpcapi
+    lb = _lb_host()
+    try:
+        out = conductor_rpcapi.ConductorAPI().refresh_fronts(
+            ctx_mod.get_admin_context(), lb, timeout=60)
+    except (messaging.MessagingException, exception.ServiceUnavailable) as e:
+        out = {'error': str(e) or type(e).__name__}
+    if out.get('error'):
+        raise NodeCommandError('the node is removed, but the load balancer\'s conductor (%s) '
+                               'did not rewrite the fronts: %s; run "node remove" again'
+                               % (lb, out['error']))
+    return out['controls']
 
 
 def _fail(e):

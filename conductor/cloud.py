@@ -136,12 +136,18 @@ def write_fronts(front_dir, address, cloud, controls, src=None):
 def add_to_fronts(name):
     """On the load balancer's machine: every joined controller (with
     ``name``, which must be one) in the fronts. A list of their names."""
+    if name not in [n for n, _ in nodes.control_nodes()]:
+        raise CloudError('%s is not a controller that joined' % name)
+    return refresh_fronts()
+
+
+def refresh_fronts():
+    """On the load balancer's machine: the fronts over the controllers that
+    are joined now (one removed is left out). A list of their names."""
     if not CONF.node_join.front_dir:
         raise CloudError('this machine (%s) is not the load balancer: it has no '
                          '[node_join] front_dir' % CONF.host)
     controls = nodes.control_nodes()
-    if name not in [n for n, _ in controls]:
-        raise CloudError('%s is not a controller that joined' % name)
     write_fronts(CONF.node_join.front_dir, CONF.node_join.front_address, load_cloud(),
                  controls)
     LOG.info('Fronts now over controllers %s', ', '.join(n for n, _ in controls))

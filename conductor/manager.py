@@ -23,7 +23,7 @@ LOG = logging.getLogger(__name__)
 
 
 class ConductorManager(endpoints.RecordKeeping):
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def ping(self, context):
         return {'service': 'conductor', 'host': CONF.host}
@@ -61,6 +61,16 @@ class ConductorManager(endpoints.RecordKeeping):
             return {'controls': cloud.add_to_fronts(name)}
         except cloud.CloudError as e:
             LOG.error('Controller %s not added to the fronts: %s', name, e)
+            return {'error': str(e)}
+
+    def refresh_fronts(self, context):
+        """On the load balancer's machine: the fronts over the controllers
+        joined now (after one was removed). {'controls': [names]} or
+        {'error': why not}."""
+        try:
+            return {'controls': cloud.refresh_fronts()}
+        except cloud.CloudError as e:
+            LOG.error('Fronts not rewritten: %s', e)
             return {'error': str(e)}
 
     def build_failed(self, context, uuid, host, message, reschedule=True):

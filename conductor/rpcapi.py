@@ -17,6 +17,8 @@ Version history:
     1.1 - register_node (call): a new compute node presents its join token.
     1.2 - register_node answers a controller with the cloud's shared part
           ('bundle'); add_to_fronts (call, at the load balancer's host).
+    1.3 - refresh_fronts (call, at the load balancer's host): the fronts
+          over the controllers joined now (after a removal).
 """
 
 from common import exception
@@ -26,7 +28,7 @@ TOPIC = 'conductor'
 
 
 class ConductorAPI:
-    VERSION = '1.2'
+    VERSION = '1.3'
 
     def __init__(self):
         self.client = rpc.get_client(TOPIC, self.VERSION)
@@ -59,6 +61,15 @@ class ConductorAPI:
             raise exception.ServiceUnavailable(
                 reason='the conductor is too old to add controllers to the fronts')
         return cctxt.call(context, 'add_to_fronts', name=name)
+
+    def refresh_fronts(self, context, lb_host, timeout=None):
+        """Ask the load balancer's conductor (at ``lb_host``) to rewrite its
+        fronts over the controllers joined now."""
+        cctxt = self.client.prepare(version='1.3', server=lb_host, timeout=timeout)
+        if not cctxt.can_send_version('1.3'):
+            raise exception.ServiceUnavailable(
+                reason='the conductor is too old to take controllers out of the fronts')
+        return cctxt.call(context, 'refresh_fronts')
 
     # -- servers an agent runs -------------------------------------------------
     def instance_event(self, context, uuid, event, phase, result=None, details=None,

@@ -24,6 +24,7 @@ that cannot join, a used token) is refused with exit status 1.
 import json
 import os
 import shutil
+import signal
 import threading
 import time
 
@@ -213,3 +214,41 @@ def test_computes_join_and_a_server_boots(jcloud, request):
                                'status').strip() == 'in-use', 120, 'join-v1 in-use')
     xml = c.m.ssh(host, 'virsh -c qemu:///system dumpxml altostack-%s' % srv['id']).stdout
     assert "protocol='rbd'" in xml and "username='altostack-compute'" in xml, xml
+
+
+def test_a_lost_controller_is_removed_and_the_cloud_keeps_booting(jcloud, request):
+    """Every process of ctl3 killed -9 (the machine lost); `node remove
+    ctl3` on ctl2 takes it out of the RabbitMQ cluster, the fronts and the
+    service list, once Galera has dropped it; servers still boot."""
+    c = jcloud
+    pids = c.m.pids('ctl3')
+    assert len(pids) > 10, pids  # services, rabbit, galera, sshd, libvirtd
+    t0 = time.monotonic()
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    c.wait(lambda: not c.m.pids('ctl3'), 30, 'every process of ctl3 gone')
+    said = []
+
+    def removed():
+        r = c.m.ssh('ctl2', '%s node remove ctl3' % MANAGE, check=False, timeout=300)
+        if r.returncode == 0:
+            return True
+        # refused, with the reason, until Galera has dropped the lost node
+        assert 'still in the cluster' in r.stderr, r.stdout + r.stderr
+        said.append(r.stderr)
+        return False
+    c.wait(removed, 120, 'ctl3 removed')
+    _say(request, 'kill -9 of ctl3 to its removal (s)', round(time.monotonic() - t0, 1))
+    assert c.front_status('api') == {'ctl1': 'UP', 'ctl2': 'UP'}
+    assert set(c.front_status('galera')) == {'ctl1', 'ctl2'}
+    members = c.m.ssh('ctl1', '/var/lib/altostack/rabbitmq/rabbitmqctl cluster_status').stdout
+    assert 'rabbit@%s' % c.m.addr('ctl3') not in members, members
+    hosts = {s['Host'] for s in c.openstack('compute', 'service', 'list', json_out=True)}
+    assert 'ctl3' not in hosts and {'ctl1', 'ctl2'} <= hosts, hosts
+    r = c.m.ssh('ctl2', '%s node remove ctl1' % MANAGE, check=False)
+    assert r.returncode == 1 and 'load balancer' in r.stderr, r.stdout + r.stderr
+    srv = c.boot('join-vm2')
+    assert srv['status'] == 'ACTIVE', srv

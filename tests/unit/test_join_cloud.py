@@ -336,3 +336,73 @@ def test_a_control_join_writes_what_the_conductor_sent_and_brings_up_each_part(
     done.clear()
     assert node_join.join(args) == 0
     assert done == ['services'] and 'already joined' in capsys.readouterr().out
+
+
+# -- removing a controller ---------------------------------------------------------
+
+@pytest.fixture
+def three_controls(broker, controller_files, monkeypatch):
+    """ctl1 (the load balancer's, which started the cloud), ctl2 and ctl3
+    joined; the fronts' refresh recorded."""
+    nodes.record_first_control('ctl1', '192.0.2.1')
+    conductor = conductor_manager.ConductorManager()
+    for n in (2, 3):
+        tok = join_token.decode(node_admin.add('ctl%d' % n, role='control'))
+        conductor.register_node(get_admin_context(), 'ctl%d' % n, tok['secret'],
+                                '192.0.2.%d' % n)
+    refreshed = []
+    monkeypatch.setattr(node_admin, '_refresh_fronts', lambda: refreshed.append(
+        [n for n, _ in nodes.control_nodes()]) or refreshed[-1])
+    monkeypatch.setattr(node_admin, '_galera_members', lambda: ['192.0.2.1:3306',
+                                                               '192.0.2.2:3306'])
+    broker.calls.clear()
+    return refreshed
+
+
+def test_a_removed_controller_leaves_the_broker_cluster_and_the_fronts(broker,
+                                                                        three_controls):
+    done = node_admin.remove('ctl3')
+    assert ('forget_cluster_node', 'rabbit@192.0.2.3') in broker.calls
+    assert three_controls == [['ctl1', 'ctl2']] and done['fronts_left'] == 2
+    assert nodes.get('ctl3').state == 'removed'
+    # new tokens no longer name it
+    assert join_token.decode(node_admin.add('cmp1'))['controllers'] == [
+        '192.0.2.1', '192.0.2.2']
+
+
+@pytest.mark.parametrize('name,says', [
+    ('ctl1', 'holds the load balancer'),
+    ('ctl2', r'Galera node of ctl2 \(192.0.2.2\) is still in the cluster'),
+])
+def test_a_controller_that_cannot_go_yet_is_refused_with_nothing_done(
+        broker, three_controls, name, says):
+    with pytest.raises(node_admin.NodeCommandError, match=says):
+        node_admin.remove(name)
+    assert broker.calls == [] and three_controls == []
+    assert nodes.get(name).state == 'joined'
+
+
+def test_a_running_broker_node_is_not_forgotten(broker, three_controls, monkeypatch):
+    class Refused:
+        returncode, stdout = 2, ''
+        stderr = "Error: {failed_to_remove_node,'rabbit@192.0.2.3',{active,...}}"
+    monkeypatch.setattr(node_admin, '_rabbitmqctl', lambda *a: Refused)
+    with pytest.raises(node_admin.NodeCommandError, match='did not forget'):
+        node_admin.remove('ctl3')
+    assert nodes.get('ctl3').state == 'joined' and three_controls == []
+
+
+def test_the_load_balancer_rewrites_its_fronts_without_a_removed_controller(
+        broker, controller_files, monkeypatch):
+    written = []
+    monkeypatch.setattr(cloud, 'write_fronts', lambda *a, **kw: written.append(a[3]))
+    nodes.record_first_control('ctl1', '192.0.2.1')
+    tok = join_token.decode(node_admin.add('ctl2', role='control'))
+    nodes.consume('ctl2', join_token.secret_hash(tok['secret']), '192.0.2.2')
+    CONF.set_override('front_dir', '/lb/front', 'node_join')
+    try:
+        nodes.mark_removed('ctl2')
+        out = conductor_manager.ConductorManager().refresh_fronts(get_admin_context())
+    finally:
+        CONF.clear_override('front_dir', 'node_join')
+    assert out == {'controls': ['ctl1']} and written == [[('ctl1', '192.0.2.1')]]
