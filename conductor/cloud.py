@@ -7,8 +7,8 @@ the same names deploy/ansible uses, the image URL key among them), the
 token keys and Ceph's client files, and the controllers that joined before it.
 
 ``write_fronts``: the load balancer's HAProxy fronts (API, image service,
-Galera) over every controller that joined, with the same devstack/lib
-functions the Ansible loadbalancer role calls; run by the conductor of the
+Galera) over every controller that joined, with the devstack/lib function
+the Ansible loadbalancer role calls (cloud_fronts.sh); run by the conductor of the
 load balancer's machine when a controller joins, and by `altostack-node
 init` for the first one.
 """
@@ -101,27 +101,14 @@ PORTS = {'altostack_api_port': 8080, 'altostack_image_port': 9292, 'altostack_db
 
 
 def front_lines(front_dir, address, cloud, controls):
-    """The bash that writes and (re)loads the three fronts."""
+    """The bash that writes and (re)loads the three fronts (the first
+    controller is the database's writer, the others backups)."""
     cloud = dict(PORTS, **cloud)
-
-    def servers(port):
-        return ' '.join('%s=%s:%s' % (n, ip, port) for n, ip in controls)
     return '\n'.join([
-        'set -e',
-        'source "$SRC/devstack/lib/api_front.sh"',
-        'source "$SRC/devstack/lib/galera.sh"',
-        'altostack_api_front_write %s/api %s %s %s' % (
-            front_dir, address, cloud['altostack_api_port'],
-            servers(cloud['altostack_api_port'])),
-        'ALTOSTACK_FRONT_HTTPCHK= altostack_api_front_write %s/image %s %s %s' % (
-            front_dir, address, cloud['altostack_image_port'],
-            servers(cloud['altostack_image_port'])),
-        # the first controller is the writer, the others backups
-        'altostack_galera_front_write %s/galera %s %s %s' % (
-            front_dir, address, cloud['altostack_db_port'], servers(3306)),
-        'altostack_api_front_up %s/api' % front_dir,
-        'altostack_api_front_up %s/image' % front_dir,
-        'altostack_galera_front_up %s/galera' % front_dir,
+        'source "$SRC/devstack/lib/cloud_fronts.sh"',
+        ' '.join(['altostack_cloud_fronts_up', front_dir, address] +
+                 [str(cloud[p]) for p in PORTS] +
+                 ['%s=%s' % (n, ip) for n, ip in controls]),
     ])
 
 

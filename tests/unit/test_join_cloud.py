@@ -6,6 +6,7 @@ tests/multinode/test_join_cloud.py runs them for real."""
 
 import base64
 import json
+import os
 import time
 
 import pytest
@@ -239,12 +240,11 @@ def test_the_fronts_use_the_loadbalancer_roles_functions():
     v = node_cloud.ansible_vars(CLOUD, 'ctl1', '192.0.2.1', [], '/etc/a', '/var/a')
     text = cloud.front_lines('/f', '192.0.2.10', v, [('ctl1', '192.0.2.1'),
                                                      ('ctl2', '192.0.2.2')])
-    assert ('altostack_api_front_write /f/api 192.0.2.10 8080 ctl1=192.0.2.1:8080 '
-            'ctl2=192.0.2.2:8080') in text
-    assert 'ALTOSTACK_FRONT_HTTPCHK= altostack_api_front_write /f/image 192.0.2.10 9292' in text
-    # the first controller is the writer
-    assert ('altostack_galera_front_write /f/galera 192.0.2.10 3306 ctl1=192.0.2.1:3306 '
-            'ctl2=192.0.2.2:3306') in text
+    assert ('altostack_cloud_fronts_up /f 192.0.2.10 8080 9292 3306 ctl1=192.0.2.1 '
+            'ctl2=192.0.2.2') in text
+    with open(os.path.join(cloud.SRC, 'deploy', 'ansible', 'roles', 'loadbalancer', 'tasks',
+                           'main.yml')) as f:
+        assert 'altostack_cloud_fronts_up' in f.read()
 
 
 # -- the configuration -------------------------------------------------------------
