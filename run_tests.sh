@@ -26,4 +26,4 @@ if [ ! -x "$TOOLS/bin/tox" ]; then
     python3 -m venv "$TOOLS"
     "$TOOLS/bin/pip" install -q --upgrade pip tox
 fi
-exec "$TOOLS/bin/tox" -e pep8,py3,functional,dashboard,multinode,conformance "$@"
+exec "$TOOLS/bin/tox" -e pep8,py3,functional,dashboard,multinode,faults,conformance "$@"
