@@ -52,7 +52,10 @@ def select_and_claim(uuid, spec):
     compare-and-set, best first. A claim that fails (the cache was behind
     another scheduler) re-reads that host and tries the next one; after
     ``max(20, host_subset_size)`` such failures, or when nothing passes,
-    the cache is read again and the hosts tried once more. Only when
+    the cache is read again and the hosts tried once more. A zone asked
+    for is checked in the database before the claim: an aggregate changed
+    a moment ago (the cache is up to two seconds old) must not send a
+    server to a host of another zone; then the cache is read again. Only when
     nothing fits are all hosts read from the database, to explain which
     filter removed which host.
     """
@@ -62,11 +65,14 @@ def select_and_claim(uuid, spec):
     tries = max(20, subset)
     req = {'vcpus': spec['vcpus'], 'memory_mb': spec['memory_mb'], 'disk_gb': spec['disk_gb']}
     cache = host_cache.get()
+    zone = spec.get('availability_zone') if 'AvailabilityZoneFilter' in enabled else None
     taken = set()  # hosts whose claim failed: their room went to someone else
     for fresh in (False, True):
         snap = cache.refresh() if fresh else cache.snapshot()
         failed = 0
         for host in host_cache.candidates(snap, spec, enabled, subset, exclude=taken):
+            if zone and host_state.zone_of(host.host) != zone:
+                break  # the cache's zones are behind an aggregate's change
             if claims.claim(host.node_id, uuid, req, enabled_only='ComputeFilter' in enabled):
                 cache.consumed(host.node_id, req)
                 return host, None

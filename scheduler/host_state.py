@@ -96,6 +96,14 @@ def zone_query():
             .order_by(cm.Aggregate.id))
 
 
+def zone_of(host):
+    """The zone of ``host`` as the database has it now (the default zone
+    for a host in no aggregate with a zone)."""
+    with db_api.reader() as s:
+        rows = s.execute(zone_query().where(cm.AggregateHost.host == host)).all()
+    return rows[-1][1] if rows else CONF.default_availability_zone
+
+
 def load_hosts():
     """Every compute node with its service record, zone and instances."""
     with db_api.reader() as s:

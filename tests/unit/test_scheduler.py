@@ -197,6 +197,25 @@ def test_cache_zones(db, conf):
     assert host is None and why.startswith('AvailabilityZoneFilter removed 3 of 3 hosts')
 
 
+def test_a_zone_changed_behind_the_cache_gets_no_server(db, conf):
+    """Host 'a' leaves zone az1 after the cache was read: a server asked
+    for in az1 goes to 'b', which joined it, never to 'a'."""
+    for h in ('a', 'b'):
+        add_host(h, memory_mb=8192 if h == 'a' else 4096)
+    put_in_zone('az1', 'a')
+    cache = host_cache.get()
+    cache.snapshot()
+    with db_api.session() as s:
+        s.execute(sa.delete(cm.AggregateHost).where(cm.AggregateHost.host == 'a'))
+        agg = s.scalars(sa.select(cm.Aggregate).where(cm.Aggregate.name == 'agg-az1')).one()
+        s.add(cm.AggregateHost(aggregate_id=agg.id, host='b'))
+    assert [h.host for h in host_cache.candidates(cache.snapshot(), spec(
+        availability_zone='az1'), conf.scheduler.enabled_filters)] == ['a']
+    host, why = build.select_and_claim('i1', spec(availability_zone='az1'))
+    assert host.host == 'b' and why is None
+    assert used('a') == (0, 0, 0)
+
+
 def test_cache_excludes_down_and_disabled_hosts(db):
     add_host('up', memory_mb=2048)
     add_host('down', memory_mb=8192, up=False)
