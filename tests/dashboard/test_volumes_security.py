@@ -124,8 +124,16 @@ def test_volume_create_live_extend_snapshot_attach(signed_in, dash_cloud, dash_i
     _submit(p, '#snapshot-form', 'Snapshot dash-snap of volume dash-vol is being made')
     snap_item = p.locator('ul.snapshots li', has_text='dash-snap')
     # (a copy of the volume's file: as the volume waits above, a minute)
-    expect(snap_item.locator('.status-badge')).to_have_attribute('data-status', 'available',
-                                                                 timeout=60000)
+    try:
+        expect(snap_item.locator('.status-badge')).to_have_attribute(
+            'data-status', 'available', timeout=60000)
+    except AssertionError as e:
+        # Twice in CI the badge still said 'creating': say whether the
+        # snapshot was, and what the volume service did meanwhile.
+        raise AssertionError('%s\nthe snapshot as the API has it: %s\nthe volume service '
+                             'said:\n%s' % (e, _show(dash_cloud, 'volume', 'snapshot',
+                                                      'dash-snap'),
+                                             dash_cloud.log_tail('volume', 80))) from None
     snap = _show(dash_cloud, 'volume', 'snapshot', 'dash-snap')
     assert (snap['status'], snap['volume_id']) == ('available', vol['id']), snap
     snap_item.locator('a').click()
