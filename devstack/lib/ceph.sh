@@ -70,6 +70,27 @@ _ceph_pid_alive() {
     [ -n "$pid" ] && altostack_alive "$pid" && echo "$pid"
 }
 
+# This machine's daemons: where they bind, their files, the OSD's store.
+_ceph_daemon_conf() {
+    local min=$1 max=$2
+    cat <<EOF
+public_addr = $CEPH_ADDR
+cluster_addr = $CEPH_ADDR
+ms_bind_port_min = $min
+ms_bind_port_max = $max
+run_dir = $CEPH_DIR/run
+pid_file = $CEPH_DIR/run/\$name.pid
+admin_socket = $CEPH_DIR/run/\$name.asok
+log_file = $CEPH_DIR/log/\$name.log
+crash_dir = $CEPH_DIR/crash
+keyring = $CEPH_KEYS/\$name.keyring
+osd_data = $CEPH_DIR/osd/\$id
+osd_objectstore = bluestore
+bluestore_block_size = $(( ${ALTOSTACK_CEPH_OSD_GB:-10} * 1073741824 ))
+osd_memory_target = 1073741824
+EOF
+}
+
 _ceph_conf() {
     local v2 v1 fsid min max
     read -r v2 v1 <<<"${ALTOSTACK_CEPH_PORTS:?}"
@@ -82,23 +103,15 @@ _ceph_conf() {
 fsid = $fsid
 mon_host = [v2:$CEPH_ADDR:$v2,v1:$CEPH_ADDR:$v1]
 public_network = $CEPH_ADDR/32
-public_addr = $CEPH_ADDR
-cluster_addr = $CEPH_ADDR
-ms_bind_port_min = $min
-ms_bind_port_max = $max
 auth_cluster_required = cephx
 auth_service_required = cephx
 auth_client_required = cephx
 auth_allow_insecure_global_id_reclaim = false
-run_dir = $CEPH_DIR/run
-pid_file = $CEPH_DIR/run/\$name.pid
-admin_socket = $CEPH_DIR/run/\$name.asok
-log_file = $CEPH_DIR/log/\$name.log
-crash_dir = $CEPH_DIR/crash
-keyring = $CEPH_KEYS/\$name.keyring
+EOF
+    _ceph_daemon_conf "$min" "$max" >>"$CEPH_CONF.tmp"
+    cat >>"$CEPH_CONF.tmp" <<EOF
 mon_data = $CEPH_DIR/mon/\$id
 mgr_data = $CEPH_DIR/mgr/\$id
-osd_data = $CEPH_DIR/osd/\$id
 osd_pool_default_size = 1
 osd_pool_default_min_size = 1
 osd_pool_default_pg_num = 8
@@ -109,9 +122,6 @@ mon_warn_on_pool_no_redundancy = false
 mon_allow_pool_delete = true
 mon_data_avail_warn = 5
 osd_crush_chooseleaf_type = 0
-osd_objectstore = bluestore
-bluestore_block_size = $(( ${ALTOSTACK_CEPH_OSD_GB:-10} * 1073741824 ))
-osd_memory_target = 1073741824
 [client]
 # Glance's and Cinder's way: clones of a protected snapshot.
 rbd_default_clone_format = 1
@@ -220,22 +230,7 @@ altostack_ceph_osd_node_up() {
         echo "# Written by devstack/lib/ceph.sh: an OSD of cluster $CEPH_CLUSTER."
         echo "[global]"
         grep -E '^(fsid|mon_host|auth_[a-z_]+) = ' "$client_conf"
-        cat <<EOF
-public_addr = $CEPH_ADDR
-cluster_addr = $CEPH_ADDR
-ms_bind_port_min = $min
-ms_bind_port_max = $max
-run_dir = $CEPH_DIR/run
-pid_file = $CEPH_DIR/run/\$name.pid
-admin_socket = $CEPH_DIR/run/\$name.asok
-log_file = $CEPH_DIR/log/\$name.log
-crash_dir = $CEPH_DIR/crash
-keyring = $CEPH_KEYS/\$name.keyring
-osd_data = $CEPH_DIR/osd/\$id
-osd_objectstore = bluestore
-bluestore_block_size = $(( ${ALTOSTACK_CEPH_OSD_GB:-10} * 1073741824 ))
-osd_memory_target = 1073741824
-EOF
+        _ceph_daemon_conf "$min" "$max"
     } >"$CEPH_CONF.tmp"
     mv "$CEPH_CONF.tmp" "$CEPH_CONF"
     cp "$bootstrap" "$CEPH_KEYS/client.bootstrap-osd.keyring"
