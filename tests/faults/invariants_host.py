@@ -28,6 +28,8 @@ import os
 import re
 import subprocess
 
+from compute.network import router
+
 DOMAIN_PREFIX = 'altostack-'
 TAP_RE = re.compile(r"<target dev='(tap[^']+)'")
 AT_REST_WITH_GUEST = {'active', 'stopped', 'paused', 'suspended', 'resized'}
@@ -92,13 +94,14 @@ def network_problems(view, rec, host, table):
     nets = {n['id'] for n in rec['networks']}
     routers = {r['id'] for r in rec['routers']}
     bridges = {'brq' + n[:11] for n in nets}
-    links, netns, pidfiles = set(), set(), set()
+    links, netns, pidfiles, wires = set(), set(), set(), set()
     for key, sp in reg['resources'].items():
         kind, _, ident = key.partition(':')
         if kind == 'bridge':
             if sp['name'] not in bridges:
                 out.append('%s: bridge %s of no network' % (host, sp['name']))
             links.add(sp['name'])
+            wires.update(sp.get('ports') or [])  # the external wire
         elif kind in ('dhcp', 'vxlan') and ident not in nets:
             out.append('%s: %s of network %s, which does not exist' % (host, kind, ident))
         elif kind == 'router' and ident not in routers:
@@ -112,6 +115,7 @@ def network_problems(view, rec, host, table):
                 out.append('%s: dnsmasq of network %s is not running' % (host, ident))
         elif kind == 'router':
             netns.add(sp['netns'])
+            wires.update(leg['host_if'] for leg in router.host_links(sp))
         elif kind == 'vxlan':
             links.add(sp['name'])
         elif kind == 'firewall':
@@ -144,7 +148,7 @@ def network_problems(view, rec, host, table):
             out.append('%s: nft rules for %s, a port of no server on this host' % (host, tap))
     ours = bridges | links
     for name, master in view['links'].items():
-        if master in ours and name not in links and name not in guests:
+        if master in ours and name not in links | wires and name not in guests:
             out.append('%s: orphan device %s on bridge %s' % (host, name, master))
         elif name.startswith('tap') and name[3:] in ports and name not in guests:
             out.append('%s: orphan tap %s (port of %s, in no domain)'
