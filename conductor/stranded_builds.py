@@ -66,8 +66,9 @@ def take_back(uuid, host, updated_at):
                                                          updated_at=utcnow()))
         if res.rowcount != 1:
             return False
-    if host is not None:
-        claims.release(uuid)
+    # Placed, or killed between its claim and the placement: a claim it
+    # holds is a dead request's.
+    claims.release(uuid)
     return True
 
 

@@ -4,6 +4,7 @@ converges: every server ends ACTIVE or ERROR with a fault that says why
 (none stuck in BUILD); once they are deleted, the invariants hold (nothing
 leaked: claims, quota, domains, folders, devices)."""
 
+import collections
 import concurrent.futures
 import time
 
@@ -113,6 +114,9 @@ def test_kill_during_boot_burst(cloud, service, capsys):
                         sum(s['status'] == 'ACTIVE' for s in servers),
                         sum(s['status'] == 'ERROR' for s in servers), restarted, settled,
                         figures['converged_s'], figures['checked']))
+        for why, n in collections.Counter(s['fault']['message'][:160] for s in servers
+                                          if s['status'] == 'ERROR').items():
+            print('  %d ERROR: %s' % (n, why))
 
 
 def _create_flavor(url, headers, image_id, flavor_id, name):

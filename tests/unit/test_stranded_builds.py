@@ -92,6 +92,14 @@ def test_a_placed_server_never_handed_over_is_placed_again(cloud):
     assert len(claims.held(sid)) == 1
 
 
+def test_a_claim_of_a_request_killed_before_it_placed_the_server_is_given_back(cloud):
+    sid = server(age_s=120)
+    assert claims.claim(claims.node_for_host('a').id, sid,
+                        {'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1})
+    assert stranded_builds.redrive(CTX, Scheduler()) == [sid]
+    assert cloud == [('a', sid)] and used() == 1 and len(claims.held(sid)) == 1
+
+
 def test_a_placed_server_whose_agent_is_down_waits_for_its_reconcile(cloud):
     add_host('b', up=False)
     server(age_s=120, host='b')
