@@ -20,16 +20,46 @@ LOG = logging.getLogger(__name__)
 
 class StateReports(agent_part.AgentPart):
     def update(self, ctx, instance, values, expected=None, retries=5):
-        """Report a state change; retried while the scheduler is away."""
+        """Report a state change; retried while the conductor is away. The
+        instance dict it ends as, or None when the records refused it (the
+        server changed: deleted, another task)."""
+        tries = []
+
+        def call():
+            tries.append(1)
+            return self.conductor.instance_update(ctx, instance['uuid'], values,
+                                                  expected_task_states=expected)
         try:
-            return rpc.call_until_answered(
-                lambda: self.conductor.instance_update(ctx, instance['uuid'], values,
-                                                       expected_task_states=expected),
-                'an update of %s' % instance['uuid'], tries=retries)
+            out = rpc.call_until_answered(call, 'an update of %s' % instance['uuid'],
+                                          tries=retries)
         except messaging.MessagingTimeout:
             LOG.error('Gave up reporting %s for %s; the power sync will', values,
                       instance['uuid'])
             return None
+        if out is None and expected is not None and len(tries) > 1:
+            return self._applied_unanswered(ctx, instance, values)
+        return out
+
+    def _applied_unanswered(self, ctx, instance, values):
+        """A try that went unanswered may have been applied all the same
+        (the conductor was killed between its commit and its answer): the
+        retry is then refused, as the server is no longer in the expected
+        task. When the records hold exactly this update's states, it was
+        ours: the instance dict (not None, which would cancel a build that
+        goes on, or take down the guest of a server now ACTIVE)."""
+        states = {k: v for k, v in values.items()
+                  if k in ('vm_state', 'task_state', 'power_state')}
+        try:
+            rows = self.conductor.get_host_instances(ctx, self.host)
+        except messaging.MessagingTimeout:
+            return None
+        for row in rows:
+            if row['uuid'] == instance['uuid'] and states and \
+                    all(row.get(k) == v for k, v in states.items()):
+                LOG.info('Update %s of %s was applied by a try whose answer was lost',
+                         states, instance['uuid'])
+                return row
+        return None
 
     def event(self, ctx, instance, event, phase, result=None, details=None):
         """Record the ``phase`` ('start' or 'finish') of an action's event;

@@ -17,6 +17,7 @@ from conductor import evacuate
 from conductor import nodes
 from conductor import records
 from conductor import snapshots
+from conductor import stranded_builds
 from scheduler import rpcapi as scheduler_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -86,3 +87,7 @@ class ConductorManager(endpoints.RecordKeeping):
     @periodic.periodic(lambda: CONF.service_down_time)
     def fail_stranded_evacuations(self):
         evacuate.fail_stranded(ctx_mod.get_admin_context())
+
+    @periodic.periodic(lambda: CONF.service_down_time)
+    def redrive_stranded_builds(self):
+        stranded_builds.redrive(ctx_mod.get_admin_context(), scheduler_rpcapi.SchedulerAPI())

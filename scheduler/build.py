@@ -7,6 +7,7 @@ writer died) does not fail the build: the placement runs again.
 
 import sqlalchemy as sa
 from oslo_log import log as logging
+from sqlalchemy import exc as sa_exc
 
 from blockstore import attachments
 from common import instance_states as st
@@ -141,17 +142,33 @@ def _place(context, uuid):
         LOG.info('Instance %s is no longer waiting to be scheduled (%s/%s)', uuid,
                  inst.vm_state, inst.task_state)
         return None
+    rerun = unit_of_work.rerun()
+    if inst.host is not None and not rerun:
+        # Placed by another request for it (the conductor asked again for a
+        # build it thought lost, and the first request came after all).
+        LOG.info('Instance %s is placed on %s already', uuid, inst.host)
+        return None
     spec = dict(inst.request_spec)
     spec['ignore_hosts'] = spec.get('tried_hosts', [])
-    if unit_of_work.rerun():
+    if rerun:
         # An earlier try lost its transaction: a claim it made (perhaps one
         # that committed as the connection died) is given back, not leaked.
         _release_held(uuid)
     else:
         # (On a try again the event is there, or event_finish makes it.)
         instances.event_start(context.request_id, uuid, 'schedule')
-    host, why = select_and_claim(uuid, spec)
+    try:
+        host, why = select_and_claim(uuid, spec)
+    except sa_exc.IntegrityError:
+        # Another request for it holds a claim on that host: it places it.
+        LOG.info('Instance %s is being placed by another request', uuid)
+        return None
     if host is None:
+        try:
+            if not rerun and instances.get(uuid).host is not None:
+                return None  # another request for it took the room: it is placed
+        except instances.InstanceNotFound:
+            return None
         prefix = 'No valid host was found. '
         if spec.get('last_error'):
             prefix += 'Earlier attempts failed (last: %s). ' % spec['last_error']
@@ -162,9 +179,11 @@ def _place(context, uuid):
                                        'availability_zone': inst.availability_zone or
                                        host.availability_zone},
                                 vm_states=[st.BUILDING], task_states=[st.SCHEDULING],
-                                action='schedule')
+                                hosts=instances.ANY if rerun else [None], action='schedule')
     except (instances.InstanceNotFound, instances.InstanceInvalidState):
-        claims.release(uuid)  # deleted while we looked for a host
+        # Deleted while we looked for a host, or placed by another request
+        # for it: give back our claim only (not the other's).
+        claims.release(uuid, host.node_id)
         host_cache.get().reload_nodes([host.node_id])
         return None
     instances.event_finish(context.request_id, uuid, 'schedule', details=host.host)

@@ -29,6 +29,11 @@ opts = [
     cfg.IntOpt('host_subset_size', default=1, min=1,
                help='Pick at random among this many best hosts (spreads '
                     'concurrent schedulers).'),
+    cfg.IntOpt('stranded_build_timeout', default=60, min=0,
+               help='Seconds a server may wait in BUILD (task scheduling) with nothing '
+                    'happening to it before the conductor hands its build to a scheduler '
+                    'again: a build request lost with an API or scheduler process that died '
+                    '(kill -9) would otherwise leave it there for ever. 0: never.'),
 ]
 
 

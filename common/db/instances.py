@@ -18,6 +18,7 @@ from common.db import compute_models as cm
 from common.db.models import utcnow
 
 _ANY = object()
+ANY = _ANY  # (any state, any host: the default of update)
 
 
 class InstanceNotFound(exception.NotFound):
@@ -54,9 +55,11 @@ def get(uuid, project_id=None, session=None, deleted=False):
         return _get(s)
 
 
-def update(uuid, values, vm_states=_ANY, task_states=_ANY, action='update', unlocked=False):
+def update(uuid, values, vm_states=_ANY, task_states=_ANY, action='update', unlocked=False,
+           hosts=_ANY):
     """Set ``values`` if the instance is in one of the expected states
-    (and, with ``unlocked``, not locked)."""
+    (and, with ``unlocked``, not locked; with ``hosts``, on one of them,
+    None for none)."""
     values = dict(values, updated_at=utcnow())
     inst_t = cm.Instance
     cond = [inst_t.uuid == uuid, inst_t.deleted.is_(False)]
@@ -70,6 +73,10 @@ def update(uuid, values, vm_states=_ANY, task_states=_ANY, action='update', unlo
             cond.append(sa.or_(inst_t.task_state.is_(None), inst_t.task_state.in_(tasks)))
         else:
             cond.append(inst_t.task_state.in_(tasks))
+    if hosts is not _ANY:
+        named = [h for h in hosts if h is not None]
+        cond.append(sa.or_(inst_t.host.in_(named), *([inst_t.host.is_(None)]
+                                                     if None in hosts else [])))
     with db_api.session() as s:
         res = s.execute(sa.update(inst_t).where(*cond).values(**values))
         if res.rowcount != 1:
