@@ -7,6 +7,7 @@ from oslo_log import log as logging
 from api import http
 from api.identity import assignments
 from api.identity import catalog
+from api.identity import lockout
 from api.identity import resources
 from api.identity import schemas
 from common import auth
@@ -49,13 +50,18 @@ def _password_user(s, ref):
                                                       models.User.domain_id == dom.id)).first()
     else:
         raise exception.BadRequest('A user needs an id or a name.')
+    if user is not None:
+        lockout.check(user)
     # Hash even for an unknown user, so timing does not tell who exists.
     ok = passwords.verify_password(ref['password'], user.password_hash if user else
                                    _DUMMY_HASH())
     if user is None or not ok:
         LOG.info('Password authentication failed for user %s',
                  ref.get('id') or ref.get('name'))
+        if user is not None:
+            lockout.record_failure(user)
         raise exception.Unauthorized(_AUTH_FAILED)
+    lockout.reset(user)
     if not user.enabled:
         raise exception.Unauthorized('The account is disabled for user: %s.' % user.id)
     return user
