@@ -43,6 +43,7 @@ _MEMBER = (
     'server-metadata:create', 'server-metadata:update', 'server-metadata:update_all',
     'server-metadata:delete', 'os-server-tags:update', 'os-server-tags:update_all',
     'os-server-tags:delete', 'os-server-tags:delete_all',
+    'os-server-groups:create', 'os-server-groups:delete',
 )
 _READER = ('ips:index', 'ips:show', 'server-metadata:index', 'server-metadata:show',
            'os-server-tags:index', 'os-server-tags:show', 'os-security-groups:list')
