@@ -110,7 +110,8 @@ def test_lockout_per_user_then_runs_out(cloud, secrets, user):
 def test_success_starts_the_count_again(cloud, secrets, user):
     for _round in range(3):
         for n in range(ATTEMPTS - 1):
-            assert GENERIC in refused(cloud, secrets, user['name'], 'bad-%d' % n)
+            assert GENERIC in refused(cloud, secrets, user['name'],
+                                     'bad-%d-%s' % (n, uuid.uuid4().hex))
         login(cloud, secrets, user['name'], user['password'])
 
 
