@@ -98,16 +98,17 @@ def _token(cloud, user, password, project):
 
 def _call(w, token, method, url, body=None, expect=None):
     headers = {'X-Auth-Token': token, 'OpenStack-API-Version': 'compute 2.61'}
+    kw = {'json': body}
+    base = w.api
     if url.startswith('/v2/'):
         base = w.image
         if method == 'PATCH':
             headers['Content-Type'] = 'application/openstack-images-v2.1-json-patch'
-    else:
-        base = w.api
-    r = w.http.request(method, base + url, json=body if method != 'PATCH' or
-                       not url.startswith('/v2/') else None,
-                       data=None if method != 'PATCH' or not url.startswith('/v2/')
-                       else '[]', headers=headers, timeout=60)
+            kw = {'data': '[]'}
+        elif method == 'PUT' and url.endswith('/file'):
+            headers['Content-Type'] = 'application/octet-stream'
+            kw = {'data': b'iso'}
+    r = w.http.request(method, base + url, headers=headers, timeout=60, **kw)
     if expect is not None:
         assert r.status_code == expect, '%s %s -> %d %s' % (method, url, r.status_code, r.text)
     return r
@@ -289,6 +290,7 @@ _BODIES = {
     '/os-extra_specs': {'extra_specs': {'k1': 'v2'}},
     '/router_interface': {'subnet_id': str(uuid.uuid4())},
     'extraroutes': {'router': {'routes': []}},
+    '/v2/images/<image_id>/members/<member_id>': {'status': 'accepted'},
 }
 
 
@@ -322,6 +324,8 @@ def _body(method, rule, w=None):
         return None
     if w is not None and rule in _collection_bodies(w):
         return _collection_bodies(w)[rule]
+    if rule.endswith('/v2/images/<image_id>/members'):
+        return {'member': w.project_b if w else uuid.uuid4().hex}
     for end, body in _BODIES.items():
         if rule.endswith(end):
             return body
@@ -355,9 +359,10 @@ def assert_error_shape(r, rule):
         assert set(err) == {'type', 'message', 'detail'} and err['message'], body
         # Neutron: PolicyNotAuthorized from policy, NotAuthorized from its
         # quota API's ownership check, <Resource>NotFound.
-        assert code not in (403, 404) or err['type'] in (
-            'PolicyNotAuthorized', 'NotAuthorized') if code == 403 else \
-            err['type'].endswith('NotFound'), body
+        if code == 403:
+            assert err['type'] in ('PolicyNotAuthorized', 'NotAuthorized'), body
+        elif code == 404:
+            assert err['type'].endswith('NotFound'), body
     else:
         (kind, err), = body.items()
         assert kind == {403: 'forbidden', 404: 'itemNotFound'}.get(code, kind), body
@@ -373,7 +378,16 @@ def _shape(wrong, r, method, url, rule):
 
 
 # -- the matrix ---------------------------------------------------------------
+# Creations whose bodies name A's resources (a port on A's network, a
+# snapshot of A's volume, a server with A's private flavor and image): B
+# is refused, as the named resource is not found for B.
+NAMES_A = {'/network/v2.0/subnets', '/network/v2.0/ports', '/network/v2.0/security-group-rules',
+           '/volume/v3/<project_id>/snapshots', '/compute/v2.1/servers'}
+
+
 def _expected_for_b(method, rule, owned):
+    if method == 'POST' and rule in NAMES_A:
+        return (400, 403, 404)
     if method == 'GET' and re.search(r'/defaults?$', rule):
         return None     # the default quotas: the same for every project, open to all
     if owned:
@@ -392,7 +406,7 @@ def test_member_of_another_project_gets_404_or_403(world):
             continue
         url, owned = _fill(w, method, rule, w.project_b)
         expected = _expected_for_b(method, rule, owned)
-        r = _call(w, w.b, method, url, _body(method, rule))
+        r = _call(w, w.b, method, url, _body(method, rule, w))
         if r.status_code >= 500 or (expected and r.status_code not in expected):
             wrong.append('%s %s -> %d %s' % (method, url, r.status_code, r.text[:200]))
             continue
