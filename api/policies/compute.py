@@ -26,7 +26,8 @@ _ADMIN_ONLY = (
     'servers:action:os-migrateLive', 'servers:show:host_status',
 )
 _MEMBER = (
-    'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',
+    'servers:create', 'servers:update', 'servers:delete', 'servers:action:os-stop',
+    'servers:action:os-start',
     'servers:action:reboot', 'servers:action:os-getConsoleOutput',
     'servers:action:addSecurityGroup', 'servers:action:removeSecurityGroup',
     'servers:action:lock', 'servers:action:unlock', 'servers:action:pause',
