@@ -46,7 +46,7 @@ ADMIN_ONLY = re.compile(
     r'|^GET /compute/v2\.1/os-availability-zone/detail$'
     r'|^POST /compute/v2\.1/flavors$'
     r'|^GET /volume/v3/<project_id>/os-services$'
-    r'|^POST /volume/v3/<project_id>/types$'
+    r'|^POST /volume/v3/<project_id>/types$|^DELETE /volume/v3/<project_id>/types/'
     r'|^GET /network/v2\.0/quotas$'
     r'|^(POST|PATCH|DELETE) /identity/v3/(domains|regions|services|endpoints|roles)(/|$)'
     r'|^(GET|POST) /identity/v3/(users|groups|domains)$')
@@ -64,13 +64,30 @@ def _routes():
             if method == 'HEAD' and 'GET' in rule.methods and not rule.endpoint.startswith(
                     'identity.check'):
                 continue
-            out.append(('api', method, rule.rule))
+            out += [('api', method, path) for path in _each_collection(rule.rule)]
     for path, methods in ROUTES:
         if path.startswith('/internal/'):
             continue   # signed URLs for compute hosts: no token at all
         for method in methods:
             out.append(('image', method, path))
     return out
+
+
+# Neutron's resource placeholders, for routes shared by several
+# collections (<any(networks, ports, ...):coll>/<rid>/tags).
+_NEUTRON_IDS = {'networks': 'net_id', 'subnets': 'subnet_id', 'ports': 'port_id',
+                'security-groups': 'group_id', 'floatingips': 'fip_id',
+                'routers': 'router_id'}
+
+
+def _each_collection(rule):
+    """One rule per collection a shared rule serves."""
+    m = re.search(r'<any\(([^)]*)\):\w+>/<\w+>', rule)
+    if not m:
+        return [rule]
+    colls = [c.strip().strip('"') for c in m.group(1).split(',')]
+    return [rule[:m.start()] + '%s/<%s>' % (c, _NEUTRON_IDS[c]) + rule[m.end():]
+            for c in colls]
 
 
 ROUTES = _routes()
@@ -192,8 +209,8 @@ def _make_resources(w):
                                 'protocol': 'tcp', 'port_range_min': 22,
                                 'port_range_max': 22}}, expect=201).json()[
         'security_group_rule']['id']
-    public = [n for n in _call(w, A, 'GET', '/network/v2.0/networks?router:external=true',
-                               expect=200).json()['networks']]
+    public = [n for n in _call(w, A, 'GET', '/network/v2.0/networks',
+                               expect=200).json()['networks'] if n.get('router:external')]
     p['public_id'] = public[0]['id']
     p['fip_id'] = _call(w, A, 'POST', '/network/v2.0/floatingips', {'floatingip': {
         'floating_network_id': public[0]['id']}}, expect=201).json()['floatingip']['id']
@@ -244,10 +261,6 @@ def _fill(w, method, rule, caller_project):
         if name == 'project_id' and before == '/volume/v3/':
             return caller_project      # Cinder's URLs carry the caller's project
         owned = True
-        if name == 'coll':
-            return 'networks'
-        if name == 'rid':
-            return p['net_id']
         if name == 'group_id':
             if 'os-server-groups' in before:
                 return p['server_group_id']
