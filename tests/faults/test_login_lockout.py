@@ -135,9 +135,20 @@ def test_no_password_or_token_in_any_log(cloud, secrets, user):
                       headers={'X-Auth-Token': token},
                       json={'user': {'password': new, 'original_password': user['password']}})
     assert r.status_code == 204, r.text
+    # Passwords that break the request schema: a number (a clouds.yaml
+    # password of digits is read as one), and one past the length limit.
+    digits = int(secrets.add(str(uuid.uuid4().int)[:15]))
+    r = requests.post(cloud.auth_url + '/auth/tokens', timeout=30, json={'auth': {
+        'identity': {'methods': ['password'], 'password': {'user': {
+            'name': user['name'], 'domain': {'id': 'default'}, 'password': digits}}}}})
+    assert r.status_code == 400, r.text
+    long_one = secrets.add('Pw-long-%s' % uuid.uuid4().hex * 200)
+    admin = login(cloud, secrets, 'admin', ADMIN_PASSWORD, 'admin')
+    r = requests.post(cloud.auth_url + '/users', timeout=30, headers={'X-Auth-Token': admin},
+                      json={'user': {'name': 'too-long', 'password': long_one}})
+    assert r.status_code == 400, r.text
     # The CLI's logins (admin's password from clouds.yaml) too.
     secrets.add(cloud.openstack('token', 'issue', '-f', 'value', '-c', 'id').strip())
-    secrets.add(ADMIN_PASSWORD)
     time.sleep(1)   # the services' log lines are written
     files = [f for f in glob.glob(os.path.join(cloud.workdir, '*'))
              if f.endswith(('.log', '.out'))]
