@@ -79,3 +79,19 @@ def test_exempt_user_and_lockout_off(client, admin_token, conf):
     for _ in range(4):
         issue(client, 'plain', 'wrong', expect=401)
     issue(client, 'plain', 'right')
+
+
+def test_wrong_original_passwords_count_too(client, admin_token, lockout_conf):
+    user = _user(client, admin_token, 'lock-me')
+    token = issue(client, 'lock-me', 'right')[0]
+    url = '/identity/v3/users/%s/password' % user['id']
+    for _ in range(3):
+        r = client.post(url, headers={'X-Auth-Token': token}, json={'user': {
+            'password': 'new', 'original_password': 'wrong'}})
+        assert r.status_code == 401
+    r = client.post(url, headers={'X-Auth-Token': token}, json={'user': {
+        'password': 'new', 'original_password': 'right'}})
+    assert r.status_code == 401
+    assert r.get_json()['error']['message'] == ('The account is locked for user: %s.'
+                                                % user['id'])
+    issue(client, 'lock-me', 'right', expect=401)
