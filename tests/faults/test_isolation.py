@@ -32,9 +32,7 @@ B_PASSWORD = 'iso-b-secret'
 READER_PASSWORD = 'iso-reader-secret'
 WRITES = ('POST', 'PUT', 'PATCH', 'DELETE')
 
-# Routes a member of another project may use on purpose, whatever their
-# placeholders hold: the caller's own token, own keypairs (Nova keypairs
-# belong to a user), the public lists and discovery documents.
+# Routes about the caller's own token, whoever the caller is.
 OPEN_TO_ALL = {
     ('DELETE', '/identity/v3/auth/tokens'), ('GET', '/identity/v3/auth/tokens'),
     ('HEAD', '/identity/v3/auth/tokens'), ('POST', '/identity/v3/auth/tokens'),
