@@ -212,7 +212,9 @@ def _make_resources(w):
     p['public_id'] = public[0]['id']
     p['fip_id'] = _call(w, A, 'POST', '/network/v2.0/floatingips', {'floatingip': {
         'floating_network_id': public[0]['id']}}, expect=201).json()['floatingip']['id']
-    for coll, key in (('networks', 'net_id'), ('ports', 'port_id'), ('routers', 'router_id')):
+    for coll, key in (('networks', 'net_id'), ('subnets', 'subnet_id'), ('ports', 'port_id'),
+                      ('security-groups', 'sg_id'), ('floatingips', 'fip_id'),
+                      ('routers', 'router_id')):
         _call(w, A, 'PUT', '/network/v2.0/%s/%s/tags/iso' % (coll, p[key]), expect=201)
     # Keypair and server group.
     p['keypair'] = 'iso-key'
@@ -232,13 +234,13 @@ def _make_resources(w):
     _wait(w, '/volume/v3/%s/snapshots/%s' % (w.project_a, snap['id']), 'snapshot',
           ('available',))
     # A server (no compute host: it ends in ERROR, and is still A's), with
-    # metadata and a tag.
+    # metadata and a tag (given at boot: Nova changes them only on servers
+    # that are up or stopped).
     server = _call(w, A, 'POST', '/compute/v2.1/servers', {'server': {
         'name': 'iso-server', 'flavorRef': flavor['id'], 'imageRef': image['id'],
-        'networks': [{'uuid': net['id']}], 'metadata': {'k1': 'v1'},
+        'networks': [{'uuid': net['id']}], 'metadata': {'k1': 'v1'}, 'tags': ['iso'],
         'key_name': 'iso-key'}}, expect=202).json()['server']
     p['server_id'] = server['id']
-    _call(w, A, 'PUT', '/compute/v2.1/servers/%s/tags/iso' % server['id'], expect=201)
     actions = _call(w, A, 'GET', '/compute/v2.1/servers/%s/os-instance-actions'
                     % server['id'], expect=200).json()['instanceActions']
     p['request_id'] = actions[0]['request_id']
