@@ -4,6 +4,8 @@ Only code under api/ touches flask.request; below it, functions take an
 explicit context.
 """
 
+import json
+
 import flask
 import jsonschema
 
@@ -40,6 +42,25 @@ def _path(err):
 _FORMATS = jsonschema.FormatChecker()
 
 
+# Fields whose values are secrets: a validation error names the rule the
+# value broke, never the value (the message is answered and logged).
+SECRET_FIELDS = frozenset(('password', 'original_password', 'secret', 'token', 'id_token',
+                           'passcode', 'adminPass'))
+
+
+def _holds_secret(value):
+    if isinstance(value, dict):
+        return any(k in SECRET_FIELDS or _holds_secret(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False
+
+
+def _reveals_secret(err):
+    return (any(str(p) in SECRET_FIELDS for p in err.absolute_path)
+            or _holds_secret(err.instance))
+
+
 def validate(body, schema):
     validator = jsonschema.Draft4Validator(schema, format_checker=_FORMATS)
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
@@ -47,7 +68,10 @@ def validate(body, schema):
         return
     err = errors[0]
     where = _path(err)
-    if err.validator == 'additionalProperties':
+    if _reveals_secret(err) and err.validator not in ('required', 'additionalProperties'):
+        msg = ("Invalid input for field '%s': the value does not satisfy %s %s."
+               % (where, err.validator, json.dumps(err.validator_value, default=str)))
+    elif err.validator == 'additionalProperties':
         msg = 'Invalid input%s: %s' % (" for field '%s'" % where if where else '', err.message)
     elif where:
         msg = "Invalid input for field '%s': %s" % (where, err.message)

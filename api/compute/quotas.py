@@ -197,6 +197,8 @@ def list_groups():
 
 def create_group():
     ctx = http.context()
+    policy.authorize(ctx, 'os_compute_api:os-server-groups:create',
+                     {'project_id': ctx.project_id})
     body = http.json_body().get('server_group')
     if not isinstance(body, dict) or not body.get('name'):
         raise exception.BadRequest("Invalid input: 'server_group' needs a 'name'.")
@@ -233,7 +235,10 @@ def show_group(group_id):
 def delete_group(group_id):
     ctx = http.context()
     with db_api.session() as s:
-        s.delete(_group(s, ctx, group_id))
+        group = _group(s, ctx, group_id)
+        policy.authorize(ctx, 'os_compute_api:os-server-groups:delete',
+                         {'project_id': group.project_id})
+        s.delete(group)
     return http.reply(status=204)
 
 

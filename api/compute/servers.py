@@ -500,7 +500,7 @@ def show_server(server_id):
 
 def update_server(server_id):
     ctx = http.context()
-    inst = get_instance(ctx, server_id)
+    inst = get_instance(ctx, server_id, 'servers:update')
     body = http.json_body(_update_schema)['server']
     values = {}
     if 'name' in body:

@@ -7,6 +7,7 @@ from oslo_log import log as logging
 from api import http
 from api.identity import assignments
 from api.identity import catalog
+from api.identity import lockout
 from api.identity import resources
 from api.identity import schemas
 from common import auth
@@ -49,13 +50,18 @@ def _password_user(s, ref):
                                                       models.User.domain_id == dom.id)).first()
     else:
         raise exception.BadRequest('A user needs an id or a name.')
+    if user is not None:
+        lockout.check(user)
     # Hash even for an unknown user, so timing does not tell who exists.
     ok = passwords.verify_password(ref['password'], user.password_hash if user else
                                    _DUMMY_HASH())
     if user is None or not ok:
         LOG.info('Password authentication failed for user %s',
                  ref.get('id') or ref.get('name'))
+        if user is not None:
+            lockout.record_failure(user)
         raise exception.Unauthorized(_AUTH_FAILED)
+    lockout.reset(user)
     if not user.enabled:
         raise exception.Unauthorized('The account is disabled for user: %s.' % user.id)
     return user
@@ -265,14 +271,21 @@ def auth_domains():
 def change_password(user_id):
     policy.authorize(http.context(), 'identity:change_password', {'user_id': user_id})
     body = http.json_body(schemas.password_change)['user']
+    with db_api.reader() as s:
+        user = resources.get_or_404(s, models.User, 'user', user_id)
+    if (user.options or {}).get('lock_password'):
+        raise exception.Forbidden('You cannot change your password: it is locked '
+                                  '(lock_password). An administrator can reset it.')
+    # The original password is a password authentication: the lockout counts
+    # it (else it would be a way round the lockout).
+    lockout.check(user)
+    if not passwords.verify_password(body['original_password'], user.password_hash):
+        lockout.record_failure(user)
+        raise exception.Unauthorized(_AUTH_FAILED)
     with db_api.session() as s:
         user = resources.get_or_404(s, models.User, 'user', user_id)
-        if (user.options or {}).get('lock_password'):
-            raise exception.Forbidden('You cannot change your password: it is locked '
-                                      '(lock_password). An administrator can reset it.')
-        if not passwords.verify_password(body['original_password'], user.password_hash):
-            raise exception.Unauthorized(_AUTH_FAILED)
         user.password_hash = passwords.hash_password(body['password'])
         user.tokens_valid_after = models.utcnow()
+        user.failed_auth_count = user.failed_auth_at = None
     auth.changed()
     return http.reply(status=204)

@@ -30,6 +30,15 @@ def _get(coll, rid):
     return get(http.context(), rid)
 
 
+def _writable(coll, rid):
+    """The resource, once the caller may change it (before any answer that
+    depends on its tags: a reader gets 403 whether the tag is there or not)."""
+    get, _update, rule = KINDS[coll]
+    res = get(http.context(), rid)
+    attrs.authorize(rule, res['project_id'])
+    return res
+
+
 def _set(coll, rid, tags):
     get, update, rule = KINDS[coll]
     ctx = http.context()
@@ -51,7 +60,7 @@ def add_tags(coll, rid):
     """Add several tags at once (those already there stay once)."""
     body = http.json_body()
     new = attrs.tags('tags', body.get('tags'))
-    tags = _get(coll, rid)['tags']
+    tags = _writable(coll, rid)['tags']
     return http.reply({'tags': _set(coll, rid, tags + [t for t in new if t not in tags])},
                       status=201)
 
@@ -75,14 +84,14 @@ def check_tag(coll, rid, tag):
 
 def add_tag(coll, rid, tag):
     attrs.tags('tag', [tag])
-    tags = _get(coll, rid)['tags']
+    tags = _writable(coll, rid)['tags']
     if tag not in tags:
         _set(coll, rid, tags + [tag])
     return http.reply(status=201)
 
 
 def remove_tag(coll, rid, tag):
-    tags = _get(coll, rid)['tags']
+    tags = _writable(coll, rid)['tags']
     if tag not in tags:
         raise _not_found(tag)
     _set(coll, rid, [t for t in tags if t != tag])

@@ -26,7 +26,8 @@ _ADMIN_ONLY = (
     'servers:action:os-migrateLive', 'servers:show:host_status',
 )
 _MEMBER = (
-    'servers:create', 'servers:delete', 'servers:action:os-stop', 'servers:action:os-start',
+    'servers:create', 'servers:update', 'servers:delete', 'servers:action:os-stop',
+    'servers:action:os-start',
     'servers:action:reboot', 'servers:action:os-getConsoleOutput',
     'servers:action:addSecurityGroup', 'servers:action:removeSecurityGroup',
     'servers:action:lock', 'servers:action:unlock', 'servers:action:pause',
@@ -43,6 +44,7 @@ _MEMBER = (
     'server-metadata:create', 'server-metadata:update', 'server-metadata:update_all',
     'server-metadata:delete', 'os-server-tags:update', 'os-server-tags:update_all',
     'os-server-tags:delete', 'os-server-tags:delete_all',
+    'os-server-groups:create', 'os-server-groups:delete',
 )
 _READER = ('ips:index', 'ips:show', 'server-metadata:index', 'server-metadata:show',
            'os-server-tags:index', 'os-server-tags:show', 'os-security-groups:list')

@@ -16,6 +16,7 @@ from common.conf import network
 from common.conf import node_join
 from common.conf import quota
 from common.conf import scheduler
+from common.conf import security_compliance
 from common.conf import serial_console
 from common.conf import service
 from common.conf import upgrade_levels
@@ -26,6 +27,6 @@ from common.conf import zones
 CONF = cfg.CONF
 
 for _mod in (api, cache, compute, console, dashboard, database, identity, image, libvirt,
-             live_migration, network, node_join, quota, scheduler, serial_console, service,
-             upgrade_levels, vnc, volume, zones):
+             live_migration, network, node_join, quota, scheduler, security_compliance,
+             serial_console, service, upgrade_levels, vnc, volume, zones):
     _mod.register_opts(CONF)

@@ -14,6 +14,7 @@ from common.conf import network
 from common.conf import node_join
 from common.conf import quota
 from common.conf import scheduler
+from common.conf import security_compliance
 from common.conf import serial_console
 from common.conf import service
 from common.conf import upgrade_levels
@@ -22,8 +23,8 @@ from common.conf import volume
 from common.conf import zones
 
 _MODULES = (service, api, cache, compute, console, dashboard, database, identity, image,
-            libvirt, live_migration, network, node_join, quota, scheduler, serial_console,
-            upgrade_levels, vnc, volume, zones)
+            libvirt, live_migration, network, node_join, quota, scheduler,
+            security_compliance, serial_console, upgrade_levels, vnc, volume, zones)
 
 
 def list_opts():

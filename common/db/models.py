@@ -62,6 +62,10 @@ class User(Base):
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)
     # Keystone's resource options set on the user ({name: value}).
     options: orm.Mapped[dict | None] = orm.mapped_column(sa.JSON)
+    # [security_compliance] lockout: failed password authentications in a
+    # row, and when the last one was (api/identity/lockout.py).
+    failed_auth_count: orm.Mapped[int | None] = orm.mapped_column()
+    failed_auth_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column()
 
 
 class Role(Base):
