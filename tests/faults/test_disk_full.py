@@ -100,8 +100,11 @@ def put_data(conn, image_id, data):
 
 
 def new_image(cloud):
-    return cloud.openstack('image', 'create', '--disk-format', 'raw', '--container-format',
-                           'bare', 'full-%s' % uuid.uuid4().hex[:6], json_out=True)['id']
+    """A queued image (the CLI would upload its stdin when given no file)."""
+    image = cloud.sdk().image.create_image(name='full-%s' % uuid.uuid4().hex[:6],
+                                           disk_format='raw', container_format='bare')
+    assert image.status == 'queued'
+    return image.id
 
 
 def image_status(cloud, image_id):
