@@ -37,7 +37,8 @@ def rabbit():
 
 @pytest.fixture(scope='module')
 def cloud(rabbit):
-    with LocalCloud(rabbit=rabbit) as c:
+    # Room for the whole burst on 2 cores (m1.nano: 1 vCPU each).
+    with LocalCloud(rabbit=rabbit, extra_conf='[scheduler]\ncpu_allocation_ratio = 16\n') as c:
         c.openstack('quota', 'set', '--instances', str(2 * BURST), '--cores',
                     str(2 * BURST), '--ram', str(2 * BURST * 1024), 'admin')
         c.upload_tiny_image()
@@ -60,6 +61,12 @@ def domains_of(cloud):
         virsh + ['dumpxml', n], capture_output=True, text=True).stdout]
 
 
+# Found by this test, not fixed yet: after the outage the compute service's
+# heartbeat is stale for a while, the API then deletes an ACTIVE server's
+# records itself ("its host is down") and nothing ever removes its guest: a
+# libvirt domain and its resources leak on a host that never went away.
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason='guests of servers deleted while their host looked down leak')
 def test_broker_outage_during_a_boot_burst(cloud, rabbit):
     conn = cloud.sdk()
     image = conn.image.find_image('altostack-tiny')
