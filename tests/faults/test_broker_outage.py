@@ -61,12 +61,6 @@ def domains_of(cloud):
         virsh + ['dumpxml', n], capture_output=True, text=True).stdout]
 
 
-# Found by this test, not fixed yet: after the outage the compute service's
-# heartbeat is stale for a while, the API then deletes an ACTIVE server's
-# records itself ("its host is down") and nothing ever removes its guest: a
-# libvirt domain and its resources leak on a host that never went away.
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason='guests of servers deleted while their host looked down leak')
 def test_broker_outage_during_a_boot_burst(cloud, rabbit):
     conn = cloud.sdk()
     image = conn.image.find_image('altostack-tiny')
