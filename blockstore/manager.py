@@ -17,6 +17,7 @@ from oslo_log import log as logging
 
 from blockstore import attachments
 from blockstore import exception
+from blockstore import messages
 from blockstore import snapshots
 from blockstore import volumes
 from common import periodic
@@ -114,9 +115,12 @@ class VolumeManager:
                 extra['bootable'] = True
             else:
                 self.backend.create(vid, size)
-        except Exception:
+        except Exception as e:  # noqa: BLE001 - any failure: error, and the user told why
             LOG.exception('Volume %s could not be created', vid)
-            volumes.set_status(vid, volumes.ERROR, expected=[volumes.CREATING])
+            if volumes.set_status(vid, volumes.ERROR, expected=[volumes.CREATING]):
+                messages.record(context, volume.get('project_id'), vid,
+                                'create_from_image' if volume.get('image_id') else 'create',
+                                e)
             return
         if volumes.finish_create(vid, **extra) is None:
             LOG.warning('Volume %s changed while it was made', vid)
@@ -155,9 +159,10 @@ class VolumeManager:
         vid = volume['id']
         try:
             self.backend.extend(vid, new_size)
-        except Exception:
+        except Exception as e:  # noqa: BLE001
             LOG.exception('Volume %s could not be extended to %sG', vid, new_size)
             volumes.finish_extend(vid, new_size, ok=False)
+            messages.record(context, volume.get('project_id'), vid, 'extend', e)
             return
         volumes.finish_extend(vid, new_size)
 

@@ -45,10 +45,12 @@ def _die_with_parent(parent):
 
 class WSGIServer:
     def __init__(self, name, app_factory, host, port, threads=8, workers=1,
-                 server_options=None):
+                 server_options=None, channel_class=None):
         """``app_factory`` makes the app; it is called in each worker.
-        ``server_options`` are extra waitress settings."""
+        ``server_options`` are extra waitress settings; ``channel_class`` a
+        waitress HTTPChannel of the caller's own (common/spool.py)."""
         self.name = name
+        self.channel_class = channel_class
         self.app_factory = app_factory
         self.threads = threads
         self.workers = max(1, workers)
@@ -63,9 +65,12 @@ class WSGIServer:
         self._stopping = False
 
     def _make_server(self):
-        return waitress.create_server(
+        server = waitress.create_server(
             self.app_factory(), sockets=[self.sock], threads=self.threads, ident=self.name,
             **self.server_options)
+        if self.channel_class is not None:
+            server.channel_class = self.channel_class  # one socket: one TcpWSGIServer
+        return server
 
     # -- one process --------------------------------------------------------
     def _serve_here(self):

@@ -41,3 +41,10 @@ class StoreError(exception.AltostackError):
     """The file store failed (disk full, permissions): our fault, not the client's."""
     code = 503
     msg_fmt = 'The image store failed: %(reason)s'
+
+
+class StorageFull(exception.AltostackError):
+    """The store's disk is full (ENOSPC, EDQUOT): Glance answers 413 and the
+    image goes back to queued, so the upload can be retried once there is room."""
+    code = 413
+    msg_fmt = 'Image storage media is full: %(reason)s'

@@ -16,6 +16,7 @@ import tempfile
 from oslo_log import log as logging
 
 from common import exception
+from common import spool
 from common.conf import CONF
 from imagestore import exception as img_exc
 
@@ -95,18 +96,24 @@ class FileStore:
             self._ensure_root()
             fd, tmp = tempfile.mkstemp(dir=self.root, prefix='.%s.' % image_id, suffix='.part')
         except OSError as e:
-            raise img_exc.StoreError(reason='cannot create a file in the store: %s'
-                                     % e.strerror) from None
+            raise _store_error('cannot create a file in the store', e) from None
         md5 = hashlib.md5(usedforsecurity=False)
         sha = hashlib.new(HASH_ALGO)
         size = 0
         try:
-            with os.fdopen(fd, 'wb') as out:
+            # Unbuffered: a failed write leaves nothing for close() to retry
+            # (a buffered file's close would raise ENOSPC again, over ours).
+            with os.fdopen(fd, 'wb', buffering=0) as out:
                 while True:
                     try:
                         chunk = stream.read(CHUNK)
                     except exception.AltostackError:
                         raise
+                    except OSError as e:
+                        if spool.is_disk_full(e):  # the body spooled beside the store
+                            raise _store_error('receiving the image failed', e) from None
+                        raise exception.BadRequest('Reading the image data failed: %s'
+                                                   % e) from None
                     except Exception as e:  # noqa: BLE001 - the client's stream broke
                         raise exception.BadRequest('Reading the image data failed: %s'
                                                    % e) from None
@@ -120,16 +127,13 @@ class FileStore:
                     md5.update(chunk)
                     sha.update(chunk)
                     try:
-                        out.write(chunk)
+                        _write_all(out, chunk)
                     except OSError as e:
-                        raise img_exc.StoreError(reason='writing the image failed: %s'
-                                                 % e.strerror) from None
+                        raise _store_error('writing the image failed', e) from None
                 try:
-                    out.flush()
                     os.fsync(out.fileno())
                 except OSError as e:
-                    raise img_exc.StoreError(reason='writing the image failed: %s'
-                                             % e.strerror) from None
+                    raise _store_error('writing the image failed', e) from None
         except BaseException:
             _unlink(tmp)
             raise
@@ -148,6 +152,19 @@ class FileStore:
 
     def delete(self, image_id):
         _unlink(self.path(image_id))
+
+
+def _write_all(out, data):
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view):]
+
+
+def _store_error(what, error):
+    """StorageFull (413) for a full disk, else StoreError (503)."""
+    if spool.is_disk_full(error):
+        return img_exc.StorageFull(reason='%s: %s' % (what, error.strerror))
+    return img_exc.StoreError(reason='%s: %s' % (what, error.strerror))
 
 
 def _unlink(path):

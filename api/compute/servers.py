@@ -536,11 +536,20 @@ def delete_server(server_id):
         compute_rpcapi.ComputeAPI().terminate_instance(ctx, inst.host, payload)
     else:
         # Never placed, or its host is down: delete the records here. A host
-        # that comes back cleans up the orphan domain at start-up.
+        # that comes back cleans up the orphan domain at start-up; one that
+        # only looked down (its heartbeats held up, as by a broker outage)
+        # never restarts: it is told all the same, and removes the guest.
+        payload = dict(instances.to_dict(inst), block_devices=[]) if inst.host else None
         hosts = netstate.hosts_for_instance(inst.uuid)
         server_volumes.release_for_deleted_server(ctx, inst.uuid)
         records.finish_delete(ctx.request_id, inst.uuid)
         notify.refresh_hosts(ctx, hosts)
+        if payload is not None:
+            try:
+                compute_rpcapi.ComputeAPI().terminate_instance(ctx, inst.host, payload)
+            except Exception:  # noqa: BLE001 - the records are settled; its restart cleans
+                LOG.warning('Could not tell %s to remove the guest of deleted server %s',
+                            inst.host, inst.uuid, exc_info=True)
     return http.reply(status=204)
 
 

@@ -8,11 +8,13 @@ READER = '(role:reader and project_id:%(project_id)s) or rule:admin_required'
 
 _READ = ('volume:get', 'volume:get_all', 'volume:get_snapshot', 'volume:get_all_snapshots',
          'volume_extension:quotas:show', 'limits_extension:used_limits',
-         'volume_extension:type_get', 'volume_extension:type_get_all')
+         'volume_extension:type_get', 'volume_extension:type_get_all',
+         'message:get', 'message:get_all')
 _MEMBER = ('volume:create', 'volume:update', 'volume:delete', 'volume:extend',
            'volume:update_readonly_flag', 'volume_extension:volume_actions:set_bootable',
            'volume:create_snapshot', 'volume:update_snapshot', 'volume:delete_snapshot',
-           'volume:update_volume_metadata', 'volume:delete_volume_metadata')
+           'volume:update_volume_metadata', 'volume:delete_volume_metadata',
+           'message:delete')
 _ADMIN_ONLY = ('volume_extension:volume_admin_actions:reset_status',
                'volume_extension:snapshot_admin_actions:reset_status',
                'volume_extension:volume_admin_actions:force_delete',

@@ -1,11 +1,12 @@
 """Cinder v3 compatible volume API, mounted at /volume: volumes (with
-metadata and actions), snapshots, volume types, limits, quota sets,
-availability zones and services, under /volume/v3/<project_id>. The
+metadata and actions), snapshots, volume types, limits, quota sets, user
+messages, availability zones and services, under /volume/v3/<project_id>. The
 volume service (blockstore) does the storage work on casts."""
 
 import flask
 
 from api import http
+from api.volume import messages
 from api.volume import microversion as mv
 from api.volume import quotas
 from api.volume import snapshots
@@ -52,6 +53,6 @@ ROUTES = [
     ('/', {'GET': versions}),
     ('/v3', {'GET': version_v3}),
     ('/v3/', {'GET': version_v3}),
-] + volumes.ROUTES + snapshots.ROUTES + types.ROUTES + quotas.ROUTES
+] + volumes.ROUTES + snapshots.ROUTES + types.ROUTES + quotas.ROUTES + messages.ROUTES
 
 http.route_table(bp, ROUTES)

@@ -4,6 +4,7 @@ range would be, instead of a 406: what it gets is still what it named as
 acceptable, and the response header says which version answered.
 
 3.0  - the base API
+3.3  - messages: why an asynchronous volume operation failed
 3.13 - volumes: group_id
 3.21 - volumes: provider_id
 3.41 - snapshots: user_id

@@ -62,6 +62,9 @@ opts = [
     cfg.IntOpt('stuck_timeout', default=600, min=10,
                help='Seconds a volume or snapshot may stay creating, deleting or '
                     'extending before the volume service calls it failed.'),
+    cfg.IntOpt('message_ttl', default=2592000, min=1,
+               help='Seconds a user message (why a volume operation failed: GET '
+                    '/messages) is kept.'),
     cfg.IntOpt('reconcile_interval', default=60, min=1,
                help='Seconds between the volume service\'s checks for stuck volumes.'),
 ]

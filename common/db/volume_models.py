@@ -102,3 +102,20 @@ class VolumeQuota(Base):
     project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     resource: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     hard_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+
+
+class VolumeMessage(Base):
+    """A user message (Cinder's /messages, 3.3): why an asynchronous
+    operation on a resource failed, kept until ``expires_at``."""
+    __tablename__ = 'volume_messages'
+    __table_args__ = (sa.Index('ix_volume_messages_project_id', 'project_id'),)
+    id: orm.Mapped[str] = _id()
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    request_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    resource_type: orm.Mapped[str] = orm.mapped_column(sa.String(36))
+    resource_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    event_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    message_level: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_message: orm.Mapped[str] = orm.mapped_column(sa.String(1024))
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(default=utcnow)
+    expires_at: orm.Mapped[datetime.datetime] = orm.mapped_column()

@@ -37,6 +37,14 @@ def _expected_size():
     return size
 
 
+def _body():
+    """The request body; one the server could not keep for lack of disk
+    (common/spool.py) as it is: werkzeug's wrapper would turn its ENOSPC
+    into a client disconnect, where the store must answer 413."""
+    raw = flask.request.environ.get('wsgi.input')
+    return raw if getattr(raw, 'storage_full', False) else flask.request.stream
+
+
 def _stream(rec, f):
     size = os.fstat(f.fileno()).st_size
     resp = flask.Response(wz_wsgi.wrap_file(flask.request.environ, f), mimetype=OCTET,
@@ -49,7 +57,7 @@ def _stream(rec, f):
 
 def upload(image_id):
     _check_octet_stream()
-    data.upload(http.context(), image_id, flask.request.stream, flask.request.content_length,
+    data.upload(http.context(), image_id, _body(), flask.request.content_length,
                 expected_size=_expected_size())
     return http.reply(status=204)
 
@@ -78,6 +86,6 @@ def internal_upload(image_id):
     _verify('PUT', image_id)
     _check_octet_stream()
     rec = images.get_any(image_id)
-    data.upload(http.context(), image_id, flask.request.stream, flask.request.content_length,
+    data.upload(http.context(), image_id, _body(), flask.request.content_length,
                 record=rec, expected_size=_expected_size())
     return http.reply(status=204)

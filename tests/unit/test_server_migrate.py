@@ -147,6 +147,16 @@ def test_delete_in_verify_resize_cleans_both_hosts(nova, server, h2):
     assert used('h1') == ZERO and used('h2') == ZERO
 
 
+def test_delete_while_the_host_looks_down_still_tells_the_host(nova, server, monkeypatch):
+    # Regression (faults suite, broker outage): the records were deleted here
+    # and the guest of a host that only looked down leaked for ever.
+    from api.compute import servers
+    monkeypatch.setattr(servers, 'host_up', lambda host: False)
+    nova('DELETE', '/servers/' + server, status=204)
+    assert used('h1') == ZERO  # the records are settled at once
+    assert [c[1] for c in nova.casts if c[0] == 'terminate_instance'] == ['h1']
+
+
 def test_resize_goes_elsewhere_when_the_same_host_is_not_allowed(nova, server,
                                                                   h2, monkeypatch):
     monkeypatch.setattr(CONF, 'allow_resize_to_same_host', False)
