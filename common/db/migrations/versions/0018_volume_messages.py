@@ -1,16 +1,16 @@
 """volume_messages: user messages of the volume API (Cinder's /messages):
 why an asynchronous volume operation failed.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 import sqlalchemy as sa
 from alembic import op
 
 from common.db.types import DateTime
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
