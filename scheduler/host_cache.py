@@ -72,6 +72,36 @@ _COMPUTE = S.binary == host_state.COMPUTE_BINARY
 _SERVICES_SIG = sa.select(sa.func.count(S.id), sa.func.sum(S.id)).where(_COMPUTE)
 
 
+# This process's start: the agents' heartbeats are written by the
+# schedulers they report to, so while no scheduler ran none was written,
+# and a host alive all along looks silent.
+_STARTED = models.utcnow()
+SCHEDULER_BINARY = 'nova-scheduler'
+_SCHEDULERS = S.binary == SCHEDULER_BINARY
+
+
+def _cutoff(conn):
+    """Hosts last heard of before this are down. In this process's first
+    service_down_time seconds, when no other scheduler was writing the
+    heartbeats, silence is measured from when they stopped being written
+    (the newest agent heartbeat before this process started), not from
+    now: a host that reported until then is up, one silent before that
+    stays down. (A scheduler restart put every build of the next seconds
+    in ERROR, 'host is down', on healthy hosts.)"""
+    down_time = datetime.timedelta(seconds=CONF.service_down_time)
+    now = models.utcnow()
+    if now - _STARTED >= down_time:
+        return now - down_time
+    others = conn.execute(sa.select(sa.func.count(S.id)).where(
+        _SCHEDULERS, S.host != CONF.host, S.forced_down.is_(False),
+        S.last_seen_up >= now - down_time)).scalar()
+    if others:
+        return now - down_time
+    stopped = conn.execute(sa.select(sa.func.max(S.last_seen_up)).where(
+        _COMPUTE, S.last_seen_up < _STARTED)).scalar()
+    return min(now, stopped or now) - down_time
+
+
 def _not_ok_query(cutoff):
     up, enabled = _service_state(cutoff)
     return sa.select(S.host, up, enabled).where(_COMPUTE, sa.or_(up == 0, enabled == 0))
@@ -376,8 +406,8 @@ class HostCache:
 
     def _read(self, seq):
         started = time.monotonic()
-        cutoff = models.utcnow() - datetime.timedelta(seconds=CONF.service_down_time)
         with db_api.lost_as_retryable(), self._engine.connect() as conn:
+            cutoff = _cutoff(conn)
             usage = _plain_rows(conn, _USAGE)
             ids = np.array([r[0] for r in usage], dtype=np.int64)
             nodes = self._nodes
@@ -439,9 +469,8 @@ class HostCache:
 
     def reload_nodes(self, node_ids):
         """Re-read a few nodes (after a failed claim or a release)."""
-        cutoff = models.utcnow() - datetime.timedelta(seconds=CONF.service_down_time)
         with db_api.lost_as_retryable(), self._engine.connect() as conn:
-            rows = conn.execute(_rows_query(cutoff, node_ids)).all()
+            rows = conn.execute(_rows_query(_cutoff(conn), node_ids)).all()
 
         def change(snap):
             for r in rows:

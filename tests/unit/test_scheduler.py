@@ -1,6 +1,7 @@
 """Scheduler filters, weighers, the host cache and claims on a real SQLite
 database."""
 
+import datetime
 import random
 import threading
 import time
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from common import servicegroup
 from common.db import api as db_api
 from common.db import compute_models as cm
+from common.db import models
 from scheduler import build
 from scheduler import claims
 from scheduler import filters
@@ -227,6 +229,38 @@ def test_cache_excludes_down_and_disabled_hosts(db):
     assert host.host == 'up'
     # A host whose service stops reporting is dropped at the next read.
     servicegroup.update_service(servicegroup.list_services(host='up')[0].uuid, forced_down=True)
+    assert cache_pick(spec()) == []
+
+
+def _seen(host, binary, when):
+    S = models.ServiceRecord
+    with db_api.session() as s:
+        s.execute(sa.update(S).where(S.host == host, S.binary == binary)
+                  .values(last_seen_up=when))
+
+
+def test_a_restarted_scheduler_measures_silence_from_when_heartbeats_stopped(
+        db, conf, monkeypatch):
+    """No scheduler wrote heartbeats for 100 s (this one restarted, and has
+    written its own since): 'a', which reported until then, is up; 'b',
+    silent long before, is down; once this process has run
+    service_down_time, silence counts from now."""
+    add_host('a')
+    add_host('b')
+    servicegroup.report(conf.host, 'nova-scheduler', 'scheduler')
+    now = models.utcnow()
+    stopped = now - datetime.timedelta(seconds=100)
+    _seen('a', 'nova-compute', stopped - datetime.timedelta(seconds=1))
+    _seen('b', 'nova-compute', stopped - datetime.timedelta(seconds=1000))
+    monkeypatch.setattr(host_cache, '_STARTED', now - datetime.timedelta(seconds=1))
+    assert cache_pick(spec()) == ['a']
+    # another scheduler was writing them all along: no grace
+    servicegroup.report('sched2', 'nova-scheduler', 'scheduler')
+    assert cache_pick(spec()) == []
+    with db_api.session() as s:
+        s.execute(sa.delete(models.ServiceRecord).where(models.ServiceRecord.host == 'sched2'))
+    monkeypatch.setattr(host_cache, '_STARTED', now - datetime.timedelta(
+        seconds=conf.service_down_time + 1))
     assert cache_pick(spec()) == []
 
 
