@@ -112,7 +112,7 @@ def _token(cloud, user, password, project):
 
 
 def _call(w, token, method, url, body=None, expect=None):
-    headers = {'X-Auth-Token': token, 'OpenStack-API-Version': 'compute 2.61'}
+    headers = {'X-Auth-Token': token, 'OpenStack-API-Version': 'compute 2.61, volume 3.3'}
     kw = {'json': body}
     base = w.api
     if url.startswith('/v2/'):
