@@ -5,7 +5,6 @@ leaked, none twice), and casts the build once; an agent's state report
 whose commit was lost with the connection is taken as applied. SQLite,
 with the lost transactions injected."""
 
-import uuid
 
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -23,43 +22,27 @@ from scheduler import build
 from scheduler import claims
 from scheduler import manager as scheduler_manager
 from tests.fixtures.scheduler_nodes import add_host
+from tests.fixtures.scheduler_nodes import record_builds
+from tests.fixtures.scheduler_nodes import waiting_server
 
 CTX = get_admin_context()
-TINY = {'vcpus': 1, 'memory_mb': 512, 'root_gb': 1, 'flavorid': '1'}
 
 pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
-class Compute:
-    """The agents' RPC client: what was cast to whom (nothing sent)."""
-    cast = []
-
-    def build_and_run_instance(self, context, host, instance):
-        unit_of_work.note_sent()
-        self.cast.append((host, instance['uuid']))
 
 
 @pytest.fixture
 def cloud(fast, monkeypatch):
-    monkeypatch.setattr(build.compute_rpcapi, 'ComputeAPI', Compute)
-    monkeypatch.setattr(build.notify, 'refresh_hosts', lambda ctx, hosts: None)
-    Compute.cast = []
+    casts = record_builds(monkeypatch)
     add_host('a')
-    return Compute.cast
+    return casts
 
 
 class _MySQLError(Exception):
     pass
 
 
-def waiting_server():
-    sid = str(uuid.uuid4())
-    with db_api.session() as s:
-        s.add(cm.Instance(uuid=sid, display_name='vm', hostname='vm', project_id='p',
-                          user_id='u', flavor=dict(TINY), vcpus=1, memory_mb=512, root_gb=1,
-                          vm_state=st.BUILDING, task_state=st.SCHEDULING, image_ref='img',
-                          request_spec={'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1}))
-    return sid
 
 
 def used():

@@ -5,8 +5,6 @@ for ever): the conductor finds servers waiting in scheduling past
 late original request then does nothing, and two requests for one server
 place it once, with one claim."""
 
-import datetime
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -16,24 +14,19 @@ from common.context import get_admin_context
 from common.db import api as db_api
 from common.db import compute_models as cm
 from common.db import instances
-from common.db.models import utcnow
 from conductor import stranded_builds
 from scheduler import build
 from scheduler import claims
 from scheduler import manager as scheduler_manager
 from tests.fixtures.scheduler_nodes import add_host
+from tests.fixtures.scheduler_nodes import record_builds
+from tests.fixtures.scheduler_nodes import waiting_server
 
 CTX = get_admin_context()
-TINY = {'vcpus': 1, 'memory_mb': 512, 'root_gb': 1, 'flavorid': '1'}
 
 pytestmark = pytest.mark.usefixtures('no_cache_thread')
 
 
-class Compute:
-    cast = []
-
-    def build_and_run_instance(self, context, host, instance):
-        self.cast.append((host, instance['uuid']))
 
 
 class Scheduler:
@@ -48,23 +41,11 @@ class Scheduler:
 
 @pytest.fixture
 def cloud(fast, monkeypatch):
-    monkeypatch.setattr(build.compute_rpcapi, 'ComputeAPI', Compute)
-    monkeypatch.setattr(build.notify, 'refresh_hosts', lambda ctx, hosts: None)
-    Compute.cast = []
+    casts = record_builds(monkeypatch)
     add_host('a')
-    return Compute.cast
+    return casts
 
 
-def server(age_s=0, host=None):
-    sid = str(uuid.uuid4())
-    at = utcnow() - datetime.timedelta(seconds=age_s)
-    with db_api.session() as s:
-        s.add(cm.Instance(uuid=sid, display_name='vm', hostname='vm', project_id='p',
-                          user_id='u', flavor=dict(TINY), vcpus=1, memory_mb=512, root_gb=1,
-                          vm_state=st.BUILDING, task_state=st.SCHEDULING, image_ref='img',
-                          host=host, created_at=at, updated_at=at,
-                          request_spec={'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1}))
-    return sid
 
 
 def used():
@@ -73,7 +54,7 @@ def used():
 
 
 def test_a_server_whose_request_was_lost_is_built_after_the_timeout(cloud):
-    fresh, lost = server(age_s=5), server(age_s=120)
+    fresh, lost = waiting_server(age_s=5), waiting_server(age_s=120)
     sched = Scheduler()
     assert stranded_builds.redrive(CTX, sched) == [lost]
     assert sched.cast == [[lost]] and cloud == [('a', lost)]
@@ -84,7 +65,7 @@ def test_a_server_whose_request_was_lost_is_built_after_the_timeout(cloud):
 
 
 def test_a_placed_server_never_handed_over_is_placed_again(cloud):
-    sid = server(age_s=120, host='a')
+    sid = waiting_server(age_s=120, host='a')
     assert claims.claim(claims.node_for_host('a').id, sid,
                         {'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1})
     assert stranded_builds.redrive(CTX, Scheduler()) == [sid]
@@ -93,7 +74,7 @@ def test_a_placed_server_never_handed_over_is_placed_again(cloud):
 
 
 def test_a_claim_of_a_request_killed_before_it_placed_the_server_is_given_back(cloud):
-    sid = server(age_s=120)
+    sid = waiting_server(age_s=120)
     assert claims.claim(claims.node_for_host('a').id, sid,
                         {'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1})
     assert stranded_builds.redrive(CTX, Scheduler()) == [sid]
@@ -102,21 +83,21 @@ def test_a_claim_of_a_request_killed_before_it_placed_the_server_is_given_back(c
 
 def test_a_placed_server_whose_agent_is_down_waits_for_its_reconcile(cloud):
     add_host('b', up=False)
-    server(age_s=120, host='b')
+    waiting_server(age_s=120, host='b')
     assert stranded_builds.redrive(CTX, Scheduler()) == []
 
 
 def test_off_with_a_zero_timeout(cloud, conf):
     conf.set_override('stranded_build_timeout', 0, 'scheduler')
     try:
-        server(age_s=1000)
+        waiting_server(age_s=1000)
         assert stranded_builds.redrive(CTX, Scheduler()) == []
     finally:
         conf.clear_override('stranded_build_timeout', 'scheduler')
 
 
 def test_a_late_original_request_does_nothing(cloud):
-    sid = server()
+    sid = waiting_server()
     manager = scheduler_manager.SchedulerManager()
     manager.build_instances(CTX, [sid])
     manager.build_instances(CTX, [sid])  # the first request, late
@@ -127,7 +108,7 @@ def test_a_second_request_that_claimed_elsewhere_gives_back_only_its_own(cloud, 
     """Two requests for one server raced: the other placed it on b while
     this one claimed a; this one's claim goes, the other's stays."""
     add_host('b')
-    sid = server()
+    sid = waiting_server()
     b = claims.node_for_host('b').id
     real = build.select_and_claim
 
