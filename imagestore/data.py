@@ -11,7 +11,12 @@ Upload, step by step:
 A failure the client caused (bad data, too large, broken stream) or a store
 failure puts the image back to queued, so the upload can be retried; a bug
 kills it. An image deleted during its upload loses the new data (410).
+While it streams, an upload renews its lease ([image] upload_lease); one
+whose image service died lapses, and any image service puts its image back
+to queued (``give_up_lapsed``).
 """
+
+import time
 
 from oslo_log import log as logging
 
@@ -52,7 +57,7 @@ def upload(context, image_id, stream, content_length=None, record=None,
     store = store_mod.get_store()
     staged = None
     try:
-        staged = store.stage(image_id, stream, max_size)
+        staged = store.stage(image_id, _Renewing(stream, image_id), max_size)
         if expected_size is not None and staged.size != expected_size:
             raise img_exc.InvalidImageData(
                 reason='%d bytes arrived but the client announced %d' % (staged.size,
@@ -82,6 +87,32 @@ def upload(context, image_id, stream, content_length=None, record=None,
         if event == 'kill':
             LOG.exception('Upload of image %s failed; the image is killed', image_id)
         raise
+
+
+class _Renewing:
+    """The upload's stream; renews the upload's lease as it is read."""
+
+    def __init__(self, stream, image_id):
+        self.stream, self.image_id = stream, image_id
+        self.renewed = time.monotonic()
+
+    def read(self, size=-1):
+        now = time.monotonic()
+        if now - self.renewed >= CONF.image.upload_lease / 4:
+            self.renewed = now
+            images.renew_upload(self.image_id)
+        return self.stream.read(size)
+
+
+def give_up_lapsed():
+    """Images whose upload stopped renewing its lease (its image service
+    died): back to queued. Their ids."""
+    lapsed = images.lapsed_uploads(CONF.image.upload_lease)
+    for image_id in lapsed:
+        LOG.warning('The upload of image %s stopped %d s ago or more (its image service '
+                    'died?): the image is queued again', image_id, CONF.image.upload_lease)
+        _undo(image_id, 'fail')
+    return lapsed
 
 
 def _undo(image_id, event):

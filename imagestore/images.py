@@ -441,6 +441,21 @@ def transition(image_id, event, **values):
         return _record(s, row)
 
 
+def renew_upload(image_id):
+    """An upload in progress: its image's updated_at, while it is saving."""
+    with db_api.session() as s:
+        s.execute(sa.update(I).where(I.id == image_id, I.status == states.SAVING)
+                  .values(updated_at=utcnow()))
+
+
+def lapsed_uploads(seconds):
+    """Ids of the images saving with no progress for ``seconds``."""
+    before = utcnow() - datetime.timedelta(seconds=seconds)
+    with db_api.reader() as s:
+        return list(s.scalars(sa.select(I.id).where(I.status == states.SAVING,
+                                                    I.updated_at < before)))
+
+
 def check_upload(context, image_id):
     """The record of an image ``context`` may upload data to (not changed yet)."""
     with db_api.reader() as s:

@@ -6,12 +6,14 @@ for the bytes.
 """
 
 import io
+import os
 
 import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from common import context as ctx_mod
 from common import exception
+from common import periodic
 from common.conf import CONF
 from imagestore import data
 from imagestore import images
@@ -45,6 +47,15 @@ class ImageManager:
 
     def ping(self, context):
         return {'service': 'image', 'host': CONF.host}
+
+    def init_host(self):
+        for path in store_mod.remove_leftovers(CONF.image.store_path, os.path.join(
+                CONF.image.store_path, '.incoming')):
+            LOG.info('Removed %s, left by an upload this service did not finish', path)
+
+    @periodic.periodic(lambda: CONF.image.upload_lease / 4)
+    def give_up_lapsed_uploads(self):
+        return data.give_up_lapsed()
 
     def get_image_for_download(self, context, image_id):
         """What a compute host needs to fetch an active image the context can see.

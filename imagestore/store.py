@@ -154,6 +154,24 @@ class FileStore:
         _unlink(self.path(image_id))
 
 
+def remove_leftovers(root, incoming):
+    """At start-up: the staged files (``.*.part``) and spooled bodies of the
+    uploads a killed image service left; this one has none yet."""
+    gone = []
+    for folder, match in ((root, lambda n: n.startswith('.') and n.endswith('.part')),
+                          (incoming, lambda n: True)):
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            if match(name) and os.path.isfile(path):
+                _unlink(path)
+                gone.append(path)
+    return gone
+
+
 def _write_all(out, data):
     view = memoryview(data)
     while view:

@@ -29,6 +29,11 @@ opts = [
                help='rbd store: keyring of rbd_store_user (unset: the one ceph.conf names).'),
     cfg.IntOpt('max_image_size', default=1099511627776, min=1,
                help='Largest image upload in bytes; a bigger one is refused with 413.'),
+    cfg.IntOpt('upload_lease', default=60, min=4,
+               help='Seconds an upload may go without progress before its image is given '
+                    'up (its image service died in the middle): back to queued, so the '
+                    'data can be sent again. An upload that progresses renews it; every '
+                    'image service looks for lapsed ones four times per lease.'),
     cfg.IntOpt('limit_param_default', default=25, min=1,
                help='Images in one page of a list when the client gives no limit.'),
     cfg.IntOpt('api_limit_max', default=1000, min=1,
