@@ -91,6 +91,7 @@ class Heartbeats:
     def __init__(self):
         self._lock = threading.Lock()
         self._pending = {}  # (binary, topic, host): (newest seen_at, heartbeats)
+        self._newest = {}   # (binary, host): newest seen_at, written or not
 
     def add(self, host, binary, topic, seen_at=None):
         now = models.utcnow()
@@ -99,6 +100,16 @@ class Heartbeats:
         with self._lock:
             old = self._pending.get(key)
             self._pending[key] = (max(old[0], seen_at), old[1] + 1) if old else (seen_at, 1)
+            if self._newest.get((binary, host), seen_at) <= seen_at:
+                self._newest[(binary, host)] = seen_at
+        _HEARD[0] = self
+
+    def heard_since(self, binary, since):
+        """Hosts of ``binary`` this process heard from at ``since`` or later,
+        whether the database has their heartbeat yet or not (it may have
+        been away: they are alive all the same)."""
+        with self._lock:
+            return {h for (b, h), seen in self._newest.items() if b == binary and seen >= since}
 
     def __len__(self):
         return len(self._pending)
@@ -120,6 +131,17 @@ class Heartbeats:
                         seen, count)
             raise
         return total
+
+
+# The process's Heartbeats (the scheduler's), for its host cache.
+_HEARD = [None]
+
+
+def heard_since(binary, since):
+    """What this process's Heartbeats heard from since ``since`` (empty in
+    a process that relays none)."""
+    beats = _HEARD[0]
+    return beats.heard_since(binary, since) if beats is not None else set()
 
 
 def _write_beats(pending):

@@ -30,6 +30,7 @@ import numpy as np
 import sqlalchemy as sa
 from oslo_log import log as logging
 
+from common import servicegroup
 from common.conf import CONF
 from common.db import api as db_api
 from common.db import compute_models as cm
@@ -104,7 +105,8 @@ def _cutoff(conn):
 
 def _not_ok_query(cutoff):
     up, enabled = _service_state(cutoff)
-    return sa.select(S.host, up, enabled).where(_COMPUTE, sa.or_(up == 0, enabled == 0))
+    return sa.select(S.host, up, enabled, S.forced_down).where(
+        _COMPUTE, sa.or_(up == 0, enabled == 0))
 
 
 # When that signature or the nodes change: nodes without a service record.
@@ -428,10 +430,14 @@ class HostCache:
         data = np.concatenate([nodes.totals, used])
         up = np.ones(len(nodes.ids), dtype=bool)
         enabled = np.ones(len(nodes.ids), dtype=bool)
-        for host, host_up, host_enabled in not_ok:
+        # A host this process heard from but whose heartbeat is not in the
+        # database yet (it was away a moment: the writes wait) is up.
+        heard = servicegroup.heard_since(host_state.COMPUTE_BINARY, cutoff) if not_ok else ()
+        for host, host_up, host_enabled, forced_down in not_ok:
             i = nodes.index.get(host)
             if i is not None:
-                up[i], enabled[i] = bool(host_up), bool(host_enabled)
+                up[i] = bool(host_up) or (not forced_down and host in heard)
+                enabled[i] = bool(host_enabled)
         orphans = np.isin(nodes.ids, self._orphans[1])
         up[orphans] = enabled[orphans] = False
         zone_names = [CONF.default_availability_zone]

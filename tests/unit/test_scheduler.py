@@ -264,6 +264,25 @@ def test_a_restarted_scheduler_measures_silence_from_when_heartbeats_stopped(
     assert cache_pick(spec()) == []
 
 
+def test_a_host_heard_but_not_yet_written_is_up(db, conf, monkeypatch):
+    """The database was away: 'a''s heartbeats reached this scheduler but
+    are not written yet; it is up all the same, unless forced down."""
+    add_host('a')
+    add_host('b')
+    old = models.utcnow() - datetime.timedelta(seconds=conf.service_down_time + 30)
+    _seen('a', 'nova-compute', old)
+    _seen('b', 'nova-compute', old)
+    monkeypatch.setattr(host_cache, '_STARTED', old - datetime.timedelta(hours=1))
+    beats = servicegroup.Heartbeats()
+    monkeypatch.setattr(servicegroup, '_HEARD', [None])
+    assert cache_pick(spec()) == []
+    beats.add('a', 'nova-compute', 'compute')   # heard, the write still to come
+    assert cache_pick(spec()) == ['a']
+    servicegroup.update_service(servicegroup.list_services(host='a')[0].uuid,
+                                forced_down=True)
+    assert cache_pick(spec()) == []
+
+
 def test_cache_sees_changes_only_when_read(db):
     add_host('a')
     cache = host_cache.get()
