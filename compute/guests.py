@@ -76,12 +76,49 @@ class Guests(agent_part.AgentPart):
                                           'power_state': power_state.RUNNING,
                                           'launched_at': 'now'}, expected=[st.SPAWNING])
         if done is None:
+            if self._still_spawning(ctx, uuid):
+                # The report was lost (the bus away), not refused: the guest
+                # stays; the power sync records the build's end.
+                LOG.warning('The end of the build of %s was not recorded; the power '
+                            'sync will record it', uuid)
+                return
             # Deleted while we spawned: the delete is on its way to us (or the
             # records were already closed); take the guest down now.
             LOG.info('Instance %s went away during its build; removing the guest', uuid)
             self.driver.destroy(ctx, inst, cleanup=True)
             return
         reports.event(ctx, inst, 'compute_build_and_run_instance', 'finish')
+
+    def _still_spawning(self, ctx, uuid):
+        """Do the records still have ``uuid`` spawning here? True when the
+        conductor cannot be asked (then nothing is known to be gone)."""
+        try:
+            rows = self.conductor.get_host_instances(ctx, self.host)
+        except messaging.MessagingException:
+            return True
+        return any(r['uuid'] == uuid and r['task_state'] == st.SPAWNING for r in rows)
+
+    def finish_lost_build(self, ctx, inst):
+        """A build the records have spawning here that no build of this
+        agent runs (its end was never recorded: the bus was away): a
+        running guest is recorded ACTIVE; otherwise the build failed and
+        goes back to the scheduler, any guest left taken down. Call with
+        the instance's lock held."""
+        uuid = inst['uuid']
+        if self.power_state(inst) == power_state.RUNNING:
+            LOG.warning('The build of %s ended unrecorded; its guest runs: ACTIVE', uuid)
+            self.agent.reports.update(ctx, inst, {
+                'vm_state': st.ACTIVE, 'task_state': None, 'power_state': power_state.RUNNING,
+                'launched_at': 'now'}, expected=[st.SPAWNING])
+            return
+        LOG.warning('The build of %s ended unrecorded and left no running guest', uuid)
+        try:
+            self.driver.destroy(ctx, inst, cleanup=True)
+        except Exception:  # noqa: BLE001 - nothing there to take down
+            LOG.debug('No guest of %s to remove', uuid, exc_info=True)
+        self.conductor.build_failed(ctx, uuid, self.host, 'The build on %s ended without '
+                                    'being recorded (the message bus was away) and left no '
+                                    'running guest.' % self.host)
 
     def spawn(self, ctx, inst, block_devices, network_info):
         """A new guest for ``inst`` here (a build or an evacuation; its

@@ -18,10 +18,24 @@ LOG = logging.getLogger(__name__)
 
 
 class PowerSync(agent_part.AgentPart):
+    def _lost_build(self, ctx, inst):
+        """A build spawning here: a build of this agent holds its lock while
+        it runs; once the lock is ours and the records still say spawning,
+        none does, and its end was lost."""
+        with self.agent.guests.lock(inst['uuid']):
+            fresh = [r for r in self.conductor.get_host_instances(ctx, self.host)
+                     if r['uuid'] == inst['uuid']]
+            if fresh and fresh[0]['vm_state'] == st.BUILDING and \
+                    fresh[0]['task_state'] == st.SPAWNING:
+                self.agent.guests.finish_lost_build(ctx, fresh[0])
+
     def run(self):
         """Tell the records what the hypervisor says of each resting guest."""
         ctx = ctx_mod.get_admin_context()
         for inst in self.conductor.get_host_instances(ctx, self.host):
+            if inst['vm_state'] == st.BUILDING and inst['task_state'] == st.SPAWNING:
+                self._lost_build(ctx, inst)
+                continue
             if inst['task_state'] is not None or inst['vm_state'] not in (
                     st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED):
                 continue

@@ -160,3 +160,18 @@ def test_restart_settles_a_rebuild_of_an_error_server_without_guest(agent):
     agent.driver.destroy(CTX, inst)
     agent.reconcile()
     assert recorded_state(agent, inst)[:2] == (st.ERROR, None)
+
+
+def test_power_sync_records_a_build_whose_end_was_lost(agent):
+    """The bus was away as a build ended: the records still say spawning,
+    no build of this agent runs. A running guest is recorded ACTIVE; with
+    no guest, the build goes back to the scheduler as failed."""
+    ran = boot(agent, vm_state=st.BUILDING, task_state=st.SPAWNING)
+    gone = boot(agent, vm_state=st.BUILDING, task_state=st.SPAWNING)
+    del agent.driver.instances[gone['uuid']]
+    failed = []
+    agent.conductor_fake.build_failed = lambda ctx, uuid, host, message, **kw: failed.append(
+        (uuid, message))
+    agent.sync_power_states()
+    assert recorded_state(agent, ran) == (st.ACTIVE, None, power_state.RUNNING)
+    assert [u for u, _ in failed] == [gone['uuid']] and 'message bus' in failed[0][1]
