@@ -74,6 +74,10 @@ _BEATS = (sa.update(_S)
                                          _S.topic)))
 
 
+# The process's Heartbeats (the scheduler's), for its host cache.
+_HEARD = [None]
+
+
 class Heartbeats:
     """Relayed heartbeats, written together (the scheduler's, for the
     compute agents: at 5,000 hosts 500 a second, a transaction each cost
@@ -92,6 +96,7 @@ class Heartbeats:
         self._lock = threading.Lock()
         self._pending = {}  # (binary, topic, host): (newest seen_at, heartbeats)
         self._newest = {}   # (binary, host): newest seen_at, written or not
+        _HEARD[0] = self    # the process's relay (the scheduler's one)
 
     def add(self, host, binary, topic, seen_at=None):
         now = models.utcnow()
@@ -102,7 +107,6 @@ class Heartbeats:
             self._pending[key] = (max(old[0], seen_at), old[1] + 1) if old else (seen_at, 1)
             if self._newest.get((binary, host), seen_at) <= seen_at:
                 self._newest[(binary, host)] = seen_at
-        _HEARD[0] = self
 
     def heard_since(self, binary, since):
         """Hosts of ``binary`` this process heard from at ``since`` or later,
@@ -131,10 +135,6 @@ class Heartbeats:
                         seen, count)
             raise
         return total
-
-
-# The process's Heartbeats (the scheduler's), for its host cache.
-_HEARD = [None]
 
 
 def heard_since(binary, since):

@@ -5,10 +5,11 @@ import sys
 from common import config
 from common import rpc
 from common import service
+from scheduler import host_state
 from scheduler import manager
 from scheduler import rpcapi
 
-BINARY = 'nova-scheduler'  # Nova's name, so tools that filter by binary work
+BINARY = host_state.SCHEDULER_BINARY
 
 
 def main(argv=None):

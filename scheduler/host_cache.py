@@ -77,8 +77,7 @@ _SERVICES_SIG = sa.select(sa.func.count(S.id), sa.func.sum(S.id)).where(_COMPUTE
 # schedulers they report to, so while no scheduler ran none was written,
 # and a host alive all along looks silent.
 _STARTED = models.utcnow()
-SCHEDULER_BINARY = 'nova-scheduler'
-_SCHEDULERS = S.binary == SCHEDULER_BINARY
+_SCHEDULERS = S.binary == host_state.SCHEDULER_BINARY
 
 
 def _cutoff(conn):

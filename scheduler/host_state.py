@@ -14,6 +14,7 @@ from common.db import api as db_api
 from common.db import compute_models as cm
 
 COMPUTE_BINARY = 'nova-compute'
+SCHEDULER_BINARY = 'nova-scheduler'  # Nova's name, so tools that filter by binary work
 
 _NODE_FIELDS = ('host', 'hypervisor_hostname', 'hypervisor_type', 'vcpus', 'memory_mb',
                 'local_gb', 'vcpus_used', 'memory_mb_used', 'local_gb_used', 'reserved_vcpus',

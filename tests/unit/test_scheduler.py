@@ -273,8 +273,8 @@ def test_a_host_heard_but_not_yet_written_is_up(db, conf, monkeypatch):
     _seen('a', 'nova-compute', old)
     _seen('b', 'nova-compute', old)
     monkeypatch.setattr(host_cache, '_STARTED', old - datetime.timedelta(hours=1))
-    beats = servicegroup.Heartbeats()
     monkeypatch.setattr(servicegroup, '_HEARD', [None])
+    beats = servicegroup.Heartbeats()
     assert cache_pick(spec()) == []
     beats.add('a', 'nova-compute', 'compute')   # heard, the write still to come
     assert cache_pick(spec()) == ['a']
